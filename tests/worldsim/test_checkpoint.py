@@ -1,0 +1,60 @@
+"""Checkpoints: bit-exact round trip, and clear errors for corrupt or foreign files."""
+
+import json
+
+import pytest
+import torch
+
+from worldsim.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from worldsim.worldmodel import WorldModel
+
+from .helpers import tiny_world_model
+
+
+def test_world_model_round_trips_bit_exactly(tmp_path):
+    wm = tiny_world_model()
+    wm.save(tmp_path / "ckpt", meta={"step": 3})
+    loaded = WorldModel.load(tmp_path / "ckpt")
+    for (name, a), (_, b) in zip(wm.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert loaded.meta["step"] == 3
+    assert loaded.dit.cfg == wm.dit.cfg
+
+
+def test_corrupt_weights_are_refused(tmp_path):
+    tiny_world_model().save(tmp_path / "c")
+    weights = tmp_path / "c" / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        WorldModel.load(tmp_path / "c")
+
+
+def test_foreign_and_mismatched_checkpoints_are_refused(tmp_path):
+    with pytest.raises(CheckpointError, match="config.json is missing"):
+        WorldModel.load(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"hello": 1}))
+    with pytest.raises(CheckpointError, match="not a worldsim checkpoint"):
+        WorldModel.load(tmp_path)
+    save_checkpoint(tmp_path / "ae", kind="autoencoder", config={}, tensors={"x": torch.zeros(1)})
+    with pytest.raises(CheckpointError, match="expected 'worldmodel'"):
+        WorldModel.load(tmp_path / "ae")
+    wm = tiny_world_model()
+    wm.save(tmp_path / "m")
+    header = json.loads((tmp_path / "m" / "config.json").read_text())
+    header["config"]["dit"]["flux_capacitor"] = 1
+    (tmp_path / "m" / "config.json").write_text(json.dumps(header))
+    with pytest.raises(CheckpointError, match="unknown DiTConfig fields"):
+        WorldModel.load(tmp_path / "m")
+    header["config"]["dit"].pop("flux_capacitor")
+    header["config"]["dit"]["width"] = 64
+    (tmp_path / "m" / "config.json").write_text(json.dumps(header))
+    with pytest.raises(CheckpointError, match="do not fit"):
+        WorldModel.load(tmp_path / "m")
+
+
+def test_loading_reads_no_pickle(tmp_path):
+    # a pickle where the weights should be is rejected as not-safetensors, never executed
+    save_checkpoint(tmp_path / "p", kind="worldmodel", config={}, tensors={"x": torch.zeros(1)})
+    torch.save({"x": torch.zeros(1)}, tmp_path / "p" / "weights.safetensors")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(tmp_path / "p", kind="worldmodel")

@@ -1,0 +1,83 @@
+"""The flow objective, schedules and sampler."""
+
+import pytest
+import torch
+
+from worldsim.diffusion import (
+    Batch,
+    FlowConfig,
+    FlowSampler,
+    SamplerConfig,
+    add_noise,
+    flow_loss,
+    sample_noise_levels,
+    schedule,
+)
+
+from .helpers import random_text, tiny_dit
+
+
+def test_schedule_shapes_and_monotone():
+    full = schedule("full", 4, 3)
+    assert full.shape == (5, 3) and torch.all(full[0] == 1) and torch.all(full[-1] == 0)
+    ar = schedule("autoregressive", 2, 3)
+    assert ar.shape == (7, 3)
+    assert torch.all(ar[:3, 1:] == 1) and torch.all(ar[2:, 0] == 0)  # frame 0 first, others still noise
+    pyr = schedule("pyramid", 3, 3)
+    assert pyr.shape == (6, 3)
+    assert torch.all(pyr[:, 0] <= pyr[:, 1]) and torch.all(pyr[:, 1] <= pyr[:, 2])  # later frames noisier
+    for m in (full, ar, pyr):
+        assert torch.all(m[1:] <= m[:-1])
+
+
+def test_unknown_schedule_mode_is_an_error():
+    with pytest.raises(ValueError, match="unknown schedule mode"):
+        schedule("zigzag", 2, 2)
+
+
+def test_noise_levels_context_prefix_then_targets():
+    sigma, is_target = sample_noise_levels(FlowConfig(context_noise=0.1), 64, 5, torch.Generator().manual_seed(0))
+    assert torch.all(sigma[~is_target] <= 0.1)
+    assert torch.all(is_target[:, -1])  # the last step is always a target
+    assert torch.all(is_target[:, 1:] >= is_target[:, :-1])  # context is a prefix
+
+
+def test_sampler_is_deterministic_under_a_seed():
+    dit = tiny_dit()
+    text = random_text(1)
+    prev = torch.zeros(1, 1, 4, 8, 8)
+    action = torch.zeros(1, 1, 2)
+    first = torch.ones(1, 1, dtype=torch.bool)
+    denoise = lambda x, s: dit(x, prev, s, action, first, text).velocity
+    sampler = FlowSampler(SamplerConfig(steps=3))
+    runs = [sampler.sample(denoise, torch.randn(1, 1, 4, 8, 8, generator=torch.Generator().manual_seed(7)))
+            for _ in range(2)]
+    torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
+
+
+def test_euler_is_exact_for_a_straight_flow():
+    x0, eps = torch.randn(2, 3, 4, 8, 8), torch.randn(2, 3, 4, 8, 8)
+    denoise = lambda x, s: eps - x0  # the true velocity of the straight path
+    for solver in ("euler", "heun"):
+        out = FlowSampler(SamplerConfig(steps=2, solver=solver)).sample(denoise, eps)
+        torch.testing.assert_close(out, x0)
+    torch.testing.assert_close(add_noise(x0, torch.ones(2, 3), eps), eps)
+
+
+def test_loss_goes_down_on_a_tiny_overfit_set():
+    torch.manual_seed(0)
+    dit = tiny_dit(randomise=False)
+    B, n = 4, 3
+    lat = torch.randn(B, n, 4, 8, 8)
+    batch = Batch(lat, torch.roll(lat, 1, dims=1), torch.randn(B, n, 2), torch.zeros(B, n, dtype=torch.bool),
+                  torch.randn(B, n), torch.zeros(B, n), random_text(B))
+    opt = torch.optim.AdamW(dit.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(0)
+    losses = []
+    for _ in range(60):
+        out = flow_loss(dit.train(), batch, FlowConfig(), g)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        losses.append(out.loss.item())
+    assert sum(losses[-10:]) / 10 < 0.7 * sum(losses[:10]) / 10

@@ -1,0 +1,103 @@
+"""Invariants of the DiT: identity at init, causality, windowing, cache equivalence, shapes."""
+
+import pytest
+import torch
+
+from worldsim.model import MODELS, DiT, DiTBlock, DiTConfig, TextCond
+
+from .helpers import random_inputs, random_text, tiny_dit
+
+
+def test_zero_initialised_block_is_identity():
+    cfg = DiTConfig(latent_channels=4, latent_size=8, width=32, depth=1, heads=2, text_dim=16)
+    dit = DiT(cfg)  # the real initialisation: adaLN gates and cross-attention outputs start at zero
+    block: DiTBlock = dit.blocks[0]
+    x = torch.randn(2, 3, 16, 32)  # (B, n, L, D)
+    c = torch.randn(2, 3, 32)  # (B, n, D)
+    out = block(x, c, dit.blocks[0].cross.text_kv(random_text(2)), None, 0, False)
+    torch.testing.assert_close(out, x)
+
+
+def test_fresh_model_predicts_zero_velocity():
+    dit = DiT(DiTConfig(latent_channels=4, latent_size=8, width=32, depth=2, heads=2, text_dim=16))
+    out = dit(*random_inputs(dit), random_text(2))
+    assert out.velocity.abs().max() == 0
+
+
+def test_frame_does_not_see_future_frames():
+    dit = tiny_dit(window=8)
+    x, prev, sigma, action, first = random_inputs(dit, steps=4)
+    text = random_text(2)
+    base = dit(x, prev, sigma, action, first, text)
+    x2, prev2, action2 = x.clone(), prev.clone(), action.clone()
+    x2[:, 2:] += 1.0
+    prev2[:, 2:] -= 1.0
+    action2[:, 2:] = 5.0
+    changed = dit(x2, prev2, sigma, action2, first, text)
+    torch.testing.assert_close(changed.velocity[:, :2], base.velocity[:, :2])
+    torch.testing.assert_close(changed.reward[:, :2], base.reward[:, :2])
+    assert not torch.allclose(changed.velocity[:, 2:], base.velocity[:, 2:])
+
+
+def test_window_bounds_attention():
+    dit = tiny_dit(window=2, depth=1)  # one layer: step t sees steps t-1 and t only
+    x, prev, sigma, action, first = random_inputs(dit, steps=4)
+    text = random_text(2)
+    base = dit(x, prev, sigma, action, first, text)
+    x2 = x.clone()
+    x2[:, 0] += 3.0
+    changed = dit(x2, prev, sigma, action, first, text)
+    torch.testing.assert_close(changed.velocity[:, 2:], base.velocity[:, 2:])
+    assert not torch.allclose(changed.velocity[:, 1], base.velocity[:, 1])
+
+
+def test_kv_cache_matches_full_forward():
+    dit = tiny_dit(window=3)
+    x, prev, sigma, action, first = random_inputs(dit, steps=6)
+    text = random_text(2)
+    full = dit(x, prev, sigma, action, first, text)
+    cache = dit.new_cache(text)
+    outs = [dit(x[:, t:t + 1], prev[:, t:t + 1], sigma[:, t:t + 1], action[:, t:t + 1], first[:, t:t + 1],
+                text, cache=cache, commit=True).velocity for t in range(6)]
+    torch.testing.assert_close(torch.cat(outs, 1), full.velocity, atol=1e-5, rtol=1e-4)
+    assert cache.steps == 2  # window - 1 steps kept
+
+
+def test_text_changes_output_and_empty_text_is_finite():
+    dit = tiny_dit()
+    inputs = random_inputs(dit)
+    a = dit(*inputs, random_text(2)).velocity
+    b = dit(*inputs, TextCond.empty(2, 16)).velocity
+    assert torch.isfinite(b).all()
+    assert not torch.allclose(a, b)
+
+
+def test_action_changes_prediction():
+    dit = tiny_dit()
+    x, prev, sigma, action, first = random_inputs(dit)
+    text = random_text(2)
+    a = dit(x, prev, sigma, action, first, text).velocity
+    b = dit(x, prev, sigma, action + 1.0, first, text).velocity
+    assert not torch.allclose(a[:, 1:], b[:, 1:])
+
+
+def test_temporal_patch_groups_frames_into_steps():
+    dit = tiny_dit(patch=(2, 2, 2))
+    x, prev, sigma, action, first = random_inputs(dit, steps=3)  # 6 latent frames, 3 steps
+    out = dit(x, prev, sigma, action, first, random_text(2))
+    assert out.velocity.shape == x.shape and out.reward.shape == (2, 3)
+
+
+def test_bad_shapes_give_clear_errors():
+    dit = tiny_dit()
+    x, prev, sigma, action, first = random_inputs(dit)
+    with pytest.raises(ValueError, match="action has shape"):
+        dit(x, prev, sigma, action[..., :1], first, random_text(2))
+    with pytest.raises(ValueError, match="x has shape"):
+        dit(x[:, :, :2], prev, sigma, action, first, random_text(2))
+
+
+def test_presets_build():
+    for name, factory in MODELS.items():
+        model = factory(action_dim=2)
+        assert model.cfg.action_dim == 2, name

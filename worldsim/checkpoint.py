@@ -1,0 +1,200 @@
+"""Checkpoints: safetensors for tensors, JSON for everything else.
+
+A checkpoint is a directory::
+
+    config.json          {"format": "worldsim", "version": 1, "kind": ..., "config": {...}, "meta": {...}}
+    weights.safetensors  flat name -> tensor map
+
+Loading never unpickles anything, so opening a checkpoint cannot run code. Files are written to a
+temporary name and moved into place, so an interrupted save leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+FORMAT = "worldsim"
+VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.safetensors"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt, or was made for something else."""
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor]) -> None:
+    """Save a flat tensor map as safetensors, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Load a safetensors file, turning any parse failure into a :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(
+            f"{path} is not a readable safetensors file ({e}). It is corrupt or was cut short: "
+            "delete it and resume training from an earlier checkpoint, or re-download the release."
+        ) from e
+
+
+def save_checkpoint(
+    directory: str | os.PathLike,
+    *,
+    kind: str,
+    config: dict[str, Any],
+    tensors: dict[str, torch.Tensor],
+    meta: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint directory (weights first, then the config that names them).
+
+    Args:
+        directory: Target directory; created if needed.
+        kind: What the checkpoint holds, e.g. ``"worldmodel"``; checked on load.
+        config: JSON-safe architecture config, enough to rebuild the modules.
+        tensors: Flat name -> tensor map.
+        meta: Free-form JSON-safe extras (training step, data description, metrics).
+    """
+    directory = Path(directory)
+    save_tensors(directory / WEIGHTS_FILE, tensors)
+    digest = file_sha256(directory / WEIGHTS_FILE)
+    header = {"format": FORMAT, "version": VERSION, "kind": kind, "config": config,
+              "meta": meta or {}, "weights_sha256": digest}
+    atomic_write_json(directory / CONFIG_FILE, header)
+    return directory
+
+
+def load_checkpoint(directory: str | os.PathLike, *, kind: str) -> tuple[dict, dict[str, torch.Tensor], dict]:
+    """Read a checkpoint directory written by :func:`save_checkpoint`.
+
+    Returns:
+        ``(config, tensors, meta)``.
+
+    Raises:
+        CheckpointError: if the directory is missing, not a worldsim checkpoint, of another kind or
+            version, or its weights do not match the hash recorded beside them.
+    """
+    directory = Path(directory)
+    cfg_path = directory / CONFIG_FILE
+    if not cfg_path.is_file():
+        raise CheckpointError(
+            f"{directory} is not a worldsim checkpoint: {CONFIG_FILE} is missing. "
+            "Pass the directory that `worldsim train` wrote (it holds config.json and weights.safetensors)."
+        )
+    try:
+        header = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{cfg_path} is not valid JSON ({e}); the checkpoint is corrupt.") from e
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CheckpointError(f"{cfg_path} is not a worldsim checkpoint (no \"format\": \"{FORMAT}\").")
+    if header.get("version") != VERSION:
+        raise CheckpointError(
+            f"{directory} has checkpoint version {header.get('version')}, this worldsim reads {VERSION}."
+        )
+    if header.get("kind") != kind:
+        raise CheckpointError(f"{directory} holds a {header.get('kind')!r} checkpoint, expected {kind!r}.")
+    weights = directory / WEIGHTS_FILE
+    expected = header.get("weights_sha256")
+    if expected and weights.is_file() and file_sha256(weights) != expected:
+        raise CheckpointError(
+            f"{weights} does not match the hash in {CONFIG_FILE}: the file is corrupt or was replaced. "
+            "Restore both files from the same save."
+        )
+    return header["config"], load_tensors(weights), header.get("meta", {})
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def config_from_dict(cls: type, data: dict[str, Any], *, where: str) -> Any:
+    """Build dataclass ``cls`` from ``data``, refusing unknown fields with a clear message.
+
+    Tuples survive the JSON round trip: list values are turned back into tuples where the field's
+    default is a tuple.
+    """
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise CheckpointError(
+            f"{where}: unknown {cls.__name__} fields {unknown}; known fields are {sorted(names)}. "
+            "The checkpoint was written by a different worldsim version."
+        )
+    kwargs = {}
+    for key, value in data.items():
+        default = names[key].default
+        kwargs[key] = tuple(value) if isinstance(value, list) and isinstance(default, tuple) else value
+    return cls(**kwargs)
+
+
+def flatten_optimizer_state(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer's state dict into tensors (for safetensors) and JSON-safe scalars."""
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
+    for pid, state in sd["state"].items():
+        scalars["state"][str(pid)] = {}
+        for name, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"{pid}.{name}"] = value
+            else:
+                scalars["state"][str(pid)][name] = value
+    return tensors, scalars
+
+
+def unflatten_optimizer_state(tensors: dict[str, torch.Tensor], scalars: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`flatten_optimizer_state`: a dict ready for ``optimizer.load_state_dict``."""
+    state: dict[int, dict[str, Any]] = {int(pid): dict(v) for pid, v in scalars["state"].items()}
+    for key, value in tensors.items():
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = value
+    return {"state": state, "param_groups": scalars["param_groups"]}

@@ -1,0 +1,240 @@
+"""Rectified-flow objective with per-step noise levels, and a few-step sampler.
+
+Notation (Liu et al. 2022, "Flow straight and fast"; Lipman et al. 2022, "Flow matching"):
+``x0`` clean latent, ``eps`` Gaussian noise, ``sigma`` in [0, 1] the noise level, and
+``x_sigma = (1 - sigma) * x0 + sigma * eps``. The network predicts the velocity
+``v = eps - x0``, so ``x0 = x_sigma - sigma * v`` and an Euler step is
+``x_{sigma'} = x_sigma + (sigma' - sigma) * v``.
+
+Every step of a training clip gets its own noise level (Diffusion Forcing, Chen et al. 2024): a
+clean-ish prefix of context steps (noise up to ``context_noise``, which teaches the model to trust
+imperfect context) and target steps at independent levels, some dropped to pure noise so that the
+same network makes a first frame from text alone. Text is dropped for classifier-free guidance.
+
+Sampling schedules are data: a ``[step, frame]`` matrix of noise levels (:func:`schedule`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .model import DiT, TextCond
+
+# --------------------------------------------------------------------------------------------
+#                                        Training
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FlowConfig:
+    """Noise-level sampling for training."""
+
+    context_noise: float = 0.1
+    """Context steps get noise uniform in [0, context_noise]: augmentation against drift."""
+    prev_noise: float = 0.05
+    """The previous-frame channel gets noise uniform in [0, prev_noise]."""
+    pure_noise_prob: float = 0.1
+    """Chance that a target step is pure noise (sigma = 1)."""
+    text_dropout: float = 0.1
+    """Chance that a clip's text is dropped (for classifier-free guidance)."""
+    logit_normal: bool = True
+    """Draw target sigmas from a logit-normal (more weight mid-way, as in SD3) rather than uniform."""
+    reward_weight: float = 0.5
+    """Weight of the reward-head loss."""
+    done_weight: float = 0.1
+    """Weight of the termination-head loss."""
+
+
+@dataclass
+class Batch:
+    """A batch of latent clips.
+
+    ``latents[:, s]`` is step ``s``; ``prev[:, s]`` its predecessor (zeros where ``first``);
+    ``action[:, s]`` the action that led into step ``s``; ``reward[:, s]`` and ``done[:, s]`` the
+    reward and termination of that transition.
+    """
+
+    latents: Tensor  # (B, n, C, h, w)
+    prev: Tensor  # (B, n, C, h, w)
+    action: Tensor  # (B, n, A)
+    first: Tensor  # (B, n) bool
+    reward: Tensor  # (B, n)
+    done: Tensor  # (B, n) float 0/1
+    text: TextCond
+
+
+@dataclass
+class LossOutput:
+    loss: Tensor
+    flow: Tensor
+    reward: Tensor
+    done: Tensor
+
+
+def sample_noise_levels(cfg: FlowConfig, batch: int, steps: int, generator: torch.Generator | None = None,
+                        device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    """Per-step noise levels for a batch of clips.
+
+    Returns:
+        ``(sigma, is_target)``, both ``(B, n)``: a random-length clean-ish prefix is context, the
+        rest are targets at independent levels.
+    """
+    n_ctx = torch.randint(0, steps, (batch, 1), generator=generator, device=device)  # (B, 1)
+    is_target = torch.arange(steps, device=device)[None, :] >= n_ctx  # (B, n)
+    u = torch.rand(batch, steps, generator=generator, device=device)
+    if cfg.logit_normal:
+        target_sigma = torch.sigmoid(torch.randn(batch, steps, generator=generator, device=device))
+    else:
+        target_sigma = u
+    drop = torch.rand(batch, steps, generator=generator, device=device) < cfg.pure_noise_prob
+    target_sigma = torch.where(drop, torch.ones_like(target_sigma), target_sigma)
+    context_sigma = u * cfg.context_noise
+    return torch.where(is_target, target_sigma, context_sigma), is_target
+
+
+def add_noise(x0: Tensor, sigma: Tensor, eps: Tensor) -> Tensor:
+    """``x_sigma = (1 - sigma) x0 + sigma eps`` with ``sigma`` ``(B, n)`` broadcast over ``(B, n, C, h, w)``."""
+    s = sigma[..., None, None, None]
+    return (1 - s) * x0 + s * eps
+
+
+def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None) -> LossOutput:
+    """Flow-matching loss on target steps plus reward/termination losses on context steps."""
+    x0 = batch.latents  # (B, n, C, h, w)
+    B, n = x0.shape[:2]
+    device = x0.device
+    sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
+    eps = torch.randn(x0.shape, generator=generator, device=device)
+    x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
+    prev_sigma = torch.rand(B, n, generator=generator, device=device) * cfg.prev_noise
+    prev = add_noise(batch.prev, prev_sigma, torch.randn(x0.shape, generator=generator, device=device))
+    prev = prev * (~batch.first)[..., None, None, None]  # (B, n, C, h, w)
+    keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
+    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep))
+
+    per_step = (out.velocity - (eps - x0)).square().mean(dim=(2, 3, 4))  # (B, n)
+    w = is_target.float()
+    flow = (per_step * w).sum() / w.sum().clamp_min(1)
+    heads_mask = (~is_target & ~batch.first).float()  # heads are read at context noise
+    denom = heads_mask.sum().clamp_min(1)
+    reward = ((out.reward - batch.reward).square() * heads_mask).sum() / denom
+    done = (F.binary_cross_entropy_with_logits(out.done_logit, batch.done, reduction="none") * heads_mask).sum()
+    done = done / denom
+    loss = flow + cfg.reward_weight * reward + cfg.done_weight * done
+    return LossOutput(loss, flow.detach(), reward.detach(), done.detach())
+
+
+# --------------------------------------------------------------------------------------------
+#                                        Sampling
+# --------------------------------------------------------------------------------------------
+
+SCHEDULE_MODES = ("full", "autoregressive", "pyramid")
+
+
+def sigma_ladder(steps: int, shift: float = 1.0) -> Tensor:
+    """Noise levels from 1 to 0 in ``steps`` moves, ``(steps + 1,)``.
+
+    ``shift`` > 1 spends more of the moves at high noise (SD3's timestep shift):
+    ``sigma' = shift * sigma / (1 + (shift - 1) * sigma)``.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    s = torch.linspace(1.0, 0.0, steps + 1)
+    return shift * s / (1 + (shift - 1) * s)
+
+
+def schedule(mode: str, steps: int, frames: int, shift: float = 1.0) -> Tensor:
+    """A ``[step, frame]`` matrix of noise levels for denoising ``frames`` frames together.
+
+    Row ``i`` holds each frame's level before move ``i``; the last row is all zeros.
+
+    Modes:
+        ``full``: every frame walks the same ladder together, ``(steps + 1, frames)``.
+        ``autoregressive``: frames are finished one after another, ``(frames*steps + 1, frames)``.
+        ``pyramid``: frame ``f`` starts ``f`` moves after frame ``f-1``,
+            ``(steps + frames, frames)``: later frames stay noisier than earlier ones.
+    """
+    ladder = sigma_ladder(steps, shift)  # (steps+1,)
+    if mode == "full":
+        return ladder[:, None].repeat(1, frames)
+    if mode == "autoregressive":
+        rows = frames * steps + 1
+        idx = torch.arange(rows)[:, None] - steps * torch.arange(frames)[None, :]  # (rows, frames)
+        return ladder[idx.clamp(0, steps)]
+    if mode == "pyramid":
+        rows = steps + frames
+        idx = torch.arange(rows)[:, None] - torch.arange(frames)[None, :]
+        return ladder[idx.clamp(0, steps)]
+    raise ValueError(f"unknown schedule mode {mode!r}; choose one of {SCHEDULE_MODES}")
+
+
+@dataclass
+class SamplerConfig:
+    """Few-step sampler settings."""
+
+    steps: int = 4
+    """Denoising moves per frame."""
+    solver: str = "euler"
+    """``euler`` (one network pass a move) or ``heun`` (two, second order)."""
+    shift: float = 1.0
+    """Timestep shift; > 1 spends more moves at high noise."""
+
+
+@dataclass
+class SamplerStep:
+    """Result of one sampler move."""
+
+    sample: Tensor  # x at the next noise level
+    x0: Tensor  # the current estimate of the clean sample
+
+
+Denoiser = Callable[[Tensor, Tensor], Tensor]
+"""``velocity = denoise(x, sigma)`` with ``x`` ``(B, n, ...)`` and ``sigma`` ``(B, n)``."""
+
+
+class FlowSampler:
+    """Euler/Heun integration of the flow ODE from noise to data, over a ``[step, frame]`` schedule."""
+
+    def __init__(self, cfg: SamplerConfig):
+        if cfg.solver not in ("euler", "heun"):
+            raise ValueError(f"unknown solver {cfg.solver!r}; choose 'euler' or 'heun'")
+        self.cfg = cfg
+        self.sigmas = sigma_ladder(cfg.steps, cfg.shift)
+
+    def set_timesteps(self, steps: int) -> Tensor:
+        """Change the number of moves; returns the new ladder ``(steps + 1,)``."""
+        self.cfg.steps = steps
+        self.sigmas = sigma_ladder(steps, self.cfg.shift)
+        return self.sigmas
+
+    def step(self, denoise: Denoiser, x: Tensor, sigma: Tensor, sigma_next: Tensor) -> SamplerStep:
+        """One move from per-frame levels ``sigma`` to ``sigma_next`` (both ``(B, n)``)."""
+        v = denoise(x, sigma)
+        dt = (sigma_next - sigma)[..., None, None, None]  # (B, n, 1, 1, 1)
+        x0 = x - sigma[..., None, None, None] * v
+        x_next = x + dt * v
+        if self.cfg.solver == "heun" and bool((sigma_next > 0).all()):
+            v2 = denoise(x_next, sigma_next)
+            x_next = x + dt * 0.5 * (v + v2)
+        return SamplerStep(x_next, x0)
+
+    def sample(self, denoise: Denoiser, noise: Tensor, matrix: Tensor | None = None) -> Tensor:
+        """Integrate from ``noise`` ``(B, n, ...)`` along ``matrix`` ``[step, frame]`` (default: full)."""
+        B, n = noise.shape[:2]
+        if matrix is None:
+            matrix = self.sigmas[:, None].repeat(1, n)
+        if matrix.shape[1] != n:
+            raise ValueError(f"schedule has {matrix.shape[1]} frames, the sample has {n}")
+        x = noise
+        matrix = matrix.to(noise.device)
+        for i in range(matrix.shape[0] - 1):
+            sigma, sigma_next = matrix[i].expand(B, n), matrix[i + 1].expand(B, n)
+            if torch.equal(sigma, sigma_next):
+                continue
+            x = self.step(denoise, x, sigma, sigma_next).sample
+        return x

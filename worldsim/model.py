@@ -1,0 +1,464 @@
+"""Spacetime-patch diffusion transformer (DiT) conditioned on actions and text.
+
+The network that stands in for the physics engine. It denoises latent video one step at a time:
+
+* latents are cut into spacetime patches ``(pt, ph, pw)``; each step's tokens also carry the
+  previous step's clean latent, concatenated before the input projection (GameNGen, DIAMOND), so
+  "nothing moved" is the easy default and motion is learned on top;
+* every block is adaLN-Zero modulated by a per-step conditioning vector: noise level + action
+  (the action that led to the step) + pooled text (DiT, Peebles & Xie 2023);
+* self-attention is full within a step and causal across steps, banded to a window of ``W`` steps,
+  with temporal RoPE (Su et al. 2021) and fixed 2-D sin-cos positions in space; token-level text
+  enters through cross-attention;
+* reward and termination heads read the pooled tokens of each step.
+
+Because attention is banded and causal, a step's keys and values depend only on the ``W`` steps
+up to it, so a :class:`KVCache` of committed steps reproduces a full recompute exactly. RoPE
+positions are taken relative to the window, so a rollout can run for any number of steps.
+
+Notation in shape comments: ``B`` batch, ``n`` steps, ``L`` tokens per step, ``D`` width,
+``H`` heads, ``d`` head dim, ``P`` values per patch (``pt*ph*pw*C``), ``m`` cached steps,
+``S`` text tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange, repeat
+from torch import Tensor, nn
+
+# --------------------------------------------------------------------------------------------
+#                                         Config
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DiTConfig:
+    """Architecture of the DiT. Every value that comes from the data is passed in, never patched."""
+
+    latent_channels: int = 8
+    """C: channels of the autoencoder latent."""
+    latent_size: int = 16
+    """Height and width of the latent."""
+    patch: tuple[int, int, int] = (1, 2, 2)
+    """(pt, ph, pw): latent frames per step, and spatial patch size. pt > 1 gives action repeat."""
+    width: int = 192
+    """D: transformer width."""
+    depth: int = 4
+    """Number of DiT blocks."""
+    heads: int = 6
+    """Attention heads; width must divide by it."""
+    mlp_ratio: float = 4.0
+    """Hidden width of the MLP as a multiple of D."""
+    action_dim: int = 4
+    """Action values per step (several agents: concatenated in a fixed agent order)."""
+    text_dim: int = 384
+    """Width of the text encoder's embeddings (all-MiniLM-L6-v2: 384)."""
+    window: int = 8
+    """W: steps a step may attend to, itself included. Bounds the KV cache."""
+    rope_base: float = 100.0
+    """Base of the temporal RoPE frequencies; windows are short, so a small base suffices."""
+
+    def __post_init__(self) -> None:
+        pt, ph, pw = self.patch
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} must be divisible by heads {self.heads}")
+        if (self.width // self.heads) % 2:
+            raise ValueError(f"head dim {self.width // self.heads} must be even for RoPE")
+        if self.latent_size % ph or self.latent_size % pw:
+            raise ValueError(f"latent_size {self.latent_size} must be divisible by patch {self.patch[1:]}")
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1, got {self.window}")
+
+    @property
+    def tokens_per_step(self) -> int:
+        return (self.latent_size // self.patch[1]) * (self.latent_size // self.patch[2])
+
+    @property
+    def patch_dim(self) -> int:
+        pt, ph, pw = self.patch
+        return pt * ph * pw * self.latent_channels
+
+
+@dataclass
+class TextCond:
+    """Text conditioning for a batch: token embeddings, their mask and the pooled embedding.
+
+    An empty prompt (all-False mask, zero pooled vector) is the unconditional input used for
+    classifier-free guidance; a learned null token keeps cross-attention well defined.
+    """
+
+    tokens: Tensor  # (B, S, text_dim)
+    mask: Tensor  # (B, S) bool, True = real token
+    pooled: Tensor  # (B, text_dim)
+
+    @classmethod
+    def empty(cls, batch: int, text_dim: int = 384, device: torch.device | str = "cpu") -> TextCond:
+        return cls(torch.zeros(batch, 1, text_dim, device=device),
+                   torch.zeros(batch, 1, dtype=torch.bool, device=device),
+                   torch.zeros(batch, text_dim, device=device))
+
+    def drop(self, keep: Tensor) -> TextCond:
+        """Rows where ``keep`` (B,) is False become the empty prompt (for guidance dropout)."""
+        return TextCond(self.tokens * keep[:, None, None], self.mask & keep[:, None],
+                        self.pooled * keep[:, None])
+
+    def index(self, rows: Tensor) -> TextCond:
+        return TextCond(self.tokens[rows], self.mask[rows], self.pooled[rows])
+
+
+@dataclass
+class DiTOutput:
+    """What one forward pass returns."""
+
+    velocity: Tensor  # (B, n*pt, C, h, w) flow-matching velocity, eps - x0
+    reward: Tensor  # (B, n) predicted reward for the transition into each step
+    done_logit: Tensor  # (B, n) termination logit for each step
+
+
+@dataclass
+class KVCache:
+    """Keys and values of committed steps, per layer, in a rolling window of ``window - 1`` steps.
+
+    Keys are stored before RoPE and rotated at use with window-relative positions. ``valid`` marks
+    which cached steps each batch row may attend to, so rows can be reset independently.
+    """
+
+    window: int
+    keys: list[Tensor | None] = field(default_factory=list)  # per layer (B, H, m*L, d)
+    values: list[Tensor | None] = field(default_factory=list)  # per layer (B, H, m*L, d)
+    valid: Tensor | None = None  # (B, m) bool
+    text_kv: list[tuple[Tensor, Tensor]] | None = None  # per layer cross-attention K, V
+    text_mask: Tensor | None = None  # (B, S+1) bool, null token included
+
+    @property
+    def steps(self) -> int:
+        return 0 if self.valid is None else self.valid.shape[1]
+
+    def nbytes(self) -> int:
+        tensors = [t for t in self.keys + self.values if t is not None]
+        if self.text_kv:
+            tensors += [t for kv in self.text_kv for t in kv]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+
+# --------------------------------------------------------------------------------------------
+#                                 Embedders and positions
+# --------------------------------------------------------------------------------------------
+
+
+def sinusoidal(x: Tensor, dim: int, max_period: float = 10000.0) -> Tensor:
+    """Sinusoidal features of a float tensor ``(...)`` -> ``(..., dim)``."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=x.device) / half)  # (dim/2,)
+    angles = x[..., None].float() * freqs  # (..., dim/2)
+    return torch.cat([angles.cos(), angles.sin()], dim=-1)
+
+
+def sincos_2d(height: int, width: int, dim: int) -> Tensor:
+    """Fixed 2-D sin-cos positions ``(height*width, dim)``: half the channels for rows, half for columns."""
+    rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    emb = torch.cat([sinusoidal(rows.flatten(), dim // 2), sinusoidal(cols.flatten(), dim // 2)], -1)
+    return emb  # (h*w, dim)
+
+
+class NoiseLevelEmbedder(nn.Module):
+    """Noise level sigma in [0, 1] -> ``(..., D)``."""
+
+    def __init__(self, width: int, freq_dim: int = 256):
+        super().__init__()
+        self.freq_dim = freq_dim
+        self.mlp = nn.Sequential(nn.Linear(freq_dim, width), nn.SiLU(), nn.Linear(width, width))
+
+    def forward(self, sigma: Tensor) -> Tensor:
+        return self.mlp(sinusoidal(sigma * 1000.0, self.freq_dim))
+
+
+def rope(x: Tensor, positions: Tensor, base: float) -> Tensor:
+    """Rotate ``x`` ``(B, H, N, d)`` by temporal positions ``(N,)`` (rotate-half RoPE)."""
+    d = x.shape[-1]
+    freqs = base ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (d/2,)
+    angles = positions[:, None].float() * freqs  # (N, d/2)
+    cos, sin = angles.cos(), angles.sin()
+    x1, x2 = x[..., : d // 2], x[..., d // 2:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+# --------------------------------------------------------------------------------------------
+#                                        Attention
+# --------------------------------------------------------------------------------------------
+
+
+class CausalSelfAttention(nn.Module):
+    """Self-attention that is full within a step, causal across steps, banded to ``window`` steps."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.heads, self.window, self.base = cfg.heads, cfg.window, cfg.rope_base
+        self.qkv = nn.Linear(cfg.width, 3 * cfg.width)
+        self.proj = nn.Linear(cfg.width, cfg.width)
+
+    def forward(self, x: Tensor, cache: KVCache | None, layer: int, commit: bool) -> Tensor:
+        B, n, L, D = x.shape
+        q, k, v = rearrange(self.qkv(x), "b n l (three h d) -> three b h (n l) d", three=3, h=self.heads)
+        past = cache.steps if cache is not None else 0
+        window = cache.window if cache is not None else self.window
+        valid = torch.ones(B, n, dtype=torch.bool, device=x.device)  # (B, n)
+        if past:
+            k_all = torch.cat([cache.keys[layer], k], dim=2)  # (B, H, (m+n)*L, d)
+            v_all = torch.cat([cache.values[layer], v], dim=2)
+            valid = torch.cat([cache.valid, valid], dim=1)  # (B, m+n)
+        else:
+            k_all, v_all = k, v
+        steps_k = torch.arange(past + n, device=x.device)  # (m+n,) window-relative positions
+        steps_q = steps_k[past:]  # (n,)
+        q_rot = rope(q, steps_q.repeat_interleave(L), self.base)
+        k_rot = rope(k_all, steps_k.repeat_interleave(L), self.base)
+        allowed = (steps_k[None, :] <= steps_q[:, None]) & (steps_k[None, :] > steps_q[:, None] - window)
+        mask = allowed[None] & valid[:, None, :]  # (B, n, m+n)
+        mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (m+n)*L)
+        out = F.scaled_dot_product_attention(q_rot, k_rot, v_all, attn_mask=mask)  # (B, H, n*L, d)
+        if commit and cache is not None:
+            keep = (window - 1) * L  # a new step sees itself plus window-1 cached steps
+            cache.keys[layer] = k_all[:, :, -keep:] if keep else k_all[:, :, :0]
+            cache.values[layer] = v_all[:, :, -keep:] if keep else v_all[:, :, :0]
+        return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+
+
+class CrossAttention(nn.Module):
+    """Image tokens attend to text tokens (plus a learned null token, always visible)."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.heads = cfg.heads
+        self.q = nn.Linear(cfg.width, cfg.width)
+        self.kv = nn.Linear(cfg.text_dim, 2 * cfg.width)
+        self.proj = nn.Linear(cfg.width, cfg.width)
+        self.null = nn.Parameter(torch.zeros(1, 1, cfg.text_dim))
+
+    def text_kv(self, text: TextCond) -> tuple[Tensor, Tensor, Tensor]:
+        B = text.tokens.shape[0]
+        tokens = torch.cat([self.null.expand(B, -1, -1), text.tokens], dim=1)  # (B, S+1, text_dim)
+        mask = torch.cat([torch.ones(B, 1, dtype=torch.bool, device=tokens.device), text.mask], dim=1)
+        k, v = rearrange(self.kv(tokens), "b s (two h d) -> two b h s d", two=2, h=self.heads)
+        return k, v, mask  # (B, H, S+1, d) x2, (B, S+1)
+
+    def forward(self, x: Tensor, k: Tensor, v: Tensor, mask: Tensor) -> Tensor:
+        B, n, L, D = x.shape
+        q = rearrange(self.q(x), "b n l (h d) -> b h (n l) d", h=self.heads)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])  # (B, H, n*L, d)
+        return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+
+
+# --------------------------------------------------------------------------------------------
+#                                         Blocks
+# --------------------------------------------------------------------------------------------
+
+
+def modulate(x: Tensor, shift: Tensor, scale: Tensor) -> Tensor:
+    """adaLN: ``x`` (B, n, L, D) with per-step ``shift``/``scale`` (B, n, D)."""
+    return x * (1 + scale[:, :, None]) + shift[:, :, None]
+
+
+class DiTBlock(nn.Module):
+    """adaLN-Zero block: self-attention, text cross-attention, MLP."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        D = cfg.width
+        self.norm1 = nn.LayerNorm(D, elementwise_affine=False, eps=1e-6)
+        self.attn = CausalSelfAttention(cfg)
+        self.norm2 = nn.LayerNorm(D, eps=1e-6)
+        self.cross = CrossAttention(cfg)
+        self.norm3 = nn.LayerNorm(D, elementwise_affine=False, eps=1e-6)
+        hidden = int(D * cfg.mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(D, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, D))
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 6 * D))
+
+    def forward(self, x: Tensor, c: Tensor, text_kv: tuple[Tensor, Tensor, Tensor],
+                cache: KVCache | None, layer: int, commit: bool) -> Tensor:
+        shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).chunk(6, dim=-1)  # each (B, n, D)
+        x = x + gate1[:, :, None] * self.attn(modulate(self.norm1(x), shift1, scale1), cache, layer, commit)
+        x = x + self.cross(self.norm2(x), *text_kv)  # (B, n, L, D)
+        x = x + gate2[:, :, None] * self.mlp(modulate(self.norm3(x), shift2, scale2))
+        return x
+
+
+class FinalLayer(nn.Module):
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.norm = nn.LayerNorm(cfg.width, elementwise_affine=False, eps=1e-6)
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(cfg.width, 2 * cfg.width))
+        self.linear = nn.Linear(cfg.width, cfg.patch_dim)
+
+    def forward(self, x: Tensor, c: Tensor) -> Tensor:
+        shift, scale = self.ada(c).chunk(2, dim=-1)  # (B, n, D) each
+        return self.linear(modulate(self.norm(x), shift, scale))  # (B, n, L, P)
+
+
+# --------------------------------------------------------------------------------------------
+#                                          DiT
+# --------------------------------------------------------------------------------------------
+
+
+class DiT(nn.Module):
+    """Action- and text-conditioned spacetime-patch DiT with a reward and a termination head."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.cfg = cfg
+        D = cfg.width
+        self.patch_embed = nn.Linear(2 * cfg.patch_dim, D)  # noisy patch ++ previous clean patch
+        h = cfg.latent_size // cfg.patch[1]
+        w = cfg.latent_size // cfg.patch[2]
+        self.register_buffer("pos", sincos_2d(h, w, D), persistent=False)  # (L, D)
+        self.noise_embed = NoiseLevelEmbedder(D)
+        self.action_embed = nn.Sequential(nn.Linear(cfg.action_dim + 1, D), nn.SiLU(), nn.Linear(D, D))
+        self.text_embed = nn.Linear(cfg.text_dim, D)
+        self.blocks = nn.ModuleList(DiTBlock(cfg) for _ in range(cfg.depth))
+        self.final = FinalLayer(cfg)
+        self.heads = nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 2))  # reward, termination logit
+        self.initialize_weights()
+
+    def initialize_weights(self) -> None:
+        """Xavier linears; adaLN gates, the output layer and cross-attention outputs start at zero,
+        so every block starts as the identity."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+        for block in self.blocks:
+            nn.init.zeros_(block.ada[-1].weight)
+            nn.init.zeros_(block.ada[-1].bias)
+            nn.init.zeros_(block.cross.proj.weight)
+            nn.init.zeros_(block.cross.proj.bias)
+        nn.init.zeros_(self.final.ada[-1].weight)
+        nn.init.zeros_(self.final.ada[-1].bias)
+        nn.init.zeros_(self.final.linear.weight)
+        nn.init.zeros_(self.final.linear.bias)
+        nn.init.normal_(self.noise_embed.mlp[0].weight, std=0.02)
+        nn.init.normal_(self.noise_embed.mlp[2].weight, std=0.02)
+
+    # -- patches --
+
+    def patchify(self, x: Tensor) -> Tensor:
+        """Latents ``(B, n*pt, C, h, w)`` -> tokens ``(B, n, L, P)``."""
+        pt, ph, pw = self.cfg.patch
+        return rearrange(x, "b (n pt) c (h ph) (w pw) -> b n (h w) (pt ph pw c)", pt=pt, ph=ph, pw=pw)
+
+    def unpatchify(self, t: Tensor) -> Tensor:
+        """Tokens ``(B, n, L, P)`` -> latents ``(B, n*pt, C, h, w)``."""
+        pt, ph, pw = self.cfg.patch
+        h = self.cfg.latent_size // ph
+        return rearrange(t, "b n (h w) (pt ph pw c) -> b (n pt) c (h ph) (w pw)", h=h, pt=pt, ph=ph, pw=pw)
+
+    # -- conditioning --
+
+    def condition(self, sigma: Tensor, action: Tensor, first: Tensor, text: TextCond) -> Tensor:
+        """Per-step conditioning vector ``(B, n, D)`` from noise level, action and pooled text."""
+        a = torch.cat([action, first[..., None].to(action.dtype)], dim=-1)  # (B, n, A+1)
+        c = self.noise_embed(sigma) + self.action_embed(a)  # (B, n, D)
+        return c + self.text_embed(text.pooled)[:, None]  # (B, n, D)
+
+    def text_kv(self, text: TextCond) -> list[tuple[Tensor, Tensor, Tensor]]:
+        """Cross-attention keys, values and mask per layer; constant over a rollout, so cacheable."""
+        return [block.cross.text_kv(text) for block in self.blocks]
+
+    # -- forward --
+
+    def forward(
+        self,
+        x: Tensor,
+        prev: Tensor,
+        sigma: Tensor,
+        action: Tensor,
+        first: Tensor,
+        text: TextCond,
+        cache: KVCache | None = None,
+        commit: bool = False,
+    ) -> DiTOutput:
+        """Predict the flow-matching velocity of ``n`` new steps.
+
+        Args:
+            x: Noisy latents ``(B, n*pt, C, h, w)`` at per-step noise levels ``sigma``.
+            prev: Clean latents of each step's predecessor, same shape as ``x`` (zeros where
+                ``first``).
+            sigma: Noise level per step ``(B, n)`` in [0, 1]; 0 is clean, 1 is pure noise.
+            action: Action that led into each step ``(B, n, action_dim)`` (zeros where ``first``).
+            first: ``(B, n)`` bool, True for a step with no predecessor (an episode's first frame).
+            text: Text conditioning for the batch.
+            cache: Committed past steps to attend to. ``None`` attends within ``x`` only.
+            commit: Append these steps' keys and values to ``cache`` (rolling the window).
+
+        Returns:
+            :class:`DiTOutput` with the velocity ``eps - x0`` and the reward/termination heads.
+        """
+        self._check_inputs(x, prev, sigma, action, first)
+        tokens = torch.cat([self.patchify(x), self.patchify(prev)], dim=-1)  # (B, n, L, 2P)
+        h = self.patch_embed(tokens) + self.pos  # (B, n, L, D)
+        c = self.condition(sigma, action, first, text)  # (B, n, D)
+        if cache is not None and cache.text_kv is not None:
+            text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv]
+        else:
+            text_kv = self.text_kv(text)
+        for i, block in enumerate(self.blocks):
+            h = block(h, c, text_kv[i], cache, i, commit)  # (B, n, L, D)
+        if commit and cache is not None:
+            new_valid = torch.ones(x.shape[0], sigma.shape[1], dtype=torch.bool, device=x.device)
+            valid = new_valid if cache.valid is None else torch.cat([cache.valid, new_valid], dim=1)
+            cache.valid = valid[:, -(cache.window - 1):] if cache.window > 1 else valid[:, :0]
+        velocity = self.unpatchify(self.final(h, c))  # (B, n*pt, C, h, w)
+        heads = self.heads(h.mean(dim=2))  # (B, n, 2)
+        return DiTOutput(velocity, heads[..., 0], heads[..., 1])
+
+    def new_cache(self, text: TextCond | None = None, window: int | None = None) -> KVCache:
+        """An empty cache for a rollout of window ``window`` (default: the trained window), with the
+        text keys/values precomputed when ``text`` is given."""
+        cache = KVCache(window=window or self.cfg.window, keys=[None] * self.cfg.depth,
+                        values=[None] * self.cfg.depth)
+        if text is not None:
+            kvm = self.text_kv(text)
+            cache.text_kv = [(k, v) for k, v, _ in kvm]
+            cache.text_mask = kvm[0][2]
+        return cache
+
+    def _check_inputs(self, x: Tensor, prev: Tensor, sigma: Tensor, action: Tensor, first: Tensor) -> None:
+        cfg = self.cfg
+        B, T = x.shape[:2]
+        n = T // cfg.patch[0]
+        expected = (cfg.latent_channels, cfg.latent_size, cfg.latent_size)
+        if tuple(x.shape[2:]) != expected or T % cfg.patch[0]:
+            raise ValueError(f"x has shape {tuple(x.shape)}, expected (B, n*{cfg.patch[0]}, *{expected})")
+        if prev.shape != x.shape:
+            raise ValueError(f"prev has shape {tuple(prev.shape)}, expected x's shape {tuple(x.shape)}")
+        if sigma.shape != (B, n) or first.shape != (B, n):
+            raise ValueError(f"sigma {tuple(sigma.shape)} and first {tuple(first.shape)} must be (B, n)=({B}, {n})")
+        if action.shape != (B, n, cfg.action_dim):
+            raise ValueError(f"action has shape {tuple(action.shape)}, expected ({B}, {n}, {cfg.action_dim})")
+
+
+# --------------------------------------------------------------------------------------------
+#                                         Presets
+# --------------------------------------------------------------------------------------------
+
+
+def DiT_XS(**kw) -> DiT:
+    """2 blocks, width 64: tests and smoke runs."""
+    return DiT(DiTConfig(depth=2, width=64, heads=4, **kw))
+
+
+def DiT_S(**kw) -> DiT:
+    """4 blocks, width 192: trains on a CPU in hours; the shipped model."""
+    return DiT(DiTConfig(depth=4, width=192, heads=6, **kw))
+
+
+def DiT_B(**kw) -> DiT:
+    """8 blocks, width 384: for a GPU."""
+    return DiT(DiTConfig(depth=8, width=384, heads=6, **kw))
+
+
+MODELS = {"XS": DiT_XS, "S": DiT_S, "B": DiT_B}

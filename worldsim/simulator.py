@@ -1,0 +1,375 @@
+"""The learned simulator: batched, KV-cached, autoregressive rollout of the world model.
+
+This is the object environment wrappers call. It owns the rollout state (a per-layer
+:class:`~worldsim.model.KVCache` over a rolling window, the last frame's latent, the text
+conditioning) and nothing about Gymnasium.
+
+One ``step(actions)``:
+
+1. samples the next latent frame with the few-step flow sampler, every pass attending to the cache;
+2. runs one *commit* pass on that frame, re-noised to ``context_noise``: it writes the frame's keys
+   and values into the cache (evicting the oldest beyond the window) and evaluates the reward and
+   termination heads;
+3. decodes the frame to pixels.
+
+Memory is bounded by the window, however long the rollout. With ``use_cache=False`` the same
+rollout is computed by re-running the network over the whole receptive field each pass; the two
+agree to float tolerance under the same noise (a test holds this).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .diffusion import FlowSampler, SamplerConfig, add_noise
+from .model import DiT, KVCache, TextCond
+from .worldmodel import WorldModel
+
+
+@dataclass
+class SimulatorConfig:
+    """Rollout settings."""
+
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    """Few-step sampler (steps, solver, shift)."""
+    guidance: float = 2.0
+    """Classifier-free guidance scale for frames generated from text alone (1 = off)."""
+    context_noise: float = 0.02
+    """Noise level at which a finished frame is committed to the cache (matches training's context noise)."""
+    window: int | None = None
+    """W, in steps, attended to (itself included); ``None`` uses the model's trained window."""
+    use_cache: bool = True
+    """Attend to the KV cache (fast). False re-runs the network over the history every pass."""
+    done_threshold: float = 0.5
+    """Termination probability above which a step counts as terminated."""
+
+
+@dataclass
+class StepOutput:
+    """What :meth:`Simulator.reset` and :meth:`Simulator.step` return, for the whole batch."""
+
+    frames: np.ndarray  # (B, H, W, 3) uint8
+    rewards: np.ndarray  # (B,) float32
+    terminated: np.ndarray  # (B,) bool
+    latents: Tensor  # (B, C, h, w)
+
+
+@dataclass
+class _History:
+    """Committed steps kept for the no-cache path: exactly what the cache would have seen."""
+
+    x: list[Tensor] = field(default_factory=list)  # each (B, 1, C, h, w), noised to context_noise
+    prev: list[Tensor] = field(default_factory=list)
+    action: list[Tensor] = field(default_factory=list)  # each (B, 1, A)
+    first: list[Tensor] = field(default_factory=list)  # each (B, 1)
+
+    def append(self, x: Tensor, prev: Tensor, action: Tensor, first: Tensor, keep: int) -> None:
+        for name, value in (("x", x), ("prev", prev), ("action", action), ("first", first)):
+            items = getattr(self, name) + list(value.split(1, dim=1))
+            setattr(self, name, items[-keep:])
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``cuda`` when available, else the CPU; torch threads follow the machine's cores."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    return torch.device("cpu")
+
+
+class Simulator:
+    """Batched learned simulator over a :class:`~worldsim.worldmodel.WorldModel`.
+
+    Args:
+        model: The world model (autoencoder + DiT).
+        batch_size: Number of parallel rollouts N.
+        cfg: Rollout settings.
+        device: Torch device; default CUDA when available, else CPU.
+    """
+
+    def __init__(self, model: WorldModel, batch_size: int = 1, cfg: SimulatorConfig | None = None,
+                 device: str | torch.device | None = None):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.cfg = cfg or SimulatorConfig()
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.dit: DiT = self.model.dit
+        self.batch_size = batch_size
+        self.window = self.cfg.window or self.dit.cfg.window
+        self.sampler = FlowSampler(self.cfg.sampler)
+        self.generator = torch.Generator(device=self.device)
+        self.cache: KVCache | None = None
+        self.text: TextCond | None = None
+        self.prev: Tensor | None = None  # (B, 1, C, h, w) last clean latent
+        self.history = _History()
+        self.steps_taken = np.zeros(batch_size, dtype=np.int64)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, batch_size: int = 1, cfg: SimulatorConfig | None = None,
+                        device: str | torch.device | None = None) -> Simulator:
+        return cls(WorldModel.load(Path(path)), batch_size, cfg, device)
+
+    # -- properties --
+
+    @property
+    def action_dim(self) -> int:
+        return self.dit.cfg.action_dim
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        s = self.model.autoencoder.cfg.image_size
+        return (s, s, 3)
+
+    @property
+    def receptive_field(self) -> int:
+        """Steps a new frame can depend on through the stacked banded attention."""
+        return self.dit.cfg.depth * (self.window - 1) + 1
+
+    def cache_nbytes(self) -> int:
+        return 0 if self.cache is None else self.cache.nbytes()
+
+    # -- public API --
+
+    @torch.no_grad()
+    def reset(self, *, context_frames: np.ndarray | Tensor | None = None,
+              context_actions: np.ndarray | Tensor | None = None, prompt: str | list[str] | None = None,
+              seed: int | None = None, rows: np.ndarray | list[int] | None = None) -> StepOutput:
+        """Start (or restart some of) the rollouts.
+
+        Args:
+            context_frames: uint8 ``(N, k, H, W, 3)`` frames to continue from (k >= 1). ``N`` is the
+                batch size, or ``len(rows)``.
+            context_actions: ``(N, k-1, A)`` actions between the context frames (zeros if omitted).
+            prompt: Text for each rollout (one string for all). Without context frames, the first
+                frame is generated from the text with classifier-free guidance.
+            seed: Seeds the sampling noise.
+            rows: Reset only these batch rows; the others keep their state untouched.
+
+        Returns:
+            The last context frame (or the generated first frame) for the rows reset, with zero
+            rewards and no terminations.
+        """
+        if seed is not None:
+            self.generator.manual_seed(seed)
+        rows_t = self._check_rows(rows)
+        if len(rows_t) < self.batch_size and not self.cfg.use_cache:
+            raise ValueError("resetting a subset of rows needs use_cache=True (the recompute path is for checks)")
+        n = len(rows_t)
+        if context_frames is None and prompt is None:
+            raise ValueError("reset needs context_frames, a prompt, or both")
+        text = self._encode_prompt(prompt, n)
+        if context_frames is not None:
+            frames = self._check_frames(context_frames, n)  # (n, k, H, W, 3)
+            latents = self.model.autoencoder.encode(frames)  # (n, k, C, h, w)
+            actions = self._check_context_actions(context_actions, n, frames.shape[1])
+        else:
+            latents = self._generate_first(text)  # (n, 1, C, h, w)
+            actions = torch.zeros(n, 0, self.action_dim, device=self.device)
+        k = latents.shape[1]
+        prev = torch.cat([torch.zeros_like(latents[:, :1]), latents[:, :-1]], dim=1)  # (n, k, C, h, w)
+        action = torch.cat([torch.zeros(n, 1, self.action_dim, device=self.device), actions], dim=1)
+        first = torch.zeros(n, k, dtype=torch.bool, device=self.device)
+        first[:, 0] = True
+        sub = _SubRollout(self.dit.new_cache(text, self.window) if self.cfg.use_cache else None, text, _History())
+        self._commit(sub, latents, prev, action, first)
+        self._merge(rows_t, sub, latents[:, -1:])
+        self.steps_taken[rows_t.cpu().numpy()] = 0
+        frames_out = self.model.autoencoder.decode(latents[:, -1])  # (n, H, W, 3)
+        return StepOutput(frames_out.cpu().numpy(), np.zeros(n, np.float32), np.zeros(n, bool),
+                          latents[:, -1])
+
+    @torch.no_grad()
+    def step(self, actions: np.ndarray | Tensor) -> StepOutput:
+        """Advance every rollout by one step.
+
+        Args:
+            actions: ``(N, action_dim)`` float actions, one row per rollout.
+        """
+        if self.prev is None:
+            raise RuntimeError("call reset() before step()")
+        action = self._check_actions(actions)[:, None]  # (B, 1, A)
+        B = self.batch_size
+        first = torch.zeros(B, 1, dtype=torch.bool, device=self.device)
+        noise = torch.randn(self.prev.shape, generator=self.generator, device=self.device)
+        sub = _SubRollout(self.cache, self.text, self.history)
+        denoise = lambda x, sigma: self._forward(sub, x, self.prev, sigma, action, first).velocity
+        z = self.sampler.sample(denoise, noise)  # (B, 1, C, h, w)
+        out = self._commit(sub, z, self.prev, action, first)
+        self.prev = z
+        self.steps_taken += 1
+        done = torch.sigmoid(out.done_logit[:, -1]) > self.cfg.done_threshold
+        frames = self.model.autoencoder.decode(z[:, 0])  # (B, H, W, 3)
+        return StepOutput(frames.cpu().numpy(), out.reward[:, -1].float().cpu().numpy(),
+                          done.cpu().numpy(), z[:, 0])
+
+    # -- internals --
+
+    def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, sigma: Tensor, action: Tensor, first: Tensor,
+                 commit: bool = False):
+        """One DiT pass over new steps, through the cache or by recomputing the history."""
+        if self.cfg.use_cache:
+            return self.dit(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit)
+        h = sub.history
+        keep = self.receptive_field - x.shape[1]
+        hist = lambda items: items[-keep:] if keep > 0 else []
+        xs = torch.cat(hist(h.x) + [x], 1)
+        ps = torch.cat(hist(h.prev) + [prev], 1)
+        acts = torch.cat(hist(h.action) + [action], 1)
+        firsts = torch.cat(hist(h.first) + [first], 1)
+        m = xs.shape[1] - x.shape[1]
+        ctx_sigma = torch.full((x.shape[0], m), self.cfg.context_noise, device=self.device)
+        band = KVCache(window=self.window)  # empty: only sets the attention band
+        out = self.dit(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band)
+        n = x.shape[1]
+        out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]
+        return out
+
+    def _commit(self, sub: _SubRollout, z: Tensor, prev: Tensor, action: Tensor, first: Tensor):
+        """Write finished steps ``z`` ``(B, k, ...)`` into the context at the context noise level."""
+        sigma = torch.full(z.shape[:2], self.cfg.context_noise, device=self.device)
+        eps = torch.randn(z.shape, generator=self.generator, device=self.device)
+        x = add_noise(z, sigma, eps)
+        out = self._forward(sub, x, prev, sigma, action, first, commit=True)
+        if not self.cfg.use_cache:
+            sub.history.append(x, prev, action, first, keep=self.receptive_field)
+        return out
+
+    def _generate_first(self, text: TextCond) -> Tensor:
+        """Sample a first frame from text alone, with classifier-free guidance."""
+        n = text.pooled.shape[0]
+        shape = (n, 1, self.dit.cfg.latent_channels, self.dit.cfg.latent_size, self.dit.cfg.latent_size)
+        zeros = torch.zeros(shape, device=self.device)
+        action = torch.zeros(n, 1, self.action_dim, device=self.device)
+        first = torch.ones(n, 1, dtype=torch.bool, device=self.device)
+        g = self.cfg.guidance
+        empty = TextCond.empty(n, self.dit.cfg.text_dim, self.device)
+        both = TextCond(*(torch.cat([a, b]) for a, b in _pad_text(text, empty)))
+
+        def denoise(x: Tensor, sigma: Tensor) -> Tensor:
+            if g == 1.0:
+                return self.dit(x, zeros, sigma, action, first, text).velocity
+            v = self.dit(torch.cat([x, x]), torch.cat([zeros, zeros]), torch.cat([sigma, sigma]),
+                         torch.cat([action, action]), torch.cat([first, first]), both).velocity
+            v_cond, v_uncond = v.chunk(2)
+            return v_uncond + g * (v_cond - v_uncond)
+
+        noise = torch.randn(shape, generator=self.generator, device=self.device)
+        return self.sampler.sample(denoise, noise)
+
+    def _encode_prompt(self, prompt: str | list[str] | None, n: int) -> TextCond:
+        if prompt is None:
+            return TextCond.empty(n, self.dit.cfg.text_dim, self.device)
+        prompts = [prompt] * n if isinstance(prompt, str) else list(prompt)
+        if len(prompts) != n:
+            raise ValueError(f"got {len(prompts)} prompts for {n} rollouts")
+        from .text import get_text_encoder
+
+        emb = get_text_encoder().encode_cached(prompts)
+        return TextCond(emb.tokens.to(self.device), emb.mask.to(self.device), emb.pooled.to(self.device))
+
+    def _merge(self, rows: Tensor, sub: _SubRollout, last: Tensor) -> None:
+        """Install a freshly reset sub-rollout into ``rows`` of the batch state."""
+        if len(rows) == self.batch_size:
+            self.cache, self.text, self.history, self.prev = sub.cache, sub.text, sub.history, last
+            return
+        if self.prev is None:
+            raise RuntimeError(f"reset all {self.batch_size} rollouts before resetting a subset of rows")
+        self.prev[rows] = last
+        pairs = _pad_text(self.text, sub.text)
+        self.text = TextCond(*(_put_rows(a, b, rows) for a, b in pairs))
+        _merge_cache(self.cache, sub.cache, rows)
+
+    # -- input checks (errors say how to fix the call) --
+
+    def _check_rows(self, rows) -> Tensor:
+        if rows is None:
+            return torch.arange(self.batch_size, device=self.device)
+        r = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=self.device).flatten()
+        if len(r) == 0 or int(r.min()) < 0 or int(r.max()) >= self.batch_size or len(set(r.tolist())) != len(r):
+            raise ValueError(f"rows must be distinct indices in [0, {self.batch_size}), got {rows}")
+        return r
+
+    def _check_frames(self, frames, n: int) -> Tensor:
+        f = torch.as_tensor(np.asarray(frames) if not torch.is_tensor(frames) else frames)
+        if f.dtype != torch.uint8 or f.ndim != 5 or f.shape[0] != n or tuple(f.shape[2:]) != self.frame_shape:
+            raise ValueError(f"context_frames must be uint8 (N={n}, k, *{self.frame_shape}), "
+                             f"got {f.dtype} {tuple(f.shape)}")
+        return f.to(self.device)
+
+    def _check_context_actions(self, actions, n: int, k: int) -> Tensor:
+        if actions is None:
+            return torch.zeros(n, k - 1, self.action_dim, device=self.device)
+        a = torch.as_tensor(np.asarray(actions, dtype=np.float32)).to(self.device)
+        if a.shape != (n, k - 1, self.action_dim):
+            raise ValueError(f"context_actions must be ({n}, {k - 1}, {self.action_dim}), got {tuple(a.shape)}")
+        return a
+
+    def _check_actions(self, actions) -> Tensor:
+        a = torch.as_tensor(actions) if torch.is_tensor(actions) else torch.as_tensor(np.asarray(actions))
+        if a.shape != (self.batch_size, self.action_dim):
+            raise ValueError(f"actions must have shape ({self.batch_size}, {self.action_dim}), got {tuple(a.shape)}")
+        if not a.dtype.is_floating_point:
+            raise TypeError(f"actions must be floating point, got {a.dtype}")
+        a = a.float().to(self.device)
+        if not torch.isfinite(a).all():
+            raise ValueError("actions contain NaN or inf")
+        return a
+
+
+@dataclass
+class _SubRollout:
+    cache: KVCache | None
+    text: TextCond
+    history: _History
+
+
+def _pad_text(a: TextCond, b: TextCond) -> list[tuple[Tensor, Tensor]]:
+    """Pad two text conditionings to the same token count; returns (a, b) pairs per field."""
+    S = max(a.tokens.shape[1], b.tokens.shape[1])
+    pad = lambda t: torch.nn.functional.pad(t, (0, 0, 0, S - t.shape[1])) if t.ndim == 3 else \
+        torch.nn.functional.pad(t, (0, S - t.shape[1]))
+    return [(pad(a.tokens), pad(b.tokens)), (pad(a.mask), pad(b.mask)), (a.pooled, b.pooled)]
+
+
+def _put_rows(dst: Tensor, src: Tensor, rows: Tensor) -> Tensor:
+    out = dst.clone()
+    out[rows] = src
+    return out
+
+
+def _left_pad_steps(t: Tensor | None, steps: int, per_step: int, dim: int) -> Tensor | None:
+    """Left-pad a cache tensor to ``steps`` steps along ``dim`` (padding is masked out by ``valid``)."""
+    if t is None:
+        return None
+    missing = steps * per_step - t.shape[dim]
+    if missing <= 0:
+        return t
+    shape = list(t.shape)
+    shape[dim] = missing
+    return torch.cat([torch.zeros(shape, dtype=t.dtype, device=t.device), t], dim=dim)
+
+
+def _merge_cache(dst: KVCache, src: KVCache, rows: Tensor) -> None:
+    m = max(dst.steps, src.steps)
+    L = dst.keys[0].shape[2] // dst.steps if dst.steps else src.keys[0].shape[2] // max(src.steps, 1)
+    for layer in range(len(dst.keys)):
+        for name in ("keys", "values"):
+            a = _left_pad_steps(getattr(dst, name)[layer], m, L, 2)
+            b = _left_pad_steps(getattr(src, name)[layer], m, L, 2)
+            getattr(dst, name)[layer] = _put_rows(a, b, rows)
+    dst.valid = _put_rows(_left_pad_steps(dst.valid, m, 1, 1), _left_pad_steps(src.valid, m, 1, 1), rows)
+    S = max(dst.text_mask.shape[1], src.text_mask.shape[1])
+    pad_s = lambda t: torch.nn.functional.pad(t, (0, 0, 0, S - t.shape[2]))
+    dst.text_kv = [(_put_rows(pad_s(dk), pad_s(sk), rows), _put_rows(pad_s(dv), pad_s(sv), rows))
+                   for (dk, dv), (sk, sv) in zip(dst.text_kv, src.text_kv)]
+    pad_m = lambda t: torch.nn.functional.pad(t, (0, S - t.shape[1]))
+    dst.text_mask = _put_rows(pad_m(dst.text_mask), pad_m(src.text_mask), rows)

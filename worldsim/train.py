@@ -1,0 +1,444 @@
+"""Training: the frame autoencoder first, then the DiT on precomputed latents.
+
+    worldsim train --data data/pushbox data/playground --preset S --out runs/main
+    worldsim train --data data/pushbox --out runs/main --resume          # continue a stopped run
+    torchrun --nproc-per-node 2 -m worldsim train --data data/pushbox --out runs/ddp   # DDP
+
+A run directory holds::
+
+    autoencoder/   autoencoder checkpoint (stage 1, reused when present)
+    model/         the world-model checkpoint (autoencoder + DiT), rewritten every ``save_every`` steps
+    state/         optimizer, step and RNG state for ``--resume``
+    latents.safetensors, text.safetensors   caches of the encoded data
+    tb/            TensorBoard scalars
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import Tensor
+from tqdm import tqdm
+
+from .autoencoder import Autoencoder, AutoencoderConfig, foreground_weighted_loss, psnr_float
+from .checkpoint import (
+    atomic_write_json,
+    config_from_dict,
+    flatten_optimizer_state,
+    load_checkpoint,
+    load_tensors,
+    save_checkpoint,
+    save_tensors,
+    unflatten_optimizer_state,
+)
+from .diffusion import Batch, FlowConfig, flow_loss
+from .model import MODELS, DiT, TextCond
+from .worldmodel import WorldModel
+
+# --------------------------------------------------------------------------------------------
+#                                         Configs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AutoencoderTrainConfig:
+    """Stage 1: the frame autoencoder."""
+
+    steps: int = 3000
+    """Optimizer steps."""
+    batch_size: int = 32
+    """Frames per batch."""
+    lr: float = 1e-3
+    """AdamW learning rate (cosine decay to 10%)."""
+    fg_weight: float = 20.0
+    """Loss weight of pixels that differ from the background (small objects must survive)."""
+    channels: tuple[int, ...] = (32, 64, 64)
+    """Encoder widths; two downsamples give a 16x16 latent for 64x64 frames."""
+    latent_channels: int = 8
+    """Latent channels."""
+
+
+@dataclass
+class DiTTrainConfig:
+    """Stage 2: the DiT on latent clips."""
+
+    preset: str = "S"
+    """Model size, a key of ``worldsim.model.MODELS``."""
+    steps: int = 4000
+    """Optimizer steps."""
+    batch_size: int = 32
+    """Clips per batch."""
+    clip_steps: int = 4
+    """Steps per training clip."""
+    window: int = 8
+    """Attention window W (steps) stored in the model; rollouts keep this many steps of context."""
+    lr: float = 5e-4
+    """Peak AdamW learning rate."""
+    warmup: int = 200
+    """Linear warm-up steps."""
+    weight_decay: float = 0.01
+    """AdamW weight decay."""
+    start_prob: float = 0.15
+    """Chance a clip starts at an episode's first frame (teaches frame 0 from text)."""
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    """Noise-level sampling and loss weights."""
+
+
+@dataclass
+class TrainConfig:
+    """``worldsim train``: autoencoder then DiT on episodes from ``worldsim collect``."""
+
+    data: tuple[str, ...] = ("data/pushbox",)
+    """Episode store directories (one or more)."""
+    out: str = "runs/main"
+    """Run directory."""
+    resume: bool = False
+    """Continue from the run directory's last saved state."""
+    seed: int = 0
+    """Seed for sampling and init."""
+    val_fraction: float = 0.1
+    """Share of episodes held out for validation (by index, see ``worldsim.store.split_of``)."""
+    save_every: int = 250
+    """Checkpoint every N DiT steps (and at the end)."""
+    log_every: int = 25
+    """Scalars to TensorBoard every N steps."""
+    time_budget_min: float = 0.0
+    """Stop the DiT stage after this many minutes (0 = no limit); the checkpoint is saved."""
+    ae: AutoencoderTrainConfig = field(default_factory=AutoencoderTrainConfig)
+    dit: DiTTrainConfig = field(default_factory=DiTTrainConfig)
+
+
+# --------------------------------------------------------------------------------------------
+#                                         Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else the CPU (with as many threads as the machine has cores)."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("WORLD_SIZE", 1)))))
+    return torch.device("cpu")
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> Dist:
+    """Join a torchrun process group when launched by torchrun (gloo on CPU, nccl on CUDA)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size())
+
+
+def cosine_lr(step: int, total: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
+
+
+def average_gradients(model: torch.nn.Module, d: Dist) -> None:
+    """All-reduce gradients across ranks (plain DDP without the wrapper's bucket machinery)."""
+    if d.world == 1:
+        return
+    for p in model.parameters():
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= d.world
+
+
+def broadcast_parameters(model: torch.nn.Module, d: Dist) -> None:
+    if d.world == 1:
+        return
+    for t in list(model.parameters()) + list(model.buffers()):
+        dist.broadcast(t.data, src=0)
+
+
+# --------------------------------------------------------------------------------------------
+#                                          Data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EpisodeData:
+    """All episodes of the training stores, in memory."""
+
+    frames: list[np.ndarray]  # per episode uint8 (T+1, H, W, 3)
+    actions: list[np.ndarray]  # per episode float32 (T, A)
+    rewards: list[np.ndarray]  # per episode float32 (T,)
+    terminated: list[np.ndarray]  # per episode bool (T,)
+    captions: list[str]
+    val: np.ndarray  # bool per episode
+    action_dim: int
+
+    @property
+    def num_frames(self) -> int:
+        return sum(len(f) for f in self.frames)
+
+
+def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
+    """Read every episode of the given stores, padding actions to the widest action size."""
+    from .store import EpisodeStore, split_of
+
+    episodes, val = [], []
+    for d in dirs:
+        store = EpisodeStore(d)
+        if len(store) == 0:
+            raise FileNotFoundError(f"{d} holds no episodes; run `worldsim collect --out {d}` first")
+        episodes += [store.read(i) for i in store.indices()]
+        val += [split_of(i, val_fraction) == "val" for i in store.indices()]
+    action_dim = max(ep.actions.shape[1] for ep in episodes)
+    pad = lambda a: np.pad(a, ((0, 0), (0, action_dim - a.shape[1]))).astype(np.float32)
+    return EpisodeData(
+        frames=[ep.frames for ep in episodes],
+        actions=[pad(ep.actions) for ep in episodes],
+        rewards=[ep.rewards.astype(np.float32) for ep in episodes],
+        terminated=[ep.terminated.astype(bool) for ep in episodes],
+        captions=[ep.caption for ep in episodes],
+        val=np.array(val, dtype=bool),
+        action_dim=action_dim,
+    )
+
+
+class ClipSampler:
+    """Draws latent clips of ``n`` steps from in-memory episode latents (``pt = 1``)."""
+
+    def __init__(self, latents: list[Tensor], data: EpisodeData, text: dict[str, Tensor], episodes: np.ndarray,
+                 n: int, start_prob: float, generator: torch.Generator):
+        self.latents, self.data, self.text, self.n = latents, data, text, n
+        self.episodes = [int(e) for e in episodes if len(latents[e]) >= n]
+        if not self.episodes:
+            raise ValueError(f"no episode has {n} frames; collect longer episodes or lower clip_steps")
+        self.start_prob, self.g = start_prob, generator
+
+    def sample(self, batch_size: int, device: torch.device) -> Batch:
+        g = self.g
+        eps_idx = torch.randint(len(self.episodes), (batch_size,), generator=g)
+        lat, prev, act, first, rew, done, rows = [], [], [], [], [], [], []
+        for i in eps_idx.tolist():
+            e = self.episodes[i]
+            z = self.latents[e]  # (T+1, C, h, w)
+            T1 = len(z)
+            at_start = torch.rand((), generator=g).item() < self.start_prob
+            s = 0 if at_start else int(torch.randint(T1 - self.n + 1, (), generator=g))
+            idx = torch.arange(s, s + self.n)  # frame indices of the clip
+            lat.append(z[idx])
+            prev.append(torch.where((idx > 0)[:, None, None, None], z[(idx - 1).clamp_min(0)], 0.0))
+            t_prev = (idx - 1).clamp_min(0).numpy()
+            a = torch.from_numpy(self.data.actions[e][t_prev]) * (idx > 0)[:, None]
+            act.append(a)
+            first.append(idx == 0)
+            rew.append(torch.from_numpy(self.data.rewards[e][t_prev]) * (idx > 0))
+            done.append(torch.from_numpy(self.data.terminated[e][t_prev].astype(np.float32)) * (idx > 0))
+            rows.append(e)
+        text = TextCond(self.text["tokens"][rows], self.text["mask"][rows], self.text["pooled"][rows])
+        to = lambda t: t.to(device)
+        return Batch(to(torch.stack(lat)), to(torch.stack(prev)), to(torch.stack(act)), to(torch.stack(first)),
+                     to(torch.stack(rew)), to(torch.stack(done)),
+                     TextCond(to(text.tokens), to(text.mask), to(text.pooled)))
+
+
+def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:
+    """Text embeddings for every episode's caption, cached on disk by the text encoder."""
+    from .text import get_text_encoder
+
+    enc = get_text_encoder()
+    if cache_path.exists():
+        enc.load_cache(cache_path)
+    emb = enc.encode_cached(captions)
+    enc.save_cache(cache_path)
+    return {"tokens": emb.tokens, "mask": emb.mask, "pooled": emb.pooled}
+
+
+# --------------------------------------------------------------------------------------------
+#                                  Stage 1: autoencoder
+# --------------------------------------------------------------------------------------------
+
+
+def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device, d: Dist) -> Autoencoder:
+    """Train (or load) the frame autoencoder; saves ``out/autoencoder``."""
+    out = Path(cfg.out) / "autoencoder"
+    if (out / "config.json").exists():
+        ae_cfg, tensors, meta = load_checkpoint(out, kind="autoencoder")
+        ae = Autoencoder(config_from_dict(AutoencoderConfig, ae_cfg, where=str(out)))
+        ae.load_state_dict(tensors)
+        if d.main:
+            print(f"autoencoder: loaded {out} (val PSNR {meta.get('val_psnr', float('nan')):.2f} dB)")
+        return ae.to(device)
+    c = cfg.ae
+    torch.manual_seed(cfg.seed)
+    ae = Autoencoder(AutoencoderConfig(channels=c.channels, latent_channels=c.latent_channels)).to(device)
+    broadcast_parameters(ae, d)
+    train_frames = torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if not v]))
+    val_frames = torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if v] or [data.frames[0]]))
+    opt = torch.optim.AdamW(ae.parameters(), lr=c.lr, weight_decay=0.0)
+    g = torch.Generator().manual_seed(cfg.seed + d.rank)
+    writer = _writer(cfg, d)
+    bar = tqdm(range(c.steps), desc="autoencoder", disable=not d.main, dynamic_ncols=True)
+    for step in bar:
+        set_lr(opt, cosine_lr(step, c.steps, c.lr, 100))
+        idx = torch.randint(len(train_frames), (c.batch_size,), generator=g)
+        x = Autoencoder.to_float(train_frames[idx].to(device))  # (N, 3, H, W)
+        loss = foreground_weighted_loss(ae.reconstruct(x), x, c.fg_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        average_gradients(ae, d)
+        opt.step()
+        if d.main and step % cfg.log_every == 0:
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            if writer:
+                writer.add_scalar("autoencoder/loss", loss.item(), step)
+    ae.eval()
+    val_psnr = evaluate_autoencoder(ae, val_frames[:512].to(device))
+    with torch.no_grad():
+        ae.fit_normalisation(train_frames[:: max(1, len(train_frames) // 4096)].to(device))
+    if d.main:
+        print(f"autoencoder: val PSNR {val_psnr:.2f} dB")
+        if writer:
+            writer.add_scalar("autoencoder/val_psnr", val_psnr, c.steps)
+        save_checkpoint(out, kind="autoencoder", config=asdict(ae.cfg), tensors=ae.state_dict(),
+                        meta={"val_psnr": val_psnr, "steps": c.steps})
+    return ae
+
+
+@torch.no_grad()
+def evaluate_autoencoder(ae: Autoencoder, frames: Tensor) -> float:
+    x = Autoencoder.to_float(frames)
+    return psnr_float(torch.cat([ae.reconstruct(x[i:i + 128]) for i in range(0, len(x), 128)]), x)
+
+
+@torch.no_grad()
+def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.device) -> list[Tensor]:
+    """Latents of every episode, cached in ``cache`` (invalidated when the autoencoder changes)."""
+    if cache.exists():
+        tensors = load_tensors(cache)
+        if len(tensors) == len(data.frames):
+            return [tensors[f"{i}"] for i in range(len(data.frames))]
+    latents = [torch.cat([ae.encode(torch.from_numpy(f[i:i + 256]).to(device)).cpu()
+                          for i in range(0, len(f), 256)]) for f in data.frames]
+    save_tensors(cache, {f"{i}": z for i, z in enumerate(latents)})
+    return latents
+
+
+def _writer(cfg: TrainConfig, d: Dist):
+    if not d.main:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional at run time
+        return None
+    return SummaryWriter(str(Path(cfg.out) / "tb"))
+
+
+# --------------------------------------------------------------------------------------------
+#                                      Stage 2: DiT
+# --------------------------------------------------------------------------------------------
+
+
+def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int) -> DiT:
+    if cfg.dit.preset not in MODELS:
+        raise ValueError(f"unknown preset {cfg.dit.preset!r}; choose one of {sorted(MODELS)}")
+    return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
+                                  action_dim=action_dim, window=cfg.dit.window)
+
+
+def save_state(out: Path, opt: torch.optim.Optimizer, step: int, g: torch.Generator, log: list[dict]) -> None:
+    tensors, scalars = flatten_optimizer_state(opt)
+    tensors["rng"] = g.get_state()
+    save_tensors(out / "state" / "optimizer.safetensors", tensors)
+    atomic_write_json(out / "state" / "state.json", {"step": step, "optimizer": scalars, "log": log})
+
+
+def load_state(out: Path, opt: torch.optim.Optimizer, g: torch.Generator) -> tuple[int, list[dict]]:
+    state_json = out / "state" / "state.json"
+    if not state_json.exists():
+        raise FileNotFoundError(f"--resume: {state_json} not found; start without --resume")
+    state = json.loads(state_json.read_text())
+    tensors = load_tensors(out / "state" / "optimizer.safetensors")
+    g.set_state(tensors.pop("rng"))
+    opt.load_state_dict(unflatten_optimizer_state(tensors, state["optimizer"]))
+    return int(state["step"]), list(state.get("log", []))
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Run both stages; returns the world-model checkpoint directory."""
+    device = default_device()
+    d = init_distributed(device)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if d.main:
+        atomic_write_json(out / "train_config.json", asdict(cfg))
+    data = load_episodes(cfg.data, cfg.val_fraction)
+    ae = train_autoencoder(cfg, data, device, d)
+    latents = encode_all(ae, data, out / "latents.safetensors", device)
+    text = encode_captions(data.captions, out / "text.safetensors")
+    dit = build_dit(cfg, ae, data.action_dim).to(device)
+    c = cfg.dit
+    opt = torch.optim.AdamW(dit.parameters(), lr=c.lr, weight_decay=c.weight_decay, betas=(0.9, 0.99))
+    g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
+    start, log = 0, []
+    if cfg.resume and (out / "model" / "config.json").exists():
+        wm = WorldModel.load(out / "model")
+        dit.load_state_dict(wm.dit.state_dict())
+        start, log = load_state(out, opt, g)
+        if d.main:
+            print(f"resuming DiT at step {start}")
+    broadcast_parameters(dit, d)
+    sampler = ClipSampler(latents, data, text, np.flatnonzero(~data.val), c.clip_steps, c.start_prob, g)
+    writer = _writer(cfg, d)
+    meta = {"data": list(cfg.data), "frames": data.num_frames, "episodes": len(data.frames)}
+    t0 = time.time()
+    bar = tqdm(range(start, c.steps), desc="dit", disable=not d.main, dynamic_ncols=True, initial=start,
+               total=c.steps)
+    step = start
+    for step in bar:
+        set_lr(opt, cosine_lr(step, c.steps, c.lr, c.warmup))
+        losses = flow_loss(dit, sampler.sample(c.batch_size, device), c.flow, g)
+        opt.zero_grad(set_to_none=True)
+        losses.loss.backward()
+        average_gradients(dit, d)
+        torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)
+        opt.step()
+        if d.main and step % cfg.log_every == 0:
+            row = {"step": step, "loss": losses.loss.item(), "flow": losses.flow.item(),
+                   "reward": losses.reward.item(), "done": losses.done.item(), "time_s": time.time() - t0}
+            log.append(row)
+            bar.set_postfix(flow=f"{row['flow']:.4f}")
+            if writer:
+                for k in ("loss", "flow", "reward", "done"):
+                    writer.add_scalar(f"dit/{k}", row[k], step)
+        over_budget = cfg.time_budget_min and (time.time() - t0) > 60 * cfg.time_budget_min
+        if d.main and ((step + 1) % cfg.save_every == 0 or step + 1 == c.steps or over_budget):
+            WorldModel(ae, dit).save(out / "model", meta={**meta, "step": step + 1})
+            save_state(out, opt, step + 1, g, log)
+        if over_budget:
+            break
+    if d.main and step < start:  # nothing left to train: make sure the model exists
+        WorldModel(ae, dit).save(out / "model", meta={**meta, "step": start})
+    if d.world > 1:
+        dist.barrier()
+    return out / "model"
