@@ -29,9 +29,9 @@ class AutoencoderConfig:
     """Frames are square, ``image_size`` pixels a side."""
     latent_channels: int = 8
     """Channels C of the latent."""
-    channels: tuple[int, ...] = (32, 64, 64)
+    channels: tuple[int, ...] = (16, 32, 64)
     """Encoder widths; each entry after the first adds one stride-2 downsample."""
-    decoder_channels: tuple[int, ...] = (64, 48, 32)
+    decoder_channels: tuple[int, ...] = (64, 32, 16)
     """Decoder widths, from the latent up; kept lean because the decoder runs every env step."""
 
     @property
@@ -64,7 +64,7 @@ class Encoder(nn.Module):
     def __init__(self, cfg: AutoencoderConfig):
         super().__init__()
         ch = cfg.channels
-        layers: list[nn.Module] = [nn.Conv2d(3, ch[0], 3, padding=1), ResBlock(ch[0])]
+        layers: list[nn.Module] = [nn.Conv2d(3, ch[0], 3, padding=1), nn.SiLU()]  # no full-resolution block
         for c_in, c_out in zip(ch[:-1], ch[1:]):
             layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), ResBlock(c_out)]
         layers += [nn.GroupNorm(8, ch[-1]), nn.SiLU(), nn.Conv2d(ch[-1], cfg.latent_channels, 3, padding=1)]
@@ -84,9 +84,9 @@ class Decoder(nn.Module):
                 f"decoder_channels needs {n_up + 1} entries to undo {n_up} downsamples, got {ch}"
             )
         layers: list[nn.Module] = [nn.Conv2d(cfg.latent_channels, ch[0], 3, padding=1), ResBlock(ch[0])]
-        for c_in, c_out in zip(ch[:-1], ch[1:]):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1),
-                       ResBlock(c_out)]
+        for i, (c_in, c_out) in enumerate(zip(ch[:-1], ch[1:])):
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1)]
+            layers += [ResBlock(c_out)] if i < len(ch) - 2 else [nn.SiLU()]  # no full-resolution block
         layers += [nn.GroupNorm(8, ch[-1]), nn.SiLU(), nn.Conv2d(ch[-1], 3, 3, padding=1)]
         self.net = nn.Sequential(*layers)
 

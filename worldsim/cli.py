@@ -1,11 +1,13 @@
 """The ``worldsim`` command line: thin verbs that parse a dataclass and call library code.
 
-    worldsim collect --env-id WorldSim/PushBox-v0 --episodes 200 --steps 40 --policy scripted --out data/pushbox
+    worldsim collect --env-id WorldSim/PushBox-v0 --episodes 200 --steps 30 --policy scripted --out data/pushbox
     worldsim train --data data/pushbox --out runs/main
+    worldsim check --env WorldSim/PushBox-v0 --episodes 8 --horizon 16 --json report.json
+    worldsim rollout --prompt "a red box at the top left and a blue ball in the centre"
     worldsim demo
 
-This is the application layer: the only module of ``worldsim`` that imports ``envs`` and
-``agents``, and only inside the verbs that need them.
+This is the application layer: the only module of ``worldsim`` that imports ``envs`` (the MuJoCo
+ground truth), and only inside the verbs that need it.
 """
 
 from __future__ import annotations
@@ -18,20 +20,48 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import json  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Literal  # noqa: E402
 
+import numpy as np  # noqa: E402
 import tyro  # noqa: E402
 
-from .collect import CollectConfig, collect  # noqa: E402
+from .collect import CollectConfig, collect, make_env, rollout  # noqa: E402
+from .diffusion import SamplerConfig  # noqa: E402
+from .evaluate import rollout_against, score_rollouts, side_by_side, summarise  # noqa: E402
+from .report import plot_horizons, write_json, write_video  # noqa: E402
+from .simulator import Simulator, SimulatorConfig  # noqa: E402
 from .train import TrainConfig, train  # noqa: E402
+from .worldmodel import WorldModel  # noqa: E402
 
 
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, default=str))
 
 
+def _checkpoint(path: str | None) -> Path:
+    from envs.learned import default_checkpoint
+
+    return Path(path) if path else default_checkpoint()
+
+
+def _detector_colors() -> tuple[dict, tuple]:
+    import envs
+
+    return envs.render_palette(), tuple(envs.render_scenery_colors().values())
+
+
+# --------------------------------------------------------------------------------------------
+#                                      collect / train
+# --------------------------------------------------------------------------------------------
+
+
 def run_collect(cfg: CollectConfig) -> None:
+    if cfg.env_id.startswith("WorldSim/"):
+        import envs  # noqa: F401  (registers the WorldSim scenes)
     _print_json(collect(cfg))
 
 
@@ -40,9 +70,272 @@ def run_train(cfg: TrainConfig) -> None:
     print(f"world model checkpoint: {path}")
 
 
+# --------------------------------------------------------------------------------------------
+#                                          check
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckConfig:
+    """``worldsim check``: the learned simulator against MuJoCo, open loop, horizon by horizon."""
+
+    checkpoint: str | None = None
+    """World-model checkpoint directory (default: the shipped one)."""
+    env: str = "WorldSim/PushBox-v0"
+    """Ground-truth scene to check against."""
+    episodes: int = 8
+    """Ground-truth episodes (seeded from ``seed``; training data uses seeds from 0, so keep it high)."""
+    context: int = 1
+    """Ground-truth frames given as context."""
+    horizon: int = 16
+    """Steps generated open loop after the context."""
+    policy: Literal["random", "scripted"] = "scripted"
+    """Policy that drives the ground-truth episodes; its actions are replayed in the learned sim."""
+    seed: int = 1_000_000
+    """Seed of the first episode."""
+    sampling_steps: int = 4
+    """Denoising steps per frame."""
+    compare: str | None = None
+    """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
+    out: str = "outputs/check"
+    """Directory for plots and videos."""
+    json: str | None = None
+    """Write the report here (default: ``out/report.json``)."""
+    videos: int = 4
+    """Episodes shown in the side-by-side video."""
+
+
+def check(cfg: CheckConfig) -> dict[str, Any]:
+    """Score a checkpoint against ground truth; writes the report, plots and video, returns the report."""
+    import envs  # noqa: F401
+
+    env = make_env(cfg.env)
+    episodes = [rollout(env, steps=cfg.context - 1 + cfg.horizon, seed=cfg.seed + i, policy=cfg.policy)
+                for i in range(cfg.episodes)]
+    env.close()
+    colors, background = _detector_colors()
+    path = _checkpoint(cfg.checkpoint)
+    model = WorldModel.load(path)
+    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps))
+    t0 = time.time()
+    r = rollout_against(Simulator(model, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon, seed=cfg.seed)
+    elapsed = time.time() - t0
+    scores = score_rollouts(r, colors, background)
+    report: dict[str, Any] = {
+        "model": scores["model"], "baseline": scores["baseline"], "config": asdict(cfg),
+        "checkpoint": {"path": str(path), "hash": model.checkpoint_hash, "meta": model.meta},
+        "summary": summarise(scores, cfg.horizon),
+        "rollout_seconds": round(elapsed, 2),
+    }
+    if cfg.compare:
+        other = WorldModel.load(cfg.compare)
+        r2 = rollout_against(Simulator(other, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon,
+                             seed=cfg.seed)
+        report["compare"] = score_rollouts(r2, colors, background)["model"]
+        report["summary"]["compare"] = summarise({"model": report["compare"], "baseline": {}}, cfg.horizon)["model"]
+    out = Path(cfg.out)
+    plot_horizons(report, out, title=f"{cfg.env}: model vs repeat last frame")
+    k = min(cfg.videos, len(episodes))
+    video = np.concatenate([side_by_side(r.gt[i], r.model[i]) for i in range(k)], axis=1)  # stack vertically
+    write_video(out / "gt_generated_diff", video, {"checkpoint": model.checkpoint_hash, "env": cfg.env,
+                                                    "seed": cfg.seed, "layout": "ground truth | generated | |diff|"})
+    write_json(cfg.json or out / "report.json", report)
+    return report
+
+
+def run_check(cfg: CheckConfig) -> None:
+    report = check(cfg)
+    _print_json(report["summary"])
+    print(f"report: {cfg.json or Path(cfg.out) / 'report.json'}; plots and video in {cfg.out}/")
+
+
+# --------------------------------------------------------------------------------------------
+#                                         rollout
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RolloutConfig:
+    """``worldsim rollout``: a scenario from text, beside the same scenario simulated by MuJoCo."""
+
+    prompt: str = "a red box at the top left and a blue ball in the centre; the white agent is at the bottom right"
+    """What to simulate. Words the parser does not know give an error listing the supported ones."""
+    steps: int = 30
+    """Env steps to roll out (10 per simulated second)."""
+    actions: str = "scripted"
+    """``random``, ``scripted`` (the scene's pushing policy) or a ``.npy``/``.json`` file of ``(T, A)`` actions."""
+    seed: int = 0
+    """Seed of the scene details the prompt leaves out, the actions and the sampling noise."""
+    checkpoint: str | None = None
+    """World-model checkpoint directory (default: the shipped one)."""
+    sampling_steps: int = 4
+    """Denoising steps per frame."""
+    guidance: float = 2.0
+    """Classifier-free guidance for the first frame."""
+    out: str = "outputs/rollout"
+    """Directory for the video and report."""
+    json: str | None = None
+    """Write the report here (default: ``out/rollout.json``)."""
+
+
+def _scene_env_id(spec) -> str:
+    if len(spec.agents) > 1:
+        return "WorldSim/TwoAgents-v0"
+    if spec.task is not None:
+        return "WorldSim/PushBox-v0"
+    return "WorldSim/Occlusion-v0" if spec.slab is not None else "WorldSim/Playground-v0"
+
+
+def _actions(cfg: RolloutConfig, env) -> Callable[[np.random.Generator], np.ndarray]:
+    if cfg.actions == "scripted":
+        return lambda rng: env.unwrapped.scripted_action(rng)
+    if cfg.actions == "random":
+        return lambda rng: rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
+    path = Path(cfg.actions)
+    if not path.is_file():
+        raise SystemExit(f"--actions {cfg.actions!r}: not 'random', 'scripted' or an existing .npy/.json file")
+    table = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.array(json.loads(path.read_text()))
+    table = np.asarray(table, np.float32)
+    if table.ndim != 2 or table.shape[1] != env.action_space.shape[0] or len(table) < cfg.steps:
+        raise SystemExit(f"{path}: need a ({cfg.steps}, {env.action_space.shape[0]}) action table, got {table.shape}")
+    it = iter(table)
+    return lambda rng: next(it)
+
+
+def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
+    """Generate the prompt's scenario with the model and with MuJoCo; returns the faithfulness report."""
+    import envs
+    from envs.caption import PromptError
+
+    from . import metrics
+
+    try:
+        spec = envs.parse_prompt(cfg.prompt, seed=cfg.seed)
+    except PromptError as e:
+        raise SystemExit(f"cannot simulate this prompt: {e}") from e
+    env = make_env(_scene_env_id(spec))
+    obs, info = env.reset(seed=cfg.seed, options={"spec": spec})
+    policy, rng = _actions(cfg, env), np.random.default_rng(cfg.seed)
+    gt, acts = [obs], []
+    for _ in range(cfg.steps):
+        a = np.asarray(policy(rng), np.float32)
+        obs, *_ = env.step(a)
+        gt.append(obs)
+        acts.append(a)
+    env.close()
+    model = WorldModel.load(_checkpoint(cfg.checkpoint))
+    sim = Simulator(model, 1, SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance))
+    gen = [sim.reset(prompt=cfg.prompt, seed=cfg.seed).frames[0]]
+    padded = np.zeros((len(acts), sim.action_dim), np.float32)
+    padded[:, : env.action_space.shape[0]] = np.stack(acts)
+    gen += [sim.step(a[None]).frames[0] for a in padded]
+    gt_frames, gen_frames = np.stack(gt), np.stack(gen)
+    colors, background = _detector_colors()
+    named = {o.color for o in spec.objects}
+    objects = metrics.compare_objects(gt_frames, gen_frames, {c: colors[c] for c in named}, background=background)
+    first_present = bool(objects.gen.visible[0][objects.gt.visible[0]].all())
+    err0 = objects.error[0][objects.gt.visible[0]]
+    report = {
+        "prompt": cfg.prompt, "caption_of_gt_scene": info.get("caption"), "seed": cfg.seed,
+        "scene": _scene_env_id(spec), "checkpoint": model.checkpoint_hash,
+        "frame0": {"all_named_objects_present": first_present,
+                   "objects_present": float(objects.gen.visible[0].mean()),
+                   "centroid_error_px": float(np.mean(err0)) if err0.size else None},
+        "drift": {"centroid_error_px": [round(float(v), 3) for v in np.nanmean(objects.error, axis=1)],
+                  "permanence": [round(float(v), 3) for v in objects.permanence]},
+    }
+    out = Path(cfg.out)
+    write_video(out / "prompt_rollout", side_by_side(gt_frames, gen_frames),
+                {"checkpoint": model.checkpoint_hash, "prompt": cfg.prompt, "seed": cfg.seed,
+                 "layout": "MuJoCo ground truth | generated | |diff|"})
+    write_json(cfg.json or out / "rollout.json", report)
+    return report
+
+
+def run_rollout(cfg: RolloutConfig) -> None:
+    report = scenario_rollout(cfg)
+    _print_json({k: report[k] for k in ("prompt", "scene", "frame0")})
+    print(f"video and report in {cfg.out}/")
+
+
+# --------------------------------------------------------------------------------------------
+#                                           demo
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoConfig:
+    """``worldsim demo``: a prompted rollout, a Gymnasium loop and a short check, on the shipped model."""
+
+    checkpoint: str | None = None
+    """World-model checkpoint directory (default: the shipped one)."""
+    out: str = "outputs/demo"
+    """Where videos, plots and reports go."""
+    steps: int = 30
+    """Steps of the Gymnasium loop and the prompted rollout."""
+
+
+def demo(cfg: DemoConfig) -> dict[str, Any]:
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+
+    out = Path(cfg.out)
+    ckpt = str(_checkpoint(cfg.checkpoint))
+    t0 = time.time()
+    prompt = "a red box at the top left and a blue ball in the centre; the white agent is at the bottom right"
+    roll = scenario_rollout(RolloutConfig(prompt=prompt, steps=cfg.steps, checkpoint=ckpt, out=str(out / "rollout")))
+    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=ckpt)
+    obs, info = env.reset(seed=0)
+    t1, total = time.time(), 0.0
+    for _ in range(cfg.steps):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        total += reward
+        if terminated or truncated:
+            obs, info = env.reset()
+    loop_sps = cfg.steps / (time.time() - t1)
+    env.close()
+    rep = check(CheckConfig(checkpoint=ckpt, episodes=6, horizon=16, out=str(out / "check")))
+    s = rep["summary"]
+    rows = [
+        ("centroid error of moving objects, h=1 (px)", s["model"]["centroid_error_px"]["h1"],
+         s["baseline"]["centroid_error_px"]["h1"]),
+        ("centroid error of moving objects, h=16 (px)", s["model"]["centroid_error_px"]["h16"],
+         s["baseline"]["centroid_error_px"]["h16"]),
+        ("object permanence, h=16", s["model"]["permanence"]["h16"], s["baseline"]["permanence"]["h16"]),
+        ("PSNR, h=1 (dB)", s["model"]["psnr"]["h1"], s["baseline"]["psnr"]["h1"]),
+        ("SSIM, h=16", s["model"]["ssim"]["h16"], s["baseline"]["ssim"]["h16"]),
+    ]
+    print("\nworldsim demo: the learned simulator against MuJoCo (WorldSim/PushBox-v0, 6 held-out episodes)")
+    print(f"{'metric':<46}{'model':>10}{'repeat-last':>13}")
+    for name, m, b in rows:
+        fmt = lambda v: "n/a" if v is None else f"{v:.3f}"
+        print(f"{name:<46}{fmt(m):>10}{fmt(b):>13}")
+    f0 = roll["frame0"]
+    print(f"\nprompt: {prompt!r}\n  named objects present in generated frame 0: {f0['all_named_objects_present']}"
+          f" (centroid error {f0['centroid_error_px']} px)")
+    print(f"gymnasium.make('WorldSim/PushBox-Learned-v0'): {loop_sps:.1f} steps/s at batch 1, return {total:.2f}")
+    print(f"\nvideos:  {out / 'rollout' / 'prompt_rollout.mp4'}  (MuJoCo | generated | diff)")
+    print(f"         {out / 'check' / 'gt_generated_diff.mp4'}")
+    print(f"plots:   {out / 'check'}/*.png      reports: {out}/**/*.json")
+    print(f"done in {time.time() - t0:.0f} s")
+    return {"rollout": roll, "check": rep["summary"], "loop_steps_per_s": loop_sps}
+
+
+def run_demo(cfg: DemoConfig) -> None:
+    demo(cfg)
+
+
+# --------------------------------------------------------------------------------------------
+#                                           main
+# --------------------------------------------------------------------------------------------
+
 VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "collect": (CollectConfig, run_collect),
     "train": (TrainConfig, run_train),
+    "check": (CheckConfig, run_check),
+    "rollout": (RolloutConfig, run_rollout),
+    "demo": (DemoConfig, run_demo),
 }
 
 

@@ -46,8 +46,28 @@ class SimulatorConfig:
     """W, in steps, attended to (itself included); ``None`` uses the model's trained window."""
     use_cache: bool = True
     """Attend to the KV cache (fast). False re-runs the network over the history every pass."""
+    recompute_steps: int | None = None
+    """Without the cache: steps of history re-run per pass. None = the whole receptive field, which
+    reproduces the cached rollout exactly; the window W is what a cache-less sampler would use."""
     done_threshold: float = 0.5
     """Termination probability above which a step counts as terminated."""
+
+    @classmethod
+    def coerce(cls, value: SimulatorConfig | dict | None) -> SimulatorConfig:
+        """Accept a config, a (nested) dict of its fields as passed through ``gymnasium.make``, or None."""
+        if value is None or isinstance(value, cls):
+            return value or cls()
+        if not isinstance(value, dict):
+            raise TypeError(f"sim must be a SimulatorConfig or a dict of its fields, got {type(value).__name__}")
+        fields = dict(value)
+        sampler = fields.pop("sampler", None)
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ValueError(f"unknown simulator settings {unknown}; known: {sorted(known)}")
+        if isinstance(sampler, dict):
+            sampler = SamplerConfig(**sampler)
+        return cls(**fields, **({"sampler": sampler} if sampler is not None else {}))
 
 
 @dataclass
@@ -95,11 +115,11 @@ class Simulator:
         device: Torch device; default CUDA when available, else CPU.
     """
 
-    def __init__(self, model: WorldModel, batch_size: int = 1, cfg: SimulatorConfig | None = None,
+    def __init__(self, model: WorldModel, batch_size: int = 1, cfg: SimulatorConfig | dict | None = None,
                  device: str | torch.device | None = None):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.cfg = cfg or SimulatorConfig()
+        self.cfg = SimulatorConfig.coerce(cfg)
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.dit: DiT = self.model.dit
@@ -219,7 +239,7 @@ class Simulator:
         if self.cfg.use_cache:
             return self.dit(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit)
         h = sub.history
-        keep = self.receptive_field - x.shape[1]
+        keep = (self.cfg.recompute_steps or self.receptive_field) - x.shape[1]
         hist = lambda items: items[-keep:] if keep > 0 else []
         xs = torch.cat(hist(h.x) + [x], 1)
         ps = torch.cat(hist(h.prev) + [prev], 1)

@@ -60,7 +60,7 @@ class AutoencoderTrainConfig:
     """AdamW learning rate (cosine decay to 10%)."""
     fg_weight: float = 20.0
     """Loss weight of pixels that differ from the background (small objects must survive)."""
-    channels: tuple[int, ...] = (32, 64, 64)
+    channels: tuple[int, ...] = (16, 32, 64)
     """Encoder widths; two downsamples give a 16x16 latent for 64x64 frames."""
     latent_channels: int = 8
     """Latent channels."""
@@ -291,7 +291,8 @@ def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device,
         return ae.to(device)
     c = cfg.ae
     torch.manual_seed(cfg.seed)
-    ae = Autoencoder(AutoencoderConfig(channels=c.channels, latent_channels=c.latent_channels)).to(device)
+    ae = Autoencoder(AutoencoderConfig(channels=c.channels, decoder_channels=tuple(reversed(c.channels)),
+                                       latent_channels=c.latent_channels)).to(device)
     broadcast_parameters(ae, d)
     train_frames = torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if not v]))
     val_frames = torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if v] or [data.frames[0]]))

@@ -1,0 +1,91 @@
+"""worldsim environments: MuJoCo ground-truth scenes and their Gymnasium/PettingZoo wrappers.
+
+Importing this package registers the ground-truth scenes with Gymnasium::
+
+    import gymnasium as gym
+    import envs  # noqa: F401  (registers WorldSim/*)
+
+    env = gym.make("WorldSim/PushBox-v0")  # render_mode="rgb_array" is the default
+    obs, info = env.reset(seed=0)          # obs: uint8 (64, 64, 3); info["caption"], info["objects"], ...
+    obs, info = env.reset(seed=0, options={"prompt": "a red box and a blue ball"})
+
+The PettingZoo version of TwoAgents is :func:`envs.multiagent.parallel_env`.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import gymnasium as gym
+
+from envs.caption import PromptError, caption, parse_prompt
+from envs.ground_truth import OcclusionEnv, PlaygroundEnv, PushBoxEnv, TwoAgentsEnv, WorldSimEnv
+from envs.scene import (
+    AGENT_COLOR,
+    AGENT_COLORS,
+    PALETTE,
+    AgentSpec,
+    ArenaSpec,
+    GoalSpec,
+    ObjectSpec,
+    SceneSpec,
+    SlabSpec,
+    TaskSpec,
+    render_palette,
+    render_scenery_colors,
+    world_to_pixel,
+)
+
+#: Ground-truth scenes: id -> (entry point, max_episode_steps). 10 steps = 1 s of simulated time.
+GT_ENVS: dict[str, tuple[str, int]] = {
+    "WorldSim/Playground-v0": ("envs.ground_truth:PlaygroundEnv", 200),
+    "WorldSim/PushBox-v0": ("envs.ground_truth:PushBoxEnv", 200),
+    "WorldSim/Occlusion-v0": ("envs.ground_truth:OcclusionEnv", 60),
+    "WorldSim/TwoAgents-v0": ("envs.ground_truth:TwoAgentsEnv", 200),
+}
+
+
+def register_envs() -> None:
+    """Register the ground-truth scenes with Gymnasium; ids already registered are left alone."""
+    for env_id, (entry_point, max_steps) in GT_ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point, max_episode_steps=max_steps)
+
+
+register_envs()
+
+# --------------------------------------------------------------------------------------------
+# Learned-simulator scenes (WorldSim/<Scene>-Learned-v0): the same scenes, simulated by the model.
+# --------------------------------------------------------------------------------------------
+
+from envs.learned import register_learned_envs  # noqa: E402
+
+register_learned_envs(GT_ENVS)
+
+__all__ = [
+    "AGENT_COLOR",
+    "AGENT_COLORS",
+    "GT_ENVS",
+    "PALETTE",
+    "AgentSpec",
+    "ArenaSpec",
+    "GoalSpec",
+    "ObjectSpec",
+    "OcclusionEnv",
+    "PlaygroundEnv",
+    "PromptError",
+    "PushBoxEnv",
+    "SceneSpec",
+    "SlabSpec",
+    "TaskSpec",
+    "TwoAgentsEnv",
+    "WorldSimEnv",
+    "caption",
+    "parse_prompt",
+    "register_envs",
+    "render_palette",
+    "render_scenery_colors",
+    "world_to_pixel",
+]

@@ -1,0 +1,260 @@
+"""Gymnasium environments whose physics is the learned simulator.
+
+``WorldSim/<Scene>-Learned-v0`` looks like ``WorldSim/<Scene>-v0`` from the outside: same action
+space, same 64x64 uint8 observations, rewards and terminations (from the model's heads). Inside,
+every step is one :meth:`worldsim.simulator.Simulator.step`; these wrappers hold no model code.
+
+A reset draws the starting frame from the ground-truth scene (reset with the same seed and
+options) and conditions on its caption, or, with ``options={"prompt": ...}``, generates the first
+frame from the text alone.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from worldsim.simulator import Simulator, SimulatorConfig
+from worldsim.worldmodel import WorldModel
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "worldsim" / "checkpoints" / "default"
+
+
+def default_checkpoint() -> Path:
+    """The shipped checkpoint (``WORLDSIM_CHECKPOINT`` overrides it)."""
+    return Path(os.environ.get("WORLDSIM_CHECKPOINT", DEFAULT_CHECKPOINT))
+
+
+_MODELS: dict[str, WorldModel] = {}
+
+
+def load_model(checkpoint: str | os.PathLike | None) -> WorldModel:
+    """Load (once per process) the world model of a checkpoint directory."""
+    path = Path(checkpoint) if checkpoint is not None else default_checkpoint()
+    key = str(path.resolve())
+    if key not in _MODELS:
+        _MODELS[key] = WorldModel.load(path)
+    return _MODELS[key]
+
+
+class ActionAdapter:
+    """Checks env actions and maps them onto the model's action vector (zero-padded)."""
+
+    def __init__(self, space: spaces.Box, model_dim: int, env_id: str):
+        if not isinstance(space, spaces.Box) or len(space.shape) != 1:
+            raise TypeError(f"{env_id}: learned envs need a 1-D Box action space, got {space}")
+        if space.shape[0] > model_dim:
+            raise ValueError(
+                f"{env_id} has {space.shape[0]}-D actions but the checkpoint's model takes {model_dim}: "
+                "train a model on data from this env"
+            )
+        self.space, self.model_dim, self.env_id = space, model_dim, env_id
+
+    def __call__(self, action: Any, batch: int | None = None) -> np.ndarray:
+        """Validate ``action`` ``(A,)`` (or ``(batch, A)``) and return ``(batch or 1, model_dim)`` float32."""
+        a = np.asarray(action)
+        expected = self.space.shape if batch is None else (batch, *self.space.shape)
+        if a.shape != expected:
+            raise ValueError(f"action has shape {a.shape}, expected {expected} for {self.env_id}")
+        if not np.issubdtype(a.dtype, np.floating):
+            raise TypeError(f"action has dtype {a.dtype}, expected a float dtype (float32) for {self.env_id}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action contains NaN or inf for {self.env_id}: {a}")
+        low, high = self.space.low, self.space.high
+        if np.any(a < low - 1e-6) or np.any(a > high + 1e-6):
+            raise ValueError(f"action {a} is outside [{low.min()}, {high.max()}] for {self.env_id}; clip it first")
+        a = a.reshape(-1, self.space.shape[0]).astype(np.float32)
+        return np.pad(a, ((0, 0), (0, self.model_dim - a.shape[1])))
+
+
+class _GroundTruthStarts:
+    """Ground-truth scenes that supply each rollout's first frame and caption."""
+
+    def __init__(self, scene_id: str, count: int):
+        import envs  # noqa: F401  (registers the ground-truth scenes)
+
+        self.envs = [gym.make(scene_id).unwrapped for _ in range(count)]
+
+    @property
+    def action_space(self) -> spaces.Box:
+        return self.envs[0].action_space
+
+    def start(self, i: int, seed: int | None, options: dict | None) -> tuple[np.ndarray, dict]:
+        obs, info = self.envs[i].reset(seed=seed, options=options)
+        return obs, info
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
+class LearnedEnv(gym.Env):
+    """One rollout of the learned simulator behind the Gymnasium API.
+
+    Args:
+        scene: Ground-truth scene id this env imitates, e.g. ``"WorldSim/PushBox-v0"``.
+        checkpoint: World-model checkpoint directory; default the shipped one.
+        sim: Simulator settings (sampling steps, guidance, window, ...).
+        render_mode: Only ``"rgb_array"``.
+        device: Torch device; default CUDA when available, else CPU.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, scene: str, checkpoint: str | os.PathLike | None = None, sim: SimulatorConfig | None = None,
+                 render_mode: str | None = "rgb_array", device: str | None = None):
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.scene_id = scene
+        self.starts = _GroundTruthStarts(scene, 1)
+        self.sim = Simulator(load_model(checkpoint), 1, sim, device)
+        self.action_space = self.starts.action_space
+        self.observation_space = spaces.Box(0, 255, self.sim.frame_shape, np.uint8)
+        self.actions = ActionAdapter(self.action_space, self.sim.action_dim, f"{scene} (learned)")
+        self._frame: np.ndarray | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        sim_seed = int(self.np_random.integers(2**31))
+        options = dict(options or {})
+        prompt = options.pop("prompt", None)
+        if prompt is not None and not options:
+            out = self.sim.reset(prompt=prompt, seed=sim_seed)
+            info = {"caption": prompt, "source": "prompt"}
+        else:
+            if prompt is not None:
+                options["prompt"] = prompt
+            obs, gt_info = self.starts.start(0, seed, options or None)
+            out = self.sim.reset(context_frames=obs[None, None], prompt=gt_info.get("caption", ""), seed=sim_seed)
+            info = {"caption": gt_info.get("caption", ""), "spec": gt_info.get("spec"), "source": "ground_truth"}
+        self._frame = out.frames[0]
+        return self._frame, info
+
+    def step(self, action):
+        if self._frame is None:
+            raise RuntimeError(f"{self.scene_id} (learned): call reset() before step()")
+        out = self.sim.step(self.actions(action))
+        self._frame = out.frames[0]
+        return self._frame, float(out.rewards[0]), bool(out.terminated[0]), False, {}
+
+    def render(self):
+        return self._frame
+
+    def close(self):
+        self.starts.close()
+
+
+class LearnedVectorEnv(VectorEnv):
+    """``num_envs`` rollouts in one batched :class:`~worldsim.simulator.Simulator`.
+
+    Sub-environments that end are reset in the same ``step`` call (``AutoresetMode.SAME_STEP``):
+    the returned observation is the new episode's first frame, and ``info["final_obs"]`` /
+    ``info["final_info"]`` hold the last ones, masked by ``info["_final_obs"]``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10, "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(self, scene: str, num_envs: int = 1, checkpoint: str | os.PathLike | None = None,
+                 sim: SimulatorConfig | None = None, max_episode_steps: int | None = None,
+                 render_mode: str | None = "rgb_array", device: str | None = None):
+        self.num_envs = num_envs
+        self.scene_id = scene
+        self.render_mode = render_mode
+        self.starts = _GroundTruthStarts(scene, num_envs)
+        self.sim = Simulator(load_model(checkpoint), num_envs, sim, device)
+        self.single_action_space = self.starts.action_space
+        self.single_observation_space = spaces.Box(0, 255, self.sim.frame_shape, np.uint8)
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
+        self.actions = ActionAdapter(self.single_action_space, self.sim.action_dim, f"{scene} (learned)")
+        self.max_episode_steps = max_episode_steps
+        self.elapsed = np.zeros(num_envs, dtype=np.int64)
+        self._frames: np.ndarray | None = None
+        self._captions = [""] * num_envs
+
+    def _start_frames(self, rows: np.ndarray, seeds: list[int | None], options: dict | None) -> np.ndarray:
+        frames = []
+        for row, seed in zip(rows, seeds):
+            obs, info = self.starts.start(int(row), seed, options)
+            frames.append(obs)
+            self._captions[row] = info.get("caption", "")
+        return np.stack(frames)[:, None]  # (n, 1, H, W, 3)
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        if isinstance(seed, int):
+            seeds = [seed + i for i in range(self.num_envs)]
+        elif seed is None:
+            seeds = [None] * self.num_envs
+        else:
+            seeds = list(seed)
+        if seed is not None:
+            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seeds[0])
+        rows = np.arange(self.num_envs)
+        frames = self._start_frames(rows, seeds, options)
+        out = self.sim.reset(context_frames=frames, prompt=list(self._captions), seed=self._sim_seed())
+        self.elapsed[:] = 0
+        self._frames = out.frames
+        return out.frames.copy(), {"caption": np.array(self._captions, dtype=object)}
+
+    def _sim_seed(self) -> int:
+        return int(self.np_random.integers(2**31))
+
+    def step(self, actions):
+        if self._frames is None:
+            raise RuntimeError(f"{self.scene_id} (learned, vector): call reset() before step()")
+        out = self.sim.step(self.actions(actions, self.num_envs))
+        self.elapsed += 1
+        terminated = out.terminated.copy()
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        if self.max_episode_steps is not None:
+            truncated = (self.elapsed >= self.max_episode_steps) & ~terminated
+        obs = out.frames.copy()
+        infos: dict[str, Any] = {}
+        done = np.flatnonzero(terminated | truncated)
+        if len(done):
+            infos["final_obs"] = np.empty(self.num_envs, dtype=object)
+            infos["_final_obs"] = np.zeros(self.num_envs, dtype=bool)
+            infos["final_info"] = {}
+            for row in done:
+                infos["final_obs"][row] = obs[row].copy()
+                infos["_final_obs"][row] = True
+            frames = self._start_frames(done, [None] * len(done), None)
+            reset = self.sim.reset(context_frames=frames, prompt=[self._captions[r] for r in done], rows=done)
+            obs[done] = reset.frames
+            self.elapsed[done] = 0
+        self._frames = obs
+        return obs, out.rewards.astype(np.float64), terminated, truncated, infos
+
+    def render(self):
+        return None if self._frames is None else self._frames.copy()
+
+    def close_extras(self, **kwargs):
+        self.starts.close()
+
+
+def make_learned_env(scene: str, **kwargs) -> gym.Env:
+    """Entry point for ``gymnasium.make("WorldSim/<Scene>-Learned-v0")``."""
+    return LearnedEnv(scene, **kwargs)
+
+
+def make_learned_vector_env(scene: str, num_envs: int = 1, max_episode_steps: int | None = None,
+                            **kwargs) -> LearnedVectorEnv:
+    """Vector entry point for ``gymnasium.make_vec("WorldSim/<Scene>-Learned-v0", num_envs=N)``."""
+    return LearnedVectorEnv(scene, num_envs, max_episode_steps=max_episode_steps, **kwargs)
+
+
+def register_learned_envs(gt_envs: dict[str, tuple[str, int]]) -> None:
+    """Register ``WorldSim/<Scene>-Learned-v0`` for every ground-truth scene ``WorldSim/<Scene>-v0``."""
+    for gt_id, (_, max_steps) in gt_envs.items():
+        learned_id = gt_id.replace("-v0", "-Learned-v0")
+        if learned_id not in gym.registry:
+            gym.register(id=learned_id, entry_point="envs.learned:make_learned_env",
+                         vector_entry_point="envs.learned:make_learned_vector_env",
+                         max_episode_steps=max_steps, kwargs={"scene": gt_id})

@@ -1,0 +1,129 @@
+"""PettingZoo ``ParallelEnv`` for the TwoAgents ground-truth scene.
+
+Agents ``"agent_0"`` (white) and ``"agent_1"`` (pink) each act with a 2-D force in
+``Box(-1, 1, (2,))`` and both observe the same uint8 ``(64, 64, 3)`` top-down frame (also
+``state()``). Rewards are zero; episodes are truncated after ``max_cycles`` steps::
+
+    from envs.multiagent import parallel_env
+
+    env = parallel_env()
+    obs, infos = env.reset(seed=0)
+    obs, rewards, terms, truncs, infos = env.step({a: env.action_space(a).sample() for a in env.agents})
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from envs.ground_truth import TwoAgentsEnv
+
+AgentID = str
+
+
+class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
+    """Two agents and a box, stepped simultaneously (wraps :class:`envs.ground_truth.TwoAgentsEnv`).
+
+    Args:
+        render_mode: "rgb_array" or None.
+        max_cycles: Steps before every agent is truncated.
+    """
+
+    metadata = {
+        "name": "worldsim_twoagents_v0",
+        "render_modes": ["rgb_array"],
+        "render_fps": 10,
+        "is_parallelizable": True,
+    }
+
+    def __init__(self, render_mode: str | None = "rgb_array", max_cycles: int = 200):
+        if max_cycles < 1:
+            raise ValueError(f"max_cycles={max_cycles} must be at least 1")
+        self.env = TwoAgentsEnv(render_mode=render_mode)
+        self.render_mode = render_mode
+        self.max_cycles = max_cycles
+        self.possible_agents: list[AgentID] = [f"agent_{i}" for i in range(self.env.n_agents)]
+        self.agents: list[AgentID] = []
+        self.observation_spaces = dict.fromkeys(self.possible_agents, self.env.observation_space)
+        self.action_spaces = {a: spaces.Box(-1.0, 1.0, (2,), dtype=np.float32) for a in self.possible_agents}
+        self.state_space = self.env.observation_space
+        self._cycles = 0
+
+    def observation_space(self, agent: AgentID) -> spaces.Space:
+        """The (shared) frame space of an agent."""
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: AgentID) -> spaces.Space:
+        """An agent's 2-D force space."""
+        return self.action_spaces[agent]
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[AgentID, np.ndarray], dict[AgentID, dict]]:
+        """Start an episode; ``options`` may carry "spec" or "prompt" as for the Gymnasium env."""
+        options = dict(options or {})
+        extra = sorted(k for k in options if k not in ("spec", "prompt"))
+        if extra:
+            warnings.warn(f"ignoring reset option(s) {extra}; supported: 'spec', 'prompt'", stacklevel=2)
+        kept = {k: options[k] for k in ("spec", "prompt") if k in options}
+        obs, info = self.env.reset(seed=seed, options=kept)
+        self.agents = list(self.possible_agents)
+        self._cycles = 0
+        return self._per_agent(obs), self._infos(info)
+
+    def step(self, actions: dict[AgentID, np.ndarray]) -> tuple[dict, dict, dict, dict, dict]:
+        """Apply every live agent's force for one 0.1 s step."""
+        if not self.agents:
+            raise RuntimeError("all agents are done; call reset() first")
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise ValueError(f"no action for {missing}; pass one Box(-1, 1, (2,)) action per live agent")
+        joint = []
+        for a in self.possible_agents:
+            act = np.asarray(actions.get(a, np.zeros(2)), dtype=np.float32)
+            if act.shape != (2,):
+                raise ValueError(f"action for {a} has shape {act.shape}, expected (2,)")
+            joint.append(act)
+        obs, reward, terminated, truncated, info = self.env.step(np.concatenate(joint))
+        self._cycles += 1
+        truncated = truncated or self._cycles >= self.max_cycles
+        agents = self.agents
+        out = (
+            self._per_agent(obs),
+            dict.fromkeys(agents, float(reward)),
+            dict.fromkeys(agents, bool(terminated)),
+            dict.fromkeys(agents, bool(truncated)),
+            self._infos(info),
+        )
+        if terminated or truncated:
+            self.agents = []
+        return out
+
+    def render(self) -> np.ndarray | None:
+        """The current frame (uint8 ``(64, 64, 3)``)."""
+        return self.env.render()
+
+    def state(self) -> np.ndarray:
+        """The global state: the current top-down frame."""
+        frame = self.env.render()
+        return frame if frame is not None else np.zeros(self.state_space.shape, np.uint8)
+
+    def close(self) -> None:
+        """Free the renderer."""
+        self.env.close()
+
+    def _per_agent(self, obs: np.ndarray) -> dict[AgentID, np.ndarray]:
+        return {a: obs if i == 0 else obs.copy() for i, a in enumerate(self.agents)}
+
+    def _infos(self, info: dict[str, Any]) -> dict[AgentID, dict]:
+        index = {a: i for i, a in enumerate(self.possible_agents)}
+        return {a: {**info, "agent_index": index[a], "agent": info["agents"][index[a]]} for a in self.agents}
+
+
+def parallel_env(render_mode: str | None = "rgb_array", max_cycles: int = 200) -> TwoAgentsParallelEnv:
+    """Make the TwoAgents PettingZoo env (PettingZoo's ``parallel_env()`` convention)."""
+    return TwoAgentsParallelEnv(render_mode=render_mode, max_cycles=max_cycles)

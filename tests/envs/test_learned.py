@@ -1,0 +1,124 @@
+"""The learned-simulator envs: Gymnasium, vector, SB3 and PettingZoo APIs on a small random model."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+
+import envs  # noqa: F401
+from envs.learned import LearnedEnv, LearnedVectorEnv
+from envs.sb3 import SB3VecEnv
+from worldsim.autoencoder import Autoencoder, AutoencoderConfig
+from worldsim.model import DiT, DiTConfig
+from worldsim.worldmodel import WorldModel
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A small untrained world model at the real frame size, with 4-D actions (two agents)."""
+    torch.manual_seed(0)
+    ae = Autoencoder(AutoencoderConfig(channels=(8, 8, 8), decoder_channels=(8, 8, 8), latent_channels=4))
+    dit = DiT(
+        DiTConfig(
+            latent_channels=4,
+            latent_size=16,
+            patch=(1, 4, 4),
+            width=32,
+            depth=1,
+            heads=2,
+            action_dim=4,
+            window=3,
+        )
+    )
+    path = tmp_path_factory.mktemp("ckpt") / "model"
+    WorldModel(ae, dit).save(path)
+    return str(path)
+
+
+def test_learned_ids_are_registered():
+    for scene in ("Playground", "PushBox", "Occlusion", "TwoAgents"):
+        assert f"WorldSim/{scene}-Learned-v0" in gym.registry
+
+
+def test_gymnasium_check_env(checkpoint):
+    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, sim={"sampler": {"steps": 1}})
+    check_env(env.unwrapped, skip_render_check=False)
+    obs, info = env.reset(seed=3)
+    assert obs.shape == (64, 64, 3) and obs.dtype == np.uint8 and info["caption"]
+    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    assert isinstance(reward, float) and obs.shape == (64, 64, 3)
+    env.close()
+
+
+def test_bad_actions_give_clear_errors(checkpoint):
+    env = LearnedEnv("WorldSim/PushBox-v0", checkpoint=checkpoint)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(np.zeros(2, np.float32))
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"shape \(3,\), expected \(2,\)"):
+        env.step(np.zeros(3, np.float32))
+    with pytest.raises(TypeError, match="float"):
+        env.step(np.zeros(2, np.int64))
+    with pytest.raises(ValueError, match="NaN"):
+        env.step(np.array([np.nan, 0], np.float32))
+    with pytest.raises(ValueError, match="outside"):
+        env.step(np.array([2.0, 0], np.float32))
+
+
+def test_time_limit_truncates(checkpoint):
+    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, max_episode_steps=3)
+    env.reset(seed=0)
+    flags = [env.step(np.zeros(2, np.float32))[3] for _ in range(3)]
+    assert flags == [False, False, True]
+
+
+def test_make_vec_uses_one_batched_simulator(checkpoint):
+    venv = gym.make_vec("WorldSim/PushBox-Learned-v0", num_envs=3, checkpoint=checkpoint, max_episode_steps=2)
+    assert isinstance(venv, LearnedVectorEnv) and venv.sim.batch_size == 3
+    obs, info = venv.reset(seed=0)
+    assert obs.shape == (3, 64, 64, 3)
+    venv.step(np.zeros((3, 2), np.float32))
+    obs, rew, term, trunc, info = venv.step(np.zeros((3, 2), np.float32))
+    assert trunc.all() and info["_final_obs"].all() and info["final_obs"][0].shape == (64, 64, 3)
+    venv.close()
+
+
+def test_sb3_adapter_and_check_env(checkpoint):
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    sb3_check_env(LearnedEnv("WorldSim/PushBox-v0", checkpoint=checkpoint), warn=False)
+    venv = SB3VecEnv(LearnedVectorEnv("WorldSim/PushBox-v0", 2, checkpoint=checkpoint, max_episode_steps=2))
+    obs = venv.reset()
+    assert obs.shape == (2, 64, 64, 3)
+    venv.step(np.zeros((2, 2), np.float32))
+    obs, rewards, dones, infos = venv.step(np.zeros((2, 2), np.float32))
+    assert dones.all()
+    assert infos[0]["TimeLimit.truncated"] and infos[0]["terminal_observation"].shape == (64, 64, 3)
+
+
+@pytest.mark.slow
+def test_ppo_runs_on_the_learned_sim(checkpoint):
+    from stable_baselines3 import PPO
+
+    venv = SB3VecEnv(
+        LearnedVectorEnv(
+            "WorldSim/PushBox-v0",
+            4,
+            checkpoint=checkpoint,
+            max_episode_steps=16,
+            sim={"sampler": {"steps": 1}},
+        )
+    )
+    model = PPO(
+        "CnnPolicy",
+        venv,
+        n_steps=32,
+        batch_size=64,
+        n_epochs=1,
+        verbose=0,
+        seed=0,
+        policy_kwargs={"normalize_images": True},
+    )
+    model.learn(total_timesteps=256)
+    assert model.num_timesteps >= 256

@@ -1,0 +1,185 @@
+"""Frame metrics on hand-made frames with known answers."""
+
+import numpy as np
+import pytest
+
+from worldsim.metrics import (
+    centroid_errors,
+    color_histogram,
+    color_histogram_distance,
+    compare_objects,
+    detect_objects,
+    find_objects,
+    moving_mask,
+    moving_objects,
+    permanence,
+    psnr,
+    ssim,
+)
+
+FLOOR = (50, 50, 50)
+COLORS = {"red": (230, 20, 20), "blue": (20, 20, 230), "agent": (255, 255, 255)}
+
+
+def frame(objects: dict[str, tuple[int, int]], size: int = 5, hw: int = 64) -> np.ndarray:
+    """A floor-coloured frame with a size x size square of each named colour, top-left at (col, row)."""
+    img = np.full((hw, hw, 3), FLOOR, dtype=np.uint8)
+    for name, (col, row) in objects.items():
+        img[row:row + size, col:col + size] = COLORS[name]
+    return img
+
+
+def clip(*frames: np.ndarray) -> np.ndarray:
+    return np.stack(frames)  # (T, H, W, 3)
+
+
+# ---- image quality -----------------------------------------------------------------------------------
+
+
+def test_identical_frames_give_infinite_psnr_and_unit_ssim():
+    img = frame({"red": (10, 10), "blue": (40, 30)})
+    assert psnr(img, img) == np.inf
+    assert ssim(img, img) == 1.0
+    batch = clip(img, img, img)
+    assert np.all(psnr(batch, batch) == np.inf) and psnr(batch, batch).shape == (3,)
+    assert np.all(ssim(batch, batch) == 1.0)
+
+
+def test_psnr_known_value():
+    a = np.zeros((8, 8, 3), dtype=np.uint8)
+    b = a + np.uint8(1)  # MSE 1 -> 20 log10(255)
+    assert psnr(a, b) == pytest.approx(20 * np.log10(255))
+
+
+def test_noise_lowers_ssim_and_psnr_monotonically():
+    rng = np.random.default_rng(0)
+    img = frame({"red": (10, 10), "blue": (40, 30)})
+    noisy = [np.clip(img + rng.normal(0, s, img.shape), 0, 255).astype(np.uint8) for s in (5, 20, 60)]
+    s = [ssim(img, n) for n in noisy]
+    p = [psnr(img, n) for n in noisy]
+    assert 1.0 > s[0] > s[1] > s[2]
+    assert p[0] > p[1] > p[2]
+    assert ssim(img, noisy[1]) == pytest.approx(ssim(noisy[1], img))  # symmetric
+
+
+def test_quality_metrics_reject_mismatched_shapes():
+    with pytest.raises(ValueError, match="shapes differ"):
+        psnr(np.zeros((8, 8, 3)), np.zeros((8, 9, 3)))
+    with pytest.raises(ValueError, match="smaller than the SSIM window"):
+        ssim(np.zeros((8, 8, 3)), np.zeros((8, 8, 3)))
+
+
+# ---- objects -----------------------------------------------------------------------------------------
+
+
+def test_find_objects_centroid_convention_and_absence():
+    found = find_objects(frame({"red": (10, 20)}), COLORS)
+    # a 5x5 square covering cols 10..14 and rows 20..24 has pixel centres averaging to (12.5, 22.5)
+    assert found == {"red": (12.5, 22.5), "blue": None, "agent": None}
+    single = np.full((64, 64, 3), FLOOR, dtype=np.uint8)
+    single[0, 0] = COLORS["blue"]
+    assert find_objects(single, COLORS, min_pixels=1)["blue"] == (0.5, 0.5)
+    assert find_objects(single, COLORS, min_pixels=2)["blue"] is None
+
+
+def test_nearest_colour_and_tolerance():
+    img = frame({})
+    img[0:4, 0:4] = (200, 40, 40)  # shaded red: nearest palette colour is red, within tol
+    img[10:14, 10:14] = (125, 20, 125)  # halfway between red and blue, far from both
+    img[20:24, 20:24] = FLOOR[0] + 40  # light floor: only a background entry stops it from matching
+    found = find_objects(img, COLORS, tol=80)
+    assert found["red"] == (2.0, 2.0) and found["blue"] is None
+    grey = {"grey": (120, 120, 120)}
+    assert find_objects(img, grey, tol=80)["grey"] is not None
+    assert find_objects(img, grey, tol=80, background=[FLOOR, (90, 90, 90)])["grey"] is None
+
+
+def test_batched_detection_matches_single_frames():
+    frames = clip(frame({"red": (5, 5)}), frame({"red": (9, 7), "blue": (30, 30)}), frame({"blue": (1, 2)}))
+    batched = find_objects(frames, COLORS)
+    assert batched["red"].shape == (3, 2)
+    for t in range(3):
+        single = find_objects(frames[t], COLORS)
+        for name in COLORS:
+            expected = (np.nan, np.nan) if single[name] is None else single[name]
+            np.testing.assert_array_equal(batched[name][t], expected)
+    det = detect_objects(frames[None].repeat(2, axis=0), COLORS)  # (2, 3, H, W, 3) extra leading dim
+    assert det.centroids.shape == (2, 3, 3, 2) and det.pixels[0, 1].tolist() == [25, 25, 0]
+
+
+def test_shifted_square_gives_known_centroid_error():
+    gt = clip(frame({"red": (10, 10), "blue": (40, 40)}))
+    gen = clip(frame({"red": (13, 14), "blue": (40, 40)}))  # red shifted by (3, 4) px
+    errors = centroid_errors(gt, gen, COLORS)
+    assert errors["red"].tolist() == [5.0]
+    assert errors["blue"].tolist() == [0.0]
+    assert np.isnan(errors["agent"]).all()  # absent from GT
+
+
+def test_missing_object_is_penalised_and_counted():
+    gt = clip(frame({"red": (10, 10), "blue": (40, 40)}), frame({"red": (12, 10), "blue": (40, 40)}))
+    gen = clip(frame({"red": (10, 10), "blue": (40, 40)}), frame({"red": (12, 10)}))  # blue vanishes at t=1
+    cmp = compare_objects(gt, gen, COLORS)
+    assert cmp.missing[:, 1].tolist() == [False, True]
+    assert cmp.error[1, 1] == pytest.approx(np.hypot(64, 64)) == cmp.penalty
+    assert centroid_errors(gt, gen, COLORS, missing_penalty=100.0)["blue"].tolist() == [0.0, 100.0]
+    assert cmp.missing.sum() == 1
+
+
+def test_permanence_is_share_of_gt_objects_kept():
+    gt = clip(frame({"red": (5, 5), "blue": (30, 5), "agent": (5, 40)}),
+              frame({"red": (5, 5), "blue": (30, 5), "agent": (5, 40)}),
+              frame({"red": (5, 5)}),
+              frame({}))
+    gen = clip(frame({"red": (5, 5), "blue": (30, 5), "agent": (5, 40)}),
+               frame({"red": (6, 5)}),  # blue and agent lost
+               frame({"red": (5, 5), "blue": (30, 5)}),  # an extra object is not a permanence failure
+               frame({"red": (5, 5)}))
+    p = permanence(gt, gen, COLORS)
+    np.testing.assert_allclose(p[:3], [1.0, 1 / 3, 1.0])
+    assert np.isnan(p[3])  # nothing to keep
+    assert compare_objects(gt, gen, COLORS).extra[2].tolist() == [False, True, False]
+
+
+def test_moving_mask_and_moving_error():
+    gt = clip(*(frame({"red": (10 + 2 * t, 10), "blue": (40, 40)}) for t in range(4)))  # red moves 6 px
+    gen = clip(*(frame({"red": (10, 10), "blue": (40, 40)}) for _ in range(4)))  # "repeat first frame"
+    cmp = compare_objects(gt, gen, COLORS)
+    assert cmp.moving.tolist() == [True, False, False]
+    assert moving_objects(gt, COLORS) == ["red"]
+    assert moving_objects(gt, COLORS, threshold=10.0) == []
+    np.testing.assert_allclose(cmp.moving_error(), [0.0, 2.0, 4.0, 6.0])
+    c = np.array([[[0.0, 0.0]], [[np.nan, np.nan]], [[1.5, 0.0]]])  # (T=3, K=1, 2)
+    assert moving_mask(c, threshold=1.0).tolist() == [True]
+    assert moving_mask(c, threshold=2.0).tolist() == [False]
+    assert moving_mask(np.full((3, 1, 2), np.nan)).tolist() == [False]
+
+
+def test_detector_rejects_bad_input():
+    with pytest.raises(TypeError, match="uint8"):
+        detect_objects(np.zeros((8, 8, 3), dtype=np.float32), COLORS)
+    with pytest.raises(ValueError, match="RGB frames"):
+        detect_objects(np.zeros((8, 8), dtype=np.uint8), COLORS)
+    with pytest.raises(ValueError, match="colors is empty"):
+        detect_objects(np.zeros((8, 8, 3), dtype=np.uint8), {})
+    with pytest.raises(ValueError, match=r"\[\.\.\., T, H, W, 3\]"):
+        compare_objects(frame({}), frame({}), COLORS)
+
+
+# ---- colour histograms -------------------------------------------------------------------------------
+
+
+def test_color_histogram_distance():
+    a = frame({"red": (10, 10)})
+    b = frame({"red": (30, 40)})  # same colours elsewhere: position-free metric
+    c = frame({"red": (10, 10), "blue": (40, 40)})
+    assert color_histogram_distance(a, a) == 0.0
+    assert color_histogram_distance(a, b) == 0.0
+    # blue replaces 25 floor pixels: 25/4096 leaves the floor bin and enters the blue bin
+    assert color_histogram_distance(a, c) == pytest.approx(2 * 25 / 64**2)
+    black, white = np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 255, np.uint8)
+    assert color_histogram_distance(black, white) == 2.0
+    h = color_histogram(clip(a, c), bins=4)
+    assert h.shape == (2, 64)
+    np.testing.assert_allclose(h.sum(-1), 1.0)
+    assert color_histogram_distance(clip(a, a), clip(a, c)).tolist() == [0.0, pytest.approx(2 * 25 / 64**2)]

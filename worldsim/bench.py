@@ -1,0 +1,121 @@
+"""Speed and memory measurements of the engine, each taken side by side in one run.
+
+Absolute times on shared machines are noisy; compare the ratios measured in the same run. Nothing
+here is a pass/fail test: ``worldsim bench --json`` records the figures with the machine named.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from .diffusion import Batch, FlowConfig, SamplerConfig, flow_loss
+from .model import TextCond
+from .simulator import Simulator, SimulatorConfig
+from .worldmodel import WorldModel
+
+
+def _timed(fn: Callable[[], None], repeats: int, warmup: int = 2) -> float:
+    """Seconds per call of ``fn`` (best of three rounds of ``repeats`` calls, after ``warmup`` calls)."""
+    for _ in range(warmup):
+        fn()
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / repeats)
+    return best
+
+
+def _context(sim: Simulator, k: int = 1, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (sim.batch_size, k, *sim.frame_shape), dtype=np.uint8)
+
+
+def simulator_throughput(model: WorldModel, batch_sizes=(1, 16, 64), sampling_steps=(1, 2, 4),
+                         steps: int = 10, fill: int | None = None) -> list[dict]:
+    """Env steps per second of the KV-cached simulator by batch size and denoising steps.
+
+    The cache is filled to the window first (``fill`` steps), so the figure is the steady state of
+    a long rollout.
+    """
+    rows = []
+    for b in batch_sizes:
+        for s in sampling_steps:
+            sim = Simulator(model, b, SimulatorConfig(sampler=SamplerConfig(steps=s)))
+            sim.reset(context_frames=_context(sim), seed=0)
+            actions = np.zeros((b, sim.action_dim), np.float32)
+            for _ in range(fill if fill is not None else sim.window):
+                sim.step(actions)
+            sec = _timed(lambda sim=sim, actions=actions: sim.step(actions), steps, warmup=1)
+            rows.append({"batch": b, "sampling_steps": s, "step_ms": round(1000 * sec, 2),
+                         "rollout_steps_per_s": round(1 / sec, 2), "env_steps_per_s": round(b / sec, 1),
+                         "kv_cache_bytes_per_env": sim.cache_nbytes() // b})
+    return rows
+
+
+def cache_vs_recompute(model: WorldModel, window: int = 32, batch: int = 1, sampling_steps: int = 4,
+                       steps: int = 3) -> dict:
+    """Step time with the KV cache against re-running the network over the context, at window W.
+
+    Two recompute baselines: over the last W frames (what a cache-less sampler would do), and over
+    the whole receptive field (exactly equal to the cached result, and what the equivalence test uses).
+    """
+    cfg = SimulatorConfig(sampler=SamplerConfig(steps=sampling_steps), window=window)
+    out = {"window": window, "batch": batch, "sampling_steps": sampling_steps}
+    for name, use_cache, rf in (("cache", True, None), ("recompute_window", False, window),
+                                ("recompute_exact", False, None)):
+        sim = Simulator(model, batch, replace(cfg, use_cache=use_cache, recompute_steps=rf))
+        sim.reset(context_frames=_context(sim, k=window), seed=0)
+        actions = np.zeros((batch, sim.action_dim), np.float32)
+        out[f"{name}_step_ms"] = round(1000 * _timed(lambda sim=sim, a=actions: sim.step(a), steps, warmup=1), 2)
+    out["speedup_vs_recompute_window"] = round(out["recompute_window_step_ms"] / out["cache_step_ms"], 2)
+    out["speedup_vs_recompute_exact"] = round(out["recompute_exact_step_ms"] / out["cache_step_ms"], 2)
+    return out
+
+
+def memory_over_rollout(model: WorldModel, steps: int = 600, batch: int = 1, every: int = 50) -> dict:
+    """KV-cache bytes and process RSS along a long rollout: flat once the window has filled."""
+    import resource
+
+    sim = Simulator(model, batch, SimulatorConfig(sampler=SamplerConfig(steps=1)))
+    sim.reset(context_frames=_context(sim), seed=0)
+    actions = np.zeros((batch, sim.action_dim), np.float32)
+    trace = []
+    for t in range(1, steps + 1):
+        sim.step(actions)
+        if t % every == 0 or t == sim.window:
+            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            trace.append({"step": t, "kv_cache_bytes": sim.cache_nbytes(), "max_rss_mb": round(rss_mb, 1)})
+    return {"steps": steps, "batch": batch, "window": sim.window, "trace": trace,
+            "flat_after_window": len({row["kv_cache_bytes"] for row in trace if row["step"] >= sim.window}) == 1}
+
+
+def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int = 4, steps: int = 3) -> dict:
+    """Frames per second through a DiT training step (forward, backward, AdamW) on random latents."""
+    dit = model.dit.train()
+    c = dit.cfg
+    shape = (batch_size, clip_steps, c.latent_channels, c.latent_size, c.latent_size)
+    lat = torch.randn(shape)
+    text = TextCond(torch.randn(batch_size, 16, c.text_dim), torch.ones(batch_size, 16, dtype=torch.bool),
+                    torch.randn(batch_size, c.text_dim))
+    batch = Batch(lat, torch.randn(shape), torch.randn(batch_size, clip_steps, c.action_dim),
+                  torch.zeros(batch_size, clip_steps, dtype=torch.bool), torch.zeros(batch_size, clip_steps),
+                  torch.zeros(batch_size, clip_steps), text)
+    opt = torch.optim.AdamW(dit.parameters(), lr=1e-5)
+
+    def step() -> None:
+        loss = flow_loss(dit, batch, FlowConfig()).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    sec = _timed(step, steps, warmup=1)
+    dit.eval()
+    return {"batch_size": batch_size, "clip_steps": clip_steps, "step_s": round(sec, 3),
+            "frames_per_s": round(batch_size * clip_steps / sec, 1)}

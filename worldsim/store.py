@@ -1,0 +1,860 @@
+"""Episode store: one compressed ``.npz`` file per episode, plus a ``manifest.json``.
+
+A store is a directory::
+
+    manifest.json         dataset config + one entry per episode (index, seed, length, caption, file, sha256)
+    episode_000000.npz    episode 0: frames, actions, rewards, terminated, truncated, states, meta
+    episode_000001.npz
+    ...
+
+Why one ``.npz`` per episode (and not HDF5, zarr or shards):
+
+- **No extra dependency.** numpy reads and writes it; ``np.load(..., allow_pickle=False)`` opens every
+  member, so reading a file never runs code. JSON fields (caption, scene spec) are stored as a JSON string
+  in a unicode array (``meta``), never pickled.
+- **Atomic writes.** Each episode is written to a temporary file in the same directory and moved into place
+  with ``os.replace``. A crash or ``kill -9`` leaves either the whole episode or none of it (plus a hidden
+  ``.*.tmp`` file that is ignored and cleaned up later). A single HDF5 file, by contrast, can be left
+  corrupt as a whole by a crash mid-write.
+- **Resume and parallel writers for free.** Which episodes exist is a directory listing; workers write
+  their own files and never share a file handle.
+- **Random access by episode**, and deflate compresses the mostly static backgrounds of rendered scenes
+  well (see ``benchmarks/collect_throughput.py`` for measured bytes per frame).
+
+The manifest is a cache of per-episode metadata: when it is missing, stale (after a crash) or lists
+files that are gone, :class:`EpisodeStore` rebuilds it from the files, so the files are the truth.
+
+Time alignment. An episode of ``T`` steps has ``T + 1`` frames. Frame 0 comes from ``reset``; action ``t``
+takes frame ``t`` to frame ``t + 1``, and ``rewards[t]``, ``terminated[t]`` and ``truncated[t]`` are what
+that step returned, so they belong to the frame it produced (frame ``t + 1``). A clip of ``L`` frames
+``frames[s : s + L]`` comes with the ``L - 1`` actions ``actions[s : s + L - 1]`` between them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+EPISODE_FORMAT = "worldsim.episode"
+MANIFEST_FORMAT = "worldsim.episodes"
+VERSION = 1
+MANIFEST_FILE = "manifest.json"
+ARRAY_KEYS = ("frames", "actions", "rewards", "terminated", "truncated", "states")
+
+_EPISODE_RE = re.compile(r"episode_(\d{6,})\.npz")
+_TEMP_RE = re.compile(r"\.(episode_\d{6,}\.npz|manifest\.json)\..+\.tmp")
+# Fibonacci hashing: index * 2^64 / golden ratio, mod 2^64. Spreads consecutive indices evenly over
+# [0, 1), so any range of episodes gets close to `val_fraction` of them as validation episodes.
+_FIB_MULT = 0x9E3779B97F4A7C15
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+
+Split = Literal["train", "val", "all"]
+
+
+class StoreError(RuntimeError):
+    """A store directory cannot be used as asked."""
+
+
+class CorruptEpisodeError(StoreError):
+    """An episode file is unreadable, truncated, or not a worldsim episode."""
+
+
+class ConfigMismatchError(StoreError):
+    """A store already holds episodes made with a different dataset config."""
+
+
+def episode_filename(index: int) -> str:
+    """File name of episode ``index`` inside a store, e.g. ``episode_000042.npz``."""
+    if index < 0:
+        raise ValueError(f"episode index must be >= 0, got {index}")
+    return f"episode_{index:06d}.npz"
+
+
+# --------------------------------------------------------------------------------------------------
+# Episode
+# --------------------------------------------------------------------------------------------------
+
+
+def _check_array(name: str, value: Any, dtype: type, ndim: int, shape: str, first: int | None = None) -> None:
+    if not isinstance(value, np.ndarray) or value.dtype != dtype or value.ndim != ndim:
+        got = (
+            f"{value.dtype} array of shape {value.shape}"
+            if isinstance(value, np.ndarray)
+            else type(value).__name__
+        )
+        raise ValueError(
+            f"Episode.{name} must be a {np.dtype(dtype)} array of shape {shape}, got {got}; "
+            f"convert it with np.asarray(x, dtype=np.{np.dtype(dtype)})"
+        )
+    if first is not None and value.shape[0] != first:
+        raise ValueError(
+            f"Episode.{name} has shape {value.shape}, expected {shape} with {first} along the first axis: "
+            f"an episode of T steps has T + 1 frames (frame 0 comes from reset) and T actions, rewards, "
+            f"terminated and truncated flags"
+        )
+
+
+def _check_json(name: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise ValueError(f"Episode.{name} must be a dict, got {type(value).__name__}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(
+            f"Episode.{name} must be JSON-safe (str, int, float, bool, None, list, dict): {e}. "
+            f"Convert dataclasses with to_dict() and numpy values with .tolist()"
+        ) from e
+
+
+@dataclass(eq=False)
+class Episode:
+    """One recorded episode of ``T`` steps.
+
+    Frame ``t + 1`` is what action ``t`` produced; ``rewards[t]``, ``terminated[t]`` and ``truncated[t]``
+    are what that step returned. Only the last step may be terminated or truncated.
+    """
+
+    frames: np.ndarray
+    """uint8 [T+1, H, W, 3]: frame 0 after reset, frame t+1 after action t."""
+    actions: np.ndarray
+    """float32 [T, A]: the env's actions; Discrete actions are stored one-hot."""
+    rewards: np.ndarray
+    """float32 [T]: reward returned by step t."""
+    terminated: np.ndarray
+    """bool [T]: step t reached a terminal state."""
+    truncated: np.ndarray
+    """bool [T]: the episode was cut after step t (time limit), without a terminal state."""
+    caption: str = ""
+    """Text description of the scene (``info["caption"]`` at reset; empty if the env gives none)."""
+    spec: dict[str, Any] = field(default_factory=dict)
+    """JSON-safe scene spec (``info["spec"]`` at reset; empty if the env gives none)."""
+    states: np.ndarray | None = None
+    """float32 [T+1, n, d]: ground-truth object states per frame; ``None`` is stored as [T+1, 0, 0]."""
+    env_id: str = ""
+    """Gymnasium id of the env that produced the episode."""
+    seed: int | None = None
+    """Seed passed to ``reset`` (and used to seed the policy)."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """JSON-safe provenance, e.g. the collection config under ``"collect"``."""
+
+    def __post_init__(self) -> None:
+        _check_array("frames", self.frames, np.uint8, 4, "[T+1, H, W, 3]")
+        if self.frames.shape[0] < 1 or self.frames.shape[-1] != 3:
+            raise ValueError(
+                f"Episode.frames must have shape [T+1, H, W, 3] with at least one frame, "
+                f"got {self.frames.shape}"
+            )
+        t = self.frames.shape[0] - 1
+        _check_array("actions", self.actions, np.float32, 2, "[T, A]", first=t)
+        _check_array("rewards", self.rewards, np.float32, 1, "[T]", first=t)
+        _check_array("terminated", self.terminated, np.bool_, 1, "[T]", first=t)
+        _check_array("truncated", self.truncated, np.bool_, 1, "[T]", first=t)
+        if self.states is None:
+            self.states = np.zeros((t + 1, 0, 0), np.float32)
+        _check_array("states", self.states, np.float32, 3, "[T+1, n, d]", first=t + 1)
+        early = np.flatnonzero(self.terminated[:-1] | self.truncated[:-1])
+        if early.size:
+            raise ValueError(
+                f"Episode has a terminated/truncated flag at step {int(early[0])} of {t}; only the last step "
+                f"may end an episode. Split the data into separate episodes at each reset"
+            )
+        if not isinstance(self.caption, str):
+            raise ValueError(f"Episode.caption must be a str, got {type(self.caption).__name__}")
+        if not isinstance(self.env_id, str):
+            raise ValueError(f"Episode.env_id must be a str, got {type(self.env_id).__name__}")
+        if self.seed is not None:
+            if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool):
+                raise ValueError(f"Episode.seed must be an int or None, got {self.seed!r}")
+            self.seed = int(self.seed)
+        _check_json("spec", self.spec)
+        _check_json("meta", self.meta)
+
+    def __len__(self) -> int:
+        """Number of steps ``T`` (one less than the number of frames)."""
+        return self.frames.shape[0] - 1
+
+    @property
+    def action_dim(self) -> int:
+        """Width ``A`` of the action vectors."""
+        return self.actions.shape[1]
+
+
+# --------------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------------
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either no file / the old file, or all of the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask, unlike mkstemp
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _episode_bytes(episode: Episode) -> bytes:
+    meta = {
+        "format": EPISODE_FORMAT,
+        "version": VERSION,
+        "caption": episode.caption,
+        "spec": episode.spec,
+        "env_id": episode.env_id,
+        "seed": episode.seed,
+        "meta": episode.meta,
+    }
+    arrays = {
+        "frames": episode.frames,
+        "actions": episode.actions,
+        "rewards": episode.rewards,
+        "terminated": episode.terminated,
+        "truncated": episode.truncated,
+        "states": episode.states,
+        "meta": np.array(json.dumps(meta, sort_keys=True)),  # 0-d unicode array: loads without pickle
+    }
+    # What np.savez_compressed does, but with a fixed timestamp so that equal episodes give equal bytes
+    # (and equal sha256 in the manifest), whenever and wherever they were collected.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _entry(index: int, episode: Episode, data: bytes) -> dict[str, Any]:
+    t = len(episode)
+    return {
+        "index": index,
+        "file": episode_filename(index),
+        "seed": episode.seed,
+        "length": t,
+        "caption": episode.caption,
+        "env_id": episode.env_id,
+        "terminated": bool(t and episode.terminated[-1]),
+        "truncated": bool(t and episode.truncated[-1]),
+        "return": float(episode.rewards.sum(dtype=np.float64)),
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def _corrupt(path: Path, reason: str) -> CorruptEpisodeError:
+    return CorruptEpisodeError(
+        f"{path} is not a readable worldsim episode: {reason}. It is corrupt, was cut short (e.g. copied "
+        f"while being written) or is a foreign file. Delete it and re-run `worldsim collect` with the same "
+        f"--out and --resume to collect that episode again"
+    )
+
+
+def _decode(path: Path, source: Path | io.BytesIO) -> Episode:
+    try:
+        npz = np.load(source, allow_pickle=False)
+    except _READ_ERRORS as e:
+        raise _corrupt(path, f"{type(e).__name__}: {e}") from e
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise _corrupt(path, "it holds a single .npy array, not an .npz archive")
+    with npz:
+        missing = [k for k in (*ARRAY_KEYS, "meta") if k not in npz.files]
+        if missing:
+            raise _corrupt(path, f"it lacks the arrays {missing} (it has {sorted(npz.files)})")
+        try:
+            arrays = {k: npz[k] for k in ARRAY_KEYS}
+            meta = json.loads(str(npz["meta"][()]))
+        except _READ_ERRORS as e:
+            raise _corrupt(path, f"{type(e).__name__}: {e}") from e
+    if not isinstance(meta, dict) or meta.get("format") != EPISODE_FORMAT:
+        raise _corrupt(path, f"its meta does not say format={EPISODE_FORMAT!r}")
+    if meta.get("version", 0) > VERSION:
+        raise StoreError(
+            f"{path} was written by a newer worldsim (episode format version {meta['version']}, this one "
+            f"reads up to {VERSION}); upgrade worldsim"
+        )
+    try:
+        return Episode(
+            **arrays,
+            caption=meta.get("caption", ""),
+            spec=meta.get("spec", {}),
+            env_id=meta.get("env_id", ""),
+            seed=meta.get("seed"),
+            meta=meta.get("meta", {}),
+        )
+    except ValueError as e:
+        raise _corrupt(path, str(e)) from e
+
+
+def write_episode(root: str | os.PathLike, index: int, episode: Episode) -> dict[str, Any]:
+    """Write one episode file atomically, without touching the manifest.
+
+    Safe to call from several processes at once for different indices (collection workers do). The
+    returned entry goes to :meth:`EpisodeStore.register` in the process that owns the manifest.
+
+    Args:
+        root: Store directory (created if missing).
+        index: Episode index; the file is ``root/episode_{index:06d}.npz``.
+        episode: The episode to write.
+
+    Returns:
+        The manifest entry of the episode (index, file, seed, length, caption, env_id, bytes, sha256, ...).
+    """
+    if not isinstance(episode, Episode):
+        raise TypeError(f"write_episode expects an Episode, got {type(episode).__name__}")
+    data = _episode_bytes(episode)
+    _atomic_write_bytes(Path(root) / episode_filename(index), data)
+    return _entry(index, episode, data)
+
+
+def read_episode(path: str | os.PathLike) -> Episode:
+    """Read one episode file (no pickle). Raises :class:`CorruptEpisodeError` naming the file if it is bad."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no episode file at {path}")
+    return _decode(path, path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Store
+# --------------------------------------------------------------------------------------------------
+
+
+class EpisodeStore:
+    """A directory of episode files with a manifest.
+
+    Opening a store is cheap; the manifest is read (and reconciled with the files on disk) on first use.
+    Readers never see half-written episodes. Only one process should write the manifest at a time
+    (the collector's parent process); workers use :func:`write_episode`.
+
+    Args:
+        root: The store directory. It need not exist yet; :meth:`write` creates it.
+    """
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.root} is a file, not an episode store directory; pass a directory")
+        self._entries: dict[int, dict[str, Any]] | None = None
+        self._config: dict[str, Any] | None = None
+        self._problems: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"EpisodeStore({str(self.root)!r})"
+
+    # ---- reading the directory -------------------------------------------------------------------
+
+    def _read_manifest(self) -> dict[str, Any] | None:
+        path = self.root / MANIFEST_FILE
+        try:
+            manifest = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            warnings.warn(f"{path} is unreadable ({e}); rebuilding it from the episode files", stacklevel=3)
+            return None
+        if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+            raise StoreError(
+                f"{path} is not a worldsim episode manifest (no format={MANIFEST_FORMAT!r}); this directory "
+                f"belongs to something else. Point the store at an empty directory or a worldsim one"
+            )
+        if manifest.get("version", 0) > VERSION:
+            raise StoreError(
+                f"{path} was written by a newer worldsim (version {manifest['version']}); upgrade"
+            )
+        return manifest
+
+    def _scan(self) -> dict[int, tuple[str, int]]:
+        if not self.root.is_dir():
+            return {}
+        found = {}
+        for entry in os.scandir(self.root):
+            m = _EPISODE_RE.fullmatch(entry.name)
+            if m and entry.name == episode_filename(int(m.group(1))) and entry.is_file():
+                found[int(m.group(1))] = (entry.name, entry.stat().st_size)
+        return found
+
+    def refresh(self) -> None:
+        """Re-read ``manifest.json`` and reconcile it with the episode files on disk.
+
+        Files the manifest does not know (or whose size changed) are read in full and checked; unreadable
+        ones are left out and listed in :attr:`problems`. Entries whose file is gone are dropped. If
+        anything changed, the manifest is rewritten.
+        """
+        manifest = self._read_manifest()
+        known = {e["index"]: e for e in manifest.get("episodes", [])} if manifest else {}
+        entries: dict[int, dict[str, Any]] = {}
+        problems: dict[str, str] = {}
+        configs = []
+        for index, (name, size) in sorted(self._scan().items()):
+            entry = known.get(index)
+            if entry is not None and entry.get("file") == name and entry.get("bytes") == size:
+                entries[index] = entry
+                continue
+            path = self.root / name
+            try:
+                data = path.read_bytes()
+                episode = _decode(path, io.BytesIO(data))
+            except CorruptEpisodeError as e:
+                problems[name] = str(e)
+                continue
+            entries[index] = _entry(index, episode, data)
+            configs.append(episode.meta.get("collect"))
+        config = manifest.get("config") if manifest else None
+        if manifest is None and configs and all(c == configs[0] for c in configs):
+            config = configs[0]
+        self._entries, self._config, self._problems = entries, config, problems
+        if manifest is None and entries or manifest is not None and entries != known:
+            try:
+                self.save_manifest()
+            except OSError as e:  # a read-only dataset is still readable
+                warnings.warn(f"could not rewrite {self.root / MANIFEST_FILE}: {e}", stacklevel=2)
+
+    def _loaded(self) -> dict[int, dict[str, Any]]:
+        if self._entries is None:
+            self.refresh()
+        assert self._entries is not None
+        return self._entries
+
+    # ---- manifest ----------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> dict[str, Any] | None:
+        """The dataset config recorded in the manifest (``None`` if none was set)."""
+        self._loaded()
+        return self._config
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """Episode files that could not be read at the last refresh: file name -> error message."""
+        self._loaded()
+        return dict(self._problems)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The manifest as it is (or will be) saved: format, version, config, totals and episode entries."""
+        entries = self._loaded()
+        episodes = [entries[i] for i in sorted(entries)]
+        steps = sum(e["length"] for e in episodes)
+        return {
+            "format": MANIFEST_FORMAT,
+            "version": VERSION,
+            "config": self._config,
+            "num_episodes": len(episodes),
+            "num_steps": steps,
+            "num_frames": steps + len(episodes),
+            "episodes": episodes,
+        }
+
+    def save_manifest(self) -> None:
+        """Write ``manifest.json`` atomically."""
+        text = json.dumps(self.manifest, indent=1, sort_keys=True) + "\n"
+        _atomic_write_bytes(self.root / MANIFEST_FILE, text.encode())
+
+    def ensure_config(self, config: dict[str, Any]) -> None:
+        """Record ``config`` as the dataset config, or check that it matches the recorded one.
+
+        Args:
+            config: JSON-safe dataset config (for collected data: env_id, steps, policy, size, seed, ...).
+
+        Raises:
+            ConfigMismatchError: The store already holds episodes made with another config, or holds
+                episodes with no recorded config.
+        """
+        config = json.loads(json.dumps(config))  # normalise tuples etc. the way the manifest stores them
+        current = self.config
+        if current is None:
+            if len(self):
+                raise ConfigMismatchError(
+                    f"{self.root} holds {len(self)} episodes but no dataset config in {MANIFEST_FILE}, so "
+                    f"new episodes cannot be checked against them; use a new, empty output directory"
+                )
+            self._config = config
+            self.save_manifest()
+            return
+        diffs = [
+            f"{k}: stored {current.get(k)!r}, requested {config.get(k)!r}"
+            for k in sorted(set(current) | set(config))
+            if current.get(k) != config.get(k)
+        ]
+        if diffs:
+            raise ConfigMismatchError(
+                f"{self.root} already holds episodes collected with a different config:\n  "
+                + "\n  ".join(diffs)
+                + f"\nUse a new output directory, or repeat the settings in {self.root / MANIFEST_FILE}"
+            )
+
+    # ---- episodes ----------------------------------------------------------------------------------
+
+    def path(self, index: int) -> Path:
+        """Path of episode ``index``'s file (whether or not it exists)."""
+        return self.root / episode_filename(index)
+
+    def indices(self) -> list[int]:
+        """Indices of the readable episodes, sorted."""
+        return sorted(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._loaded()
+
+    def __iter__(self) -> Iterator[Episode]:
+        """Yield the episodes in index order."""
+        for index in self.indices():
+            yield self.read(index)
+
+    def write(self, index: int, episode: Episode) -> dict[str, Any]:
+        """Write episode ``index`` atomically (replacing any old one) and update the manifest.
+
+        Returns:
+            The episode's manifest entry.
+        """
+        self._loaded()
+        self.root.mkdir(parents=True, exist_ok=True)
+        entry = write_episode(self.root, index, episode)
+        self.register(entry)
+        self.save_manifest()
+        return entry
+
+    def register(self, entry: dict[str, Any]) -> None:
+        """Record an episode written by :func:`write_episode` (e.g. in a worker) in the manifest, in memory.
+
+        Call :meth:`save_manifest` to persist it.
+        """
+        self._loaded()[int(entry["index"])] = entry
+        self._problems.pop(entry["file"], None)
+
+    def read(self, index: int) -> Episode:
+        """Read episode ``index``.
+
+        Raises:
+            KeyError: No such episode in the store.
+            CorruptEpisodeError: The file is unreadable; the message names it and says how to fix it.
+        """
+        path = self.path(index)
+        if index not in self._loaded():
+            if path.name in self._problems:
+                raise CorruptEpisodeError(self._problems[path.name])
+            have = self.indices()
+            span = f"{have[0]}..{have[-1]} ({len(have)} episodes)" if have else "none"
+            raise KeyError(f"no episode {index} in {self.root}; it holds {span}")
+        return read_episode(path)
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete temporary files left by interrupted writes. Call only while no one is writing.
+
+        Returns:
+            The paths removed.
+        """
+        if not self.root.is_dir():
+            return []
+        removed = []
+        for entry in os.scandir(self.root):
+            if _TEMP_RE.fullmatch(entry.name) and entry.is_file():
+                Path(entry.path).unlink(missing_ok=True)
+                removed.append(Path(entry.path))
+        return removed
+
+    def validate(self) -> dict[str, Any]:
+        """Read every episode in full and check it against the manifest.
+
+        Returns:
+            Totals: episodes, steps, frames, bytes, frame_shape, action_dim.
+
+        Raises:
+            CorruptEpisodeError: Some files are unreadable, do not match their sha256, or have a frame
+                shape / action width different from the rest. The message lists each file and the fix.
+        """
+        self.refresh()
+        bad = dict(self._problems)
+        shapes: dict[tuple[tuple[int, ...], int], list[str]] = {}
+        total_bytes = 0
+        for index, entry in sorted(self._loaded().items()):
+            path = self.path(index)
+            data = path.read_bytes()
+            total_bytes += len(data)
+            if entry.get("sha256") not in (None, hashlib.sha256(data).hexdigest()):
+                bad[path.name] = f"{path}: contents do not match the sha256 recorded in {MANIFEST_FILE}"
+                continue
+            try:
+                episode = _decode(path, io.BytesIO(data))
+            except CorruptEpisodeError as e:
+                bad[path.name] = str(e)
+                continue
+            shapes.setdefault((episode.frames.shape[1:], episode.action_dim), []).append(path.name)
+        if len(shapes) > 1:
+            common = max(shapes, key=lambda k: len(shapes[k]))
+            for key, names in shapes.items():
+                for name in names if key != common else []:
+                    bad[name] = f"frame shape / action width {key} differs from the other episodes' {common}"
+        if bad:
+            lines = "\n  ".join(f"{name}: {msg}" for name, msg in sorted(bad.items()))
+            raise CorruptEpisodeError(
+                f"{len(bad)} bad episode file(s) in {self.root}:\n  {lines}\nDelete them and re-run "
+                f"`worldsim collect` with the same --out and --resume to collect them again"
+            )
+        manifest = self.manifest
+        ((frame_shape, action_dim),) = shapes or {((), 0): []}
+        return {
+            "episodes": manifest["num_episodes"],
+            "steps": manifest["num_steps"],
+            "frames": manifest["num_frames"],
+            "bytes": total_bytes,
+            "frame_shape": list(frame_shape),
+            "action_dim": action_dim,
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Splits, arrays in memory, clips
+# --------------------------------------------------------------------------------------------------
+
+
+def split_of(index: int, val_fraction: float = 0.1) -> Literal["train", "val"]:
+    """Which split episode ``index`` belongs to.
+
+    Deterministic and stable as a dataset grows: an episode never changes split. Consecutive indices are
+    spread evenly (Fibonacci hashing), so about ``val_fraction`` of any range is validation; episode 0
+    is always a validation episode when ``val_fraction > 0``.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    u = ((index * _FIB_MULT) & 0xFFFFFFFFFFFFFFFF) / 2.0**64  # in [0, 1)
+    return "val" if u < val_fraction else "train"
+
+
+def select_split(indices: Sequence[int], split: Split, val_fraction: float = 0.1) -> list[int]:
+    """The subset of ``indices`` in ``split`` ("train", "val" or "all"), in the given order."""
+    if split == "all":
+        return list(indices)
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+    return [i for i in indices if split_of(i, val_fraction) == split]
+
+
+@dataclass(eq=False)
+class EpisodeArrays:
+    """Episodes concatenated along time, for training in memory.
+
+    Episode ``e`` owns ``frames[frame_offsets[e] : frame_offsets[e + 1]]`` and
+    ``actions[step_offsets[e] : step_offsets[e + 1]]`` (same for rewards and flags). ``frames`` can be
+    replaced by any per-frame array with the same first axis, e.g. latents
+    (``dataclasses.replace(arrays, frames=latents)``), and the clip helpers keep working.
+    """
+
+    frames: np.ndarray
+    """[N_frames, ...]: uint8 [N_frames, H, W, 3] as loaded."""
+    actions: np.ndarray
+    """float32 [N_steps, A]."""
+    rewards: np.ndarray
+    """float32 [N_steps]."""
+    terminated: np.ndarray
+    """bool [N_steps]."""
+    truncated: np.ndarray
+    """bool [N_steps]."""
+    frame_offsets: np.ndarray
+    """int64 [E+1]: start of each episode's frames, then N_frames."""
+    captions: list[str]
+    """Caption of each episode, [E]."""
+    indices: list[int]
+    """Store index of each episode, [E]."""
+
+    def __post_init__(self) -> None:
+        e = len(self.indices)
+        if self.frame_offsets.shape != (e + 1,) or len(self.captions) != e:
+            raise ValueError(
+                f"EpisodeArrays: {e} episodes need frame_offsets of shape ({e + 1},) and {e} captions, got "
+                f"{self.frame_offsets.shape} and {len(self.captions)}"
+            )
+        if self.frames.shape[0] != self.frame_offsets[-1]:
+            raise ValueError(
+                f"EpisodeArrays.frames has {self.frames.shape[0]} frames but frame_offsets end at "
+                f"{self.frame_offsets[-1]}; a replacement for frames (e.g. latents) needs one row per frame"
+            )
+        n_steps = int(self.frame_offsets[-1]) - e
+        for name in ("actions", "rewards", "terminated", "truncated"):
+            if getattr(self, name).shape[0] != n_steps:
+                raise ValueError(
+                    f"EpisodeArrays.{name} needs {n_steps} rows, got {getattr(self, name).shape}"
+                )
+
+    def __len__(self) -> int:
+        """Number of episodes ``E``."""
+        return len(self.indices)
+
+    @property
+    def step_offsets(self) -> np.ndarray:
+        """int64 [E+1]: start of each episode's actions, rewards and flags (one fewer than its frames)."""
+        return self.frame_offsets - np.arange(len(self) + 1)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """int64 [E]: steps ``T`` of each episode."""
+        return np.diff(self.frame_offsets) - 1
+
+    def clip_starts(self, clip_len: int, stride: int = 1) -> np.ndarray:
+        """All clips of ``clip_len`` frames that stay inside one episode.
+
+        Args:
+            clip_len: Frames per clip, L >= 1.
+            stride: Distance between consecutive clip starts within an episode.
+
+        Returns:
+            int64 [N, 2]: (episode position e in this object, start frame within the episode).
+        """
+        if clip_len < 1 or stride < 1:
+            raise ValueError(f"clip_len and stride must be >= 1, got clip_len={clip_len}, stride={stride}")
+        rows = [
+            (e, s)
+            for e, n_frames in enumerate(np.diff(self.frame_offsets).tolist())
+            for s in range(0, n_frames - clip_len + 1, stride)
+        ]
+        return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+    def clip(self, episode: int, start: int, clip_len: int) -> dict[str, Any]:
+        """One clip: ``clip_len`` frames of episode position ``episode`` from frame ``start``.
+
+        Returns:
+            A dict with frames [L, ...] (uint8 [L, H, W, 3] for images), actions float32 [L-1, A] (action j
+            takes frame j to frame j+1), rewards float32 [L-1], terminated/truncated bool [L-1] (of the step
+            that produced frame j+1), caption str, episode (store index) and start (frame in the episode).
+        """
+        f0, f1 = int(self.frame_offsets[episode]), int(self.frame_offsets[episode + 1])
+        if start < 0 or start + clip_len > f1 - f0:
+            raise IndexError(
+                f"clip [{start}, {start + clip_len}) is outside episode {episode}'s {f1 - f0} frames"
+            )
+        a0 = f0 - episode + start  # step offset of the episode + start
+        steps = slice(a0, a0 + clip_len - 1)
+        return {
+            "frames": self.frames[f0 + start : f0 + start + clip_len],  # [L, H, W, 3]
+            "actions": self.actions[steps],  # [L-1, A]
+            "rewards": self.rewards[steps],  # [L-1]
+            "terminated": self.terminated[steps],  # [L-1]
+            "truncated": self.truncated[steps],  # [L-1]
+            "caption": self.captions[episode],
+            "episode": self.indices[episode],
+            "start": start,
+        }
+
+
+def _as_store(source: EpisodeStore | str | os.PathLike) -> EpisodeStore:
+    return source if isinstance(source, EpisodeStore) else EpisodeStore(source)
+
+
+def load_arrays(
+    source: EpisodeStore | str | os.PathLike, split: Split = "all", val_fraction: float = 0.1
+) -> EpisodeArrays:
+    """Load every episode of a split into memory, concatenated along time.
+
+    Args:
+        source: A store or its directory.
+        split: "train", "val" or "all"; see :func:`split_of`.
+        val_fraction: Fraction of episodes held out for "val".
+
+    Returns:
+        The episodes as :class:`EpisodeArrays` (states are left out: their object count varies by scene).
+    """
+    store = _as_store(source)
+    indices = select_split(store.indices(), split, val_fraction)
+    if not indices:
+        raise StoreError(
+            f"no {split!r} episodes in {store.root} ({len(store)} episodes in all, "
+            f"val_fraction={val_fraction}); collect more episodes with `worldsim collect --out {store.root}`"
+            + (" or change val_fraction" if len(store) else "")
+        )
+    episodes = [store.read(i) for i in indices]
+    first = episodes[0]
+    for i, ep in zip(indices, episodes):
+        if ep.frames.shape[1:] != first.frames.shape[1:] or ep.action_dim != first.action_dim:
+            raise StoreError(
+                f"episode {i} in {store.root} has frames {ep.frames.shape[1:]} and {ep.action_dim} action "
+                f"dims, episode {indices[0]} has {first.frames.shape[1:]} and {first.action_dim}; a dataset "
+                f"must be uniform"
+            )
+    lengths = [ep.frames.shape[0] for ep in episodes]
+    return EpisodeArrays(
+        frames=np.concatenate([ep.frames for ep in episodes]),  # [N_frames, H, W, 3]
+        actions=np.concatenate([ep.actions for ep in episodes]),  # [N_steps, A]
+        rewards=np.concatenate([ep.rewards for ep in episodes]),  # [N_steps]
+        terminated=np.concatenate([ep.terminated for ep in episodes]),  # [N_steps]
+        truncated=np.concatenate([ep.truncated for ep in episodes]),  # [N_steps]
+        frame_offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),  # [E+1]
+        captions=[ep.caption for ep in episodes],
+        indices=list(indices),
+    )
+
+
+class ClipDataset:
+    """Fixed-length clips that never cross an episode boundary, as a map-style dataset.
+
+    Works with ``torch.utils.data.DataLoader`` directly (its default collate turns the numpy arrays into
+    tensors and the captions into a list). Items are the dicts of :meth:`EpisodeArrays.clip`.
+
+    Args:
+        arrays: Episodes in memory (from :func:`load_arrays`; ``frames`` may be swapped for latents).
+        clip_len: Frames per clip, L.
+        stride: Distance between consecutive clip starts within an episode.
+    """
+
+    def __init__(self, arrays: EpisodeArrays, clip_len: int, stride: int = 1) -> None:
+        self.arrays = arrays
+        self.clip_len = clip_len
+        self.starts = arrays.clip_starts(clip_len, stride)  # [N, 2] (episode, start)
+        if len(self.starts) == 0:
+            longest = int(np.diff(arrays.frame_offsets).max()) if len(arrays) else 0
+            raise StoreError(
+                f"no clip of {clip_len} frames fits in any of the {len(arrays)} episodes (the longest has "
+                f"{longest} frames); lower clip_len or collect longer episodes (--steps)"
+            )
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"clip {i} out of range for {len(self)} clips")
+        episode, start = self.starts[i]
+        return self.arrays.clip(int(episode), int(start), self.clip_len)
+
+
+def load_clips(
+    source: EpisodeStore | str | os.PathLike,
+    clip_len: int,
+    *,
+    split: Split = "train",
+    val_fraction: float = 0.1,
+    stride: int = 1,
+) -> ClipDataset:
+    """Load a split into memory and index its clips: ``ClipDataset(load_arrays(source, split), clip_len)``.
+
+    Args:
+        source: A store or its directory.
+        clip_len: Frames per clip, L (each clip has L - 1 actions).
+        split: "train", "val" or "all"; train and val never share an episode.
+        val_fraction: Fraction of episodes held out for "val".
+        stride: Distance between consecutive clip starts within an episode.
+    """
+    return ClipDataset(load_arrays(source, split, val_fraction), clip_len, stride)
