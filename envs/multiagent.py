@@ -31,6 +31,8 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
     Args:
         render_mode: "rgb_array" or None.
         max_cycles: Steps before every agent is truncated.
+        env: The single-agent env to split between the agents (its action is both agents' forces
+            concatenated); default the MuJoCo scene. :func:`learned_parallel_env` passes the learned one.
     """
 
     metadata = {
@@ -40,13 +42,14 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
         "is_parallelizable": True,
     }
 
-    def __init__(self, render_mode: str | None = "rgb_array", max_cycles: int = 200):
+    def __init__(self, render_mode: str | None = "rgb_array", max_cycles: int = 200, env: Any = None):
         if max_cycles < 1:
             raise ValueError(f"max_cycles={max_cycles} must be at least 1")
-        self.env = TwoAgentsEnv(render_mode=render_mode)
+        self.env = env if env is not None else TwoAgentsEnv(render_mode=render_mode)
         self.render_mode = render_mode
         self.max_cycles = max_cycles
-        self.possible_agents: list[AgentID] = [f"agent_{i}" for i in range(self.env.n_agents)]
+        n_agents = self.env.action_space.shape[0] // 2
+        self.possible_agents: list[AgentID] = [f"agent_{i}" for i in range(n_agents)]
         self.agents: list[AgentID] = []
         self.observation_spaces = dict.fromkeys(self.possible_agents, self.env.observation_space)
         self.action_spaces = {a: spaces.Box(-1.0, 1.0, (2,), dtype=np.float32) for a in self.possible_agents}
@@ -121,9 +124,22 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
 
     def _infos(self, info: dict[str, Any]) -> dict[AgentID, dict]:
         index = {a: i for i, a in enumerate(self.possible_agents)}
-        return {a: {**info, "agent_index": index[a], "agent": info["agents"][index[a]]} for a in self.agents}
+        agents = info.get("agents")
+        return {a: {**info, "agent_index": index[a], **({"agent": agents[index[a]]} if agents else {})}
+                for a in self.agents}
 
 
 def parallel_env(render_mode: str | None = "rgb_array", max_cycles: int = 200) -> TwoAgentsParallelEnv:
     """Make the TwoAgents PettingZoo env (PettingZoo's ``parallel_env()`` convention)."""
     return TwoAgentsParallelEnv(render_mode=render_mode, max_cycles=max_cycles)
+
+
+def learned_parallel_env(checkpoint: str | None = None, max_cycles: int = 200, **kwargs: Any) -> TwoAgentsParallelEnv:
+    """The TwoAgents scene simulated by the learned model, as a PettingZoo ``ParallelEnv``.
+
+    ``kwargs`` go to :class:`envs.learned.LearnedEnv` (``sim=``, ``device=``).
+    """
+    from envs.learned import LearnedEnv
+
+    inner = LearnedEnv("WorldSim/TwoAgents-v0", checkpoint=checkpoint, **kwargs)
+    return TwoAgentsParallelEnv(render_mode="rgb_array", max_cycles=max_cycles, env=inner)

@@ -6,16 +6,24 @@ here is a pass/fail test: ``worldsim bench --json`` records the figures with the
 
 from __future__ import annotations
 
+import importlib
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import Any, Literal
 
+import gymnasium as gym
 import numpy as np
 import torch
 
+from .collect import CollectConfig, collect
 from .diffusion import Batch, FlowConfig, SamplerConfig, flow_loss
 from .model import TextCond
+from .report import machine
 from .simulator import Simulator, SimulatorConfig
+from .store import EpisodeStore
 from .worldmodel import WorldModel
 
 
@@ -119,3 +127,119 @@ def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int
     dit.eval()
     return {"batch_size": batch_size, "clip_steps": clip_steps, "step_s": round(sec, 3),
             "frames_per_s": round(batch_size * clip_steps / sec, 1)}
+
+
+def measure_gt_throughput(
+    env_id: str = "WorldSim/PushBox-v0", steps: int = 1000, *, seed: int = 0
+) -> dict[str, Any]:
+    """Time ``steps`` env steps (physics + render) of a ground-truth scene in this process.
+
+    Args:
+        env_id: A registered ``WorldSim/<Scene>-v0`` id (any ``rgb_array`` Gymnasium env works).
+        steps: Timed steps; episodes are reset (untimed, counted separately) when they end.
+        seed: Seeds the first reset and the random actions.
+
+    Returns:
+        ``{"env_id", "steps", "seconds", "steps_per_s", "ms_per_step", "resets", "reset_ms",
+        "steps_per_s_with_resets", "machine"}``.
+    """
+    if env_id.startswith("WorldSim/"):
+        importlib.import_module("envs")  # registers the WorldSim ids
+
+    if steps < 1:
+        raise ValueError(f"steps={steps}; time at least one step")
+    env = gym.make(env_id, render_mode="rgb_array")
+    try:
+        env.action_space.seed(seed)
+        actions = [env.action_space.sample() for _ in range(steps)]
+        env.reset(seed=seed)
+        for _ in range(10):  # warm-up: first renders allocate GL buffers
+            env.step(env.action_space.sample())
+        env.reset(seed=seed)
+        step_time, reset_time, resets = 0.0, 0.0, 0
+        for action in actions:
+            t0 = time.perf_counter()
+            _, _, terminated, truncated, _ = env.step(action)
+            step_time += time.perf_counter() - t0
+            if terminated or truncated:
+                t0 = time.perf_counter()
+                env.reset()
+                reset_time += time.perf_counter() - t0
+                resets += 1
+    finally:
+        env.close()
+    return {
+        "env_id": env_id,
+        "steps": steps,
+        "seconds": step_time,
+        "steps_per_s": steps / step_time,
+        "ms_per_step": 1e3 * step_time / steps,
+        "resets": resets,
+        "reset_ms": 1e3 * reset_time / resets if resets else None,
+        "steps_per_s_with_resets": steps / (step_time + reset_time),
+        "machine": machine(),
+    }
+
+
+def measure_collect_throughput(
+    env_id: str = "InvertedPendulum-v5",
+    *,
+    episodes: int = 16,
+    steps: int = 50,
+    workers: Sequence[int] = (1, 2),
+    policy: Literal["random", "scripted"] = "random",
+    size: int = 64,
+    seed: int = 0,
+    env_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Collect the same episodes once per worker count and time each run.
+
+    Args:
+        env_id: Gymnasium id of an env with ``render_mode="rgb_array"``.
+        episodes: Episodes per run.
+        steps: Maximum steps per episode (episodes end earlier on termination).
+        workers: Worker counts K to compare.
+        policy: "random" or "scripted" (WorldSim scenes).
+        size: Stored frame size.
+        seed: Collection seed (all runs collect the same episodes).
+        env_kwargs: Extra ``gymnasium.make`` arguments.
+
+    Returns:
+        {"benchmark", "env_id", "policy", "episodes", "steps", "size", "machine", "identical_across_workers"
+        (every K wrote byte-identical episode files), "results": [{"workers", "episodes", "frames", "seconds",
+        "episodes_per_s", "frames_per_s", "bytes_per_frame"}, ...]}.
+    """
+    results, hashes = [], []
+    with tempfile.TemporaryDirectory(prefix="worldsim-bench-") as tmp:
+        for k in workers:
+            out = Path(tmp) / f"workers{k}"
+            cfg = CollectConfig(
+                env_id, episodes, steps, policy, str(out), workers=k, seed=seed, size=size,
+                env_kwargs=dict(env_kwargs or {}), progress=False,
+            )  # fmt: skip
+            summary = collect(cfg)
+            manifest = EpisodeStore(out).manifest
+            stored = sum(e["bytes"] for e in manifest["episodes"])
+            hashes.append([e["sha256"] for e in manifest["episodes"]])
+            results.append(
+                {
+                    "workers": k,
+                    "episodes": summary["collected"],
+                    "frames": summary["frames_collected"],
+                    "seconds": round(summary["seconds"], 3),
+                    "episodes_per_s": round(summary["episodes_per_s"], 2),
+                    "frames_per_s": round(summary["frames_per_s"], 1),
+                    "bytes_per_frame": round(stored / max(manifest["num_frames"], 1), 1),
+                }
+            )
+    return {
+        "benchmark": "collect_throughput",
+        "env_id": env_id,
+        "policy": policy,
+        "episodes": episodes,
+        "steps": steps,
+        "size": size,
+        "machine": machine(),
+        "identical_across_workers": all(h == hashes[0] for h in hashes),
+        "results": results,
+    }

@@ -327,6 +327,68 @@ def run_demo(cfg: DemoConfig) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+#                                           bench
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchConfig:
+    """``worldsim bench``: speed and memory of the learned sim beside MuJoCo, measured in one run."""
+
+    checkpoint: str | None = None
+    """World-model checkpoint directory (default: the shipped one)."""
+    batch_sizes: tuple[int, ...] = (1, 16, 64)
+    """Simulator batch sizes."""
+    sampling_steps: tuple[int, ...] = (1, 2, 4)
+    """Denoising steps per frame."""
+    window: int = 32
+    """Window W of the cache-against-recompute comparison."""
+    long_rollout: int = 600
+    """Steps of the memory trace (600 = 60 s at 10 Hz)."""
+    gt_env: str = "WorldSim/PushBox-v0"
+    """Ground-truth scene timed beside the learned sim."""
+    json: str | None = "benchmarks/results.json"
+    """Where to record the results."""
+    quick: bool = False
+    """Fewer repetitions and configurations (for a smoke run)."""
+
+
+def bench(cfg: BenchConfig) -> dict[str, Any]:
+    from . import bench as b
+
+    model = WorldModel.load(_checkpoint(cfg.checkpoint))
+    batches = cfg.batch_sizes[:1] if cfg.quick else cfg.batch_sizes
+    results: dict[str, Any] = {"checkpoint": model.checkpoint_hash, "config": asdict(cfg)}
+    results["gt_env"] = b.measure_gt_throughput(cfg.gt_env, 100 if cfg.quick else 1000)
+    results["learned_sim"] = b.simulator_throughput(model, batches, cfg.sampling_steps, steps=2 if cfg.quick else 10)
+    results["cache_vs_recompute"] = b.cache_vs_recompute(model, window=4 if cfg.quick else cfg.window,
+                                                         steps=1 if cfg.quick else 3)
+    results["memory"] = b.memory_over_rollout(model, steps=20 if cfg.quick else cfg.long_rollout)
+    results["training"] = b.training_throughput(model, batch_size=4 if cfg.quick else 32, steps=1 if cfg.quick else 3)
+    results["collection"] = b.measure_collect_throughput(cfg.gt_env, episodes=2 if cfg.quick else 16, steps=30,
+                                                         workers=(1,) if cfg.quick else (1, 2), policy="scripted")
+    one = next(r for r in results["learned_sim"] if r["batch"] == 1 and r["sampling_steps"] == max(cfg.sampling_steps))
+    results["learned_vs_gt_at_batch_1"] = round(one["env_steps_per_s"] / results["gt_env"]["steps_per_s"], 4)
+    if cfg.json:
+        write_json(cfg.json, results)
+    return results
+
+
+def run_bench(cfg: BenchConfig) -> None:
+    r = bench(cfg)
+    print(f"{'batch':>6}{'steps':>7}{'env steps/s':>14}{'ms/step':>10}{'KV bytes/env':>14}")
+    for row in r["learned_sim"]:
+        print(f"{row['batch']:>6}{row['sampling_steps']:>7}{row['env_steps_per_s']:>14}{row['step_ms']:>10}"
+              f"{row['kv_cache_bytes_per_env']:>14}")
+    print(f"MuJoCo {cfg.gt_env} step+render: {r['gt_env']['steps_per_s']:.0f} steps/s")
+    print(f"KV cache vs recompute: {json.dumps(r['cache_vs_recompute'])}")
+    print(f"training: {r['training']['frames_per_s']} frames/s; memory flat after window: "
+          f"{r['memory']['flat_after_window']}")
+    if cfg.json:
+        print(f"recorded in {cfg.json}")
+
+
+# --------------------------------------------------------------------------------------------
 #                                           main
 # --------------------------------------------------------------------------------------------
 
@@ -336,6 +398,7 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "check": (CheckConfig, run_check),
     "rollout": (RolloutConfig, run_rollout),
     "demo": (DemoConfig, run_demo),
+    "bench": (BenchConfig, run_bench),
 }
 
 

@@ -84,9 +84,7 @@ class CollectConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.env_id, str) or not self.env_id:
-            raise ValueError(
-                f"env_id must be a Gymnasium id such as 'InvertedPendulum-v5', got {self.env_id!r}"
-            )
+            raise ValueError(f"env_id must be a Gymnasium id such as 'InvertedPendulum-v5', got {self.env_id!r}")
         for name in ("episodes", "steps", "workers", "size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -96,9 +94,7 @@ class CollectConfig:
         if self.policy not in POLICIES:
             raise ValueError(f"unknown policy {self.policy!r}; choose one of {POLICIES}")
         if not isinstance(self.env_kwargs, dict) or "render_mode" in self.env_kwargs:
-            raise ValueError(
-                "env_kwargs must be a dict without 'render_mode' (collection always uses 'rgb_array')"
-            )
+            raise ValueError("env_kwargs must be a dict without 'render_mode' (collection always uses 'rgb_array')")
         try:
             self.env_kwargs = json.loads(json.dumps(self.env_kwargs, allow_nan=False))
         except (TypeError, ValueError) as e:
@@ -221,9 +217,7 @@ def render_frame(env: gym.Env, size: int) -> np.ndarray:
         raise ValueError(f"{name}.render() returned None; make the env with render_mode='rgb_array'")
     frame = np.asarray(frame)
     if frame.ndim != 3 or frame.shape[-1] not in (3, 4):
-        raise ValueError(
-            f"{name}.render() returned shape {frame.shape}; expected an RGB(A) image [H, W, 3|4]"
-        )
+        raise ValueError(f"{name}.render() returned shape {frame.shape}; expected an RGB(A) image [H, W, 3|4]")
     frame = frame[..., :3]  # drop alpha
     if np.issubdtype(frame.dtype, np.floating):
         frame = np.clip(np.round(frame * 255.0), 0, 255)  # floats are taken as [0, 1]
@@ -308,9 +302,7 @@ def rollout(
     else:
         truncated[-1] = True  # cut by the collection's step limit
     if len({s.shape for s in states}) > 1:
-        raise ValueError(
-            f"object_states() changed shape during the episode: {sorted({s.shape for s in states})}"
-        )
+        raise ValueError(f"object_states() changed shape during the episode: {sorted({s.shape for s in states})}")
     spec = info.get("spec") or {}
     return Episode(
         frames=np.stack(frames),  # [T+1, size, size, 3]
@@ -368,9 +360,7 @@ def _collect_one(env: gym.Env, cfg: CollectConfig, index: int, config: dict[str,
     return write_episode(cfg.out, index, episode)
 
 
-def _worker_main(
-    cfg: CollectConfig, config: dict[str, Any], todo: Sequence[int], counter: Any, results: Any
-) -> None:
+def _worker_main(cfg: CollectConfig, config: dict[str, Any], todo: Sequence[int], counter: Any, results: Any) -> None:
     """Worker process: take the next index from the shared counter, collect it, report its entry."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
     try:
@@ -443,9 +433,7 @@ def _prepare_store(cfg: CollectConfig, config: dict[str, Any]) -> tuple[EpisodeS
     store.ensure_config(config)
     bad = sorted(name for name in store.problems)
     if bad:
-        warnings.warn(
-            f"re-collecting unreadable episode files in {store.root}: {', '.join(bad)}", stacklevel=3
-        )
+        warnings.warn(f"re-collecting unreadable episode files in {store.root}: {', '.join(bad)}", stacklevel=3)
     return store, [i for i in range(cfg.episodes) if i not in store]
 
 
@@ -512,9 +500,7 @@ def collect(cfg: CollectConfig) -> dict[str, Any]:
 
 def _drain(store: EpisodeStore, runner: Iterator[dict[str, Any]], cfg: CollectConfig, n: int) -> int:
     """Register each finished episode, update the progress bar, save the manifest now and then."""
-    bar = tqdm(
-        total=cfg.episodes, initial=cfg.episodes - n, unit="ep", desc=cfg.env_id, disable=not cfg.progress
-    )
+    bar = tqdm(total=cfg.episodes, initial=cfg.episodes - n, unit="ep", desc=cfg.env_id, disable=not cfg.progress)
     steps, last_save = 0, time.monotonic()
     try:
         with contextlib.closing(runner):  # stops the workers if anything below raises (Ctrl-C included)

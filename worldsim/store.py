@@ -91,11 +91,7 @@ def episode_filename(index: int) -> str:
 
 def _check_array(name: str, value: Any, dtype: type, ndim: int, shape: str, first: int | None = None) -> None:
     if not isinstance(value, np.ndarray) or value.dtype != dtype or value.ndim != ndim:
-        got = (
-            f"{value.dtype} array of shape {value.shape}"
-            if isinstance(value, np.ndarray)
-            else type(value).__name__
-        )
+        got = f"{value.dtype} array of shape {value.shape}" if isinstance(value, np.ndarray) else type(value).__name__
         raise ValueError(
             f"Episode.{name} must be a {np.dtype(dtype)} array of shape {shape}, got {got}; "
             f"convert it with np.asarray(x, dtype=np.{np.dtype(dtype)})"
@@ -155,8 +151,7 @@ class Episode:
         _check_array("frames", self.frames, np.uint8, 4, "[T+1, H, W, 3]")
         if self.frames.shape[0] < 1 or self.frames.shape[-1] != 3:
             raise ValueError(
-                f"Episode.frames must have shape [T+1, H, W, 3] with at least one frame, "
-                f"got {self.frames.shape}"
+                f"Episode.frames must have shape [T+1, H, W, 3] with at least one frame, got {self.frames.shape}"
             )
         t = self.frames.shape[0] - 1
         _check_array("actions", self.actions, np.float32, 2, "[T, A]", first=t)
@@ -379,9 +374,7 @@ class EpisodeStore:
                 f"belongs to something else. Point the store at an empty directory or a worldsim one"
             )
         if manifest.get("version", 0) > VERSION:
-            raise StoreError(
-                f"{path} was written by a newer worldsim (version {manifest['version']}); upgrade"
-            )
+            raise StoreError(f"{path} was written by a newer worldsim (version {manifest['version']}); upgrade")
         return manifest
 
     def _scan(self) -> dict[int, tuple[str, int]]:
@@ -402,7 +395,8 @@ class EpisodeStore:
         anything changed, the manifest is rewritten.
         """
         manifest = self._read_manifest()
-        known = {e["index"]: e for e in manifest.get("episodes", [])} if manifest else {}
+        listed = manifest.get("episodes", []) if manifest else []
+        known = {e["index"]: e for e in listed if isinstance(e, dict) and isinstance(e.get("index"), int)}
         entries: dict[int, dict[str, Any]] = {}
         problems: dict[str, str] = {}
         configs = []
@@ -696,9 +690,7 @@ class EpisodeArrays:
         n_steps = int(self.frame_offsets[-1]) - e
         for name in ("actions", "rewards", "terminated", "truncated"):
             if getattr(self, name).shape[0] != n_steps:
-                raise ValueError(
-                    f"EpisodeArrays.{name} needs {n_steps} rows, got {getattr(self, name).shape}"
-                )
+                raise ValueError(f"EpisodeArrays.{name} needs {n_steps} rows, got {getattr(self, name).shape}")
 
     def __len__(self) -> int:
         """Number of episodes ``E``."""
@@ -743,9 +735,7 @@ class EpisodeArrays:
         """
         f0, f1 = int(self.frame_offsets[episode]), int(self.frame_offsets[episode + 1])
         if start < 0 or start + clip_len > f1 - f0:
-            raise IndexError(
-                f"clip [{start}, {start + clip_len}) is outside episode {episode}'s {f1 - f0} frames"
-            )
+            raise IndexError(f"clip [{start}, {start + clip_len}) is outside episode {episode}'s {f1 - f0} frames")
         a0 = f0 - episode + start  # step offset of the episode + start
         steps = slice(a0, a0 + clip_len - 1)
         return {

@@ -13,6 +13,8 @@ from worldsim.autoencoder import Autoencoder, AutoencoderConfig
 from worldsim.model import DiT, DiTConfig
 from worldsim.worldmodel import WorldModel
 
+NEVER_DONE = {"done_threshold": 1.0}  # the untrained termination head would end episodes at random
+
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
@@ -67,14 +69,15 @@ def test_bad_actions_give_clear_errors(checkpoint):
 
 
 def test_time_limit_truncates(checkpoint):
-    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, max_episode_steps=3)
+    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, max_episode_steps=3, sim=NEVER_DONE)
     env.reset(seed=0)
     flags = [env.step(np.zeros(2, np.float32))[3] for _ in range(3)]
     assert flags == [False, False, True]
 
 
 def test_make_vec_uses_one_batched_simulator(checkpoint):
-    venv = gym.make_vec("WorldSim/PushBox-Learned-v0", num_envs=3, checkpoint=checkpoint, max_episode_steps=2)
+    venv = gym.make_vec("WorldSim/PushBox-Learned-v0", num_envs=3, checkpoint=checkpoint, max_episode_steps=2,
+                        sim=NEVER_DONE)
     assert isinstance(venv, LearnedVectorEnv) and venv.sim.batch_size == 3
     obs, info = venv.reset(seed=0)
     assert obs.shape == (3, 64, 64, 3)
@@ -88,7 +91,8 @@ def test_sb3_adapter_and_check_env(checkpoint):
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
     sb3_check_env(LearnedEnv("WorldSim/PushBox-v0", checkpoint=checkpoint), warn=False)
-    venv = SB3VecEnv(LearnedVectorEnv("WorldSim/PushBox-v0", 2, checkpoint=checkpoint, max_episode_steps=2))
+    venv = SB3VecEnv(LearnedVectorEnv("WorldSim/PushBox-v0", 2, checkpoint=checkpoint, max_episode_steps=2,
+                                      sim=NEVER_DONE))
     obs = venv.reset()
     assert obs.shape == (2, 64, 64, 3)
     venv.step(np.zeros((2, 2), np.float32))
@@ -122,3 +126,14 @@ def test_ppo_runs_on_the_learned_sim(checkpoint):
     )
     model.learn(total_timesteps=256)
     assert model.num_timesteps >= 256
+
+
+def test_pettingzoo_parallel_api_on_the_learned_sim(checkpoint):
+    from pettingzoo.test import parallel_api_test
+
+    from envs.multiagent import learned_parallel_env
+
+    env = learned_parallel_env(checkpoint=checkpoint, max_cycles=6, sim=NEVER_DONE)
+    parallel_api_test(env, num_cycles=10)
+    obs, infos = env.reset(seed=1)
+    assert set(obs) == {"agent_0", "agent_1"} and obs["agent_0"].shape == (64, 64, 3)

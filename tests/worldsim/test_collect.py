@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
+from worldsim import store as store_mod
 from worldsim.collect import CollectConfig, action_vector, collect, resize_frame
 from worldsim.store import ConfigMismatchError, EpisodeStore, StoreError
 
@@ -150,6 +151,28 @@ def test_corrupt_and_leftover_files_are_recollected(tmp_path):
     clean = EpisodeStore(tmp_path / "clean").manifest["episodes"]
     assert EpisodeStore(hurt).manifest["episodes"] == clean
     EpisodeStore(hurt).validate()
+
+
+def test_interrupt_keeps_finished_episodes(tmp_path, monkeypatch):
+    """Ctrl-C during the third write: two complete episodes remain, listed; resuming completes the set."""
+    real_write = store_mod._atomic_write_bytes
+
+    def interrupted(path, data):
+        if path.name == "episode_000002.npz":
+            (path.parent / f".{path.name}.999.dead.tmp").write_bytes(data[: len(data) // 2])
+            raise KeyboardInterrupt
+        real_write(path, data)
+
+    monkeypatch.setattr(store_mod, "_atomic_write_bytes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        collect(cfg(tmp_path, episodes=5))
+    monkeypatch.undo()
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [e["index"] for e in manifest["episodes"]] == [0, 1]
+    assert _episode_files(tmp_path) == ["episode_000000.npz", "episode_000001.npz"]
+    summary = collect(cfg(tmp_path, episodes=5))
+    assert (summary["collected"], summary["store_episodes"]) == (3, 5)
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_config_mismatch_and_no_resume_errors(tmp_path):

@@ -345,9 +345,7 @@ def test_clips_never_cross_episodes(tagged_store, clip_len, stride):
         np.testing.assert_array_equal(clip["actions"][:, 1], start + np.arange(clip_len - 1))
         np.testing.assert_array_equal(clip["rewards"], clip["frames"][1:, 0, 0, 1])
         last = len(tagged_store.read(ep))
-        np.testing.assert_array_equal(
-            clip["terminated"] | clip["truncated"], clip["frames"][1:, 0, 0, 1] == last
-        )
+        np.testing.assert_array_equal(clip["terminated"] | clip["truncated"], clip["frames"][1:, 0, 0, 1] == last)
         assert clip["caption"] == f"episode {ep}"
 
 

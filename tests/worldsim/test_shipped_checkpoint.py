@@ -1,0 +1,34 @@
+"""A floor on the shipped checkpoint's quality, so a retrained model cannot silently regress.
+
+PSNR is no judge of these mostly static scenes (repeating the last frame scores above the
+autoencoder's own ceiling), so the floor is on the centroid error of moving objects.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from envs.learned import DEFAULT_CHECKPOINT
+from worldsim.checkpoint import load_checkpoint
+
+pytestmark = pytest.mark.skipif(not (DEFAULT_CHECKPOINT / "config.json").exists(),
+                                reason="no shipped checkpoint in this checkout")
+
+
+def test_shipped_checkpoint_is_small_and_loads_without_pickle():
+    size = sum(p.stat().st_size for p in Path(DEFAULT_CHECKPOINT).iterdir())
+    assert size < 50 * 2**20
+    config, tensors, meta = load_checkpoint(DEFAULT_CHECKPOINT, kind="worldmodel")
+    assert config["dit"]["action_dim"] == 4 and meta["step"] > 0
+
+
+@pytest.mark.slow
+def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
+    from worldsim.cli import CheckConfig, check
+
+    report = check(CheckConfig(env="WorldSim/PushBox-v0", episodes=8, horizon=16, seed=2_000_000,
+                               out=str(tmp_path), videos=1))
+    model = np.array([v for v in report["model"]["centroid_error_px"]["mean"]], float)
+    baseline = np.array([v for v in report["baseline"]["centroid_error_px"]["mean"]], float)
+    assert np.nanmean(model[:16]) < np.nanmean(baseline[:16])
