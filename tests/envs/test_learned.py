@@ -3,39 +3,18 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 from gymnasium.utils.env_checker import check_env
 
 import envs  # noqa: F401
 from envs.learned import LearnedEnv, LearnedVectorEnv
 from envs.sb3 import SB3VecEnv
-from worldsim.autoencoder import Autoencoder, AutoencoderConfig
-from worldsim.model import DiT, DiTConfig
-from worldsim.worldmodel import WorldModel
 
 NEVER_DONE = {"done_threshold": 1.0}  # the untrained termination head would end episodes at random
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    """A small untrained world model at the real frame size, with 4-D actions (two agents)."""
-    torch.manual_seed(0)
-    ae = Autoencoder(AutoencoderConfig(channels=(8, 8, 8), decoder_channels=(8, 8, 8), latent_channels=4))
-    dit = DiT(
-        DiTConfig(
-            latent_channels=4,
-            latent_size=16,
-            patch=(1, 4, 4),
-            width=32,
-            depth=1,
-            heads=2,
-            action_dim=4,
-            window=3,
-        )
-    )
-    path = tmp_path_factory.mktemp("ckpt") / "model"
-    WorldModel(ae, dit).save(path)
-    return str(path)
+def checkpoint(tiny_checkpoint):
+    return tiny_checkpoint
 
 
 def test_learned_ids_are_registered():

@@ -1,0 +1,227 @@
+"""PPO trained only in the learned simulator, scored in the real MuJoCo scene.
+
+    python -m agents.ppo --checkpoint runs/main/model --total-timesteps 100000 --out runs/ppo
+    tensorboard --logdir runs/ppo/tb
+    python -m agents.evaluate --policy runs/ppo/policy.zip --episodes 50 --video runs/ppo/video
+    python -m agents.ppo --help
+
+Each training step is one step of the world model: ``WorldSim/PushBox-Learned-v0`` runs ``num_envs``
+rollouts in one batched Simulator behind SB3's ``VecEnv`` (:class:`envs.sb3.SB3VecEnv`). Every
+``eval_every`` steps the policy is scored in ``WorldSim/PushBox-v0``, the MuJoCo scene the model
+imitates; those episodes are only scored, never trained on. A ground-truth ``env_id`` (one without a
+batched entry point) trains directly in MuJoCo instead, for the real-steps baselines.
+
+Writes to ``out``: ``policy.zip`` (SB3 format; loading it unpickles, so share it only with people who
+trust you), ``summary.json`` (final score over ``eval_episodes`` seeded ground-truth episodes, the same
+protocol as ``agents/evaluate.py``), ``eval/evaluations.npz`` (periodic scores) and ``tb/`` (TensorBoard).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import time  # noqa: E402
+import warnings  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+import tyro  # noqa: E402
+from stable_baselines3 import PPO  # noqa: E402
+from stable_baselines3.common.callbacks import EvalCallback  # noqa: E402
+from stable_baselines3.common.monitor import Monitor  # noqa: E402
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecTransposeImage  # noqa: E402
+
+import envs  # noqa: E402, F401  (registers WorldSim/*)
+from agents.evaluate import evaluate  # noqa: E402
+from envs.learned import default_checkpoint  # noqa: E402
+from envs.sb3 import SB3VecEnv  # noqa: E402
+from worldsim.checkpoint import atomic_write_json  # noqa: E402
+from worldsim.diffusion import SamplerConfig  # noqa: E402
+from worldsim.simulator import SimulatorConfig  # noqa: E402
+
+
+@dataclass
+class Args:
+    env_id: str = "WorldSim/PushBox-Learned-v0"
+    """Env the agent trains in: a learned-simulator id (or a ground-truth id, for the real-steps baselines)."""
+    eval_env_id: str = "WorldSim/PushBox-v0"
+    """Ground-truth MuJoCo env the agent is scored in."""
+    checkpoint: str | None = None
+    """World-model checkpoint directory (e.g. runs/main/model); None uses the shipped one or $WORLDSIM_CHECKPOINT."""
+    num_envs: int = 16
+    """Parallel rollouts; a learned env batches them all in one simulator."""
+    total_timesteps: int = 100_000
+    """Training env steps, all envs together."""
+    sampling_steps: int = 2
+    """Denoising steps per simulated frame (fewer is faster and blurrier)."""
+    max_episode_steps: int = 100
+    """Episode cap in training and evaluation (10 steps = 1 s)."""
+    eval_every: int = 10_000
+    """Score in the ground-truth env every this many training steps; 0 turns periodic scoring off."""
+    eval_episodes: int = 10
+    """Ground-truth episodes per periodic evaluation and for the final score."""
+    eval_seed: int = 0
+    """Final score: episode i is reset with eval_seed + i (the default of agents/evaluate.py, so scores compare)."""
+    seed: int = 0
+    """Seed of the policy, the training envs and the periodic-evaluation env."""
+    out: str = "runs/ppo"
+    """Output directory."""
+    device: str = "auto"
+    """Torch device for the policy and the simulator ("auto": CUDA when available)."""
+    progress_bar: bool = True
+    """Show SB3's progress bar (needs tqdm and rich; skipped with a note when either is missing)."""
+
+    # PPO (Schulman et al. 2017, "Proximal Policy Optimization Algorithms")
+    n_steps: int = 128
+    """Steps per env per rollout; one update sees n_steps * num_envs transitions."""
+    batch_size: int = 256
+    """Minibatch size."""
+    n_epochs: int = 4
+    """Passes over each rollout."""
+    learning_rate: float = 2.5e-4
+    """Adam step size."""
+    gamma: float = 0.99
+    """Discount factor."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    clip_range: float = 0.2
+    """Policy-ratio clip epsilon."""
+    ent_coef: float = 0.0
+    """Entropy bonus weight."""
+    vf_coef: float = 0.5
+    """Value-loss weight."""
+    max_grad_norm: float = 0.5
+    """Gradient-norm clip."""
+
+
+def check_args(args: Args) -> None:
+    """Raise a ValueError that says how to fix ``args`` before anything heavy is built."""
+    for name in ("env_id", "eval_env_id"):
+        env_id = getattr(args, name)
+        if env_id not in gym.registry:
+            known = sorted(k for k in gym.registry if k.startswith("WorldSim/"))
+            raise ValueError(f"unknown {name} {env_id!r}; registered WorldSim ids: {known}")
+    for name in ("num_envs", "total_timesteps", "eval_episodes", "max_episode_steps", "sampling_steps", "n_steps"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
+    if args.eval_every < 0:
+        raise ValueError(f"eval_every must be >= 0 (0 = no periodic evaluation), got {args.eval_every}")
+    if not 1 < args.batch_size <= args.n_steps * args.num_envs:
+        raise ValueError(f"batch_size must be in (1, n_steps * num_envs = {args.n_steps * args.num_envs}], "
+                         f"got {args.batch_size}; lower it or raise n_steps")
+
+
+def is_learned(env_id: str) -> bool:
+    """Whether ``env_id`` has a batched entry point (the learned simulator)."""
+    return gym.spec(env_id).vector_entry_point is not None
+
+
+def make_train_env(args: Args) -> VecEnv:
+    """The training envs: ``num_envs`` learned rollouts in one simulator, channels first for CnnPolicy."""
+    if is_learned(args.env_id):
+        sim = SimulatorConfig(sampler=SamplerConfig(steps=args.sampling_steps))
+        checkpoint = args.checkpoint if args.checkpoint is not None else default_checkpoint()
+        venv = gym.make_vec(args.env_id, num_envs=args.num_envs, vectorization_mode="vector_entry_point",
+                            checkpoint=checkpoint, sim=sim, max_episode_steps=args.max_episode_steps,
+                            device=None if args.device == "auto" else args.device)
+        env: VecEnv = SB3VecEnv(venv)
+    else:  # ground truth: one MuJoCo env per slot
+        env = DummyVecEnv([lambda: gym.make(args.env_id, max_episode_steps=args.max_episode_steps)] * args.num_envs)
+    # VecMonitor logs episode returns to TensorBoard; the explicit transpose matches make_eval_env's type.
+    return VecTransposeImage(VecMonitor(env))
+
+
+def make_eval_env(args: Args) -> VecEnv:
+    """One ground-truth env, Monitor-wrapped, with the same channels-first transpose as training."""
+    env = DummyVecEnv([lambda: Monitor(gym.make(args.eval_env_id, max_episode_steps=args.max_episode_steps))])
+    env.seed(args.seed)
+    return VecTransposeImage(env)
+
+
+def progress_bar_available() -> bool:
+    """SB3's progress bar needs both ``tqdm`` and ``rich``."""
+    try:
+        import rich  # noqa: F401
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def train(args: Args) -> dict[str, Any]:
+    """Train PPO in ``args.env_id``, save ``out/policy.zip`` and return (and write) the summary."""
+    check_args(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress_bar = args.progress_bar and progress_bar_available()
+    if args.progress_bar and not progress_bar:
+        print("note: no progress bar (install tqdm and rich for one)")
+    warnings.filterwarnings("ignore", message="rich is experimental")  # tqdm.rich, behind SB3's progress bar
+
+    train_env = make_train_env(args)
+    model = PPO("CnnPolicy", train_env, n_steps=args.n_steps, batch_size=args.batch_size, n_epochs=args.n_epochs,
+                learning_rate=args.learning_rate, gamma=args.gamma, gae_lambda=args.gae_lambda,
+                clip_range=args.clip_range, ent_coef=args.ent_coef, vf_coef=args.vf_coef,
+                max_grad_norm=args.max_grad_norm, tensorboard_log=str(out / "tb"), seed=args.seed,
+                device=args.device, verbose=0)
+    callbacks = []
+    if args.eval_every > 0:
+        # EvalCallback counts calls, one per vector step of num_envs env steps.
+        callbacks.append(EvalCallback(make_eval_env(args), n_eval_episodes=args.eval_episodes,
+                                      eval_freq=max(args.eval_every // args.num_envs, 1),
+                                      log_path=str(out / "eval"), deterministic=True, verbose=0))
+    start = time.perf_counter()
+    try:
+        model.learn(args.total_timesteps, callback=callbacks, progress_bar=progress_bar, tb_log_name="ppo")
+    finally:
+        train_env.close()
+        for cb in callbacks:
+            cb.eval_env.close()
+    train_s = time.perf_counter() - start
+    model.save(out / "policy.zip")
+
+    score = evaluate(model, args.eval_env_id, episodes=args.eval_episodes, seed=args.eval_seed,
+                     max_episode_steps=args.max_episode_steps)
+    summary = {
+        "env_id": args.env_id,
+        "eval_env_id": args.eval_env_id,
+        "checkpoint": str(args.checkpoint or default_checkpoint()) if is_learned(args.env_id) else None,
+        "num_timesteps": int(model.num_timesteps),
+        "train_seconds": round(train_s, 2),
+        "policy": str(out / "policy.zip"),
+        "mean_return": score["mean_return"],
+        "std_return": score["std_return"],
+        "success_rate": score["success_rate"],
+        "eval": score,
+        "periodic_eval": _periodic_scores(out / "eval" / "evaluations.npz"),
+        "args": asdict(args),
+    }
+    atomic_write_json(out / "summary.json", summary)
+    return summary
+
+
+def _periodic_scores(path: Path) -> list[dict[str, float]]:
+    """EvalCallback's log as ``[{timesteps, mean_return, std_return}]`` (empty without periodic evaluation)."""
+    if not path.is_file():
+        return []
+    with np.load(path) as log:
+        return [{"timesteps": int(t), "mean_return": float(np.mean(r)), "std_return": float(np.std(r))}
+                for t, r in zip(log["timesteps"], log["results"])]
+
+
+def main() -> None:
+    args = tyro.cli(Args)
+    summary = train(args)
+    success = "n/a" if summary["success_rate"] is None else f"{summary['success_rate']:.2f}"
+    print(f"{args.eval_env_id}: return {summary['mean_return']:.3f} ± {summary['std_return']:.3f}, "
+          f"success {success} over {args.eval_episodes} episodes; policy in {summary['policy']}")
+
+
+if __name__ == "__main__":
+    main()
