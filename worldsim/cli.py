@@ -2,6 +2,7 @@
 
     worldsim collect --env-id WorldSim/PushBox-v0 --episodes 200 --steps 30 --policy scripted --out data/pushbox
     worldsim train --data data/pushbox --out runs/main
+    worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft
     worldsim check --env WorldSim/PushBox-v0 --episodes 8 --horizon 16 --json report.json
     worldsim rollout --prompt "a red box at the top left and a blue ball in the centre"
     worldsim demo
@@ -22,7 +23,7 @@ import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Literal  # noqa: E402
 
@@ -32,6 +33,7 @@ import tyro  # noqa: E402
 from .collect import CollectConfig, collect, make_env, rollout  # noqa: E402
 from .diffusion import SamplerConfig  # noqa: E402
 from .evaluate import rollout_against, score_rollouts, side_by_side, summarise  # noqa: E402
+from .finetune import FinetuneConfig  # noqa: E402
 from .report import plot_horizons, write_json, write_video  # noqa: E402
 from .simulator import Simulator, SimulatorConfig  # noqa: E402
 from .train import TrainConfig, train  # noqa: E402
@@ -147,6 +149,46 @@ def run_check(cfg: CheckConfig) -> None:
     report = check(cfg)
     _print_json(report["summary"])
     print(f"report: {cfg.json or Path(cfg.out) / 'report.json'}; plots and video in {cfg.out}/")
+
+
+# --------------------------------------------------------------------------------------------
+#                                         finetune
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FinetuneCommand:
+    """``worldsim finetune``: adapt a checkpoint to a scene with a rollout loss, checked before and after."""
+
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    """What to fine-tune on, and how."""
+    check_episodes: int = 8
+    """Held-out episodes of the before/after check."""
+    check_horizon: int = 16
+    """Horizon of the before/after check."""
+    json: str | None = None
+    """Write the before/after report here (default: ``<out>/finetune_report.json``)."""
+
+
+def run_finetune(cmd: FinetuneCommand) -> None:
+    from .finetune import finetune
+
+    cfg = cmd.finetune
+    if cfg.env.startswith("WorldSim/"):
+        import envs  # noqa: F401
+    from .store import EpisodeStore
+
+    if len(EpisodeStore(cfg.data)) == 0:
+        collect(CollectConfig(env_id=cfg.env, episodes=cfg.episodes, steps=cfg.episode_steps, policy=cfg.policy,
+                              out=cfg.data))
+    before = _checkpoint(cfg.checkpoint)
+    after = finetune(cfg, before)
+    report = check(CheckConfig(checkpoint=str(after), compare=str(before), env=cfg.env, episodes=cmd.check_episodes,
+                               horizon=cmd.check_horizon, out=str(Path(cfg.out) / "check")))
+    summary = {"after": report["summary"]["model"], "before": report["summary"]["compare"],
+               "repeat_last_frame": report["summary"]["baseline"]}
+    write_json(cmd.json or Path(cfg.out) / "finetune_report.json", {"summary": summary, "config": asdict(cmd)})
+    _print_json(summary)
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,6 +437,7 @@ def run_bench(cfg: BenchConfig) -> None:
 VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "collect": (CollectConfig, run_collect),
     "train": (TrainConfig, run_train),
+    "finetune": (FinetuneCommand, run_finetune),
     "check": (CheckConfig, run_check),
     "rollout": (RolloutConfig, run_rollout),
     "demo": (DemoConfig, run_demo),

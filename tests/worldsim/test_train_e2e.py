@@ -71,3 +71,33 @@ def test_ddp_two_processes_on_cpu(data, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     model = WorldModel.load(tmp_path / "ddp" / "model")
     assert model.meta["step"] == 4
+
+
+def test_finetune_with_rollout_loss(data, tiny_checkpoint, tmp_path):
+    from pathlib import Path
+
+    from worldsim.finetune import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig(data=data, out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1)
+    model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
+    assert model.meta["finetune_step"] == 2
+    start = WorldModel.load(tiny_checkpoint)
+    assert any(not (p == start.dit.state_dict()[n]).all() for n, p in model.dit.state_dict().items())
+
+
+def test_rollout_loss_backpropagates_through_the_last_pass_only():
+    import torch
+
+    from worldsim.diffusion import Batch
+    from worldsim.finetune import FinetuneConfig, rollout_loss
+
+    from .helpers import random_text, tiny_dit
+
+    dit = tiny_dit().train()
+    B, n = 2, 4
+    lat = torch.randn(B, n, 4, 8, 8)
+    batch = Batch(lat, torch.roll(lat, 1, 1), torch.randn(B, n, 2), torch.zeros(B, n, dtype=torch.bool),
+                  torch.zeros(B, n), torch.zeros(B, n), random_text(B))
+    loss = rollout_loss(dit, batch, FinetuneConfig(context_steps=2, rollout_steps=2), torch.Generator().manual_seed(0))
+    loss.backward()
+    assert torch.isfinite(loss) and dit.final.linear.weight.grad is not None
