@@ -12,7 +12,6 @@ temporary name and moved into place, so an interrupted save leaves the previous 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import tempfile
@@ -23,6 +22,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .fileio import atomic_write_bytes, atomic_write_json, file_sha256
+
+__all__ = ["atomic_write_bytes", "atomic_write_json", "file_sha256"]  # re-exported for callers
+
 FORMAT = "worldsim"
 VERSION = 1
 CONFIG_FILE = "config.json"
@@ -31,27 +34,6 @@ WEIGHTS_FILE = "weights.safetensors"
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupt, or was made for something else."""
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
 
 
 def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor]) -> None:
@@ -145,15 +127,6 @@ def load_checkpoint(directory: str | os.PathLike, *, kind: str) -> tuple[dict, d
             "Restore both files from the same save."
         )
     return header["config"], load_tensors(weights), header.get("meta", {})
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def config_from_dict(cls: type, data: dict[str, Any], *, where: str) -> Any:

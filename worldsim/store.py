@@ -37,7 +37,6 @@ import io
 import json
 import os
 import re
-import secrets
 import warnings
 import zipfile
 import zlib
@@ -47,6 +46,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from .fileio import atomic_write_bytes
 
 EPISODE_FORMAT = "worldsim.episode"
 MANIFEST_FORMAT = "worldsim.episodes"
@@ -193,22 +194,6 @@ class Episode:
 # --------------------------------------------------------------------------------------------------
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either no file / the old file, or all of the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask, unlike mkstemp
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _episode_bytes(episode: Episode) -> bytes:
     meta = {
         "format": EPISODE_FORMAT,
@@ -318,7 +303,7 @@ def write_episode(root: str | os.PathLike, index: int, episode: Episode) -> dict
     if not isinstance(episode, Episode):
         raise TypeError(f"write_episode expects an Episode, got {type(episode).__name__}")
     data = _episode_bytes(episode)
-    _atomic_write_bytes(Path(root) / episode_filename(index), data)
+    atomic_write_bytes(Path(root) / episode_filename(index), data)
     return _entry(index, episode, data)
 
 
@@ -463,7 +448,7 @@ class EpisodeStore:
     def save_manifest(self) -> None:
         """Write ``manifest.json`` atomically."""
         text = json.dumps(self.manifest, indent=1, sort_keys=True) + "\n"
-        _atomic_write_bytes(self.root / MANIFEST_FILE, text.encode())
+        atomic_write_bytes(self.root / MANIFEST_FILE, text.encode())
 
     def ensure_config(self, config: dict[str, Any]) -> None:
         """Record ``config`` as the dataset config, or check that it matches the recorded one.
