@@ -39,10 +39,10 @@ DATA        := data/default
 DIT_STEPS   ?= 2400
 DIT_MINUTES ?= 75
 checkpoint: $(STAMP)
-	$(BIN)/worldsim collect --env-id WorldSim/Playground-v0 --episodes 300 --steps 30 --policy random --out $(DATA)/playground --workers 2
-	$(BIN)/worldsim collect --env-id WorldSim/PushBox-v0 --episodes 300 --steps 30 --policy scripted --out $(DATA)/pushbox --workers 2
-	$(BIN)/worldsim collect --env-id WorldSim/Occlusion-v0 --episodes 150 --steps 30 --policy scripted --out $(DATA)/occlusion --workers 2
-	$(BIN)/worldsim collect --env-id WorldSim/TwoAgents-v0 --episodes 150 --steps 30 --policy random --out $(DATA)/twoagents --workers 2
+	$(BIN)/worldsim collect --env WorldSim/Playground-v0 --episodes 300 --steps 30 --policy random --out $(DATA)/playground --workers 2
+	$(BIN)/worldsim collect --env WorldSim/PushBox-v0 --episodes 300 --steps 30 --policy scripted --out $(DATA)/pushbox --workers 2
+	$(BIN)/worldsim collect --env WorldSim/Occlusion-v0 --episodes 150 --steps 30 --policy scripted --out $(DATA)/occlusion --workers 2
+	$(BIN)/worldsim collect --env WorldSim/TwoAgents-v0 --episodes 150 --steps 30 --policy random --out $(DATA)/twoagents --workers 2
 	$(BIN)/worldsim train --data $(DATA)/playground $(DATA)/pushbox $(DATA)/occlusion $(DATA)/twoagents \
 		--out runs/default --ae.steps 1000 --dit.steps $(DIT_STEPS) --time-budget-min $(DIT_MINUTES) $(if $(RESUME),--resume,)
 	rm -rf worldsim/checkpoints/default && mkdir -p worldsim/checkpoints && cp -r runs/default/model worldsim/checkpoints/default

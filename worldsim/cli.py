@@ -1,6 +1,6 @@
 """The ``worldsim`` command line: thin verbs that parse a dataclass and call library code.
 
-    worldsim collect --env-id WorldSim/PushBox-v0 --episodes 200 --steps 30 --policy scripted --out data/pushbox
+    worldsim collect --env WorldSim/PushBox-v0 --episodes 200 --steps 30 --policy scripted --out data/pushbox
     worldsim train --data data/pushbox --out runs/main
     worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft
     worldsim check --env WorldSim/PushBox-v0 --episodes 8 --horizon 16 --json report.json

@@ -41,10 +41,11 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import gymnasium as gym
 import numpy as np
+import tyro
 from gymnasium import spaces
 from tqdm.auto import tqdm
 
@@ -59,7 +60,7 @@ _POLL_S = 0.5  # how often the parent checks on its workers while waiting for re
 class CollectConfig:
     """What to collect and where."""
 
-    env_id: str
+    env_id: Annotated[str, tyro.conf.arg(aliases=("--env",))]
     """Gymnasium id, e.g. "WorldSim/PushBox-v0" or "InvertedPendulum-v5"; the env must render rgb_array."""
     episodes: int
     """Number of episodes in the finished dataset (indices 0 .. episodes-1)."""
