@@ -155,7 +155,7 @@ def test_corrupt_and_leftover_files_are_recollected(tmp_path):
 
 def test_interrupt_keeps_finished_episodes(tmp_path, monkeypatch):
     """Ctrl-C during the third write: two complete episodes remain, listed; resuming completes the set."""
-    real_write = store_mod._atomic_write_bytes
+    real_write = store_mod.atomic_write_bytes
 
     def interrupted(path, data):
         if path.name == "episode_000002.npz":
@@ -163,7 +163,7 @@ def test_interrupt_keeps_finished_episodes(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         real_write(path, data)
 
-    monkeypatch.setattr(store_mod, "_atomic_write_bytes", interrupted)
+    monkeypatch.setattr(store_mod, "atomic_write_bytes", interrupted)
     with pytest.raises(KeyboardInterrupt):
         collect(cfg(tmp_path, episodes=5))
     monkeypatch.undo()
