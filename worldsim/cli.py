@@ -2,7 +2,7 @@
 
     worldsim collect --env WorldSim/PushBox-v0 --episodes 200 --steps 30 --policy scripted --out data/pushbox
     worldsim train --data data/pushbox --out runs/main
-    worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft
+    worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft --finetune.out runs/ft
     worldsim check --env WorldSim/PushBox-v0 --episodes 8 --horizon 16 --json report.json
     worldsim rollout --prompt "a red box at the top left and a blue ball in the centre"
     worldsim demo
@@ -178,9 +178,12 @@ def run_finetune(cmd: FinetuneCommand) -> None:
         import envs  # noqa: F401
     from .store import EpisodeStore
 
-    if len(EpisodeStore(cfg.data)) == 0:
+    empty = [d for d in cfg.data if len(EpisodeStore(d)) == 0]
+    if empty and len(cfg.data) > 1:
+        raise FileNotFoundError(f"{empty} hold no episodes; collect them with `worldsim collect --out DIR` first")
+    if empty:
         collect(CollectConfig(env_id=cfg.env, episodes=cfg.episodes, steps=cfg.episode_steps, policy=cfg.policy,
-                              out=cfg.data))
+                              out=cfg.data[0]))
     before = _checkpoint(cfg.checkpoint)
     after = finetune(cfg, before)
     report = check(CheckConfig(checkpoint=str(after), compare=str(before), env=cfg.env, episodes=cmd.check_episodes,

@@ -105,7 +105,7 @@ def add_noise(x0: Tensor, sigma: Tensor, eps: Tensor) -> Tensor:
 
 def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None) -> LossOutput:
     """Flow-matching loss on target steps plus reward/termination losses on context steps."""
-    x0 = batch.latents  # (B, n, C, h, w)
+    x0 = model.to_target(batch.latents, batch.prev, batch.first)  # (B, n, C, h, w)
     B, n = x0.shape[:2]
     device = x0.device
     sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2

@@ -45,8 +45,8 @@ class FinetuneConfig:
     """Checkpoint to start from (default: the shipped one)."""
     env: str = "WorldSim/PushBox-v0"
     """Scene to fine-tune on (its episodes are collected into ``data`` if missing)."""
-    data: str = "data/finetune"
-    """Episode store of the scene."""
+    data: tuple[str, ...] = ("data/finetune",)
+    """Episode stores to train on. A single empty one is filled from ``env`` first."""
     episodes: int = 200
     """Episodes to collect when ``data`` is empty."""
     episode_steps: int = 30
@@ -98,8 +98,8 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     ladder = sampler.sigmas.to(z.device)
     cache = dit.new_cache(batch.text)
     with torch.no_grad():
-        ctx = add_noise(z[:, :k], sigma_c.expand(B, k), torch.randn(z[:, :k].shape, generator=generator,
-                                                                    device=z.device))
+        y = dit.to_target(z[:, :k], batch.prev[:, :k], batch.first[:, :k])
+        ctx = add_noise(y, sigma_c.expand(B, k), torch.randn(y.shape, generator=generator, device=z.device))
         dit(ctx, batch.prev[:, :k], sigma_c.expand(B, k), batch.action[:, :k], batch.first[:, :k], batch.text,
             cache=cache, commit=True)
     prev = z[:, k - 1:k]  # (B, 1, C, h, w)
@@ -112,11 +112,12 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
         with torch.no_grad():
             for i in range(len(ladder) - 2):
                 x = sampler.step(denoise, x, ladder[i].expand(B, 1), ladder[i + 1].expand(B, 1)).sample
-        x0 = sampler.step(denoise, x, ladder[-2].expand(B, 1), ladder[-1].expand(B, 1)).x0  # with gradients
+        y0 = sampler.step(denoise, x, ladder[-2].expand(B, 1), ladder[-1].expand(B, 1)).x0  # with gradients
+        x0 = dit.from_target(y0, prev, first)  # (B, 1, C, h, w)
         losses.append(F.mse_loss(x0, z[:, j:j + 1]))
-        x0 = x0.detach()
+        x0, y0 = x0.detach(), y0.detach()
         with torch.no_grad():
-            committed = add_noise(x0, sigma_c, torch.randn(x0.shape, generator=generator, device=z.device))
+            committed = add_noise(y0, sigma_c, torch.randn(y0.shape, generator=generator, device=z.device))
             dit(committed, prev, sigma_c, act, first, batch.text, cache=cache, commit=True)
         prev = x0
     return torch.stack(losses).mean()
@@ -129,9 +130,9 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     model = WorldModel.load(checkpoint, device=device)
     ae, dit = model.autoencoder, model.dit.train()
-    data = load_episodes((cfg.data,), 0.1)
+    data = load_episodes(cfg.data, 0.1)
     if data.action_dim > dit.cfg.action_dim:
-        raise ValueError(f"{cfg.data} has {data.action_dim}-D actions; the model takes {dit.cfg.action_dim}")
+        raise ValueError(f"{', '.join(cfg.data)} has {data.action_dim}-D actions; the model takes {dit.cfg.action_dim}")
     pad = dit.cfg.action_dim - data.action_dim
     data.actions = [np.pad(a, ((0, 0), (0, pad))) for a in data.actions]
     latents = encode_all(ae, data, out / "latents.safetensors", device)
@@ -143,7 +144,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     start, log = (load_state(out, opt, g) if cfg.resume and (out / "state" / "state.json").exists() else (0, []))
     if start:
         dit.load_state_dict(WorldModel.load(out / "model", device=device).dit.state_dict())
-    meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": cfg.data}
+    meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data)}
     t0, step = time.time(), start
     for step in tqdm(range(start, cfg.steps), desc="finetune", initial=start, total=cfg.steps, dynamic_ncols=True):
         set_lr(opt, cosine_lr(step, cfg.steps, cfg.lr, 20))

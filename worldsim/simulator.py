@@ -222,7 +222,7 @@ class Simulator:
         noise = torch.randn(self.prev.shape, generator=self.generator, device=self.device)
         sub = _SubRollout(self.cache, self.text, self.history)
         denoise = lambda x, sigma: self._forward(sub, x, self.prev, sigma, action, first).velocity
-        z = self.sampler.sample(denoise, noise)  # (B, 1, C, h, w)
+        z = self.dit.from_target(self.sampler.sample(denoise, noise), self.prev, first)  # (B, 1, C, h, w)
         out = self._commit(sub, z, self.prev, action, first)
         self.prev = z
         self.steps_taken += 1
@@ -257,7 +257,7 @@ class Simulator:
         """Write finished steps ``z`` ``(B, k, ...)`` into the context at the context noise level."""
         sigma = torch.full(z.shape[:2], self.cfg.context_noise, device=self.device)
         eps = torch.randn(z.shape, generator=self.generator, device=self.device)
-        x = add_noise(z, sigma, eps)
+        x = add_noise(self.dit.to_target(z, prev, first), sigma, eps)
         out = self._forward(sub, x, prev, sigma, action, first, commit=True)
         if not self.cfg.use_cache:
             sub.history.append(x, prev, action, first, keep=self.receptive_field)

@@ -78,8 +78,12 @@ class DiTTrainConfig:
     """Clips per batch."""
     clip_steps: int = 4
     """Steps per training clip."""
-    window: int = 8
-    """Attention window W (steps) stored in the model; rollouts keep this many steps of context."""
+    window: int = 4
+    """Attention window W (steps) stored in the model; rollouts keep this many steps of context.
+    Keep it at most ``clip_steps``: training shows the model no longer distances."""
+    residual: bool = True
+    """Denoise each step's change from the previous one, scaled by its std in the data (see
+    ``DiTConfig.residual_scale``), instead of the latent itself."""
     lr: float = 5e-4
     """Peak AdamW learning rate."""
     warmup: int = 200
@@ -360,11 +364,17 @@ def _writer(cfg: TrainConfig, d: Dist):
 # --------------------------------------------------------------------------------------------
 
 
-def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int) -> DiT:
+def residual_std(latents: list[Tensor]) -> float:
+    """Std of the change between consecutive latents, over every episode given."""
+    diffs = torch.cat([(z[1:] - z[:-1]).flatten() for z in latents if len(z) > 1])
+    return float(diffs.std())
+
+
+def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale: float = 0.0) -> DiT:
     if cfg.dit.preset not in MODELS:
         raise ValueError(f"unknown preset {cfg.dit.preset!r}; choose one of {sorted(MODELS)}")
     return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
-                                  action_dim=action_dim, window=cfg.dit.window)
+                                  action_dim=action_dim, window=cfg.dit.window, residual_scale=residual_scale)
 
 
 def save_state(out: Path, opt: torch.optim.Optimizer, step: int, g: torch.Generator, log: list[dict]) -> None:
@@ -397,7 +407,9 @@ def train(cfg: TrainConfig) -> Path:
     ae = train_autoencoder(cfg, data, device, d)
     latents = encode_all(ae, data, out / "latents.safetensors", device)
     text = encode_captions(data.captions, out / "text.safetensors")
-    dit = build_dit(cfg, ae, data.action_dim).to(device)
+    train_latents = [latents[i] for i in np.flatnonzero(~data.val)]
+    scale = round(residual_std(train_latents), 4) if cfg.dit.residual else 0.0
+    dit = build_dit(cfg, ae, data.action_dim, scale).to(device)
     c = cfg.dit
     opt = torch.optim.AdamW(dit.parameters(), lr=c.lr, weight_decay=c.weight_decay, betas=(0.9, 0.99))
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)

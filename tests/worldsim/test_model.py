@@ -101,3 +101,14 @@ def test_presets_build():
     for name, factory in MODELS.items():
         model = factory(action_dim=2)
         assert model.cfg.action_dim == 2, name
+
+
+def test_residual_target_round_trips_and_keeps_first_steps_as_latents():
+    dit = tiny_dit(residual_scale=0.25)
+    _, prev, _, _, first = random_inputs(dit, steps=3)
+    z = torch.randn_like(prev)
+    y = dit.to_target(z, prev, first)
+    torch.testing.assert_close(dit.from_target(y, prev, first), z)
+    torch.testing.assert_close(y[:, 0], z[:, 0])  # an episode's first step has no predecessor
+    torch.testing.assert_close(y[:, 1:], (z[:, 1:] - prev[:, 1:]) / 0.25)
+    assert dit.to_target(prev, prev, first)[:, 1:].abs().max() == 0  # nothing moved is the exact zero

@@ -13,16 +13,18 @@ def _frames(batch: int, k: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (batch, k, 32, 32, 3), dtype=np.uint8)
 
 
-def _rollout(use_cache: bool, steps: int = 9) -> torch.Tensor:
-    sim = Simulator(tiny_world_model(), 2, SimulatorConfig(use_cache=use_cache), device="cpu")
+def _rollout(use_cache: bool, steps: int = 9, **model_kw) -> torch.Tensor:
+    sim = Simulator(tiny_world_model(**model_kw), 2, SimulatorConfig(use_cache=use_cache), device="cpu")
     sim.reset(context_frames=_frames(2, 2), seed=3)
     actions = np.random.default_rng(1).uniform(-1, 1, (steps, 2, 2)).astype(np.float32)
     return torch.stack([sim.step(a).latents for a in actions])
 
 
-def test_kv_cached_rollout_equals_full_recompute():
+@pytest.mark.parametrize("residual_scale", [0.0, 0.5])
+def test_kv_cached_rollout_equals_full_recompute(residual_scale):
     # 9 steps with window 3 and depth 2: well past the window, so eviction is exercised
-    torch.testing.assert_close(_rollout(True), _rollout(False), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(_rollout(True, residual_scale=residual_scale),
+                               _rollout(False, residual_scale=residual_scale), atol=1e-4, rtol=1e-4)
 
 
 def test_seeded_rollout_is_deterministic():

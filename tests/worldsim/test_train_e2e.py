@@ -78,7 +78,7 @@ def test_finetune_with_rollout_loss(data, tiny_checkpoint, tmp_path):
 
     from worldsim.finetune import FinetuneConfig, finetune
 
-    cfg = FinetuneConfig(data=data, out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1)
+    cfg = FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1)
     model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
     assert model.meta["finetune_step"] == 2
     start = WorldModel.load(tiny_checkpoint)
