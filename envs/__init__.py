@@ -21,7 +21,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import gymnasium as gym
 
 from envs.caption import PromptError, caption, parse_prompt
-from envs.ground_truth import OcclusionEnv, PlaygroundEnv, PushBoxEnv, TwoAgentsEnv, WorldSimEnv
+from envs.ground_truth import OcclusionEnv, PlaygroundEnv, PushBoxEnv, PushBoxHeavyEnv, TwoAgentsEnv, WorldSimEnv
 from envs.scene import (
     AGENT_COLOR,
     AGENT_COLORS,
@@ -42,6 +42,7 @@ from envs.scene import (
 GT_ENVS: dict[str, tuple[str, int]] = {
     "WorldSim/Playground-v0": ("envs.ground_truth:PlaygroundEnv", 200),
     "WorldSim/PushBox-v0": ("envs.ground_truth:PushBoxEnv", 200),
+    "WorldSim/PushBoxHeavy-v0": ("envs.ground_truth:PushBoxHeavyEnv", 200),
     "WorldSim/Occlusion-v0": ("envs.ground_truth:OcclusionEnv", 60),
     "WorldSim/TwoAgents-v0": ("envs.ground_truth:TwoAgentsEnv", 200),
 }
@@ -77,6 +78,7 @@ __all__ = [
     "PlaygroundEnv",
     "PromptError",
     "PushBoxEnv",
+    "PushBoxHeavyEnv",
     "SceneSpec",
     "SlabSpec",
     "TaskSpec",

@@ -17,6 +17,7 @@ adds its reward terms (``reward == sum of info["reward_*"]``), ``"distance"`` an
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -441,6 +442,9 @@ class PushBoxEnv(WorldSimEnv):
 
     family = "pushbox"
     env_id = "WorldSim/PushBox-v0"
+    #: Every object's mass is multiplied by this (its drag scales with it, so a free object coasts as
+    #: far; only contacts feel the difference).
+    mass_scale: ClassVar[float] = 1.0
 
     def __init__(
         self,
@@ -474,6 +478,9 @@ class PushBoxEnv(WorldSimEnv):
         spec = super()._complete(spec)
         if not spec.objects:
             raise ValueError(f"{self.env_id} needs at least one object to push; the scene has none")
+        if self.mass_scale != 1.0:
+            spec = dataclasses.replace(spec, objects=[dataclasses.replace(o, mass=o.mass * self.mass_scale)
+                                                      for o in spec.objects])
         if spec.task is not None and spec.task.direction is None:
             return spec
         # Push the task's object, else the first box, else the first object, into a goal.
@@ -512,3 +519,12 @@ class PushBoxEnv(WorldSimEnv):
         info = super()._info(states)
         info["target"] = self._scene.object_names()[self.target]
         return info
+
+
+class PushBoxHeavyEnv(PushBoxEnv):
+    """:class:`PushBoxEnv` with objects four times heavier: a physics variant kept out of pre-training,
+    for checking and fine-tuning on dynamics the model has not seen. The agent slows down when it
+    pushes."""
+
+    env_id = "WorldSim/PushBoxHeavy-v0"
+    mass_scale = 4.0

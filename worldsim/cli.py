@@ -32,7 +32,7 @@ import tyro  # noqa: E402
 
 from .collect import CollectConfig, collect, make_env, rollout  # noqa: E402
 from .diffusion import SamplerConfig  # noqa: E402
-from .evaluate import rollout_against, score_rollouts, side_by_side, summarise  # noqa: E402
+from .evaluate import autoencoder_ceiling, rollout_against, score_rollouts, side_by_side, summarise  # noqa: E402
 from .finetune import FinetuneConfig  # noqa: E402
 from .report import plot_horizons, write_json, write_video  # noqa: E402
 from .simulator import Simulator, SimulatorConfig  # noqa: E402
@@ -123,8 +123,10 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     r = rollout_against(Simulator(model, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon, seed=cfg.seed)
     elapsed = time.time() - t0
     scores = score_rollouts(r, colors, background)
+    scores["autoencoder"] = autoencoder_ceiling(model.autoencoder, r, colors, background)
     report: dict[str, Any] = {
-        "model": scores["model"], "baseline": scores["baseline"], "config": asdict(cfg),
+        "model": scores["model"], "baseline": scores["baseline"], "autoencoder": scores["autoencoder"],
+        "config": asdict(cfg),
         "checkpoint": {"path": str(path), "hash": model.checkpoint_hash, "meta": model.meta},
         "summary": summarise(scores, cfg.horizon),
         "rollout_seconds": round(elapsed, 2),

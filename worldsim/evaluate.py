@@ -142,11 +142,25 @@ def score_rollouts(r: Rollouts, colors: dict[str, RGB], background: tuple[RGB, .
     return report
 
 
+def autoencoder_ceiling(autoencoder, r: Rollouts, colors: dict[str, RGB],
+                        background: tuple[RGB, ...] = ()) -> dict[str, dict]:
+    """Scores of the ground-truth frames passed through the autoencoder alone (encode, decode).
+
+    The simulator's frames come out of the same decoder, so this is the best any rollout can score:
+    it separates what the autoencoder loses (blur, small objects) from what the DiT gets wrong.
+    """
+    import torch
+
+    with torch.no_grad():
+        recon = autoencoder.decode(autoencoder.encode(torch.from_numpy(r.gt))).cpu().numpy()
+    return {k: _nan_stats(v) for k, v in frame_scores(r.gt, recon, r.valid, colors, background).items()}
+
+
 def summarise(report: dict, horizon: int) -> dict[str, dict]:
     """Values at horizons 1, 16 and 64 (those within the horizon) for quick reading."""
     out: dict[str, dict] = {}
-    for side in ("model", "baseline"):
-        for metric, stats in report[side].items():
+    for side in ("model", "baseline", "autoencoder"):
+        for metric, stats in report.get(side, {}).items():
             for h in SUMMARY_HORIZONS:
                 if h <= horizon:
                     out.setdefault(side, {}).setdefault(metric, {})[f"h{h}"] = stats["mean"][h - 1]

@@ -39,7 +39,8 @@ def write_json(path: str | os.PathLike, report: dict[str, Any]) -> Path:
 
 
 def plot_horizons(report: dict[str, Any], out_dir: str | os.PathLike, title: str = "") -> list[Path]:
-    """One PNG per metric: model against the repeat-last-frame baseline, mean +- std by horizon."""
+    """One PNG per metric: model against the repeat-last-frame baseline, mean +- std by horizon, and the
+    autoencoder's own reconstructions (the ceiling) where the report has them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,14 +51,14 @@ def plot_horizons(report: dict[str, Any], out_dir: str | os.PathLike, title: str
     paths = []
     for metric in report["model"]:
         fig, ax = plt.subplots(figsize=(5, 3.2), dpi=110)
-        for side, color in (("model", "tab:blue"), ("baseline", "tab:gray")):
+        for side, color, label in (("model", "tab:blue", "model"), ("baseline", "tab:gray", "repeat last frame"),
+                                   ("autoencoder", "tab:green", "autoencoder alone")):
             stats = report.get(side, {}).get(metric)
             if stats is None:
                 continue
             mean = np.array([np.nan if v is None else v for v in stats["mean"]], float)
             std = np.array([np.nan if v is None else v for v in stats["std"]], float)
             h = np.arange(1, len(mean) + 1)
-            label = "model" if side == "model" else "repeat last frame"
             ax.plot(h, mean, color=color, label=label)
             ax.fill_between(h, mean - std, mean + std, color=color, alpha=0.2)
         ax.set_xlabel("horizon (steps)")

@@ -227,6 +227,23 @@ def test_scripted_policy_makes_contact_and_solves_pushbox(made: dict[str, gym.En
     assert successes >= 2
 
 
+def test_heavy_pushbox_is_the_same_scene_with_heavier_objects(made: dict[str, gym.Env]) -> None:
+    light, heavy = made["WorldSim/PushBox-v0"], made["WorldSim/PushBoxHeavy-v0"]
+    spec = _pushbox_spec((-0.35, -0.6))  # the box just right of the agent
+    moved, captions = {}, {}
+    for name, env in (("light", light), ("heavy", heavy)):
+        _, info = env.reset(options={"spec": spec})
+        captions[name] = info["caption"]
+        box0 = env.unwrapped.object_states()[1, :2].copy()
+        for _ in range(15):  # the agent starts beside the box and drives through it
+            env.step(np.array([1.0, 0.0], np.float32))
+        moved[name] = float(np.linalg.norm(env.unwrapped.object_states()[1, :2] - box0))
+    masses = [o.mass for o in heavy.unwrapped.scene.objects]
+    assert masses == pytest.approx([4.0 * o.mass for o in spec.objects])
+    assert captions["light"] == captions["heavy"]  # mass is not in the caption: only physics differs
+    assert moved["light"] > 0.05 and moved["heavy"] < 0.8 * moved["light"]
+
+
 def test_occlusion_object_hides_under_the_slab_and_comes_out(made: dict[str, gym.Env]) -> None:
     env = made["WorldSim/Occlusion-v0"]
     pal = render_palette()

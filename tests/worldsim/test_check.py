@@ -33,7 +33,8 @@ def test_check_end_to_end(tiny_checkpoint, tmp_path):
     report = check(CheckConfig(checkpoint=tiny_checkpoint, episodes=2, horizon=3, out=str(tmp_path), videos=1,
                                sampling_steps=1))
     saved = json.loads((tmp_path / "report.json").read_text())
-    assert {"model", "baseline", "config", "summary", "machine"} <= set(saved)
+    assert {"model", "baseline", "autoencoder", "config", "summary", "machine"} <= set(saved)
+    assert saved["autoencoder"]["psnr"]["mean"][0] > 0  # the reconstruction ceiling, scored like the model
     assert len(saved["model"]["psnr"]["mean"]) == 3
     assert (tmp_path / "centroid_error_px.png").exists()
     assert (tmp_path / "gt_generated_diff.gif").exists()
