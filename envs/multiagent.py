@@ -143,3 +143,75 @@ def learned_parallel_env(checkpoint: str | None = None, max_cycles: int = 200, *
 
     inner = LearnedEnv("WorldSim/TwoAgents-v0", checkpoint=checkpoint, **kwargs)
     return TwoAgentsParallelEnv(render_mode="rgb_array", max_cycles=max_cycles, env=inner)
+
+
+class TeamPushTask(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
+    """A cooperative task on TwoAgents: both agents earn the box's progress towards the right wall.
+
+    The shared reward of a step is the change of the box's centroid column, in pixels, divided by
+    ``px_per_unit``; an episode's return is how far the team moved the box right. The box is found in
+    the observed frame by colour (the frame's only palette-coloured object; agents, floor and walls are
+    background), so the MuJoCo scene and the learned simulator are scored by the same rule, from
+    pixels alone. A step where the box is not found (hidden, or lost by the model) earns nothing.
+
+    Args:
+        env: A TwoAgents ``ParallelEnv`` (:func:`parallel_env` or :func:`learned_parallel_env`).
+        px_per_unit: Pixels of rightward box motion per unit of reward.
+    """
+
+    metadata = {**TwoAgentsParallelEnv.metadata, "name": "worldsim_teampush_v0"}
+
+    def __init__(self, env: ParallelEnv, px_per_unit: float = 8.0):
+        if px_per_unit <= 0:
+            raise ValueError(f"px_per_unit must be positive, got {px_per_unit}")
+        from envs.scene import PALETTE, render_palette, render_scenery_colors
+
+        self.env, self.px_per_unit = env, float(px_per_unit)
+        palette = render_palette()
+        self._box_colors = {k: palette[k] for k in PALETTE}
+        self._background = (palette["agent"], palette["agent2"], *render_scenery_colors().values())
+        self.possible_agents = list(env.possible_agents)
+        self.render_mode = getattr(env, "render_mode", "rgb_array")
+        self._col: float | None = None
+
+    @property
+    def agents(self) -> list[AgentID]:  # type: ignore[override]
+        return self.env.agents
+
+    def observation_space(self, agent: AgentID) -> spaces.Space:
+        return self.env.observation_space(agent)
+
+    def action_space(self, agent: AgentID) -> spaces.Space:
+        return self.env.action_space(agent)
+
+    def box_column(self, frame: np.ndarray) -> float | None:
+        """The box's centroid column in ``frame`` (pixels), or None when no box is visible."""
+        from worldsim.metrics import detect_objects
+
+        det = detect_objects(frame, self._box_colors, background=self._background)
+        if not det.visible.any():
+            return None
+        k = int(np.argmax(np.where(det.visible, det.pixels, -1)))
+        return float(det.centroids[k, 0])
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        obs, infos = self.env.reset(seed=seed, options=options)
+        self._col = self.box_column(next(iter(obs.values())))
+        return obs, infos
+
+    def step(self, actions: dict[AgentID, np.ndarray]):
+        obs, _, terms, truncs, infos = self.env.step(actions)
+        col = self.box_column(next(iter(obs.values()))) if obs else None
+        gain = 0.0 if col is None or self._col is None else (col - self._col) / self.px_per_unit
+        if col is not None:
+            self._col = col
+        return obs, dict.fromkeys(obs, gain), terms, truncs, infos
+
+    def render(self) -> np.ndarray | None:
+        return self.env.render()
+
+    def state(self) -> np.ndarray:
+        return self.env.state()
+
+    def close(self) -> None:
+        self.env.close()

@@ -112,3 +112,20 @@ def test_bad_input_gives_clear_errors(tmp_path):
         ppo.train(ppo.Args(eval_episodes=0, out=str(tmp_path)))
     with pytest.raises(ValueError, match="batch_size"):
         ppo.train(ppo.Args(num_envs=2, n_steps=8, batch_size=64, out=str(tmp_path)))
+
+
+@pytest.mark.slow
+def test_ppo_multi_trains_two_agents_with_one_policy(checkpoint, tmp_path, monkeypatch):
+    from agents import ppo_multi
+
+    monkeypatch.setattr(sys, "argv", [
+        "ppo_multi", "--checkpoint", checkpoint, "--out", str(tmp_path), "--copies", "1", "--total-timesteps", "32",
+        "--n-steps", "16", "--batch-size", "16", "--n-epochs", "1", "--max-cycles", "6", "--eval-episodes", "2",
+        "--sampling-steps", "1", "--device", "cpu", "--no-progress-bar"])
+    ppo_multi.main()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert (tmp_path / "policy.zip").is_file() and summary["num_timesteps"] >= 32
+    assert len(summary["eval"]["returns"]) == len(summary["random"]["returns"]) == 2
+    assert _finite(summary["mean_return"], summary["random"]["mean_return"])
+    with pytest.raises(ValueError, match="batch_size"):
+        ppo_multi.check_args(ppo_multi.Args(copies=1, n_steps=4, batch_size=64))

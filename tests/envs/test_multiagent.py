@@ -58,3 +58,67 @@ def test_truncates_after_max_cycles_and_seeds_reproduce() -> None:
     with pytest.raises(ValueError, match="agent_1"):
         e.step({"agent_0": np.zeros(2)})
     e.close()
+
+
+def _push_right_spec() -> SceneSpec:
+    """Both agents just left of a red box in the middle, so pushing right moves it right."""
+    return SceneSpec(
+        agents=[AgentSpec((-0.35, 0.05)), AgentSpec((-0.35, -0.15), color="pink")],
+        objects=[ObjectSpec("box", "red", 0.1, 1.0, (-0.15, 0.0))],
+    )
+
+
+def test_team_push_reward_is_the_box_progress_in_pixels() -> None:
+    from envs.multiagent import TeamPushTask
+
+    task = TeamPushTask(parallel_env(max_cycles=40), px_per_unit=8.0)
+    try:
+        obs, _ = task.reset(options={"spec": _push_right_spec()})
+        first = task.box_column(obs["agent_0"])
+        total = 0.0
+        while task.agents:
+            obs, rewards, *_ = task.step({a: np.array([1.0, 0.0], np.float32) for a in task.agents})
+            assert rewards["agent_0"] == rewards["agent_1"]  # one team reward
+            total += rewards["agent_0"]
+        last = task.box_column(obs["agent_0"])
+        assert total == pytest.approx((last - first) / 8.0)
+        assert last - first > 10  # the pushed box moved right by more than 10 px
+    finally:
+        task.close()
+
+
+def test_box_column_on_a_hand_made_frame() -> None:
+    from envs.multiagent import TeamPushTask
+    from envs.scene import render_palette, render_scenery_colors
+
+    task = TeamPushTask(parallel_env())
+    frame = np.empty((64, 64, 3), np.uint8)
+    frame[:] = render_scenery_colors()["floor"]
+    assert task.box_column(frame) is None
+    frame[20:26, 40:46] = render_palette()["blue"]  # columns 40..45: centre 43.0 (pixel centres at +0.5)
+    frame[10:16, 5:11] = render_palette()["agent"]  # an agent is not the box
+    assert task.box_column(frame) == pytest.approx(43.0)
+    task.close()
+
+
+def test_agents_vec_env_shares_one_policy_with_an_indicator_channel() -> None:
+    from envs.multiagent import TeamPushTask
+    from envs.sb3 import AgentsVecEnv
+
+    venv = AgentsVecEnv([TeamPushTask(parallel_env(max_cycles=3)) for _ in range(2)], seed=5)
+    try:
+        assert venv.num_envs == 4 and venv.observation_space.shape == (64, 64, 4)
+        obs = venv.reset()
+        assert obs.shape == (4, 64, 64, 4)
+        assert (obs[0, ..., 3] == 0).all() and (obs[1, ..., 3] == 255).all()  # agent_0, agent_1
+        np.testing.assert_array_equal(obs[0, ..., :3], obs[1, ..., :3])  # both see the same frame
+        for t in range(3):
+            venv.step_async(np.zeros((4, 2), np.float32))
+            obs, rewards, dones, infos = venv.step_wait()
+            assert rewards.shape == (4,) and dones.shape == (4,)
+            assert dones.all() == (t == 2)
+        assert all(info["TimeLimit.truncated"] for info in infos)
+        assert infos[1]["terminal_observation"].shape == (64, 64, 4)
+        assert (obs[..., 3] == np.array([0, 255, 0, 255])[:, None, None]).all()  # reset in the same step
+    finally:
+        venv.close()
