@@ -19,7 +19,7 @@ Why one ``.npz`` per episode (and not HDF5, zarr or shards):
 - **Resume and parallel writers for free.** Which episodes exist is a directory listing; workers write
   their own files and never share a file handle.
 - **Random access by episode**, and deflate compresses the mostly static backgrounds of rendered scenes
-  well (see ``benchmarks/collect_throughput.py`` for measured bytes per frame).
+  well (``worldsim bench`` records the bytes per frame under ``collection``).
 
 The manifest is a cache of per-episode metadata: when it is missing, stale (after a crash) or lists
 files that are gone, :class:`EpisodeStore` rebuilds it from the files, so the files are the truth.
