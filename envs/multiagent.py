@@ -21,6 +21,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from envs.ground_truth import TwoAgentsEnv
+from worldsim.metrics import detect_objects
 
 AgentID = str
 
@@ -186,8 +187,6 @@ class TeamPushTask(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
 
     def box_column(self, frame: np.ndarray) -> float | None:
         """The box's centroid column in ``frame`` (pixels), or None when no box is visible."""
-        from worldsim.metrics import detect_objects
-
         det = detect_objects(frame, self._box_colors, background=self._background)
         if not det.visible.any():
             return None

@@ -111,9 +111,10 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     """Score a checkpoint against ground truth; writes the report, plots and video, returns the report."""
     import envs  # noqa: F401
 
+    steps = cfg.context - 1 + cfg.horizon
     # The registered time limit would cut long-horizon checks short; episodes still end on termination.
-    env = make_env(cfg.env, {"max_episode_steps": cfg.context - 1 + cfg.horizon})
-    episodes = [rollout(env, steps=cfg.context - 1 + cfg.horizon, seed=cfg.seed + i, policy=cfg.policy)
+    env = make_env(cfg.env, {"max_episode_steps": steps})
+    episodes = [rollout(env, steps=steps, seed=cfg.seed + i, policy=cfg.policy)
                 for i in range(cfg.episodes)]
     env.close()
     colors, background = _detector_colors()
