@@ -73,19 +73,23 @@ def test_ddp_two_processes_on_cpu(data, tmp_path):
     assert model.meta["step"] == 4
 
 
-def test_finetune_with_rollout_loss(data, tiny_checkpoint, tmp_path):
+def test_finetune_with_rollout_and_first_frame_losses(data, tiny_checkpoint, tmp_path):
+    import json
     from pathlib import Path
 
     from worldsim.finetune import FinetuneConfig, finetune
 
-    cfg = FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1)
+    cfg = FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1,
+                         rollout_steps=2, sampling_steps=1, first_frames=(data,), first_frame_batch=2)
     model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
     assert model.meta["finetune_step"] == 2
+    log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
+    assert all(row["first_frame"] > 0 and row["rollout"] > 0 for row in log)
     start = WorldModel.load(tiny_checkpoint)
     assert any(not (p == start.dit.state_dict()[n]).all() for n, p in model.dit.state_dict().items())
 
 
-def test_rollout_loss_backpropagates_through_the_last_pass_only():
+def test_rollout_loss_backpropagates_from_self_made_context():
     import torch
 
     from worldsim.diffusion import Batch
