@@ -107,13 +107,22 @@ def check_args(args: Args) -> None:
         if env_id not in gym.registry:
             known = sorted(k for k in gym.registry if k.startswith("WorldSim/"))
             raise ValueError(f"unknown {name} {env_id!r}; registered WorldSim ids: {known}")
-    for name in ("num_envs", "total_timesteps", "eval_episodes", "max_episode_steps", "sampling_steps", "n_steps"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
+    check_sizes(args, ("num_envs", "total_timesteps", "eval_episodes", "max_episode_steps", "sampling_steps",
+                       "n_steps"), args.num_envs, "num_envs")
     if args.eval_every < 0:
         raise ValueError(f"eval_every must be >= 0 (0 = no periodic evaluation), got {args.eval_every}")
-    if not 1 < args.batch_size <= args.n_steps * args.num_envs:
-        raise ValueError(f"batch_size must be in (1, n_steps * num_envs = {args.n_steps * args.num_envs}], "
+
+
+def check_sizes(args: Any, counts: tuple[str, ...], num_envs: int, envs_text: str) -> None:
+    """Raise a ValueError when one of ``counts`` is below 1, or PPO's minibatch does not fit one rollout.
+
+    ``num_envs`` is the number of SB3 envs, ``envs_text`` how the arguments make it (for the message).
+    """
+    for name in counts:
+        if getattr(args, name) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
+    if not 1 < args.batch_size <= args.n_steps * num_envs:
+        raise ValueError(f"batch_size must be in (1, n_steps * {envs_text} = {args.n_steps * num_envs}], "
                          f"got {args.batch_size}; lower it or raise n_steps")
 
 

@@ -31,7 +31,7 @@ import tyro  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.vec_env import VecMonitor, VecTransposeImage  # noqa: E402
 
-from agents.ppo import progress_bar_available  # noqa: E402
+from agents.ppo import check_sizes, progress_bar_available  # noqa: E402
 from envs.learned import default_checkpoint  # noqa: E402
 from envs.multiagent import TeamPushTask, learned_parallel_env, parallel_env  # noqa: E402
 from envs.sb3 import AgentsVecEnv  # noqa: E402
@@ -78,13 +78,8 @@ class Args:
 
 def check_args(args: Args) -> None:
     """Raise a ValueError that says how to fix ``args`` before anything heavy is built."""
-    for name in ("copies", "total_timesteps", "sampling_steps", "max_cycles", "eval_episodes", "n_steps"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
-    envs = 2 * args.copies
-    if not 1 < args.batch_size <= args.n_steps * envs:
-        raise ValueError(f"batch_size must be in (1, n_steps * 2 * copies = {args.n_steps * envs}], "
-                         f"got {args.batch_size}; lower it or raise n_steps")
+    check_sizes(args, ("copies", "total_timesteps", "sampling_steps", "max_cycles", "eval_episodes", "n_steps"),
+                2 * args.copies, "2 * copies")
 
 
 def team_score(act: Callable[[np.ndarray], np.ndarray], episodes: int, seed: int, max_cycles: int) -> dict[str, Any]:

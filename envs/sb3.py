@@ -24,7 +24,23 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
 
-class SB3VecEnv(VecEnv):
+class _SyncVecEnv(VecEnv):
+    """SB3's ``step_async``/``step_wait`` split for envs that do all their stepping in ``step_wait``."""
+
+    _actions: np.ndarray | None = None
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions, dtype=np.float32)
+
+    def _take_actions(self) -> np.ndarray:
+        """The actions of the pending ``step_async``, consumed."""
+        if self._actions is None:
+            raise RuntimeError("step_wait() called without step_async()")
+        actions, self._actions = self._actions, None
+        return actions
+
+
+class SB3VecEnv(_SyncVecEnv):
     """Adapt a same-step-autoreset Gymnasium ``VectorEnv`` to SB3's ``VecEnv``."""
 
     def __init__(self, venv: VectorEnv):
@@ -38,7 +54,6 @@ class SB3VecEnv(VecEnv):
         self.venv = venv
         super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
         self.render_mode = "rgb_array"
-        self._actions: np.ndarray | None = None
 
     def reset(self) -> np.ndarray:
         seed = self._seeds[0] if self._seeds and self._seeds[0] is not None else None
@@ -48,14 +63,8 @@ class SB3VecEnv(VecEnv):
         self._reset_options()
         return obs
 
-    def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions, dtype=np.float32)
-
     def step_wait(self) -> VecEnvStepReturn:
-        if self._actions is None:
-            raise RuntimeError("step_wait() called without step_async()")
-        obs, rewards, terminated, truncated, info = self.venv.step(self._actions)
-        self._actions = None
+        obs, rewards, terminated, truncated, info = self.venv.step(self._take_actions())
         dones = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         for i in np.flatnonzero(dones):
@@ -93,7 +102,7 @@ def make_sb3_env(env_id: str, num_envs: int = 1, **kwargs) -> SB3VecEnv:
     return SB3VecEnv(gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs))
 
 
-class AgentsVecEnv(VecEnv):
+class AgentsVecEnv(_SyncVecEnv):
     """Parameter sharing for SB3: every agent of every copy of a PettingZoo ``ParallelEnv`` is one env.
 
     With ``copies`` environments of ``n`` agents each, SB3 sees ``copies * n`` envs, ordered copy by
@@ -123,7 +132,6 @@ class AgentsVecEnv(VecEnv):
         n = len(self.agents)
         self._marks = [np.uint8(round(255 * i / max(n - 1, 1))) for i in range(n)]
         self._next_seed = seed
-        self._actions: np.ndarray | None = None
 
     def _mark(self, obs: dict) -> np.ndarray:
         """``(n_agents, H, W, C + 1)``: each agent's frame with its indicator channel."""
@@ -143,15 +151,9 @@ class AgentsVecEnv(VecEnv):
         self._reset_seeds()
         return frames
 
-    def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions, dtype=np.float32)
-
     def step_wait(self) -> VecEnvStepReturn:
-        if self._actions is None:
-            raise RuntimeError("step_wait() called without step_async()")
         n = len(self.agents)
-        actions = self._actions.reshape(len(self.envs), n, *self.action_space.shape)
-        self._actions = None
+        actions = self._take_actions().reshape(len(self.envs), n, *self.action_space.shape)
         frames, rewards, dones, infos = [], [], [], []
         for i, env in enumerate(self.envs):
             obs, rew, term, trunc, _ = env.step(dict(zip(self.agents, actions[i])))

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .autoencoder import Autoencoder
 from .diffusion import Batch, FlowConfig, FlowSampler, SamplerConfig, add_noise, flow_loss, sample_noise_levels
 from .model import DiT
 from .train import (
@@ -138,8 +139,8 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     return torch.stack(losses).mean()
 
 
-def _episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae, out: Path, tag: str, clip: int,
-                     start_prob: float, g: torch.Generator, device: torch.device) -> ClipSampler:
+def _episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
+                     clip: int, start_prob: float, g: torch.Generator, device: torch.device) -> ClipSampler:
     """Clips of ``clip`` steps from the training episodes of ``dirs``, as latents, actions padded to the model's."""
     data = load_episodes(dirs, val_fraction)
     if data.action_dim > dit.cfg.action_dim:
