@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 from torch import Tensor
 
 from .model import DiT, TextCond
@@ -38,6 +39,13 @@ class FlowConfig:
     """Context steps get noise uniform in [0, context_noise]: augmentation against drift."""
     prev_noise: float = 0.05
     """The previous-frame channel gets noise uniform in [0, prev_noise]."""
+    prev_blur: float = 0.0
+    """The previous-frame channel is blended towards a 3x3 blur of itself, by a weight uniform in
+    [0, prev_blur]: a stand-in for the smeared, faded objects of a model's own frames."""
+    repair_prev: bool = False
+    """Express the target against the corrupted previous frame, not the clean one (residual models):
+    the model learns to repair its input, so a drifted frame fed back is pulled towards the data
+    instead of being carried on."""
     pure_noise_prob: float = 0.1
     """Chance that a target step is pure noise (sigma = 1)."""
     text_dropout: float = 0.1
@@ -103,17 +111,29 @@ def add_noise(x0: Tensor, sigma: Tensor, eps: Tensor) -> Tensor:
     return (1 - s) * x0 + s * eps
 
 
+def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig, generator: torch.Generator | None = None) -> Tensor:
+    """The previous-frame channel ``(B, n, C, h, w)`` as training shows it: blurred by a random
+    weight up to ``prev_blur``, noised to a random level up to ``prev_noise``, zero where ``first``."""
+    B, n = prev.shape[:2]
+    rand = lambda: torch.rand(B, n, 1, 1, 1, generator=generator, device=prev.device)
+    if cfg.prev_blur > 0:
+        flat = rearrange(prev, "b n c h w -> (b n) c h w")
+        blur = F.avg_pool2d(flat, 3, stride=1, padding=1, count_include_pad=False)
+        prev = torch.lerp(prev, rearrange(blur, "(b n) c h w -> b n c h w", b=B), rand() * cfg.prev_blur)
+    prev = add_noise(prev, rand()[..., 0, 0, 0] * cfg.prev_noise, torch.randn(prev.shape, generator=generator,
+                                                                              device=prev.device))
+    return prev * (~first)[..., None, None, None]
+
+
 def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None) -> LossOutput:
     """Flow-matching loss on target steps plus reward/termination losses on context steps."""
-    x0 = model.to_target(batch.latents, batch.prev, batch.first)  # (B, n, C, h, w)
+    prev = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w)
+    x0 = model.to_target(batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
     B, n = x0.shape[:2]
     device = x0.device
     sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
     eps = torch.randn(x0.shape, generator=generator, device=device)
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
-    prev_sigma = torch.rand(B, n, generator=generator, device=device) * cfg.prev_noise
-    prev = add_noise(batch.prev, prev_sigma, torch.randn(x0.shape, generator=generator, device=device))
-    prev = prev * (~batch.first)[..., None, None, None]  # (B, n, C, h, w)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
     out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep))
 

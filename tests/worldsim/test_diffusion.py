@@ -9,6 +9,7 @@ from worldsim.diffusion import (
     FlowSampler,
     SamplerConfig,
     add_noise,
+    corrupt_prev,
     flow_loss,
     sample_noise_levels,
     schedule,
@@ -81,3 +82,36 @@ def test_loss_goes_down_on_a_tiny_overfit_set():
         opt.step()
         losses.append(out.loss.item())
     assert sum(losses[-10:]) / 10 < 0.7 * sum(losses[:10]) / 10
+
+
+def test_prev_corruption_blurs_noises_and_zeroes_first_steps():
+    g = torch.Generator().manual_seed(0)
+    prev = torch.zeros(2, 3, 4, 8, 8)
+    prev[..., 4, 4] = 1.0  # one bright cell, as a small object in the latent
+    first = torch.tensor([[True, False, False], [False, False, False]])
+    clean = corrupt_prev(prev, first, FlowConfig(prev_noise=0.0, prev_blur=0.0), g)
+    torch.testing.assert_close(clean[0, 1:], prev[0, 1:])
+    assert clean[0, 0].abs().sum() == 0  # first steps have no previous frame
+    blurred = corrupt_prev(prev, first, FlowConfig(prev_noise=0.0, prev_blur=1.0), g)
+    later = blurred[:, 1:]  # steps that have a previous frame
+    assert (later[..., 4, 4] < 1.0).all() and (later[..., 3, 4] > 0).all()  # the peak spreads
+    torch.testing.assert_close(later.sum((-1, -2)), prev[:, 1:].sum((-1, -2)))  # and keeps its mass
+    flat = torch.ones(1, 2, 4, 8, 8)
+    none_first = torch.zeros(1, 2, dtype=torch.bool)
+    torch.testing.assert_close(corrupt_prev(flat, none_first, FlowConfig(prev_noise=0.0, prev_blur=1.0), g), flat)
+
+
+def test_repair_prev_scores_the_target_against_the_corrupted_frame():
+    """With ``repair_prev`` the same draws give a different loss: the target moves with the corruption."""
+    dit = tiny_dit(residual_scale=0.5)
+    B, n = 2, 3
+    torch.manual_seed(1)
+    lat = torch.randn(B, n, 4, 8, 8)
+    batch = Batch(lat, torch.roll(lat, 1, dims=1), torch.randn(B, n, 2), torch.zeros(B, n, dtype=torch.bool),
+                  torch.randn(B, n), torch.zeros(B, n), random_text(B))
+    loss = lambda repair: flow_loss(dit.eval(), batch, FlowConfig(prev_noise=0.5, repair_prev=repair),
+                                    torch.Generator().manual_seed(0)).flow
+    assert not torch.isclose(loss(True), loss(False))
+    uncorrupted = lambda repair: flow_loss(dit.eval(), batch, FlowConfig(prev_noise=0.0, repair_prev=repair),
+                                           torch.Generator().manual_seed(0)).flow
+    torch.testing.assert_close(uncorrupted(True), uncorrupted(False))  # nothing corrupted: the targets agree
