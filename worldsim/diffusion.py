@@ -115,24 +115,24 @@ def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig, generator: torch.
     """The previous-frame channel ``(B, n, C, h, w)`` as training shows it: blurred by a random
     weight up to ``prev_blur``, noised to a random level up to ``prev_noise``, zero where ``first``."""
     B, n = prev.shape[:2]
-    rand = lambda: torch.rand(B, n, 1, 1, 1, generator=generator, device=prev.device)
+    rand = lambda: torch.rand(B, n, generator=generator, device=prev.device)
     if cfg.prev_blur > 0:
         flat = rearrange(prev, "b n c h w -> (b n) c h w")
-        blur = F.avg_pool2d(flat, 3, stride=1, padding=1, count_include_pad=False)
-        prev = torch.lerp(prev, rearrange(blur, "(b n) c h w -> b n c h w", b=B), rand() * cfg.prev_blur)
-    prev = add_noise(prev, rand()[..., 0, 0, 0] * cfg.prev_noise, torch.randn(prev.shape, generator=generator,
-                                                                              device=prev.device))
+        blur = rearrange(F.avg_pool2d(flat, 3, stride=1, padding=1, count_include_pad=False),
+                         "(b n) c h w -> b n c h w", b=B)
+        prev = torch.lerp(prev, blur, (rand() * cfg.prev_blur)[..., None, None, None])
+    prev = add_noise(prev, rand() * cfg.prev_noise, torch.randn(prev.shape, generator=generator, device=prev.device))
     return prev * (~first)[..., None, None, None]
 
 
 def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None) -> LossOutput:
     """Flow-matching loss on target steps plus reward/termination losses on context steps."""
+    B, n = batch.latents.shape[:2]
+    device = batch.latents.device
+    sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
+    eps = torch.randn(batch.latents.shape, generator=generator, device=device)
     prev = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w)
     x0 = model.to_target(batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
-    B, n = x0.shape[:2]
-    device = x0.device
-    sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
-    eps = torch.randn(x0.shape, generator=generator, device=device)
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
     out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep))
