@@ -14,8 +14,8 @@ same seeded episodes (``agents/evaluate.py``'s protocol):
 
 dream-to-real = (R_dream - R_random) / (R_gt_B - R_random).
 
-Each finished row leaves ``out/<row>/summary.json``; a rerun with the same settings skips it, so an
-interrupted comparison resumes row by row.
+Each finished row leaves ``out/<row>/summary.json``; a rerun with the same settings (for the dream row,
+the same checkpoint weights) skips it, so an interrupted comparison resumes row by row.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def main() -> None:
     a = p.parse_args()
 
     checkpoint = str(a.checkpoint or default_checkpoint())
+    weights = json.loads((Path(checkpoint) / "config.json").read_text())["weights_sha256"][:16]
     budget = a.budget or real_steps_behind(checkpoint)
     out = Path(a.out)
     eval_seed = 10_000  # episodes the world model never saw (collection seeds start at 0)
@@ -98,7 +99,8 @@ def main() -> None:
     rows = {
         "random": run_row("random", out, {"policy": "random", **score},
                           lambda: evaluate("random", GT_ID, **score)),
-        "dream": run_row("dream", out, {"env": LEARNED_ID, "steps": a.dream_steps, "checkpoint": checkpoint, **score},
+        "dream": run_row("dream", out, {"env": LEARNED_ID, "steps": a.dream_steps, "checkpoint": checkpoint,
+                                        "checkpoint_hash": weights, **score},
                          train(LEARNED_ID, a.dream_steps, "dream")),
         "gt_B": run_row("gt_B", out, {"env": GT_ID, "steps": budget, **score}, train(GT_ID, budget, "gt_B")),
     }
@@ -111,6 +113,7 @@ def main() -> None:
     report = {
         "budget_real_steps": budget,
         "checkpoint": checkpoint,
+        "checkpoint_hash": weights,
         "rows": rows,
         "dream_to_real": (r_dream - r_random) / gap if abs(gap) > 1e-9 else None,
         "command": "benchmarks/dream_to_real.py " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items()

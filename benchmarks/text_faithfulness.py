@@ -7,7 +7,12 @@ Prompts come from sampled scene specs: half are the captioner's own sentences, h
 For each prompt the model generates frame 0 from the text alone, and the MuJoCo scene built from
 the parsed prompt gives the reference layout. Scored:
 
-* all named objects present, with the right colour (colour-mask detection);
+* all named objects present, with the right colour (colour-mask detection), and the same with no
+  object colour the prompt does not name (``exact_colors``; ``extra_colors_per_prompt`` counts
+  those, so a frame sprayed with every colour does not pass); ``reference_all_present`` scores the
+  MuJoCo frame itself (an object under the slab is hidden there too);
+* the chance level: the same frame scored against the next prompt's objects
+  (``other_prompt_all_present``); text conditioning is working where the first figure beats it;
 * mean centroid error in pixels against the ground-truth layout of the parsed prompt;
 * the share of objects that land in the region the prompt names.
 """
@@ -84,18 +89,24 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=50)
     p.add_argument("--json", default="benchmarks/text_faithfulness.json")
+    p.add_argument("--sampling-steps", type=int, default=SimulatorConfig.first_frame_steps,
+                   help="denoising moves for frame 0")
+    p.add_argument("--guidance", type=float, default=SimulatorConfig.guidance, help="classifier-free guidance scale")
     args = p.parse_args()
     items = prompts(args.prompts, args.seed)
     model = WorldModel.load(args.checkpoint or default_checkpoint())
     colors = envs.render_palette()
+    object_colors = {c: rgb for c, rgb in colors.items() if not c.startswith("agent")}
     background = tuple(envs.render_scenery_colors().values())
     rows = []
     for start in range(0, len(items), args.batch):
         chunk = items[start:start + args.batch]
-        sim = Simulator(model, len(chunk), SimulatorConfig())
+        sim_cfg = SimulatorConfig(first_frame_steps=args.sampling_steps, guidance=args.guidance)
+        sim = Simulator(model, len(chunk), sim_cfg)
         frames = sim.reset(prompt=[t for t, _, _ in chunk], seed=args.seed + start).frames
-        for (text, spec, para), frame in zip(chunk, frames):
+        for j, ((text, spec, para), frame) in enumerate(zip(chunk, frames)):
             named = {o.color: o for o in spec.objects}
+            other = items[(start + j + 1) % len(items)][1]  # another prompt's objects: the chance level
             det = metrics.find_objects(frame, {c: colors[c] for c in named}, background=background)
             gt = metrics.find_objects(_gt_frame(spec, args.seed), {c: colors[c] for c in named},
                                       background=background)
@@ -104,8 +115,12 @@ def main() -> None:
                       if det[c] is not None and gt[c] is not None]
             in_region = [region_of(spec, o.pos) == region_of(spec, _px_to_world(spec, det[c]))
                          for c, o in named.items() if det[c] is not None]
+            found = metrics.find_objects(frame, object_colors, background=background)
+            extra = [c for c, centroid in found.items() if centroid is not None and c not in named]
             rows.append({"prompt": text, "paraphrase": para, "all_present": all(present),
-                         "present_share": float(np.mean(present)),
+                         "present_share": float(np.mean(present)), "extra_colors": extra,
+                         "reference_all_present": all(gt[c] is not None for c in named),
+                         "other_prompt_all_present": all(found[o.color] is not None for o in other.objects),
                          "centroid_error_px": float(np.mean(errors)) if errors else None,
                          "region_match": float(np.mean(in_region)) if in_region else 0.0})
     summary = {}
@@ -114,10 +129,16 @@ def main() -> None:
         errs = [r["centroid_error_px"] for r in sel if r["centroid_error_px"] is not None]
         summary[name] = {"prompts": len(sel),
                          "all_named_objects_present": float(np.mean([r["all_present"] for r in sel])),
+                         "exact_colors": float(np.mean([r["all_present"] and not r["extra_colors"] for r in sel])),
+                         "extra_colors_per_prompt": float(np.mean([len(r["extra_colors"]) for r in sel])),
+                         "reference_all_present": float(np.mean([r["reference_all_present"] for r in sel])),
+                         "other_prompt_all_present": float(np.mean([r["other_prompt_all_present"] for r in sel])),
                          "objects_present": float(np.mean([r["present_share"] for r in sel])),
                          "mean_centroid_error_px": float(np.mean(errs)) if errs else None,
                          "region_match": float(np.mean([r["region_match"] for r in sel]))}
-    write_json(args.json, {"checkpoint": model.checkpoint_hash, "summary": summary, "prompts": rows})
+    settings = {"sampling_steps": args.sampling_steps, "guidance": args.guidance, "seed": args.seed}
+    write_json(args.json, {"checkpoint": model.checkpoint_hash, "settings": settings, "summary": summary,
+                           "prompts": rows})
     for name, s in summary.items():
         print(name, s)
 

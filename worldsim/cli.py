@@ -97,6 +97,8 @@ class CheckConfig:
     """Seed of the first episode."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
+    prev_noise: float = 0.0
+    """Noise level given to each frame before it conditions the next (``SimulatorConfig.prev_noise``)."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"
@@ -120,7 +122,7 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     colors, background = _detector_colors()
     path = _checkpoint(cfg.checkpoint)
     model = WorldModel.load(path)
-    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps))
+    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise)
     t0 = time.time()
     r = rollout_against(Simulator(model, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon, seed=cfg.seed)
     elapsed = time.time() - t0
@@ -219,8 +221,10 @@ class RolloutConfig:
     """World-model checkpoint directory (default: the shipped one)."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
-    guidance: float = 2.0
+    guidance: float = 4.0
     """Classifier-free guidance for the first frame."""
+    first_frame_steps: int = 32
+    """Denoising moves for the first frame (drawn from text alone)."""
     out: str = "outputs/rollout"
     """Directory for the video and report."""
     json: str | None = None
@@ -273,7 +277,8 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
         acts.append(a)
     env.close()
     model = WorldModel.load(_checkpoint(cfg.checkpoint))
-    sim = Simulator(model, 1, SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance))
+    sim = Simulator(model, 1, SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance,
+                                              first_frame_steps=cfg.first_frame_steps))
     gen = [sim.reset(prompt=cfg.prompt, seed=cfg.seed).frames[0]]
     padded = np.zeros((len(acts), sim.action_dim), np.float32)
     padded[:, : env.action_space.shape[0]] = np.stack(acts)

@@ -38,7 +38,8 @@ class FlowConfig:
     context_noise: float = 0.1
     """Context steps get noise uniform in [0, context_noise]: augmentation against drift."""
     prev_noise: float = 0.05
-    """The previous-frame channel gets noise uniform in [0, prev_noise]."""
+    """The previous-frame channel gets noise uniform in [0, prev_noise] (its level is an input of
+    ``prev_noise_cond`` models)."""
     prev_blur: float = 0.0
     """The previous-frame channel is blended towards a 3x3 blur of itself, by a weight uniform in
     [0, prev_blur]: a stand-in for the smeared, faded objects of a model's own frames."""
@@ -111,9 +112,14 @@ def add_noise(x0: Tensor, sigma: Tensor, eps: Tensor) -> Tensor:
     return (1 - s) * x0 + s * eps
 
 
-def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig, generator: torch.Generator | None = None) -> Tensor:
+def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig,
+                 generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """The previous-frame channel ``(B, n, C, h, w)`` as training shows it: blurred by a random
-    weight up to ``prev_blur``, noised to a random level up to ``prev_noise``, zero where ``first``."""
+    weight up to ``prev_blur``, noised to a random level up to ``prev_noise``, zero where ``first``.
+
+    Returns:
+        ``(prev, level)``: the corrupted channel and its noise level ``(B, n)`` (0 where ``first``).
+    """
     B, n = prev.shape[:2]
     rand = lambda: torch.rand(B, n, generator=generator, device=prev.device)
     if cfg.prev_blur > 0:
@@ -121,8 +127,9 @@ def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig, generator: torch.
         blur = rearrange(F.avg_pool2d(flat, 3, stride=1, padding=1, count_include_pad=False),
                          "(b n) c h w -> b n c h w", b=B)
         prev = torch.lerp(prev, blur, (rand() * cfg.prev_blur)[..., None, None, None])
-    prev = add_noise(prev, rand() * cfg.prev_noise, torch.randn(prev.shape, generator=generator, device=prev.device))
-    return prev * (~first)[..., None, None, None]
+    level = (rand() * cfg.prev_noise).masked_fill(first, 0.0)  # (B, n)
+    prev = add_noise(prev, level, torch.randn(prev.shape, generator=generator, device=prev.device))
+    return prev * (~first)[..., None, None, None], level
 
 
 def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None) -> LossOutput:
@@ -131,11 +138,11 @@ def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Genera
     device = batch.latents.device
     sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
     eps = torch.randn(batch.latents.shape, generator=generator, device=device)
-    prev = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w)
+    prev, prev_sigma = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w), (B, n)
     x0 = model.to_target(batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
-    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep))
+    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep), prev_sigma=prev_sigma)
 
     per_step = (out.velocity - (eps - x0)).square().mean(dim=(2, 3, 4))  # (B, n)
     w = is_target.float()

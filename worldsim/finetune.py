@@ -21,7 +21,10 @@ training pass per unrolled step.
 A cheaper stand-in for the unroll is ``flow.repair_prev``: the previous frame is corrupted at random
 (``flow.prev_noise``, ``flow.prev_blur``) and the teacher-forced target is expressed against the
 corrupted frame, so the model learns to repair its input. It holds objects longer at horizon 16 but
-is not stable beyond about 30 steps (``benchmarks/README.md``), so it is off by default.
+is not stable beyond about 30 steps (``benchmarks/README.md``), so it is off by default. With
+``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames to a
+known level (``SimulatorConfig.prev_noise``); measured, that keeps frames clean only by dropping the
+small objects, so it is off by default too.
 """
 
 from __future__ import annotations
@@ -100,6 +103,10 @@ class FinetuneConfig:
     ``worldsim collect --steps 1``); their flow loss is added each step. Empty: off."""
     first_frame_batch: int = 32
     """First frames per batch."""
+    prev_noise_cond: bool = False
+    """Give the model the previous frame's noise level as an input before fine-tuning
+    (``DiTConfig.prev_noise_cond``); use with ``flow.prev_noise`` and ``flow.repair_prev``, and roll
+    out with ``SimulatorConfig.prev_noise``."""
     flow: FlowConfig = field(default_factory=FlowConfig)
     """Teacher-forced flow loss settings."""
 
@@ -166,6 +173,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     model = WorldModel.load(checkpoint, device=device)
     ae, dit = model.autoencoder, model.dit.train()
+    if cfg.prev_noise_cond:
+        dit.add_prev_noise_cond()
     g = torch.Generator().manual_seed(cfg.seed)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
     sampler = _episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, 0.0, g, device)
@@ -175,7 +184,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     start, log = (load_state(out, opt, g) if cfg.resume and (out / "state" / "state.json").exists() else (0, []))
     if start:
         dit.load_state_dict(WorldModel.load(out / "model", device=device).dit.state_dict())
-    meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data)}
+    meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data),
+            **({"finetune_first_frames": list(cfg.first_frames)} if cfg.first_frames else {})}
     t0, step = time.time(), start
     for step in tqdm(range(start, cfg.steps), desc="finetune", initial=start, total=cfg.steps, dynamic_ncols=True):
         set_lr(opt, cosine_lr(step, cfg.steps, cfg.lr, 20))

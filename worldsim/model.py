@@ -6,7 +6,8 @@ The network that stands in for the physics engine. It denoises latent video one 
   previous step's clean latent, concatenated before the input projection (GameNGen, DIAMOND), so
   "nothing moved" is the easy default and motion is learned on top;
 * every block is adaLN-Zero modulated by a per-step conditioning vector: noise level + action
-  (the action that led to the step) + pooled text (DiT, Peebles & Xie 2023);
+  (the action that led to the step) + pooled text (DiT, Peebles & Xie 2023), and optionally the
+  noise level of the previous-frame channel (``prev_noise_cond``);
 * self-attention is full within a step and causal across steps, banded to a window of ``W`` steps,
   with temporal RoPE (Su et al. 2021) and fixed 2-D sin-cos positions in space; token-level text
   enters through cross-attention;
@@ -67,6 +68,10 @@ class DiTConfig:
     previous step, divided by this scale (the change's std in the training data), so a static
     scene is the exact zero and only what moves has to be generated. First steps are always
     denoised as latents."""
+    prev_noise_cond: bool = False
+    """Condition every step on the noise level of its previous-frame channel (the noise augmentation
+    of GameNGen, Valevski et al. 2024): training noises that channel to a random level and says how
+    much, so a rollout can noise its own last frame to a known level and have the error taken out."""
 
     def __post_init__(self) -> None:
         pt, ph, pw = self.patch
@@ -324,6 +329,8 @@ class DiT(nn.Module):
         self.noise_embed = NoiseLevelEmbedder(D)
         self.action_embed = nn.Sequential(nn.Linear(cfg.action_dim + 1, D), nn.SiLU(), nn.Linear(D, D))
         self.text_embed = nn.Linear(cfg.text_dim, D)
+        if cfg.prev_noise_cond:
+            self.prev_noise_embed = NoiseLevelEmbedder(D)
         self.blocks = nn.ModuleList(DiTBlock(cfg) for _ in range(cfg.depth))
         self.final = FinalLayer(cfg)
         self.heads = nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 2))  # reward, termination logit
@@ -347,6 +354,24 @@ class DiT(nn.Module):
         nn.init.zeros_(self.final.linear.bias)
         nn.init.normal_(self.noise_embed.mlp[0].weight, std=0.02)
         nn.init.normal_(self.noise_embed.mlp[2].weight, std=0.02)
+        if self.cfg.prev_noise_cond:
+            self._init_prev_noise_embed()
+
+    def _init_prev_noise_embed(self) -> None:
+        """Its output layer starts at zero, so the embedder starts as a no-op."""
+        nn.init.normal_(self.prev_noise_embed.mlp[0].weight, std=0.02)
+        nn.init.zeros_(self.prev_noise_embed.mlp[2].weight)
+        nn.init.zeros_(self.prev_noise_embed.mlp[2].bias)
+
+    def add_prev_noise_cond(self) -> None:
+        """Give a trained model the previous-frame noise-level embedder (``prev_noise_cond``) for
+        fine-tuning; it starts as a no-op, so the model's outputs are unchanged until it trains."""
+        if self.cfg.prev_noise_cond:
+            return
+        self.cfg.prev_noise_cond = True
+        device = self.noise_embed.mlp[0].weight.device
+        self.prev_noise_embed = NoiseLevelEmbedder(self.cfg.width).to(device)
+        self._init_prev_noise_embed()
 
     # -- patches --
 
@@ -383,10 +408,14 @@ class DiT(nn.Module):
 
     # -- conditioning --
 
-    def condition(self, sigma: Tensor, action: Tensor, first: Tensor, text: TextCond) -> Tensor:
-        """Per-step conditioning vector ``(B, n, D)`` from noise level, action and pooled text."""
+    def condition(self, sigma: Tensor, action: Tensor, first: Tensor, text: TextCond,
+                  prev_sigma: Tensor | None = None) -> Tensor:
+        """Per-step conditioning vector ``(B, n, D)`` from noise level, action and pooled text (and
+        the previous frame's noise level, with ``prev_noise_cond``)."""
         a = torch.cat([action, first[..., None].to(action.dtype)], dim=-1)  # (B, n, A+1)
         c = self.noise_embed(sigma) + self.action_embed(a)  # (B, n, D)
+        if self.cfg.prev_noise_cond:
+            c = c + self.prev_noise_embed(torch.zeros_like(sigma) if prev_sigma is None else prev_sigma)
         return c + self.text_embed(text.pooled)[:, None]  # (B, n, D)
 
     def text_kv(self, text: TextCond) -> list[tuple[Tensor, Tensor, Tensor]]:
@@ -405,6 +434,7 @@ class DiT(nn.Module):
         text: TextCond,
         cache: KVCache | None = None,
         commit: bool = False,
+        prev_sigma: Tensor | None = None,
     ) -> DiTOutput:
         """Predict the flow-matching velocity of ``n`` new steps.
 
@@ -419,14 +449,18 @@ class DiT(nn.Module):
             text: Text conditioning for the batch.
             cache: Committed past steps to attend to. ``None`` attends within ``x`` only.
             commit: Append these steps' keys and values to ``cache`` (rolling the window).
+            prev_sigma: Noise level ``(B, n)`` already in ``prev`` (``prev_noise_cond`` models;
+                default 0). Other models ignore it.
 
         Returns:
             :class:`DiTOutput` with the velocity ``eps - x0`` and the reward/termination heads.
         """
         self._check_inputs(x, prev, sigma, action, first)
+        if prev_sigma is not None and prev_sigma.shape != sigma.shape:
+            raise ValueError(f"prev_sigma has shape {tuple(prev_sigma.shape)}, expected sigma's {tuple(sigma.shape)}")
         tokens = torch.cat([self.patchify(x), self.patchify(prev)], dim=-1)  # (B, n, L, 2P)
         h = self.patch_embed(tokens) + self.pos  # (B, n, L, D)
-        c = self.condition(sigma, action, first, text)  # (B, n, D)
+        c = self.condition(sigma, action, first, text, prev_sigma)  # (B, n, D)
         if cache is not None and cache.text_kv is not None:
             text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv]
         else:

@@ -20,7 +20,7 @@ agree to float tolerance under the same noise (a test holds this).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +38,12 @@ class SimulatorConfig:
 
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     """Few-step sampler (steps, solver, shift)."""
-    guidance: float = 2.0
+    guidance: float = 4.0
     """Classifier-free guidance scale for frames generated from text alone (1 = off)."""
+    first_frame_steps: int = 32
+    """Denoising moves for a first frame generated from text alone. A whole scene from noise needs
+    far more than the few moves a next frame does (``benchmarks/README.md``, "Frames from text"),
+    and it is drawn once per reset."""
     context_noise: float = 0.02
     """Noise level at which a finished frame is committed to the cache (matches training's context noise)."""
     window: int | None = None
@@ -51,6 +55,15 @@ class SimulatorConfig:
     reproduces the cached rollout exactly; the window W is what a cache-less sampler would use."""
     done_threshold: float = 0.5
     """Termination probability above which a step counts as terminated."""
+    prev_noise: float = 0.0
+    """Noise level given to the last frame before it conditions the next one. Models trained with
+    ``prev_noise_cond`` are told the level and take the noise, and the drift under it, back out."""
+
+    def __post_init__(self) -> None:
+        if self.first_frame_steps < 1:
+            raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
+        if not 0.0 <= self.prev_noise < 1.0:
+            raise ValueError(f"prev_noise must be in [0, 1), got {self.prev_noise}")
 
     @classmethod
     def coerce(cls, value: SimulatorConfig | dict | None) -> SimulatorConfig:
@@ -88,9 +101,11 @@ class _History:
     prev: list[Tensor] = field(default_factory=list)
     action: list[Tensor] = field(default_factory=list)  # each (B, 1, A)
     first: list[Tensor] = field(default_factory=list)  # each (B, 1)
+    prev_sigma: list[Tensor] = field(default_factory=list)  # each (B, 1)
 
-    def append(self, x: Tensor, prev: Tensor, action: Tensor, first: Tensor, keep: int) -> None:
-        for name, value in (("x", x), ("prev", prev), ("action", action), ("first", first)):
+    def append(self, x: Tensor, prev: Tensor, action: Tensor, first: Tensor, prev_sigma: Tensor, keep: int) -> None:
+        pairs = (("x", x), ("prev", prev), ("action", action), ("first", first), ("prev_sigma", prev_sigma))
+        for name, value in pairs:
             items = getattr(self, name) + list(value.split(1, dim=1))
             setattr(self, name, items[-keep:])
 
@@ -126,6 +141,7 @@ class Simulator:
         self.batch_size = batch_size
         self.window = self.cfg.window or self.dit.cfg.window
         self.sampler = FlowSampler(self.cfg.sampler)
+        self.first_sampler = FlowSampler(replace(self.cfg.sampler, steps=self.cfg.first_frame_steps))
         self.generator = torch.Generator(device=self.device)
         self.cache: KVCache | None = None
         self.text: TextCond | None = None
@@ -200,7 +216,7 @@ class Simulator:
         first = torch.zeros(n, k, dtype=torch.bool, device=self.device)
         first[:, 0] = True
         sub = _SubRollout(self.dit.new_cache(text, self.window) if self.cfg.use_cache else None, text, _History())
-        self._commit(sub, latents, prev, action, first)
+        self._commit(sub, latents, *self._noised_prev(prev, first), action, first)
         self._merge(rows_t, sub, latents[:, -1:])
         self.steps_taken[rows_t.cpu().numpy()] = 0
         frames_out = self.model.autoencoder.decode(latents[:, -1])  # (n, H, W, 3)
@@ -221,9 +237,10 @@ class Simulator:
         first = torch.zeros(B, 1, dtype=torch.bool, device=self.device)
         noise = torch.randn(self.prev.shape, generator=self.generator, device=self.device)
         sub = _SubRollout(self.cache, self.text, self.history)
-        denoise = lambda x, sigma: self._forward(sub, x, self.prev, sigma, action, first).velocity
-        z = self.dit.from_target(self.sampler.sample(denoise, noise), self.prev, first)  # (B, 1, C, h, w)
-        out = self._commit(sub, z, self.prev, action, first)
+        prev, prev_sigma = self._noised_prev(self.prev, first)
+        denoise = lambda x, sigma: self._forward(sub, x, prev, prev_sigma, sigma, action, first).velocity
+        z = self.dit.from_target(self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
+        out = self._commit(sub, z, prev, prev_sigma, action, first)
         self.prev = z
         self.steps_taken += 1
         done = torch.sigmoid(out.done_logit[:, -1]) > self.cfg.done_threshold
@@ -233,11 +250,20 @@ class Simulator:
 
     # -- internals --
 
-    def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, sigma: Tensor, action: Tensor, first: Tensor,
-                 commit: bool = False):
+    def _noised_prev(self, prev: Tensor, first: Tensor) -> tuple[Tensor, Tensor]:
+        """Previous-frame latents ``(B, k, C, h, w)`` at ``prev_noise``, and their level ``(B, k)``."""
+        level = torch.full(first.shape, self.cfg.prev_noise, device=self.device).masked_fill(first, 0.0)
+        if self.cfg.prev_noise == 0:
+            return prev, level
+        eps = torch.randn(prev.shape, generator=self.generator, device=self.device)
+        return add_noise(prev, level, eps) * (~first)[..., None, None, None], level
+
+    def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, prev_sigma: Tensor, sigma: Tensor, action: Tensor,
+                 first: Tensor, commit: bool = False):
         """One DiT pass over new steps, through the cache or by recomputing the history."""
         if self.cfg.use_cache:
-            return self.dit(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit)
+            return self.dit(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
+                            prev_sigma=prev_sigma)
         h = sub.history
         keep = (self.cfg.recompute_steps or self.receptive_field) - x.shape[1]
         hist = lambda items: items[-keep:] if keep > 0 else []
@@ -245,22 +271,24 @@ class Simulator:
         ps = torch.cat(hist(h.prev) + [prev], 1)
         acts = torch.cat(hist(h.action) + [action], 1)
         firsts = torch.cat(hist(h.first) + [first], 1)
+        prev_sigmas = torch.cat(hist(h.prev_sigma) + [prev_sigma], 1)
         m = xs.shape[1] - x.shape[1]
         ctx_sigma = torch.full((x.shape[0], m), self.cfg.context_noise, device=self.device)
         band = KVCache(window=self.window)  # empty: only sets the attention band
-        out = self.dit(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band)
+        out = self.dit(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
+                       prev_sigma=prev_sigmas)
         n = x.shape[1]
         out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]
         return out
 
-    def _commit(self, sub: _SubRollout, z: Tensor, prev: Tensor, action: Tensor, first: Tensor):
+    def _commit(self, sub: _SubRollout, z: Tensor, prev: Tensor, prev_sigma: Tensor, action: Tensor, first: Tensor):
         """Write finished steps ``z`` ``(B, k, ...)`` into the context at the context noise level."""
         sigma = torch.full(z.shape[:2], self.cfg.context_noise, device=self.device)
         eps = torch.randn(z.shape, generator=self.generator, device=self.device)
         x = add_noise(self.dit.to_target(z, prev, first), sigma, eps)
-        out = self._forward(sub, x, prev, sigma, action, first, commit=True)
+        out = self._forward(sub, x, prev, prev_sigma, sigma, action, first, commit=True)
         if not self.cfg.use_cache:
-            sub.history.append(x, prev, action, first, keep=self.receptive_field)
+            sub.history.append(x, prev, action, first, prev_sigma, keep=self.receptive_field)
         return out
 
     def _generate_first(self, text: TextCond) -> Tensor:
@@ -283,7 +311,7 @@ class Simulator:
             return v_uncond + g * (v_cond - v_uncond)
 
         noise = torch.randn(shape, generator=self.generator, device=self.device)
-        return self.sampler.sample(denoise, noise)
+        return self.first_sampler.sample(denoise, noise)
 
     def _encode_prompt(self, prompt: str | list[str] | None, n: int) -> TextCond:
         if prompt is None:

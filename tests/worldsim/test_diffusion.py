@@ -89,16 +89,22 @@ def test_prev_corruption_blurs_noises_and_zeroes_first_steps():
     prev = torch.zeros(2, 3, 4, 8, 8)
     prev[..., 4, 4] = 1.0  # one bright cell, as a small object in the latent
     first = torch.tensor([[True, False, False], [False, False, False]])
-    clean = corrupt_prev(prev, first, FlowConfig(prev_noise=0.0, prev_blur=0.0), g)
+    clean, _ = corrupt_prev(prev, first, FlowConfig(prev_noise=0.0, prev_blur=0.0), g)
     torch.testing.assert_close(clean[0, 1:], prev[0, 1:])
     assert clean[0, 0].abs().sum() == 0  # first steps have no previous frame
-    blurred = corrupt_prev(prev, first, FlowConfig(prev_noise=0.0, prev_blur=1.0), g)
+    blurred, _ = corrupt_prev(prev, first, FlowConfig(prev_noise=0.0, prev_blur=1.0), g)
     later = blurred[:, 1:]  # steps that have a previous frame
     assert (later[..., 4, 4] < 1.0).all() and (later[..., 3, 4] > 0).all()  # the peak spreads
     torch.testing.assert_close(later.sum((-1, -2)), prev[:, 1:].sum((-1, -2)))  # and keeps its mass
     flat = torch.ones(1, 2, 4, 8, 8)
     none_first = torch.zeros(1, 2, dtype=torch.bool)
-    torch.testing.assert_close(corrupt_prev(flat, none_first, FlowConfig(prev_noise=0.0, prev_blur=1.0), g), flat)
+    torch.testing.assert_close(corrupt_prev(flat, none_first, FlowConfig(prev_noise=0.0, prev_blur=1.0), g)[0], flat)
+    zeros = torch.zeros(4, 3, 4, 16, 16)
+    noised, level = corrupt_prev(zeros, first.repeat(2, 1), FlowConfig(prev_noise=0.5), g)  # level * eps
+    assert level.shape == (4, 3) and (level[first.repeat(2, 1)] == 0).all() and (level <= 0.5).all()
+    later = ~first.repeat(2, 1)
+    std = noised[later].flatten(1).std(1)  # the reported level is the noise that was added
+    torch.testing.assert_close(std, level[later], rtol=0.1, atol=1e-3)
 
 
 def test_repair_prev_scores_the_target_against_the_corrupted_frame():

@@ -4,17 +4,19 @@ import numpy as np
 import pytest
 import torch
 
+from worldsim.diffusion import SamplerConfig
 from worldsim.simulator import Simulator, SimulatorConfig
 
-from .helpers import tiny_world_model
+from .helpers import random_text, tiny_world_model
 
 
 def _frames(batch: int, k: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (batch, k, 32, 32, 3), dtype=np.uint8)
 
 
-def _rollout(use_cache: bool, steps: int = 9, **model_kw) -> torch.Tensor:
-    sim = Simulator(tiny_world_model(**model_kw), 2, SimulatorConfig(use_cache=use_cache), device="cpu")
+def _rollout(use_cache: bool, steps: int = 9, prev_noise: float = 0.0, **model_kw) -> torch.Tensor:
+    sim = Simulator(tiny_world_model(**model_kw), 2, SimulatorConfig(use_cache=use_cache, prev_noise=prev_noise),
+                    device="cpu")
     sim.reset(context_frames=_frames(2, 2), seed=3)
     actions = np.random.default_rng(1).uniform(-1, 1, (steps, 2, 2)).astype(np.float32)
     return torch.stack([sim.step(a).latents for a in actions])
@@ -25,6 +27,27 @@ def test_kv_cached_rollout_equals_full_recompute(residual_scale):
     # 9 steps with window 3 and depth 2: well past the window, so eviction is exercised
     torch.testing.assert_close(_rollout(True, residual_scale=residual_scale),
                                _rollout(False, residual_scale=residual_scale), atol=1e-4, rtol=1e-4)
+
+
+def test_noised_previous_frame_rollout_equals_full_recompute_and_changes_the_rollout():
+    noised = _rollout(True, residual_scale=0.5, prev_noise_cond=True, prev_noise=0.2)
+    torch.testing.assert_close(noised, _rollout(False, residual_scale=0.5, prev_noise_cond=True, prev_noise=0.2),
+                               atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(noised, _rollout(True, residual_scale=0.5, prev_noise_cond=True))
+    with pytest.raises(ValueError, match="prev_noise must be in"):
+        SimulatorConfig(prev_noise=1.5)
+
+
+def test_first_frame_from_text_has_its_own_number_of_moves():
+    def first(**cfg) -> torch.Tensor:
+        sim = Simulator(tiny_world_model(), 2, SimulatorConfig(**cfg), device="cpu")
+        sim.generator.manual_seed(0)
+        return sim._generate_first(random_text(2))
+    base = first(first_frame_steps=8)
+    torch.testing.assert_close(first(first_frame_steps=8, sampler=SamplerConfig(steps=1)), base)  # next-frame moves
+    assert not torch.allclose(first(first_frame_steps=1), base)
+    with pytest.raises(ValueError, match="first_frame_steps"):
+        SimulatorConfig(first_frame_steps=0)
 
 
 def test_seeded_rollout_is_deterministic():
