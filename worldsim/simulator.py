@@ -101,11 +101,9 @@ class _History:
     prev: list[Tensor] = field(default_factory=list)
     action: list[Tensor] = field(default_factory=list)  # each (B, 1, A)
     first: list[Tensor] = field(default_factory=list)  # each (B, 1)
-    prev_sigma: list[Tensor] = field(default_factory=list)  # each (B, 1)
 
-    def append(self, x: Tensor, prev: Tensor, action: Tensor, first: Tensor, prev_sigma: Tensor, keep: int) -> None:
-        pairs = (("x", x), ("prev", prev), ("action", action), ("first", first), ("prev_sigma", prev_sigma))
-        for name, value in pairs:
+    def append(self, x: Tensor, prev: Tensor, action: Tensor, first: Tensor, keep: int) -> None:
+        for name, value in (("x", x), ("prev", prev), ("action", action), ("first", first)):
             items = getattr(self, name) + list(value.split(1, dim=1))
             setattr(self, name, items[-keep:])
 
@@ -216,7 +214,7 @@ class Simulator:
         first = torch.zeros(n, k, dtype=torch.bool, device=self.device)
         first[:, 0] = True
         sub = _SubRollout(self.dit.new_cache(text, self.window) if self.cfg.use_cache else None, text, _History())
-        self._commit(sub, latents, *self._noised_prev(prev, first), action, first)
+        self._commit(sub, latents, self._noised_prev(prev, first), action, first)
         self._merge(rows_t, sub, latents[:, -1:])
         self.steps_taken[rows_t.cpu().numpy()] = 0
         frames_out = self.model.autoencoder.decode(latents[:, -1])  # (n, H, W, 3)
@@ -237,10 +235,10 @@ class Simulator:
         first = torch.zeros(B, 1, dtype=torch.bool, device=self.device)
         noise = torch.randn(self.prev.shape, generator=self.generator, device=self.device)
         sub = _SubRollout(self.cache, self.text, self.history)
-        prev, prev_sigma = self._noised_prev(self.prev, first)
-        denoise = lambda x, sigma: self._forward(sub, x, prev, prev_sigma, sigma, action, first).velocity
+        prev = self._noised_prev(self.prev, first)
+        denoise = lambda x, sigma: self._forward(sub, x, prev, sigma, action, first).velocity
         z = self.dit.from_target(self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
-        out = self._commit(sub, z, prev, prev_sigma, action, first)
+        out = self._commit(sub, z, prev, action, first)
         self.prev = z
         self.steps_taken += 1
         done = torch.sigmoid(out.done_logit[:, -1]) > self.cfg.done_threshold
@@ -250,20 +248,23 @@ class Simulator:
 
     # -- internals --
 
-    def _noised_prev(self, prev: Tensor, first: Tensor) -> tuple[Tensor, Tensor]:
-        """Previous-frame latents ``(B, k, C, h, w)`` at ``prev_noise``, and their level ``(B, k)``."""
-        level = torch.full(first.shape, self.cfg.prev_noise, device=self.device).masked_fill(first, 0.0)
-        if self.cfg.prev_noise == 0:
-            return prev, level
-        eps = torch.randn(prev.shape, generator=self.generator, device=self.device)
-        return add_noise(prev, level, eps) * (~first)[..., None, None, None], level
+    def _prev_level(self, first: Tensor) -> Tensor:
+        """Noise level ``(B, k)`` in the previous-frame channel: ``prev_noise``, 0 for first steps."""
+        return torch.full(first.shape, self.cfg.prev_noise, device=self.device).masked_fill(first, 0.0)
 
-    def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, prev_sigma: Tensor, sigma: Tensor, action: Tensor,
-                 first: Tensor, commit: bool = False):
+    def _noised_prev(self, prev: Tensor, first: Tensor) -> Tensor:
+        """Previous-frame latents ``(B, k, C, h, w)`` noised to :meth:`_prev_level`."""
+        if self.cfg.prev_noise == 0:
+            return prev
+        eps = torch.randn(prev.shape, generator=self.generator, device=self.device)
+        return add_noise(prev, self._prev_level(first), eps) * (~first)[..., None, None, None]
+
+    def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, sigma: Tensor, action: Tensor, first: Tensor,
+                 commit: bool = False):
         """One DiT pass over new steps, through the cache or by recomputing the history."""
         if self.cfg.use_cache:
             return self.dit(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
-                            prev_sigma=prev_sigma)
+                            prev_sigma=self._prev_level(first))
         h = sub.history
         keep = (self.cfg.recompute_steps or self.receptive_field) - x.shape[1]
         hist = lambda items: items[-keep:] if keep > 0 else []
@@ -271,24 +272,23 @@ class Simulator:
         ps = torch.cat(hist(h.prev) + [prev], 1)
         acts = torch.cat(hist(h.action) + [action], 1)
         firsts = torch.cat(hist(h.first) + [first], 1)
-        prev_sigmas = torch.cat(hist(h.prev_sigma) + [prev_sigma], 1)
         m = xs.shape[1] - x.shape[1]
         ctx_sigma = torch.full((x.shape[0], m), self.cfg.context_noise, device=self.device)
         band = KVCache(window=self.window)  # empty: only sets the attention band
         out = self.dit(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
-                       prev_sigma=prev_sigmas)
+                       prev_sigma=self._prev_level(firsts))
         n = x.shape[1]
         out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]
         return out
 
-    def _commit(self, sub: _SubRollout, z: Tensor, prev: Tensor, prev_sigma: Tensor, action: Tensor, first: Tensor):
+    def _commit(self, sub: _SubRollout, z: Tensor, prev: Tensor, action: Tensor, first: Tensor):
         """Write finished steps ``z`` ``(B, k, ...)`` into the context at the context noise level."""
         sigma = torch.full(z.shape[:2], self.cfg.context_noise, device=self.device)
         eps = torch.randn(z.shape, generator=self.generator, device=self.device)
         x = add_noise(self.dit.to_target(z, prev, first), sigma, eps)
-        out = self._forward(sub, x, prev, prev_sigma, sigma, action, first, commit=True)
+        out = self._forward(sub, x, prev, sigma, action, first, commit=True)
         if not self.cfg.use_cache:
-            sub.history.append(x, prev, action, first, prev_sigma, keep=self.receptive_field)
+            sub.history.append(x, prev, action, first, keep=self.receptive_field)
         return out
 
     def _generate_first(self, text: TextCond) -> Tensor:
