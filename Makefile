@@ -9,7 +9,7 @@ export MUJOCO_GL ?= egl
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint bench checkpoint finetune-all clean
+.PHONY: setup demo test lint bench checkpoint finetune-all results dream-to-real clean
 
 setup: $(STAMP)
 
@@ -64,6 +64,30 @@ finetune-all: $(STAMP)
 	$(BIN)/worldsim finetune --finetune.checkpoint runs/default/model --finetune.data $(STORES) --finetune.out runs/default_ft \
 		--finetune.context-steps 1 --finetune.rollout-steps 3 --finetune.steps 300 $(if $(RESUME),--finetune.resume,)
 	cp runs/default_ft/finetune_report.json benchmarks/finetune_all_scenes.json
+
+# Re-measures the shipped checkpoint's recorded fidelity figures (benchmarks/README.md) after a
+# retrain: about 25 minutes on a 2-core CPU. The comparison with the pre-trained model needs
+# runs/default/model from `make checkpoint`.
+CHECK := $(BIN)/worldsim check
+results: $(STAMP)
+	$(CHECK) --env WorldSim/PushBox-v0 --episodes 16 --horizon 16 --json benchmarks/check_pushbox.json --out benchmarks/check_pushbox
+	$(CHECK) --env WorldSim/PushBox-v0 --episodes 16 --context 4 --horizon 4 --videos 0 --json benchmarks/check_pushbox_onestep.json \
+		--out outputs/check_pushbox_onestep
+	$(CHECK) --env WorldSim/Occlusion-v0 --episodes 16 --horizon 16 --json benchmarks/check_occlusion.json --out benchmarks/check_occlusion
+	$(CHECK) --env WorldSim/Playground-v0 --policy random --episodes 8 --horizon 600 --videos 0 \
+		--json benchmarks/check_playground_600.json --out benchmarks/check_playground_600
+	test ! -d runs/default/model || $(CHECK) --compare runs/default/model --episodes 16 --horizon 16 --videos 0 \
+		--json benchmarks/check_pushbox_vs_pretrained.json --out outputs/check_vs_pretrained
+	$(BIN)/python benchmarks/text_faithfulness.py --prompts 200 --json benchmarks/text_faithfulness.json
+	$(BIN)/python benchmarks/drift_by_region.py --json benchmarks/drift_by_region.json
+
+# PPO trained in the learned simulator against PPO trained in MuJoCo, all scored in MuJoCo
+# (benchmarks/dream_to_real.json): about 20 minutes on a 2-core CPU.
+dream-to-real: $(STAMP)
+	$(BIN)/python benchmarks/dream_to_real.py --dream-steps 60000 --ref-multiple 10 --eval-episodes 30 \
+		--max-episode-steps 100 --num-envs 16 --sampling-steps 2
+	$(BIN)/python -m agents.evaluate --policy runs/dream_to_real/dream/policy.zip --episodes 3 --seed 10000 \
+		--max-episode-steps 100 --video benchmarks/dream_policy/pushbox_in_mujoco --out benchmarks/dream_policy/eval.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -12,6 +12,7 @@ temporary name and moved into place, so an interrupted save leaves the previous 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .fileio import atomic_write_bytes, atomic_write_json, file_sha256
@@ -36,18 +37,37 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupt, or was made for something else."""
 
 
-def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor]) -> None:
-    """Save a flat tensor map as safetensors, atomically."""
+def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
+                 metadata: dict[str, str] | None = None) -> None:
+    """Save a flat tensor map as safetensors, atomically, with optional string ``metadata``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp)
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def tensor_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The string metadata a safetensors file was saved with (empty if none or unreadable)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError):
+        return {}
+
+
+def module_fingerprint(module: torch.nn.Module) -> str:
+    """A short hash of a module's weights: changes whenever any parameter or buffer does."""
+    h = hashlib.sha256()
+    for name, t in sorted(module.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 def load_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -106,7 +106,7 @@ class CheckConfig:
     json: str | None = None
     """Write the report here (default: ``out/report.json``)."""
     videos: int = 4
-    """Episodes shown in the side-by-side video."""
+    """Episodes shown in the side-by-side video (0: no video)."""
 
 
 def check(cfg: CheckConfig) -> dict[str, Any]:
@@ -144,9 +144,11 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     out = Path(cfg.out)
     plot_horizons(report, out, title=f"{cfg.env}: model vs repeat last frame")
     k = min(cfg.videos, len(episodes))
-    video = np.concatenate([side_by_side(r.gt[i], r.model[i]) for i in range(k)], axis=1)  # stack vertically
-    write_video(out / "gt_generated_diff", video, {"checkpoint": model.checkpoint_hash, "env": cfg.env,
-                                                    "seed": cfg.seed, "layout": "ground truth | generated | |diff|"})
+    if k > 0:
+        video = np.concatenate([side_by_side(r.gt[i], r.model[i]) for i in range(k)], axis=1)  # stack vertically
+        meta = {"checkpoint": model.checkpoint_hash, "env": cfg.env, "seed": cfg.seed,
+                "layout": "ground truth | generated | |diff|"}
+        write_video(out / "gt_generated_diff", video, meta)
     write_json(cfg.json or out / "report.json", report)
     return report
 
@@ -341,6 +343,7 @@ def demo(cfg: DemoConfig) -> dict[str, Any]:
     roll = scenario_rollout(RolloutConfig(prompt=prompt, steps=cfg.steps, checkpoint=ckpt, out=str(out / "rollout")))
     env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=ckpt)
     obs, info = env.reset(seed=0)
+    env.action_space.seed(0)  # seeded actions: the printed return is the same on every run
     t1, total = time.time(), 0.0
     for _ in range(cfg.steps):
         obs, reward, terminated, truncated, info = env.step(env.action_space.sample())

@@ -35,8 +35,10 @@ from .checkpoint import (
     flatten_optimizer_state,
     load_checkpoint,
     load_tensors,
+    module_fingerprint,
     save_checkpoint,
     save_tensors,
+    tensor_metadata,
     unflatten_optimizer_state,
 )
 from .diffusion import Batch, FlowConfig, flow_loss
@@ -338,14 +340,18 @@ def evaluate_autoencoder(ae: Autoencoder, frames: Tensor) -> float:
 
 @torch.no_grad()
 def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.device) -> list[Tensor]:
-    """Latents of every episode, cached in ``cache`` (invalidated when the autoencoder changes)."""
-    if cache.exists():
+    """Latents of every episode, cached in ``cache``.
+
+    The cache records the autoencoder's weights and the episodes' lengths, and is rebuilt when either
+    differs, so a retrained autoencoder or a changed store never trains on stale latents.
+    """
+    key = {"autoencoder": module_fingerprint(ae), "lengths": ",".join(str(len(f)) for f in data.frames)}
+    if cache.exists() and tensor_metadata(cache) == key:
         tensors = load_tensors(cache)
-        if len(tensors) == len(data.frames):
-            return [tensors[f"{i}"] for i in range(len(data.frames))]
+        return [tensors[f"{i}"] for i in range(len(data.frames))]
     latents = [torch.cat([ae.encode(torch.from_numpy(f[i:i + 256]).to(device)).cpu()
                           for i in range(0, len(f), 256)]) for f in data.frames]
-    save_tensors(cache, {f"{i}": z for i, z in enumerate(latents)})
+    save_tensors(cache, {f"{i}": z for i, z in enumerate(latents)}, metadata=key)
     return latents
 
 

@@ -42,6 +42,11 @@ def test_check_end_to_end(tiny_checkpoint, tmp_path):
     assert provenance["synthetic"] is True and provenance["checkpoint"]
     assert report["summary"]["baseline"]["psnr"]["h1"] is not None
 
+    check(CheckConfig(checkpoint=tiny_checkpoint, episodes=1, horizon=2, out=str(tmp_path / "quiet"), videos=0,
+                      sampling_steps=1))
+    assert (tmp_path / "quiet" / "report.json").exists()
+    assert not list((tmp_path / "quiet").glob("gt_generated_diff*"))
+
 
 def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
     from worldsim.cli import RolloutConfig, scenario_rollout

@@ -105,3 +105,31 @@ def test_rollout_loss_backpropagates_from_self_made_context():
     loss = rollout_loss(dit, batch, FinetuneConfig(context_steps=2, rollout_steps=2), torch.Generator().manual_seed(0))
     loss.backward()
     assert torch.isfinite(loss) and dit.final.linear.weight.grad is not None
+
+
+def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_path):
+    import torch
+
+    from worldsim.autoencoder import Autoencoder, AutoencoderConfig
+    from worldsim.train import EpisodeData, encode_all
+
+    torch.manual_seed(0)
+    cfg = AutoencoderConfig(image_size=32, latent_channels=4, channels=(8, 8), decoder_channels=(8, 8))
+    ae = Autoencoder(cfg).eval()
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8) for n in (3, 5)]
+    data = EpisodeData(frames, [], [], [], ["", ""], np.zeros(2, bool), 2)
+    cache = tmp_path / "latents.safetensors"
+    first = encode_all(ae, data, cache, torch.device("cpu"))
+    assert [z.shape[0] for z in first] == [3, 5]
+    again = encode_all(ae, data, cache, torch.device("cpu"))
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+
+    with torch.no_grad():  # a retrained autoencoder must not reuse the old latents
+        next(ae.parameters()).add_(1.0)
+    changed = encode_all(ae, data, cache, torch.device("cpu"))
+    assert not torch.equal(changed[0], first[0])
+    assert torch.equal(changed[0], ae.encode(torch.from_numpy(frames[0])))
+
+    data.frames = [frames[0], frames[1][:4]]  # same count of episodes, different lengths
+    assert [z.shape[0] for z in encode_all(ae, data, cache, torch.device("cpu"))] == [3, 4]
