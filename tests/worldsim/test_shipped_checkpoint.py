@@ -26,10 +26,11 @@ def test_shipped_checkpoint_is_small_and_loads_without_pickle():
 @pytest.mark.slow
 def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
     """The floor the shipped model holds: open loop, it tracks moving objects better than repeating the
-    last frame over the first 4 steps, and keeps most objects in view for 16 steps.
+    last frame over the first 8 steps, and keeps most objects in view for 16 steps.
 
-    It does not yet beat the baseline at horizon 16 (its moving agent fades after about 5 steps; see
-    benchmarks/check_pushbox.json), so the floor sits where the model truly is.
+    It does not yet beat the baseline at horizon 16 (its moving agent fades after 7 to 8 steps; see
+    benchmarks/check_pushbox.json), so the floor sits where the model truly is. Measured on these
+    episodes: 1.2 px against 4.9 over the first 8 steps; 0.67 of objects kept at step 16.
     """
     from worldsim.cli import CheckConfig, check
 
@@ -37,7 +38,7 @@ def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
                                out=str(tmp_path), videos=1))
     model = np.array(report["model"]["centroid_error_px"]["mean"], float)
     baseline = np.array(report["baseline"]["centroid_error_px"]["mean"], float)
-    assert np.nanmean(model[:4]) < 0.8 * np.nanmean(baseline[:4])
+    assert np.nanmean(model[:8]) < 0.5 * np.nanmean(baseline[:8])
     assert report["model"]["permanence"]["mean"][15] > 0.6
 
 
@@ -45,7 +46,7 @@ def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
 def test_shipped_model_draws_the_named_colours_from_text_above_chance():
     """Frame 0 from text alone holds the objects a prompt names far more often than those another prompt
     names (the chance level). A model that draws the empty arena fails, and so does one that sprays every
-    colour. ``benchmarks/text_faithfulness.json`` has the full figure (43 % of prompts, chance 12 %)."""
+    colour. ``benchmarks/text_faithfulness.json`` has the full figure (59 % of prompts, chance 14 %)."""
     import envs
     from envs.caption import caption
     from envs.scene import SceneSpec
@@ -66,4 +67,4 @@ def test_shipped_model_draws_the_named_colours_from_text_above_chance():
 
     own = np.mean([present(i, s) for i, s in enumerate(specs)])
     chance = np.mean([present(i, specs[(i + 1) % len(specs)]) for i in range(len(specs))])
-    assert own > 0.35 and own > chance + 0.15, (own, chance)  # measured: 0.57 against 0.21
+    assert own > 0.6 and own > chance + 0.35, (own, chance)  # measured: 0.78 against 0.24
