@@ -66,7 +66,7 @@ checkpoint: $(STAMP)
 # the model's own samples; it did not improve horizon 16, so the shipped model is the one before it).
 finetune-all: $(STAMP)
 	$(BIN)/worldsim finetune --finetune.checkpoint runs/default/model --finetune.data $(STORES) --finetune.out runs/default_ft \
-		--finetune.context-steps 1 --finetune.rollout-steps 3 --finetune.steps 300 $(if $(RESUME),--finetune.resume,)
+		--finetune.context-steps 1 --finetune.rollout-steps 3 --finetune.steps 300 --finetune.lr 1e-4 $(if $(RESUME),--finetune.resume,)
 	cp runs/default_ft/finetune_report.json benchmarks/finetune_all_scenes.json
 
 # Re-measures the shipped checkpoint's recorded fidelity figures (benchmarks/README.md) after a
