@@ -166,7 +166,7 @@ def run_check(cfg: CheckConfig) -> None:
 
 @dataclass
 class FinetuneCommand:
-    """``worldsim finetune``: adapt a checkpoint to a scene with a rollout loss, checked before and after."""
+    """``worldsim finetune``: adapt a checkpoint to a scene's ground truth, checked before and after."""
 
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     """What to fine-tune on, and how."""

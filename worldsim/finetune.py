@@ -1,6 +1,6 @@
 """Physics fine-tuning: adapt a trained world model to one scene.
 
-    worldsim finetune --env WorldSim/PushBox-v0 --data data/pushbox_ft --out runs/ft_pushbox
+    worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft --finetune.out runs/ft_pushbox
 
 By default this is teacher-forced: the flow loss of the next latent given ground-truth context, on
 the scene's own episodes. Measured, that is what helps (``benchmarks/README.md``): 1,000 steps on a
