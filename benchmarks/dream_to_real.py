@@ -33,6 +33,7 @@ import envs  # noqa: E402, F401  (registers WorldSim/*)
 from agents import ppo  # noqa: E402
 from agents.evaluate import evaluate  # noqa: E402
 from envs.learned import default_checkpoint  # noqa: E402
+from worldsim.checkpoint import checkpoint_hash  # noqa: E402
 from worldsim.fileio import atomic_write_json  # noqa: E402
 from worldsim.report import write_json  # noqa: E402
 
@@ -83,7 +84,7 @@ def main() -> None:
     a = p.parse_args()
 
     checkpoint = str(a.checkpoint or default_checkpoint())
-    weights = json.loads((Path(checkpoint) / "config.json").read_text())["weights_sha256"][:16]
+    weights = checkpoint_hash(checkpoint)
     budget = a.budget or real_steps_behind(checkpoint)
     out = Path(a.out)
     eval_seed = 10_000  # episodes the world model never saw (collection seeds start at 0)

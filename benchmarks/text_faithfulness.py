@@ -98,10 +98,10 @@ def main() -> None:
     colors = envs.render_palette()
     object_colors = {c: rgb for c, rgb in colors.items() if not c.startswith("agent")}
     background = tuple(envs.render_scenery_colors().values())
+    sim_cfg = SimulatorConfig(first_frame_steps=args.sampling_steps, guidance=args.guidance)
     rows = []
     for start in range(0, len(items), args.batch):
         chunk = items[start:start + args.batch]
-        sim_cfg = SimulatorConfig(first_frame_steps=args.sampling_steps, guidance=args.guidance)
         sim = Simulator(model, len(chunk), sim_cfg)
         frames = sim.reset(prompt=[t for t, _, _ in chunk], seed=args.seed + start).frames
         for j, ((text, spec, para), frame) in enumerate(zip(chunk, frames)):

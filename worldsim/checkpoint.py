@@ -52,6 +52,11 @@ def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
         raise
 
 
+def checkpoint_hash(directory: str | os.PathLike) -> str:
+    """The short id of a checkpoint: the first 16 hex digits of its weights' SHA-256."""
+    return file_sha256(Path(directory) / WEIGHTS_FILE)[:16]
+
+
 def tensor_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The string metadata a safetensors file was saved with (empty if none or unreadable)."""
     try:

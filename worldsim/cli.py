@@ -223,9 +223,9 @@ class RolloutConfig:
     """World-model checkpoint directory (default: the shipped one)."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
-    guidance: float = 4.0
+    guidance: float = SimulatorConfig.guidance
     """Classifier-free guidance for the first frame."""
-    first_frame_steps: int = 32
+    first_frame_steps: int = SimulatorConfig.first_frame_steps
     """Denoising moves for the first frame (drawn from text alone)."""
     out: str = "outputs/rollout"
     """Directory for the video and report."""

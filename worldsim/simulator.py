@@ -248,8 +248,11 @@ class Simulator:
 
     # -- internals --
 
-    def _prev_level(self, first: Tensor) -> Tensor:
-        """Noise level ``(B, k)`` in the previous-frame channel: ``prev_noise``, 0 for first steps."""
+    def _prev_level(self, first: Tensor) -> Tensor | None:
+        """Noise level ``(B, k)`` in the previous-frame channel: ``prev_noise``, 0 for first steps.
+        None when the rollout adds none (the model's default, level 0)."""
+        if self.cfg.prev_noise == 0:
+            return None
         return torch.full(first.shape, self.cfg.prev_noise, device=self.device).masked_fill(first, 0.0)
 
     def _noised_prev(self, prev: Tensor, first: Tensor) -> Tensor:

@@ -252,18 +252,14 @@ class TextEncoder:
         Tensors ``tokens`` (N, L, 384), ``mask`` (N, L), ``pooled`` (N, 384); the header's metadata holds
         the captions as a JSON list (caption i is row i), the weights hash and ``max_tokens``. No pickle.
         """
-        from safetensors.torch import save as save_safetensors
-
-        from worldsim.checkpoint import atomic_write_bytes
+        from worldsim.checkpoint import save_tensors
 
         captions = list(self._cache)
         emb = self.encode_cached(captions)  # rows in caption order; nothing new is encoded
         metadata = {"format": CACHE_FORMAT, "version": str(CACHE_VERSION), "captions": json.dumps(captions),
                     "weights_sha256": WEIGHTS_SHA256, "max_tokens": str(self.config.max_tokens)}
-        tensors = {"tokens": emb.tokens, "mask": emb.mask, "pooled": emb.pooled}
-        data = save_safetensors(tensors, metadata=metadata)
         path = Path(path)
-        atomic_write_bytes(path, data)
+        save_tensors(path, {"tokens": emb.tokens, "mask": emb.mask, "pooled": emb.pooled}, metadata=metadata)
         return path
 
     def load_cache(self, path: str | os.PathLike) -> int:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .autoencoder import Autoencoder, AutoencoderConfig
-from .checkpoint import CheckpointError, config_from_dict, file_sha256, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, checkpoint_hash, config_from_dict, load_checkpoint, save_checkpoint
 from .model import DiT, DiTConfig
 
 KIND = "worldmodel"
@@ -63,5 +63,5 @@ class WorldModel(nn.Module):
                 f"(missing {missing[:5]}, unexpected {unexpected[:5]}). The files come from different saves."
             )
         model.meta = meta
-        model.checkpoint_hash = file_sha256(Path(directory) / "weights.safetensors")[:16]
+        model.checkpoint_hash = checkpoint_hash(directory)
         return model.to(device).eval()
