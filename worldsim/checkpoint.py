@@ -53,8 +53,20 @@ def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
 
 
 def checkpoint_hash(directory: str | os.PathLike) -> str:
-    """The short id of a checkpoint: the first 16 hex digits of its weights' SHA-256."""
-    return file_sha256(Path(directory) / WEIGHTS_FILE)[:16]
+    """The short id of a checkpoint: the first 16 hex digits of its weights' SHA-256.
+
+    Read from the hash that :func:`save_checkpoint` records in ``config.json`` (which every load
+    checks against the weights), so it costs no second pass over the file; hashed afresh for a
+    checkpoint that records none.
+    """
+    directory = Path(directory)
+    try:
+        recorded = json.loads((directory / CONFIG_FILE).read_text()).get("weights_sha256")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if isinstance(recorded, str) and len(recorded) == 64:
+        return recorded[:16]
+    return file_sha256(directory / WEIGHTS_FILE)[:16]
 
 
 def tensor_metadata(path: str | os.PathLike) -> dict[str, str]:

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from worldsim.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from worldsim.checkpoint import CheckpointError, checkpoint_hash, file_sha256, load_checkpoint, save_checkpoint
 from worldsim.worldmodel import WorldModel
 
 from .helpers import tiny_world_model
@@ -19,6 +19,15 @@ def test_world_model_round_trips_bit_exactly(tmp_path):
         assert torch.equal(a, b), name
     assert loaded.meta["step"] == 3
     assert loaded.dit.cfg == wm.dit.cfg
+    assert loaded.checkpoint_hash == file_sha256(tmp_path / "ckpt" / "weights.safetensors")[:16]
+
+
+def test_checkpoint_hash_without_a_recorded_hash_hashes_the_weights(tmp_path):
+    tiny_world_model().save(tmp_path / "c")
+    header = json.loads((tmp_path / "c" / "config.json").read_text())
+    recorded = header.pop("weights_sha256")
+    (tmp_path / "c" / "config.json").write_text(json.dumps(header))
+    assert checkpoint_hash(tmp_path / "c") == recorded[:16]
 
 
 def test_corrupt_weights_are_refused(tmp_path):
