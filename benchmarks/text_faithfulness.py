@@ -107,20 +107,20 @@ def main() -> None:
         for j, ((text, spec, para), frame) in enumerate(zip(chunk, frames)):
             named = {o.color: o for o in spec.objects}
             other = items[(start + j + 1) % len(items)][1]  # another prompt's objects: the chance level
-            det = metrics.find_objects(frame, {c: colors[c] for c in named}, background=background)
-            gt = metrics.find_objects(_gt_frame(spec, args.seed), {c: colors[c] for c in named},
-                                      background=background)
+            # one detection per frame over every object colour, so a named colour is only found where
+            # it is the nearest of them all, and the same pass tells which unnamed colours appear
+            det = metrics.find_objects(frame, object_colors, background=background)
+            gt = metrics.find_objects(_gt_frame(spec, args.seed), object_colors, background=background)
             present = [det[c] is not None for c in named]
             errors = [float(np.hypot(*np.subtract(det[c], gt[c]))) for c in named
                       if det[c] is not None and gt[c] is not None]
             in_region = [region_of(spec, o.pos) == region_of(spec, _px_to_world(spec, det[c]))
                          for c, o in named.items() if det[c] is not None]
-            found = metrics.find_objects(frame, object_colors, background=background)
-            extra = [c for c, centroid in found.items() if centroid is not None and c not in named]
+            extra = [c for c, centroid in det.items() if centroid is not None and c not in named]
             rows.append({"prompt": text, "paraphrase": para, "all_present": all(present),
                          "present_share": float(np.mean(present)), "extra_colors": extra,
                          "reference_all_present": all(gt[c] is not None for c in named),
-                         "other_prompt_all_present": all(found[o.color] is not None for o in other.objects),
+                         "other_prompt_all_present": all(det[o.color] is not None for o in other.objects),
                          "centroid_error_px": float(np.mean(errors)) if errors else None,
                          "region_match": float(np.mean(in_region)) if in_region else 0.0})
     summary = {}

@@ -56,6 +56,10 @@ def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
                                             out=str(tmp_path), sampling_steps=1))
     assert report["scene"] == "WorldSim/Playground-v0"
     assert len(report["drift"]["permanence"]) == 4
+    f0 = report["frame0"]
+    assert 0.0 <= f0["objects_present"] <= 1.0
+    assert f0["all_named_objects_present"] == (f0["objects_present"] == 1.0)  # both named objects are in view
+    assert not {"red", "blue"} & set(f0["unnamed_colors"])
     assert (tmp_path / "prompt_rollout.provenance.json").exists()
 
 
