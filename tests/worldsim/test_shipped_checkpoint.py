@@ -25,12 +25,13 @@ def test_shipped_checkpoint_is_small_and_loads_without_pickle():
 
 @pytest.mark.slow
 def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
-    """The floor the shipped model holds: open loop, it tracks moving objects better than repeating the
-    last frame over the first 8 steps, and keeps most objects in view for 16 steps.
+    """The floor the shipped model holds, open loop from one true frame: it tracks moving objects better
+    than repeating the last frame over the first 8 steps and at step 16, and keeps the objects in view.
 
-    It does not yet beat the baseline at horizon 16 (its moving agent fades after 7 to 8 steps; see
-    benchmarks/check_pushbox.json), so the floor sits where the model truly is. Measured on these
-    episodes: 1.2 px against 4.9 over the first 8 steps; 0.67 of objects kept at step 16.
+    Measured on these 8 episodes: 0.98 px against 4.87 over the first 8 steps, 3.4 against 21.5 at
+    step 16, all objects kept at 16. On the 16 episodes of benchmarks/check_pushbox.json the model is
+    only level with the baseline at 16 (20.7 against 19.6 px), so this floor holds a known result on
+    known episodes; it does not claim a margin in general.
     """
     from worldsim.cli import CheckConfig, check
 
@@ -38,15 +39,16 @@ def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
                                out=str(tmp_path), videos=1))
     model = np.array(report["model"]["centroid_error_px"]["mean"], float)
     baseline = np.array(report["baseline"]["centroid_error_px"]["mean"], float)
-    assert np.nanmean(model[:8]) < 0.5 * np.nanmean(baseline[:8])
-    assert report["model"]["permanence"]["mean"][15] > 0.6
+    assert np.nanmean(model[:8]) < 0.3 * np.nanmean(baseline[:8])
+    assert model[15] < baseline[15]
+    assert report["model"]["permanence"]["mean"][15] > 0.8
 
 
 @pytest.mark.slow
 def test_shipped_model_draws_the_named_colours_from_text_above_chance():
     """Frame 0 from text alone holds the objects a prompt names far more often than those another prompt
     names (the chance level). A model that draws the empty arena fails, and so does one that sprays every
-    colour. ``benchmarks/text_faithfulness.json`` has the full figure (59 % of prompts, chance 14 %)."""
+    colour. ``benchmarks/text_faithfulness.json`` has the full figure (74.5 % of prompts, chance 11 %)."""
     import envs
     from envs.caption import caption
     from envs.scene import SceneSpec
@@ -67,4 +69,4 @@ def test_shipped_model_draws_the_named_colours_from_text_above_chance():
 
     own = np.mean([present(i, s) for i, s in enumerate(specs)])
     chance = np.mean([present(i, specs[(i + 1) % len(specs)]) for i in range(len(specs))])
-    assert own > 0.6 and own > chance + 0.35, (own, chance)  # measured: 0.78 against 0.24
+    assert own > 0.8 and own > chance + 0.5, (own, chance)  # measured: 0.91 against 0.28
