@@ -3,9 +3,10 @@
     worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft --finetune.out runs/ft_pushbox
 
 By default this is teacher-forced: the flow loss of the next latent given ground-truth context, on
-the scene's own episodes. Measured, that is what helps (``benchmarks/README.md``): 1,000 steps on a
-scene with heavier objects than pre-training saw move its open-loop error at horizons 16 and 64 well
-down on held-out episodes.
+the scene's own episodes. Measured on held-out episodes (``benchmarks/README.md``, "Physics
+fine-tuning on one scene"), 1,000 steps take the open-loop error at horizon 16 below repeating the
+last frame on a scene with heavier objects than pre-training saw and on PushBox, but from the shipped
+checkpoint they make horizon 64 worse.
 
 Teacher forcing trains every step on ground-truth context, but a simulator feeds the model its own
 outputs, and small errors compound (exposure bias). With ``rollout_steps`` > 0 fine-tuning also
