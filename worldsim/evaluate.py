@@ -157,13 +157,20 @@ def autoencoder_ceiling(autoencoder, r: Rollouts, colors: dict[str, RGB],
 
 
 def summarise(report: dict, horizon: int) -> dict[str, dict]:
-    """Values at horizons 1, 16 and 64 (those within the horizon) for quick reading."""
+    """Values at horizons 1, 16 and 64 (those within the horizon) for quick reading, and the mean over
+    each band between them (``h2-16``, ``h17-64``). One horizon step over a few episodes is noisy (a
+    lost object is charged the frame diagonal); the band mean is the steadier figure."""
     out: dict[str, dict] = {}
+    bands = [(a + 1, b) for a, b in zip(SUMMARY_HORIZONS, SUMMARY_HORIZONS[1:]) if b <= horizon]
     for side in ("model", "baseline", "autoencoder"):
         for metric, stats in report.get(side, {}).items():
+            row = out.setdefault(side, {}).setdefault(metric, {})
             for h in SUMMARY_HORIZONS:
                 if h <= horizon:
-                    out.setdefault(side, {}).setdefault(metric, {})[f"h{h}"] = stats["mean"][h - 1]
+                    row[f"h{h}"] = stats["mean"][h - 1]
+            for a, b in bands:
+                values = [v for v in stats["mean"][a - 1:b] if v is not None and np.isfinite(v)]
+                row[f"h{a}-{b}"] = round(float(np.mean(values)), 4) if values else None
     return out
 
 

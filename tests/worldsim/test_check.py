@@ -24,6 +24,8 @@ def test_scores_have_known_answers():
     assert rep["baseline"]["psnr"]["mean"][0] == 100.0  # identical frames: capped infinite PSNR
     assert rep["model"]["permanence"]["mean"] == [1.0] * 4
     assert summarise(rep, 4)["model"]["centroid_error_px"] == {"h1": 5.0}
+    long = {"model": {"err": {"mean": [1.0] + [2.0] * 15 + [4.0] * 47 + [None]}}}
+    assert summarise(long, 64)["model"]["err"] == {"h1": 1.0, "h16": 2.0, "h64": None, "h2-16": 2.0, "h17-64": 4.0}
     assert side_by_side(gt[0], shifted[0], scale=1).shape == (4, 16, 16 * 3 + 4, 3)
 
 
