@@ -28,10 +28,10 @@ def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
     """The floor the shipped model holds, open loop from one true frame: it tracks moving objects better
     than repeating the last frame over the first 8 steps and at step 16, and keeps the objects in view.
 
-    Measured on these 8 episodes: 0.98 px against 4.87 over the first 8 steps, 3.4 against 21.5 at
-    step 16, all objects kept at 16. On the 16 episodes of benchmarks/check_pushbox.json the model is
-    only level with the baseline at 16 (20.7 against 19.6 px), so this floor holds a known result on
-    known episodes; it does not claim a margin in general.
+    Measured on these 8 episodes: 1.04 px against 4.87 over the first 8 steps, 8.1 against 21.5 at
+    step 16, 0.96 of the objects kept at 16. On the 16 episodes of benchmarks/check_pushbox.json it is
+    12.2 against 19.6 px at step 16; the previous checkpoint was level there (20.7) but scored 3.4 on
+    these 8, so the margin depends on the episodes, and this floor holds only the sign.
     """
     from worldsim.cli import CheckConfig, check
 
@@ -48,7 +48,7 @@ def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
 def test_shipped_model_draws_the_named_colours_from_text_above_chance():
     """Frame 0 from text alone holds the objects a prompt names far more often than those another prompt
     names (the chance level). A model that draws the empty arena fails, and so does one that sprays every
-    colour. ``benchmarks/text_faithfulness.json`` has the full figure (74.5 % of prompts, chance 11 %)."""
+    colour. ``benchmarks/text_faithfulness.json`` has the full figure (75.5 % of prompts, chance 11 %)."""
     import envs
     from envs.caption import caption
     from envs.scene import SceneSpec
@@ -69,4 +69,4 @@ def test_shipped_model_draws_the_named_colours_from_text_above_chance():
 
     own = np.mean([present(i, s) for i, s in enumerate(specs)])
     chance = np.mean([present(i, specs[(i + 1) % len(specs)]) for i in range(len(specs))])
-    assert own > 0.8 and own > chance + 0.5, (own, chance)  # measured: 0.91 against 0.28
+    assert own > 0.8 and own > chance + 0.5, (own, chance)  # measured: 0.86 against 0.23
