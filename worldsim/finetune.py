@@ -3,10 +3,10 @@
     worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft --finetune.out runs/ft_pushbox
 
 By default this is teacher-forced: the flow loss of the next latent given ground-truth context, on
-the scene's own episodes. Measured on held-out episodes (``benchmarks/README.md``, "Physics
-fine-tuning on one scene"), 1,000 steps take the open-loop error at horizon 16 below repeating the
-last frame on a scene with heavier objects than pre-training saw and on PushBox, but from the shipped
-checkpoint they make horizon 64 worse.
+the scene's own episodes. Measured on 32 held-out episodes (``benchmarks/README.md``, "Physics
+fine-tuning on one scene"), 1,000 steps from the shipped checkpoint lower the open-loop error at
+horizon 64 on a scene with heavier objects than pre-training saw and on PushBox, though not below
+repeating the last frame, and do not improve horizon 16, where that checkpoint is already ahead.
 
 Teacher forcing trains every step on ground-truth context, but a simulator feeds the model its own
 outputs, and small errors compound (exposure bias). With ``rollout_steps`` > 0 fine-tuning also
