@@ -86,6 +86,10 @@ class FinetuneConfig:
     """Steps per teacher-forced training clip (at least ``context_steps + rollout_steps`` are drawn)."""
     context_steps: int = 4
     """Ground-truth steps before the unroll."""
+    start_prob: float = 0.0
+    """Chance a clip starts at an episode's first frame (pre-training uses 0.15). Above 0 the model
+    keeps the first step from rest, which it otherwise overshoots (``benchmarks/first_step.py``), but
+    in the measured runs horizons past 16 got worse (``benchmarks/README.md``, "The first step")."""
     rollout_steps: int = 0
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
@@ -183,7 +187,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         dit.add_prev_noise_cond()
     g = torch.Generator().manual_seed(cfg.seed)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
-    sampler = _episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, 0.0, g, device)
+    sampler = _episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
     firsts = (_episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
     opt = torch.optim.AdamW(dit.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))
@@ -207,6 +211,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)
         opt.step()
         log.append({"step": step, "flow": flow.flow.item(), "time_s": time.time() - t0,
+                    "episode_starts": int(batch.first.any(1).sum()),
                     **({"rollout": roll.item()} if roll is not None else {}),
                     **({"first_frame": first.flow.item()} if first is not None else {})})
         over = cfg.time_budget_min and time.time() - t0 > 60 * cfg.time_budget_min

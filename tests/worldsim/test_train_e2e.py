@@ -89,6 +89,38 @@ def test_finetune_with_rollout_and_first_frame_losses(data, tiny_checkpoint, tmp
     assert any(not (p == start.dit.state_dict()[n]).all() for n, p in model.dit.state_dict().items())
 
 
+def test_finetune_draws_clips_from_the_episode_start(data, tiny_checkpoint, tmp_path):
+    """``start_prob`` reaches the clip sampler: every clip starts at frame 0 when it is 1."""
+    import json
+    from pathlib import Path
+
+    from worldsim.finetune import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=3, save_every=2,
+                         start_prob=1.0)
+    finetune(cfg, Path(tiny_checkpoint))
+    log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
+    assert [row["episode_starts"] for row in log] == [3, 3]
+
+
+def test_clip_sampler_start_rate():
+    import torch
+
+    from worldsim.train import ClipSampler, EpisodeData
+
+    T = 20
+    data = EpisodeData([np.zeros((T + 1, 8, 8, 3), np.uint8)] * 2, [np.zeros((T, 2), np.float32)] * 2,
+                       [np.zeros(T, np.float32)] * 2, [np.zeros(T, bool)] * 2, ["", ""], np.zeros(2, bool), 2)
+    latents = [torch.zeros(T + 1, 4, 2, 2)] * 2
+    text = {"tokens": torch.zeros(2, 3, 8), "mask": torch.ones(2, 3, dtype=torch.bool), "pooled": torch.zeros(2, 8)}
+    share = {}
+    for p in (0.0, 0.5):
+        sampler = ClipSampler(latents, data, text, np.arange(2), 4, p, torch.Generator().manual_seed(0))
+        share[p] = sampler.sample(400, torch.device("cpu")).first[:, 0].float().mean().item()
+    # Uniform offsets alone start at frame 0 in 1 of 18 clips; p adds its share on top.
+    assert share[0.0] < 0.12 and 0.45 < share[0.5] < 0.62
+
+
 def test_rollout_loss_backpropagates_from_self_made_context():
     import torch
 
