@@ -26,10 +26,10 @@ import argparse
 
 import numpy as np
 
-import envs  # noqa: F401
+import envs
 from envs.learned import default_checkpoint
 from worldsim import metrics
-from worldsim.cli import _detector_colors, make_env, rollout
+from worldsim.cli import make_env, rollout
 from worldsim.diffusion import SamplerConfig
 from worldsim.evaluate import rollout_against
 from worldsim.report import write_json
@@ -39,14 +39,10 @@ from worldsim.worldmodel import WorldModel
 
 def agent_moves(episodes, generated: np.ndarray, context: int, colors, background) -> tuple[np.ndarray, np.ndarray]:
     """True and generated agent moves ``(N, 2)`` in pixels from the last context frame (NaN if lost)."""
-    k = list(colors).index("agent")
-    true, gen = [], []
-    for ep, frame in zip(episodes, generated):
-        before, after = ep.frames[context - 1:context], ep.frames[context:context + 1]
-        c0 = metrics.detect_objects(before, colors, background=background).centroids[0, k]
-        true.append(metrics.detect_objects(after, colors, background=background).centroids[0, k] - c0)
-        gen.append(metrics.detect_objects(frame[None], colors, background=background).centroids[0, k] - c0)
-    return np.array(true), np.array(gen)
+    frames = np.stack([np.stack([ep.frames[context - 1], ep.frames[context], gen])
+                       for ep, gen in zip(episodes, generated)])  # (N, 3: before, true after, generated)
+    c = metrics.detect_objects(frames, colors, background=background).centroids[:, :, list(colors).index("agent")]
+    return c[:, 1] - c[:, 0], c[:, 2] - c[:, 0]
 
 
 def main() -> None:
@@ -58,7 +54,7 @@ def main() -> None:
     p.add_argument("--json", default="benchmarks/first_step.json")
     a = p.parse_args()
     model = WorldModel.load(a.checkpoint or default_checkpoint())
-    colors, background = _detector_colors()
+    colors, background = envs.render_palette(), tuple(envs.render_scenery_colors().values())  # as `check`
     env = make_env("WorldSim/PushBox-v0", {"max_episode_steps": max(a.contexts) + 1})
     episodes = [rollout(env, steps=max(a.contexts), seed=a.seed + i, policy="scripted") for i in range(a.episodes)]
     env.close()

@@ -4,9 +4,11 @@
 
 By default this is teacher-forced: the flow loss of the next latent given ground-truth context, on
 the scene's own episodes. Measured on 32 held-out episodes (``benchmarks/README.md``, "Physics
-fine-tuning on one scene"), 1,000 steps from the shipped checkpoint lower the open-loop error at
-horizon 64 on a scene with heavier objects than pre-training saw and on PushBox, though not below
-repeating the last frame, and do not improve horizon 16, where that checkpoint is already ahead.
+fine-tuning on one scene"), 1,000 steps from the shipped checkpoint lowered the open-loop error at
+horizon 64 in one run each on a scene with heavier objects than pre-training saw and on PushBox,
+though not below repeating the last frame; the same run with another seed did not, and horizon 16,
+where that checkpoint is already ahead, did not improve. The spread between runs is as large as the
+effect.
 
 Teacher forcing trains every step on ground-truth context, but a simulator feeds the model its own
 outputs, and small errors compound (exposure bias). With ``rollout_steps`` > 0 fine-tuning also
@@ -88,8 +90,9 @@ class FinetuneConfig:
     """Ground-truth steps before the unroll."""
     start_prob: float = 0.0
     """Chance a clip starts at an episode's first frame (pre-training uses 0.15). Above 0 the model
-    keeps the first step from rest, which it otherwise overshoots (``benchmarks/first_step.py``), but
-    in the measured runs horizons past 16 got worse (``benchmarks/README.md``, "The first step")."""
+    keeps the first step from rest, which it otherwise overshoots (``benchmarks/first_step.py``); on
+    the shipped model it cost horizons 17 to 64 and Occlusion's objects (``benchmarks/README.md``,
+    "The first step from rest")."""
     rollout_steps: int = 0
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
