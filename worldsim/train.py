@@ -235,6 +235,8 @@ class ClipSampler:
 
     def __init__(self, latents: list[Tensor], data: EpisodeData, text: dict[str, Tensor], episodes: np.ndarray,
                  n: int, start_prob: float, generator: torch.Generator):
+        if not 0.0 <= start_prob <= 1.0:
+            raise ValueError(f"start_prob {start_prob} is a chance; pass a value from 0 to 1")
         self.latents, self.data, self.text, self.n = latents, data, text, n
         self.episodes = [int(e) for e in episodes if len(latents[e]) >= n]
         if not self.episodes:

@@ -119,6 +119,8 @@ def test_clip_sampler_start_rate():
         share[p] = sampler.sample(400, torch.device("cpu")).first[:, 0].float().mean().item()
     # Uniform offsets alone start at frame 0 in 1 of 18 clips; p adds its share on top.
     assert share[0.0] < 0.12 and 0.45 < share[0.5] < 0.62
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        ClipSampler(latents, data, text, np.arange(2), 4, 1.5, torch.Generator())
 
 
 def test_rollout_loss_backpropagates_from_self_made_context():
