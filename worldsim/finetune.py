@@ -46,9 +46,11 @@ import torch
 from tqdm import tqdm
 
 from .autoencoder import Autoencoder
+from .checkpoint import load_tensors, save_tensors
 from .diffusion import Batch, FlowConfig, FlowSampler, SamplerConfig, add_noise, flow_loss, sample_noise_levels
 from .model import DiT
 from .train import (
+    EMA,
     ClipSampler,
     cosine_lr,
     default_device,
@@ -103,6 +105,9 @@ class FinetuneConfig:
     """Noise level of committed context, as in the simulator."""
     lr: float = 2e-4
     """Peak AdamW learning rate."""
+    ema: float = 0.0
+    """Decay of an exponential moving average of the weights, started from the checkpoint; above 0
+    ``model/`` holds the average and ``state/`` the raw weights to resume from. 0 saves the raw weights."""
     save_every: int = 100
     """Checkpoint every N steps."""
     resume: bool = False
@@ -179,6 +184,27 @@ def _episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: A
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, start_prob, g)
 
 
+RAW_WEIGHTS = "state/raw.safetensors"
+"""Under EMA, the trained weights, kept apart from the averaged ones in ``model/``."""
+
+
+def _resume(cfg: FinetuneConfig, out: Path, dit: DiT, opt: torch.optim.Optimizer, g: torch.Generator,
+            device: torch.device) -> tuple[int, list[dict], EMA | None]:
+    """Step, log and weight average to go on from: a fresh start, or ``out``'s last state under ``resume``."""
+    start, log = (load_state(out, opt, g) if cfg.resume and (out / "state" / "state.json").exists() else (0, []))
+    raw = out / RAW_WEIGHTS
+    if start:
+        if bool(cfg.ema) != raw.is_file():
+            was = "with" if raw.is_file() else "without"
+            raise ValueError(f"--resume: the run in {out} was started {was} --finetune.ema; resume it the same way")
+        saved = WorldModel.load(out / "model", device=device).dit.state_dict()
+        dit.load_state_dict(load_tensors(raw) if cfg.ema else saved)
+    ema = EMA(dit, cfg.ema) if cfg.ema else None
+    if ema and start:
+        ema.average.load_state_dict(saved)
+    return start, log, ema
+
+
 def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     """Fine-tune ``checkpoint`` on the episodes in ``cfg.data``; returns the new checkpoint directory."""
     device = default_device()
@@ -194,11 +220,18 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     firsts = (_episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
     opt = torch.optim.AdamW(dit.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))
-    start, log = (load_state(out, opt, g) if cfg.resume and (out / "state" / "state.json").exists() else (0, []))
-    if start:
-        dit.load_state_dict(WorldModel.load(out / "model", device=device).dit.state_dict())
+    start, log, ema = _resume(cfg, out, dit, opt, g, device)
+    raw = out / RAW_WEIGHTS
     meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data),
-            **({"finetune_first_frames": list(cfg.first_frames)} if cfg.first_frames else {})}
+            **({"finetune_first_frames": list(cfg.first_frames)} if cfg.first_frames else {}),
+            **({"finetune_ema": cfg.ema} if cfg.ema else {})}
+
+    def save(step: int) -> None:
+        WorldModel(ae, ema.average if ema else dit.eval()).save(out / "model", meta={**meta, "finetune_step": step})
+        dit.train()
+        if ema:
+            save_tensors(raw, dit.state_dict())
+
     t0, step = time.time(), start
     for step in tqdm(range(start, cfg.steps), desc="finetune", initial=start, total=cfg.steps, dynamic_ncols=True):
         set_lr(opt, cosine_lr(step, cfg.steps, cfg.lr, 20))
@@ -213,17 +246,18 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)
         opt.step()
+        if ema:
+            ema.update(dit)
         log.append({"step": step, "flow": flow.flow.item(), "time_s": time.time() - t0,
                     "episode_starts": int(batch.first.any(1).sum()),
                     **({"rollout": roll.item()} if roll is not None else {}),
                     **({"first_frame": first.flow.item()} if first is not None else {})})
         over = cfg.time_budget_min and time.time() - t0 > 60 * cfg.time_budget_min
         if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or over:
-            WorldModel(ae, dit.eval()).save(out / "model", meta={**meta, "finetune_step": step + 1})
-            dit.train()
+            save(step + 1)
             save_state(out, opt, step + 1, g, log)
         if over:
             break
     if not (out / "model" / "config.json").exists():
-        WorldModel(ae, dit.eval()).save(out / "model", meta={**meta, "finetune_step": step})
+        save(step)
     return out / "model"

@@ -15,6 +15,7 @@ A run directory holds::
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -165,6 +166,29 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int) -> float:
 def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
     for group in opt.param_groups:
         group["lr"] = lr
+
+
+class EMA:
+    """Exponential moving average of a module's weights, the weights a diffusion model is sampled with.
+
+    ``update`` moves each floating-point tensor of ``average`` a fraction ``1 - decay`` towards the
+    trained module's; integer buffers are copied. The average starts from the module's weights as
+    they are, so on a fine-tune it starts from the checkpoint, not from zero.
+    """
+
+    def __init__(self, module: torch.nn.Module, decay: float):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"EMA decay must lie in [0, 1), got {decay}; 0 turns averaging off")
+        self.decay = decay
+        self.average = copy.deepcopy(module).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, module: torch.nn.Module) -> None:
+        for mine, theirs in zip(self.average.state_dict().values(), module.state_dict().values(), strict=True):
+            if mine.is_floating_point():
+                mine.lerp_(theirs.detach(), 1.0 - self.decay)
+            else:
+                mine.copy_(theirs)
 
 
 def average_gradients(model: torch.nn.Module, d: Dist) -> None:

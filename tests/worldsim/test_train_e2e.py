@@ -167,3 +167,50 @@ def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_pat
 
     data.frames = [frames[0], frames[1][:4]]  # same count of episodes, different lengths
     assert [z.shape[0] for z in encode_all(ae, data, cache, torch.device("cpu"))] == [3, 4]
+
+
+def test_ema_moves_a_fraction_towards_the_weights_and_copies_counters():
+    import torch
+
+    from worldsim.train import EMA
+
+    net = torch.nn.BatchNorm1d(2)  # float weights and an integer counter
+    ema = EMA(net, decay=0.9)
+    with torch.no_grad():
+        net.weight.fill_(11.0)  # from 1
+    net.num_batches_tracked.fill_(5)
+    ema.update(net)
+    assert torch.allclose(ema.average.weight, torch.full((2,), 2.0))
+    assert int(ema.average.num_batches_tracked) == 5
+    assert not ema.average.weight.requires_grad
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        EMA(net, decay=1.0)
+
+
+def test_finetune_ema_saves_the_average_and_resumes_exactly(data, tiny_checkpoint, tmp_path):
+    """Under EMA ``model/`` holds the average, ``state/`` the raw weights; a resumed run lands where a
+    straight one does, and resuming without the setting the run started with is refused."""
+    from pathlib import Path
+
+    import torch
+
+    from worldsim.checkpoint import load_tensors
+    from worldsim.finetune import RAW_WEIGHTS, FinetuneConfig, finetune
+
+    def run(out: str, steps: int, resume: bool = False, ema: float = 0.5) -> dict:
+        cfg = FinetuneConfig(data=(data,), out=str(tmp_path / out), steps=steps, batch_size=2, save_every=1,
+                             ema=ema, resume=resume)
+        return WorldModel.load(finetune(cfg, Path(tiny_checkpoint))).dit.state_dict()
+
+    straight = run("straight", 2)
+    raw = load_tensors(tmp_path / "straight" / RAW_WEIGHTS)
+    start = WorldModel.load(tiny_checkpoint).dit.state_dict()
+    moved = [n for n, p in raw.items() if p.is_floating_point() and not torch.equal(p, start[n])]
+    assert moved
+    # The average sits strictly between the checkpoint and the raw weights.
+    assert all(not torch.equal(straight[n], raw[n]) for n in moved)
+    run("split", 1)
+    resumed = run("split", 2, resume=True)
+    assert all(torch.allclose(resumed[n], straight[n], atol=1e-6) for n in straight)
+    with pytest.raises(ValueError, match="started with --finetune.ema"):
+        run("split", 3, resume=True, ema=0.0)
