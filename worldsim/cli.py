@@ -95,6 +95,9 @@ class CheckConfig:
     """Policy that drives the ground-truth episodes; its actions are replayed in the learned sim."""
     seed: int = 1_000_000
     """Seed of the first episode."""
+    sample_seed: int | None = None
+    """Seed of the sampling noise (default: ``seed``). Varying it alone shows how much of a difference
+    between two checks is sampling noise."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
     prev_noise: float = 0.0
@@ -123,8 +126,9 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     path = _checkpoint(cfg.checkpoint)
     model = WorldModel.load(path)
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise)
+    sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
     t0 = time.time()
-    r = rollout_against(Simulator(model, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon, seed=cfg.seed)
+    r = rollout_against(Simulator(model, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon, seed=sample_seed)
     elapsed = time.time() - t0
     scores = score_rollouts(r, colors, background)
     scores["autoencoder"] = autoencoder_ceiling(model.autoencoder, r, colors, background)
@@ -138,7 +142,7 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     if cfg.compare:
         other = WorldModel.load(cfg.compare)
         r2 = rollout_against(Simulator(other, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon,
-                             seed=cfg.seed)
+                             seed=sample_seed)
         report["compare"] = score_rollouts(r2, colors, background)["model"]
         report["summary"]["compare"] = summarise({"model": report["compare"], "baseline": {}}, cfg.horizon)["model"]
     out = Path(cfg.out)

@@ -50,6 +50,19 @@ def test_check_end_to_end(tiny_checkpoint, tmp_path):
     assert not list((tmp_path / "quiet").glob("gt_generated_diff*"))
 
 
+def test_check_sample_seed_changes_the_samples_not_the_episodes(tiny_checkpoint, tmp_path):
+    from worldsim.cli import CheckConfig, check
+
+    def run(**kw) -> dict:
+        return check(CheckConfig(checkpoint=tiny_checkpoint, episodes=1, horizon=2, out=str(tmp_path), videos=0,
+                                 sampling_steps=1, **kw))
+
+    default, same, other = run(), run(sample_seed=1_000_000), run(sample_seed=7)
+    assert default["baseline"] == other["baseline"]  # the same ground-truth episodes
+    assert default["model"]["psnr"] == same["model"]["psnr"]
+    assert default["model"]["psnr"] != other["model"]["psnr"]
+
+
 def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
     from worldsim.cli import RolloutConfig, scenario_rollout
 
