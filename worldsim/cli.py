@@ -32,7 +32,14 @@ import tyro  # noqa: E402
 
 from .collect import CollectConfig, collect, make_env, rollout  # noqa: E402
 from .diffusion import SamplerConfig  # noqa: E402
-from .evaluate import autoencoder_ceiling, rollout_against, score_rollouts, side_by_side, summarise  # noqa: E402
+from .evaluate import (  # noqa: E402
+    Rollouts,
+    autoencoder_ceiling,
+    rollout_against,
+    score_rollouts,
+    side_by_side,
+    summarise,
+)
 from .finetune import FinetuneConfig  # noqa: E402
 from .report import plot_horizons, write_json, write_video  # noqa: E402
 from .simulator import Simulator, SimulatorConfig  # noqa: E402
@@ -98,6 +105,9 @@ class CheckConfig:
     sample_seed: int | None = None
     """Seed of the sampling noise (default: ``seed``). Varying it alone shows how much of a difference
     between two checks is sampling noise."""
+    samples: int = 1
+    """Rollouts of each episode, with sampling seeds ``sample_seed``, +1, ...; the scores pool them.
+    One 32-episode rollout is noisy past horizon 8 (``benchmarks/README.md``, "How noisy a check is")."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
     prev_noise: float = 0.0
@@ -126,9 +136,17 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     path = _checkpoint(cfg.checkpoint)
     model = WorldModel.load(path)
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise)
+    if cfg.samples < 1:
+        raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
+
+    def sample(m: WorldModel) -> Rollouts:
+        sim = Simulator(m, len(episodes), sim_cfg)
+        return Rollouts.concat([rollout_against(sim, episodes, cfg.context, cfg.horizon, seed=sample_seed + j)
+                                for j in range(cfg.samples)])
+
     t0 = time.time()
-    r = rollout_against(Simulator(model, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon, seed=sample_seed)
+    r = sample(model)
     elapsed = time.time() - t0
     scores = score_rollouts(r, colors, background)
     scores["autoencoder"] = autoencoder_ceiling(model.autoencoder, r, colors, background)
@@ -141,8 +159,7 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     }
     if cfg.compare:
         other = WorldModel.load(cfg.compare)
-        r2 = rollout_against(Simulator(other, len(episodes), sim_cfg), episodes, cfg.context, cfg.horizon,
-                             seed=sample_seed)
+        r2 = sample(other)
         report["compare"] = score_rollouts(r2, colors, background)["model"]
         report["summary"]["compare"] = summarise({"model": report["compare"], "baseline": {}}, cfg.horizon)["model"]
     out = Path(cfg.out)
@@ -178,6 +195,9 @@ class FinetuneCommand:
     """Held-out episodes of the before/after check (8 proved too noisy past horizon 16)."""
     check_horizon: int = 16
     """Horizon of the before/after check."""
+    check_samples: int = 3
+    """Rollouts of each held-out episode in that check, each with its own sampling seed (one is as
+    noisy as the effect of a fine-tune past horizon 8)."""
     json: str | None = None
     """Write the before/after report here (default: ``<out>/finetune_report.json``)."""
 
@@ -199,7 +219,7 @@ def run_finetune(cmd: FinetuneCommand) -> None:
     before = _checkpoint(cfg.checkpoint)
     after = finetune(cfg, before)
     report = check(CheckConfig(checkpoint=str(after), compare=str(before), env=cfg.env, episodes=cmd.check_episodes,
-                               horizon=cmd.check_horizon, out=str(Path(cfg.out) / "check")))
+                               horizon=cmd.check_horizon, samples=cmd.check_samples, out=str(Path(cfg.out) / "check")))
     summary = {"after": report["summary"]["model"], "before": report["summary"]["compare"],
                "repeat_last_frame": report["summary"]["baseline"]}
     write_json(cmd.json or Path(cfg.out) / "finetune_report.json", {"summary": summary, "config": asdict(cmd)})

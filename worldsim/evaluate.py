@@ -15,7 +15,7 @@ that repeats the last context frame. Scores per horizon ``h = 1 .. H``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -39,6 +39,11 @@ class Rollouts:
     model_reward: np.ndarray  # (N, H)
     gt_done: np.ndarray  # (N, H) bool
     model_done: np.ndarray  # (N, H) bool
+
+    @classmethod
+    def concat(cls, parts: list[Rollouts]) -> Rollouts:
+        """Pool rollouts along the episode axis, e.g. the same episodes under several sampling seeds."""
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
 
 
 def rollout_against(sim: Simulator, episodes: list[Episode], context: int, horizon: int,

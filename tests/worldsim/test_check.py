@@ -50,7 +50,7 @@ def test_check_end_to_end(tiny_checkpoint, tmp_path):
     assert not list((tmp_path / "quiet").glob("gt_generated_diff*"))
 
 
-def test_check_sample_seed_changes_the_samples_not_the_episodes(tiny_checkpoint, tmp_path):
+def test_check_sample_seeds_change_the_samples_not_the_episodes(tiny_checkpoint, tmp_path):
     from worldsim.cli import CheckConfig, check
 
     def run(**kw) -> dict:
@@ -61,6 +61,11 @@ def test_check_sample_seed_changes_the_samples_not_the_episodes(tiny_checkpoint,
     assert default["baseline"] == other["baseline"]  # the same ground-truth episodes
     assert default["model"]["psnr"] == same["model"]["psnr"]
     assert default["model"]["psnr"] != other["model"]["psnr"]
+    # Two samples pool the rollouts of seeds 7 and 8: each horizon's mean is the mean of the two.
+    eight, pooled = run(sample_seed=8), run(sample_seed=7, samples=2)
+    expected = [(a + b) / 2 for a, b in zip(other["model"]["psnr"]["mean"], eight["model"]["psnr"]["mean"])]
+    assert np.allclose(pooled["model"]["psnr"]["mean"], expected, atol=1e-3)
+    assert pooled["baseline"]["psnr"]["mean"] == other["baseline"]["psnr"]["mean"]
 
 
 def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
