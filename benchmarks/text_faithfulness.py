@@ -10,7 +10,9 @@ the parsed prompt gives the reference layout. Scored:
 * all named objects present, with the right colour (colour-mask detection), and the same with no
   object colour the prompt does not name (``exact_colors``; ``extra_colors_per_prompt`` counts
   those, so a frame sprayed with every colour does not pass); ``reference_all_present`` scores the
-  MuJoCo frame itself (an object under the slab is hidden there too);
+  MuJoCo frame itself (an object under the slab is hidden there too), and
+  ``autoencoder_all_present`` that frame after a pass through the model's autoencoder: the ceiling
+  a model that draws the exact latent of the scene could reach;
 * the chance level: the same frame scored against the next prompt's objects
   (``other_prompt_all_present``); text conditioning is working where the first figure beats it;
 * mean centroid error in pixels against the ground-truth layout of the parsed prompt;
@@ -27,6 +29,7 @@ import argparse
 import re
 
 import numpy as np
+import torch
 
 import envs
 from envs.caption import caption, parse_prompt
@@ -110,7 +113,9 @@ def main() -> None:
             # one detection per frame over every object colour, so a named colour is only found where
             # it is the nearest of them all, and the same pass tells which unnamed colours appear
             det = metrics.find_objects(frame, object_colors, background=background)
-            gt = metrics.find_objects(_gt_frame(spec, args.seed), object_colors, background=background)
+            gt_frame = _gt_frame(spec, args.seed)
+            gt = metrics.find_objects(gt_frame, object_colors, background=background)
+            ae = metrics.find_objects(_through_autoencoder(model, gt_frame), object_colors, background=background)
             present = [det[c] is not None for c in named]
             errors = [float(np.hypot(*np.subtract(det[c], gt[c]))) for c in named
                       if det[c] is not None and gt[c] is not None]
@@ -120,6 +125,7 @@ def main() -> None:
             rows.append({"prompt": text, "paraphrase": para, "all_present": all(present),
                          "present_share": float(np.mean(present)), "extra_colors": extra,
                          "reference_all_present": all(gt[c] is not None for c in named),
+                         "autoencoder_all_present": all(ae[c] is not None for c in named),
                          "other_prompt_all_present": all(det[o.color] is not None for o in other.objects),
                          "centroid_error_px": float(np.mean(errors)) if errors else None,
                          "region_match": float(np.mean(in_region)) if in_region else 0.0})
@@ -132,6 +138,7 @@ def main() -> None:
                          "exact_colors": float(np.mean([r["all_present"] and not r["extra_colors"] for r in sel])),
                          "extra_colors_per_prompt": float(np.mean([len(r["extra_colors"]) for r in sel])),
                          "reference_all_present": float(np.mean([r["reference_all_present"] for r in sel])),
+                         "autoencoder_all_present": float(np.mean([r["autoencoder_all_present"] for r in sel])),
                          "other_prompt_all_present": float(np.mean([r["other_prompt_all_present"] for r in sel])),
                          "objects_present": float(np.mean([r["present_share"] for r in sel])),
                          "mean_centroid_error_px": float(np.mean(errs)) if errs else None,
@@ -141,6 +148,12 @@ def main() -> None:
                            "prompts": rows})
     for name, s in summary.items():
         print(name, s)
+
+
+@torch.no_grad()
+def _through_autoencoder(model: WorldModel, frame: np.ndarray) -> np.ndarray:
+    """The frame as the model's autoencoder gives it back: what frame 0 can look like at best."""
+    return model.autoencoder.decode(model.autoencoder.encode(torch.from_numpy(frame)[None]))[0].numpy()
 
 
 def _px_to_world(spec: SceneSpec, colrow) -> np.ndarray:

@@ -57,6 +57,10 @@ class FlowConfig:
     """Weight of the reward-head loss."""
     done_weight: float = 0.1
     """Weight of the termination-head loss."""
+    motion_weight: float = 0.0
+    """Extra weight of latent cells that change from the previous step: a cell's flow loss counts
+    ``1 + motion_weight * |latent - prev|`` (mean over channels). Moving objects cover a few cells
+    of a mostly still frame, so an unweighted loss barely sees them; 0 turns it off."""
 
 
 @dataclass
@@ -132,6 +136,13 @@ def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig,
     return prev * (~first)[..., None, None, None], level
 
 
+def motion_weights(latents: Tensor, prev: Tensor, first: Tensor, strength: float) -> Tensor:
+    """Per-cell loss weights ``(B, n, h, w)``: ``1 + strength * |latents - prev|`` averaged over
+    channels, and 1 on first steps, which have no previous frame to move from."""
+    change = (latents - prev).abs().mean(dim=2) * (~first)[..., None, None]  # (B, n, h, w)
+    return 1.0 + strength * change
+
+
 def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None) -> LossOutput:
     """Flow-matching loss on target steps plus reward/termination losses on context steps."""
     B, n = batch.latents.shape[:2]
@@ -144,7 +155,9 @@ def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Genera
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
     out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep), prev_sigma=prev_sigma)
 
-    per_step = (out.velocity - (eps - x0)).square().mean(dim=(2, 3, 4))  # (B, n)
+    err = (out.velocity - (eps - x0)).square().mean(dim=2)  # (B, n, h, w)
+    cell_w = motion_weights(batch.latents, batch.prev, batch.first, cfg.motion_weight)  # (B, n, h, w)
+    per_step = (err * cell_w).sum(dim=(2, 3)) / cell_w.sum(dim=(2, 3))  # (B, n)
     w = is_target.float()
     flow = (per_step * w).sum() / w.sum().clamp_min(1)
     heads_mask = (~is_target & ~batch.first).float()  # heads are read at context noise

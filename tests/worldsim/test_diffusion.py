@@ -11,6 +11,7 @@ from worldsim.diffusion import (
     add_noise,
     corrupt_prev,
     flow_loss,
+    motion_weights,
     sample_noise_levels,
     schedule,
 )
@@ -121,3 +122,29 @@ def test_repair_prev_scores_the_target_against_the_corrupted_frame():
     uncorrupted = lambda repair: flow_loss(dit.eval(), batch, FlowConfig(prev_noise=0.0, repair_prev=repair),
                                            torch.Generator().manual_seed(0)).flow
     torch.testing.assert_close(uncorrupted(True), uncorrupted(False))  # nothing corrupted: the targets agree
+
+
+def test_motion_weights_single_out_cells_that_change():
+    prev = torch.zeros(1, 2, 4, 8, 8)
+    lat = prev.clone()
+    lat[0, :, :, 2, 5] = 0.5  # one cell changes by 0.5 in every channel
+    w = motion_weights(lat, prev, torch.tensor([[True, False]]), strength=4.0)
+    assert w.shape == (1, 2, 8, 8)
+    assert (w[0, 0] == 1).all()  # a first step has nothing to move from
+    assert w[0, 1, 2, 5] == pytest.approx(3.0) and (w[0, 1].sum() - w[0, 1, 2, 5]) == pytest.approx(63.0)
+    assert (motion_weights(lat, prev, torch.zeros(1, 2, dtype=torch.bool), 0.0) == 1).all()
+
+
+def test_motion_weight_changes_the_loss_only_where_something_moves():
+    dit = tiny_dit(randomise=True)
+    B, n = 2, 3
+    torch.manual_seed(2)
+    lat = torch.randn(B, n, 4, 8, 8)
+    action, none_first, text = torch.randn(B, n, 2), torch.zeros(B, n, dtype=torch.bool), random_text(B)
+    loss = lambda prev, weight: flow_loss(dit.eval(), Batch(lat, prev, action, none_first, torch.zeros(B, n),
+                                                             torch.zeros(B, n), text),
+                                          FlowConfig(motion_weight=weight), torch.Generator().manual_seed(0)).flow
+    still = lat.clone()  # every step equals its predecessor: all weights are 1
+    torch.testing.assert_close(loss(still, 5.0), loss(still, 0.0))
+    moving = torch.roll(lat, 1, dims=1)
+    assert not torch.isclose(loss(moving, 5.0), loss(moving, 0.0))
