@@ -92,11 +92,12 @@ class FinetuneConfig:
     """Steps per teacher-forced training clip (at least ``context_steps + rollout_steps`` are drawn)."""
     context_steps: int = 4
     """Ground-truth steps before the unroll."""
-    start_prob: float = 0.0
-    """Chance a clip starts at an episode's first frame (pre-training uses 0.15). Above 0 the model
-    keeps the first step from rest, which it otherwise overshoots (``benchmarks/first_step.py``); on
-    the shipped model it cost horizons 17 to 64 and Occlusion's objects (``benchmarks/README.md``,
-    "The first step from rest")."""
+    start_prob: tuple[float, ...] = (0.0,)
+    """Chance a clip starts at an episode's first frame (pre-training uses 0.15): one value for every
+    store, or one per ``data`` store. Above 0 the model keeps the first step from rest, which it
+    otherwise overshoots (``benchmarks/first_step.py``). Give it to scenes that start at rest: drawn
+    from scenes whose objects are launched at reset too, start clips cost horizons 17 to 64 and
+    Occlusion's objects (``benchmarks/README.md``, "The first step from rest")."""
     rollout_steps: int = 0
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
@@ -174,8 +175,15 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
 
 
 def _episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
-                     clip: int, start_prob: float, g: torch.Generator, device: torch.device) -> ClipSampler:
-    """Clips of ``clip`` steps from the training episodes of ``dirs``, as latents, actions padded to the model's."""
+                     clip: int, start_prob: float | tuple[float, ...], g: torch.Generator,
+                     device: torch.device) -> ClipSampler:
+    """Clips of ``clip`` steps from the training episodes of ``dirs``, as latents, actions padded to the model's.
+
+    ``start_prob`` holds one chance for every store or one per store in ``dirs``."""
+    start_prob = np.atleast_1d(np.asarray(start_prob, dtype=np.float64))
+    if len(start_prob) not in (1, len(dirs)):
+        raise ValueError(f"{len(start_prob)} start chances for {len(dirs)} stores; pass one for all, or one per store "
+                         f"in the order of --finetune.data")
     data = load_episodes(dirs, val_fraction)
     if data.action_dim > dit.cfg.action_dim:
         raise ValueError(f"{', '.join(dirs)} has {data.action_dim}-D actions; the model takes {dit.cfg.action_dim}")
@@ -183,7 +191,8 @@ def _episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: A
     data.actions = [np.pad(a, ((0, 0), (0, pad))) for a in data.actions]
     latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device)
     text = encode_captions(data.captions, out / f"{tag}text.safetensors")
-    return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, start_prob, g)
+    per_episode = start_prob[data.source] if len(start_prob) > 1 else start_prob[0]
+    return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g)
 
 
 RAW_WEIGHTS = "state/raw.safetensors"

@@ -224,6 +224,7 @@ class EpisodeData:
     captions: list[str]
     val: np.ndarray  # bool per episode
     action_dim: int
+    source: np.ndarray | None = None  # per episode, the index of the store it was read from
 
     @property
     def num_frames(self) -> int:
@@ -234,13 +235,14 @@ def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
     """Read every episode of the given stores, padding actions to the widest action size."""
     from .store import EpisodeStore, split_of
 
-    episodes, val = [], []
-    for d in dirs:
+    episodes, val, source = [], [], []
+    for k, d in enumerate(dirs):
         store = EpisodeStore(d)
         if len(store) == 0:
             raise FileNotFoundError(f"{d} holds no episodes; run `worldsim collect --out {d}` first")
         episodes += [store.read(i) for i in store.indices()]
         val += [split_of(i, val_fraction) == "val" for i in store.indices()]
+        source += [k] * len(store.indices())
     action_dim = max(ep.actions.shape[1] for ep in episodes)
     pad = lambda a: np.pad(a, ((0, 0), (0, action_dim - a.shape[1]))).astype(np.float32)
     return EpisodeData(
@@ -251,16 +253,22 @@ def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
         captions=[ep.caption for ep in episodes],
         val=np.array(val, dtype=bool),
         action_dim=action_dim,
+        source=np.array(source, dtype=np.int64),
     )
 
 
 class ClipSampler:
-    """Draws latent clips of ``n`` steps from in-memory episode latents (``pt = 1``)."""
+    """Draws latent clips of ``n`` steps from in-memory episode latents (``pt = 1``).
+
+    ``start_prob`` is the chance a clip starts at its episode's first frame: one value, or one per
+    episode (indexed like ``latents``).
+    """
 
     def __init__(self, latents: list[Tensor], data: EpisodeData, text: dict[str, Tensor], episodes: np.ndarray,
-                 n: int, start_prob: float, generator: torch.Generator):
-        if not 0.0 <= start_prob <= 1.0:
-            raise ValueError(f"start_prob {start_prob} is a chance; pass a value from 0 to 1")
+                 n: int, start_prob: float | np.ndarray, generator: torch.Generator):
+        start_prob = np.broadcast_to(np.asarray(start_prob, dtype=np.float64), (len(latents),))
+        if not ((start_prob >= 0.0) & (start_prob <= 1.0)).all():
+            raise ValueError(f"start_prob {np.unique(start_prob)} is not a chance; pass values from 0 to 1")
         self.latents, self.data, self.text, self.n = latents, data, text, n
         self.episodes = [int(e) for e in episodes if len(latents[e]) >= n]
         if not self.episodes:
@@ -275,7 +283,7 @@ class ClipSampler:
             e = self.episodes[i]
             z = self.latents[e]  # (T+1, C, h, w)
             T1 = len(z)
-            at_start = torch.rand((), generator=g).item() < self.start_prob
+            at_start = torch.rand((), generator=g).item() < self.start_prob[e]
             s = 0 if at_start else int(torch.randint(T1 - self.n + 1, (), generator=g))
             idx = torch.arange(s, s + self.n)  # frame indices of the clip
             lat.append(z[idx])

@@ -123,6 +123,36 @@ def test_clip_sampler_start_rate():
         ClipSampler(latents, data, text, np.arange(2), 4, 1.5, torch.Generator())
 
 
+def test_clip_sampler_start_chance_per_episode():
+    """One chance per episode: episode 0 always starts at its first frame, episode 1 only by its offset."""
+    import torch
+
+    from worldsim.train import ClipSampler, EpisodeData
+
+    T = 20
+    data = EpisodeData([np.zeros((T + 1, 8, 8, 3), np.uint8)] * 2, [np.zeros((T, 2), np.float32)] * 2,
+                       [np.zeros(T, np.float32)] * 2, [np.zeros(T, bool)] * 2, ["", ""], np.zeros(2, bool), 2)
+    latents = [torch.zeros(T + 1, 4, 2, 2)] * 2
+    text = {"tokens": torch.zeros(2, 3, 8), "mask": torch.ones(2, 3, dtype=torch.bool),
+            "pooled": torch.arange(2.0)[:, None].expand(2, 8)}  # pooled text names the episode
+    batch = ClipSampler(latents, data, text, np.arange(2), 4, np.array([1.0, 0.0]),
+                        torch.Generator().manual_seed(0)).sample(400, torch.device("cpu"))
+    episode = batch.text.pooled[:, 0].long()
+    starts = batch.first[:, 0]
+    assert starts[episode == 0].all()
+    assert starts[episode == 1].float().mean() < 0.12
+
+
+def test_finetune_start_chances_must_match_the_stores(data, tiny_checkpoint, tmp_path):
+    from pathlib import Path
+
+    from worldsim.finetune import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig(data=(data, data), out=str(tmp_path / "ft"), steps=1, start_prob=(0.3, 0.0, 0.3))
+    with pytest.raises(ValueError, match="3 start chances for 2 stores"):
+        finetune(cfg, Path(tiny_checkpoint))
+
+
 def test_rollout_loss_backpropagates_from_self_made_context():
     import torch
 
