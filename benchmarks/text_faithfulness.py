@@ -29,7 +29,6 @@ import argparse
 import re
 
 import numpy as np
-import torch
 
 import envs
 from envs.caption import caption, parse_prompt
@@ -115,7 +114,7 @@ def main() -> None:
             det = metrics.find_objects(frame, object_colors, background=background)
             gt_frame = _gt_frame(spec, args.seed)
             gt = metrics.find_objects(gt_frame, object_colors, background=background)
-            ae = metrics.find_objects(_through_autoencoder(model, gt_frame), object_colors, background=background)
+            ae = metrics.find_objects(model.autoencoder.round_trip(gt_frame), object_colors, background=background)
             present = [det[c] is not None for c in named]
             errors = [float(np.hypot(*np.subtract(det[c], gt[c]))) for c in named
                       if det[c] is not None and gt[c] is not None]
@@ -148,12 +147,6 @@ def main() -> None:
                            "prompts": rows})
     for name, s in summary.items():
         print(name, s)
-
-
-@torch.no_grad()
-def _through_autoencoder(model: WorldModel, frame: np.ndarray) -> np.ndarray:
-    """The frame as the model's autoencoder gives it back: what frame 0 can look like at best."""
-    return model.autoencoder.decode(model.autoencoder.encode(torch.from_numpy(frame)[None]))[0].numpy()
 
 
 def _px_to_world(spec: SceneSpec, colrow) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from einops import rearrange
@@ -150,6 +151,12 @@ class Autoencoder(nn.Module):
         z = z * self.scale[:, None, None] + self.shift[:, None, None]
         x = self.to_uint8(self.decoder(z))  # (N, H, W, 3)
         return x.reshape(*lead, *x.shape[1:])
+
+    @torch.no_grad()
+    def round_trip(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 frames ``(..., H, W, 3)`` encoded and decoded again: the best any generated frame can
+        look, since generated frames come out of the same decoder."""
+        return self.decode(self.encode(torch.from_numpy(frames).to(self.shift.device))).cpu().numpy()
 
     @torch.no_grad()
     def fit_normalisation(self, frames: Tensor, batch_size: int = 256) -> None:

@@ -154,10 +154,7 @@ def autoencoder_ceiling(autoencoder, r: Rollouts, colors: dict[str, RGB],
     The simulator's frames come out of the same decoder, so this is the best any rollout can score:
     it separates what the autoencoder loses (blur, small objects) from what the DiT gets wrong.
     """
-    import torch
-
-    with torch.no_grad():
-        recon = autoencoder.decode(autoencoder.encode(torch.from_numpy(r.gt))).cpu().numpy()
+    recon = autoencoder.round_trip(r.gt)
     return {k: _nan_stats(v) for k, v in frame_scores(r.gt, recon, r.valid, colors, background).items()}
 
 

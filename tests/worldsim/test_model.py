@@ -128,3 +128,17 @@ def test_prev_noise_embedder_starts_as_a_no_op_then_conditions_on_the_level():
     assert not torch.allclose(dit(*inputs, text, prev_sigma=level).velocity, dit(*inputs, text).velocity)
     with pytest.raises(ValueError, match="prev_sigma has shape"):
         dit(*inputs, text, prev_sigma=level[:, :1])
+
+
+def test_autoencoder_round_trip_keeps_the_frames_shape_and_matches_encode_decode():
+    import numpy as np
+
+    from .helpers import tiny_world_model
+
+    ae = tiny_world_model().autoencoder
+    frames = np.random.default_rng(0).integers(0, 256, (2, 3, 32, 32, 3), dtype=np.uint8)
+    out = ae.round_trip(frames)
+    assert out.shape == frames.shape and out.dtype == np.uint8
+    with torch.no_grad():
+        np.testing.assert_array_equal(out, ae.decode(ae.encode(torch.from_numpy(frames))).numpy())
+    assert ae.round_trip(frames[0, 0]).shape == (32, 32, 3)  # one frame, no leading axes
