@@ -191,7 +191,7 @@ def _episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: A
     data.actions = [np.pad(a, ((0, 0), (0, pad))) for a in data.actions]
     latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device)
     text = encode_captions(data.captions, out / f"{tag}text.safetensors")
-    per_episode = start_prob[data.source] if len(start_prob) > 1 else start_prob[0]
+    per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g)
 
 
