@@ -5,7 +5,10 @@
 Prompts come from sampled scene specs: half are the captioner's own sentences, half are paraphrases
 (synonyms, other region words, other sentence shapes) that the parser maps to the same scene.
 For each prompt the model generates frame 0 from the text alone, and the MuJoCo scene built from
-the parsed prompt gives the reference layout. Scored:
+the parsed prompt gives the reference layout. The frame is generated twice: from the caption of the
+parsed prompt, as the learned envs and ``worldsim rollout`` condition the model
+(``envs.canonical_prompt``; ``summary``), and from the text as written (``summary_as_written``), the
+model's own reading of a paraphrase. Scored:
 
 * all named objects present, with the right colour (colour-mask detection), and the same with no
   object colour the prompt does not name (``exact_colors``; ``extra_colors_per_prompt`` counts
@@ -36,6 +39,7 @@ from envs.learned import default_checkpoint
 from envs.scene import SceneSpec, pixel_to_world, region_of
 from worldsim import metrics
 from worldsim.collect import make_env
+from worldsim.diffusion import SamplerConfig
 from worldsim.report import write_json
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import WorldModel
@@ -58,13 +62,16 @@ def paraphrase(text: str, rng: np.random.Generator) -> str:
 
 
 def prompts(n: int, seed: int) -> list[tuple[str, SceneSpec, bool]]:
-    """``n`` (prompt, parsed spec, is_paraphrase) triples; paraphrases that fail to parse are redrawn."""
+    """``n`` (prompt, parsed spec, is_paraphrase) triples; paraphrases that fail to parse are redrawn.
+
+    Families take turns, and each family's prompts alternate between captions and paraphrases, so
+    the two halves hold the same scenes."""
     rng = np.random.default_rng(seed)
     out: list[tuple[str, SceneSpec, bool]] = []
     while len(out) < n:
         spec = SceneSpec.sample(rng, family=FAMILIES[len(out) % len(FAMILIES)])
         text = caption(spec)
-        para = len(out) % 2 == 1
+        para = (len(out) // len(FAMILIES)) % 2 == 1
         if para:
             text = paraphrase(text, rng)
         try:
@@ -84,6 +91,50 @@ def _gt_frame(spec: SceneSpec, seed: int) -> np.ndarray:
     return obs
 
 
+class Detector:
+    """One detection pass over every object colour, so a named colour is only found where it is the
+    nearest of them all, and the same pass tells which unnamed colours appear."""
+
+    def __init__(self) -> None:
+        self.colors = {c: rgb for c, rgb in envs.render_palette().items() if not c.startswith("agent")}
+        self.background = tuple(envs.render_scenery_colors().values())
+
+    def __call__(self, frame: np.ndarray) -> dict:
+        return metrics.find_objects(frame, self.colors, background=self.background)
+
+
+def score_frame(frame: np.ndarray, spec: SceneSpec, gt: dict, other: SceneSpec, detect: Detector) -> dict:
+    """How well a generated frame 0 shows the objects of ``spec`` (``gt``: their MuJoCo detections)."""
+    named = {o.color: o for o in spec.objects}
+    det = detect(frame)
+    present = [det[c] is not None for c in named]
+    errors = [float(np.hypot(*np.subtract(det[c], gt[c]))) for c in named if det[c] is not None and gt[c] is not None]
+    in_region = [region_of(spec, o.pos) == region_of(spec, _px_to_world(spec, det[c]))
+                 for c, o in named.items() if det[c] is not None]
+    return {"all_present": all(present), "present_share": float(np.mean(present)),
+            "extra_colors": [c for c, centroid in det.items() if centroid is not None and c not in named],
+            "other_prompt_all_present": all(det[o.color] is not None for o in other.objects),
+            "centroid_error_px": float(np.mean(errors)) if errors else None,
+            "region_match": float(np.mean(in_region)) if in_region else 0.0}
+
+
+def summarise(rows: list[dict], form: str) -> dict:
+    """Shares and means over ``rows``, as generated from the prompt in ``form``."""
+    scores = [r[form] for r in rows]
+    errs = [s["centroid_error_px"] for s in scores if s["centroid_error_px"] is not None]
+    share = lambda values: float(np.mean(list(values)))
+    return {"prompts": len(rows),
+            "all_named_objects_present": share(s["all_present"] for s in scores),
+            "exact_colors": share(s["all_present"] and not s["extra_colors"] for s in scores),
+            "extra_colors_per_prompt": share(len(s["extra_colors"]) for s in scores),
+            "reference_all_present": share(r["reference_all_present"] for r in rows),
+            "autoencoder_all_present": share(r["autoencoder_all_present"] for r in rows),
+            "other_prompt_all_present": share(s["other_prompt_all_present"] for s in scores),
+            "objects_present": share(s["present_share"] for s in scores),
+            "mean_centroid_error_px": float(np.mean(errs)) if errs else None,
+            "region_match": share(s["region_match"] for s in scores)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--prompts", type=int, default=200)
@@ -94,59 +145,42 @@ def main() -> None:
     p.add_argument("--sampling-steps", type=int, default=SimulatorConfig.first_frame_steps,
                    help="denoising moves for frame 0")
     p.add_argument("--guidance", type=float, default=SimulatorConfig.guidance, help="classifier-free guidance scale")
+    p.add_argument("--shift", type=float, default=SamplerConfig.shift,
+                   help="timestep shift of frame 0's sampler (> 1 spends more moves at high noise)")
+    p.add_argument("--solver", choices=("euler", "heun"), default=SamplerConfig.solver, help="frame 0's ODE solver")
     args = p.parse_args()
     items = prompts(args.prompts, args.seed)
     model = WorldModel.load(args.checkpoint or default_checkpoint())
-    colors = envs.render_palette()
-    object_colors = {c: rgb for c, rgb in colors.items() if not c.startswith("agent")}
-    background = tuple(envs.render_scenery_colors().values())
-    sim_cfg = SimulatorConfig(first_frame_steps=args.sampling_steps, guidance=args.guidance)
+    detect = Detector()
+    sim_cfg = SimulatorConfig(sampler=SamplerConfig(shift=args.shift, solver=args.solver),
+                              first_frame_steps=args.sampling_steps, guidance=args.guidance)
     rows = []
     for start in range(0, len(items), args.batch):
         chunk = items[start:start + args.batch]
         sim = Simulator(model, len(chunk), sim_cfg)
-        frames = sim.reset(prompt=[t for t, _, _ in chunk], seed=args.seed + start).frames
-        for j, ((text, spec, para), frame) in enumerate(zip(chunk, frames)):
-            named = {o.color: o for o in spec.objects}
+        # the learned envs and `worldsim rollout` condition on the caption of the parsed prompt
+        # (envs.canonical_prompt); the model's own reading of the text as written is scored beside it
+        frames = {form: sim.reset(prompt=texts, seed=args.seed + start).frames for form, texts in
+                  (("as_written", [t for t, _, _ in chunk]), ("canonical", [caption(s) for _, s, _ in chunk]))}
+        for j, (text, spec, para) in enumerate(chunk):
             other = items[(start + j + 1) % len(items)][1]  # another prompt's objects: the chance level
-            # one detection per frame over every object colour, so a named colour is only found where
-            # it is the nearest of them all, and the same pass tells which unnamed colours appear
-            det = metrics.find_objects(frame, object_colors, background=background)
             gt_frame = _gt_frame(spec, args.seed)
-            gt = metrics.find_objects(gt_frame, object_colors, background=background)
-            ae = metrics.find_objects(model.autoencoder.round_trip(gt_frame), object_colors, background=background)
-            present = [det[c] is not None for c in named]
-            errors = [float(np.hypot(*np.subtract(det[c], gt[c]))) for c in named
-                      if det[c] is not None and gt[c] is not None]
-            in_region = [region_of(spec, o.pos) == region_of(spec, _px_to_world(spec, det[c]))
-                         for c, o in named.items() if det[c] is not None]
-            extra = [c for c, centroid in det.items() if centroid is not None and c not in named]
-            rows.append({"prompt": text, "paraphrase": para, "all_present": all(present),
-                         "present_share": float(np.mean(present)), "extra_colors": extra,
-                         "reference_all_present": all(gt[c] is not None for c in named),
-                         "autoencoder_all_present": all(ae[c] is not None for c in named),
-                         "other_prompt_all_present": all(det[o.color] is not None for o in other.objects),
-                         "centroid_error_px": float(np.mean(errors)) if errors else None,
-                         "region_match": float(np.mean(in_region)) if in_region else 0.0})
-    summary = {}
-    for name, sel in (("all", rows), ("captions", [r for r in rows if not r["paraphrase"]]),
-                      ("paraphrases", [r for r in rows if r["paraphrase"]])):
-        errs = [r["centroid_error_px"] for r in sel if r["centroid_error_px"] is not None]
-        summary[name] = {"prompts": len(sel),
-                         "all_named_objects_present": float(np.mean([r["all_present"] for r in sel])),
-                         "exact_colors": float(np.mean([r["all_present"] and not r["extra_colors"] for r in sel])),
-                         "extra_colors_per_prompt": float(np.mean([len(r["extra_colors"]) for r in sel])),
-                         "reference_all_present": float(np.mean([r["reference_all_present"] for r in sel])),
-                         "autoencoder_all_present": float(np.mean([r["autoencoder_all_present"] for r in sel])),
-                         "other_prompt_all_present": float(np.mean([r["other_prompt_all_present"] for r in sel])),
-                         "objects_present": float(np.mean([r["present_share"] for r in sel])),
-                         "mean_centroid_error_px": float(np.mean(errs)) if errs else None,
-                         "region_match": float(np.mean([r["region_match"] for r in sel]))}
-    settings = {"sampling_steps": args.sampling_steps, "guidance": args.guidance, "seed": args.seed}
+            gt, ae = detect(gt_frame), detect(model.autoencoder.round_trip(gt_frame))
+            rows.append({"prompt": text, "canonical_prompt": caption(spec), "paraphrase": para,
+                         "reference_all_present": all(gt[o.color] is not None for o in spec.objects),
+                         "autoencoder_all_present": all(ae[o.color] is not None for o in spec.objects),
+                         **{form: score_frame(f[j], spec, gt, other, detect) for form, f in frames.items()}})
+    halves = {"all": rows, "captions": [r for r in rows if not r["paraphrase"]],
+              "paraphrases": [r for r in rows if r["paraphrase"]]}
+    summary = {name: summarise(sel, "canonical") for name, sel in halves.items()}
+    as_written = {name: summarise(sel, "as_written") for name, sel in halves.items()}
+    settings = {"sampling_steps": args.sampling_steps, "guidance": args.guidance, "shift": args.shift,
+                "solver": args.solver, "seed": args.seed}
     write_json(args.json, {"checkpoint": model.checkpoint_hash, "settings": settings, "summary": summary,
-                           "prompts": rows})
-    for name, s in summary.items():
-        print(name, s)
+                           "summary_as_written": as_written, "prompts": rows})
+    for name in halves:
+        print(name, "canonical", summary[name])
+        print(name, "as written", as_written[name])
 
 
 def _px_to_world(spec: SceneSpec, colrow) -> np.ndarray:

@@ -20,7 +20,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym
 
-from envs.caption import PromptError, caption, parse_prompt
+from envs.caption import PromptError, canonical_prompt, caption, parse_prompt
 from envs.ground_truth import OcclusionEnv, PlaygroundEnv, PushBoxEnv, PushBoxHeavyEnv, TwoAgentsEnv, WorldSimEnv
 from envs.scene import (
     AGENT_COLOR,
@@ -84,6 +84,7 @@ __all__ = [
     "TaskSpec",
     "TwoAgentsEnv",
     "WorldSimEnv",
+    "canonical_prompt",
     "caption",
     "parse_prompt",
     "register_envs",

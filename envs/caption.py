@@ -682,3 +682,14 @@ def parse_prompt(text: str, seed: int | None = None) -> SceneSpec:
     """
     draft = _read_prompt(text)
     return _make_spec(draft, np.random.default_rng(seed))
+
+
+def canonical_prompt(text: str, seed: int | None = None) -> str:
+    """The captioner's sentence for the scene a prompt describes: the words the model was trained on.
+
+    A paraphrase ("there is a cube in the upper left") comes back in the captioner's words ("a magenta
+    box at the top left; the white agent is on the right"), with what the prompt leaves out drawn from
+    ``seed`` exactly as :func:`parse_prompt` draws it for the MuJoCo scene, so the learned simulator and
+    the ground truth start from one description. Raises :class:`PromptError` where ``parse_prompt`` does.
+    """
+    return caption(parse_prompt(text, seed))

@@ -6,7 +6,9 @@ every step is one :meth:`worldsim.simulator.Simulator.step`; these wrappers hold
 
 A reset draws the starting frame from the ground-truth scene (reset with the same seed and
 options) and conditions on its caption, or, with ``options={"prompt": ...}``, generates the first
-frame from the text alone.
+frame from the text alone: the prompt is parsed and re-captioned (:func:`envs.canonical_prompt`), so
+any wording the parser reads reaches the model in the captioner's words, and words it cannot read
+raise :class:`envs.PromptError`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from envs.caption import canonical_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import WorldModel
 
@@ -126,8 +129,10 @@ class LearnedEnv(gym.Env):
         options = dict(options or {})
         prompt = options.pop("prompt", None)
         if prompt is not None and not options:
-            out = self.sim.reset(prompt=prompt, seed=sim_seed)
-            info = {"caption": prompt, "source": "prompt"}
+            # the model reads the prompt in the captioner's words, which it was trained on
+            text = canonical_prompt(prompt, seed=int(self.np_random.integers(2**31)))
+            out = self.sim.reset(prompt=text, seed=sim_seed)
+            info = {"caption": text, "prompt": prompt, "source": "prompt"}
         else:
             if prompt is not None:
                 options["prompt"] = prompt

@@ -236,7 +236,9 @@ class RolloutConfig:
     """``worldsim rollout``: a scenario from text, beside the same scenario simulated by MuJoCo."""
 
     prompt: str = "a red box at the top left and a blue ball in the centre; the white agent is at the bottom right"
-    """What to simulate. Words the parser does not know give an error listing the supported ones."""
+    """What to simulate. Words the parser does not know give an error listing the supported ones. The
+    model is given the caption of the parsed scene (``caption_of_gt_scene`` in the report), so any
+    wording the parser reads reaches it in the captioner's words."""
     steps: int = 30
     """Env steps to roll out (10 per simulated second)."""
     actions: str = "scripted"
@@ -305,7 +307,8 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     model = WorldModel.load(_checkpoint(cfg.checkpoint))
     sim = Simulator(model, 1, SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance,
                                               first_frame_steps=cfg.first_frame_steps))
-    gen = [sim.reset(prompt=cfg.prompt, seed=cfg.seed).frames[0]]
+    # the model reads the prompt in the captioner's words (envs.canonical_prompt): the parsed scene's caption
+    gen = [sim.reset(prompt=envs.caption(spec), seed=cfg.seed).frames[0]]
     padded = np.zeros((len(acts), sim.action_dim), np.float32)
     padded[:, : env.action_space.shape[0]] = np.stack(acts)
     gen += [sim.step(a[None]).frames[0] for a in padded]

@@ -174,9 +174,9 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     return torch.stack(losses).mean()
 
 
-def _episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
-                     clip: int, start_prob: float | tuple[float, ...], g: torch.Generator,
-                     device: torch.device) -> ClipSampler:
+def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
+                    clip: int, start_prob: float | tuple[float, ...], g: torch.Generator,
+                    device: torch.device) -> ClipSampler:
     """Clips of ``clip`` steps from the training episodes of ``dirs``, as latents, actions padded to the model's.
 
     ``start_prob`` holds one chance for every store or one per store in ``dirs``."""
@@ -227,8 +227,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         dit.add_prev_noise_cond()
     g = torch.Generator().manual_seed(cfg.seed)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
-    sampler = _episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
-    firsts = (_episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
+    sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
+    firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
     opt = torch.optim.AdamW(dit.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))
     start, log, ema = _resume(cfg, out, dit, opt, g, device)

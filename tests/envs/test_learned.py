@@ -47,6 +47,17 @@ def test_bad_actions_give_clear_errors(checkpoint):
         env.step(np.array([2.0, 0], np.float32))
 
 
+def test_a_prompt_reaches_the_model_in_the_captioners_words(checkpoint):
+    env = LearnedEnv("WorldSim/Playground-v0", checkpoint=checkpoint, sim={"first_frame_steps": 1})
+    prompt = "there is a red cube in the upper left and a blue sphere in the center"
+    obs, info = env.reset(seed=5, options={"prompt": prompt})
+    assert obs.shape == (64, 64, 3) and info["prompt"] == prompt and info["source"] == "prompt"
+    assert info["caption"].startswith("a red box at the top left and a blue ball in the centre; ")
+    assert env.reset(seed=5, options={"prompt": prompt})[1]["caption"] == info["caption"]  # seeded
+    with pytest.raises(envs.PromptError, match="unknown shape 'pyramid'"):
+        env.reset(seed=5, options={"prompt": "a red pyramid"})
+
+
 def test_time_limit_truncates(checkpoint):
     env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, max_episode_steps=3, sim=NEVER_DONE)
     env.reset(seed=0)
