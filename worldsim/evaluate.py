@@ -40,6 +40,11 @@ class Rollouts:
     gt_done: np.ndarray  # (N, H) bool
     model_done: np.ndarray  # (N, H) bool
 
+    @property
+    def last_context(self) -> np.ndarray:
+        """``(N, h, w, 3)``: the last true frame before the horizon (what the baseline repeats)."""
+        return self.baseline[:, 0]
+
     @classmethod
     def concat(cls, parts: list[Rollouts]) -> Rollouts:
         """Pool rollouts along the episode axis, e.g. the same episodes under several sampling seeds."""
@@ -103,17 +108,23 @@ def _nan_stats(values: np.ndarray) -> dict[str, list[float]]:
     return {"mean": clean(mean), "std": clean(std)}
 
 
-def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, colors: dict[str, RGB],
+def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.ndarray, colors: dict[str, RGB],
                  background: tuple[RGB, ...] = ()) -> dict[str, np.ndarray]:
     """Per-episode, per-horizon image and object scores, ``(N, H)`` each (NaN where not defined).
 
-    ``colors`` are the objects' rendered colours; ``background`` colours (floor, walls) compete for
-    pixels in the detector but are not reported.
+    ``since`` ``(N, h, w, 3)`` is the last true frame before the horizon, from which motion is counted.
+    Two centroid errors of moving objects: ``centroid_error_px`` counts every object whose true path
+    spans more than 2 px anywhere in the horizon, at every step, also while it still rests;
+    ``centroid_error_moved_px`` counts an object from the step it has moved at all (0.25 px) since
+    ``since``, so its value at a step does not change with the length of the check. ``colors`` are the
+    objects' rendered colours; ``background`` colours (floor, walls) compete for pixels in the detector
+    but are not reported.
     """
     N, H = valid.shape
     psnr = np.full((N, H), np.nan)
     ssim = np.full((N, H), np.nan)
     centroid = np.full((N, H), np.nan)
+    moved = np.full((N, H), np.nan)
     permanence = np.full((N, H), np.nan)
     histogram = np.full((N, H), np.nan)
     for i in range(N):
@@ -123,11 +134,13 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, colors: dic
         g, p = gt[i, v], gen[i, v]
         psnr[i, v] = np.minimum(metrics.psnr(g, p), 100.0)  # identical frames are inf; cap for averaging
         ssim[i, v] = metrics.ssim(g, p)
-        objects = metrics.compare_objects(g, p, colors, background=background)  # same detector on both sides
+        objects = metrics.compare_objects(g, p, colors, background=background, since=since[i])  # one detector
         centroid[i, v] = objects.moving_error()  # NaN where no object moves
+        moved[i, v] = objects.moving_error(per_step=True)
         permanence[i, v] = objects.permanence
         histogram[i, v] = metrics.color_histogram_distance(g, p)
-    return {"psnr": psnr, "ssim": ssim, "centroid_error_px": centroid, "permanence": permanence,
+    return {"psnr": psnr, "ssim": ssim, "centroid_error_px": centroid, "centroid_error_moved_px": moved,
+            "permanence": permanence,
             "color_histogram_distance": histogram}
 
 
@@ -135,7 +148,7 @@ def score_rollouts(r: Rollouts, colors: dict[str, RGB], background: tuple[RGB, .
     """Per-horizon mean/std of every metric for the model and the repeat-last-frame baseline."""
     report = {}
     for name, frames in (("model", r.model), ("baseline", r.baseline)):
-        scores = frame_scores(r.gt, frames, r.valid, colors, background)
+        scores = frame_scores(r.gt, frames, r.valid, r.last_context, colors, background)
         report[name] = {k: _nan_stats(v) for k, v in scores.items()}
     invalid = ~r.valid
     reward_err = np.abs(r.model_reward - r.gt_reward).astype(np.float64)
@@ -155,7 +168,8 @@ def autoencoder_ceiling(autoencoder, r: Rollouts, colors: dict[str, RGB],
     it separates what the autoencoder loses (blur, small objects) from what the DiT gets wrong.
     """
     recon = autoencoder.round_trip(r.gt)
-    return {k: _nan_stats(v) for k, v in frame_scores(r.gt, recon, r.valid, colors, background).items()}
+    scores = frame_scores(r.gt, recon, r.valid, r.last_context, colors, background)
+    return {k: _nan_stats(v) for k, v in scores.items()}
 
 
 def summarise(report: dict, horizon: int) -> dict[str, dict]:

@@ -33,6 +33,10 @@ FloatOrArray = float | np.ndarray
 DEFAULT_TOL = 100.0  # max RGB distance (0-441) from a palette colour for a pixel to count as that colour
 DEFAULT_MIN_PIXELS = 4  # fewer mask pixels than this and the object counts as absent
 DEFAULT_MOVE_THRESHOLD = 2.0  # px an object's GT centroid path must span to count as moving
+# px an object must have moved since the frame before a clip to count as moving from that step on.
+# A resting object's GT centroid does not change at all (rendering is deterministic), and the slowest
+# move that matters, an agent's first step from rest, is 0.3 to 0.6 px at 64x64.
+DEFAULT_MOVED_THRESHOLD = 0.25
 _CHUNK = 128  # frames processed at once, to bound temporary memory on long clips
 
 
@@ -266,7 +270,8 @@ def find_objects(
             for n, (col, row) in zip(det.names, det.centroids)}
 
 
-def moving_mask(centroids: np.ndarray, *, threshold: float = DEFAULT_MOVE_THRESHOLD) -> np.ndarray:
+def moving_mask(centroids: np.ndarray, *, threshold: float = DEFAULT_MOVE_THRESHOLD,
+                per_step: bool = False) -> np.ndarray:
     """Which objects move over a clip: their centroid path spans more than ``threshold`` pixels.
 
     The span is the diagonal of the bounding box of the object's visible centroids, so it counts motion
@@ -276,17 +281,21 @@ def moving_mask(centroids: np.ndarray, *, threshold: float = DEFAULT_MOVE_THRESH
         centroids: ``[..., T, K, 2]`` (col, row) in pixels, NaN where absent (e.g. ``Detections.centroids``
             of GT frames ``[..., T, H, W, 3]``).
         threshold: Minimum span in pixels.
+        per_step: Answer for every step: whether the path from the first frame through that step spans
+            more than ``threshold``. An object then counts from the step it has moved far enough, and the
+            answer at a step does not depend on how long the clip runs.
 
     Returns:
-        bool ``[..., K]``; False for objects never visible.
+        bool ``[..., K]``, or ``[..., T, K]`` with ``per_step``; False for objects not yet seen.
     """
     c = np.asarray(centroids, dtype=np.float64)
     if c.ndim < 3 or c.shape[-1] != 2:
         raise ValueError(f"centroids has shape {c.shape}; expected [..., T, K, 2]")
-    seen = ~np.isnan(c)  # (..., T, K, 2)
-    lo = np.where(seen, c, np.inf).min(axis=-3)  # (..., K, 2)
-    hi = np.where(seen, c, -np.inf).max(axis=-3)  # (..., K, 2)
-    span = np.hypot(*np.moveaxis(hi - lo, -1, 0))  # (..., K), inf for objects never seen
+    if per_step:  # running bounds; fmin/fmax skip the NaNs of hidden frames
+        lo, hi = np.fmin.accumulate(c, axis=-3), np.fmax.accumulate(c, axis=-3)  # (..., T, K, 2)
+    else:
+        lo, hi = np.nanmin(c, axis=-3, initial=np.inf), np.nanmax(c, axis=-3, initial=-np.inf)  # (..., K, 2)
+    span = np.hypot(*np.moveaxis(hi - lo, -1, 0))  # NaN or inf for objects never seen
     return np.isfinite(span) & (span > threshold)
 
 
@@ -330,6 +339,9 @@ class ObjectComparison:
     """bool ``[..., K]``: the object moves in GT over the clip (:func:`moving_mask`)."""
     penalty: float
     """Error in pixels charged for a missing object."""
+    moved: np.ndarray | None = None
+    """bool ``[..., T, K]``, where ``compare_objects`` was given ``since``: the object's GT path from that
+    frame through this step spans more than ``moved_threshold`` (:func:`moving_mask` per step)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -354,10 +366,17 @@ class ObjectComparison:
         """``{name: error [..., T]}`` in pixels."""
         return {n: self.error[..., i] for i, n in enumerate(self.names)}
 
-    def moving_error(self) -> np.ndarray:
+    def moving_error(self, per_step: bool = False) -> np.ndarray:
         """float64 ``[..., T]``: mean centroid error over the objects that move in GT and are visible in GT
-        at that step; NaN where there are none."""
-        sel = self.moving[..., None, :] & self.gt.visible  # (..., T, K)
+        at that step; NaN where there are none.
+
+        ``per_step`` counts an object only from the step it has moved (:attr:`moved`), so the error at a
+        step does not depend on what happens later in the clip; otherwise every object that moves at any
+        time in the clip counts at every step, including steps where it still rests (and a frame repeated
+        from before the clip gets it exactly right)."""
+        if per_step and self.moved is None:
+            raise ValueError("per-step moving error needs the frame before the clip: pass since= to compare_objects")
+        sel = (self.moved if per_step else self.moving[..., None, :]) & self.gt.visible  # (..., T, K)
         total = np.where(sel, self.error, 0.0).sum(-1)  # (..., T)
         n = sel.sum(-1)  # (..., T)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -374,6 +393,8 @@ def compare_objects(
     background: Sequence[Color] = (),
     move_threshold: float = DEFAULT_MOVE_THRESHOLD,
     missing_penalty: float | None = None,
+    since: np.ndarray | None = None,
+    moved_threshold: float = DEFAULT_MOVED_THRESHOLD,
 ) -> ObjectComparison:
     """Detect objects in GT and generated clips with the same detector and compare them.
 
@@ -384,6 +405,9 @@ def compare_objects(
         missing_penalty: Error in pixels for an object visible in GT but missing from the generation.
             Default: the frame diagonal ``hypot(H, W)`` (90.5 px at 64x64), the largest possible miss.
             Missing objects are also flagged in ``ObjectComparison.missing``, so they can be counted apart.
+        since: The true frame just before the clips, ``[..., H, W, 3]`` (e.g. the last context frame).
+            Given, ``ObjectComparison.moved`` says per step which objects have moved since it.
+        moved_threshold: Pixels an object's GT path from ``since`` must span for ``moved``.
 
     Returns:
         :class:`ObjectComparison`.
@@ -396,8 +420,18 @@ def compare_objects(
     missing = gt.visible & ~gen.visible  # (..., T, K)
     d = gen.centroids - gt.centroids  # (..., T, K, 2)
     error = np.where(missing, penalty, np.hypot(d[..., 0], d[..., 1]))  # (..., T, K)
+    moved = None
+    if since is not None:
+        since = _check_frames(since, "since", min_ndim=3)
+        if since.shape != gt_frames.shape[:-4] + gt_frames.shape[-3:]:
+            raise ValueError(f"since has shape {since.shape}; expected one frame per clip, "
+                             f"{gt_frames.shape[:-4] + gt_frames.shape[-3:]}")
+        start = detect_objects(since, colors, **detector).centroids[..., None, :, :]  # (..., 1, K, 2)
+        path = np.concatenate([start, gt.centroids], axis=-3)  # (..., 1 + T, K, 2)
+        moved = moving_mask(path, threshold=moved_threshold, per_step=True)[..., 1:, :]  # (..., T, K)
     return ObjectComparison(gt=gt, gen=gen, error=error, missing=missing,
-                            moving=moving_mask(gt.centroids, threshold=move_threshold), penalty=penalty)
+                            moving=moving_mask(gt.centroids, threshold=move_threshold), penalty=penalty,
+                            moved=moved)
 
 
 def centroid_errors(

@@ -155,6 +155,31 @@ def test_moving_mask_and_moving_error():
     assert moving_mask(np.full((3, 1, 2), np.nan)).tolist() == [False]
 
 
+def test_objects_count_as_moving_from_the_step_they_have_moved():
+    """Red rests for two steps, then moves 3 px a step; blue never moves. Per step, red counts only once it
+    has moved more than 2 px since the frame before the clip, and the errors at the first steps do not
+    change when the clip is cut short; over the whole clip, red counts from step 1."""
+    before = frame({"red": (10, 10), "blue": (40, 40)})
+    cols = [10, 10, 13, 16, 19]
+    gt = clip(*(frame({"red": (c, 10), "blue": (40, 40)}) for c in cols))
+    repeat = clip(*([before] * len(cols)))  # "repeat last frame"
+    cmp = compare_objects(gt, repeat, COLORS, since=before)
+    assert cmp.moved[:, 0].tolist() == [False, False, True, True, True]  # red
+    assert not cmp.moved[:, 1:].any()  # blue and the absent agent
+    per_step = cmp.moving_error(per_step=True)
+    assert np.isnan(per_step[:2]).all()
+    np.testing.assert_allclose(per_step[2:], [3.0, 6.0, 9.0])
+    np.testing.assert_allclose(cmp.moving_error(), [0.0, 0.0, 3.0, 6.0, 9.0])  # red counted while it rests
+    short = compare_objects(gt[:3], repeat[:3], COLORS, since=before)
+    np.testing.assert_allclose(short.moving_error(per_step=True), per_step[:3])
+    cut = compare_objects(gt[:2], repeat[:2], COLORS, since=before)  # red has not moved yet
+    assert np.isnan(cut.moving_error()).all()  # the whole-clip rule: 0 px over 5 steps, no object over 2
+    with pytest.raises(ValueError, match="since="):
+        compare_objects(gt, repeat, COLORS).moving_error(per_step=True)
+    with pytest.raises(ValueError, match="one frame per clip"):
+        compare_objects(gt, repeat, COLORS, since=gt)
+
+
 def test_detector_rejects_bad_input():
     with pytest.raises(TypeError, match="uint8"):
         detect_objects(np.zeros((8, 8, 3), dtype=np.float32), COLORS)
