@@ -253,6 +253,9 @@ class RolloutConfig:
     """Classifier-free guidance for the first frame."""
     first_frame_steps: int = SimulatorConfig.first_frame_steps
     """Denoising moves for the first frame (drawn from text alone)."""
+    frame0_seeds: int = 16
+    """Also draw frame 0 under seeds ``seed`` to ``seed + frame0_seeds - 1`` and report the share that
+    shows every named object: one draw is a coin flip, this is the rate (0: skip)."""
     out: str = "outputs/rollout"
     """Directory for the video and report."""
     json: str | None = None
@@ -286,7 +289,7 @@ def _actions(cfg: RolloutConfig, env) -> Callable[[np.random.Generator], np.ndar
 def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     """Generate the prompt's scenario with the model and with MuJoCo; returns the faithfulness report."""
     import envs
-    from envs.caption import PromptError
+    from envs.caption import SHAPE_NOUNS, PromptError
 
     from . import metrics
 
@@ -305,8 +308,9 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
         acts.append(a)
     env.close()
     model = WorldModel.load(_checkpoint(cfg.checkpoint))
-    sim = Simulator(model, 1, SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance,
-                                              first_frame_steps=cfg.first_frame_steps))
+    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance,
+                              first_frame_steps=cfg.first_frame_steps)
+    sim = Simulator(model, 1, sim_cfg)
     # the model reads the prompt in the captioner's words (envs.canonical_prompt): the parsed scene's caption
     gen = [sim.reset(prompt=envs.caption(spec), seed=cfg.seed).frames[0]]
     padded = np.zeros((len(acts), sim.action_dim), np.float32)
@@ -326,10 +330,14 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
         "frame0": {"all_named_objects_present": bool(objects.gen.visible[0][shown].all()),
                    "objects_present": float(objects.gen.visible[0][named].mean()) if named.any() else None,
                    "centroid_error_px": float(np.mean(err0)) if err0.size else None,
+                   "missing": [f"{o.color} {SHAPE_NOUNS[o.shape]}" for o in spec.objects
+                               if objects.missing[0][objects.names.index(o.color)]],
                    "unnamed_colors": [n for n, extra in zip(objects.names, objects.extra[0]) if extra]},
         "drift": {"centroid_error_px": [round(float(v), 3) for v in np.nanmean(objects.error, axis=1)],
                   "permanence": [round(float(v), 3) for v in objects.permanence]},
     }
+    if cfg.frame0_seeds:
+        report["frame0_over_seeds"] = _frame0_over_seeds(model, cfg, sim_cfg)
     out = Path(cfg.out)
     write_video(out / "prompt_rollout", side_by_side(gt_frames, gen_frames),
                 {"checkpoint": model.checkpoint_hash, "prompt": cfg.prompt, "seed": cfg.seed,
@@ -338,9 +346,24 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     return report
 
 
+def _frame0_over_seeds(model: WorldModel, cfg: RolloutConfig, sim_cfg: SimulatorConfig) -> dict[str, Any]:
+    """Frame 0 of the prompt drawn once per seed, all in one batch: the share with every named object."""
+    import envs
+
+    from . import metrics
+
+    specs = [envs.parse_prompt(cfg.prompt, seed=cfg.seed + i) for i in range(cfg.frame0_seeds)]
+    sim = Simulator(model, len(specs), sim_cfg)
+    frames = sim.reset(prompt=[envs.caption(spec) for spec in specs], seed=cfg.seed).frames
+    colors, background = _detector_colors()
+    found = [metrics.find_objects(frame, colors, background=background) for frame in frames]
+    hits = [all(det[o.color] is not None for o in spec.objects) for det, spec in zip(found, specs)]
+    return {"seeds": len(hits), "all_named_objects_present": float(np.mean(hits))}
+
+
 def run_rollout(cfg: RolloutConfig) -> None:
     report = scenario_rollout(cfg)
-    _print_json({k: report[k] for k in ("prompt", "scene", "frame0")})
+    _print_json({k: report[k] for k in ("prompt", "scene", "frame0", "frame0_over_seeds") if k in report})
     print(f"video and report in {cfg.out}/")
 
 
@@ -388,6 +411,8 @@ def demo(cfg: DemoConfig) -> dict[str, Any]:
     rows = [
         ("centroid error of moving objects, h=1 (px)", s["model"]["centroid_error_px"]["h1"],
          s["baseline"]["centroid_error_px"]["h1"]),
+        ("  the same, objects that have moved by h=1 (px)", s["model"]["centroid_error_moved_px"]["h1"],
+         s["baseline"]["centroid_error_moved_px"]["h1"]),
         ("centroid error of moving objects, h=4 (px)", *at_h4),
         ("centroid error of moving objects, h=16 (px)", s["model"]["centroid_error_px"]["h16"],
          s["baseline"]["centroid_error_px"]["h16"]),
@@ -400,9 +425,12 @@ def demo(cfg: DemoConfig) -> dict[str, Any]:
     for name, m, b in rows:
         fmt = lambda v: "n/a" if v is None else f"{v:.3f}"
         print(f"{name:<46}{fmt(m):>10}{fmt(b):>13}")
-    f0 = roll["frame0"]
-    print(f"\nprompt: {prompt!r}\n  named objects present in generated frame 0: {f0['all_named_objects_present']}"
-          f" (centroid error {f0['centroid_error_px']} px; colours it does not name: {f0['unnamed_colors'] or 'none'})")
+    f0, rate = roll["frame0"], roll["frame0_over_seeds"]
+    error = "n/a" if f0["centroid_error_px"] is None else f"{f0['centroid_error_px']:.1f} px"
+    print(f"\nprompt: {prompt!r}\n  generated frame 0, seed 0: missing {', '.join(f0['missing']) or 'nothing'};"
+          f" centroid error {error}; colours not named: {', '.join(f0['unnamed_colors']) or 'none'}"
+          f"\n  every named object drawn at {round(rate['all_named_objects_present'] * rate['seeds'])} of"
+          f" {rate['seeds']} seeds")
     print(f"gymnasium.make('WorldSim/PushBox-Learned-v0'): {loop_sps:.1f} steps/s at batch 1, return {total:.2f}")
     print(f"\nvideos:  {out / 'rollout' / 'prompt_rollout.mp4'}  (MuJoCo | generated | diff)")
     print(f"         {out / 'check' / 'gt_generated_diff.mp4'}")

@@ -73,13 +73,17 @@ def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
 
     report = scenario_rollout(RolloutConfig(prompt="a red box on the left and a blue ball at the top right",
                                             steps=3, actions="random", checkpoint=tiny_checkpoint,
-                                            out=str(tmp_path), sampling_steps=1))
+                                            out=str(tmp_path), sampling_steps=1, frame0_seeds=3))
     assert report["scene"] == "WorldSim/Playground-v0"
     assert len(report["drift"]["permanence"]) == 4
     f0 = report["frame0"]
     assert 0.0 <= f0["objects_present"] <= 1.0
     assert f0["all_named_objects_present"] == (f0["objects_present"] == 1.0)  # both named objects are in view
     assert not {"red", "blue"} & set(f0["unnamed_colors"])
+    assert set(f0["missing"]) <= {"red box", "blue ball"}
+    assert len(f0["missing"]) == round(2 * (1 - f0["objects_present"]))
+    rate = report["frame0_over_seeds"]
+    assert rate["seeds"] == 3 and rate["all_named_objects_present"] in (0.0, 1 / 3, 2 / 3, 1.0)
     assert (tmp_path / "prompt_rollout.provenance.json").exists()
 
 
