@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import tyro  # noqa: E402
 
 from .collect import CollectConfig, collect, make_env, rollout  # noqa: E402
+from .decoder import DecoderConfig  # noqa: E402
 from .diffusion import SamplerConfig  # noqa: E402
 from .evaluate import (  # noqa: E402
     Rollouts,
@@ -224,6 +225,14 @@ def run_finetune(cmd: FinetuneCommand) -> None:
                "repeat_last_frame": report["summary"]["baseline"]}
     write_json(cmd.json or Path(cfg.out) / "finetune_report.json", {"summary": summary, "config": asdict(cmd)})
     _print_json(summary)
+
+
+def run_finetune_decoder(cfg: DecoderConfig) -> None:
+    from .decoder import finetune_decoder
+
+    report = finetune_decoder(cfg, _checkpoint(cfg.checkpoint))
+    print(f"decoder: held-out PSNR {report['val_psnr_before']} -> {report['val_psnr_after']} dB; "
+          f"model in {Path(cfg.out) / 'model'}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,6 +522,7 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "collect": (CollectConfig, run_collect),
     "train": (TrainConfig, run_train),
     "finetune": (FinetuneCommand, run_finetune),
+    "finetune-decoder": (DecoderConfig, run_finetune_decoder),
     "check": (CheckConfig, run_check),
     "rollout": (RolloutConfig, run_rollout),
     "demo": (DemoConfig, run_demo),

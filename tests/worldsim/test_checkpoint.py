@@ -67,3 +67,16 @@ def test_loading_reads_no_pickle(tmp_path):
     torch.save({"x": torch.zeros(1)}, tmp_path / "p" / "weights.safetensors")
     with pytest.raises(CheckpointError):
         load_checkpoint(tmp_path / "p", kind="worldmodel")
+
+
+def test_saved_files_honour_the_umask_and_leave_no_temporary_files(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        tiny_world_model().save(tmp_path / "model")
+    finally:
+        os.umask(old)
+    files = sorted(p.name for p in (tmp_path / "model").iterdir())
+    assert files == ["config.json", "weights.safetensors"]
+    assert all((tmp_path / "model" / f).stat().st_mode & 0o777 == 0o644 for f in files)

@@ -1,0 +1,124 @@
+"""Sharpen a world model's decoder while its latent space stays as it is.
+
+The autoencoder is trained first and briefly (``make checkpoint``: 1,000 steps, 3 minutes), and the
+DiT is then trained on its latents, so retraining the autoencoder would mean retraining the DiT.
+The decoder alone can go on learning: with the encoder and its latent normalisation frozen, every
+latent the DiT samples means what it meant, and only how it is turned into pixels improves. That
+raises the PSNR ceiling of every frame the simulator shows (``benchmarks/README.md``, "A sharper
+decoder").
+
+    worldsim finetune-decoder --checkpoint worldsim/checkpoints/default --out runs/decoder
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .autoencoder import Autoencoder, foreground_weighted_loss
+from .report import write_json
+from .train import cosine_lr, default_device, evaluate_autoencoder, load_episodes, load_state, save_state, set_lr
+from .worldmodel import WorldModel
+
+DEFAULT_STORES = tuple(f"data/default/{scene}" for scene in ("playground", "pushbox", "occlusion", "twoagents"))
+
+
+@dataclass
+class DecoderConfig:
+    """``worldsim finetune-decoder``: train a world model's decoder further, encoder and DiT frozen."""
+
+    checkpoint: str | None = None
+    """World model to start from (default: the shipped one)."""
+    data: tuple[str, ...] = DEFAULT_STORES
+    """Episode stores whose frames the decoder learns to draw (``make checkpoint`` collects these)."""
+    out: str = "runs/decoder"
+    """Run directory: the new world model goes to ``out/model``, its report to ``out/decoder_report.json``."""
+    steps: int = 10_000
+    """Optimizer steps."""
+    batch_size: int = 32
+    """Frames per batch."""
+    lr: float = 5e-4
+    """AdamW peak learning rate (cosine decay to 10 %)."""
+    fg_weight: float = 20.0
+    """Loss weight of pixels that differ from the background, as in the autoencoder's training."""
+    val_fraction: float = 0.1
+    """Share of episodes held out for the PSNR it reports."""
+    save_every: int = 1000
+    """Save the model and the optimizer state every this many steps."""
+    resume: bool = False
+    """Continue ``out``'s run from its last saved step."""
+    seed: int = 0
+    """Seed of the batch draws."""
+
+
+def _same_latent_space(a: Autoencoder, b: Autoencoder) -> bool:
+    """Same encoder weights and latent normalisation (everything but the decoder)."""
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa if not k.startswith("decoder."))
+
+
+def _frames(data, val: bool) -> torch.Tensor:
+    return torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if v == val]))
+
+
+def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
+    """Train ``checkpoint``'s decoder on the frames of ``cfg.data``; returns the report it writes."""
+    device = default_device()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_episodes(cfg.data, cfg.val_fraction)
+    if not data.val.any():
+        raise ValueError(f"no episode of {cfg.data} is held out at val_fraction {cfg.val_fraction}; raise it")
+    train_frames, val_frames = _frames(data, False), _frames(data, True)[:512].to(device)
+    start_model = WorldModel.load(checkpoint, device=device)
+    resuming = cfg.resume and (out / "state" / "state.json").exists()
+    model = WorldModel.load(out / "model", device=device) if resuming else start_model
+    ae = model.autoencoder
+    if not _same_latent_space(ae, start_model.autoencoder):
+        raise ValueError(f"--resume: the run in {out} started from another model than {checkpoint}; "
+                         "resume with the same --checkpoint, or pick a new --out")
+    before = evaluate_autoencoder(start_model.autoencoder.eval(), val_frames)
+    ae.encoder.requires_grad_(False)
+    opt = torch.optim.AdamW(ae.decoder.parameters(), lr=cfg.lr, weight_decay=0.0)
+    g = torch.Generator().manual_seed(cfg.seed)
+    start, log = load_state(out, opt, g) if resuming else (0, [])
+    meta = {**start_model.meta, "decoder_finetuned_from": start_model.checkpoint_hash,
+            "decoder_finetune": {"data": list(cfg.data), "steps": cfg.steps, "lr": cfg.lr}}
+
+    def save(step: int) -> None:
+        model.save(out / "model", meta={**meta, "decoder_step": step})
+        save_state(out, opt, step, g, log)
+
+    t0 = time.time()
+    ae.decoder.train()
+    for step in tqdm(range(start, cfg.steps), desc="decoder", initial=start, total=cfg.steps, dynamic_ncols=True):
+        set_lr(opt, cosine_lr(step, cfg.steps, cfg.lr, 100))
+        x = Autoencoder.to_float(train_frames[torch.randint(len(train_frames), (cfg.batch_size,), generator=g)])
+        with torch.no_grad():
+            z = ae.encoder(x.to(device))  # (N, C, h, w) raw latents: the encoder is frozen
+        loss = foreground_weighted_loss(ae.decoder(z), x.to(device), cfg.fg_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        log.append({"step": step, "loss": loss.item(), "time_s": time.time() - t0})
+        if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
+            ae.eval()
+            log[-1]["val_psnr"] = evaluate_autoencoder(ae, val_frames)
+            save(step + 1)
+            ae.decoder.train()
+    ae.eval()
+    if start >= cfg.steps:
+        save(cfg.steps)
+    report = {"checkpoint_before": start_model.checkpoint_hash,
+              "checkpoint_after": WorldModel.load(out / "model").checkpoint_hash,
+              "val_psnr_before": round(before, 3), "val_psnr_after": round(evaluate_autoencoder(ae, val_frames), 3),
+              "val_frames": len(val_frames), "config": asdict(cfg),
+              "val_psnr_by_step": {e["step"] + 1: round(e["val_psnr"], 3) for e in log if "val_psnr" in e}}
+    write_json(out / "decoder_report.json", report)
+    return report
