@@ -74,8 +74,7 @@ checkpoint: $(STAMP)
 		--finetune.out runs/start_clips --check-episodes 16 --json benchmarks/start_clips/per_scene/finetune.json \
 		$(if $(RESUME),--finetune.resume,)
 	$(BIN)/worldsim finetune-decoder --checkpoint runs/start_clips/model --data $(STORES) --steps 10000 \
-		--out runs/decoder $(if $(RESUME),--resume,)
-	cp runs/decoder/decoder_report.json benchmarks/decoder/decoder_report.json
+		--out runs/decoder --json benchmarks/decoder/decoder_report.json $(if $(RESUME),--resume,)
 	rm -rf worldsim/checkpoints/default && mkdir -p worldsim/checkpoints && cp -r runs/decoder/model worldsim/checkpoints/default
 
 # The rollout-loss fine-tuning measured in benchmarks/finetune_all_scenes.json (3 steps unrolled on

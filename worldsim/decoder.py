@@ -55,6 +55,8 @@ class DecoderConfig:
     """Continue ``out``'s run from its last saved step."""
     seed: int = 0
     """Seed of the batch draws."""
+    json: str | None = None
+    """Write the report here too (it always goes to ``out/decoder_report.json``)."""
 
 
 def _same_latent_space(a: Autoencoder, b: Autoencoder) -> bool:
@@ -121,4 +123,6 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
               "val_frames": len(val_frames), "config": asdict(cfg),
               "val_psnr_by_step": {e["step"] + 1: round(e["val_psnr"], 3) for e in log if "val_psnr" in e}}
     write_json(out / "decoder_report.json", report)
+    if cfg.json:
+        write_json(cfg.json, report)
     return report

@@ -258,6 +258,7 @@ def test_decoder_finetune_keeps_the_latent_space_and_resumes_exactly(data, tiny_
 
     def run(out: str, steps: int, checkpoint: str = tiny_checkpoint, resume: bool = False) -> dict:
         cfg = DecoderConfig(data=(data,), out=str(tmp_path / out), steps=steps, batch_size=4, lr=1e-2,
+                            json=str(tmp_path / f"{out}.json"),
                             val_fraction=0.25, save_every=1, resume=resume)
         return finetune_decoder(cfg, Path(checkpoint))
 
@@ -269,6 +270,7 @@ def test_decoder_finetune_keeps_the_latent_space_and_resumes_exactly(data, tiny_
     assert any(not torch.equal(start[k], straight[k]) for k in learned)
     assert report["val_psnr_after"] > report["val_psnr_before"]
     assert report["checkpoint_after"] != report["checkpoint_before"]
+    assert json.loads((tmp_path / "straight.json").read_text())["val_psnr_after"] == report["val_psnr_after"]
     run("split", 3)
     run("split", 6, resume=True)
     resumed = WorldModel.load(tmp_path / "split" / "model").state_dict()
