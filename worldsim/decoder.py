@@ -17,13 +17,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 from .autoencoder import Autoencoder, foreground_weighted_loss
+from .checkpoint import checkpoint_hash
 from .report import write_json
-from .train import cosine_lr, default_device, evaluate_autoencoder, load_episodes, load_state, save_state, set_lr
+from .train import (
+    cosine_lr,
+    default_device,
+    evaluate_autoencoder,
+    load_episodes,
+    load_state,
+    save_state,
+    set_lr,
+    split_frames,
+)
 from .worldmodel import WorldModel
 
 DEFAULT_STORES = tuple(f"data/default/{scene}" for scene in ("playground", "pushbox", "occlusion", "twoagents"))
@@ -65,10 +74,6 @@ def _same_latent_space(a: Autoencoder, b: Autoencoder) -> bool:
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa if not k.startswith("decoder."))
 
 
-def _frames(data, val: bool) -> torch.Tensor:
-    return torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if v == val]))
-
-
 def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     """Train ``checkpoint``'s decoder on the frames of ``cfg.data``; returns the report it writes."""
     device = default_device()
@@ -77,7 +82,7 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     data = load_episodes(cfg.data, cfg.val_fraction)
     if not data.val.any():
         raise ValueError(f"no episode of {cfg.data} is held out at val_fraction {cfg.val_fraction}; raise it")
-    train_frames, val_frames = _frames(data, False), _frames(data, True)[:512].to(device)
+    train_frames, val_frames = split_frames(data, val=False), split_frames(data, val=True)[:512].to(device)
     start_model = WorldModel.load(checkpoint, device=device)
     resuming = cfg.resume and (out / "state" / "state.json").exists()
     model = WorldModel.load(out / "model", device=device) if resuming else start_model
@@ -101,10 +106,11 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     ae.decoder.train()
     for step in tqdm(range(start, cfg.steps), desc="decoder", initial=start, total=cfg.steps, dynamic_ncols=True):
         set_lr(opt, cosine_lr(step, cfg.steps, cfg.lr, 100))
-        x = Autoencoder.to_float(train_frames[torch.randint(len(train_frames), (cfg.batch_size,), generator=g)])
+        idx = torch.randint(len(train_frames), (cfg.batch_size,), generator=g)
+        x = Autoencoder.to_float(train_frames[idx].to(device))  # (N, 3, H, W)
         with torch.no_grad():
-            z = ae.encoder(x.to(device))  # (N, C, h, w) raw latents: the encoder is frozen
-        loss = foreground_weighted_loss(ae.decoder(z), x.to(device), cfg.fg_weight)
+            z = ae.encoder(x)  # (N, C, h, w) raw latents: the encoder is frozen
+        loss = foreground_weighted_loss(ae.decoder(z), x, cfg.fg_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -115,10 +121,9 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
             save(step + 1)
             ae.decoder.train()
     ae.eval()
-    if start >= cfg.steps:
-        save(cfg.steps)
-    report = {"checkpoint_before": start_model.checkpoint_hash,
-              "checkpoint_after": WorldModel.load(out / "model").checkpoint_hash,
+    if not (out / "model" / "config.json").exists():  # no step was run (steps 0)
+        save(start)
+    report = {"checkpoint_before": start_model.checkpoint_hash, "checkpoint_after": checkpoint_hash(out / "model"),
               "val_psnr_before": round(before, 3), "val_psnr_after": round(evaluate_autoencoder(ae, val_frames), 3),
               "val_frames": len(val_frames), "config": asdict(cfg),
               "val_psnr_by_step": {e["step"] + 1: round(e["val_psnr"], 3) for e in log if "val_psnr" in e}}

@@ -319,6 +319,13 @@ def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:
 # --------------------------------------------------------------------------------------------
 
 
+def split_frames(data: EpisodeData, val: bool) -> Tensor:
+    """Every frame of the held-out (``val``) or the training episodes, uint8 ``(N, H, W, 3)``; empty
+    ``(0, H, W, 3)`` where there are none."""
+    frames = [f for f, v in zip(data.frames, data.val) if v == val]
+    return torch.from_numpy(np.concatenate(frames) if frames else data.frames[0][:0])
+
+
 def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device, d: Dist) -> Autoencoder:
     """Train (or load) the frame autoencoder; saves ``out/autoencoder``."""
     out = Path(cfg.out) / "autoencoder"
@@ -334,8 +341,8 @@ def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device,
     ae = Autoencoder(AutoencoderConfig(channels=c.channels, decoder_channels=tuple(reversed(c.channels)),
                                        latent_channels=c.latent_channels)).to(device)
     broadcast_parameters(ae, d)
-    train_frames = torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if not v]))
-    val_frames = torch.from_numpy(np.concatenate([f for f, v in zip(data.frames, data.val) if v] or [data.frames[0]]))
+    train_frames = split_frames(data, val=False)
+    val_frames = split_frames(data, val=True) if data.val.any() else torch.from_numpy(data.frames[0])
     opt = torch.optim.AdamW(ae.parameters(), lr=c.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(cfg.seed + d.rank)
     writer = _writer(cfg, d)
