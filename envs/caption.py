@@ -9,16 +9,40 @@ push task, for example::
     right; the blue ball moves left
 
 ``parse_prompt(text, seed)`` reads those captions and looser paraphrases ("there is a cube in the
-upper left", "two red spheres", "the agent pushes the box to the left"). Whatever the text leaves
-out (positions inside a region, sizes inside a size class, masses, unnamed colours or shapes, or
-the objects themselves) is drawn from ``seed``, so a prompt and a seed give exactly one scene, and
-``caption(parse_prompt(caption(spec))) == caption(spec)``.
+upper left", "in the top left corner there is a red ball", "two red spheres", "two objects: a
+yellow cube on the left, an orange sphere on the right", "the agent pushes the box to the left").
+Whatever the text leaves out (positions inside a region, sizes inside a size class, masses, unnamed
+colours or shapes, or the objects themselves) is drawn from ``seed``, so a prompt and a seed give
+exactly one scene, and ``caption(parse_prompt(caption(spec))) == caption(spec)``.
+
+The parser is strict: it reads every word of a prompt or raises :class:`PromptError`.
+
+* A word it does not know is refused, naming the word and listing the supported ones
+  (:func:`supported_words`); only :data:`FILLER_WORDS` are skipped.
+* Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
+  ...). Inside a clause, a place ("at the top", "on the left") or a motion ("moves left") belongs
+  to the noun before it, or to the noun after it when the one before already has one ("in the top
+  left corner there is a red ball"). A clause that only places or moves something ("on the right,
+  a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
+* A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
+  a bare count followed by a comma ("two objects, a red ball and a blue box"). The list, up to the
+  end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe exactly that many
+  objects, and they take the colour, shape or size the count names ("two red balls: one on the left,
+  one on the right").
+* Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
+  objects, say), places relative to other things ("near the box"), or a second place or motion
+  for one object are refused with the reason.
+
+The learned envs and ``worldsim rollout`` condition the model on ``caption(parse_prompt(text))``
+(:func:`canonical_prompt`), not on the raw prompt: a long prompt is read in full, and the text
+encoder sees a caption, which always fits ``worldsim.text.TextEncoderConfig.max_tokens``.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +90,8 @@ _ORDINALS = ("first", "second", "third")
 
 
 class PromptError(ValueError):
-    """A prompt uses a colour, shape, count or layout that scenes cannot represent."""
+    """A prompt uses a word the parser does not read, or a colour, shape, count or layout that scenes
+    cannot represent; the message says which and why."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,8 +169,8 @@ def caption(spec: SceneSpec) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _words(text: str) -> set[str]:
-    return set(text.split())
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 def _to(value: str, text: str) -> dict[str, str]:
@@ -165,18 +190,16 @@ _SHAPE_WORDS = (
     | _to("box", "box boxes cube cubes block blocks crate crates")
     | _to("cylinder", "cylinder cylinders can cans puck pucks disc discs disk disks drum drums")
 )
-_GENERIC_NOUNS = _words("object objects thing things shape shapes item items toy toys one")
+_GENERIC_NOUNS = _words("object objects thing things shape shapes item items toy toys")
 _UNSUPPORTED_SHAPES = _words(
     "pyramid pyramids cone cones capsule capsules torus ring rings star stars triangle "
     "triangles ellipsoid egg "
     "eggs donut prism tetrahedron rod stick plank"
 )
-_COUNTS = {"a": 1, "an": 1, "one": 1, "single": 1, "the": 1, "another": 1, "two": 2, "both": 2, "three": 3}
-_COUNTS |= {"1": 1, "2": 2, "3": 3}
-_UNSUPPORTED_COUNTS = _words(
-    "four five six seven eight nine ten several many multiple few dozen dozens lots zero no 0 "
-    "numerous hundred"
-)
+_ARTICLES = _words("a an the")
+_COUNTS = {"one": 1, "single": 1, "another": 1, "two": 2, "pair": 2, "both": 2, "three": 3}
+_COUNTS |= {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # refused
+_UNSUPPORTED_COUNTS = _words("several many multiple few dozen dozens lots zero no numerous hundred")
 _SIZES = (
     _to("small", "small tiny little smaller")
     | _to("large", "big large huge bigger larger")
@@ -195,17 +218,116 @@ _MOTION_VERBS = _words(
 )
 _STILL_WORDS = _words("still stationary static resting rest motionless")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
-_PREPOSITIONS = _words("at on in near by inside within towards toward to into onto")
-_VERTICAL = _to("top", "top up upwards upward north") | _to("bottom", "bottom down downwards downward south")
+_PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of")
+_UNDER = _words("under beneath below underneath")  # read only to refuse them: places relative to things
+_VERTICAL = _to("top", "top upper up upwards upward north")
+_VERTICAL |= _to("bottom", "bottom lower down downwards downward south")
 _HORIZONTAL = _to("left", "left leftwards leftward west") | _to("right", "right rightwards rightward east")
-_CENTRE_WORDS = _words("centre central centrally")
-_FILLERS = _words(
-    "there is are with also plus we have has see i scene arena world room contains containing "
-    "that which who of "
-    "here too as well just only other more sits sitting lies lying placed located stands "
-    "standing corner side "
-    "edge part area half now please be should will can round"
+_CENTRE_WORDS = _words("centre center middle central centrally")
+_JOINING_WORDS = _words("and plus with while then but")
+_PUNCTUATION = frozenset(";,.!?:")  # clause separators
+_SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: ...")
+
+#: The only words a prompt may use that say nothing about the scene: they are skipped wherever they
+#: stand ("there is a red ball in the corner of the arena" reads as "a red ball in the ..."). Every
+#: other word must be one the parser reads, or :func:`parse_prompt` raises :class:`PromptError`.
+FILLER_WORDS = _words(
+    "there here is are has have does also that which scene arena world corner side edge part area "
+    "half sits sitting lies lying placed located stands standing covers covering contains containing please"
 )
+
+# Word kinds, first match wins: "can" is a shape, "one" a count (or "a red one": a noun).
+_KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
+    ("join", _JOINING_WORDS),
+    ("art", _ARTICLES),
+    ("num", _COUNTS),
+    ("vague", _UNSUPPORTED_COUNTS),
+    ("ord", _ORDINALS),
+    ("other", {"other"}),
+    ("size", _SIZES),
+    ("color", _COLOR_WORDS),
+    ("badcolor", _UNSUPPORTED_COLORS),
+    ("shape", _SHAPE_WORDS),
+    ("generic", _GENERIC_NOUNS),
+    ("badshape", _UNSUPPORTED_SHAPES),
+    ("pronoun", _words("it its itself")),
+    ("agent", _AGENT_NOUNS),
+    ("slab", _SLAB_NOUNS),
+    ("goal", {"goal"}),
+    ("empty", {"empty"}),
+    ("push", _PUSH_VERBS),
+    ("motion", _MOTION_VERBS),
+    ("still", _STILL_WORDS),
+    ("not", {"not"}),
+    ("fast", _FAST_WORDS),
+    ("prep", _PREPOSITIONS),
+    ("under", _UNDER),
+    ("vert", _VERTICAL),
+    ("horiz", _HORIZONTAL),
+    ("centre", _CENTRE_WORDS),
+    ("filler", FILLER_WORDS),
+)
+
+
+def _build_kinds() -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for kind, group in _KIND_GROUPS:
+        kinds |= {w: kind for w in group if w not in kinds}
+    return kinds
+
+
+_KINDS = _build_kinds()
+_REGION_KINDS = frozenset({"vert", "horiz", "centre"})
+_NOUN_KINDS = frozenset(
+    {"art", "num", "vague", "ord", "other", "size", "color", "badcolor", "shape", "generic", "badshape"}
+    | {"pronoun", "agent", "slab", "goal"}
+)
+_HEADS = {"shape": "object", "generic": "object", "pronoun": "object", "agent": "agent", "slab": "slab", "goal": "goal"}
+# Groups of :func:`supported_words`: (title, word kinds). Unsupported words are left out.
+_HELP_GROUPS = (
+    ("colours", ("color",)),
+    ("shapes", ("shape", "generic", "pronoun")),
+    ("sizes", ("size",)),
+    ("counts and order", ("art", "num", "ord", "other")),
+    ("places and directions", ("prep", "vert", "horiz", "centre")),
+    ("motion", ("motion", "still", "not", "fast")),
+    ("agents", ("agent",)),
+    ("slab", ("slab",)),
+    ("goal and push task", ("goal", "push")),
+    ("empty scene", ("empty",)),
+    ("joining words", ("join",)),
+    ("filler words (skipped)", ("filler",)),
+)
+
+
+def _kind(word: str) -> str:
+    """The kind of a (normalised) word: "color", "shape", "prep", ... or "unknown"."""
+    if word.isascii() and word.isdigit():
+        return "num"
+    return _KINDS.get(word, "unknown")
+
+
+def supported_words() -> dict[str, tuple[str, ...]]:
+    """Every word :func:`parse_prompt` reads, by group ("colours", "shapes", ...), filler words included.
+
+    Counts above :data:`~envs.scene.MAX_OBJECTS` and unsupported colours or shapes are understood only to
+    be refused, so they are not listed; "white" and "pink" name the agents.
+    """
+    groups = {}
+    for title, kinds in _HELP_GROUPS:
+        words = [w for w, k in _KINDS.items() if k in kinds and _COUNTS.get(w, 0) <= MAX_OBJECTS]
+        if title == "agents":
+            words += list(AGENT_COLORS)
+        groups[title] = tuple(sorted(words))
+    return groups
+
+
+def _vocabulary_help() -> str:
+    groups = "; ".join(f"{title}: {', '.join(words)}" for title, words in supported_words().items())
+    return (
+        f"Supported words - {groups}. Counts may also be digits (1-{MAX_OBJECTS}); "
+        f"clauses are separated by {' '.join(sorted(_PUNCTUATION))} or a joining word."
+    )
 
 
 def _supported(kind: str) -> str:
@@ -220,11 +342,11 @@ def _supported(kind: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    t = text.lower().replace("center", "centre").replace("middle", "centre")
-    t = re.sub(r"\bupper\b", "top", t)
-    t = re.sub(r"\blower\b", "bottom", t)
+    t = text.lower()
+    t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
-    t = re.sub(r"[-_/]", " ", t)
+    t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
+    t = t.replace("&", " and ").replace("+", " plus ")
     t = re.sub(
         r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t
     )
@@ -232,35 +354,276 @@ def _normalise(text: str) -> str:
     return t
 
 
-def _split(text: str) -> list[list[str]]:
-    parts = re.split(r"[;,.!?:]|\b(?:and|while|then|but|under|beneath|below|underneath)\b", text)
-    return [p.split() for p in parts if p.split()]
+def _tokenise(text: str) -> list[str]:
+    """Words and single punctuation marks or symbols, in order."""
+    return re.findall(r"[^\W_]+|[^\w\s]", _normalise(text))
+
+
+def _check_vocabulary(tokens: list[str]) -> None:
+    """Raise a PromptError naming every word the parser does not know."""
+    unknown = [t for t in dict.fromkeys(tokens) if t not in _PUNCTUATION and _kind(t) == "unknown"]
+    if unknown:
+        names = ", ".join(repr(w) for w in unknown)
+        raise PromptError(f"unknown word{'s' if len(unknown) > 1 else ''} {names}. {_vocabulary_help()}")
 
 
 # --------------------------------------------------------------------------------------------
-# Prompt -> draft
+# Prompt -> segments: each clause as nouns, places, motions and markers
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass
-class _Noun:
-    """A noun phrase: "two small red balls", "the second box", "it"."""
+class _Motion:
+    """A motion phrase: "moves quickly left", "is still", "does not move"; or a bare verb ("moves the box")."""
 
+    words: list[str]
+    direction: str | None = None
+    still: bool = False
+    fast: bool = False
+
+
+@dataclass
+class _Noun:
+    """A noun phrase ("two small red balls", "the second box", "it", "the pink agent", "a slab"), with the
+    place and motion the rest of its clause gives it."""
+
+    words: list[str] = field(default_factory=list)
+    article: str | None = None
     count: int | None = None
-    size: str | None = None
-    color: str | None = None
-    shape: str | None = None
+    count_word: str | None = None
     ordinal: int | None = None
+    other: bool = False
+    size: str | None = None
+    color_word: str | None = None
+    head: str | None = None  # "object", "agent", "slab" or "goal"; None when no noun is named ("two", "the red")
+    shape: str | None = None
     pronoun: bool = False
     plural: bool = False
-    generic: bool = False  # "object", "thing": any shape
+    region: str | None = None
+    motion: _Motion | None = None
 
     @property
-    def found(self) -> bool:
-        """Whether anything in the phrase was recognised."""
-        return self.generic or any(
-            v is not None for v in (self.count, self.size, self.color, self.shape, self.ordinal)
-        )
+    def kind(self) -> str:
+        """What it names: "object" (also for "two" or "the red"), "agent", "slab" or "goal"."""
+        return self.head or "object"
+
+    @property
+    def definite(self) -> bool:
+        """Whether it refers to something ("the box", "it") rather than adding something ("a box")."""
+        return self.pronoun or self.article == "the"
+
+    @property
+    def color(self) -> str | None:
+        """The palette colour, or None when no colour (or an unsupported one) is named."""
+        return _COLOR_WORDS.get(self.color_word)
+
+    @property
+    def text(self) -> str:
+        """The words of the phrase, for messages."""
+        return " ".join(self.words)
+
+
+@dataclass
+class _Place:
+    """A region of the 3x3 grid: "in the top left", "on the right", "the centre"."""
+
+    words: list[str]
+    region: str
+
+
+@dataclass
+class _Relation:
+    """A place given by another thing: "into the goal" (for a push), "near the box" (refused)."""
+
+    words: list[str]
+    noun: _Noun
+
+
+@dataclass
+class _Marker:
+    """A word that stands alone: a push verb, "quickly" and the like, or "empty"."""
+
+    words: list[str]
+    kind: str  # "push", "fast" or "empty"
+
+
+_Segment = _Motion | _Noun | _Place | _Relation | _Marker
+
+
+def _relative_place_error(words: list[str]) -> PromptError:
+    return PromptError(
+        f"{' '.join(words)!r}: places relative to other things are not supported; place each thing in a "
+        "region (top left, top, top right, left, centre, right, bottom left, bottom, bottom right)"
+    )
+
+
+def _region(words: list[str]) -> str:
+    """The region named by region words ("top", "left", "centre"...): "top left", "left", "centre"."""
+    vertical = list(dict.fromkeys(_VERTICAL[w] for w in words if w in _VERTICAL))
+    horizontal = list(dict.fromkeys(_HORIZONTAL[w] for w in words if w in _HORIZONTAL))
+    if len(vertical) > 1 or len(horizontal) > 1:
+        raise PromptError(f"{' '.join(words)!r} names two places at once; name one region, e.g. 'top left'")
+    return " ".join(vertical + horizontal) or "centre"
+
+
+def _direction(words: list[str]) -> str:
+    """One of the eight DIRECTIONS from region words: "top left" -> "up-left"."""
+    region = _region(words)
+    if region == "centre":
+        raise PromptError(f"{' '.join(words)!r} is not a direction; use up, down, left, right or e.g. up-left")
+    return region.replace("top", "up").replace("bottom", "down").replace(" ", "-")
+
+
+def _count_value(word: str) -> int:
+    if word in _COUNTS:
+        return _COUNTS[word]
+    return int(word)
+
+
+def _set_once(noun: _Noun, name: str, value: str) -> None:
+    """Set a field of a noun phrase; two different values ("a red blue ball") are an error."""
+    old = getattr(noun, name)
+    if old is not None and old != value:
+        raise PromptError(f"{noun.text!r} names two {name.replace('_word', '')}s; give one per object")
+    setattr(noun, name, value)
+
+
+def _continues(noun: _Noun, word: str) -> bool:
+    """Whether ``word`` belongs to the noun phrase read so far rather than starting a new one."""
+    kind = _kind(word)
+    if noun.head is not None:
+        return False
+    if kind == "art":
+        return not noun.words
+    if word == "one" and noun.words:
+        return True  # "a red one": the noun
+    no_words_but_article = noun.words in ([], [noun.article])
+    if kind in ("num", "vague"):
+        return no_words_but_article
+    if kind in ("ord", "other"):
+        return no_words_but_article or (noun.count_word is not None and noun.ordinal is None and not noun.other)
+    return True
+
+
+def _add_modifier(noun: _Noun, word: str, kind: str) -> None:
+    if kind == "art":
+        noun.article = word
+    elif kind == "num":
+        noun.count, noun.count_word = _count_value(word), word
+        noun.article = "the" if word == "both" else noun.article  # "both balls": the two already described
+    elif kind == "vague":
+        raise PromptError(f"unsupported count {word!r}; {_supported('count')}")
+    elif kind == "ord":
+        noun.ordinal = _ORDINALS.index(word) + 1
+    elif kind == "other":
+        noun.other = True
+    elif kind == "size":
+        _set_once(noun, "size", _SIZES[word])
+    else:
+        _set_once(noun, "color_word", word)
+
+
+def _add_word(noun: _Noun, word: str) -> None:
+    """Fold one word into a noun phrase."""
+    kind = _kind(word)
+    noun.words.append(word)
+    if kind == "badshape":
+        raise PromptError(f"unknown shape {word!r}; {_supported('shape')}")
+    if word == "one" and len(noun.words) > 1:
+        kind = "generic"
+    if kind not in _HEADS:
+        _add_modifier(noun, word, kind)
+        return
+    noun.head = _HEADS[kind]
+    noun.shape = _SHAPE_WORDS.get(word)
+    noun.pronoun = kind == "pronoun"
+    noun.plural = kind in ("shape", "generic", "agent") and word.endswith("s")
+
+
+class _Segmenter:
+    """Reads the words of one clause (filler words removed) into segments, left to right."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.i = 0
+        self.out: list[_Segment] = []
+
+    def run(self) -> list[_Segment]:
+        while self.i < len(self.words):
+            self._step()
+        return self.out
+
+    def _peek(self, ahead: int = 0) -> str | None:
+        j = self.i + ahead
+        return _kind(self.words[j]) if j < len(self.words) else None
+
+    def _take_while(self, kinds: Collection[str]) -> list[str]:
+        start = self.i
+        while self._peek() in kinds:
+            self.i += 1
+        return self.words[start : self.i]
+
+    def _step(self) -> None:
+        kind = self._peek()
+        if kind in _REGION_KINDS or kind in ("prep", "under") or (kind == "art" and self._peek(1) in _REGION_KINDS):
+            self._place_or_relation()
+        elif kind in ("motion", "not"):
+            self._motion()
+        elif kind in _NOUN_KINDS:
+            self._noun()
+        else:  # "still", "push", "fast", "empty"
+            word = self.words[self.i]
+            self.i += 1
+            self.out.append(_Motion([word], still=True) if kind == "still" else _Marker([word], kind))
+
+    def _read_noun(self) -> _Noun:
+        noun = _Noun()
+        while self._peek() in _NOUN_KINDS and _continues(noun, self.words[self.i]):
+            _add_word(noun, self.words[self.i])
+            self.i += 1
+            if noun.count_word == "pair" and self._peek() == "prep" and self.words[self.i] == "of":
+                self.i += 1  # "a pair of balls"
+        return noun
+
+    def _noun(self) -> None:
+        noun = self._read_noun()
+        if noun.words != [noun.article]:  # a lone article ("a" in "a scene") says nothing
+            self.out.append(noun)
+
+    def _place_or_relation(self) -> None:
+        start = self.i
+        preps = self._take_while({"prep", "under", "art"})
+        region_words = self._take_while(_REGION_KINDS)
+        noun = self._read_noun() if not region_words and self._peek() in _NOUN_KINDS - {"art"} else None
+        words = self.words[start : self.i]
+        if any(_kind(w) == "under" for w in preps):
+            raise _relative_place_error(words)
+        if region_words:
+            self.out.append(_Place(words, _region(region_words)))
+        elif noun is not None:
+            self.out.append(_Relation(words, noun))
+        # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
+
+    def _motion(self) -> None:
+        start = self.i
+        negated = self._peek() == "not"
+        self.i += negated
+        if negated and self._peek() != "motion":
+            raise PromptError("'not' must come right before a motion verb, e.g. 'the ball does not move'")
+        self.i += 1  # the verb
+        fast = bool(self._take_while({"fast"}))
+        before_direction = self.i
+        self._take_while({"prep", "art"})
+        region_words = self._take_while(_REGION_KINDS)
+        if not region_words:
+            self.i = before_direction  # "moves the box", "moves into the goal": not a direction
+        direction = _direction(region_words) if region_words and not negated else None
+        self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast))
+
+
+# --------------------------------------------------------------------------------------------
+# Segments -> draft
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -271,6 +634,7 @@ class _ObjDraft:
     region: str | None = None
     direction: str | None = None  # None: still
     fast: bool = False
+    motion_given: bool = False
 
 
 @dataclass
@@ -300,75 +664,173 @@ class _Draft:
             self.agent_regions.append(None)
 
 
-def _read_word(noun: _Noun, w: str, last: bool) -> str | None:
-    """Fold one word into a noun phrase; returns the word if it is an unknown candidate head noun."""
-    if w == "pair":
-        noun.count = 2
-    elif w in _COUNTS and noun.count is None and noun.color is None and noun.shape is None:
-        noun.count = _COUNTS[w]
-    elif w in _UNSUPPORTED_COUNTS or (w.isdigit() and w not in _COUNTS):
-        raise PromptError(f"unsupported count {w!r}; {_supported('count')}")
-    elif w in _ORDINALS:
-        noun.ordinal = _ORDINALS.index(w) + 1
-    elif w in _SIZES:
-        noun.size = _SIZES[w]
-    elif w in _COLOR_WORDS:
-        noun.color = _COLOR_WORDS[w]
-    elif w in _UNSUPPORTED_COLORS:
-        raise PromptError(f"unknown colour {w!r}; {_supported('colour')}")
-    elif w in _SHAPE_WORDS or w in _GENERIC_NOUNS:
-        noun.shape = _SHAPE_WORDS.get(w, noun.shape)
-        noun.plural = noun.plural or w.endswith("s")
-        noun.generic = noun.generic or w in _GENERIC_NOUNS
-    elif w in _UNSUPPORTED_SHAPES:
-        raise PromptError(f"unknown shape {w!r}; {_supported('shape')}")
-    elif w in ("it", "its", "itself"):
-        noun.pronoun = True
-    elif last and w not in _FILLERS:
-        return w
-    return None
+@dataclass
+class _Clause:
+    """The words between two separators (punctuation or a joining word such as "and")."""
+
+    words: list[str]
+    end: str  # the separator after it; "" at the end of the prompt
+    segments: list[_Segment] = field(default_factory=list)
 
 
-def _read_noun(tokens: list[str]) -> _Noun:
-    noun = _Noun()
-    heads = [_read_word(noun, w, i == len(tokens) - 1) for i, w in enumerate(tokens)]
-    head_unknown = heads[-1] if heads else None
-    if head_unknown is not None and noun.shape is None and (noun.count or noun.color or noun.size):
-        raise PromptError(f"unknown shape {head_unknown!r}; {_supported('shape')}")
-    return noun
+def _clauses(tokens: list[str]) -> list[_Clause]:
+    """Split tokens at separators and read each clause; clauses with nothing in them are dropped."""
+    raw, words = [], []
+    for token in tokens:
+        if token in _PUNCTUATION or _kind(token) == "join":
+            raw.append(_Clause(words, token))
+            words = []
+        else:
+            words.append(token)
+    raw.append(_Clause(words, ""))
+    clauses: list[_Clause] = []
+    for clause in raw:
+        clause.segments = _Segmenter([w for w in clause.words if _kind(w) != "filler"]).run()
+        if clause.segments:
+            clauses.append(clause)
+        elif clauses and clause.end in _SENTENCE_ENDS:
+            clauses[-1].end = clause.end  # keep the end of a sentence ("... a blue box, .")
+    return clauses
 
 
-def _read_region(tokens: list[str]) -> str | None:
-    v = next((_VERTICAL[w] for w in tokens if w in _VERTICAL), None)
-    h = next((_HORIZONTAL[w] for w in tokens if w in _HORIZONTAL), None)
-    if v and h:
-        return f"{v} {h}"
-    if v or h:
-        return v or h
-    return "centre" if any(w in _CENTRE_WORDS for w in tokens) else None
+def _is_modifier(segment: _Segment) -> bool:
+    return isinstance(segment, (_Place, _Motion)) or (isinstance(segment, _Marker) and segment.kind == "fast")
 
 
-def _read_direction(tokens: list[str]) -> str | None:
-    region = _read_region(tokens)
-    if region is None or region == "centre":
-        return None
-    words = region.replace("top", "up").replace("bottom", "down").split()
-    return "-".join(words)
+def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
+    """Whether a clause of modifiers only ("on the right") can join ``into``."""
+    if backward and _list_header(into) is not None:
+        return False  # keep "two objects:" a count for the list after it
+    kinds = {type(s) for s in clause.segments} & {_Place, _Motion}
+    has_noun = any(isinstance(s, _Noun) for s in into.segments)
+    return has_noun and not _is_task(into.segments) and not kinds & {type(s) for s in into.segments}
 
 
-def _split_at(tokens: list[str], stop: set[str]) -> tuple[list[str], list[str]]:
-    for i, w in enumerate(tokens):
-        if w in stop:
-            return tokens[:i], tokens[i:]
-    return tokens, []
+def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
+    """Join each clause that only places or moves something to its neighbour: "on the right, a yellow
+    cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back."""
+    out = list(clauses)
+    i = 0
+    while i < len(out):
+        clause = out[i]
+        if not all(_is_modifier(s) for s in clause.segments):
+            i += 1
+            continue
+        forward_first = any(isinstance(s, _Place) for s in clause.segments)
+        order = (i + 1, i - 1) if forward_first else (i - 1, i + 1)
+        j = next((j for j in order if 0 <= j < len(out) and _can_merge(clause, out[j], j < i)), None)
+        if j is None:
+            i += 1
+            continue
+        into = out[j]
+        if j < i:
+            into.words, into.segments, into.end = into.words + clause.words, into.segments + clause.segments, clause.end
+        else:
+            into.words, into.segments = clause.words + into.words, clause.segments + into.segments
+        del out[i]
+    return out
 
 
-def _resolve(draft: _Draft, noun: _Noun) -> int:
-    """Index of the object a definite noun phrase refers to; a new object when none matches."""
+def _is_task(segments: list[_Segment]) -> bool:
+    """A push task: a push verb, or an agent that moves an object ("the agent brings the ball to the goal")."""
+    if any(isinstance(s, _Marker) and s.kind == "push" for s in segments):
+        return True
+    nouns = {s.kind for s in segments if isinstance(s, _Noun)}
+    moves = any(isinstance(s, _Motion) and not s.still for s in segments)
+    return moves and {"agent", "object"} <= nouns
+
+
+def _words_of(segments: list[_Segment]) -> str:
+    return " ".join(w for s in segments for w in s.words)
+
+
+def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> None:
+    """Give a place or motion to the noun before it if that one has none yet, else to the noun after."""
+    before = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun)), None)
+    after = next((s for s in segments[p + 1 :] if isinstance(s, _Noun)), None)
+    for noun in (before, after):
+        if noun is not None and getattr(noun, name) is None:
+            setattr(noun, name, value)
+            return
+    phrase = " ".join(segments[p].words)
+    if before is None and after is None:
+        raise PromptError(f"{phrase!r} does not say what it describes; e.g. 'a red ball {phrase}'")
+    raise PromptError(f"{phrase!r}: {(before or after).text!r} already has a {name}; give each object one")
+
+
+def _attach(segments: list[_Segment]) -> list[_Noun]:
+    """Give the clause's places and motions to its nouns; returns the nouns."""
+    for p, seg in enumerate(segments):
+        if isinstance(seg, _Place):
+            _attach_one(segments, p, "region", seg.region)
+        elif isinstance(seg, _Motion):
+            if seg.direction is None and not seg.still:
+                raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up'")
+            _attach_one(segments, p, "motion", seg)
+    fast = [s for s in segments if isinstance(s, _Marker) and s.kind == "fast"]
+    motions = [s for s in segments if isinstance(s, _Motion) and not s.still]
+    if fast and not motions:
+        raise PromptError(f"{fast[0].words[0]!r}: nothing in {_words_of(segments)!r} moves")
+    for m in motions:
+        m.fast = m.fast or bool(fast)
+    return [s for s in segments if isinstance(s, _Noun)]
+
+
+def _apply_markers(draft: _Draft, segments: list[_Segment]) -> None:
+    """Apply "empty" ("an empty arena"); places relative to other things ("near the box") are refused."""
+    for seg in segments:
+        if isinstance(seg, _Relation):
+            raise _relative_place_error(seg.words)
+        if isinstance(seg, _Marker) and seg.kind == "empty":
+            draft.empty = True
+
+
+def _set_region(current: str | None, region: str | None, what: str) -> str | None:
+    if region is not None and current not in (None, region):
+        raise PromptError(f"{what} is placed twice: at the {current} and at the {region}")
+    return region or current
+
+
+def _check_object_noun(noun: _Noun) -> None:
+    """Refuse colours, counts and words that objects cannot have."""
+    if noun.color_word is not None and noun.color is None:
+        raise PromptError(f"unknown colour {noun.color_word!r}; {_supported('colour')}")
+    if noun.other:
+        raise PromptError(f"{noun.text!r}: 'other' only names the second agent; for objects say 'the second ...'")
+    if noun.count is not None and noun.count < 1:
+        raise PromptError(f"unsupported count {noun.count_word!r}; {_supported('count')}")
+    if noun.count is not None and noun.count > MAX_OBJECTS:
+        raise PromptError(
+            f"{noun.text!r} asks for {noun.count} objects, but a scene holds at most {MAX_OBJECTS}; "
+            + _supported("count")
+        )
+
+
+def _update_object(obj: _ObjDraft, noun: _Noun) -> None:
+    """Give an object the place and motion its noun phrase carries."""
+    obj.region = _set_region(obj.region, noun.region, repr(noun.text))
+    m = noun.motion
+    if m is None:
+        return
+    direction = None if m.still else m.direction
+    if obj.motion_given and obj.direction != direction:
+        raise PromptError(f"{noun.text!r} is given two motions; give each object one")
+    obj.direction, obj.fast = direction, m.fast or (obj.fast and obj.motion_given)
+    obj.motion_given = True
+
+
+def _resolve(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
+    """Indices of the objects a definite noun phrase refers to; new objects when none matches.
+
+    Args:
+        draft: The scene read so far.
+        noun: "the red box", "the second ball", "the balls", "it".
+        seen: How many objects had been described where the phrase stands ("it" is the last of those).
+    """
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
-        if not draft.objects:
-            raise PromptError("the prompt refers to an object ('it', 'the object') before describing any")
-        return len(draft.objects) - 1
+        if not seen:
+            raise PromptError(f"{noun.text!r} refers to an object before any is described")
+        return [seen - 1]
     cands = [
         i
         for i, o in enumerate(draft.objects)
@@ -376,126 +838,229 @@ def _resolve(draft: _Draft, noun: _Noun) -> int:
         and (noun.shape is None or o.shape == noun.shape)
         and (noun.size is None or o.size == noun.size)
     ]
-    k = (noun.ordinal or 1) - 1
-    if k < len(cands):
-        return cands[k]
-    return draft.add_object(_ObjDraft(color=noun.color, shape=noun.shape, size=noun.size))
+    if noun.ordinal is not None:
+        cands = cands[noun.ordinal - 1 : noun.ordinal]
+    if noun.count is not None and 0 < len(cands) < noun.count:
+        raise PromptError(f"{noun.text!r}: the prompt describes only {len(cands)} of them")
+    if cands:  # "the balls": all of them; "the two balls": two; "the ball": the first
+        return cands if noun.plural and noun.count is None else cands[: noun.count or 1]
+    n = noun.count or (2 if noun.plural else 1)
+    return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
 
 
-def _agent_index(draft: _Draft, tokens: list[str]) -> int:
-    if "pink" in tokens or any(w in tokens for w in ("second", "other", "another")):
-        draft.ensure_agents(2)
-        return 1
-    for w in tokens:
-        if w in _COLOR_WORDS or (w in _UNSUPPORTED_COLORS and w != "white"):
-            raise PromptError(f"agents are white (first) and pink (second), not {w!r}")
-    return 0
-
-
-def _clause_agent(draft: _Draft, tokens: list[str]) -> None:
-    counts = [w for w in tokens if w in _COUNTS or w in _UNSUPPORTED_COUNTS or w.isdigit()]
-    n = max((_COUNTS.get(w, 99) for w in counts), default=1)
-    if n > len(AGENT_COLORS) or any(w in _UNSUPPORTED_COUNTS for w in counts):
-        raise PromptError(
-            f"scenes have one or two agents ({' and '.join(AGENT_COLORS)}); got {' '.join(tokens)!r}"
-        )
-    if n == 2 or any(w in ("agents", "robots", "players") for w in tokens):
-        draft.ensure_agents(2)
-    subject, rest = _split_at(tokens, _PREPOSITIONS | _MOTION_VERBS)
-    region = _read_region(rest if not set(rest) & _MOTION_VERBS else _split_at(rest, _MOTION_VERBS)[0])
-    if region is not None:
-        draft.agent_regions[_agent_index(draft, subject)] = region
+def _apply_object(draft: _Draft, noun: _Noun, seen: int) -> None:
+    _check_object_noun(noun)
+    if noun.definite:
+        targets = _resolve(draft, noun, seen)
     else:
-        _agent_index(draft, subject)
+        n = noun.count or (2 if noun.plural else 1)
+        targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
+    for i in targets:
+        _update_object(draft.objects[i], noun)
 
 
-def _clause_object(draft: _Draft, tokens: list[str]) -> None:
-    phrase, motion = _split_at(tokens, _MOTION_VERBS)
-    phrase, location = _split_at(phrase, _PREPOSITIONS | set(_VERTICAL) | set(_HORIZONTAL) | _CENTRE_WORDS)
-    noun = _read_noun(phrase)
-    if not noun.found:
-        return  # nothing we can use (e.g. "please")
-    region = _read_region(location)
-    direction, fast = _read_direction(motion), bool(set(tokens) & _FAST_WORDS)
-    if phrase and phrase[0] == "the" and noun.count in (None, 1) and not noun.plural:
-        i = _resolve(draft, noun)  # "the red box is at the left": update that object
-        obj = draft.objects[i]
-        obj.region = region or obj.region
-        if direction is not None:
-            obj.direction, obj.fast = direction, fast
-        return
+def _agent_targets(draft: _Draft, noun: _Noun) -> list[int]:
+    """Indices of the agents a noun phrase names ("the agent", "the pink agent", "two agents")."""
     count = noun.count or (2 if noun.plural else 1)
-    for _ in range(count):
-        draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size, region, direction, fast))
+    if count > len(AGENT_COLORS) or count < 1:
+        raise PromptError(f"scenes have one or two agents ({' and '.join(AGENT_COLORS)}); got {noun.text!r}")
+    if noun.color_word is not None and noun.color_word not in AGENT_COLORS:
+        raise PromptError(f"agents are white (first) and pink (second), not {noun.color_word!r}")
+    if noun.ordinal == 3 or noun.size is not None:
+        raise PromptError(f"{noun.text!r}: agents are one size, and there are at most two")
+    draft.ensure_agents(count)
+    if count == 2:
+        return [0, 1]
+    second = noun.color_word == "pink" or noun.ordinal == 2 or noun.other or noun.count_word == "another"
+    if second:
+        draft.ensure_agents(2)
+    return [int(second)]
 
 
-def _clause_motion(draft: _Draft, tokens: list[str]) -> None:
-    subject, motion = _split_at(tokens, _MOTION_VERBS | _STILL_WORDS)
-    obj = draft.objects[_resolve(draft, _read_noun(subject))]
-    if set(tokens) & _STILL_WORDS or "not" in tokens:
-        obj.direction = None
-        return
-    direction = _read_direction(motion)
-    if direction is not None:
-        obj.direction, obj.fast = direction, bool(set(tokens) & _FAST_WORDS)
+def _apply_agent(draft: _Draft, noun: _Noun) -> list[int]:
+    targets = _agent_targets(draft, noun)
+    if noun.motion is not None and not noun.motion.still:
+        raise PromptError(f"{noun.text!r}: agents start at rest; say where an agent is or what it pushes")
+    for k in targets:
+        draft.agent_regions[k] = _set_region(draft.agent_regions[k], noun.region, f"the {list(AGENT_COLORS)[k]} agent")
+    return targets
 
 
-def _clause_task(draft: _Draft, tokens: list[str]) -> None:
-    verbs = _PUSH_VERBS | _MOTION_VERBS
-    subject, rest = _split_at(tokens, verbs)
-    agent = _agent_index(draft, subject)
-    target, dest = _split_at(rest[1:], _PREPOSITIONS | set(_VERTICAL) | set(_HORIZONTAL) | {"goal"})
-    noun = _read_noun(target)
-    obj = _resolve(draft, noun) if noun.found or noun.pronoun else _resolve(draft, _Noun(shape="box"))
-    if "goal" in dest:
+def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
+    """The slab or the goal: at most one each, with a fixed look, and they do not move."""
+    what = noun.kind
+    if (noun.count or 1) > 1 or noun.color_word or noun.size or noun.ordinal or noun.other:
+        raise PromptError(f"{noun.text!r}: a scene has at most one {what}, and its look is fixed")
+    if noun.motion is not None and not noun.motion.still:
+        raise PromptError(f"{noun.text!r}: the {what} does not move")
+    region = getattr(draft, f"{what}_region")
+    setattr(draft, what, True)
+    setattr(draft, f"{what}_region", _set_region(region, noun.region, f"the {what}"))
+
+
+def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int) -> None:
+    for noun in nouns:
+        if noun.kind == "agent":
+            _apply_agent(draft, noun)
+        elif noun.kind in ("slab", "goal"):
+            _apply_fixture(draft, noun)
+        else:
+            _apply_object(draft, noun, seen)
+
+
+def _split_task(segments: list[_Segment]) -> tuple[list[_Segment], _Segment, list[_Segment]]:
+    """(subject, verb, rest) of a task clause: "the white agent" | "pushes" | "the red box to the left"."""
+    v = next(
+        i
+        for i, s in enumerate(segments)
+        if (isinstance(s, _Marker) and s.kind == "push") or (isinstance(s, _Motion) and not s.still)
+    )
+    return segments[:v], segments[v], segments[v + 1 :]
+
+
+_PUSH_FORM = "a push reads e.g. 'the pink agent pushes the red box to the left' or '... into the goal'"
+
+
+def _task_agent(draft: _Draft, subject: list[_Segment]) -> int:
+    """The agent that pushes: the subject of the task clause (the first agent when none is named)."""
+    if any(isinstance(s, (_Relation, _Marker)) for s in subject):
+        raise PromptError(f"{_words_of(subject)!r}: only an agent pushes; {_PUSH_FORM}")
+    nouns = _attach(subject)
+    if not nouns:
+        return 0
+    if len(nouns) > 1 or nouns[0].kind != "agent":
+        raise PromptError(f"{_words_of(subject)!r}: only an agent pushes; {_PUSH_FORM}")
+    targets = _apply_agent(draft, nouns[0])
+    if len(targets) > 1:
+        raise PromptError(f"{nouns[0].text!r}: one agent does the pushing")
+    return targets[0]
+
+
+def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | None, str | None]:
+    """The pushed object (None: not named) and where to: a direction, "goal", or None (not said)."""
+    target = rest[0] if rest and isinstance(rest[0], _Noun) else None
+    dests = rest[1:] if target is not None else rest
+    where = [verb.direction] if isinstance(verb, _Motion) and verb.direction else []
+    for seg in dests:
+        if isinstance(seg, _Place):
+            where.append(_direction(seg.region.split()))
+        elif isinstance(seg, _Relation) and seg.noun.kind == "goal":
+            where.append("goal")
+        else:
+            raise PromptError(f"{' '.join(seg.words)!r} does not fit a push; {_PUSH_FORM}")
+    if len(where) > 1:
+        raise PromptError(f"{_words_of(rest)!r}: a push goes one way")
+    if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
+        raise PromptError(f"{target.text!r}: an agent pushes one object")
+    return target, (where[0] if where else None)
+
+
+def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None, seen: int) -> None:
+    if draft.task is not None:
+        raise PromptError("the prompt gives two push tasks; a scene has at most one")
+    noun = target or _Noun(["the", "box"], article="the", head="object", shape="box")
+    _check_object_noun(noun)
+    obj = _resolve(draft, noun, seen)[0]
+    if dest == "goal":
         draft.goal = True
         draft.task = (agent, obj, None, False)
     else:
-        direction = _read_direction(dest)
-        draft.task = (agent, obj, direction, direction is None)
+        draft.task = (agent, obj, dest, dest is None)
 
 
-def _classify(tokens: list[str]) -> str:
-    words = set(tokens)
-    has_object_word = bool(words & (set(_SHAPE_WORDS) | set(_COLOR_WORDS) | {"it", "object", "thing"}))
-    if words & _PUSH_VERBS or (words & _AGENT_NOUNS and words & _MOTION_VERBS and has_object_word):
-        return "task"
-    if words & _AGENT_NOUNS:
-        return "agent"
-    if words & _SLAB_NOUNS:
-        return "slab"
-    if "goal" in words:
-        return "goal"
-    if "empty" in words:
-        return "empty"
-    starts_ref = tokens[0] in ("the", "it", "its") or tokens[0] in _MOTION_VERBS
-    if starts_ref and (words & _MOTION_VERBS or words & _STILL_WORDS):
-        return "motion"
-    return "object"
+class _PromptReader:
+    """Reads a prompt's clauses into a draft. Clauses that refer to objects ("the box moves left", pushes)
+    are read after the rest, so they may refer to objects described later."""
+
+    def __init__(self) -> None:
+        self.draft = _Draft()
+        self.deferred: list[Callable[[], None]] = []
+
+    def read(self, clauses: list[_Clause]) -> _Draft:
+        i = 0
+        while i < len(clauses):
+            header = _list_header(clauses[i])
+            if header is not None and i + 1 < len(clauses):
+                i = self._read_list(header, clauses, i + 1)
+            else:
+                self._read_clause(clauses[i])
+                i += 1
+        for apply in self.deferred:
+            apply()
+        if self.draft.empty and self.draft.objects:
+            raise PromptError("the prompt says the arena is empty but also describes objects")
+        return self.draft
+
+    def _read_clause(self, clause: _Clause, defer: bool = True) -> None:
+        segments, draft, seen = clause.segments, self.draft, len(self.draft.objects)
+        if _is_task(segments):
+            subject, verb, rest = _split_task(segments)
+            agent = _task_agent(draft, subject)
+            target, dest = _task_destination(verb, rest)
+            self.deferred.append(lambda: _set_task(draft, agent, target, dest, seen))
+            return
+        _apply_markers(draft, segments)
+        nouns = _attach(segments)
+        if defer and any(n.kind == "object" and n.definite for n in nouns):
+            self.deferred.append(lambda: _apply_nouns(draft, nouns, seen))
+        else:
+            _apply_nouns(draft, nouns, seen)
+
+    def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
+        """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""
+        _check_object_noun(header)
+        first = len(self.draft.objects)
+        while i < len(clauses):
+            self._read_clause(clauses[i], defer=False)
+            i += 1
+            if clauses[i - 1].end in _SENTENCE_ENDS:
+                break
+        _check_list(header, self.draft.objects[first:])
+        return i
+
+
+def _list_header(clause: _Clause) -> _Noun | None:
+    """The noun of a clause that announces a list, else None.
+
+    A count of objects before a colon ("two objects:", "three red balls:") announces one; so does a
+    bare count before a comma ("two objects, a red ball and a blue box").
+    """
+    noun = clause.segments[0] if len(clause.segments) == 1 else None
+    if not isinstance(noun, _Noun) or noun.kind != "object" or noun.definite:
+        return None
+    generic = noun.head == "object" and noun.shape is None  # "objects", "things"
+    if clause.end == ":" and (noun.count_word or noun.plural or generic):
+        return noun
+    bare = noun.count_word and generic and not (noun.color_word or noun.size or noun.ordinal)
+    return noun if clause.end == "," and bare else None
+
+
+def _check_list(header: _Noun, listed: list[_ObjDraft]) -> None:
+    """The list after a count must give that many objects; they take the header's colour, shape, size."""
+    if not listed:
+        raise PromptError(f"{header.text!r} is not followed by any object")
+    if header.count is not None and len(listed) != header.count:
+        raise PromptError(
+            f"{header.text!r} announces {header.count} object{'s' * (header.count > 1)} "
+            f"but the list after it describes {len(listed)}"
+        )
+    for obj in listed:
+        for name in ("color", "shape", "size"):
+            want, have = getattr(header, name), getattr(obj, name)
+            if want is not None and have not in (None, want):
+                raise PromptError(f"{header.text!r} announces {want} objects, but the list names {have}")
+            setattr(obj, name, have or want)
 
 
 def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
-    draft = _Draft()
-    deferred = []
-    for tokens in _split(_normalise(text)):
-        kind = _classify(tokens)
-        if kind in ("task", "motion"):
-            deferred.append((kind, tokens))
-        elif kind == "agent":
-            _clause_agent(draft, tokens)
-        elif kind == "slab":
-            draft.slab, draft.slab_region = True, _read_region(tokens) or draft.slab_region
-        elif kind == "goal":
-            draft.goal, draft.goal_region = True, _read_region(tokens) or draft.goal_region
-        elif kind == "empty":
-            draft.empty = True
-        else:
-            _clause_object(draft, tokens)
-    for kind, tokens in deferred:
-        (_clause_task if kind == "task" else _clause_motion)(draft, tokens)
-    return draft
+    tokens = _tokenise(text)
+    _check_vocabulary(tokens)
+    clauses = _merge_modifiers(_clauses(tokens))
+    if not clauses:
+        raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
+    return _PromptReader().read(clauses)
 
 
 # --------------------------------------------------------------------------------------------
@@ -677,8 +1242,10 @@ def parse_prompt(text: str, seed: int | None = None) -> SceneSpec:
         A valid spec. ``caption(parse_prompt(caption(s), seed)) == caption(s)`` for any spec ``s``.
 
     Raises:
-        PromptError: An unsupported colour, shape or count (the message lists what is supported),
-            more than three objects or two agents, or a layout that does not fit.
+        PromptError: An unknown word (the message names it and lists the supported words); an
+            unsupported colour, shape or count; more objects or agents than a scene holds; a count
+            that disagrees with the list after it; a place relative to another thing; a second place
+            or motion for one thing; or a layout that does not fit.
     """
     draft = _read_prompt(text)
     return _make_spec(draft, np.random.default_rng(seed))

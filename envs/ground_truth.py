@@ -1,6 +1,8 @@
 """MuJoCo ground-truth Gymnasium envs: Playground, PushBox, Occlusion and TwoAgents.
 
-Each env keeps one ``MjModel`` and one 64x64 ``mujoco.Renderer`` for its whole life. Every scene
+Each env keeps one ``MjModel`` for its whole life, and one 64x64 ``mujoco.Renderer`` made on the
+first frame (so an env built in a parent process can be forked or pickled into workers, each of
+which makes its own). Every scene
 is compiled from ``SceneSpec.to_mjcf(slots=MAX_OBJECTS)``, which gives all scenes of an env the
 same model layout (unused object slots, slab and goal are hidden), and its parameters are copied
 into the live model on ``reset``. Control runs at 10 Hz: one ``step`` is ``FRAME_SKIP`` physics
@@ -29,6 +31,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from envs.actions import check_action
 from envs.caption import caption, parse_prompt
 from envs.scene import (
     AGENT_COLORS,
@@ -193,7 +196,8 @@ class WorldSimEnv(gym.Env[np.ndarray, np.ndarray]):
         self.model = mujoco.MjModel.from_xml_string(self._scene.to_mjcf(slots=MAX_OBJECTS))
         self.data = mujoco.MjData(self.model)
         self._fields = [n for n in dir(self.model) if _is_array(self.model, n)]
-        self._renderer: mujoco.Renderer | None = mujoco.Renderer(self.model, IMAGE_SIZE, IMAGE_SIZE)
+        self._renderer: mujoco.Renderer | None = None  # made on the first frame
+        self._closed = False
         names = [f"agent{i}" for i in range(self.n_agents)] + [f"object{j}" for j in range(MAX_OBJECTS)]
         jnt = [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, f"{b}_x") for b in names]
         self._body = np.array([mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, b) for b in names])
@@ -254,6 +258,13 @@ class WorldSimEnv(gym.Env[np.ndarray, np.ndarray]):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+        self._closed = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle everything but the renderer (a GL context); the copy makes its own on its first frame."""
+        state = self.__dict__.copy()
+        state["_renderer"] = None
+        return state
 
     # ---- public helpers ----------------------------------------------------------------------
 
@@ -330,22 +341,16 @@ class WorldSimEnv(gym.Env[np.ndarray, np.ndarray]):
         self._policy = self._make_policy(spec)
 
     def _render_frame(self) -> np.ndarray:
-        if self._renderer is None:
+        if self._closed:
             raise RuntimeError(f"{self.env_id} is closed; make a new env")
+        if self._renderer is None:
+            self._renderer = mujoco.Renderer(self.model, IMAGE_SIZE, IMAGE_SIZE)
         self._renderer.update_scene(self.data, camera="top")
         self._frame = self._renderer.render()  # (64, 64, 3) uint8
         return self._frame.copy()
 
     def _check_action(self, action: Any) -> np.ndarray:
-        a = np.asarray(action, dtype=np.float32)
-        if a.shape != self.action_space.shape:
-            raise ValueError(
-                f"action has shape {a.shape}, expected {self.action_space.shape} for {self.env_id} "
-                f"(a 2-D force in [-1, 1] per agent, {self.n_agents} agent(s))"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action {a} for {self.env_id} contains NaN or inf")
-        return np.clip(a, -1.0, 1.0)
+        return check_action(action, self.action_space, self.env_id)
 
     def _info(self, states: np.ndarray) -> dict[str, Any]:
         spec = self._scene

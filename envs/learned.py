@@ -22,6 +22,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from envs.actions import check_action
 from envs.caption import canonical_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import WorldModel
@@ -60,19 +61,9 @@ class ActionAdapter:
         self.space, self.model_dim, self.env_id = space, model_dim, env_id
 
     def __call__(self, action: Any, batch: int | None = None) -> np.ndarray:
-        """Validate ``action`` ``(A,)`` (or ``(batch, A)``) and return ``(batch or 1, model_dim)`` float32."""
-        a = np.asarray(action)
-        expected = self.space.shape if batch is None else (batch, *self.space.shape)
-        if a.shape != expected:
-            raise ValueError(f"action has shape {a.shape}, expected {expected} for {self.env_id}")
-        if not np.issubdtype(a.dtype, np.floating):
-            raise TypeError(f"action has dtype {a.dtype}, expected a float dtype (float32) for {self.env_id}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN or inf for {self.env_id}: {a}")
-        low, high = self.space.low, self.space.high
-        if np.any(a < low - 1e-6) or np.any(a > high + 1e-6):
-            raise ValueError(f"action {a} is outside [{low.min()}, {high.max()}] for {self.env_id}; clip it first")
-        a = a.reshape(-1, self.space.shape[0]).astype(np.float32)
+        """Validate ``action`` ``(A,)`` (or ``(batch, A)``) as the ground-truth env does
+        (:func:`envs.actions.check_action`: clipped to the bounds) and return ``(batch or 1, model_dim)`` float32."""
+        a = check_action(action, self.space, self.env_id, batch).reshape(-1, self.space.shape[0])
         return np.pad(a, ((0, 0), (0, self.model_dim - a.shape[1])))
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
 
 from envs.ground_truth import TwoAgentsEnv
 from worldsim.metrics import detect_objects
@@ -133,6 +134,12 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
 def parallel_env(render_mode: str | None = "rgb_array", max_cycles: int = 200) -> TwoAgentsParallelEnv:
     """Make the TwoAgents PettingZoo env (PettingZoo's ``parallel_env()`` convention)."""
     return TwoAgentsParallelEnv(render_mode=render_mode, max_cycles=max_cycles)
+
+
+def env(render_mode: str | None = "rgb_array", max_cycles: int = 200) -> AECEnv:
+    """The TwoAgents PettingZoo env in turn-by-turn (AEC) form (PettingZoo's ``env()`` convention):
+    the parallel env behind PettingZoo's own converter, so both forms step the same physics."""
+    return parallel_to_aec(parallel_env(render_mode=render_mode, max_cycles=max_cycles))
 
 
 def learned_parallel_env(checkpoint: str | None = None, max_cycles: int = 200, **kwargs: Any) -> TwoAgentsParallelEnv:

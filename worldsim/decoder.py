@@ -24,6 +24,7 @@ from .autoencoder import Autoencoder, foreground_weighted_loss
 from .checkpoint import checkpoint_hash
 from .report import write_json
 from .train import (
+    check_finite,
     cosine_lr,
     default_device,
     evaluate_autoencoder,
@@ -94,7 +95,7 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     ae.encoder.requires_grad_(False)
     opt = torch.optim.AdamW(ae.decoder.parameters(), lr=cfg.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(cfg.seed)
-    start, log = load_state(out, opt, g) if resuming else (0, [])
+    start, log = load_state(out, opt, g, model_step=int(model.meta.get("decoder_step", -1))) if resuming else (0, [])
     meta = {**start_model.meta, "decoder_finetuned_from": start_model.checkpoint_hash,
             "decoder_finetune": {"data": list(cfg.data), "steps": cfg.steps, "lr": cfg.lr}}
 
@@ -111,6 +112,7 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
         with torch.no_grad():
             z = ae.encoder(x)  # (N, C, h, w) raw latents: the encoder is frozen
         loss = foreground_weighted_loss(ae.decoder(z), x, cfg.fg_weight)
+        check_finite(loss, step, out)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

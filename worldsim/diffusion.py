@@ -81,6 +81,7 @@ class Batch:
     reward: Tensor  # (B, n)
     done: Tensor  # (B, n) float 0/1
     text: TextCond
+    sink: Tensor | None = None  # (B, 1, C, h, w) the episode's first latent, for ``sink`` models
 
 
 @dataclass
@@ -138,6 +139,21 @@ def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig,
     return prev * (~first)[..., None, None, None], level
 
 
+def noised_sink(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None
+                ) -> dict[str, Tensor]:
+    """The frame sink as training shows it to ``sink`` models: the episode's first latent at a
+    context noise level, uniform in [0, context_noise]. Empty for other models."""
+    if not model.cfg.sink:
+        return {}
+    if batch.sink is None:
+        raise ValueError("this model attends to a frame sink; the batch needs sink= (each clip's episode's first "
+                         "latent), as ClipSampler gives it")
+    B = batch.sink.shape[0]
+    sigma = torch.rand(B, 1, generator=generator, device=batch.sink.device) * cfg.context_noise  # (B, 1)
+    eps = torch.randn(batch.sink.shape, generator=generator, device=batch.sink.device)
+    return {"sink": add_noise(batch.sink, sigma, eps), "sink_sigma": sigma}
+
+
 def motion_weights(latents: Tensor, prev: Tensor, first: Tensor, strength: float) -> Tensor:
     """Per-cell loss weights ``(B, n, h, w)``: ``1 + strength * |latents - prev|`` averaged over
     channels, and 1 on first steps, which have no previous frame to move from."""
@@ -155,7 +171,8 @@ def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Genera
     x0 = model.to_target(batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
-    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep), prev_sigma=prev_sigma)
+    sink = noised_sink(model, batch, cfg, generator)
+    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep), prev_sigma=prev_sigma, **sink)
 
     err = (out.velocity - (eps - x0)).square().mean(dim=2)  # (B, n, h, w)
     cell_w = motion_weights(batch.latents, batch.prev, batch.first, cfg.motion_weight)  # (B, n, h, w)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +26,37 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_synced(path: str | os.PathLike, data: bytes) -> None:
+    """Create ``path`` (which must not exist), write ``data`` and fsync it.
+
+    Not atomic on its own: for files in a private directory that is moved into place as a whole once
+    every file in it is written (see :func:`worldsim.checkpoint.save_checkpoint`).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def fsync_directory(path: str | os.PathLike) -> None:
+    """Make the entries of directory ``path`` (new files, renames) durable.
+
+    A no-op on Windows, which cannot open a directory, and where the filesystem cannot sync one; any other
+    error is raised.
+    """
+    if os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+    finally:
+        os.close(fd)
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:

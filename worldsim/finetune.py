@@ -54,6 +54,7 @@ from .model import DiT
 from .train import (
     EMA,
     ClipSampler,
+    check_finite,
     cosine_lr,
     default_device,
     encode_all,
@@ -128,6 +129,12 @@ class FinetuneConfig:
     """Give the model the previous frame's noise level as an input before fine-tuning
     (``DiTConfig.prev_noise_cond``); use with ``flow.prev_noise`` and ``flow.repair_prev``, and roll
     out with ``SimulatorConfig.prev_noise``."""
+    rollout_prev_noise: float | None = None
+    """Record this level in the checkpoint as its rollouts' default ``SimulatorConfig.prev_noise``
+    (for ``prev_noise_cond`` models). None keeps what the starting checkpoint records."""
+    sink: bool = False
+    """Give the model a frame sink before fine-tuning (``DiTConfig.sink``): every step also attends
+    to the episode's first frame, kept for the whole rollout. The sink starts as a no-op."""
     flow: FlowConfig = field(default_factory=FlowConfig)
     """Teacher-forced flow loss settings."""
 
@@ -148,6 +155,9 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     sampler = FlowSampler(SamplerConfig(steps=cfg.sampling_steps))
     randn = lambda shape: torch.randn(shape, generator=generator, device=device)
     cache = dit.new_cache(batch.text)
+    if dit.cfg.sink:
+        with torch.no_grad():
+            dit.prime_sink(cache, add_noise(batch.sink, sigma_c, randn(batch.sink.shape)), sigma_c, batch.text)
 
     def commit(y: torch.Tensor, prev: torch.Tensor, j: slice) -> None:
         sigma = sigma_c.expand(B, y.shape[1])
@@ -202,13 +212,16 @@ RAW_WEIGHTS = "state/raw.safetensors"
 def _resume(cfg: FinetuneConfig, out: Path, dit: DiT, opt: torch.optim.Optimizer, g: torch.Generator,
             device: torch.device) -> tuple[int, list[dict], EMA | None]:
     """Step, log and weight average to go on from: a fresh start, or ``out``'s last state under ``resume``."""
-    start, log = (load_state(out, opt, g) if cfg.resume and (out / "state" / "state.json").exists() else (0, []))
+    resuming = cfg.resume and (out / "state" / "state.json").exists()
+    saved_model = WorldModel.load(out / "model", device=device) if resuming else None
+    start, log = (load_state(out, opt, g, model_step=int(saved_model.meta.get("finetune_step", -1)))
+                  if saved_model else (0, []))
     raw = out / RAW_WEIGHTS
     if start:
         if bool(cfg.ema) != raw.is_file():
             was = "with" if raw.is_file() else "without"
             raise ValueError(f"--resume: the run in {out} was started {was} --finetune.ema; resume it the same way")
-        saved = WorldModel.load(out / "model", device=device).dit.state_dict()
+        saved = saved_model.dit.state_dict()
         dit.load_state_dict(load_tensors(raw) if cfg.ema else saved)
     ema = EMA(dit, cfg.ema) if cfg.ema else None
     if ema and start:
@@ -225,6 +238,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     ae, dit = model.autoencoder, model.dit.train()
     if cfg.prev_noise_cond:
         dit.add_prev_noise_cond()
+    if cfg.sink:
+        dit.add_sink()
     g = torch.Generator().manual_seed(cfg.seed)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
@@ -235,7 +250,9 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     raw = out / RAW_WEIGHTS
     meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data),
             **({"finetune_first_frames": list(cfg.first_frames)} if cfg.first_frames else {}),
-            **({"finetune_ema": cfg.ema} if cfg.ema else {})}
+            **({"finetune_ema": cfg.ema} if cfg.ema else {}),
+            **({"rollout": {**model.meta.get("rollout", {}), "prev_noise": cfg.rollout_prev_noise}}
+               if cfg.rollout_prev_noise is not None else {})}
 
     def save(step: int) -> None:
         WorldModel(ae, ema.average if ema else dit.eval()).save(out / "model", meta={**meta, "finetune_step": step})
@@ -253,6 +270,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None
         if first is not None:
             loss = loss + first.loss
+        check_finite(loss, step, out)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)

@@ -11,7 +11,10 @@ The network that stands in for the physics engine. It denoises latent video one 
 * self-attention is full within a step and causal across steps, banded to a window of ``W`` steps,
   with temporal RoPE (Su et al. 2021) and fixed 2-D sin-cos positions in space; token-level text
   enters through cross-attention;
-* reward and termination heads read the pooled tokens of each step.
+* reward and termination heads read the pooled tokens of each step;
+* optionally (``sink``) every step also attends to a *frame sink*: the episode's first frame, kept
+  clean for the whole rollout beside the rolling window (the frame sink of LongLive, Yang et al.
+  2025), through its own attention layer. A first frame has no sink to look at: it is the sink.
 
 Because attention is banded and causal, a step's keys and values depend only on the ``W`` steps
 up to it, so a :class:`KVCache` of committed steps reproduces a full recompute exactly. RoPE
@@ -72,6 +75,10 @@ class DiTConfig:
     """Condition every step on the noise level of its previous-frame channel (the noise augmentation
     of GameNGen, Valevski et al. 2024): training noises that channel to a random level and says how
     much, so a rollout can noise its own last frame to a known level and have the error taken out."""
+    sink: bool = False
+    """Every step after the first also attends to the episode's first frame, which stays in the
+    cache for the whole rollout (a frame sink): a clean reference of every object's colour and shape
+    that does not drift with the window."""
 
     def __post_init__(self) -> None:
         pt, ph, pw = self.patch
@@ -144,6 +151,7 @@ class KVCache:
     valid: Tensor | None = None  # (B, m) bool
     text_kv: list[tuple[Tensor, Tensor]] | None = None  # per layer cross-attention K, V
     text_mask: Tensor | None = None  # (B, S+1) bool, null token included
+    sink_kv: list[tuple[Tensor, Tensor]] | None = None  # per layer sink K, V (B, H, L, d), never evicted
 
     @property
     def steps(self) -> int:
@@ -151,8 +159,8 @@ class KVCache:
 
     def nbytes(self) -> int:
         tensors = [t for t in self.keys + self.values if t is not None]
-        if self.text_kv:
-            tensors += [t for kv in self.text_kv for t in kv]
+        for kv in (self.text_kv or []) + (self.sink_kv or []):
+            tensors += list(kv)
         return sum(t.numel() * t.element_size() for t in tensors)
 
 
@@ -264,6 +272,34 @@ class CrossAttention(nn.Module):
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
 
 
+class SinkAttention(nn.Module):
+    """Image tokens attend to the frame sink's tokens at the same layer.
+
+    The sink carries no temporal position: it is a reference, not a step of the window. The output
+    projection starts at zero, so adding this layer to a trained model changes nothing until it trains.
+    """
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.heads = cfg.heads
+        self.norm = nn.LayerNorm(cfg.width, eps=1e-6)
+        self.q = nn.Linear(cfg.width, cfg.width)
+        self.kv = nn.Linear(cfg.width, 2 * cfg.width)
+        self.proj = nn.Linear(cfg.width, cfg.width)
+
+    def sink_kv(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        """Keys and values ``(B, H, L, d)`` of the sink's hidden states ``h`` ``(B, 1, L, D)``."""
+        k, v = rearrange(self.kv(self.norm(h)), "b 1 l (two h d) -> two b h l d", two=2, h=self.heads)
+        return k, v
+
+    def forward(self, x: Tensor, k: Tensor, v: Tensor, first: Tensor) -> Tensor:
+        B, n, L, D = x.shape
+        q = rearrange(self.q(self.norm(x)), "b n l (h d) -> b h (n l) d", h=self.heads)
+        out = F.scaled_dot_product_attention(q, k, v)  # (B, H, n*L, d)
+        out = self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))  # (B, n, L, D)
+        return out * (~first)[:, :, None, None]  # a first step is the sink: nothing to look at
+
+
 # --------------------------------------------------------------------------------------------
 #                                         Blocks
 # --------------------------------------------------------------------------------------------
@@ -288,11 +324,16 @@ class DiTBlock(nn.Module):
         hidden = int(D * cfg.mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(D, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, D))
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 6 * D))
+        if cfg.sink:
+            self.sink = SinkAttention(cfg)
 
     def forward(self, x: Tensor, c: Tensor, text_kv: tuple[Tensor, Tensor, Tensor],
-                cache: KVCache | None, layer: int, commit: bool) -> Tensor:
+                cache: KVCache | None, layer: int, commit: bool,
+                sink: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).chunk(6, dim=-1)  # each (B, n, D)
         x = x + gate1[:, :, None] * self.attn(modulate(self.norm1(x), shift1, scale1), cache, layer, commit)
+        if sink is not None:  # (k, v, first)
+            x = x + self.sink(x, *sink)  # (B, n, L, D)
         x = x + self.cross(self.norm2(x), *text_kv)  # (B, n, L, D)
         x = x + gate2[:, :, None] * self.mlp(modulate(self.norm3(x), shift2, scale2))
         return x
@@ -348,6 +389,9 @@ class DiT(nn.Module):
             nn.init.zeros_(block.ada[-1].bias)
             nn.init.zeros_(block.cross.proj.weight)
             nn.init.zeros_(block.cross.proj.bias)
+            if self.cfg.sink:
+                nn.init.zeros_(block.sink.proj.weight)
+                nn.init.zeros_(block.sink.proj.bias)
         nn.init.zeros_(self.final.ada[-1].weight)
         nn.init.zeros_(self.final.ada[-1].bias)
         nn.init.zeros_(self.final.linear.weight)
@@ -372,6 +416,18 @@ class DiT(nn.Module):
         device = self.noise_embed.mlp[0].weight.device
         self.prev_noise_embed = NoiseLevelEmbedder(self.cfg.width).to(device)
         self._init_prev_noise_embed()
+
+    def add_sink(self) -> None:
+        """Give a trained model the frame sink (``sink``) for fine-tuning; its attention starts as a
+        no-op, so the model's outputs are unchanged until it trains."""
+        if self.cfg.sink:
+            return
+        self.cfg.sink = True
+        device = self.noise_embed.mlp[0].weight.device
+        for block in self.blocks:
+            block.sink = SinkAttention(self.cfg).to(device)
+            nn.init.zeros_(block.sink.proj.weight)
+            nn.init.zeros_(block.sink.proj.bias)
 
     # -- patches --
 
@@ -422,6 +478,35 @@ class DiT(nn.Module):
         """Cross-attention keys, values and mask per layer; constant over a rollout, so cacheable."""
         return [block.cross.text_kv(text) for block in self.blocks]
 
+    def sink_kv(self, sink: Tensor, sigma: Tensor, text: TextCond) -> list[tuple[Tensor, Tensor]]:
+        """Sink keys and values per layer; constant over a rollout, so cacheable.
+
+        Args:
+            sink: The episode's first latent ``(B, pt, C, h, w)``, noised to level ``sigma`` ``(B, 1)``.
+            text: Text conditioning for the batch.
+
+        The sink runs through the blocks as a first step on its own; each layer's sink attention reads
+        the sink's hidden states at that layer's input.
+        """
+        if not self.cfg.sink:
+            raise ValueError("this model has no frame sink (DiTConfig.sink is False)")
+        B = sink.shape[0]
+        first = torch.ones(B, 1, dtype=torch.bool, device=sink.device)
+        action = torch.zeros(B, 1, self.cfg.action_dim, device=sink.device)
+        h = self.patch_embed(torch.cat([self.patchify(sink), torch.zeros_like(self.patchify(sink))], -1)) + self.pos
+        c = self.condition(sigma, action, first, text)  # (B, 1, D)
+        text_kv = self.text_kv(text)
+        kvs = []
+        for i, block in enumerate(self.blocks):
+            kvs.append(block.sink.sink_kv(h))
+            if i + 1 < len(self.blocks):
+                h = block(h, c, text_kv[i], None, i, False)  # (B, 1, L, D)
+        return kvs
+
+    def prime_sink(self, cache: KVCache, sink: Tensor, sigma: Tensor, text: TextCond) -> None:
+        """Write the sink's keys and values into ``cache`` (see :meth:`sink_kv`)."""
+        cache.sink_kv = self.sink_kv(sink, sigma, text)
+
     # -- forward --
 
     def forward(
@@ -435,6 +520,8 @@ class DiT(nn.Module):
         cache: KVCache | None = None,
         commit: bool = False,
         prev_sigma: Tensor | None = None,
+        sink: Tensor | None = None,
+        sink_sigma: Tensor | None = None,
     ) -> DiTOutput:
         """Predict the flow-matching velocity of ``n`` new steps.
 
@@ -451,6 +538,9 @@ class DiT(nn.Module):
             commit: Append these steps' keys and values to ``cache`` (rolling the window).
             prev_sigma: Noise level ``(B, n)`` already in ``prev`` (``prev_noise_cond`` models;
                 default 0). Other models ignore it.
+            sink: For ``sink`` models, the episode's first latent ``(B, pt, C, h, w)`` noised to
+                ``sink_sigma`` ``(B, 1)``; not needed when ``cache`` holds the sink
+                (:meth:`prime_sink`) or when every step is a first step. Other models ignore it.
 
         Returns:
             :class:`DiTOutput` with the velocity ``eps - x0`` and the reward/termination heads.
@@ -465,8 +555,10 @@ class DiT(nn.Module):
             text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv]
         else:
             text_kv = self.text_kv(text)
+        sink_kv = self._sink_kv(first, text, cache, sink, sink_sigma)
         for i, block in enumerate(self.blocks):
-            h = block(h, c, text_kv[i], cache, i, commit)  # (B, n, L, D)
+            h = block(h, c, text_kv[i], cache, i, commit,
+                      None if sink_kv is None else (*sink_kv[i], first))  # (B, n, L, D)
         if commit and cache is not None:
             new_valid = torch.ones(x.shape[0], sigma.shape[1], dtype=torch.bool, device=x.device)
             valid = new_valid if cache.valid is None else torch.cat([cache.valid, new_valid], dim=1)
@@ -474,6 +566,21 @@ class DiT(nn.Module):
         velocity = self.unpatchify(self.final(h, c))  # (B, n*pt, C, h, w)
         heads = self.heads(h.mean(dim=2))  # (B, n, 2)
         return DiTOutput(velocity, heads[..., 0], heads[..., 1])
+
+    def _sink_kv(self, first: Tensor, text: TextCond, cache: KVCache | None, sink: Tensor | None,
+                 sink_sigma: Tensor | None) -> list[tuple[Tensor, Tensor]] | None:
+        if not self.cfg.sink:
+            return None
+        if cache is not None and cache.sink_kv is not None:
+            return cache.sink_kv
+        if sink is not None:
+            if sink_sigma is None:
+                raise ValueError("pass sink_sigma, the noise level (B, 1) of the sink latent")
+            return self.sink_kv(sink, sink_sigma, text)
+        if bool(first.all()):
+            return None  # first steps do not look at a sink
+        raise ValueError("this model attends to a frame sink: pass sink= (the episode's first latent) "
+                         "or a cache primed with DiT.prime_sink")
 
     def new_cache(self, text: TextCond | None = None, window: int | None = None) -> KVCache:
         """An empty cache for a rollout of window ``window`` (default: the trained window), with the

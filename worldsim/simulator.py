@@ -12,7 +12,9 @@ One ``step(actions)``:
    termination heads;
 3. decodes the frame to pixels.
 
-Memory is bounded by the window, however long the rollout. With ``use_cache=False`` the same
+A model with a frame sink (``DiTConfig.sink``) also keeps the episode's first frame, committed once at
+reset, for the whole rollout; it adds a constant to the cache. Memory is bounded by the window,
+however long the rollout. With ``use_cache=False`` the same
 rollout is computed by re-running the network over the whole receptive field each pass; the two
 agree to float tolerance under the same noise (a test holds this).
 """
@@ -55,14 +57,16 @@ class SimulatorConfig:
     reproduces the cached rollout exactly; the window W is what a cache-less sampler would use."""
     done_threshold: float = 0.5
     """Termination probability above which a step counts as terminated."""
-    prev_noise: float = 0.0
+    prev_noise: float | None = None
     """Noise level given to the last frame before it conditions the next one. Models trained with
-    ``prev_noise_cond`` are told the level and take the noise, and the drift under it, back out."""
+    ``prev_noise_cond`` are told the level and take the noise, and the drift under it, back out.
+    None: the level the checkpoint records for its rollouts (``meta["rollout"]["prev_noise"]``,
+    written by ``worldsim finetune --finetune.rollout-prev-noise``), else 0."""
 
     def __post_init__(self) -> None:
         if self.first_frame_steps < 1:
             raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
-        if not 0.0 <= self.prev_noise < 1.0:
+        if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
             raise ValueError(f"prev_noise must be in [0, 1), got {self.prev_noise}")
 
     @classmethod
@@ -108,14 +112,20 @@ class _History:
             setattr(self, name, items[-keep:])
 
 
+def rollout_defaults(model: WorldModel) -> dict[str, float]:
+    """Rollout settings a checkpoint records for itself (``meta["rollout"]``), e.g. ``prev_noise``."""
+    rollout = model.meta.get("rollout", {})
+    if not isinstance(rollout, dict) or not all(isinstance(v, (int, float)) for v in rollout.values()):
+        raise ValueError(f"the checkpoint's meta['rollout'] must map setting names to numbers, got {rollout!r}")
+    return rollout
+
+
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``cuda`` when available, else the CPU; torch threads follow the machine's cores."""
+    """``device`` when given, else ``cuda`` when available, else the CPU. The process's torch thread
+    count is left as the caller set it."""
     if device is not None:
         return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    return torch.device("cpu")
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 class Simulator:
@@ -133,6 +143,8 @@ class Simulator:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.cfg = SimulatorConfig.coerce(cfg)
+        if self.cfg.prev_noise is None:
+            self.cfg = replace(self.cfg, prev_noise=rollout_defaults(model).get("prev_noise", 0.0))
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.dit: DiT = self.model.dit
@@ -144,6 +156,7 @@ class Simulator:
         self.cache: KVCache | None = None
         self.text: TextCond | None = None
         self.prev: Tensor | None = None  # (B, 1, C, h, w) last clean latent
+        self.sink: _Sink | None = None  # the frame sink of sink models
         self.history = _History()
         self.steps_taken = np.zeros(batch_size, dtype=np.int64)
 
@@ -213,7 +226,10 @@ class Simulator:
         action = torch.cat([torch.zeros(n, 1, self.action_dim, device=self.device), actions], dim=1)
         first = torch.zeros(n, k, dtype=torch.bool, device=self.device)
         first[:, 0] = True
-        sub = _SubRollout(self.dit.new_cache(text, self.window) if self.cfg.use_cache else None, text, _History())
+        sub = _SubRollout(self.dit.new_cache(text, self.window) if self.cfg.use_cache else None, text, _History(),
+                          self._make_sink(latents[:, :1], text))
+        if sub.cache is not None and sub.sink is not None:
+            self.dit.prime_sink(sub.cache, sub.sink.x, sub.sink.sigma, text)
         self._commit(sub, latents, self._noised_prev(prev, first), action, first)
         self._merge(rows_t, sub, latents[:, -1:])
         self.steps_taken[rows_t.cpu().numpy()] = 0
@@ -234,7 +250,7 @@ class Simulator:
         B = self.batch_size
         first = torch.zeros(B, 1, dtype=torch.bool, device=self.device)
         noise = torch.randn(self.prev.shape, generator=self.generator, device=self.device)
-        sub = _SubRollout(self.cache, self.text, self.history)
+        sub = _SubRollout(self.cache, self.text, self.history, self.sink)
         prev = self._noised_prev(self.prev, first)
         denoise = lambda x, sigma: self._forward(sub, x, prev, sigma, action, first).velocity
         z = self.dit.from_target(self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
@@ -247,6 +263,15 @@ class Simulator:
                           done.cpu().numpy(), z[:, 0])
 
     # -- internals --
+
+    def _make_sink(self, first_latent: Tensor, text: TextCond) -> _Sink | None:
+        """The frame sink of a sink model: the episode's first latent ``(n, 1, C, h, w)`` at the
+        context noise level, fixed for the whole rollout."""
+        if not self.dit.cfg.sink:
+            return None
+        sigma = torch.full(first_latent.shape[:2], self.cfg.context_noise, device=self.device)
+        eps = torch.randn(first_latent.shape, generator=self.generator, device=self.device)
+        return _Sink(add_noise(first_latent, sigma, eps), sigma)
 
     def _prev_level(self, first: Tensor) -> Tensor | None:
         """Noise level ``(B, k)`` in the previous-frame channel: ``prev_noise``, 0 for first steps.
@@ -278,8 +303,9 @@ class Simulator:
         m = xs.shape[1] - x.shape[1]
         ctx_sigma = torch.full((x.shape[0], m), self.cfg.context_noise, device=self.device)
         band = KVCache(window=self.window)  # empty: only sets the attention band
+        sink = {"sink": sub.sink.x, "sink_sigma": sub.sink.sigma} if sub.sink is not None else {}
         out = self.dit(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
-                       prev_sigma=self._prev_level(firsts))
+                       prev_sigma=self._prev_level(firsts), **sink)
         n = x.shape[1]
         out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]
         return out
@@ -331,10 +357,14 @@ class Simulator:
         """Install a freshly reset sub-rollout into ``rows`` of the batch state."""
         if len(rows) == self.batch_size:
             self.cache, self.text, self.history, self.prev = sub.cache, sub.text, sub.history, last
+            self.sink = sub.sink
             return
         if self.prev is None:
             raise RuntimeError(f"reset all {self.batch_size} rollouts before resetting a subset of rows")
         self.prev[rows] = last
+        if self.sink is not None:
+            self.sink = _Sink(_put_rows(self.sink.x, sub.sink.x, rows),
+                              _put_rows(self.sink.sigma, sub.sink.sigma, rows))
         pairs = _pad_text(self.text, sub.text)
         self.text = TextCond(*(_put_rows(a, b, rows) for a, b in pairs))
         _merge_cache(self.cache, sub.cache, rows)
@@ -377,10 +407,17 @@ class Simulator:
 
 
 @dataclass
+class _Sink:
+    x: Tensor  # (B, 1, C, h, w) the first latent, noised to sigma
+    sigma: Tensor  # (B, 1)
+
+
+@dataclass
 class _SubRollout:
     cache: KVCache | None
     text: TextCond
     history: _History
+    sink: _Sink | None = None
 
 
 def _pad_text(a: TextCond, b: TextCond) -> list[tuple[Tensor, Tensor]]:
@@ -424,3 +461,6 @@ def _merge_cache(dst: KVCache, src: KVCache, rows: Tensor) -> None:
                    for (dk, dv), (sk, sv) in zip(dst.text_kv, src.text_kv)]
     pad_m = lambda t: torch.nn.functional.pad(t, (0, S - t.shape[1]))
     dst.text_mask = _put_rows(pad_m(dst.text_mask), pad_m(src.text_mask), rows)
+    if dst.sink_kv is not None:
+        dst.sink_kv = [(_put_rows(dk, sk, rows), _put_rows(dv, sv, rows))
+                       for (dk, dv), (sk, sv) in zip(dst.sink_kv, src.sink_kv)]

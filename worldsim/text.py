@@ -12,7 +12,8 @@ Two outputs feed the DiT:
                          for adaLN conditioning
 
 Training never runs the encoder per step: caption embeddings are cached in memory
-(:meth:`TextEncoder.encode_cached`) and on disk (:meth:`TextEncoder.save_cache`).
+(:meth:`TextEncoder.encode_cached`, at most ``TextEncoderConfig.cache_size`` captions, least recently used
+dropped first) and on disk (:meth:`TextEncoder.save_cache`).
 
 Reference: Reimers & Gurevych, "Sentence-BERT" (2019); Wang et al., "MiniLM" (2020).
 """
@@ -24,6 +25,7 @@ import json
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +60,19 @@ class TextEncoderError(RuntimeError):
 class TextEncoderConfig:
     """Settings of the frozen text encoder."""
 
-    max_tokens: int = 64
-    """Token length L, including [CLS] and [SEP]. Every caption is padded to it; longer ones are cut (with a
-    warning). 64 holds every templated scene caption (the longest, with three objects and a task, take
-    about 50)."""
+    max_tokens: int = 128
+    """Token length L, including [CLS] and [SEP]. Every caption is padded to it. The default holds every
+    caption :func:`envs.caption.caption` can write (tests/envs/test_caption.py checks the longest), and
+    prompts reach the model as such captions (:func:`envs.canonical_prompt`). Text passed to the encoder
+    directly that is longer is cut to its first ``max_tokens`` tokens, so the embedding ignores the rest,
+    and :meth:`TextEncoder.encode` warns (``UserWarning``)."""
     batch_size: int = 256
     """Captions per forward pass inside :meth:`TextEncoder.encode`; bounds peak memory."""
+    cache_size: int = 4096
+    """Most captions the in-memory cache of :meth:`TextEncoder.encode_cached` holds; past it, the least
+    recently used caption is dropped (and encoded again if it comes back). A caption holds
+    ``(max_tokens + 1) * 384`` float32 values (token and pooled embeddings) and ``max_tokens`` mask bytes,
+    so this bounds the cache's memory. 0 turns the cache off."""
 
     def __post_init__(self) -> None:
         if not 2 <= self.max_tokens <= 512:
@@ -73,6 +82,8 @@ class TextEncoderConfig:
             )
         if self.batch_size < 1:
             raise ValueError(f"TextEncoderConfig.batch_size={self.batch_size}: must be >= 1.")
+        if self.cache_size < 0:
+            raise ValueError(f"TextEncoderConfig.cache_size={self.cache_size}: must be >= 0 (0 turns the cache off).")
 
 
 @dataclass
@@ -179,8 +190,7 @@ class TextEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.config.max_tokens)
         self.tokenizer.enable_padding(length=self.config.max_tokens, pad_id=0, pad_token="[PAD]")
-        # caption -> (tokens (L, 384), mask (L,), pooled (384,))
-        self._cache: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self._cache = _CaptionCache(self.config.cache_size)
 
     # ---- encoding --------------------------------------------------------------------------------
 
@@ -189,7 +199,8 @@ class TextEncoder:
         """Embed captions (no cache).
 
         Args:
-            texts: B captions. A caption longer than ``config.max_tokens`` tokens is cut, with a warning.
+            texts: B captions. A caption longer than ``config.max_tokens`` tokens is cut to its first
+                ``max_tokens`` tokens (the rest does not reach the embedding), with a ``UserWarning``.
 
         Returns:
             TextEmbedding with tokens (B, L, 384), mask (B, L), pooled (B, 384), L = ``config.max_tokens``.
@@ -221,26 +232,29 @@ class TextEncoder:
     # ---- cache -----------------------------------------------------------------------------------
 
     def encode_cached(self, texts: Sequence[str]) -> TextEmbedding:
-        """Like :meth:`encode`, but each distinct caption is encoded once per cache lifetime.
+        """Like :meth:`encode`, but a caption still in the cache is not encoded again.
 
-        Captions not yet cached are encoded together in one call; rows are then gathered from the cache,
-        so a caption always gets the same embedding, whatever batch it comes in.
+        Captions not in the cache are encoded together in one call and added to it; rows are then gathered
+        per caption, so while a caption stays cached it gets the same embedding whatever batch it comes in.
+        The cache keeps the ``config.cache_size`` most recently used captions; a call with more distinct
+        captions than that still returns every row.
         """
         texts = _check_texts(texts)
-        new = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if not texts:
+            return _empty_embedding(self.config.max_tokens)
+        rows = {t: row for t in dict.fromkeys(texts) if (row := self._cache.get(t)) is not None}
+        new = [t for t in dict.fromkeys(texts) if t not in rows]
         if new:
             emb = self.encode(new)
             for i, t in enumerate(new):
-                self._cache[t] = (emb.tokens[i].clone(), emb.mask[i].clone(), emb.pooled[i].clone())
-        if not texts:
-            return _empty_embedding(self.config.max_tokens)
-        rows = [self._cache[t] for t in texts]
-        return TextEmbedding(*(torch.stack(parts) for parts in zip(*rows)))
+                rows[t] = (emb.tokens[i].clone(), emb.mask[i].clone(), emb.pooled[i].clone())
+                self._cache.put(t, rows[t])
+        return TextEmbedding(*(torch.stack(parts) for parts in zip(*(rows[t] for t in texts))))
 
     @property
     def cached_captions(self) -> tuple[str, ...]:
-        """Captions currently in the cache, in insertion order."""
-        return tuple(self._cache)
+        """Captions currently in the cache, least recently used first."""
+        return tuple(caption for caption, _ in self._cache.items())
 
     def clear_cache(self) -> None:
         """Forget every cached embedding."""
@@ -250,12 +264,15 @@ class TextEncoder:
         """Write the cache to one safetensors file, atomically (temp file + ``os.replace``).
 
         Tensors ``tokens`` (N, L, 384), ``mask`` (N, L), ``pooled`` (N, 384); the header's metadata holds
-        the captions as a JSON list (caption i is row i), the weights hash and ``max_tokens``. No pickle.
+        the captions as a JSON list (caption i is row i, least recently used first), the weights hash and
+        ``max_tokens``. No pickle. N is at most ``config.cache_size``.
         """
         from worldsim.checkpoint import save_tensors
 
-        captions = list(self._cache)
-        emb = self.encode_cached(captions)  # rows in caption order; nothing new is encoded
+        items = self._cache.items()
+        captions = [caption for caption, _ in items]
+        emb = (TextEmbedding(*(torch.stack(parts) for parts in zip(*(row for _, row in items)))) if items
+               else _empty_embedding(self.config.max_tokens))
         metadata = {"format": CACHE_FORMAT, "version": str(CACHE_VERSION), "captions": json.dumps(captions),
                     "weights_sha256": WEIGHTS_SHA256, "max_tokens": str(self.config.max_tokens)}
         path = Path(path)
@@ -264,6 +281,9 @@ class TextEncoder:
 
     def load_cache(self, path: str | os.PathLike) -> int:
         """Merge a cache file written by :meth:`save_cache` into this encoder's cache.
+
+        The file's captions count as used in file order, after those already cached; past
+        ``config.cache_size`` the least recently used are dropped.
 
         Returns:
             The number of captions read.
@@ -284,9 +304,50 @@ class TextEncoder:
                     f"{path}: tensor {name!r} has shape {got}, expected {shape} for {n} captions with "
                     f"max_tokens={L}. Delete the file to rebuild it."
                 )
-        for i, caption in enumerate(captions):
-            self._cache[caption] = (tensors["tokens"][i], tensors["mask"][i], tensors["pooled"][i])
+        for i in range(max(0, n - self._cache.capacity), n):  # the earlier ones would be dropped at once
+            # copies, so a dropped caption frees its memory instead of pinning the whole file's tensors
+            self._cache.put(captions[i], (tensors["tokens"][i].clone(), tensors["mask"][i].clone(),
+                                          tensors["pooled"][i].clone()))
         return n
+
+
+class _CaptionCache:
+    """Caption -> (tokens (L, 384), mask (L,), pooled (384,)), holding at most ``capacity`` captions.
+
+    Least recently used first: :meth:`get` and :meth:`put` make a caption the most recent, and a
+    :meth:`put` past ``capacity`` drops the least recent. Safe to share between threads.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._rows: OrderedDict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, caption: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        with self._lock:
+            row = self._rows.get(caption)
+            if row is not None:
+                self._rows.move_to_end(caption)
+            return row
+
+    def put(self, caption: str, row: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> None:
+        with self._lock:
+            self._rows[caption] = row
+            self._rows.move_to_end(caption)
+            while len(self._rows) > self.capacity:
+                self._rows.popitem(last=False)
+
+    def items(self) -> list[tuple[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]]:
+        """A snapshot of the cache, least recently used first."""
+        with self._lock:
+            return list(self._rows.items())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _read_cache_file(path: Path) -> tuple[list[str], dict[str, torch.Tensor]]:

@@ -44,6 +44,7 @@ from .checkpoint import (
 )
 from .diffusion import Batch, FlowConfig, flow_loss
 from .model import MODELS, DiT, TextCond
+from .simulator import resolve_device
 from .worldmodel import WorldModel
 
 # --------------------------------------------------------------------------------------------
@@ -129,11 +130,13 @@ class TrainConfig:
 
 
 def default_device() -> torch.device:
-    """CUDA when available, else the CPU (with as many threads as the machine has cores)."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("WORLD_SIZE", 1)))))
-    return torch.device("cpu")
+    """CUDA when available, else the CPU. Under torchrun on the CPU each rank takes its share of the
+    cores; otherwise the process's thread count is left alone."""
+    device = resolve_device()
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if device.type == "cpu" and world > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    return device
 
 
 @dataclass
@@ -278,7 +281,7 @@ class ClipSampler:
     def sample(self, batch_size: int, device: torch.device) -> Batch:
         g = self.g
         eps_idx = torch.randint(len(self.episodes), (batch_size,), generator=g)
-        lat, prev, act, first, rew, done, rows = [], [], [], [], [], [], []
+        lat, prev, act, first, rew, done, rows, sink = [], [], [], [], [], [], [], []
         for i in eps_idx.tolist():
             e = self.episodes[i]
             z = self.latents[e]  # (T+1, C, h, w)
@@ -287,6 +290,7 @@ class ClipSampler:
             s = 0 if at_start else int(torch.randint(T1 - self.n + 1, (), generator=g))
             idx = torch.arange(s, s + self.n)  # frame indices of the clip
             lat.append(z[idx])
+            sink.append(z[:1])
             prev.append(torch.where((idx > 0)[:, None, None, None], z[(idx - 1).clamp_min(0)], 0.0))
             t_prev = (idx - 1).clamp_min(0).numpy()
             a = torch.from_numpy(self.data.actions[e][t_prev]) * (idx > 0)[:, None]
@@ -299,7 +303,7 @@ class ClipSampler:
         to = lambda t: t.to(device)
         return Batch(to(torch.stack(lat)), to(torch.stack(prev)), to(torch.stack(act)), to(torch.stack(first)),
                      to(torch.stack(rew)), to(torch.stack(done)),
-                     TextCond(to(text.tokens), to(text.mask), to(text.pooled)))
+                     TextCond(to(text.tokens), to(text.mask), to(text.pooled)), to(torch.stack(sink)))
 
 
 def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:
@@ -352,6 +356,7 @@ def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device,
         idx = torch.randint(len(train_frames), (c.batch_size,), generator=g)
         x = Autoencoder.to_float(train_frames[idx].to(device))  # (N, 3, H, W)
         loss = foreground_weighted_loss(ae.reconstruct(x), x, c.fg_weight)
+        check_finite(loss, step, out)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(ae, d)
@@ -431,15 +436,39 @@ def save_state(out: Path, opt: torch.optim.Optimizer, step: int, g: torch.Genera
     atomic_write_json(out / "state" / "state.json", {"step": step, "optimizer": scalars, "log": log})
 
 
-def load_state(out: Path, opt: torch.optim.Optimizer, g: torch.Generator) -> tuple[int, list[dict]]:
+def load_state(out: Path, opt: torch.optim.Optimizer, g: torch.Generator,
+               model_step: int | None = None) -> tuple[int, list[dict]]:
+    """The optimizer, RNG, step and log saved in ``out/state``.
+
+    ``model_step`` is the step recorded in ``out/model``: a run stopped between saving the model and
+    saving the state has the two at different steps, and resuming would mix them, so it is refused.
+    """
     state_json = out / "state" / "state.json"
     if not state_json.exists():
         raise FileNotFoundError(f"--resume: {state_json} not found; start without --resume")
     state = json.loads(state_json.read_text())
+    step = int(state["step"])
+    if model_step is not None and model_step != step:
+        raise ValueError(f"--resume: {out}/model is at step {model_step} but {out}/state at step {step} (the run "
+                         f"stopped while saving). {out}/model is a whole checkpoint and can be used as it is; to "
+                         f"train on, start a new run from it or delete {out} and start again")
     tensors = load_tensors(out / "state" / "optimizer.safetensors")
     g.set_state(tensors.pop("rng"))
     opt.load_state_dict(unflatten_optimizer_state(tensors, state["optimizer"]))
-    return int(state["step"]), list(state.get("log", []))
+    return step, list(state.get("log", []))
+
+
+class DivergedError(RuntimeError):
+    """A training loss went NaN or infinite; the last saved checkpoint is left as it was."""
+
+
+def check_finite(loss: Tensor, step: int, out: Path) -> None:
+    """Stop at the first non-finite loss, before it reaches the weights or a checkpoint."""
+    if not torch.isfinite(loss):
+        raise DivergedError(f"the loss is {loss.item()} at step {step}; nothing of this step was saved and "
+                            f"{out} keeps its last checkpoint. Check the data for NaN or inf "
+                            f"(`worldsim collect` refuses them; a store written otherwise may hold some), "
+                            f"or lower the learning rate and resume")
 
 
 def train(cfg: TrainConfig) -> Path:
@@ -464,7 +493,7 @@ def train(cfg: TrainConfig) -> Path:
     if cfg.resume and (out / "model" / "config.json").exists():
         wm = WorldModel.load(out / "model")
         dit.load_state_dict(wm.dit.state_dict())
-        start, log = load_state(out, opt, g)
+        start, log = load_state(out, opt, g, model_step=int(wm.meta.get("step", -1)))
         if d.main:
             print(f"resuming DiT at step {start}")
     broadcast_parameters(dit, d)
@@ -478,6 +507,7 @@ def train(cfg: TrainConfig) -> Path:
     for step in bar:
         set_lr(opt, cosine_lr(step, c.steps, c.lr, c.warmup))
         losses = flow_loss(dit, sampler.sample(c.batch_size, device), c.flow, g)
+        check_finite(losses.loss, step, out)
         opt.zero_grad(set_to_none=True)
         losses.loss.backward()
         average_gradients(dit, d)

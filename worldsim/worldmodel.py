@@ -1,9 +1,15 @@
-"""The world model as one object: frame autoencoder + DiT, saved and loaded as one checkpoint."""
+"""The world model as one object: frame autoencoder + DiT, saved and loaded as one checkpoint.
+
+Loading treats the checkpoint as untrusted: the configs are checked against :data:`AUTOENCODER_BOUNDS`
+and :data:`DIT_BOUNDS` and the model's size against :data:`MAX_ELEMENTS` before anything is allocated,
+and the weights file against the size that architecture implies before it is read.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import asdict
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +17,50 @@ import torch
 from torch import nn
 
 from .autoencoder import Autoencoder, AutoencoderConfig
-from .checkpoint import CheckpointError, checkpoint_hash, config_from_dict, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    Bounds,
+    CheckpointError,
+    checkpoint_hash,
+    config_from_dict,
+    read_header,
+    read_weights,
+    save_checkpoint,
+)
 from .model import DiT, DiTConfig
 
 KIND = "worldmodel"
+
+AUTOENCODER_BOUNDS: dict[str, Bounds] = {
+    "image_size": Bounds(8, 4096),
+    "latent_channels": Bounds(1, 1024),
+    "channels": Bounds(1, 8192, length=(1, 10)),
+    "decoder_channels": Bounds(1, 8192, length=(1, 10)),
+}
+"""What a checkpoint's autoencoder config may hold; generous, but each value far below what would
+exhaust memory."""
+
+DIT_BOUNDS: dict[str, Bounds] = {
+    "latent_channels": Bounds(1, 1024),
+    "latent_size": Bounds(1, 1024),
+    "patch": Bounds(1, 64, length=(3, 3)),
+    "width": Bounds(2, 16384),
+    "depth": Bounds(1, 256),
+    "heads": Bounds(1, 1024),
+    "mlp_ratio": Bounds(0.0, 64.0),
+    "action_dim": Bounds(1, 65536),
+    "text_dim": Bounds(1, 65536),
+    "window": Bounds(1, 65536),
+    "rope_base": Bounds(1e-6, 1e12),
+    "residual_scale": Bounds(0.0, 1e6),
+}
+"""What a checkpoint's DiT config may hold; generous, but each value far below what would exhaust memory
+(the product of several is bounded by :data:`MAX_ELEMENTS`)."""
+
+MAX_ELEMENTS = 2**30
+"""Most parameter and buffer elements a loaded world model may have."""
+
+_HEADER_ALLOWANCE = 64 * 2**10  # safetensors header: fixed part ...
+_HEADER_PER_TENSOR = 1024  # ... and one JSON entry per tensor
 
 
 class WorldModel(nn.Module):
@@ -34,7 +80,11 @@ class WorldModel(nn.Module):
         self.checkpoint_hash = ""
 
     def save(self, directory: str | os.PathLike, meta: dict[str, Any] | None = None) -> Path:
-        """Write the checkpoint (``config.json`` + ``weights.safetensors``)."""
+        """Write the checkpoint (``config.json`` + ``weights.safetensors``) as one unit.
+
+        Raises:
+            CheckpointError: if a weight is NaN or inf (the checkpoint already at ``directory`` is kept).
+        """
         config = {"autoencoder": asdict(self.autoencoder.cfg), "dit": asdict(self.dit.cfg)}
         return save_checkpoint(directory, kind=KIND, config=config, tensors=self.state_dict(), meta=meta)
 
@@ -43,25 +93,98 @@ class WorldModel(nn.Module):
         """Rebuild the architecture from the config and load the weights; never unpickles.
 
         Raises:
-            CheckpointError: for a missing, corrupt or foreign checkpoint, or weights that do not fit
-                the architecture the config describes.
+            CheckpointError: for a missing, corrupt, foreign or hostile checkpoint: a config out of bounds
+                or of the wrong types, a weights file larger than the config implies, weights that are
+                not finite or do not fit the architecture the config describes.
         """
-        config, tensors, meta = load_checkpoint(directory, kind=KIND)
-        try:
-            ae_cfg = config_from_dict(AutoencoderConfig, config["autoencoder"], where=str(directory))
-            dit_cfg = config_from_dict(DiTConfig, config["dit"], where=str(directory))
-        except KeyError as e:
-            raise CheckpointError(f"{directory}: config.json lacks the {e} section") from e
+        header = read_header(directory, kind=KIND)
+        where = str(header.directory)
+        ae_cfg, dit_cfg = configs_from_dict(header.config, where=where)
+        tensors = read_weights(header, max_bytes=_weights_size_bound(ae_cfg, dit_cfg, where))
         model = cls(Autoencoder(ae_cfg), DiT(dit_cfg))
-        try:
-            missing, unexpected = model.load_state_dict(tensors, strict=False)
-        except RuntimeError as e:  # shape mismatches
-            raise CheckpointError(f"{directory}: weights do not fit the architecture in config.json: {e}") from e
-        if missing or unexpected:
-            raise CheckpointError(
-                f"{directory}: weights do not match the architecture in config.json "
-                f"(missing {missing[:5]}, unexpected {unexpected[:5]}). The files come from different saves."
-            )
-        model.meta = meta
-        model.checkpoint_hash = checkpoint_hash(directory)
+        _check_tensors_fit(model, tensors, where)
+        model.load_state_dict(tensors)
+        model.meta = header.meta
+        # the hash the loaded weights were checked against, not a re-read that a concurrent save could change
+        model.checkpoint_hash = (header.weights_sha256 or checkpoint_hash(header.directory))[:16]
         return model.to(device).eval()
+
+
+def configs_from_dict(config: dict[str, Any], *, where: str) -> tuple[AutoencoderConfig, DiTConfig]:
+    """The autoencoder and DiT configs of a world-model ``config.json``, checked against the bounds.
+
+    Raises:
+        CheckpointError: for a missing or unknown section, or a config :func:`config_from_dict` refuses,
+            or an autoencoder and DiT that cannot work together.
+    """
+    sections = {"autoencoder", "dit"}
+    if set(config) != sections:
+        raise CheckpointError(
+            f"{where}: config.json must have exactly the sections {sorted(sections)}, has {sorted(map(str, config))}. "
+            "The checkpoint is damaged or not a world model."
+        )
+    ae = config_from_dict(AutoencoderConfig, config["autoencoder"], where=where, bounds=AUTOENCODER_BOUNDS)
+    dit = config_from_dict(DiTConfig, config["dit"], where=where, bounds=DIT_BOUNDS)
+    _check_autoencoder_shape(ae, where)
+    if (ae.latent_channels, ae.latent_size) != (dit.latent_channels, dit.latent_size):
+        raise CheckpointError(
+            f"{where}: the autoencoder makes {ae.latent_channels}x{ae.latent_size}^2 latents but the DiT expects "
+            f"{dit.latent_channels}x{dit.latent_size}^2. The two configs come from different models."
+        )
+    return ae, dit
+
+
+def _check_autoencoder_shape(cfg: AutoencoderConfig, where: str) -> None:
+    if len(cfg.decoder_channels) != len(cfg.channels):
+        raise CheckpointError(
+            f"{where}: the autoencoder has {len(cfg.channels)} encoder widths but {len(cfg.decoder_channels)} "
+            "decoder widths; a decoder undoes each downsample of the encoder, so they must match."
+        )
+    if cfg.image_size % cfg.downsample:
+        raise CheckpointError(
+            f"{where}: image_size {cfg.image_size} is not divisible by the autoencoder's downsampling "
+            f"{cfg.downsample} (2 per encoder width after the first)."
+        )
+
+
+def _weights_size_bound(ae_cfg: AutoencoderConfig, dit_cfg: DiTConfig, where: str) -> int:
+    """Most bytes a weights file for this architecture can hold, found without allocating any weights.
+
+    Raises:
+        CheckpointError: if the configs cannot be built, or describe a model over :data:`MAX_ELEMENTS`.
+    """
+    try:
+        with torch.device("meta"):  # shapes only: nothing is allocated
+            model = WorldModel(Autoencoder(ae_cfg), DiT(dit_cfg))
+    except (ValueError, TypeError, RuntimeError, ArithmeticError) as e:
+        raise CheckpointError(f"{where}: config.json describes a model that cannot be built ({e}). "
+                              "The checkpoint is damaged; restore it from a good copy.") from e
+    elements = sum(t.numel() for t in chain(model.parameters(), model.buffers()))
+    if elements > MAX_ELEMENTS:
+        raise CheckpointError(
+            f"{where}: config.json describes a model of {elements} parameter and buffer elements, more than the "
+            f"{MAX_ELEMENTS} this loader accepts. The checkpoint is damaged or not a worldsim model."
+        )
+    state = model.state_dict()
+    data = sum(t.numel() * t.element_size() for t in state.values())
+    return 8 + _HEADER_ALLOWANCE + _HEADER_PER_TENSOR * len(state) + data
+
+
+def _check_tensors_fit(model: nn.Module, tensors: dict[str, torch.Tensor], where: str) -> None:
+    """Refuse weights whose names, shapes or dtypes differ from the model's."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{where}: weights do not match the architecture in config.json "
+            f"(missing {missing[:5]}, unexpected {unexpected[:5]}). The files come from different saves."
+        )
+    for name, t in expected.items():
+        got = tensors[name]
+        if got.shape != t.shape or got.dtype != t.dtype:
+            raise CheckpointError(
+                f"{where}: weights do not fit the architecture in config.json: {name} is "
+                f"{got.dtype} {tuple(got.shape)}, the model expects {t.dtype} {tuple(t.shape)}. "
+                "The files come from different saves."
+            )

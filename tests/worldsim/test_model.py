@@ -51,6 +51,32 @@ def test_window_bounds_attention():
     assert not torch.allclose(changed.velocity[:, 1], base.velocity[:, 1])
 
 
+def test_frame_sink_reaches_past_the_window_but_not_first_steps():
+    dit = tiny_dit(window=2, depth=1, sink=True)
+    x, prev, sigma, action, first = random_inputs(dit, steps=4)
+    text, sink_sigma = random_text(2), torch.full((2, 1), 0.02)
+    sink = torch.randn(x[:, :1].shape)
+    base = dit(x, prev, sigma, action, first, text, sink=sink, sink_sigma=sink_sigma)
+    changed = dit(x, prev, sigma, action, first, text, sink=sink + 1.0, sink_sigma=sink_sigma)
+    assert not torch.allclose(changed.velocity[:, 3], base.velocity[:, 3])  # beyond the window of 2
+    torch.testing.assert_close(changed.velocity[:, 0], base.velocity[:, 0])  # a first step is the sink
+    with pytest.raises(ValueError, match="frame sink"):
+        dit(x, prev, sigma, action, first, text)
+    only_first = dit(x[:, :1], prev[:, :1], sigma[:, :1], action[:, :1], first[:, :1], text)
+    torch.testing.assert_close(only_first.velocity, base.velocity[:, :1])
+
+
+def test_adding_a_sink_to_a_trained_model_changes_nothing_until_it_trains():
+    dit = tiny_dit()
+    inputs, text = random_inputs(dit), random_text(2)
+    before = dit(*inputs, text).velocity
+    dit.add_sink()
+    sink = torch.randn(inputs[0][:, :1].shape)
+    after = dit(*inputs, text, sink=sink, sink_sigma=torch.zeros(2, 1)).velocity
+    torch.testing.assert_close(after, before)
+    assert dit.cfg.sink and all(hasattr(b, "sink") for b in dit.blocks)
+
+
 def test_kv_cache_matches_full_forward():
     dit = tiny_dit(window=3)
     x, prev, sigma, action, first = random_inputs(dit, steps=6)

@@ -91,3 +91,31 @@ def test_step_before_reset_and_bad_actions_raise():
         sim.step(np.zeros((2, 2), np.int64))
     with pytest.raises(ValueError, match="uint8"):
         sim.reset(context_frames=_frames(2, 1).astype(np.float32))
+
+
+def test_frame_sink_rollout_equals_full_recompute_and_the_sink_matters():
+    sunk = _rollout(True, steps=12, residual_scale=0.5, sink=True)
+    torch.testing.assert_close(sunk, _rollout(False, steps=12, residual_scale=0.5, sink=True), atol=1e-4, rtol=1e-4)
+    # the same weights without the sink layers roll out differently: the first frame is still attended to
+    assert not torch.allclose(sunk, _rollout(True, steps=12, residual_scale=0.5))
+
+
+def test_making_a_simulator_leaves_the_thread_count_alone():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        Simulator(tiny_world_model(), 1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_checkpoint_records_its_rollout_noise_level_and_a_caller_overrides_it():
+    model = tiny_world_model(prev_noise_cond=True)
+    assert Simulator(model, 1, device="cpu").cfg.prev_noise == 0.0
+    model.meta = {"rollout": {"prev_noise": 0.15}}
+    assert Simulator(model, 1, device="cpu").cfg.prev_noise == 0.15
+    assert Simulator(model, 1, SimulatorConfig(prev_noise=0.0), device="cpu").cfg.prev_noise == 0.0
+    model.meta = {"rollout": {"prev_noise": "high"}}
+    with pytest.raises(ValueError, match="meta\\['rollout'\\]"):
+        Simulator(model, 1, device="cpu")

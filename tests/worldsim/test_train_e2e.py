@@ -281,3 +281,61 @@ def test_decoder_finetune_keeps_the_latent_space_and_resumes_exactly(data, tiny_
     other.save(tmp_path / "other")
     with pytest.raises(ValueError, match="another model"):
         run("split", 7, checkpoint=str(tmp_path / "other"), resume=True)
+
+
+def test_finetune_adds_a_frame_sink_and_the_simulator_rolls_it_out(data, tiny_checkpoint, tmp_path):
+    from pathlib import Path
+
+    from worldsim.finetune import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig(data=(data,), out=str(tmp_path / "sink"), steps=2, batch_size=2, save_every=1, sink=True,
+                         rollout_steps=1, sampling_steps=1)
+    model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
+    assert model.dit.cfg.sink
+    assert any(n.startswith("blocks.0.sink.") for n in model.dit.state_dict())
+    sim = Simulator(model, 1, device="cpu")
+    sim.reset(context_frames=np.zeros((1, 1, 64, 64, 3), np.uint8), seed=0)
+    zero = np.zeros((1, sim.action_dim), np.float32)
+    sizes = [sim.step(zero) and sim.cache_nbytes() for _ in range(3 * model.dit.cfg.window)]
+    assert sizes[-1] == sizes[model.dit.cfg.window] and sim.cache.sink_kv is not None
+
+
+def test_resume_refuses_a_model_and_state_from_different_steps(data, tiny_checkpoint, tmp_path):
+    from pathlib import Path
+
+    from worldsim.finetune import FinetuneConfig, finetune
+
+    run = lambda steps, resume=False: finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=steps,
+                                                              batch_size=2, save_every=1, resume=resume),
+                                               Path(tiny_checkpoint))
+    run(2)
+    state = tmp_path / "ft" / "state" / "state.json"
+    saved = json.loads(state.read_text())
+    state.write_text(json.dumps({**saved, "step": 1}))  # as if stopped between saving model/ and state/
+    with pytest.raises(ValueError, match="model is at step 2 but .* at step 1"):
+        run(3, resume=True)
+
+
+def test_training_stops_at_the_first_non_finite_loss_and_keeps_the_checkpoint(data, tiny_checkpoint, tmp_path,
+                                                                             monkeypatch):
+    from pathlib import Path
+
+    import torch
+
+    import worldsim.finetune as ft
+    from worldsim.train import DivergedError
+
+    cfg = ft.FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1)
+    ft.finetune(cfg, Path(tiny_checkpoint))
+    before = WorldModel.load(tmp_path / "ft" / "model").checkpoint_hash
+    real = ft.flow_loss
+
+    def poisoned(*args, **kw):
+        out = real(*args, **kw)
+        out.loss = out.loss * torch.tensor(float("nan"))
+        return out
+
+    monkeypatch.setattr(ft, "flow_loss", poisoned)
+    with pytest.raises(DivergedError, match="at step 2"):
+        ft.finetune(ft.FinetuneConfig(**{**cfg.__dict__, "steps": 4, "resume": True}), Path(tiny_checkpoint))
+    assert WorldModel.load(tmp_path / "ft" / "model").checkpoint_hash == before
