@@ -13,6 +13,7 @@ raise :class:`envs.PromptError`.
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,8 @@ class LearnedEnv(gym.Env):
         self.observation_space = spaces.Box(0, 255, self.sim.frame_shape, np.uint8)
         self.actions = ActionAdapter(self.action_space, self.sim.action_dim, f"{scene} (learned)")
         self._frame: np.ndarray | None = None
+        self._episode_info: dict[str, Any] = {}
+        self._has_task = hasattr(self.starts.envs[0], "is_success")
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -131,17 +134,28 @@ class LearnedEnv(gym.Env):
             out = self.sim.reset(context_frames=obs[None, None], prompt=gt_info.get("caption", ""), seed=sim_seed)
             info = {"caption": gt_info.get("caption", ""), "spec": gt_info.get("spec"), "source": "ground_truth"}
         self._frame = out.frames[0]
+        self._episode_info = {k: info[k] for k in ("caption", "spec") if info.get(k) is not None}
         return self._frame, info
 
     def step(self, action):
+        """One step of the model. ``info`` holds the episode's ``caption`` and ``spec`` and, in scenes
+        with a task (PushBox), ``is_success`` from the termination head, as the MuJoCo twin's does;
+        quantities read off the physics state (object positions, distances, reward terms) have no
+        counterpart in a model of pixels."""
         if self._frame is None:
             raise RuntimeError(f"{self.scene_id} (learned): call reset() before step()")
         out = self.sim.step(self.actions(action))
         self._frame = out.frames[0]
-        return self._frame, float(out.rewards[0]), bool(out.terminated[0]), False, {}
+        terminated = bool(out.terminated[0])
+        info = copy.deepcopy(self._episode_info)  # callers keep what they are given
+        if self._has_task:
+            info["is_success"] = terminated
+        return self._frame, float(out.rewards[0]), terminated, False, info
 
     def render(self):
-        return self._frame
+        """The last frame (uint8 ``(64, 64, 3)``), or None when ``render_mode`` is None.
+        ``gymnasium.make`` adds ``rgb_array_list`` and ``human`` on top of it."""
+        return None if self.render_mode is None else self._frame
 
     def close(self):
         self.starts.close()
@@ -150,16 +164,27 @@ class LearnedEnv(gym.Env):
 class LearnedVectorEnv(VectorEnv):
     """``num_envs`` rollouts in one batched :class:`~worldsim.simulator.Simulator`.
 
-    Sub-environments that end are reset in the same ``step`` call (``AutoresetMode.SAME_STEP``):
-    the returned observation is the new episode's first frame, and ``info["final_obs"]`` /
-    ``info["final_info"]`` hold the last ones, masked by ``info["_final_obs"]``.
+    Sub-environments that end are reset as Gymnasium's own vector envs do, by ``autoreset_mode``:
+
+    * ``SAME_STEP`` (default): in the same ``step`` call; the returned observation is the new
+      episode's first frame, ``info["final_obs"]`` / ``info["final_info"]`` hold the last ones,
+      masked by ``info["_final_obs"]`` / ``info["_final_info"]``, and the new episode's reset info
+      (``caption``) is in ``info`` under its ``_caption`` mask;
+    * ``NEXT_STEP``: the step that ends an episode returns its last frame; the next ``step`` call
+      resets that sub-environment (its action is ignored) and returns the new first frame with
+      reward 0, not terminated or truncated, and the reset info.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10, "autoreset_mode": AutoresetMode.SAME_STEP}
 
     def __init__(self, scene: str, num_envs: int = 1, checkpoint: str | os.PathLike | None = None,
                  sim: SimulatorConfig | None = None, max_episode_steps: int | None = None,
-                 render_mode: str | None = "rgb_array", device: str | None = None):
+                 render_mode: str | None = "rgb_array", device: str | None = None,
+                 autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP):
+        mode = AutoresetMode(autoreset_mode)
+        if mode not in (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP):
+            raise ValueError(f"autoreset_mode {mode} is not supported; use SAME_STEP or NEXT_STEP")
+        self.metadata = {**type(self).metadata, "autoreset_mode": mode}
         self.num_envs = num_envs
         self.scene_id = scene
         self.render_mode = render_mode
@@ -174,6 +199,7 @@ class LearnedVectorEnv(VectorEnv):
         self.elapsed = np.zeros(num_envs, dtype=np.int64)
         self._frames: np.ndarray | None = None
         self._captions = [""] * num_envs
+        self._pending = np.zeros(num_envs, dtype=bool)  # NEXT_STEP: ended, reset on the next step
 
     def _start_frames(self, rows: np.ndarray, seeds: list[int | None], options: dict | None) -> np.ndarray:
         frames = []
@@ -196,48 +222,56 @@ class LearnedVectorEnv(VectorEnv):
         frames = self._start_frames(rows, seeds, options)
         out = self.sim.reset(context_frames=frames, prompt=list(self._captions), seed=self._sim_seed())
         self.elapsed[:] = 0
+        self._pending[:] = False
         self._frames = out.frames
         return out.frames.copy(), {"caption": np.array(self._captions, dtype=object)}
 
     def _sim_seed(self) -> int:
         return int(self.np_random.integers(2**31))
 
+    def _restart(self, rows: np.ndarray, obs: np.ndarray, infos: dict[str, Any]) -> None:
+        """Reset sub-environments ``rows`` in place: new first frames into ``obs``, reset info into ``infos``."""
+        frames = self._start_frames(rows, [None] * len(rows), None)
+        obs[rows] = self.sim.reset(context_frames=frames, prompt=[self._captions[r] for r in rows], rows=rows).frames
+        self.elapsed[rows] = 0
+        infos["caption"] = np.array([c if r in rows else None for r, c in enumerate(self._captions)], dtype=object)
+        infos["_caption"] = np.isin(np.arange(self.num_envs), rows)
+
     def step(self, actions):
         if self._frames is None:
             raise RuntimeError(f"{self.scene_id} (learned, vector): call reset() before step()")
         out = self.sim.step(self.actions(actions, self.num_envs))
         self.elapsed += 1
+        obs, rewards = out.frames.copy(), out.rewards.astype(np.float64)
         terminated = out.terminated.copy()
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             truncated = (self.elapsed >= self.max_episode_steps) & ~terminated
-        obs = out.frames.copy()
         infos: dict[str, Any] = {}
-        done = np.flatnonzero(terminated | truncated)
-        if len(done):
-            infos["final_obs"] = np.empty(self.num_envs, dtype=object)
-            infos["_final_obs"] = np.zeros(self.num_envs, dtype=bool)
-            infos["final_info"] = {}
-            for row in done:
-                infos["final_obs"][row] = obs[row].copy()
-                infos["_final_obs"][row] = True
-            frames = self._start_frames(done, [None] * len(done), None)
-            reset = self.sim.reset(context_frames=frames, prompt=[self._captions[r] for r in done], rows=done)
-            obs[done] = reset.frames
-            self.elapsed[done] = 0
+        if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:
+            restart = np.flatnonzero(self._pending)
+            if len(restart):
+                self._restart(restart, obs, infos)
+                rewards[restart], terminated[restart], truncated[restart] = 0.0, False, False
+            self._pending = terminated | truncated
+        else:
+            done = np.flatnonzero(terminated | truncated)
+            if len(done):
+                mask = np.isin(np.arange(self.num_envs), done)
+                infos["final_obs"] = np.array([obs[r].copy() if mask[r] else None for r in range(self.num_envs)],
+                                              dtype=object)
+                infos["_final_obs"] = mask
+                infos["final_info"] = {}
+                infos["_final_info"] = mask.copy()
+                self._restart(done, obs, infos)
         self._frames = obs
-        return obs, out.rewards.astype(np.float64), terminated, truncated, infos
+        return obs, rewards, terminated, truncated, infos
 
     def render(self):
         return None if self._frames is None else self._frames.copy()
 
     def close_extras(self, **kwargs):
         self.starts.close()
-
-
-def make_learned_env(scene: str, **kwargs) -> gym.Env:
-    """Entry point for ``gymnasium.make("WorldSim/<Scene>-Learned-v0")``."""
-    return LearnedEnv(scene, **kwargs)
 
 
 def make_learned_vector_env(scene: str, num_envs: int = 1, max_episode_steps: int | None = None,
@@ -251,6 +285,6 @@ def register_learned_envs(gt_envs: dict[str, tuple[str, int]]) -> None:
     for gt_id, (_, max_steps) in gt_envs.items():
         learned_id = gt_id.replace("-v0", "-Learned-v0")
         if learned_id not in gym.registry:
-            gym.register(id=learned_id, entry_point="envs.learned:make_learned_env",
+            gym.register(id=learned_id, entry_point="envs.learned:LearnedEnv",
                          vector_entry_point="envs.learned:make_learned_vector_env",
                          max_episode_steps=max_steps, kwargs={"scene": gt_id})

@@ -315,7 +315,8 @@ def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:
         enc.load_cache(cache_path)
     emb = enc.encode_cached(captions)
     enc.save_cache(cache_path)
-    return {"tokens": emb.tokens, "mask": emb.mask, "pooled": emb.pooled}
+    S = max(1, int(emb.mask.sum(1).max()))  # padding past the longest caption is masked out: drop it
+    return {"tokens": emb.tokens[:, :S].contiguous(), "mask": emb.mask[:, :S].contiguous(), "pooled": emb.pooled}
 
 
 # --------------------------------------------------------------------------------------------

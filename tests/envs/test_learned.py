@@ -98,7 +98,34 @@ def test_make_vec_uses_one_batched_simulator(checkpoint):
     venv.step(np.zeros((3, 2), np.float32))
     obs, rew, term, trunc, info = venv.step(np.zeros((3, 2), np.float32))
     assert trunc.all() and info["_final_obs"].all() and info["final_obs"][0].shape == (64, 64, 3)
+    assert info["_final_info"].all() and info["_caption"].all() and info["caption"][0]  # the new episodes'
     venv.close()
+
+
+def test_next_step_autoreset_and_gymnasiums_vector_wrappers(checkpoint):
+    from gymnasium.vector import AutoresetMode
+    from gymnasium.wrappers.vector import GrayscaleObservation, NormalizeObservation, ResizeObservation
+
+    venv = gym.make_vec("WorldSim/PushBox-Learned-v0", num_envs=2, checkpoint=checkpoint, max_episode_steps=2,
+                        sim=NEVER_DONE, autoreset_mode=AutoresetMode.NEXT_STEP)
+    zero = np.zeros((2, 2), np.float32)
+    venv.reset(seed=0)
+    venv.step(zero)
+    last, _, _, trunc, info = venv.step(zero)
+    assert trunc.all() and "final_obs" not in info  # the episode's own last frame
+    first, reward, term, trunc, info = venv.step(zero)  # the reset step
+    assert not (term | trunc).any() and (reward == 0).all() and info["_caption"].all()
+    wrapped = NormalizeObservation(GrayscaleObservation(venv))
+    try:
+        import cv2  # noqa: F401  (ResizeObservation needs opencv: pip install "gymnasium[other]")
+
+        wrapped, size = ResizeObservation(wrapped, (32, 32)), (32, 32)
+    except ImportError:
+        size = (64, 64)
+    obs, _ = wrapped.reset(seed=1)
+    assert obs.shape == (2, *size)
+    assert wrapped.step(zero)[0].shape == (2, *size)
+    wrapped.close()
 
 
 def test_sb3_adapter_and_check_env(checkpoint):
@@ -151,3 +178,29 @@ def test_pettingzoo_parallel_api_on_the_learned_sim(checkpoint):
     parallel_api_test(env, num_cycles=10)
     obs, infos = env.reset(seed=1)
     assert set(obs) == {"agent_0", "agent_1"} and obs["agent_0"].shape == (64, 64, 3)
+
+
+def test_monitor_scores_success_in_the_dream_as_in_mujoco(checkpoint):
+    from stable_baselines3.common.monitor import Monitor
+
+    for env_id in ("WorldSim/PushBox-v0", "WorldSim/PushBox-Learned-v0"):
+        kwargs = {"checkpoint": checkpoint, "sim": NEVER_DONE} if "Learned" in env_id else {}
+        env = Monitor(gym.make(env_id, max_episode_steps=2, **kwargs), info_keywords=("is_success",))
+        env.reset(seed=0)
+        info = {}
+        for _ in range(2):
+            *_, info = env.step(np.zeros(2, np.float32))
+        assert info["episode"]["is_success"] in (True, False) and info["caption"]
+        env.close()
+
+
+def test_gymnasium_adds_the_standard_render_modes(checkpoint):
+    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, render_mode="rgb_array_list", sim=NEVER_DONE)
+    env.reset(seed=0)
+    env.step(np.zeros(2, np.float32))
+    frames = env.render()
+    assert len(frames) == 2 and frames[0].shape == (64, 64, 3)
+    env.close()
+    silent = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, render_mode=None, sim=NEVER_DONE)
+    silent.reset(seed=0)
+    assert silent.render() is None
