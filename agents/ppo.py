@@ -39,11 +39,11 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, Ve
 
 import envs  # noqa: E402, F401  (registers WorldSim/*)
 from agents.evaluate import evaluate  # noqa: E402
-from envs.learned import default_checkpoint  # noqa: E402
 from envs.sb3 import SB3VecEnv  # noqa: E402
 from worldsim.checkpoint import atomic_write_json  # noqa: E402
 from worldsim.diffusion import SamplerConfig  # noqa: E402
 from worldsim.simulator import SimulatorConfig  # noqa: E402
+from worldsim.worldmodel import default_checkpoint  # noqa: E402
 
 
 @dataclass

@@ -32,12 +32,12 @@ from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.vec_env import VecMonitor, VecTransposeImage  # noqa: E402
 
 from agents.ppo import check_sizes, progress_bar_available  # noqa: E402
-from envs.learned import default_checkpoint  # noqa: E402
 from envs.multiagent import TeamPushTask, learned_parallel_env, parallel_env  # noqa: E402
 from envs.sb3 import AgentsVecEnv  # noqa: E402
 from worldsim.checkpoint import atomic_write_json  # noqa: E402
 from worldsim.diffusion import SamplerConfig  # noqa: E402
 from worldsim.simulator import SimulatorConfig  # noqa: E402
+from worldsim.worldmodel import default_checkpoint  # noqa: E402
 
 
 @dataclass

@@ -32,10 +32,10 @@ from pathlib import Path  # noqa: E402
 import envs  # noqa: E402, F401  (registers WorldSim/*)
 from agents import ppo  # noqa: E402
 from agents.evaluate import evaluate  # noqa: E402
-from envs.learned import default_checkpoint  # noqa: E402
 from worldsim.checkpoint import checkpoint_hash  # noqa: E402
 from worldsim.fileio import atomic_write_json  # noqa: E402
 from worldsim.report import write_json  # noqa: E402
+from worldsim.worldmodel import default_checkpoint  # noqa: E402
 
 GT_ID, LEARNED_ID = "WorldSim/PushBox-v0", "WorldSim/PushBox-Learned-v0"
 

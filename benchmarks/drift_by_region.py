@@ -25,11 +25,10 @@ import argparse
 import numpy as np
 import torch
 
-from envs.learned import default_checkpoint
 from worldsim.report import write_json
 from worldsim.simulator import Simulator
 from worldsim.store import EpisodeStore, split_of
-from worldsim.worldmodel import WorldModel
+from worldsim.worldmodel import WorldModel, default_checkpoint
 
 
 def region_errors(z: torch.Tensor, truth: torch.Tensor, moving: torch.Tensor) -> dict[str, float]:

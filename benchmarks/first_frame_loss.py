@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from envs.learned import default_checkpoint
 from worldsim.diffusion import FlowConfig, flow_loss
 from worldsim.finetune import episode_sampler
 from worldsim.report import write_json
-from worldsim.worldmodel import WorldModel
+from worldsim.worldmodel import WorldModel, default_checkpoint
 
 
 def store_loss(model: WorldModel, store: Path, batches: int, batch: int, cache: Path) -> tuple[float, float]:

@@ -30,14 +30,13 @@ import argparse
 import numpy as np
 
 import envs
-from envs.learned import default_checkpoint
 from worldsim import metrics
 from worldsim.cli import make_env, rollout
 from worldsim.diffusion import SamplerConfig
 from worldsim.evaluate import rollout_against
 from worldsim.report import write_json
 from worldsim.simulator import Simulator, SimulatorConfig
-from worldsim.worldmodel import WorldModel
+from worldsim.worldmodel import WorldModel, default_checkpoint
 
 
 def moves(episodes, generated: np.ndarray, context: int, colors, background) -> tuple[np.ndarray, np.ndarray]:

@@ -35,14 +35,13 @@ import numpy as np
 
 import envs
 from envs.caption import caption, parse_prompt
-from envs.learned import default_checkpoint
 from envs.scene import SceneSpec, pixel_to_world, region_of
 from worldsim import metrics
 from worldsim.collect import make_env
 from worldsim.diffusion import SamplerConfig
 from worldsim.report import write_json
 from worldsim.simulator import Simulator, SimulatorConfig
-from worldsim.worldmodel import WorldModel
+from worldsim.worldmodel import WorldModel, default_checkpoint
 
 FAMILIES = ("playground", "pushbox", "occlusion", "twoagents")
 SWAPS = [

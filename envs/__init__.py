@@ -55,15 +55,20 @@ def register_envs() -> None:
             gym.register(id=env_id, entry_point=entry_point, max_episode_steps=max_steps)
 
 
+def register_learned_envs() -> None:
+    """Register ``WorldSim/<Scene>-Learned-v0``, the same scenes simulated by the learned model, for
+    every ground-truth scene. Entry points are strings: the model code (and torch) loads only when
+    one of them is made."""
+    for gt_id, (_, max_steps) in GT_ENVS.items():
+        learned_id = gt_id.replace("-v0", "-Learned-v0")
+        if learned_id not in gym.registry:
+            gym.register(id=learned_id, entry_point="envs.learned:LearnedEnv",
+                         vector_entry_point="envs.learned:make_learned_vector_env",
+                         max_episode_steps=max_steps, kwargs={"scene": gt_id})
+
+
 register_envs()
-
-# --------------------------------------------------------------------------------------------
-# Learned-simulator scenes (WorldSim/<Scene>-Learned-v0): the same scenes, simulated by the model.
-# --------------------------------------------------------------------------------------------
-
-from envs.learned import register_learned_envs  # noqa: E402
-
-register_learned_envs(GT_ENVS)
+register_learned_envs()
 
 __all__ = [
     "AGENT_COLOR",
@@ -88,6 +93,7 @@ __all__ = [
     "caption",
     "parse_prompt",
     "register_envs",
+    "register_learned_envs",
     "render_palette",
     "render_scenery_colors",
     "world_to_pixel",

@@ -26,15 +26,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from envs.actions import check_action
 from envs.caption import canonical_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
-from worldsim.worldmodel import WorldModel
-
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "worldsim" / "checkpoints" / "default"
-
-
-def default_checkpoint() -> Path:
-    """The shipped checkpoint (``WORLDSIM_CHECKPOINT`` overrides it)."""
-    return Path(os.environ.get("WORLDSIM_CHECKPOINT", DEFAULT_CHECKPOINT))
-
+from worldsim.worldmodel import DEFAULT_CHECKPOINT, WorldModel, default_checkpoint
 
 _MODELS: dict[str, WorldModel] = {}
 
@@ -280,11 +272,5 @@ def make_learned_vector_env(scene: str, num_envs: int = 1, max_episode_steps: in
     return LearnedVectorEnv(scene, num_envs, max_episode_steps=max_episode_steps, **kwargs)
 
 
-def register_learned_envs(gt_envs: dict[str, tuple[str, int]]) -> None:
-    """Register ``WorldSim/<Scene>-Learned-v0`` for every ground-truth scene ``WorldSim/<Scene>-v0``."""
-    for gt_id, (_, max_steps) in gt_envs.items():
-        learned_id = gt_id.replace("-v0", "-Learned-v0")
-        if learned_id not in gym.registry:
-            gym.register(id=learned_id, entry_point="envs.learned:LearnedEnv",
-                         vector_entry_point="envs.learned:make_learned_vector_env",
-                         max_episode_steps=max_steps, kwargs={"scene": gt_id})
+__all__ = ["DEFAULT_CHECKPOINT", "ActionAdapter", "LearnedEnv", "LearnedVectorEnv", "default_checkpoint",
+           "load_model", "make_learned_vector_env"]

@@ -114,7 +114,7 @@ def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int
                     torch.randn(batch_size, c.text_dim))
     batch = Batch(lat, torch.randn(shape), torch.randn(batch_size, clip_steps, c.action_dim),
                   torch.zeros(batch_size, clip_steps, dtype=torch.bool), torch.zeros(batch_size, clip_steps),
-                  torch.zeros(batch_size, clip_steps), text)
+                  torch.zeros(batch_size, clip_steps), text, sink=torch.randn(batch_size, 1, *shape[2:]))
     opt = torch.optim.AdamW(dit.parameters(), lr=1e-5)
 
     def step() -> None:

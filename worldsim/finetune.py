@@ -132,6 +132,10 @@ class FinetuneConfig:
     rollout_prev_noise: float | None = None
     """Record this level in the checkpoint as its rollouts' default ``SimulatorConfig.prev_noise``
     (for ``prev_noise_cond`` models). None keeps what the starting checkpoint records."""
+    latent_target: bool = False
+    """Denoise each step's latent itself from now on, not its change from the previous step
+    (``DiTConfig.residual_scale`` set to 0): the change from a model's own last frame carries that
+    frame's errors on; a latent target has to be drawn whole."""
     sink: bool = False
     """Give the model a frame sink before fine-tuning (``DiTConfig.sink``): every step also attends
     to the episode's first frame, kept for the whole rollout. The sink starts as a no-op."""
@@ -240,6 +244,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         dit.add_prev_noise_cond()
     if cfg.sink:
         dit.add_sink()
+    if cfg.latent_target:
+        dit.cfg.residual_scale = 0.0
     g = torch.Generator().manual_seed(cfg.seed)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)

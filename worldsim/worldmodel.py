@@ -30,6 +30,14 @@ from .model import DiT, DiTConfig
 
 KIND = "worldmodel"
 
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "default"
+"""The checkpoint shipped with the package."""
+
+
+def default_checkpoint() -> Path:
+    """The shipped checkpoint, or the directory in ``WORLDSIM_CHECKPOINT`` when it is set."""
+    return Path(os.environ.get("WORLDSIM_CHECKPOINT", DEFAULT_CHECKPOINT))
+
 AUTOENCODER_BOUNDS: dict[str, Bounds] = {
     "image_size": Bounds(8, 4096),
     "latent_channels": Bounds(1, 1024),

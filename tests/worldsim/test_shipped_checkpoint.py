@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from envs.learned import DEFAULT_CHECKPOINT
 from worldsim.checkpoint import load_checkpoint
+from worldsim.worldmodel import DEFAULT_CHECKPOINT
 
 pytestmark = pytest.mark.skipif(not (DEFAULT_CHECKPOINT / "config.json").exists(),
                                 reason="no shipped checkpoint in this checkout")
