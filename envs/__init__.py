@@ -48,6 +48,16 @@ GT_ENVS: dict[str, tuple[str, int]] = {
 }
 
 
+def scene_env_id(spec: SceneSpec) -> str:
+    """The ground-truth scene that simulates ``spec`` (e.g. a parsed prompt): two agents are
+    TwoAgents, a push task PushBox, a slab Occlusion, anything else Playground."""
+    if len(spec.agents) > 1:
+        return "WorldSim/TwoAgents-v0"
+    if spec.task is not None:
+        return "WorldSim/PushBox-v0"
+    return "WorldSim/Occlusion-v0" if spec.slab is not None else "WorldSim/Playground-v0"
+
+
 def register_envs() -> None:
     """Register the ground-truth scenes with Gymnasium; ids already registered are left alone."""
     for env_id, (entry_point, max_steps) in GT_ENVS.items():
@@ -96,5 +106,6 @@ __all__ = [
     "register_learned_envs",
     "render_palette",
     "render_scenery_colors",
+    "scene_env_id",
     "world_to_pixel",
 ]

@@ -226,7 +226,8 @@ class LearnedVectorEnv(VectorEnv):
         frames = self._start_frames(rows, [None] * len(rows), None)
         obs[rows] = self.sim.reset(context_frames=frames, prompt=[self._captions[r] for r in rows], rows=rows).frames
         self.elapsed[rows] = 0
-        infos["caption"] = np.array([c if r in rows else None for r, c in enumerate(self._captions)], dtype=object)
+        infos["caption"] = np.empty(self.num_envs, dtype=object)
+        infos["caption"][rows] = [self._captions[r] for r in rows]
         infos["_caption"] = np.isin(np.arange(self.num_envs), rows)
 
     def step(self, actions):
@@ -250,8 +251,9 @@ class LearnedVectorEnv(VectorEnv):
             done = np.flatnonzero(terminated | truncated)
             if len(done):
                 mask = np.isin(np.arange(self.num_envs), done)
-                infos["final_obs"] = np.array([obs[r].copy() if mask[r] else None for r in range(self.num_envs)],
-                                              dtype=object)
+                infos["final_obs"] = np.empty(self.num_envs, dtype=object)  # one frame per row, None where live
+                for r in done:
+                    infos["final_obs"][r] = obs[r].copy()
                 infos["_final_obs"] = mask
                 infos["final_info"] = {}
                 infos["_final_info"] = mask.copy()

@@ -6,6 +6,7 @@
     worldsim check --env WorldSim/PushBox-v0 --episodes 8 --horizon 16 --json report.json
     worldsim rollout --prompt "a red box at the top left and a blue ball in the centre"
     worldsim demo
+    worldsim play --env WorldSim/PushBox-v0
 
 This is the application layer: the only module of ``worldsim`` that imports ``envs`` (the MuJoCo
 ground truth), and only inside the verbs that need it.
@@ -53,7 +54,7 @@ def _print_json(obj: Any) -> None:
 
 
 def _checkpoint(path: str | None) -> Path:
-    from envs.learned import default_checkpoint
+    from .worldmodel import default_checkpoint
 
     return Path(path) if path else default_checkpoint()
 
@@ -111,8 +112,9 @@ class CheckConfig:
     One 32-episode rollout is noisy past horizon 8 (``benchmarks/README.md``, "How noisy a check is")."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
-    prev_noise: float = 0.0
-    """Noise level given to each frame before it conditions the next (``SimulatorConfig.prev_noise``)."""
+    prev_noise: float | None = None
+    """Noise level given to each frame before it conditions the next (``SimulatorConfig.prev_noise``);
+    default: each checkpoint's own recorded level."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"
@@ -271,14 +273,6 @@ class RolloutConfig:
     """Write the report here (default: ``out/rollout.json``)."""
 
 
-def _scene_env_id(spec) -> str:
-    if len(spec.agents) > 1:
-        return "WorldSim/TwoAgents-v0"
-    if spec.task is not None:
-        return "WorldSim/PushBox-v0"
-    return "WorldSim/Occlusion-v0" if spec.slab is not None else "WorldSim/Playground-v0"
-
-
 def _actions(cfg: RolloutConfig, env) -> Callable[[np.random.Generator], np.ndarray]:
     if cfg.actions == "scripted":
         return lambda rng: env.unwrapped.scripted_action(rng)
@@ -306,7 +300,7 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
         spec = envs.parse_prompt(cfg.prompt, seed=cfg.seed)
     except PromptError as e:
         raise SystemExit(f"cannot simulate this prompt: {e}") from e
-    env = make_env(_scene_env_id(spec))
+    env = make_env(envs.scene_env_id(spec))
     obs, info = env.reset(seed=cfg.seed, options={"spec": spec})
     policy, rng = _actions(cfg, env), np.random.default_rng(cfg.seed)
     gt, acts = [obs], []
@@ -335,7 +329,7 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     err0 = objects.error[0][shown]
     report = {
         "prompt": cfg.prompt, "caption_of_gt_scene": info.get("caption"), "seed": cfg.seed,
-        "scene": _scene_env_id(spec), "checkpoint": model.checkpoint_hash,
+        "scene": envs.scene_env_id(spec), "checkpoint": model.checkpoint_hash,
         "frame0": {"all_named_objects_present": bool(objects.gen.visible[0][shown].all()),
                    "objects_present": float(objects.gen.visible[0][named].mean()) if named.any() else None,
                    "centroid_error_px": float(np.mean(err0)) if err0.size else None,
@@ -473,8 +467,8 @@ class BenchConfig:
     """Steps of the memory trace (600 = 60 s at 10 Hz)."""
     gt_env: str = "WorldSim/PushBox-v0"
     """Ground-truth scene timed beside the learned sim."""
-    json: str | None = "benchmarks/results.json"
-    """Where to record the results."""
+    json: str | None = None
+    """Where to record the results (``make bench`` writes ``benchmarks/results.json``)."""
     quick: bool = False
     """Fewer repetitions and configurations (for a smoke run)."""
 
@@ -515,6 +509,49 @@ def run_bench(cfg: BenchConfig) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+#                                           play
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlayConfig:
+    """``worldsim play``: drive the learned simulator and MuJoCo side by side from a browser."""
+
+    env: str = "WorldSim/PushBox-v0"
+    """Scene to start in (the page can switch; a prompt picks its own)."""
+    prompt: str | None = None
+    """Scenario to start from, in words the prompt parser reads."""
+    checkpoint: str | None = None
+    """World-model checkpoint directory (default: the shipped one)."""
+    host: str = "127.0.0.1"
+    """Address to listen on; only this machine can reach the default."""
+    port: int = 8000
+    """Port to listen on (0: any free one)."""
+    max_sessions: int = 4
+    """Browser tabs that may play at once."""
+    sampling_steps: Literal[1, 2, 4] = 2
+    """Denoising steps per frame at the start (the page switches between 1, 2 and 4)."""
+    seed: int = 0
+    """Seed of the first episode."""
+    out: str = "outputs/play"
+    """Where recordings (mp4 plus provenance sidecar) go."""
+    threads: int | None = 1
+    """Torch CPU threads of the server process (None: PyTorch's default, one per core)."""
+
+
+def run_play(cfg: PlayConfig) -> None:
+    try:
+        from .play.server import serve
+    except ImportError as e:
+        raise SystemExit(f"worldsim play needs Starlette and uvicorn ({e}): pip install -e '.[play]'") from e
+    from .play.session import PlaySettings
+
+    settings = PlaySettings(env=cfg.env, prompt=cfg.prompt, seed=cfg.seed, checkpoint=cfg.checkpoint,
+                            sampling_steps=cfg.sampling_steps, out=cfg.out)
+    serve(settings, host=cfg.host, port=cfg.port, max_sessions=cfg.max_sessions, threads=cfg.threads)
+
+
+# --------------------------------------------------------------------------------------------
 #                                           main
 # --------------------------------------------------------------------------------------------
 
@@ -527,15 +564,40 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "rollout": (RolloutConfig, run_rollout),
     "demo": (DemoConfig, run_demo),
     "bench": (BenchConfig, run_bench),
+    "play": (PlayConfig, run_play),
 }
 
 
+def _own_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message says what is wrong and what to do: printed as one line, not a traceback."""
+    from .checkpoint import CheckpointError
+    from .store import CorruptEpisodeError
+    from .text import TextEncoderError
+    from .train import DivergedError
+
+    return CheckpointError, CorruptEpisodeError, TextEncoderError, DivergedError, ValueError, FileNotFoundError
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``worldsim`` console script."""
-    argv = sys.argv[1:] if argv is None else argv
+    """Entry point of the ``worldsim`` console script.
+
+    ``--version`` prints the version; ``--debug`` (anywhere) shows the full traceback of an error
+    that is otherwise printed as one line."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--version" in argv:
+        from . import __version__
+
+        print(f"worldsim {__version__}")
+        return
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     cfg = tyro.extras.subcommand_cli_from_dict({name: cls for name, (cls, _) in VERBS.items()}, args=argv,
                                               prog="worldsim")
-    for cls, runner in VERBS.values():
-        if isinstance(cfg, cls):
-            runner(cfg)
-            return
+    verb = next(name for name, (cls, _) in VERBS.items() if isinstance(cfg, cls))
+    try:
+        VERBS[verb][1](cfg)
+    except _own_errors() as e:
+        if debug:
+            raise
+        print(f"worldsim {verb}: {type(e).__name__}: {e}  (--debug shows the traceback)", file=sys.stderr)
+        raise SystemExit(2) from None

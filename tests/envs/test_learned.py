@@ -97,7 +97,8 @@ def test_make_vec_uses_one_batched_simulator(checkpoint):
     assert obs.shape == (3, 64, 64, 3)
     venv.step(np.zeros((3, 2), np.float32))
     obs, rew, term, trunc, info = venv.step(np.zeros((3, 2), np.float32))
-    assert trunc.all() and info["_final_obs"].all() and info["final_obs"][0].shape == (64, 64, 3)
+    assert trunc.all() and info["_final_obs"].all() and info["final_obs"].shape == (3,)
+    assert info["final_obs"][0].shape == (64, 64, 3) and info["final_obs"][0].dtype == np.uint8
     assert info["_final_info"].all() and info["_caption"].all() and info["caption"][0]  # the new episodes'
     venv.close()
 

@@ -74,3 +74,17 @@ def test_shipped_model_draws_the_named_colours_from_text_above_chance():
     own = np.mean([present(i, s) for i, s in enumerate(specs)])
     chance = np.mean([present(i, specs[(i + 1) % len(specs)]) for i in range(len(specs))])
     assert own > 0.8 and own > chance + 0.5, (own, chance)  # measured: 0.86 against 0.23
+
+
+@pytest.mark.slow
+def test_shipped_model_keeps_the_objects_and_their_colours_over_64_random_steps(tmp_path):
+    """The floor at a long horizon: 64 steps of Playground with random actions from one true frame,
+    the objects still drawn and no unasked colours spreading over the floor."""
+    from worldsim.cli import CheckConfig, check
+
+    report = check(CheckConfig(env="WorldSim/Playground-v0", policy="random", episodes=8, horizon=64,
+                               seed=2_000_000, out=str(tmp_path), videos=0))
+    kept = np.array(report["model"]["permanence"]["mean"], float)
+    histogram = np.array(report["model"]["color_histogram_distance"]["mean"], float)
+    assert kept[63] >= 0.9 and kept.min() >= 0.9, kept
+    assert histogram[63] < 0.4, histogram[63]
