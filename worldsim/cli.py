@@ -264,9 +264,12 @@ class RolloutConfig:
     """Classifier-free guidance for the first frame."""
     first_frame_steps: int = SimulatorConfig.first_frame_steps
     """Denoising moves for the first frame (drawn from text alone)."""
+    start: Literal["grounded", "generated"] = "grounded"
+    """``grounded``: frame 0 is MuJoCo's render of the parsed scene and the model rolls on from it;
+    ``generated``: the model draws frame 0 from the text alone."""
     frame0_seeds: int = 16
-    """Also draw frame 0 under seeds ``seed`` to ``seed + frame0_seeds - 1`` and report the share that
-    shows every named object: one draw is a coin flip, this is the rate (0: skip)."""
+    """Also draw frame 0 from the text alone under seeds ``seed`` to ``seed + frame0_seeds - 1`` and
+    report the share that shows every named object: one draw is a coin flip, this is the rate (0: skip)."""
     out: str = "outputs/rollout"
     """Directory for the video and report."""
     json: str | None = None
@@ -315,7 +318,8 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
                               first_frame_steps=cfg.first_frame_steps)
     sim = Simulator(model, 1, sim_cfg)
     # the model reads the prompt in the captioner's words (envs.canonical_prompt): the parsed scene's caption
-    gen = [sim.reset(prompt=envs.caption(spec), seed=cfg.seed).frames[0]]
+    context = gt[0][None, None] if cfg.start == "grounded" else None
+    gen = [sim.reset(context_frames=context, prompt=envs.caption(spec), seed=cfg.seed).frames[0]]
     padded = np.zeros((len(acts), sim.action_dim), np.float32)
     padded[:, : env.action_space.shape[0]] = np.stack(acts)
     gen += [sim.step(a[None]).frames[0] for a in padded]
@@ -329,7 +333,7 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     err0 = objects.error[0][shown]
     report = {
         "prompt": cfg.prompt, "caption_of_gt_scene": info.get("caption"), "seed": cfg.seed,
-        "scene": envs.scene_env_id(spec), "checkpoint": model.checkpoint_hash,
+        "scene": envs.scene_env_id(spec), "checkpoint": model.checkpoint_hash, "start": cfg.start,
         "frame0": {"all_named_objects_present": bool(objects.gen.visible[0][shown].all()),
                    "objects_present": float(objects.gen.visible[0][named].mean()) if named.any() else None,
                    "centroid_error_px": float(np.mean(err0)) if err0.size else None,
@@ -430,10 +434,11 @@ def demo(cfg: DemoConfig) -> dict[str, Any]:
         print(f"{name:<46}{fmt(m):>10}{fmt(b):>13}")
     f0, rate = roll["frame0"], roll["frame0_over_seeds"]
     error = "n/a" if f0["centroid_error_px"] is None else f"{f0['centroid_error_px']:.1f} px"
-    print(f"\nprompt: {prompt!r}\n  generated frame 0, seed 0: missing {', '.join(f0['missing']) or 'nothing'};"
-          f" centroid error {error}; colours not named: {', '.join(f0['unnamed_colors']) or 'none'}"
-          f"\n  every named object drawn at {round(rate['all_named_objects_present'] * rate['seeds'])} of"
-          f" {rate['seeds']} seeds")
+    print(f"\nprompt: {prompt!r}\n  frame 0 ({roll['start']} start), seed 0: missing "
+          f"{', '.join(f0['missing']) or 'nothing'}; centroid error {error}; colours not named: "
+          f"{', '.join(f0['unnamed_colors']) or 'none'}"
+          f"\n  frame 0 drawn from the text alone: every named object at "
+          f"{round(rate['all_named_objects_present'] * rate['seeds'])} of {rate['seeds']} seeds")
     print(f"gymnasium.make('WorldSim/PushBox-Learned-v0'): {loop_sps:.1f} steps/s at batch 1, return {total:.2f}")
     print(f"\nvideos:  {out / 'rollout' / 'prompt_rollout.mp4'}  (MuJoCo | generated | diff)")
     print(f"         {out / 'check' / 'gt_generated_diff.mp4'}")

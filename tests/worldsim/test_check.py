@@ -85,6 +85,27 @@ def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
     rate = report["frame0_over_seeds"]
     assert rate["seeds"] == 3 and rate["all_named_objects_present"] in (0.0, 1 / 3, 2 / 3, 1.0)
     assert (tmp_path / "prompt_rollout.provenance.json").exists()
+    assert report["start"] == "grounded"  # frame 0 is MuJoCo's, through the autoencoder
+
+
+def test_grounded_start_is_the_mujoco_frame_through_the_autoencoder(tiny_checkpoint, tmp_path, monkeypatch):
+    import worldsim.cli as cli
+    from worldsim.worldmodel import WorldModel
+
+    videos = []
+    monkeypatch.setattr(cli, "write_video", lambda path, frames, meta: videos.append(frames))
+    cfg = dict(prompt="a red box on the left", steps=1, actions="random", checkpoint=tiny_checkpoint,
+               sampling_steps=1, frame0_seeds=0, out=str(tmp_path))
+    grounded = cli.scenario_rollout(cli.RolloutConfig(**cfg))
+    generated = cli.scenario_rollout(cli.RolloutConfig(**cfg, start="generated"))
+    assert (grounded["start"], generated["start"]) == ("grounded", "generated")
+    first = [v[0, ::3, ::3] for v in videos]  # MuJoCo | gap | generated | gap | diff, unscaled
+    w = (first[0].shape[1] - 4) // 3
+    truth = first[0][:, :w]
+    np.testing.assert_array_equal(first[1][:, :w], truth)  # the same MuJoCo scene both times
+    expected = WorldModel.load(tiny_checkpoint).autoencoder.round_trip(truth[None])[0]
+    np.testing.assert_array_equal(first[0][:, w + 2:2 * w + 2], expected)
+    assert not np.array_equal(first[1][:, w + 2:2 * w + 2], expected)
 
 
 def test_rollout_rejects_unknown_words(tiny_checkpoint, tmp_path):
