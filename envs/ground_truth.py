@@ -312,6 +312,9 @@ class WorldSimEnv(gym.Env[np.ndarray, np.ndarray]):
     # ---- internals -----------------------------------------------------------------------------
 
     def _scene_from_options(self, options: dict[str, Any] | None) -> SceneSpec:
+        if options is not None and not isinstance(options, dict):
+            raise TypeError(f"options must be a dict (e.g. {{'prompt': 'a red box'}}) or None for {self.env_id}, "
+                            f"got {type(options).__name__}")
         options = options or {}
         unknown = set(options) - set(_RESET_OPTIONS)
         if unknown:

@@ -60,6 +60,12 @@ class ActionAdapter:
         return np.pad(a, ((0, 0), (0, self.model_dim - a.shape[1])))
 
 
+def _check_options(options: Any, env_id: str) -> None:
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict (e.g. {{'prompt': 'a red box'}}) or None for {env_id}, "
+                        f"got {type(options).__name__}")
+
+
 class _GroundTruthStarts:
     """Ground-truth scenes that supply each rollout's first frame and caption."""
 
@@ -108,8 +114,12 @@ class LearnedEnv(gym.Env):
         self._frame: np.ndarray | None = None
         self._episode_info: dict[str, Any] = {}
         self._has_task = hasattr(self.starts.envs[0], "is_success")
+        self._closed = False
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if self._closed:
+            raise RuntimeError(f"{self.scene_id} (learned) is closed; make a new env")
+        _check_options(options, self.scene_id)
         super().reset(seed=seed)
         sim_seed = int(self.np_random.integers(2**31))
         options = dict(options or {})
@@ -134,6 +144,8 @@ class LearnedEnv(gym.Env):
         with a task (PushBox), ``is_success`` from the termination head, as the MuJoCo twin's does;
         quantities read off the physics state (object positions, distances, reward terms) have no
         counterpart in a model of pixels."""
+        if self._closed:
+            raise RuntimeError(f"{self.scene_id} (learned) is closed; make a new env")
         if self._frame is None:
             raise RuntimeError(f"{self.scene_id} (learned): call reset() before step()")
         out = self.sim.step(self.actions(action))
@@ -151,6 +163,7 @@ class LearnedEnv(gym.Env):
 
     def close(self):
         self.starts.close()
+        self._closed = True
 
 
 class LearnedVectorEnv(VectorEnv):
@@ -202,12 +215,8 @@ class LearnedVectorEnv(VectorEnv):
         return np.stack(frames)[:, None]  # (n, 1, H, W, 3)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
-        if isinstance(seed, int):
-            seeds = [seed + i for i in range(self.num_envs)]
-        elif seed is None:
-            seeds = [None] * self.num_envs
-        else:
-            seeds = list(seed)
+        seeds = self._check_seeds(seed)
+        _check_options(options, self.scene_id)
         if seed is not None:
             self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seeds[0])
         rows = np.arange(self.num_envs)
@@ -217,6 +226,18 @@ class LearnedVectorEnv(VectorEnv):
         self._pending[:] = False
         self._frames = out.frames
         return out.frames.copy(), {"caption": np.array(self._captions, dtype=object)}
+
+    def _check_seeds(self, seed: Any) -> list[int | None]:
+        """One seed per sub-environment: an int ``s`` gives ``s, s+1, ...``; a list gives its own."""
+        if seed is None:
+            return [None] * self.num_envs
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            return [int(seed) + i for i in range(self.num_envs)]
+        if isinstance(seed, (list, tuple, np.ndarray)) and len(seed) == self.num_envs and all(
+                s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool)) for s in seed):
+            return [None if s is None else int(s) for s in seed]
+        raise ValueError(f"seed must be None, an int, or a list of {self.num_envs} ints (or None) for "
+                         f"{self.scene_id} (learned, vector), got {seed!r}")
 
     def _sim_seed(self) -> int:
         return int(self.np_random.integers(2**31))

@@ -205,3 +205,21 @@ def test_gymnasium_adds_the_standard_render_modes(checkpoint):
     silent = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, render_mode=None, sim=NEVER_DONE)
     silent.reset(seed=0)
     assert silent.render() is None
+
+
+def test_bad_resets_and_use_after_close_say_what_to_do(checkpoint):
+    venv = LearnedVectorEnv("WorldSim/PushBox-v0", 2, checkpoint=checkpoint)
+    for seed in ([1], [], 1.5, True, ["a", "b"]):
+        with pytest.raises(ValueError, match="seed must be None, an int, or a list of 2"):
+            venv.reset(seed=seed)
+    with pytest.raises(TypeError, match="options must be a dict"):
+        venv.reset(options=42)
+    venv.reset(seed=[3, None])
+    venv.close()
+    env = LearnedEnv("WorldSim/PushBox-v0", checkpoint=checkpoint)
+    with pytest.raises(TypeError, match="options must be a dict"):
+        env.reset(options=42)
+    env.reset(seed=0)
+    env.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        env.step(np.zeros(2, np.float32))
