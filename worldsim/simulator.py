@@ -254,6 +254,9 @@ class Simulator:
         prev = self._noised_prev(self.prev, first)
         denoise = lambda x, sigma: self._forward(sub, x, prev, sigma, action, first).velocity
         z = self.dit.from_target(self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
+        if not torch.isfinite(z).all():
+            raise FloatingPointError("the model produced NaN or inf latents; the checkpoint or its inputs are "
+                                     "broken (checkpoints with non-finite weights are refused at load)")
         out = self._commit(sub, z, prev, action, first)
         self.prev = z
         self.steps_taken += 1

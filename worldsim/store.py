@@ -162,6 +162,10 @@ class Episode:
         if self.states is None:
             self.states = np.zeros((t + 1, 0, 0), np.float32)
         _check_array("states", self.states, np.float32, 3, "[T+1, n, d]", first=t + 1)
+        for name in ("actions", "rewards", "states"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise ValueError(f"Episode.{name} holds NaN or inf; a store keeps finite values only, so that "
+                                 "training never meets them")
         early = np.flatnonzero(self.terminated[:-1] | self.truncated[:-1])
         if early.size:
             raise ValueError(

@@ -243,7 +243,7 @@ def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
         store = EpisodeStore(d)
         if len(store) == 0:
             raise FileNotFoundError(f"{d} holds no episodes; run `worldsim collect --out {d}` first")
-        episodes += [store.read(i) for i in store.indices()]
+        episodes += [store.read(i) for i in store.indices()]  # a non-finite episode is refused as corrupt
         val += [split_of(i, val_fraction) == "val" for i in store.indices()]
         source += [k] * len(store.indices())
     action_dim = max(ep.actions.shape[1] for ep in episodes)

@@ -100,7 +100,7 @@ def test_episode_validation_errors(change, match):
 @pytest.mark.parametrize("end", ["", "terminated", "truncated"])
 def test_round_trip_bit_exact(tmp_path, end):
     ep = make_episode(steps=7, seed=3, end=end)
-    ep.rewards[2] = np.float32("nan")
+    ep.rewards[2] = np.float32(-0.0)  # the sign of zero survives too
     store = EpisodeStore(tmp_path)
     entry = store.write(42, ep)
     assert (tmp_path / "episode_000042.npz").is_file() and entry["file"] == "episode_000042.npz"
@@ -406,3 +406,25 @@ def test_zip_members_are_plain_npy(tmp_path):
         names = sorted(zf.namelist())
         assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist())
     assert names == sorted(f"{k}.npy" for k in (*store_mod.ARRAY_KEYS, "meta"))
+
+
+def test_non_finite_actions_or_rewards_are_refused_on_write_and_on_read(tmp_path):
+    import io
+
+    from worldsim.store import CorruptEpisodeError, Episode, read_episode
+
+    frames = np.zeros((3, 8, 8, 3), np.uint8)
+    good = dict(frames=frames, actions=np.zeros((2, 2), np.float32), rewards=np.zeros(2, np.float32),
+                terminated=np.zeros(2, bool), truncated=np.zeros(2, bool))
+    for name, bad in (("actions", np.array([[0, np.nan], [0, 0]], np.float32)),
+                      ("rewards", np.array([np.inf, 0], np.float32))):
+        with pytest.raises(ValueError, match=f"Episode.{name} holds NaN or inf"):
+            Episode(**{**good, name: bad})
+    # a file written by other means with a NaN reward reads as corrupt, naming the file
+    path = tmp_path / "episode_000000.npz"
+    buffer = io.BytesIO()
+    np.savez(buffer, **{**good, "rewards": np.array([np.nan, 0], np.float32), "states": np.zeros((3, 0, 0), np.float32),
+                        "meta": np.frombuffer(b'{"format": "worldsim-episode"}', np.uint8)})
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(CorruptEpisodeError):
+        read_episode(path)
