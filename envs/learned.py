@@ -106,6 +106,8 @@ class LearnedEnv(gym.Env):
             raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
         self.render_mode = render_mode
         self.scene_id = scene
+        self._init_args = {"scene": scene, "checkpoint": checkpoint, "sim": sim, "render_mode": render_mode,
+                           "device": device}
         self.starts = _GroundTruthStarts(scene, 1)
         self.sim = Simulator(load_model(checkpoint), 1, sim, device)
         self.action_space = self.starts.action_space
@@ -156,6 +158,11 @@ class LearnedEnv(gym.Env):
             info["is_success"] = terminated
         return self._frame, float(out.rewards[0]), terminated, False, info
 
+    def __reduce__(self):
+        """Pickle (and deep-copy) by the constructor's arguments: the copy is a fresh env of the same
+        scene and model, to be reset before use (the model's KV cache is not carried over)."""
+        return _rebuild_learned_env, (self._init_args,)
+
     def render(self):
         """The last frame (uint8 ``(64, 64, 3)``), or None when ``render_mode`` is None.
         ``gymnasium.make`` adds ``rgb_array_list`` and ``human`` on top of it."""
@@ -164,6 +171,10 @@ class LearnedEnv(gym.Env):
     def close(self):
         self.starts.close()
         self._closed = True
+
+
+def _rebuild_learned_env(kwargs: dict[str, Any]) -> LearnedEnv:
+    return LearnedEnv(**kwargs)
 
 
 class LearnedVectorEnv(VectorEnv):

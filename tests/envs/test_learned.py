@@ -223,3 +223,19 @@ def test_bad_resets_and_use_after_close_say_what_to_do(checkpoint):
     env.close()
     with pytest.raises(RuntimeError, match="closed"):
         env.step(np.zeros(2, np.float32))
+
+
+def test_learned_env_pickles_by_its_constructor_arguments(checkpoint):
+    import copy
+    import pickle
+
+    env = LearnedEnv("WorldSim/PushBox-v0", checkpoint=checkpoint, sim=NEVER_DONE)
+    env.reset(seed=0)
+    for twin in (pickle.loads(pickle.dumps(env)), copy.deepcopy(env)):
+        assert isinstance(twin, LearnedEnv) and twin.scene_id == env.scene_id
+        with pytest.raises(RuntimeError, match="reset"):
+            twin.step(np.zeros(2, np.float32))  # a fresh env
+        obs, _ = twin.reset(seed=0)
+        np.testing.assert_array_equal(obs, env.reset(seed=0)[0])
+        twin.close()
+    env.close()

@@ -131,3 +131,18 @@ def test_aec_constructor_passes_pettingzoos_api_and_max_cycles_tests():
 
     api_test(module.env(max_cycles=5), num_cycles=5)
     max_cycles_test(module)
+
+
+def test_supersuit_route_to_sb3_ppo():
+    """PettingZoo -> SuperSuit -> SB3, the standard route: it pickles the env into its vector env."""
+    import supersuit as ss
+    from stable_baselines3 import PPO
+
+    venv = ss.pettingzoo_env_to_vec_env_v1(parallel_env(max_cycles=8))
+    venv = ss.concat_vec_envs_v1(venv, 2, num_cpus=0, base_class="stable_baselines3")
+    # no seed=: SuperSuit's ConcatVecEnv has no seed() for SB3 to call
+    model = PPO("CnnPolicy", venv, n_steps=8, batch_size=16, n_epochs=1, verbose=0)
+    model.learn(total_timesteps=32)
+    obs = venv.reset()
+    assert obs.shape[0] == 4  # 2 copies x 2 agents
+    venv.close()
