@@ -478,12 +478,14 @@ class DiT(nn.Module):
         """Cross-attention keys, values and mask per layer; constant over a rollout, so cacheable."""
         return [block.cross.text_kv(text) for block in self.blocks]
 
-    def sink_kv(self, sink: Tensor, sigma: Tensor, text: TextCond) -> list[tuple[Tensor, Tensor]]:
+    def sink_kv(self, sink: Tensor, sigma: Tensor, text: TextCond,
+                text_kv: list[tuple[Tensor, Tensor, Tensor]] | None = None) -> list[tuple[Tensor, Tensor]]:
         """Sink keys and values per layer; constant over a rollout, so cacheable.
 
         Args:
             sink: The episode's first latent ``(B, pt, C, h, w)``, noised to level ``sigma`` ``(B, 1)``.
             text: Text conditioning for the batch.
+            text_kv: Its cross-attention keys, values and mask (:meth:`text_kv`), when already computed.
 
         The sink runs through the blocks as a first step on its own; each layer's sink attention reads
         the sink's hidden states at that layer's input.
@@ -493,9 +495,10 @@ class DiT(nn.Module):
         B = sink.shape[0]
         first = torch.ones(B, 1, dtype=torch.bool, device=sink.device)
         action = torch.zeros(B, 1, self.cfg.action_dim, device=sink.device)
-        h = self.patch_embed(torch.cat([self.patchify(sink), torch.zeros_like(self.patchify(sink))], -1)) + self.pos
+        tokens = self.patchify(sink)  # (B, 1, L, P)
+        h = self.patch_embed(torch.cat([tokens, torch.zeros_like(tokens)], -1)) + self.pos  # no previous frame
         c = self.condition(sigma, action, first, text)  # (B, 1, D)
-        text_kv = self.text_kv(text)
+        text_kv = text_kv if text_kv is not None else self.text_kv(text)
         kvs = []
         for i, block in enumerate(self.blocks):
             kvs.append(block.sink.sink_kv(h))
@@ -504,8 +507,10 @@ class DiT(nn.Module):
         return kvs
 
     def prime_sink(self, cache: KVCache, sink: Tensor, sigma: Tensor, text: TextCond) -> None:
-        """Write the sink's keys and values into ``cache`` (see :meth:`sink_kv`)."""
-        cache.sink_kv = self.sink_kv(sink, sigma, text)
+        """Write the sink's keys and values into ``cache`` (see :meth:`sink_kv`), reusing the text keys
+        and values it holds."""
+        text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv] if cache.text_kv is not None else None
+        cache.sink_kv = self.sink_kv(sink, sigma, text, text_kv)
 
     # -- forward --
 
@@ -555,7 +560,7 @@ class DiT(nn.Module):
             text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv]
         else:
             text_kv = self.text_kv(text)
-        sink_kv = self._sink_kv(first, text, cache, sink, sink_sigma)
+        sink_kv = self._sink_kv(first, text, text_kv, cache, sink, sink_sigma)
         for i, block in enumerate(self.blocks):
             h = block(h, c, text_kv[i], cache, i, commit,
                       None if sink_kv is None else (*sink_kv[i], first))  # (B, n, L, D)
@@ -567,7 +572,8 @@ class DiT(nn.Module):
         heads = self.heads(h.mean(dim=2))  # (B, n, 2)
         return DiTOutput(velocity, heads[..., 0], heads[..., 1])
 
-    def _sink_kv(self, first: Tensor, text: TextCond, cache: KVCache | None, sink: Tensor | None,
+    def _sink_kv(self, first: Tensor, text: TextCond, text_kv: list[tuple[Tensor, Tensor, Tensor]],
+                 cache: KVCache | None, sink: Tensor | None,
                  sink_sigma: Tensor | None) -> list[tuple[Tensor, Tensor]] | None:
         if not self.cfg.sink:
             return None
@@ -576,7 +582,7 @@ class DiT(nn.Module):
         if sink is not None:
             if sink_sigma is None:
                 raise ValueError("pass sink_sigma, the noise level (B, 1) of the sink latent")
-            return self.sink_kv(sink, sink_sigma, text)
+            return self.sink_kv(sink, sink_sigma, text, text_kv)
         if bool(first.all()):
             return None  # first steps do not look at a sink
         raise ValueError("this model attends to a frame sink: pass sink= (the episode's first latent) "
