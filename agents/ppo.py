@@ -6,7 +6,13 @@
     python -m agents.ppo --help
 
 Each training step is one step of the world model: ``WorldSim/PushBox-Learned-v0`` runs ``num_envs``
-rollouts in one batched Simulator behind SB3's ``VecEnv`` (:class:`envs.sb3.SB3VecEnv`). Every
+rollouts in one batched Simulator behind SB3's ``VecEnv`` (:class:`envs.sb3.SB3VecEnv`). With
+``--dataset DIR --horizon H`` the imagined episodes start at random steps of recorded episodes, with
+the true frames before them as context, and last H steps (the dream protocol of DIAMOND and IRIS):
+
+    python -m agents.ppo --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 \
+        --checkpoint runs/reach_wm/model --dataset data/reach/scripted --horizon 16 --out runs/dream
+ Every
 ``eval_every`` steps the policy is scored in ``WorldSim/PushBox-v0``, the MuJoCo scene the model
 imitates; those episodes are only scored, never trained on. A ground-truth ``env_id`` (one without a
 batched entry point) trains directly in MuJoCo instead, for the real-steps baselines.
@@ -61,7 +67,15 @@ class Args:
     sampling_steps: int = 2
     """Denoising steps per simulated frame (fewer is faster and blurrier)."""
     max_episode_steps: int = 100
-    """Episode cap in training and evaluation (10 steps = 1 s)."""
+    """Episode cap in evaluation, and in training unless ``horizon`` is set (10 steps = 1 s)."""
+    dataset: tuple[str, ...] = ()
+    """Learned envs only: episode stores to start imagined episodes from, at random recorded steps with
+    ``burn_in`` true frames as context (the dream protocol of world-model RL). None starts each from the
+    MuJoCo scene's first frame (empty, the default)."""
+    burn_in: int = 4
+    """True context frames of a dataset start."""
+    horizon: int | None = None
+    """Training episode length in the learned env (H of the dream protocol); None uses max_episode_steps."""
     eval_every: int = 10_000
     """Score in the ground-truth env every this many training steps; 0 turns periodic scoring off."""
     eval_episodes: int = 10
@@ -111,6 +125,10 @@ def check_args(args: Args) -> None:
                        "n_steps"), args.num_envs, "num_envs")
     if args.eval_every < 0:
         raise ValueError(f"eval_every must be >= 0 (0 = no periodic evaluation), got {args.eval_every}")
+    if args.horizon is not None and args.horizon < 1:
+        raise ValueError(f"horizon must be >= 1 or None, got {args.horizon}")
+    if (args.dataset or args.horizon is not None) and not is_learned(args.env_id):
+        raise ValueError(f"--dataset and --horizon are for learned envs; {args.env_id} is a MuJoCo scene")
 
 
 def check_sizes(args: Any, counts: tuple[str, ...], num_envs: int, envs_text: str) -> None:
@@ -136,9 +154,10 @@ def make_train_env(args: Args) -> VecEnv:
     if is_learned(args.env_id):
         sim = SimulatorConfig(sampler=SamplerConfig(steps=args.sampling_steps))
         checkpoint = args.checkpoint if args.checkpoint is not None else default_checkpoint()
+        start = {"dataset": list(args.dataset), "burn_in": args.burn_in} if args.dataset else {}
         venv = gym.make_vec(args.env_id, num_envs=args.num_envs, vectorization_mode="vector_entry_point",
-                            checkpoint=checkpoint, sim=sim, max_episode_steps=args.max_episode_steps,
-                            device=None if args.device == "auto" else args.device)
+                            checkpoint=checkpoint, sim=sim, max_episode_steps=args.horizon or args.max_episode_steps,
+                            device=None if args.device == "auto" else args.device, **start)
         env: VecEnv = SB3VecEnv(venv)
     else:  # ground truth: one MuJoCo env per slot
         env = DummyVecEnv([lambda: gym.make(args.env_id, max_episode_steps=args.max_episode_steps)] * args.num_envs)
@@ -216,12 +235,15 @@ def train(args: Args) -> dict[str, Any]:
 
 
 def _periodic_scores(path: Path) -> list[dict[str, float]]:
-    """EvalCallback's log as ``[{timesteps, mean_return, std_return}]`` (empty without periodic evaluation)."""
+    """EvalCallback's log as ``[{timesteps, mean_return, std_return, success_rate}]`` (empty without
+    periodic evaluation; ``success_rate`` only for envs that report ``is_success``)."""
     if not path.is_file():
         return []
     with np.load(path) as log:
-        return [{"timesteps": int(t), "mean_return": float(np.mean(r)), "std_return": float(np.std(r))}
-                for t, r in zip(log["timesteps"], log["results"])]
+        successes = log["successes"] if "successes" in log and log["successes"].size else None
+        return [{"timesteps": int(t), "mean_return": float(np.mean(r)), "std_return": float(np.std(r)),
+                 **({"success_rate": float(np.mean(successes[i]))} if successes is not None else {})}
+                for i, (t, r) in enumerate(zip(log["timesteps"], log["results"]))]
 
 
 def main() -> None:

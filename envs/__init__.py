@@ -21,7 +21,15 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import gymnasium as gym
 
 from envs.caption import PromptError, canonical_prompt, caption, parse_prompt
-from envs.ground_truth import OcclusionEnv, PlaygroundEnv, PushBoxEnv, PushBoxHeavyEnv, TwoAgentsEnv, WorldSimEnv
+from envs.ground_truth import (
+    OcclusionEnv,
+    PlaygroundEnv,
+    PushBoxEnv,
+    PushBoxHeavyEnv,
+    ReachEnv,
+    TwoAgentsEnv,
+    WorldSimEnv,
+)
 from envs.scene import (
     AGENT_COLOR,
     AGENT_COLORS,
@@ -45,14 +53,17 @@ GT_ENVS: dict[str, tuple[str, int]] = {
     "WorldSim/PushBoxHeavy-v0": ("envs.ground_truth:PushBoxHeavyEnv", 200),
     "WorldSim/Occlusion-v0": ("envs.ground_truth:OcclusionEnv", 60),
     "WorldSim/TwoAgents-v0": ("envs.ground_truth:TwoAgentsEnv", 200),
+    "WorldSim/Reach-v0": ("envs.ground_truth:ReachEnv", 100),
 }
 
 
 def scene_env_id(spec: SceneSpec) -> str:
     """The ground-truth scene that simulates ``spec`` (e.g. a parsed prompt): two agents are
-    TwoAgents, a push task PushBox, a slab Occlusion, anything else Playground."""
+    TwoAgents, a reach task Reach, a push task PushBox, a slab Occlusion, anything else Playground."""
     if len(spec.agents) > 1:
         return "WorldSim/TwoAgents-v0"
+    if spec.task is not None and spec.task.reach:
+        return "WorldSim/Reach-v0"
     if spec.task is not None:
         return "WorldSim/PushBox-v0"
     return "WorldSim/Occlusion-v0" if spec.slab is not None else "WorldSim/Playground-v0"
@@ -94,6 +105,7 @@ __all__ = [
     "PromptError",
     "PushBoxEnv",
     "PushBoxHeavyEnv",
+    "ReachEnv",
     "SceneSpec",
     "SlabSpec",
     "TaskSpec",

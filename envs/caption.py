@@ -54,6 +54,7 @@ from envs.scene import (
     MASS_RANGE,
     MAX_OBJECTS,
     PALETTE,
+    REACH_MIN_START,
     SHAPES,
     SIZE_RANGE,
     AgentSpec,
@@ -139,7 +140,7 @@ def caption(spec: SceneSpec) -> str:
 
     Returns:
         Objects with size class, colour, shape and region; agents' regions; the slab and goal
-        regions; initial motion of moving objects; the push task.
+        regions; initial motion of moving objects; the push or reach task.
     """
     phrases = []
     for obj in spec.objects:
@@ -157,8 +158,10 @@ def caption(spec: SceneSpec) -> str:
         speed = math.hypot(*obj.vel)
         if speed >= STILL_SPEED:
             clauses.append(f"{ref} moves {'quickly ' if speed >= FAST_SPEED else ''}{direction_of(obj.vel)}")
-    if spec.task is not None:
-        t = spec.task
+    t = spec.task
+    if t is not None and t.reach:
+        clauses.append(f"the {spec.agents[t.agent].color} agent goes to the goal")
+    elif t is not None:
         dest = "into the goal" if t.direction is None else _dest(t.direction)
         clauses.append(f"the {spec.agents[t.agent].color} agent pushes {refs[t.object]} {dest}")
     return "; ".join(clauses)
@@ -216,6 +219,7 @@ _MOTION_VERBS = _words(
     "travelling traveling "
     "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing"
 )
+_REACH_VERBS = _words("reach reaches reaching")
 _STILL_WORDS = _words("still stationary static resting rest motionless")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 _PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of")
@@ -256,6 +260,7 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("goal", {"goal"}),
     ("empty", {"empty"}),
     ("push", _PUSH_VERBS),
+    ("reach", _REACH_VERBS),
     ("motion", _MOTION_VERBS),
     ("still", _STILL_WORDS),
     ("not", {"not"}),
@@ -293,7 +298,7 @@ _HELP_GROUPS = (
     ("motion", ("motion", "still", "not", "fast")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
-    ("goal and push task", ("goal", "push")),
+    ("goal and tasks", ("goal", "push", "reach")),
     ("empty scene", ("empty",)),
     ("joining words", ("join",)),
     ("filler words (skipped)", ("filler",)),
@@ -571,6 +576,13 @@ class _Segmenter:
             self._motion()
         elif kind in _NOUN_KINDS:
             self._noun()
+        elif kind == "reach":  # "reaches the goal": the goal is what is reached, not a place
+            self.i += 1
+            noun = self._read_noun() if self._peek() in _NOUN_KINDS else None
+            if noun is None or noun.kind != "goal":
+                raise PromptError(f"{self.words[self.i - 1]!r}: only the goal is reached; {_REACH_FORM}")
+            self.out.append(_Marker(self.words[self.i - len(noun.words) - 1 : self.i - len(noun.words)], "reach"))
+            self.out.append(_Relation(noun.words, noun))
         else:  # "still", "push", "fast", "empty"
             word = self.words[self.i]
             self.i += 1
@@ -645,7 +657,8 @@ class _Draft:
     slab_region: str | None = None
     goal: bool = False
     goal_region: str | None = None
-    task: tuple[int, int, str | None, bool] | None = None  # (agent, object, direction, random direction)
+    task: tuple[int, int | None, str | None, bool] | None = None  # (agent, object or None to reach the
+    # goal, direction, random direction)
     empty: bool = False
 
     def add_object(self, obj: _ObjDraft) -> int:
@@ -738,6 +751,15 @@ def _is_task(segments: list[_Segment]) -> bool:
     nouns = {s.kind for s in segments if isinstance(s, _Noun)}
     moves = any(isinstance(s, _Motion) and not s.still for s in segments)
     return moves and {"agent", "object"} <= nouns
+
+
+def _is_reach(segments: list[_Segment]) -> bool:
+    """A reach task: an agent that reaches, or moves to, the goal ("the white agent goes to the goal")."""
+    goal = any(isinstance(s, _Relation) and s.noun.kind == "goal" for s in segments)
+    verb = any((isinstance(s, _Marker) and s.kind == "reach") or (isinstance(s, _Motion) and not s.still
+                                                                  and s.direction is None) for s in segments)
+    nouns = {s.kind for s in segments if isinstance(s, _Noun)}
+    return goal and verb and nouns == {"agent"}
 
 
 def _words_of(segments: list[_Segment]) -> str:
@@ -919,6 +941,25 @@ def _split_task(segments: list[_Segment]) -> tuple[list[_Segment], _Segment, lis
 
 
 _PUSH_FORM = "a push reads e.g. 'the pink agent pushes the red box to the left' or '... into the goal'"
+_REACH_FORM = "a reach task reads e.g. 'the white agent goes to the goal' or 'the agent reaches the goal'"
+
+
+def _read_reach(draft: _Draft, segments: list[_Segment]) -> None:
+    """"the white agent (on the left) goes to the goal": one agent, a verb, the goal, and nothing else."""
+    v = next(i for i, s in enumerate(segments) if isinstance(s, (_Marker, _Motion)))
+    nouns, rest = _attach(segments[:v]), segments[v + 1:]
+    if len(nouns) != 1 or not rest or not isinstance(rest[0], _Relation) or not all(
+            isinstance(s, _Place) for s in rest[1:]):
+        raise PromptError(f"{_words_of(segments)!r}: {_REACH_FORM}")
+    goal = _attach([rest[0].noun, *rest[1:]])[0]  # "the goal at the top right"
+    _apply_fixture(draft, goal)
+    k = _apply_agent(draft, nouns[0])
+    if len(k) > 1:
+        raise PromptError(f"{nouns[0].text!r}: one agent goes to the goal; {_REACH_FORM}")
+    if draft.task is not None:
+        raise PromptError("the prompt gives two tasks; a scene has at most one")
+    draft.goal = True
+    draft.task = (k[0], None, None, False)
 
 
 def _task_agent(draft: _Draft, subject: list[_Segment]) -> int:
@@ -957,7 +998,7 @@ def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | Non
 
 def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None, seen: int) -> None:
     if draft.task is not None:
-        raise PromptError("the prompt gives two push tasks; a scene has at most one")
+        raise PromptError("the prompt gives two tasks; a scene has at most one")
     noun = target or _Noun(["the", "box"], article="the", head="object", shape="box")
     _check_object_noun(noun)
     obj = _resolve(draft, noun, seen)[0]
@@ -993,6 +1034,9 @@ class _PromptReader:
 
     def _read_clause(self, clause: _Clause, defer: bool = True) -> None:
         segments, draft, seen = clause.segments, self.draft, len(self.draft.objects)
+        if _is_reach(segments) and not _is_task(segments):
+            _read_reach(draft, segments)
+            return
         if _is_task(segments):
             subject, verb, rest = _split_task(segments)
             agent = _task_agent(draft, subject)
@@ -1171,7 +1215,8 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
         placed.append(Body(xy, sizes[i], o.shape == "box"))
         positions.append(xy)
     if draft.goal and goal is None:
-        goal = _place_goal_away(rng, arena, placed, positions[task[1]] if task is not None else None)
+        pushed = task is not None and task[1] is not None
+        goal = _place_goal_away(rng, arena, placed, positions[task[1]] if pushed else None)
     if goal is not None and draft.goal_region is not None:
         placed.pop(0)  # agents may stand on the goal patch
     objects = [
@@ -1203,13 +1248,19 @@ def _place_agents(
     placed: list[Body],
     objects: list[ObjectSpec],
     goal: GoalSpec | None,
-    task: tuple[int, int, str | None, bool] | None,
+    task: tuple[int, int | None, str | None, bool] | None,
     slab: SlabSpec | None,
 ) -> list[AgentSpec]:
     agents = []
     for k, region in enumerate(draft.agent_regions):
         xy = None
-        if region is None and task is not None and task[0] == k:
+        if region is None and task is not None and task[0] == k and task[1] is None:
+            # Start away from the goal it is to reach.
+            for _ in range(50):
+                xy = _place_in(rng, arena, AGENT_RADIUS, False, placed, None, slab)
+                if xy is None or np.linalg.norm(xy - np.asarray(goal.center)) >= REACH_MIN_START:
+                    break
+        elif region is None and task is not None and task[0] == k:
             # Stand behind the object, facing the way it is to be pushed.
             obj = objects[task[1]]
             if task[2] is not None:

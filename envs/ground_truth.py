@@ -1,4 +1,4 @@
-"""MuJoCo ground-truth Gymnasium envs: Playground, PushBox, Occlusion and TwoAgents.
+"""MuJoCo ground-truth Gymnasium envs: Playground, PushBox, Occlusion, TwoAgents and Reach.
 
 Each env keeps one ``MjModel`` for its whole life, and one 64x64 ``mujoco.Renderer`` made on the
 first frame (so an env built in a parent process can be forked or pickled into workers, each of
@@ -14,7 +14,8 @@ or takes ``options={"spec": SceneSpec | dict}`` (e.g. ``info["spec"]`` of an ear
 
 ``info`` holds ``"caption"``, ``"spec"`` (JSON-safe dict), ``"objects"`` (name, color, shape, world
 ``pos``, pixel ``pos_px`` as (col, row), ``visible``, ``visible_frac``) and ``"agents"``; PushBox
-adds its reward terms (``reward == sum of info["reward_*"]``), ``"distance"`` and ``"is_success"``.
+and Reach add their reward terms (``reward == sum of info["reward_*"]``), ``"distance"`` and
+``"is_success"``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ from envs.scene import (
     AGENT_COLORS,
     AGENT_RADIUS,
     FRAME_SKIP,
+    GOAL_HALF_SIZE,
     IMAGE_SIZE,
     MAX_OBJECTS,
+    REACH_MIN_START,
     AgentSpec,
     Body,
     GoalSpec,
@@ -121,6 +124,9 @@ class ScriptedPolicy:
     def _plan(self, k: int, states: np.ndarray, rng: np.random.Generator) -> tuple[int, np.ndarray | None]:
         n, spec, cfg = len(self.spec.agents), self.spec, self.cfg
         task = spec.task
+        if task is not None and task.agent == k and task.reach:
+            self._point[k] = np.asarray(spec.goal.center, dtype=np.float64)
+            return -1, None
         if task is not None and task.agent == k:
             obj = states[n + task.object, :2]
             if task.direction is not None:
@@ -489,6 +495,8 @@ class PushBoxEnv(WorldSimEnv):
         if self.mass_scale != 1.0:
             spec = dataclasses.replace(spec, objects=[dataclasses.replace(o, mass=o.mass * self.mass_scale)
                                                       for o in spec.objects])
+        if spec.task is not None and spec.task.reach:
+            raise ValueError(f"the scene's task is to reach the goal; use WorldSim/Reach-v0, not {self.env_id}")
         if spec.task is not None and spec.task.direction is None:
             return spec
         # Push the task's object, else the first box, else the first object, into a goal.
@@ -536,3 +544,85 @@ class PushBoxHeavyEnv(PushBoxEnv):
 
     env_id = "WorldSim/PushBoxHeavy-v0"
     mass_scale = 4.0
+
+
+class ReachEnv(WorldSimEnv):
+    """Drive the agent onto the goal square, past the still objects in its way.
+
+    ``reward = reward_progress + reward_ctrl + reward_success``, each term in ``info``:
+    ``reward_progress = progress_weight * (d_before - d_after)``, the step's decrease of the agent-goal
+    distance ``d`` (a shaping term: its sum over an episode is ``progress_weight`` times the distance
+    covered, so it rewards moving closer without changing which policies are best),
+    ``reward_ctrl = -ctrl_weight * |action|^2`` and ``reward_success = success_bonus`` once the
+    agent's centre is inside the goal square, which also terminates the episode.
+    ``info["distance"]`` is ``d`` in metres.
+
+    Args:
+        render_mode: See :class:`WorldSimEnv`.
+        progress_weight: Reward per metre moved towards the goal.
+        ctrl_weight: Weight of the squared action.
+        success_bonus: Reward on the step the agent reaches the goal.
+    """
+
+    family = "reach"
+    env_id = "WorldSim/Reach-v0"
+
+    def __init__(
+        self,
+        render_mode: str | None = "rgb_array",
+        *,
+        progress_weight: float = 10.0,
+        ctrl_weight: float = 0.01,
+        success_bonus: float = 10.0,
+    ):
+        super().__init__(render_mode=render_mode)
+        self.progress_weight, self.ctrl_weight, self.success_bonus = progress_weight, ctrl_weight, success_bonus
+        self._distance = 0.0
+
+    @property
+    def is_success(self) -> bool:
+        """Whether the agent's centre is inside the goal square."""
+        return self._success(self.object_states())
+
+    def _success(self, states: np.ndarray) -> bool:
+        goal = self._scene.goal
+        return bool(np.all(np.abs(states[self._scene.task.agent, :2] - np.asarray(goal.center)) <= goal.half_size))
+
+    def _goal_distance(self, states: np.ndarray) -> float:
+        return float(np.linalg.norm(states[self._scene.task.agent, :2] - np.asarray(self._scene.goal.center)))
+
+    def _complete(self, spec: SceneSpec) -> SceneSpec:
+        spec = super()._complete(spec)
+        if spec.task is not None and not spec.task.reach:
+            raise ValueError(f"the scene's task pushes an object; use WorldSim/PushBox-v0, not {self.env_id}")
+        goal = spec.goal
+        if goal is None:
+            placed = [Body.of(o) for o in spec.objects]
+            agent = np.asarray(spec.agents[0].pos)
+            g = None
+            for _ in range(50):
+                g = place(self.np_random, spec.arena, GOAL_HALF_SIZE, True, placed)
+                if g is not None and np.linalg.norm(g - agent) >= REACH_MIN_START:
+                    break
+            if g is None:
+                raise ValueError(f"no free space for a goal in the requested scene for {self.env_id}")
+            goal = GoalSpec(center=(g[0], g[1]))
+        return SceneSpec(spec.agents, spec.objects, spec.arena, spec.slab, goal, TaskSpec(0, None))
+
+    def _load(self, spec: SceneSpec) -> None:
+        super()._load(spec)
+        self._distance = self._goal_distance(self.object_states())
+
+    def _reward(self, action: np.ndarray, states: np.ndarray) -> tuple[float, dict[str, Any]]:
+        dist, before = self._goal_distance(states), self._distance
+        self._distance = dist
+        success = self._success(states)
+        terms = {
+            "reward_progress": self.progress_weight * (before - dist),
+            "reward_ctrl": -self.ctrl_weight * float(np.sum(np.square(action))),
+            "reward_success": self.success_bonus if success else 0.0,
+        }
+        return float(sum(terms.values())), {**terms, "distance": dist, "is_success": success}
+
+    def _terminated(self, states: np.ndarray) -> bool:
+        return self._success(states)

@@ -9,12 +9,20 @@ options) and conditions on its caption, or, with ``options={"prompt": ...}``, ge
 frame from the text alone: the prompt is parsed and re-captioned (:func:`envs.canonical_prompt`), so
 any wording the parser reads reaches the model in the captioner's words, and words it cannot read
 raise :class:`envs.PromptError`.
+
+Imagined episodes as world-model RL uses them (DIAMOND, IRIS, DreamerV3): built with
+``dataset="data/reach"`` (an episode store, or a list of them), a reset picks a recorded episode and a step in it at
+random, and the model continues from that step with the ``burn_in`` true frames up to it (and the
+actions between them) as context. Give such an env a short ``max_episode_steps``, the horizon over
+which the model stays ahead of repeating the last frame. ``options={"start": "scene"}`` starts from
+the MuJoCo scene instead, ``{"start": "dataset"}`` from the store.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +74,73 @@ def _check_options(options: Any, env_id: str) -> None:
                         f"got {type(options).__name__}")
 
 
+START_OPTIONS = ("scene", "dataset")
+
+
+def _start_option(options: dict | None, dataset: _DatasetStarts | None, env_id: str) -> tuple[str, dict | None]:
+    """Where a reset starts (``"scene"`` or ``"dataset"``) and the options left for the MuJoCo scene."""
+    options = dict(options or {})
+    start = options.pop("start", "dataset" if dataset is not None and not options else "scene")
+    if start not in START_OPTIONS:
+        raise ValueError(f"options['start']={start!r} for {env_id}; use one of {START_OPTIONS}")
+    if start == "dataset":
+        if dataset is None:
+            raise ValueError(f"options['start']='dataset' needs an episode store: make {env_id} with dataset=DIR")
+        if options:
+            raise ValueError(f"a dataset start takes no other reset options, got {sorted(options)}")
+    return start, options or None
+
+
+def _context_actions(adapter: ActionAdapter, actions: list[np.ndarray]) -> np.ndarray | None:
+    """Recorded actions between context frames ``[(k-1, A)] * n``, checked and padded: ``(n, k-1, model A)``."""
+    if not actions or not len(actions[0]):
+        return None
+    n, k = len(actions), len(actions[0])
+    return adapter(np.concatenate(actions), n * k).reshape(n, k, -1)
+
+
+class _DatasetStarts:
+    """Recorded episodes whose steps start imagined rollouts, with the true frames before them as context.
+
+    Args:
+        roots: Episode stores (``worldsim collect --out``), one path or several.
+        burn_in: Context frames per start (the chosen step and those before it); episodes with fewer
+            frames are not used.
+        action_dim: The env's action width; the stores' must match.
+    """
+
+    def __init__(self, roots: str | os.PathLike | Sequence[str | os.PathLike], burn_in: int, action_dim: int,
+                 env_id: str):
+        from worldsim.store import EpisodeStore
+
+        if not isinstance(burn_in, int) or burn_in < 1:
+            raise ValueError(f"burn_in must be an int >= 1 (context frames per start), got {burn_in!r}")
+        roots = [roots] if isinstance(roots, (str, os.PathLike)) else list(roots)
+        self.stores, self.burn_in = [EpisodeStore(r) for r in roots], burn_in
+        self.episodes = [(k, e["index"]) for k, store in enumerate(self.stores)
+                         for e in store.manifest["episodes"] if e["length"] + 1 >= burn_in]
+        names = ", ".join(str(r) for r in roots)
+        if not self.episodes:
+            raise ValueError(f"{names or 'no store'}: no episode of at least {burn_in} frames to start {env_id} "
+                             "from; collect some with `worldsim collect --out DIR` or lower burn_in")
+        for k, store in enumerate(self.stores):
+            first = next((i for s, i in self.episodes if s == k), None)
+            width = store.read(first).action_dim if first is not None else action_dim
+            if width != action_dim:
+                raise ValueError(f"{roots[k]} holds {width}-D actions but {env_id} takes {action_dim}-D ones; "
+                                 "pass a store collected from this scene")
+
+    def start(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict]:
+        """``(frames (burn_in, H, W, 3), actions (burn_in - 1, A), info)`` of a random step of a random episode."""
+        k, index = self.episodes[int(rng.integers(len(self.episodes)))]
+        ep = self.stores[k].read(index)
+        t = int(rng.integers(self.burn_in - 1, len(ep) + 1))  # the last context frame
+        first = t - self.burn_in + 1
+        info = {"caption": ep.caption, "spec": ep.spec or None, "source": "dataset",
+                "store": str(self.stores[k].root), "episode": index, "step": t}
+        return ep.frames[first:t + 1], ep.actions[first:t], info
+
+
 class _GroundTruthStarts:
     """Ground-truth scenes that supply each rollout's first frame and caption."""
 
@@ -96,21 +171,27 @@ class LearnedEnv(gym.Env):
         sim: Simulator settings (sampling steps, guidance, window, ...).
         render_mode: Only ``"rgb_array"``.
         device: Torch device; default CUDA when available, else CPU.
+        dataset: Episode store(s) to start imagined episodes from (see the module docstring); None
+            starts every episode from the MuJoCo scene.
+        burn_in: True frames of context for a dataset start.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, scene: str, checkpoint: str | os.PathLike | None = None, sim: SimulatorConfig | None = None,
-                 render_mode: str | None = "rgb_array", device: str | None = None):
+                 render_mode: str | None = "rgb_array", device: str | None = None,
+                 dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
         self.render_mode = render_mode
         self.scene_id = scene
         self._init_args = {"scene": scene, "checkpoint": checkpoint, "sim": sim, "render_mode": render_mode,
-                           "device": device}
+                           "device": device, "dataset": dataset, "burn_in": burn_in}
         self.starts = _GroundTruthStarts(scene, 1)
         self.sim = Simulator(load_model(checkpoint), 1, sim, device)
         self.action_space = self.starts.action_space
+        self.dataset = (_DatasetStarts(dataset, burn_in, self.action_space.shape[0], scene)
+                        if dataset is not None else None)
         self.observation_space = spaces.Box(0, 255, self.sim.frame_shape, np.uint8)
         self.actions = ActionAdapter(self.action_space, self.sim.action_dim, f"{scene} (learned)")
         self._frame: np.ndarray | None = None
@@ -124,9 +205,14 @@ class LearnedEnv(gym.Env):
         _check_options(options, self.scene_id)
         super().reset(seed=seed)
         sim_seed = int(self.np_random.integers(2**31))
+        start, options = _start_option(options, self.dataset, self.scene_id)
         options = dict(options or {})
         prompt = options.pop("prompt", None)
-        if prompt is not None and not options:
+        if start == "dataset":
+            frames, actions, info = self.dataset.start(self.np_random)
+            out = self.sim.reset(context_frames=frames[None], context_actions=_context_actions(self.actions, [actions]),
+                                 prompt=info["caption"], seed=sim_seed)
+        elif prompt is not None and not options:
             # the model reads the prompt in the captioner's words, which it was trained on
             text = canonical_prompt(prompt, seed=int(self.np_random.integers(2**31)))
             out = self.sim.reset(prompt=text, seed=sim_seed)
@@ -196,7 +282,8 @@ class LearnedVectorEnv(VectorEnv):
     def __init__(self, scene: str, num_envs: int = 1, checkpoint: str | os.PathLike | None = None,
                  sim: SimulatorConfig | None = None, max_episode_steps: int | None = None,
                  render_mode: str | None = "rgb_array", device: str | None = None,
-                 autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP):
+                 autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
+                 dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4):
         mode = AutoresetMode(autoreset_mode)
         if mode not in (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP):
             raise ValueError(f"autoreset_mode {mode} is not supported; use SAME_STEP or NEXT_STEP")
@@ -211,19 +298,29 @@ class LearnedVectorEnv(VectorEnv):
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
         self.actions = ActionAdapter(self.single_action_space, self.sim.action_dim, f"{scene} (learned)")
+        self.dataset = (_DatasetStarts(dataset, burn_in, self.single_action_space.shape[0], scene)
+                        if dataset is not None else None)
+        self._start = "dataset" if self.dataset is not None else "scene"
         self.max_episode_steps = max_episode_steps
         self.elapsed = np.zeros(num_envs, dtype=np.int64)
         self._frames: np.ndarray | None = None
         self._captions = [""] * num_envs
         self._pending = np.zeros(num_envs, dtype=bool)  # NEXT_STEP: ended, reset on the next step
 
-    def _start_frames(self, rows: np.ndarray, seeds: list[int | None], options: dict | None) -> np.ndarray:
-        frames = []
+    def _start_frames(self, rows: np.ndarray, seeds: list[int | None], options: dict | None
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Context frames ``(n, k, H, W, 3)`` and the actions between them for restarting ``rows``."""
+        frames, actions = [], []
         for row, seed in zip(rows, seeds):
-            obs, info = self.starts.start(int(row), seed, options)
+            if self._start == "dataset":
+                obs, acts, info = self.dataset.start(self.np_random)
+                actions.append(acts)
+            else:
+                obs, info = self.starts.start(int(row), seed, options)
+                obs = obs[None]
             frames.append(obs)
             self._captions[row] = info.get("caption", "")
-        return np.stack(frames)[:, None]  # (n, 1, H, W, 3)
+        return np.stack(frames), _context_actions(self.actions, actions)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
         seeds = self._check_seeds(seed)
@@ -231,8 +328,10 @@ class LearnedVectorEnv(VectorEnv):
         if seed is not None:
             self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seeds[0])
         rows = np.arange(self.num_envs)
-        frames = self._start_frames(rows, seeds, options)
-        out = self.sim.reset(context_frames=frames, prompt=list(self._captions), seed=self._sim_seed())
+        self._start, options = _start_option(options, self.dataset, self.scene_id)
+        frames, actions = self._start_frames(rows, seeds, options)
+        out = self.sim.reset(context_frames=frames, context_actions=actions, prompt=list(self._captions),
+                             seed=self._sim_seed())
         self.elapsed[:] = 0
         self._pending[:] = False
         self._frames = out.frames
@@ -255,8 +354,9 @@ class LearnedVectorEnv(VectorEnv):
 
     def _restart(self, rows: np.ndarray, obs: np.ndarray, infos: dict[str, Any]) -> None:
         """Reset sub-environments ``rows`` in place: new first frames into ``obs``, reset info into ``infos``."""
-        frames = self._start_frames(rows, [None] * len(rows), None)
-        obs[rows] = self.sim.reset(context_frames=frames, prompt=[self._captions[r] for r in rows], rows=rows).frames
+        frames, actions = self._start_frames(rows, [None] * len(rows), None)
+        obs[rows] = self.sim.reset(context_frames=frames, context_actions=actions,
+                                   prompt=[self._captions[r] for r in rows], rows=rows).frames
         self.elapsed[rows] = 0
         infos["caption"] = np.empty(self.num_envs, dtype=object)
         infos["caption"][rows] = [self._captions[r] for r in rows]

@@ -21,6 +21,7 @@ Scene families (``SceneSpec.sample(rng, family)``):
     * ``occlusion``: an object starts on one side of a slab, moving fast enough to pass under it
       and come out the other side; the agent waits outside its path.
     * ``twoagents``: a white and a pink agent and one box.
+    * ``reach``: a goal patch and 0-2 still objects; the task is to drive the agent onto the goal.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ CONTROL_DT = 0.1  # s, one env step (10 Hz control)
 FRAME_SKIP = round(CONTROL_DT / TIMESTEP)  # physics steps per env step
 MAX_OBJECTS = 3  # object slots in every env model
 SHAPES = ("sphere", "box", "cylinder")
-FAMILIES = ("playground", "pushbox", "occlusion", "twoagents")
+FAMILIES = ("playground", "pushbox", "occlusion", "twoagents", "reach")
 
 #: Object colours (RGB 0-255). Flat surfaces render at exactly these values; see render_palette().
 PALETTE: dict[str, RGB] = {
@@ -80,6 +81,7 @@ MASS_RANGE = (0.3, 1.5)  # kg
 SLAB_Z = 0.4  # m, height of the slab centre: above every object and agent
 SLAB_HALF_THICKNESS = 0.02  # m
 GOAL_HALF_SIZE = 0.15  # m, half side of the goal square
+REACH_MIN_START = 0.5  # m, least distance from a reach scene's agent to its goal's centre
 CLEARANCE = 0.03  # m, minimum gap between bodies (and walls) when sampling a scene
 HEADLIGHT_AMBIENT = 0.7  # flat lighting: ambient + diffuse = 1, so flat tops keep their RGB
 HEADLIGHT_DIFFUSE = 0.3
@@ -225,16 +227,18 @@ class GoalSpec:
 
 @dataclass
 class TaskSpec:
-    """A push task: agent ``agent`` pushes object ``object`` in a direction, or into the goal.
+    """A task for agent ``agent``: push object ``object`` in a direction or into the goal, or, with
+    ``object=None``, reach the goal itself.
 
     Attributes:
         agent: Index into ``SceneSpec.agents``.
-        object: Index into ``SceneSpec.objects``.
-        direction: One of :data:`DIRECTIONS`, or None to push the object into the goal.
+        object: Index into ``SceneSpec.objects``, or None for a reach task.
+        direction: One of :data:`DIRECTIONS`, or None to push the object into the goal (always None
+            for a reach task).
     """
 
     agent: int
-    object: int
+    object: int | None
     direction: str | None = None
 
     def __post_init__(self) -> None:
@@ -242,6 +246,13 @@ class TaskSpec:
             raise ValueError(
                 f"TaskSpec.direction={self.direction!r}; use None (the goal) or one of {DIRECTIONS}"
             )
+        if self.object is None and self.direction is not None:
+            raise ValueError("a reach task (TaskSpec.object=None) goes to the goal; it takes no direction")
+
+    @property
+    def reach(self) -> bool:
+        """Whether the agent itself goes to the goal (no object is pushed)."""
+        return self.object is None
 
 
 @dataclass
@@ -254,7 +265,7 @@ class SceneSpec:
         arena: The walled arena.
         slab: Optional occluding slab.
         goal: Optional goal patch.
-        task: Optional push task (PushBox uses one with ``direction=None``).
+        task: Optional task (PushBox pushes into the goal, Reach goes there).
     """
 
     agents: list[AgentSpec]
@@ -277,7 +288,7 @@ class SceneSpec:
             )
         if self.task is not None:
             if not (0 <= self.task.agent < len(self.agents)) or not (
-                0 <= self.task.object < len(self.objects)
+                self.task.reach or 0 <= self.task.object < len(self.objects)
             ):
                 raise ValueError(
                     f"TaskSpec(agent={self.task.agent}, object={self.task.object}) does not index the "
@@ -285,7 +296,8 @@ class SceneSpec:
                 )
             if self.task.direction is None and self.goal is None:
                 raise ValueError(
-                    "TaskSpec with direction=None pushes into the goal, but the scene has no goal"
+                    f"TaskSpec with direction=None {'reaches' if self.task.reach else 'pushes into'} the goal, "
+                    "but the scene has no goal"
                 )
 
     # ---- serialisation ---------------------------------------------------------------------
@@ -343,7 +355,7 @@ class SceneSpec:
         Args:
             rng: Source of randomness; the same generator state gives the same scene.
             family: One of :data:`FAMILIES`.
-            n_objects: Number of objects (1-3) for playground/pushbox; sampled when None.
+            n_objects: Number of objects (1-3; 0-2 for reach) for playground/pushbox/reach; sampled when None.
             slab: Force the playground slab on or off; sampled (25 %) when None.
             arena: Arena geometry; the default arena when None.
 
@@ -352,8 +364,9 @@ class SceneSpec:
         """
         if family not in FAMILIES:
             raise ValueError(f"unknown scene family {family!r}; choose one of {FAMILIES}")
-        if n_objects is not None and not (1 <= n_objects <= MAX_OBJECTS):
-            raise ValueError(f"n_objects={n_objects}; use 1-{MAX_OBJECTS} or None")
+        lo = 0 if family == "reach" else 1
+        if n_objects is not None and not (lo <= n_objects <= MAX_OBJECTS):
+            raise ValueError(f"n_objects={n_objects}; use {lo}-{MAX_OBJECTS} or None")
         arena = arena or ArenaSpec()
         for _ in range(100):
             if family == "occlusion":
@@ -610,6 +623,8 @@ def _sample_scattered(
     rng: np.random.Generator, arena: ArenaSpec, family: str, n_objects: int | None, slab_on: bool | None
 ) -> SceneSpec | None:
     n = int(n_objects if n_objects is not None else rng.integers(1, MAX_OBJECTS + 1))
+    if family == "reach" and n_objects is None:
+        n -= 1  # 0-2 obstacles
     if family == "twoagents":
         n = 1
     colors = [str(c) for c in rng.choice(list(PALETTE), size=n, replace=False)]
@@ -623,7 +638,7 @@ def _sample_scattered(
         slab = SlabSpec(center=(c[0], c[1]), half_size=(hs[0], hs[1]))
     placed: list[Body] = []
     goal = None
-    if family == "pushbox":
+    if family in ("pushbox", "reach"):
         g = place(rng, arena, GOAL_HALF_SIZE, True, placed)
         if g is None:
             return None
@@ -642,20 +657,33 @@ def _sample_scattered(
         if xy is None:
             return None
         placed.append(Body(xy, size, square))
-        vel = (0.0, 0.0) if family == "pushbox" else _random_velocity(rng)
+        vel = (0.0, 0.0) if family in ("pushbox", "reach") else _random_velocity(rng)
         obj = ObjectSpec(shapes[i], colors[i], size, rng.uniform(*MASS_RANGE), (xy[0], xy[1]), vel)
         objects.append(obj)
-    if goal is not None:
+    if goal is not None and family == "pushbox":
         placed.pop(0)  # agents may start on the goal patch; it has no collision
+    agents = _scatter_agents(rng, arena, 2 if family == "twoagents" else 1, placed, slab,
+                             goal if family == "reach" else None)
+    if agents is None:
+        return None
+    task = {"pushbox": TaskSpec(agent=0, object=0), "reach": TaskSpec(agent=0, object=None)}.get(family)
+    return SceneSpec(agents=agents, objects=objects, arena=arena, slab=slab, goal=goal, task=task)
+
+
+def _scatter_agents(rng: np.random.Generator, arena: ArenaSpec, count: int, placed: list[Body],
+                    slab: SlabSpec | None, away_from: GoalSpec | None) -> list[AgentSpec] | None:
+    """``count`` agents in free space, at least :data:`REACH_MIN_START` from ``away_from``; None if one
+    does not fit."""
     agents = []
-    for color in list(AGENT_COLORS)[: 2 if family == "twoagents" else 1]:
+    for color in list(AGENT_COLORS)[:count]:
         xy = place(rng, arena, AGENT_RADIUS, False, placed, avoid=slab)
         if xy is None:
             return None
+        if away_from is not None and np.linalg.norm(xy - np.asarray(away_from.center)) < REACH_MIN_START:
+            return None
         placed.append(Body(xy, AGENT_RADIUS, False))
         agents.append(AgentSpec(pos=(xy[0], xy[1]), color=color))
-    task = TaskSpec(agent=0, object=0, direction=None) if family == "pushbox" else None
-    return SceneSpec(agents=agents, objects=objects, arena=arena, slab=slab, goal=goal, task=task)
+    return agents
 
 
 def _sample_occlusion(rng: np.random.Generator, arena: ArenaSpec) -> SceneSpec | None:

@@ -11,6 +11,9 @@ that repeats the last context frame. Scores per horizon ``h = 1 .. H``:
   last frame already scores high);
 * object permanence: the share of ground-truth-visible objects present in the generation;
 * reward error and termination accuracy (the model's heads against the env's values).
+
+:func:`head_scores` checks the reward and termination heads alone, teacher forced: on true frames,
+as a policy trained in imagined episodes meets them right after a dataset start.
 """
 
 from __future__ import annotations
@@ -196,3 +199,53 @@ def side_by_side(gt: np.ndarray, gen: np.ndarray, scale: int = 3) -> np.ndarray:
     gap = np.full((*gt.shape[:2], 2, 3), 255, np.uint8)
     row = np.concatenate([gt, gap, gen, gap, diff], axis=2)
     return row.repeat(scale, axis=1).repeat(scale, axis=2)
+
+
+def head_scores(sim: Simulator, episodes: list[Episode], batch: int | None = None) -> dict[str, float | int]:
+    """The reward and termination heads on true frames, against the env's values.
+
+    Every episode is given to ``sim`` whole as context (teacher forced), and the heads' reading of each
+    transition is compared with what the env returned. Reported: the heads' reward mean absolute error
+    beside that of the trivial baseline that always predicts the mean true reward; termination
+    precision and recall at the simulator's ``done_threshold``, with the counts behind them.
+
+    Args:
+        sim: A simulator whose batch size divides into the episodes in groups (``batch``, default its own).
+        episodes: Ground-truth episodes; each group is cut to its shortest.
+    """
+    batch = batch or sim.batch_size
+    if sim.batch_size != batch:
+        raise ValueError(f"simulator batch {sim.batch_size} != {batch}")
+    true_r, pred_r, true_d, pred_p = [], [], [], []
+    by_length = sorted(episodes, key=len)
+    for i in range(0, len(by_length) - batch + 1, batch):
+        group = by_length[i:i + batch]
+        k = min(len(ep.frames) for ep in group)
+        if k < 2:
+            continue
+        a_dim = sim.action_dim
+        acts = np.zeros((batch, k - 1, a_dim), np.float32)
+        for j, ep in enumerate(group):
+            acts[j, :, : ep.actions.shape[1]] = ep.actions[: k - 1]
+        sim.reset(context_frames=np.stack([ep.frames[:k] for ep in group]), context_actions=acts,
+                  prompt=[ep.caption for ep in group], seed=0)
+        heads = sim.context_heads
+        true_r.append(np.stack([ep.rewards[: k - 1] for ep in group]).ravel())
+        true_d.append(np.stack([ep.terminated[: k - 1] for ep in group]).ravel())
+        pred_r.append(heads.rewards.ravel())
+        pred_p.append(heads.done_prob.ravel())
+    if not true_r:
+        raise ValueError(f"no group of {batch} episodes with at least two frames to score the heads on")
+    r, pr = np.concatenate(true_r), np.concatenate(pred_r)
+    d, pd = np.concatenate(true_d).astype(bool), np.concatenate(pred_p) > sim.cfg.done_threshold
+    hits = int((d & pd).sum())
+    return {
+        "transitions": int(r.size),
+        "reward_mae": float(np.abs(pr - r).mean()),
+        "reward_mae_mean_baseline": float(np.abs(r.mean() - r).mean()),
+        "reward_corr": float(np.corrcoef(pr, r)[0, 1]) if r.std() > 0 and pr.std() > 0 else float("nan"),
+        "terminations": int(d.sum()),
+        "predicted_terminations": int(pd.sum()),
+        "termination_precision": hits / int(pd.sum()) if pd.any() else float("nan"),
+        "termination_recall": hits / int(d.sum()) if d.any() else float("nan"),
+    }

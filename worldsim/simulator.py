@@ -88,6 +88,15 @@ class SimulatorConfig:
 
 
 @dataclass
+class ContextHeads:
+    """What the reward and termination heads read off the context frames of the last reset, teacher
+    forced: for each transition between two context frames, ``(N, k-1)``."""
+
+    rewards: np.ndarray  # (N, k-1) float32
+    done_prob: np.ndarray  # (N, k-1) float32, termination probability
+
+
+@dataclass
 class StepOutput:
     """What :meth:`Simulator.reset` and :meth:`Simulator.step` return, for the whole batch."""
 
@@ -159,6 +168,7 @@ class Simulator:
         self.sink: _Sink | None = None  # the frame sink of sink models
         self.history = _History()
         self.steps_taken = np.zeros(batch_size, dtype=np.int64)
+        self.context_heads: ContextHeads | None = None  # the heads on the last reset's context frames
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, batch_size: int = 1, cfg: SimulatorConfig | None = None,
@@ -230,9 +240,11 @@ class Simulator:
                           self._make_sink(latents[:, :1], text))
         if sub.cache is not None and sub.sink is not None:
             self.dit.prime_sink(sub.cache, sub.sink.x, sub.sink.sigma, text)
-        self._commit(sub, latents, self._noised_prev(prev, first), action, first)
+        heads = self._commit(sub, latents, self._noised_prev(prev, first), action, first)
         self._merge(rows_t, sub, latents[:, -1:])
         self.steps_taken[rows_t.cpu().numpy()] = 0
+        self.context_heads = ContextHeads(heads.reward[:, 1:].float().cpu().numpy(),
+                                          torch.sigmoid(heads.done_logit[:, 1:]).float().cpu().numpy())
         frames_out = self.model.autoencoder.decode(latents[:, -1])  # (n, H, W, 3)
         return StepOutput(frames_out.cpu().numpy(), np.zeros(n, np.float32), np.zeros(n, bool),
                           latents[:, -1])

@@ -341,3 +341,19 @@ def test_every_caption_fits_the_text_encoder() -> None:
     longest = max((caption(s) for s in specs), key=tokens)
     assert longest == caption(specs[-1])
     assert tokens(longest) <= TextEncoderConfig().max_tokens, longest
+
+
+@pytest.mark.parametrize("prompt", ["the agent goes to the goal", "a red ball, and the white agent reaches the goal",
+                                    "the agent on the left heads into the goal at the top right"])
+def test_reach_prompts_parse_to_a_reach_task(prompt: str) -> None:
+    spec = parse_prompt(prompt, seed=0)
+    assert spec.task is not None and spec.task.reach and spec.goal is not None
+    assert caption(spec).endswith("the white agent goes to the goal")
+    assert np.linalg.norm(np.subtract(spec.agents[0].pos, spec.goal.center)) > 0.3
+
+
+@pytest.mark.parametrize("prompt", ["the agent reaches the red box", "the agent goes to the goal, pushes the box"
+                                    " into the goal", "the agent goes to the goal and the agent reaches the goal"])
+def test_bad_reach_prompts_are_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)

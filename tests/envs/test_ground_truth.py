@@ -227,6 +227,39 @@ def test_scripted_policy_makes_contact_and_solves_pushbox(made: dict[str, gym.En
     assert successes >= 2
 
 
+def test_reach_rewards_progress_and_ends_on_the_goal(made: dict[str, gym.Env]) -> None:
+    env = made["WorldSim/Reach-v0"]
+    _, info = env.reset(seed=0)
+    assert info["caption"].endswith("the white agent goes to the goal")
+    rng, steps = np.random.default_rng(0), 0
+    distance = env.unwrapped._goal_distance(env.unwrapped.object_states())
+    while steps < 100:
+        steps += 1
+        _, reward, terminated, _, info = env.step(env.unwrapped.scripted_action(rng))
+        terms = {k: v for k, v in info.items() if k.startswith("reward_")}
+        assert set(terms) == {"reward_progress", "reward_ctrl", "reward_success"}
+        assert reward == pytest.approx(sum(terms.values()))
+        assert info["reward_progress"] == pytest.approx(env.unwrapped.progress_weight * (distance - info["distance"]))
+        distance = info["distance"]
+        if terminated:
+            break
+    assert terminated and info["is_success"] and info["reward_success"] == env.unwrapped.success_bonus
+    assert steps < 60  # the scripted driver heads straight there
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step(np.zeros(2, np.float32))
+    assert not terminated and abs(info["reward_progress"]) < 1e-6 and not info["is_success"]
+
+
+def test_reach_and_pushbox_refuse_each_others_tasks(made: dict[str, gym.Env]) -> None:
+    with pytest.raises(ValueError, match="Reach-v0"):
+        made["WorldSim/PushBox-v0"].reset(options={"prompt": "a red ball; the agent goes to the goal"})
+    with pytest.raises(ValueError, match="PushBox-v0"):
+        made["WorldSim/Reach-v0"].reset(options={"prompt": "the agent pushes the red box into the goal"})
+    _, info = made["WorldSim/Reach-v0"].reset(seed=1, options={"prompt": "a red ball at the top"})
+    assert made["WorldSim/Reach-v0"].unwrapped.scene.goal is not None  # a goal is added to reach
+    assert envs.scene_env_id(parse_prompt("the agent reaches the goal", seed=0)) == "WorldSim/Reach-v0"
+
+
 def test_heavy_pushbox_is_the_same_scene_with_heavier_objects(made: dict[str, gym.Env]) -> None:
     light, heavy = made["WorldSim/PushBox-v0"], made["WorldSim/PushBoxHeavy-v0"]
     spec = _pushbox_spec((-0.35, -0.6))  # the box just right of the agent

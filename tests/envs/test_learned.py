@@ -239,3 +239,58 @@ def test_learned_env_pickles_by_its_constructor_arguments(checkpoint):
         np.testing.assert_array_equal(obs, env.reset(seed=0)[0])
         twin.close()
     env.close()
+
+
+@pytest.fixture(scope="module")
+def reach_store(tmp_path_factory) -> str:
+    from worldsim.collect import CollectConfig, collect
+
+    out = tmp_path_factory.mktemp("reach") / "scripted"
+    collect(CollectConfig(env_id="WorldSim/Reach-v0", episodes=3, steps=12, policy="scripted", out=str(out),
+                          progress=False))
+    return str(out)
+
+
+def test_dataset_starts_continue_recorded_episodes_with_their_true_context(checkpoint, reach_store, monkeypatch):
+    from worldsim.simulator import Simulator
+    from worldsim.store import EpisodeStore
+
+    seen = {}
+    reset = Simulator.reset
+
+    def spy(self, **kw):
+        seen.update(kw)
+        return reset(self, **kw)
+
+    monkeypatch.setattr(Simulator, "reset", spy)
+    env = gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, burn_in=3,
+                   max_episode_steps=4, sim=NEVER_DONE)
+    obs, info = env.reset(seed=0)
+    ep = EpisodeStore(reach_store).read(info["episode"])
+    t = info["step"]
+    assert info["source"] == "dataset" and info["caption"] == ep.caption and 2 <= t <= len(ep)
+    np.testing.assert_array_equal(seen["context_frames"][0], ep.frames[t - 2:t + 1])  # burn-in 3 true frames
+    np.testing.assert_array_equal(seen["context_actions"][0, :, :2], ep.actions[t - 2:t])
+    assert [env.step(np.zeros(2, np.float32))[3] for _ in range(4)] == [False, False, False, True]  # H = 4
+    assert env.reset(seed=0)[1]["step"] == t  # seeded
+    assert env.reset(options={"start": "scene"})[1]["source"] == "ground_truth"
+    with pytest.raises(ValueError, match="scene', 'dataset"):
+        env.reset(options={"start": "middle"})
+    env.close()
+    plain = gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint)
+    with pytest.raises(ValueError, match="dataset=DIR"):
+        plain.reset(options={"start": "dataset"})
+    with pytest.raises(ValueError, match="at least 40 frames"):
+        gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, burn_in=40)
+    with pytest.raises(ValueError, match="2-D actions but .* takes 4-D"):
+        gym.make("WorldSim/TwoAgents-Learned-v0", checkpoint=checkpoint, dataset=reach_store)
+
+
+def test_vector_env_restarts_from_the_dataset(checkpoint, reach_store):
+    venv = gym.make_vec("WorldSim/Reach-Learned-v0", num_envs=2, checkpoint=checkpoint, dataset=[reach_store],
+                        max_episode_steps=2, sim=NEVER_DONE)
+    venv.reset(seed=0)
+    venv.step(np.zeros((2, 2), np.float32))
+    obs, _, _, trunc, info = venv.step(np.zeros((2, 2), np.float32))
+    assert trunc.all() and info["_caption"].all() and info["caption"][0].endswith("goes to the goal")
+    venv.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -16,6 +17,7 @@ from envs.scene import (
     IMAGE_SIZE,
     MAX_OBJECTS,
     PALETTE,
+    REACH_MIN_START,
     REGIONS,
     AgentSpec,
     ArenaSpec,
@@ -52,7 +54,7 @@ def test_sample_is_valid_and_seeded(family: str) -> None:
     for seed in range(20):
         spec = SceneSpec.sample(np.random.default_rng(seed), family)
         assert spec == SceneSpec.sample(np.random.default_rng(seed), family)
-        assert 1 <= len(spec.objects) <= MAX_OBJECTS
+        assert (0 if family == "reach" else 1) <= len(spec.objects) <= (2 if family == "reach" else MAX_OBJECTS)
         assert len({o.color for o in spec.objects}) == len(spec.objects)  # distinct colours
         assert len(spec.agents) == (2 if family == "twoagents" else 1)
         bodies = [Body.of(b) for b in [*spec.agents, *spec.objects]]
@@ -61,6 +63,10 @@ def test_sample_is_valid_and_seeded(family: str) -> None:
             assert not any(a.overlaps(b, gap=0.0) for b in bodies[i + 1 :])
     assert SceneSpec.sample(np.random.default_rng(0), "pushbox").goal is not None
     assert SceneSpec.sample(np.random.default_rng(0), "occlusion").slab is not None
+    for seed in range(20):
+        reach = SceneSpec.sample(np.random.default_rng(seed), "reach")
+        assert reach.task.reach and all(math.hypot(*o.vel) == 0 for o in reach.objects)
+        assert np.linalg.norm(np.subtract(reach.agents[0].pos, reach.goal.center)) >= REACH_MIN_START
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -125,3 +125,32 @@ def test_bench_quick(tiny_checkpoint, tmp_path):
     assert r["learned_sim"][0]["env_steps_per_s"] > 0 and r["gt_env"]["steps_per_s"] > 0
     assert r["memory"]["flat_after_window"]
     assert json.loads((tmp_path / "b.json").read_text())["machine"]["cpus"]
+
+
+def test_head_scores_line_the_heads_up_with_each_transition(tiny_checkpoint):
+    import gymnasium as gym
+    import torch
+
+    import envs  # noqa: F401
+    from worldsim.collect import rollout
+    from worldsim.evaluate import head_scores
+    from worldsim.simulator import Simulator
+    from worldsim.worldmodel import WorldModel
+
+    env = gym.make("WorldSim/Reach-v0")
+    episodes = [rollout(env, steps=40, seed=s, policy="scripted") for s in range(4)]
+    env.close()
+    model = WorldModel.load(tiny_checkpoint)
+    with torch.no_grad():  # heads that always say "reward 0.25, terminated"
+        model.dit.heads[1].weight.zero_()
+        model.dit.heads[1].bias.copy_(torch.tensor([0.25, 10.0]))
+    scores = head_scores(Simulator(model, 2, {"sampler": {"steps": 1}}), episodes)
+    by_length = sorted(episodes, key=len)
+    groups = [by_length[:2], by_length[2:]]  # each cut to its shorter episode, which ends on the goal
+    cut = [min(len(ep) for ep in g) for g in groups]
+    rewards = np.concatenate([ep.rewards[:k] for g, k in zip(groups, cut) for ep in g])
+    done = np.concatenate([ep.terminated[:k] for g, k in zip(groups, cut) for ep in g])
+    assert scores["transitions"] == 2 * sum(cut) == scores["predicted_terminations"]
+    assert np.isclose(scores["reward_mae"], np.abs(rewards - 0.25).mean(), atol=1e-5)
+    assert scores["terminations"] == done.sum() >= 2 and scores["termination_recall"] == 1.0
+    assert np.isclose(scores["termination_precision"], done.mean())
