@@ -34,7 +34,8 @@ import re
 import numpy as np
 
 import envs
-from envs.caption import caption, parse_prompt
+from envs.caption import caption
+from envs.prompt import parse_prompt
 from envs.scene import SceneSpec, pixel_to_world, region_of
 from worldsim import metrics
 from worldsim.collect import make_env

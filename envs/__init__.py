@@ -20,7 +20,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym
 
-from envs.caption import PromptError, canonical_prompt, caption, parse_prompt
+from envs.caption import caption
 from envs.ground_truth import (
     OcclusionEnv,
     PlaygroundEnv,
@@ -30,6 +30,7 @@ from envs.ground_truth import (
     TwoAgentsEnv,
     WorldSimEnv,
 )
+from envs.prompt import PromptError, canonical_prompt, parse_prompt
 from envs.scene import (
     AGENT_COLOR,
     AGENT_COLORS,

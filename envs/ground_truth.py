@@ -33,7 +33,8 @@ import numpy as np
 from gymnasium import spaces
 
 from envs.actions import check_action
-from envs.caption import caption, parse_prompt
+from envs.caption import caption
+from envs.prompt import parse_prompt
 from envs.scene import (
     AGENT_COLORS,
     AGENT_RADIUS,

@@ -295,7 +295,8 @@ def _actions(cfg: RolloutConfig, env) -> Callable[[np.random.Generator], np.ndar
 def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     """Generate the prompt's scenario with the model and with MuJoCo; returns the faithfulness report."""
     import envs
-    from envs.caption import SHAPE_NOUNS, PromptError
+    from envs.caption import SHAPE_NOUNS
+    from envs.prompt import PromptError
 
     from . import metrics
 

@@ -11,7 +11,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import envs
-from envs.caption import caption, parse_prompt
+from envs.caption import caption
+from envs.prompt import parse_prompt
 from envs.scene import PALETTE, AgentSpec, GoalSpec, ObjectSpec, SceneSpec, TaskSpec, render_palette
 
 GT_IDS = list(envs.GT_ENVS)

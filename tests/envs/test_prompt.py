@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from envs.caption import FILLER_WORDS, SHAPE_NOUNS, PromptError, caption, parse_prompt, supported_words
+from envs.caption import SHAPE_NOUNS, caption
+from envs.prompt import FILLER_WORDS, PromptError, parse_prompt, supported_words
 from envs.scene import (
     AGENT_COLORS,
     DIRECTIONS,

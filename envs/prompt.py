@@ -1,0 +1,1214 @@
+"""The prompt parser: templated text (or a caption) back into a scene spec.
+
+``parse_prompt(text, seed)`` reads captions (:func:`envs.caption.caption`) and looser paraphrases
+("there is a cube in the upper left", "in the top left corner there is a red ball", "two red
+spheres", "two objects: a yellow cube on the left, an orange sphere on the right", "the agent pushes
+the box to the left", "the agent goes to the goal"). Whatever the text leaves out (positions inside
+a region, sizes inside a size class, masses, unnamed colours or shapes, or the objects themselves)
+is drawn from ``seed``, so a prompt and a seed give exactly one scene, and
+``caption(parse_prompt(caption(spec))) == caption(spec)``.
+
+The parser is strict: it reads every word of a prompt or raises :class:`PromptError`.
+
+* A word it does not know is refused, naming the word and listing the supported ones
+  (:func:`supported_words`); only :data:`FILLER_WORDS` are skipped.
+* Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
+  ...). Inside a clause, a place ("at the top", "on the left") or a motion ("moves left") belongs
+  to the noun before it, or to the noun after it when the one before already has one ("in the top
+  left corner there is a red ball"). A clause that only places or moves something ("on the right,
+  a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
+* A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
+  a bare count followed by a comma ("two objects, a red ball and a blue box"). The list, up to the
+  end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe exactly that many
+  objects, and they take the colour, shape or size the count names ("two red balls: one on the left,
+  one on the right").
+* Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
+  objects, say), places relative to other things ("near the box"), or a second place or motion
+  for one object are refused with the reason.
+
+The learned envs and ``worldsim rollout`` condition the model on ``caption(parse_prompt(text))``
+(:func:`canonical_prompt`), not on the raw prompt: a long prompt is read in full, and the text
+encoder sees a caption, which always fits ``worldsim.text.TextEncoderConfig.max_tokens``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from envs.caption import ORDINALS, PARSED_SPEEDS, SIZE_CLASSES, caption
+from envs.scene import (
+    AGENT_COLORS,
+    AGENT_RADIUS,
+    DIRECTIONS,
+    MASS_RANGE,
+    MAX_OBJECTS,
+    PALETTE,
+    REACH_MIN_START,
+    SHAPES,
+    AgentSpec,
+    ArenaSpec,
+    Body,
+    GoalSpec,
+    ObjectSpec,
+    SceneSpec,
+    SlabSpec,
+    TaskSpec,
+    direction_vector,
+    place,
+    region_bounds,
+)
+
+
+class PromptError(ValueError):
+    """A prompt uses a word the parser does not read, or a colour, shape, count or layout that scenes
+    cannot represent; the message says which and why."""
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary
+# --------------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _to(value: str, text: str) -> dict[str, str]:
+    return dict.fromkeys(text.split(), value)
+
+
+_COLOR_WORDS = (
+    {c: c for c in PALETTE} | _to("magenta", "purple violet fuchsia") | _to("cyan", "aqua turquoise")
+)
+_UNSUPPORTED_COLORS = _words(
+    "black grey gray brown pink white silver gold golden teal navy maroon beige lime indigo "
+    "olive tan crimson "
+    "scarlet amber ivory khaki dark light"
+)
+_SHAPE_WORDS = (
+    _to("sphere", "ball balls sphere spheres orb orbs marble marbles")
+    | _to("box", "box boxes cube cubes block blocks crate crates")
+    | _to("cylinder", "cylinder cylinders can cans puck pucks disc discs disk disks drum drums")
+)
+_GENERIC_NOUNS = _words("object objects thing things shape shapes item items toy toys")
+_UNSUPPORTED_SHAPES = _words(
+    "pyramid pyramids cone cones capsule capsules torus ring rings star stars triangle "
+    "triangles ellipsoid egg "
+    "eggs donut prism tetrahedron rod stick plank"
+)
+_ARTICLES = _words("a an the")
+_COUNTS = {"one": 1, "single": 1, "another": 1, "two": 2, "pair": 2, "both": 2, "three": 3}
+_COUNTS |= {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # refused
+_UNSUPPORTED_COUNTS = _words("several many multiple few dozen dozens lots zero no numerous hundred")
+_SIZES = (
+    _to("small", "small tiny little smaller")
+    | _to("large", "big large huge bigger larger")
+    | {"medium": "medium"}
+)
+_AGENT_NOUNS = _words("agent agents robot robots player players")
+_SLAB_NOUNS = _words("slab occluder roof bridge canopy cover shelter tunnel platform overhang")
+_PUSH_VERBS = _words(
+    "push pushes pushing pushed shove shoves shoving nudge nudges nudging kick kicks kicking "
+    "drive drives driving"
+)
+_MOTION_VERBS = _words(
+    "move moves moving roll rolls rolling slide slides sliding go goes going travel travels "
+    "travelling traveling "
+    "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing"
+)
+_REACH_VERBS = _words("reach reaches reaching")
+_STILL_WORDS = _words("still stationary static resting rest motionless")
+_FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
+_PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of")
+_UNDER = _words("under beneath below underneath")  # read only to refuse them: places relative to things
+_VERTICAL = _to("top", "top upper up upwards upward north")
+_VERTICAL |= _to("bottom", "bottom lower down downwards downward south")
+_HORIZONTAL = _to("left", "left leftwards leftward west") | _to("right", "right rightwards rightward east")
+_CENTRE_WORDS = _words("centre center middle central centrally")
+_JOINING_WORDS = _words("and plus with while then but")
+_PUNCTUATION = frozenset(";,.!?:")  # clause separators
+_SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: ...")
+
+#: The only words a prompt may use that say nothing about the scene: they are skipped wherever they
+#: stand ("there is a red ball in the corner of the arena" reads as "a red ball in the ..."). Every
+#: other word must be one the parser reads, or :func:`parse_prompt` raises :class:`PromptError`.
+FILLER_WORDS = _words(
+    "there here is are has have does also that which scene arena world corner side edge part area "
+    "half sits sitting lies lying placed located stands standing covers covering contains containing please"
+)
+
+# Word kinds, first match wins: "can" is a shape, "one" a count (or "a red one": a noun).
+_KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
+    ("join", _JOINING_WORDS),
+    ("art", _ARTICLES),
+    ("num", _COUNTS),
+    ("vague", _UNSUPPORTED_COUNTS),
+    ("ord", ORDINALS),
+    ("other", {"other"}),
+    ("size", _SIZES),
+    ("color", _COLOR_WORDS),
+    ("badcolor", _UNSUPPORTED_COLORS),
+    ("shape", _SHAPE_WORDS),
+    ("generic", _GENERIC_NOUNS),
+    ("badshape", _UNSUPPORTED_SHAPES),
+    ("pronoun", _words("it its itself")),
+    ("agent", _AGENT_NOUNS),
+    ("slab", _SLAB_NOUNS),
+    ("goal", {"goal"}),
+    ("empty", {"empty"}),
+    ("push", _PUSH_VERBS),
+    ("reach", _REACH_VERBS),
+    ("motion", _MOTION_VERBS),
+    ("still", _STILL_WORDS),
+    ("not", {"not"}),
+    ("fast", _FAST_WORDS),
+    ("prep", _PREPOSITIONS),
+    ("under", _UNDER),
+    ("vert", _VERTICAL),
+    ("horiz", _HORIZONTAL),
+    ("centre", _CENTRE_WORDS),
+    ("filler", FILLER_WORDS),
+)
+
+
+def _build_kinds() -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for kind, group in _KIND_GROUPS:
+        kinds |= {w: kind for w in group if w not in kinds}
+    return kinds
+
+
+_KINDS = _build_kinds()
+_REGION_KINDS = frozenset({"vert", "horiz", "centre"})
+_NOUN_KINDS = frozenset(
+    {"art", "num", "vague", "ord", "other", "size", "color", "badcolor", "shape", "generic", "badshape"}
+    | {"pronoun", "agent", "slab", "goal"}
+)
+_HEADS = {"shape": "object", "generic": "object", "pronoun": "object", "agent": "agent", "slab": "slab", "goal": "goal"}
+# Groups of :func:`supported_words`: (title, word kinds). Unsupported words are left out.
+_HELP_GROUPS = (
+    ("colours", ("color",)),
+    ("shapes", ("shape", "generic", "pronoun")),
+    ("sizes", ("size",)),
+    ("counts and order", ("art", "num", "ord", "other")),
+    ("places and directions", ("prep", "vert", "horiz", "centre")),
+    ("motion", ("motion", "still", "not", "fast")),
+    ("agents", ("agent",)),
+    ("slab", ("slab",)),
+    ("goal and tasks", ("goal", "push", "reach")),
+    ("empty scene", ("empty",)),
+    ("joining words", ("join",)),
+    ("filler words (skipped)", ("filler",)),
+)
+
+
+def _kind(word: str) -> str:
+    """The kind of a (normalised) word: "color", "shape", "prep", ... or "unknown"."""
+    if word.isascii() and word.isdigit():
+        return "num"
+    return _KINDS.get(word, "unknown")
+
+
+def supported_words() -> dict[str, tuple[str, ...]]:
+    """Every word :func:`parse_prompt` reads, by group ("colours", "shapes", ...), filler words included.
+
+    Counts above :data:`~envs.scene.MAX_OBJECTS` and unsupported colours or shapes are understood only to
+    be refused, so they are not listed; "white" and "pink" name the agents.
+    """
+    groups = {}
+    for title, kinds in _HELP_GROUPS:
+        words = [w for w, k in _KINDS.items() if k in kinds and _COUNTS.get(w, 0) <= MAX_OBJECTS]
+        if title == "agents":
+            words += list(AGENT_COLORS)
+        groups[title] = tuple(sorted(words))
+    return groups
+
+
+def _vocabulary_help() -> str:
+    groups = "; ".join(f"{title}: {', '.join(words)}" for title, words in supported_words().items())
+    return (
+        f"Supported words - {groups}. Counts may also be digits (1-{MAX_OBJECTS}); "
+        f"clauses are separated by {' '.join(sorted(_PUNCTUATION))} or a joining word."
+    )
+
+
+def _supported(kind: str) -> str:
+    if kind == "colour":
+        return (
+            f"supported colours: {', '.join(PALETTE)} (also purple/violet = magenta, aqua/turquoise = cyan; "
+            "agents are white and pink)"
+        )
+    if kind == "shape":
+        return "supported shapes: ball/sphere, box/cube/block, cylinder/can/puck (or object/thing for any)"
+    return f"supported counts: a/an/one, two, three (at most {MAX_OBJECTS} objects in a scene)"
+
+
+def _normalise(text: str) -> str:
+    t = text.lower()
+    t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
+    t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
+    t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
+    t = t.replace("&", " and ").replace("+", " plus ")
+    t = re.sub(
+        r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t
+    )
+    t = re.sub(r"\b(left|right)\s+and\s+(up|down)\b", r"\2 \1", t)
+    return t
+
+
+def _tokenise(text: str) -> list[str]:
+    """Words and single punctuation marks or symbols, in order."""
+    return re.findall(r"[^\W_]+|[^\w\s]", _normalise(text))
+
+
+def _check_vocabulary(tokens: list[str]) -> None:
+    """Raise a PromptError naming every word the parser does not know."""
+    unknown = [t for t in dict.fromkeys(tokens) if t not in _PUNCTUATION and _kind(t) == "unknown"]
+    if unknown:
+        names = ", ".join(repr(w) for w in unknown)
+        raise PromptError(f"unknown word{'s' if len(unknown) > 1 else ''} {names}. {_vocabulary_help()}")
+
+
+# --------------------------------------------------------------------------------------------
+# Prompt -> segments: each clause as nouns, places, motions and markers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Motion:
+    """A motion phrase: "moves quickly left", "is still", "does not move"; or a bare verb ("moves the box")."""
+
+    words: list[str]
+    direction: str | None = None
+    still: bool = False
+    fast: bool = False
+
+
+@dataclass
+class _Noun:
+    """A noun phrase ("two small red balls", "the second box", "it", "the pink agent", "a slab"), with the
+    place and motion the rest of its clause gives it."""
+
+    words: list[str] = field(default_factory=list)
+    article: str | None = None
+    count: int | None = None
+    count_word: str | None = None
+    ordinal: int | None = None
+    other: bool = False
+    size: str | None = None
+    color_word: str | None = None
+    head: str | None = None  # "object", "agent", "slab" or "goal"; None when no noun is named ("two", "the red")
+    shape: str | None = None
+    pronoun: bool = False
+    plural: bool = False
+    region: str | None = None
+    motion: _Motion | None = None
+
+    @property
+    def kind(self) -> str:
+        """What it names: "object" (also for "two" or "the red"), "agent", "slab" or "goal"."""
+        return self.head or "object"
+
+    @property
+    def definite(self) -> bool:
+        """Whether it refers to something ("the box", "it") rather than adding something ("a box")."""
+        return self.pronoun or self.article == "the"
+
+    @property
+    def color(self) -> str | None:
+        """The palette colour, or None when no colour (or an unsupported one) is named."""
+        return _COLOR_WORDS.get(self.color_word)
+
+    @property
+    def text(self) -> str:
+        """The words of the phrase, for messages."""
+        return " ".join(self.words)
+
+
+@dataclass
+class _Place:
+    """A region of the 3x3 grid: "in the top left", "on the right", "the centre"."""
+
+    words: list[str]
+    region: str
+
+
+@dataclass
+class _Relation:
+    """A place given by another thing: "into the goal" (for a push), "near the box" (refused)."""
+
+    words: list[str]
+    noun: _Noun
+
+
+@dataclass
+class _Marker:
+    """A word that stands alone: a push verb, "quickly" and the like, or "empty"."""
+
+    words: list[str]
+    kind: str  # "push", "fast" or "empty"
+
+
+_Segment = _Motion | _Noun | _Place | _Relation | _Marker
+
+
+def _relative_place_error(words: list[str]) -> PromptError:
+    return PromptError(
+        f"{' '.join(words)!r}: places relative to other things are not supported; place each thing in a "
+        "region (top left, top, top right, left, centre, right, bottom left, bottom, bottom right)"
+    )
+
+
+def _region(words: list[str]) -> str:
+    """The region named by region words ("top", "left", "centre"...): "top left", "left", "centre"."""
+    vertical = list(dict.fromkeys(_VERTICAL[w] for w in words if w in _VERTICAL))
+    horizontal = list(dict.fromkeys(_HORIZONTAL[w] for w in words if w in _HORIZONTAL))
+    if len(vertical) > 1 or len(horizontal) > 1:
+        raise PromptError(f"{' '.join(words)!r} names two places at once; name one region, e.g. 'top left'")
+    return " ".join(vertical + horizontal) or "centre"
+
+
+def _direction(words: list[str]) -> str:
+    """One of the eight DIRECTIONS from region words: "top left" -> "up-left"."""
+    region = _region(words)
+    if region == "centre":
+        raise PromptError(f"{' '.join(words)!r} is not a direction; use up, down, left, right or e.g. up-left")
+    return region.replace("top", "up").replace("bottom", "down").replace(" ", "-")
+
+
+def _count_value(word: str) -> int:
+    if word in _COUNTS:
+        return _COUNTS[word]
+    return int(word)
+
+
+def _set_once(noun: _Noun, name: str, value: str) -> None:
+    """Set a field of a noun phrase; two different values ("a red blue ball") are an error."""
+    old = getattr(noun, name)
+    if old is not None and old != value:
+        raise PromptError(f"{noun.text!r} names two {name.replace('_word', '')}s; give one per object")
+    setattr(noun, name, value)
+
+
+def _continues(noun: _Noun, word: str) -> bool:
+    """Whether ``word`` belongs to the noun phrase read so far rather than starting a new one."""
+    kind = _kind(word)
+    if noun.head is not None:
+        return False
+    if kind == "art":
+        return not noun.words
+    if word == "one" and noun.words:
+        return True  # "a red one": the noun
+    no_words_but_article = noun.words in ([], [noun.article])
+    if kind in ("num", "vague"):
+        return no_words_but_article
+    if kind in ("ord", "other"):
+        return no_words_but_article or (noun.count_word is not None and noun.ordinal is None and not noun.other)
+    return True
+
+
+def _add_modifier(noun: _Noun, word: str, kind: str) -> None:
+    if kind == "art":
+        noun.article = word
+    elif kind == "num":
+        noun.count, noun.count_word = _count_value(word), word
+        noun.article = "the" if word == "both" else noun.article  # "both balls": the two already described
+    elif kind == "vague":
+        raise PromptError(f"unsupported count {word!r}; {_supported('count')}")
+    elif kind == "ord":
+        noun.ordinal = ORDINALS.index(word) + 1
+    elif kind == "other":
+        noun.other = True
+    elif kind == "size":
+        _set_once(noun, "size", _SIZES[word])
+    else:
+        _set_once(noun, "color_word", word)
+
+
+def _add_word(noun: _Noun, word: str) -> None:
+    """Fold one word into a noun phrase."""
+    kind = _kind(word)
+    noun.words.append(word)
+    if kind == "badshape":
+        raise PromptError(f"unknown shape {word!r}; {_supported('shape')}")
+    if word == "one" and len(noun.words) > 1:
+        kind = "generic"
+    if kind not in _HEADS:
+        _add_modifier(noun, word, kind)
+        return
+    noun.head = _HEADS[kind]
+    noun.shape = _SHAPE_WORDS.get(word)
+    noun.pronoun = kind == "pronoun"
+    noun.plural = kind in ("shape", "generic", "agent") and word.endswith("s")
+
+
+class _Segmenter:
+    """Reads the words of one clause (filler words removed) into segments, left to right."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.i = 0
+        self.out: list[_Segment] = []
+
+    def run(self) -> list[_Segment]:
+        while self.i < len(self.words):
+            self._step()
+        return self.out
+
+    def _peek(self, ahead: int = 0) -> str | None:
+        j = self.i + ahead
+        return _kind(self.words[j]) if j < len(self.words) else None
+
+    def _take_while(self, kinds: Collection[str]) -> list[str]:
+        start = self.i
+        while self._peek() in kinds:
+            self.i += 1
+        return self.words[start : self.i]
+
+    def _step(self) -> None:
+        kind = self._peek()
+        if kind in _REGION_KINDS or kind in ("prep", "under") or (kind == "art" and self._peek(1) in _REGION_KINDS):
+            self._place_or_relation()
+        elif kind in ("motion", "not"):
+            self._motion()
+        elif kind in _NOUN_KINDS:
+            self._noun()
+        elif kind == "reach":  # "reaches the goal": the goal is what is reached, not a place
+            self.i += 1
+            noun = self._read_noun() if self._peek() in _NOUN_KINDS else None
+            if noun is None or noun.kind != "goal":
+                raise PromptError(f"{self.words[self.i - 1]!r}: only the goal is reached; {_REACH_FORM}")
+            self.out.append(_Marker(self.words[self.i - len(noun.words) - 1 : self.i - len(noun.words)], "reach"))
+            self.out.append(_Relation(noun.words, noun))
+        else:  # "still", "push", "fast", "empty"
+            word = self.words[self.i]
+            self.i += 1
+            self.out.append(_Motion([word], still=True) if kind == "still" else _Marker([word], kind))
+
+    def _read_noun(self) -> _Noun:
+        noun = _Noun()
+        while self._peek() in _NOUN_KINDS and _continues(noun, self.words[self.i]):
+            _add_word(noun, self.words[self.i])
+            self.i += 1
+            if noun.count_word == "pair" and self._peek() == "prep" and self.words[self.i] == "of":
+                self.i += 1  # "a pair of balls"
+        return noun
+
+    def _noun(self) -> None:
+        noun = self._read_noun()
+        if noun.words != [noun.article]:  # a lone article ("a" in "a scene") says nothing
+            self.out.append(noun)
+
+    def _place_or_relation(self) -> None:
+        start = self.i
+        preps = self._take_while({"prep", "under", "art"})
+        region_words = self._take_while(_REGION_KINDS)
+        noun = self._read_noun() if not region_words and self._peek() in _NOUN_KINDS - {"art"} else None
+        words = self.words[start : self.i]
+        if any(_kind(w) == "under" for w in preps):
+            raise _relative_place_error(words)
+        if region_words:
+            self.out.append(_Place(words, _region(region_words)))
+        elif noun is not None:
+            self.out.append(_Relation(words, noun))
+        # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
+
+    def _motion(self) -> None:
+        start = self.i
+        negated = self._peek() == "not"
+        self.i += negated
+        if negated and self._peek() != "motion":
+            raise PromptError("'not' must come right before a motion verb, e.g. 'the ball does not move'")
+        self.i += 1  # the verb
+        fast = bool(self._take_while({"fast"}))
+        before_direction = self.i
+        self._take_while({"prep", "art"})
+        region_words = self._take_while(_REGION_KINDS)
+        if not region_words:
+            self.i = before_direction  # "moves the box", "moves into the goal": not a direction
+        direction = _direction(region_words) if region_words and not negated else None
+        self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast))
+
+
+# --------------------------------------------------------------------------------------------
+# Segments -> draft
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _ObjDraft:
+    color: str | None = None
+    shape: str | None = None
+    size: str | None = None
+    region: str | None = None
+    direction: str | None = None  # None: still
+    fast: bool = False
+    motion_given: bool = False
+
+
+@dataclass
+class _Draft:
+    objects: list[_ObjDraft] = field(default_factory=list)
+    agent_regions: list[str | None] = field(default_factory=lambda: [None])
+    slab: bool = False
+    slab_region: str | None = None
+    goal: bool = False
+    goal_region: str | None = None
+    task: tuple[int, int | None, str | None, bool] | None = None  # (agent, object or None to reach the
+    # goal, direction, random direction)
+    empty: bool = False
+
+    def add_object(self, obj: _ObjDraft) -> int:
+        if len(self.objects) >= MAX_OBJECTS:
+            raise PromptError(
+                f"the prompt describes more than {MAX_OBJECTS} objects; a scene holds at most {MAX_OBJECTS}. "
+                + _supported("count")
+            )
+        self.objects.append(obj)
+        return len(self.objects) - 1
+
+    def ensure_agents(self, n: int) -> None:
+        if n > len(AGENT_COLORS):
+            raise PromptError(f"scenes have one or two agents ({' and '.join(AGENT_COLORS)}), not {n}")
+        while len(self.agent_regions) < n:
+            self.agent_regions.append(None)
+
+
+@dataclass
+class _Clause:
+    """The words between two separators (punctuation or a joining word such as "and")."""
+
+    words: list[str]
+    end: str  # the separator after it; "" at the end of the prompt
+    segments: list[_Segment] = field(default_factory=list)
+
+
+def _clauses(tokens: list[str]) -> list[_Clause]:
+    """Split tokens at separators and read each clause; clauses with nothing in them are dropped."""
+    raw, words = [], []
+    for token in tokens:
+        if token in _PUNCTUATION or _kind(token) == "join":
+            raw.append(_Clause(words, token))
+            words = []
+        else:
+            words.append(token)
+    raw.append(_Clause(words, ""))
+    clauses: list[_Clause] = []
+    for clause in raw:
+        clause.segments = _Segmenter([w for w in clause.words if _kind(w) != "filler"]).run()
+        if clause.segments:
+            clauses.append(clause)
+        elif clauses and clause.end in _SENTENCE_ENDS:
+            clauses[-1].end = clause.end  # keep the end of a sentence ("... a blue box, .")
+    return clauses
+
+
+def _is_modifier(segment: _Segment) -> bool:
+    return isinstance(segment, (_Place, _Motion)) or (isinstance(segment, _Marker) and segment.kind == "fast")
+
+
+def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
+    """Whether a clause of modifiers only ("on the right") can join ``into``."""
+    if backward and _list_header(into) is not None:
+        return False  # keep "two objects:" a count for the list after it
+    kinds = {type(s) for s in clause.segments} & {_Place, _Motion}
+    has_noun = any(isinstance(s, _Noun) for s in into.segments)
+    return has_noun and not _is_task(into.segments) and not kinds & {type(s) for s in into.segments}
+
+
+def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
+    """Join each clause that only places or moves something to its neighbour: "on the right, a yellow
+    cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back."""
+    out = list(clauses)
+    i = 0
+    while i < len(out):
+        clause = out[i]
+        if not all(_is_modifier(s) for s in clause.segments):
+            i += 1
+            continue
+        forward_first = any(isinstance(s, _Place) for s in clause.segments)
+        order = (i + 1, i - 1) if forward_first else (i - 1, i + 1)
+        j = next((j for j in order if 0 <= j < len(out) and _can_merge(clause, out[j], j < i)), None)
+        if j is None:
+            i += 1
+            continue
+        into = out[j]
+        if j < i:
+            into.words, into.segments, into.end = into.words + clause.words, into.segments + clause.segments, clause.end
+        else:
+            into.words, into.segments = clause.words + into.words, clause.segments + into.segments
+        del out[i]
+    return out
+
+
+def _is_task(segments: list[_Segment]) -> bool:
+    """A push task: a push verb, or an agent that moves an object ("the agent brings the ball to the goal")."""
+    if any(isinstance(s, _Marker) and s.kind == "push" for s in segments):
+        return True
+    nouns = {s.kind for s in segments if isinstance(s, _Noun)}
+    moves = any(isinstance(s, _Motion) and not s.still for s in segments)
+    return moves and {"agent", "object"} <= nouns
+
+
+def _is_reach(segments: list[_Segment]) -> bool:
+    """A reach task: an agent that reaches, or moves to, the goal ("the white agent goes to the goal")."""
+    goal = any(isinstance(s, _Relation) and s.noun.kind == "goal" for s in segments)
+    verb = any((isinstance(s, _Marker) and s.kind == "reach") or (isinstance(s, _Motion) and not s.still
+                                                                  and s.direction is None) for s in segments)
+    nouns = {s.kind for s in segments if isinstance(s, _Noun)}
+    return goal and verb and nouns == {"agent"}
+
+
+def _words_of(segments: list[_Segment]) -> str:
+    return " ".join(w for s in segments for w in s.words)
+
+
+def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> None:
+    """Give a place or motion to the noun before it if that one has none yet, else to the noun after."""
+    before = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun)), None)
+    after = next((s for s in segments[p + 1 :] if isinstance(s, _Noun)), None)
+    for noun in (before, after):
+        if noun is not None and getattr(noun, name) is None:
+            setattr(noun, name, value)
+            return
+    phrase = " ".join(segments[p].words)
+    if before is None and after is None:
+        raise PromptError(f"{phrase!r} does not say what it describes; e.g. 'a red ball {phrase}'")
+    raise PromptError(f"{phrase!r}: {(before or after).text!r} already has a {name}; give each object one")
+
+
+def _attach(segments: list[_Segment]) -> list[_Noun]:
+    """Give the clause's places and motions to its nouns; returns the nouns."""
+    for p, seg in enumerate(segments):
+        if isinstance(seg, _Place):
+            _attach_one(segments, p, "region", seg.region)
+        elif isinstance(seg, _Motion):
+            if seg.direction is None and not seg.still:
+                raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up'")
+            _attach_one(segments, p, "motion", seg)
+    fast = [s for s in segments if isinstance(s, _Marker) and s.kind == "fast"]
+    motions = [s for s in segments if isinstance(s, _Motion) and not s.still]
+    if fast and not motions:
+        raise PromptError(f"{fast[0].words[0]!r}: nothing in {_words_of(segments)!r} moves")
+    for m in motions:
+        m.fast = m.fast or bool(fast)
+    return [s for s in segments if isinstance(s, _Noun)]
+
+
+def _apply_markers(draft: _Draft, segments: list[_Segment]) -> None:
+    """Apply "empty" ("an empty arena"); places relative to other things ("near the box") are refused."""
+    for seg in segments:
+        if isinstance(seg, _Relation):
+            raise _relative_place_error(seg.words)
+        if isinstance(seg, _Marker) and seg.kind == "empty":
+            draft.empty = True
+
+
+def _set_region(current: str | None, region: str | None, what: str) -> str | None:
+    if region is not None and current not in (None, region):
+        raise PromptError(f"{what} is placed twice: at the {current} and at the {region}")
+    return region or current
+
+
+def _check_object_noun(noun: _Noun) -> None:
+    """Refuse colours, counts and words that objects cannot have."""
+    if noun.color_word is not None and noun.color is None:
+        raise PromptError(f"unknown colour {noun.color_word!r}; {_supported('colour')}")
+    if noun.other:
+        raise PromptError(f"{noun.text!r}: 'other' only names the second agent; for objects say 'the second ...'")
+    if noun.count is not None and noun.count < 1:
+        raise PromptError(f"unsupported count {noun.count_word!r}; {_supported('count')}")
+    if noun.count is not None and noun.count > MAX_OBJECTS:
+        raise PromptError(
+            f"{noun.text!r} asks for {noun.count} objects, but a scene holds at most {MAX_OBJECTS}; "
+            + _supported("count")
+        )
+
+
+def _update_object(obj: _ObjDraft, noun: _Noun) -> None:
+    """Give an object the place and motion its noun phrase carries."""
+    obj.region = _set_region(obj.region, noun.region, repr(noun.text))
+    m = noun.motion
+    if m is None:
+        return
+    direction = None if m.still else m.direction
+    if obj.motion_given and obj.direction != direction:
+        raise PromptError(f"{noun.text!r} is given two motions; give each object one")
+    obj.direction, obj.fast = direction, m.fast or (obj.fast and obj.motion_given)
+    obj.motion_given = True
+
+
+def _resolve(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
+    """Indices of the objects a definite noun phrase refers to; new objects when none matches.
+
+    Args:
+        draft: The scene read so far.
+        noun: "the red box", "the second ball", "the balls", "it".
+        seen: How many objects had been described where the phrase stands ("it" is the last of those).
+    """
+    if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
+        if not seen:
+            raise PromptError(f"{noun.text!r} refers to an object before any is described")
+        return [seen - 1]
+    cands = [
+        i
+        for i, o in enumerate(draft.objects)
+        if (noun.color is None or o.color == noun.color)
+        and (noun.shape is None or o.shape == noun.shape)
+        and (noun.size is None or o.size == noun.size)
+    ]
+    if noun.ordinal is not None:
+        cands = cands[noun.ordinal - 1 : noun.ordinal]
+    if noun.count is not None and 0 < len(cands) < noun.count:
+        raise PromptError(f"{noun.text!r}: the prompt describes only {len(cands)} of them")
+    if cands:  # "the balls": all of them; "the two balls": two; "the ball": the first
+        return cands if noun.plural and noun.count is None else cands[: noun.count or 1]
+    n = noun.count or (2 if noun.plural else 1)
+    return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
+
+
+def _apply_object(draft: _Draft, noun: _Noun, seen: int) -> None:
+    _check_object_noun(noun)
+    if noun.definite:
+        targets = _resolve(draft, noun, seen)
+    else:
+        n = noun.count or (2 if noun.plural else 1)
+        targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
+    for i in targets:
+        _update_object(draft.objects[i], noun)
+
+
+def _agent_targets(draft: _Draft, noun: _Noun) -> list[int]:
+    """Indices of the agents a noun phrase names ("the agent", "the pink agent", "two agents")."""
+    count = noun.count or (2 if noun.plural else 1)
+    if count > len(AGENT_COLORS) or count < 1:
+        raise PromptError(f"scenes have one or two agents ({' and '.join(AGENT_COLORS)}); got {noun.text!r}")
+    if noun.color_word is not None and noun.color_word not in AGENT_COLORS:
+        raise PromptError(f"agents are white (first) and pink (second), not {noun.color_word!r}")
+    if noun.ordinal == 3 or noun.size is not None:
+        raise PromptError(f"{noun.text!r}: agents are one size, and there are at most two")
+    draft.ensure_agents(count)
+    if count == 2:
+        return [0, 1]
+    second = noun.color_word == "pink" or noun.ordinal == 2 or noun.other or noun.count_word == "another"
+    if second:
+        draft.ensure_agents(2)
+    return [int(second)]
+
+
+def _apply_agent(draft: _Draft, noun: _Noun) -> list[int]:
+    targets = _agent_targets(draft, noun)
+    if noun.motion is not None and not noun.motion.still:
+        raise PromptError(f"{noun.text!r}: agents start at rest; say where an agent is or what it pushes")
+    for k in targets:
+        draft.agent_regions[k] = _set_region(draft.agent_regions[k], noun.region, f"the {list(AGENT_COLORS)[k]} agent")
+    return targets
+
+
+def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
+    """The slab or the goal: at most one each, with a fixed look, and they do not move."""
+    what = noun.kind
+    if (noun.count or 1) > 1 or noun.color_word or noun.size or noun.ordinal or noun.other:
+        raise PromptError(f"{noun.text!r}: a scene has at most one {what}, and its look is fixed")
+    if noun.motion is not None and not noun.motion.still:
+        raise PromptError(f"{noun.text!r}: the {what} does not move")
+    region = getattr(draft, f"{what}_region")
+    setattr(draft, what, True)
+    setattr(draft, f"{what}_region", _set_region(region, noun.region, f"the {what}"))
+
+
+def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int) -> None:
+    for noun in nouns:
+        if noun.kind == "agent":
+            _apply_agent(draft, noun)
+        elif noun.kind in ("slab", "goal"):
+            _apply_fixture(draft, noun)
+        else:
+            _apply_object(draft, noun, seen)
+
+
+def _split_task(segments: list[_Segment]) -> tuple[list[_Segment], _Segment, list[_Segment]]:
+    """(subject, verb, rest) of a task clause: "the white agent" | "pushes" | "the red box to the left"."""
+    v = next(
+        i
+        for i, s in enumerate(segments)
+        if (isinstance(s, _Marker) and s.kind == "push") or (isinstance(s, _Motion) and not s.still)
+    )
+    return segments[:v], segments[v], segments[v + 1 :]
+
+
+_PUSH_FORM = "a push reads e.g. 'the pink agent pushes the red box to the left' or '... into the goal'"
+_REACH_FORM = "a reach task reads e.g. 'the white agent goes to the goal' or 'the agent reaches the goal'"
+
+
+def _read_reach(draft: _Draft, segments: list[_Segment]) -> None:
+    """"the white agent (on the left) goes to the goal": one agent, a verb, the goal, and nothing else."""
+    v = next(i for i, s in enumerate(segments) if isinstance(s, (_Marker, _Motion)))
+    nouns, rest = _attach(segments[:v]), segments[v + 1:]
+    if len(nouns) != 1 or not rest or not isinstance(rest[0], _Relation) or not all(
+            isinstance(s, _Place) for s in rest[1:]):
+        raise PromptError(f"{_words_of(segments)!r}: {_REACH_FORM}")
+    goal = _attach([rest[0].noun, *rest[1:]])[0]  # "the goal at the top right"
+    _apply_fixture(draft, goal)
+    k = _apply_agent(draft, nouns[0])
+    if len(k) > 1:
+        raise PromptError(f"{nouns[0].text!r}: one agent goes to the goal; {_REACH_FORM}")
+    if draft.task is not None:
+        raise PromptError("the prompt gives two tasks; a scene has at most one")
+    draft.goal = True
+    draft.task = (k[0], None, None, False)
+
+
+def _task_agent(draft: _Draft, subject: list[_Segment]) -> int:
+    """The agent that pushes: the subject of the task clause (the first agent when none is named)."""
+    if any(isinstance(s, (_Relation, _Marker)) for s in subject):
+        raise PromptError(f"{_words_of(subject)!r}: only an agent pushes; {_PUSH_FORM}")
+    nouns = _attach(subject)
+    if not nouns:
+        return 0
+    if len(nouns) > 1 or nouns[0].kind != "agent":
+        raise PromptError(f"{_words_of(subject)!r}: only an agent pushes; {_PUSH_FORM}")
+    targets = _apply_agent(draft, nouns[0])
+    if len(targets) > 1:
+        raise PromptError(f"{nouns[0].text!r}: one agent does the pushing")
+    return targets[0]
+
+
+def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | None, str | None]:
+    """The pushed object (None: not named) and where to: a direction, "goal", or None (not said)."""
+    target = rest[0] if rest and isinstance(rest[0], _Noun) else None
+    dests = rest[1:] if target is not None else rest
+    where = [verb.direction] if isinstance(verb, _Motion) and verb.direction else []
+    for seg in dests:
+        if isinstance(seg, _Place):
+            where.append(_direction(seg.region.split()))
+        elif isinstance(seg, _Relation) and seg.noun.kind == "goal":
+            where.append("goal")
+        else:
+            raise PromptError(f"{' '.join(seg.words)!r} does not fit a push; {_PUSH_FORM}")
+    if len(where) > 1:
+        raise PromptError(f"{_words_of(rest)!r}: a push goes one way")
+    if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
+        raise PromptError(f"{target.text!r}: an agent pushes one object")
+    return target, (where[0] if where else None)
+
+
+def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None, seen: int) -> None:
+    if draft.task is not None:
+        raise PromptError("the prompt gives two tasks; a scene has at most one")
+    noun = target or _Noun(["the", "box"], article="the", head="object", shape="box")
+    _check_object_noun(noun)
+    obj = _resolve(draft, noun, seen)[0]
+    if dest == "goal":
+        draft.goal = True
+        draft.task = (agent, obj, None, False)
+    else:
+        draft.task = (agent, obj, dest, dest is None)
+
+
+class _PromptReader:
+    """Reads a prompt's clauses into a draft. Clauses that refer to objects ("the box moves left", pushes)
+    are read after the rest, so they may refer to objects described later."""
+
+    def __init__(self) -> None:
+        self.draft = _Draft()
+        self.deferred: list[Callable[[], None]] = []
+
+    def read(self, clauses: list[_Clause]) -> _Draft:
+        i = 0
+        while i < len(clauses):
+            header = _list_header(clauses[i])
+            if header is not None and i + 1 < len(clauses):
+                i = self._read_list(header, clauses, i + 1)
+            else:
+                self._read_clause(clauses[i])
+                i += 1
+        for apply in self.deferred:
+            apply()
+        if self.draft.empty and self.draft.objects:
+            raise PromptError("the prompt says the arena is empty but also describes objects")
+        return self.draft
+
+    def _read_clause(self, clause: _Clause, defer: bool = True) -> None:
+        segments, draft, seen = clause.segments, self.draft, len(self.draft.objects)
+        if _is_reach(segments) and not _is_task(segments):
+            _read_reach(draft, segments)
+            return
+        if _is_task(segments):
+            subject, verb, rest = _split_task(segments)
+            agent = _task_agent(draft, subject)
+            target, dest = _task_destination(verb, rest)
+            self.deferred.append(lambda: _set_task(draft, agent, target, dest, seen))
+            return
+        _apply_markers(draft, segments)
+        nouns = _attach(segments)
+        if defer and any(n.kind == "object" and n.definite for n in nouns):
+            self.deferred.append(lambda: _apply_nouns(draft, nouns, seen))
+        else:
+            _apply_nouns(draft, nouns, seen)
+
+    def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
+        """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""
+        _check_object_noun(header)
+        first = len(self.draft.objects)
+        while i < len(clauses):
+            self._read_clause(clauses[i], defer=False)
+            i += 1
+            if clauses[i - 1].end in _SENTENCE_ENDS:
+                break
+        _check_list(header, self.draft.objects[first:])
+        return i
+
+
+def _list_header(clause: _Clause) -> _Noun | None:
+    """The noun of a clause that announces a list, else None.
+
+    A count of objects before a colon ("two objects:", "three red balls:") announces one; so does a
+    bare count before a comma ("two objects, a red ball and a blue box").
+    """
+    noun = clause.segments[0] if len(clause.segments) == 1 else None
+    if not isinstance(noun, _Noun) or noun.kind != "object" or noun.definite:
+        return None
+    generic = noun.head == "object" and noun.shape is None  # "objects", "things"
+    if clause.end == ":" and (noun.count_word or noun.plural or generic):
+        return noun
+    bare = noun.count_word and generic and not (noun.color_word or noun.size or noun.ordinal)
+    return noun if clause.end == "," and bare else None
+
+
+def _check_list(header: _Noun, listed: list[_ObjDraft]) -> None:
+    """The list after a count must give that many objects; they take the header's colour, shape, size."""
+    if not listed:
+        raise PromptError(f"{header.text!r} is not followed by any object")
+    if header.count is not None and len(listed) != header.count:
+        raise PromptError(
+            f"{header.text!r} announces {header.count} object{'s' * (header.count > 1)} "
+            f"but the list after it describes {len(listed)}"
+        )
+    for obj in listed:
+        for name in ("color", "shape", "size"):
+            want, have = getattr(header, name), getattr(obj, name)
+            if want is not None and have not in (None, want):
+                raise PromptError(f"{header.text!r} announces {want} objects, but the list names {have}")
+            setattr(obj, name, have or want)
+
+
+def _read_prompt(text: str) -> _Draft:
+    if not isinstance(text, str) or not text.strip():
+        raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
+    tokens = _tokenise(text)
+    _check_vocabulary(tokens)
+    clauses = _merge_modifiers(_clauses(tokens))
+    if not clauses:
+        raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
+    return _PromptReader().read(clauses)
+
+
+# --------------------------------------------------------------------------------------------
+# Draft -> spec (sampling whatever the prompt left out)
+# --------------------------------------------------------------------------------------------
+
+
+def _fill_objects(draft: _Draft, rng: np.random.Generator) -> list[_ObjDraft]:
+    objs = list(draft.objects)
+    if not objs and not draft.empty:
+        objs = [_ObjDraft() for _ in range(int(rng.integers(1, MAX_OBJECTS + 1)))]
+    for o in objs:
+        if o.color is None:
+            used = {p.color for p in objs}
+            free = [c for c in PALETTE if c not in used] or list(PALETTE)
+            o.color = str(rng.choice(free))
+        if o.shape is None:
+            o.shape = str(rng.choice(SHAPES))
+    return objs
+
+
+def _sample_size(rng: np.random.Generator, bucket: str | None) -> float:
+    lo, hi = SIZE_CLASSES[bucket or "medium"]  # no size word means medium, as in captions
+    return float(rng.uniform(lo + 0.002, hi - 0.002))
+
+
+def _sample_velocity(rng: np.random.Generator, o: _ObjDraft) -> tuple[float, float]:
+    if o.direction is None:
+        return (0.0, 0.0)
+    angle = math.atan2(*direction_vector(o.direction)[::-1]) + rng.uniform(-0.3, 0.3)
+    speed = rng.uniform(*PARSED_SPEEDS[o.fast])
+    return (speed * math.cos(angle), speed * math.sin(angle))
+
+
+def _push_room_bounds(
+    arena: ArenaSpec, direction: np.ndarray, ahead: float = 0.6, behind: float = 0.45
+) -> tuple[float, ...]:
+    """Bounds for an object's centre that leave room to push it along ``direction`` (metres
+    ``ahead`` of it) and room for the agent to stand ``behind`` it."""
+    h = arena.half_size
+    lo = [-h + ahead * max(0.0, -d) + behind * max(0.0, d) for d in direction]
+    hi = [h - ahead * max(0.0, d) - behind * max(0.0, -d) for d in direction]
+    return (lo[0], hi[0], lo[1], hi[1])
+
+
+def _fail(what: str, region: str | None) -> PromptError:
+    where = f"the {region}" if region else "the arena"
+    return PromptError(f"could not fit {what} into {where}; spread the objects over more regions")
+
+
+def _place_in(
+    rng: np.random.Generator,
+    arena: ArenaSpec,
+    half: float,
+    square: bool,
+    placed: list[Body],
+    region: str | None,
+    slab: SlabSpec | None,
+    bounds: tuple[float, ...] | None = None,
+) -> np.ndarray | None:
+    if region is not None:
+        bounds = region_bounds(arena, region)
+    xy = place(rng, arena, half, square, placed, bounds=bounds, avoid=slab)
+    if xy is None:
+        xy = place(rng, arena, half, square, placed, bounds=bounds)
+    return xy
+
+
+def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
+    arena = ArenaSpec()
+    objs = _fill_objects(draft, rng)
+    sizes = [_sample_size(rng, o.size) for o in objs]
+    masses = [float(rng.uniform(*MASS_RANGE)) for _ in objs]
+    vels = [_sample_velocity(rng, o) for o in objs]
+    task = draft.task
+    if task is not None and task[3]:
+        task = (task[0], task[1], str(rng.choice(DIRECTIONS)), False)
+    slab = None
+    if draft.slab:
+        hs = rng.uniform(0.15, 0.3, size=2)
+        lim = arena.half_size - hs
+        lo, hi = -lim, lim
+        if draft.slab_region is not None:
+            b = region_bounds(arena, draft.slab_region)
+            lo = np.maximum(lo, [b[0] + 0.02, b[2] + 0.02])
+            hi = np.minimum(hi, [b[1] - 0.02, b[3] - 0.02])
+        c = rng.uniform(lo, hi)
+        slab = SlabSpec(center=(c[0], c[1]), half_size=(hs[0], hs[1]))
+    placed: list[Body] = []
+    goal = None
+    if draft.goal and draft.goal_region is not None:
+        g = _place_in(rng, arena, 0.15, True, placed, draft.goal_region, None)
+        if g is None:
+            raise _fail("the goal", draft.goal_region)
+        goal = GoalSpec(center=(g[0], g[1]))
+        placed.append(Body(g, goal.half_size, True))
+    positions = []
+    for i, o in enumerate(objs):
+        bounds = None
+        if task is not None and task[1] == i:
+            # Leave room to push it: ahead of it for a direction, all round for the goal.
+            inner = arena.half_size - 0.3
+            d = task[2]
+            bounds = _push_room_bounds(arena, direction_vector(d)) if d else (-inner, inner, -inner, inner)
+        xy = _place_in(rng, arena, sizes[i], o.shape == "box", placed, o.region, slab, bounds)
+        if xy is None:
+            raise _fail(f"the {o.color} {o.shape}", o.region)
+        placed.append(Body(xy, sizes[i], o.shape == "box"))
+        positions.append(xy)
+    if draft.goal and goal is None:
+        pushed = task is not None and task[1] is not None
+        goal = _place_goal_away(rng, arena, placed, positions[task[1]] if pushed else None)
+    if goal is not None and draft.goal_region is not None:
+        placed.pop(0)  # agents may stand on the goal patch
+    objects = [
+        ObjectSpec(o.shape, o.color, sizes[i], masses[i], (positions[i][0], positions[i][1]), vels[i])
+        for i, o in enumerate(objs)
+    ]
+    agents = _place_agents(rng, arena, draft, placed, objects, goal, task, slab)
+    task_spec = TaskSpec(agent=task[0], object=task[1], direction=task[2]) if task is not None else None
+    return SceneSpec(agents=agents, objects=objects, arena=arena, slab=slab, goal=goal, task=task_spec)
+
+
+def _place_goal_away(
+    rng: np.random.Generator, arena: ArenaSpec, placed: list[Body], target_xy: np.ndarray | None
+) -> GoalSpec:
+    for _ in range(50):
+        g = place(rng, arena, 0.15, True, placed)
+        if g is not None and (target_xy is None or np.linalg.norm(g - target_xy) >= 0.6):
+            return GoalSpec(center=(g[0], g[1]))
+    g = place(rng, arena, 0.15, True, placed)
+    if g is None:
+        raise _fail("the goal", None)
+    return GoalSpec(center=(g[0], g[1]))
+
+
+def _place_agents(
+    rng: np.random.Generator,
+    arena: ArenaSpec,
+    draft: _Draft,
+    placed: list[Body],
+    objects: list[ObjectSpec],
+    goal: GoalSpec | None,
+    task: tuple[int, int | None, str | None, bool] | None,
+    slab: SlabSpec | None,
+) -> list[AgentSpec]:
+    agents = []
+    for k, region in enumerate(draft.agent_regions):
+        xy = None
+        if region is None and task is not None and task[0] == k and task[1] is None:
+            # Start away from the goal it is to reach.
+            for _ in range(50):
+                xy = _place_in(rng, arena, AGENT_RADIUS, False, placed, None, slab)
+                if xy is None or np.linalg.norm(xy - np.asarray(goal.center)) >= REACH_MIN_START:
+                    break
+        elif region is None and task is not None and task[0] == k:
+            # Stand behind the object, facing the way it is to be pushed.
+            obj = objects[task[1]]
+            if task[2] is not None:
+                d = direction_vector(task[2])
+            else:
+                d = np.asarray(goal.center) - np.asarray(obj.pos)
+                d = d / max(np.linalg.norm(d), 1e-6)
+            behind = np.asarray(obj.pos) - d * (obj.size * 1.42 + AGENT_RADIUS + rng.uniform(0.08, 0.2))
+            cand = Body(behind, AGENT_RADIUS, False)
+            inside = np.all(np.abs(behind) <= arena.half_size - AGENT_RADIUS - 0.03)
+            if inside and not any(cand.overlaps(p) for p in placed):
+                xy = behind
+        if xy is None:
+            xy = _place_in(rng, arena, AGENT_RADIUS, False, placed, region, slab)
+        if xy is None:
+            raise _fail(f"the {list(AGENT_COLORS)[k]} agent", region)
+        placed.append(Body(xy, AGENT_RADIUS, False))
+        agents.append(AgentSpec(pos=(xy[0], xy[1]), color=list(AGENT_COLORS)[k]))
+    return agents
+
+
+def parse_prompt(text: str, seed: int | None = None) -> SceneSpec:
+    """Turn a templated prompt (or a caption) into a scene spec.
+
+    Args:
+        text: E.g. "a red box and a blue ball, the agent pushes the box to the left".
+        seed: Seeds whatever the prompt leaves out; the same text and seed give the same spec.
+
+    Returns:
+        A valid spec. ``caption(parse_prompt(caption(s), seed)) == caption(s)`` for any spec ``s``.
+
+    Raises:
+        PromptError: An unknown word (the message names it and lists the supported words); an
+            unsupported colour, shape or count; more objects or agents than a scene holds; a count
+            that disagrees with the list after it; a place relative to another thing; a second place
+            or motion for one thing; or a layout that does not fit.
+    """
+    draft = _read_prompt(text)
+    return _make_spec(draft, np.random.default_rng(seed))
+
+
+def canonical_prompt(text: str, seed: int | None = None) -> str:
+    """The captioner's sentence for the scene a prompt describes: the words the model was trained on.
+
+    A paraphrase ("there is a cube in the upper left") comes back in the captioner's words ("a magenta
+    box at the top left; the white agent is on the right"), with what the prompt leaves out drawn from
+    ``seed`` exactly as :func:`parse_prompt` draws it for the MuJoCo scene, so the learned simulator and
+    the ground truth start from one description. Raises :class:`PromptError` where ``parse_prompt`` does.
+    """
+    return caption(parse_prompt(text, seed))
