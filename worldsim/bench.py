@@ -40,6 +40,18 @@ def _timed(fn: Callable[[], None], repeats: int, warmup: int = 2) -> float:
     return best
 
 
+def _cpu_seconds(fn: Callable[[], None], repeats: int) -> float:
+    """Process CPU seconds per call of ``fn`` (all threads together), over ``repeats`` calls."""
+    t0 = time.process_time()
+    for _ in range(repeats):
+        fn()
+    return (time.process_time() - t0) / repeats
+
+
+SIM_MINUTE = 600
+"""Env steps in one simulated minute (10 steps a second)."""
+
+
 def _context(sim: Simulator, k: int = 1, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, (sim.batch_size, k, *sim.frame_shape), dtype=np.uint8)
@@ -60,10 +72,13 @@ def simulator_throughput(model: WorldModel, batch_sizes=(1, 16, 64), sampling_st
             actions = np.zeros((b, sim.action_dim), np.float32)
             for _ in range(fill if fill is not None else sim.window):
                 sim.step(actions)
-            sec = _timed(lambda sim=sim, actions=actions: sim.step(actions), steps, warmup=1)
+            step = lambda sim=sim, actions=actions: sim.step(actions)
+            sec = _timed(step, steps, warmup=1)
+            cpu = _cpu_seconds(step, steps)
             rows.append({"batch": b, "sampling_steps": s, "step_ms": round(1000 * sec, 2),
                          "rollout_steps_per_s": round(1 / sec, 2), "env_steps_per_s": round(b / sec, 1),
-                         "kv_cache_bytes_per_env": sim.cache_nbytes() // b})
+                         "kv_cache_bytes_per_env": sim.cache_nbytes() // b,
+                         "cpu_s_per_sim_minute": round(cpu * SIM_MINUTE / b, 2)})
     return rows
 
 
@@ -140,8 +155,8 @@ def measure_gt_throughput(
         seed: Seeds the first reset and the random actions.
 
     Returns:
-        ``{"env_id", "steps", "seconds", "steps_per_s", "ms_per_step", "resets", "reset_ms",
-        "steps_per_s_with_resets", "machine"}``.
+        ``{"env_id", "steps", "cpu_s_per_sim_minute", "seconds", "steps_per_s", "ms_per_step", "resets",
+        "reset_ms", "steps_per_s_with_resets", "machine"}``.
     """
     if env_id.startswith("WorldSim/"):
         importlib.import_module("envs")  # registers the WorldSim ids
@@ -156,7 +171,7 @@ def measure_gt_throughput(
         for _ in range(10):  # warm-up: first renders allocate GL buffers
             env.step(env.action_space.sample())
         env.reset(seed=seed)
-        step_time, reset_time, resets = 0.0, 0.0, 0
+        step_time, reset_time, resets, cpu0 = 0.0, 0.0, 0, time.process_time()
         for action in actions:
             t0 = time.perf_counter()
             _, _, terminated, truncated, _ = env.step(action)
@@ -166,11 +181,13 @@ def measure_gt_throughput(
                 env.reset()
                 reset_time += time.perf_counter() - t0
                 resets += 1
+        cpu = time.process_time() - cpu0
     finally:
         env.close()
     return {
         "env_id": env_id,
         "steps": steps,
+        "cpu_s_per_sim_minute": cpu * SIM_MINUTE / steps,  # resets included
         "seconds": step_time,
         "steps_per_s": steps / step_time,
         "ms_per_step": 1e3 * step_time / steps,
@@ -243,3 +260,18 @@ def measure_collect_throughput(
         "identical_across_workers": all(h == hashes[0] for h in hashes),
         "results": results,
     }
+
+
+def cost_per_simulated_minute(learned: list[dict], gt: dict, sampling_steps: int) -> dict[str, Any]:
+    """What one simulated minute (600 env steps) costs, in wall and CPU seconds: the learned simulator
+    at batch 1 and at its best batch (at ``sampling_steps``), beside the MuJoCo scene."""
+    rows = [r for r in learned if r["sampling_steps"] == sampling_steps]
+    if not rows:
+        raise ValueError(f"no learned-simulator row at {sampling_steps} sampling steps")
+    one = min(rows, key=lambda r: r["batch"])
+    best = max(rows, key=lambda r: r["env_steps_per_s"])
+    entry = lambda r: {"batch": r["batch"], "wall_s": round(SIM_MINUTE / r["env_steps_per_s"], 3),
+                       "cpu_s": r["cpu_s_per_sim_minute"]}
+    return {"sampling_steps": sampling_steps, "learned_batch_1": entry(one), "learned_batched": entry(best),
+            "mujoco": {"wall_s": round(SIM_MINUTE / gt["steps_per_s_with_resets"], 3),
+                       "cpu_s": round(gt["cpu_s_per_sim_minute"], 3)}}

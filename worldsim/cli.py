@@ -495,6 +495,8 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
                                                          workers=(1,) if cfg.quick else (1, 2), policy="scripted")
     one = next(r for r in results["learned_sim"] if r["batch"] == 1 and r["sampling_steps"] == max(cfg.sampling_steps))
     results["learned_vs_gt_at_batch_1"] = round(one["env_steps_per_s"] / results["gt_env"]["steps_per_s"], 4)
+    results["cost_per_simulated_minute"] = b.cost_per_simulated_minute(results["learned_sim"], results["gt_env"],
+                                                                       max(cfg.sampling_steps))
     if cfg.json:
         write_json(cfg.json, results)
     return results
@@ -507,6 +509,10 @@ def run_bench(cfg: BenchConfig) -> None:
         print(f"{row['batch']:>6}{row['sampling_steps']:>7}{row['env_steps_per_s']:>14}{row['step_ms']:>10}"
               f"{row['kv_cache_bytes_per_env']:>14}")
     print(f"MuJoCo {cfg.gt_env} step+render: {r['gt_env']['steps_per_s']:.0f} steps/s")
+    cost = r["cost_per_simulated_minute"]
+    print("one simulated minute (600 steps), wall / CPU seconds: "
+          + ", ".join(f"{name} {c['wall_s']} / {c['cpu_s']}" + (f" (batch {c['batch']})" if "batch" in c else "")
+                      for name, c in cost.items() if isinstance(c, dict)))
     print(f"KV cache vs recompute: {json.dumps(r['cache_vs_recompute'])}")
     print(f"training: {r['training']['frames_per_s']} frames/s; memory flat after window: "
           f"{r['memory']['flat_after_window']}")

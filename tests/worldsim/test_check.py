@@ -125,6 +125,10 @@ def test_bench_quick(tiny_checkpoint, tmp_path):
     assert r["learned_sim"][0]["env_steps_per_s"] > 0 and r["gt_env"]["steps_per_s"] > 0
     assert r["memory"]["flat_after_window"]
     assert json.loads((tmp_path / "b.json").read_text())["machine"]["cpus"]
+    cost = r["cost_per_simulated_minute"]
+    one = r["learned_sim"][0]
+    assert cost["learned_batch_1"]["wall_s"] == round(600 / one["env_steps_per_s"], 3)
+    assert cost["learned_batch_1"]["cpu_s"] > 0 and cost["mujoco"]["cpu_s"] > 0
 
 
 def test_head_scores_line_the_heads_up_with_each_transition(tiny_checkpoint):
