@@ -9,7 +9,7 @@ export MUJOCO_GL ?= egl
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint bench checkpoint finetune-all results dream-to-real clean
+.PHONY: setup demo test lint bench bench-gpu checkpoint finetune-all results dream-to-real clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,11 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/worldsim bench --json benchmarks/results.json
 
+# Batched learned-simulator throughput on a CUDA GPU beside MuJoCo on the host's cores, in one
+# command of under 10 minutes (outputs/gpu_throughput.json). Without a GPU: add ARGS=--dry-run.
+bench-gpu: $(STAMP)
+	$(BIN)/python benchmarks/gpu_throughput.py --json outputs/gpu_throughput.json $(ARGS)
+
 # Reproduces the shipped checkpoint: collect ground truth from the four scenes, pre-train, then
 # fine-tune four times (1,500, 3,000, 6,000 and 6,000 steps) with 6,000 extra first frames added to
 # the teacher-forced loss, so that frame 0 can be drawn from text alone, and a fifth time (1,500
@@ -49,6 +54,7 @@ FIRSTS := $(FIRST)/playground $(FIRST)/pushbox $(FIRST)/occlusion $(FIRST)/twoag
 FIRST_FT := $(BIN)/worldsim finetune --finetune.data $(STORES) --finetune.context-steps 4 --finetune.rollout-steps 0 \
 	--finetune.first-frames $(FIRSTS) --finetune.first-frame-batch 64 --finetune.lr 2e-4 --finetune.save-every 250 \
 	$(if $(RESUME),--finetune.resume,)
+
 checkpoint: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/Playground-v0 --episodes 300 --steps 30 --policy random --out $(DATA)/playground --workers 2
 	$(BIN)/worldsim collect --env WorldSim/PushBox-v0 --episodes 300 --steps 30 --policy scripted --out $(DATA)/pushbox --workers 2

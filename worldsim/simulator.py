@@ -21,6 +21,8 @@ agree to float tolerance under the same noise (a test holds this).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,7 +65,13 @@ class SimulatorConfig:
     None: the level the checkpoint records for its rollouts (``meta["rollout"]["prev_noise"]``,
     written by ``worldsim finetune --finetune.rollout-prev-noise``), else 0."""
 
+    dtype: str = "float32"
+    """Precision of the network passes: ``float32``, or ``bfloat16`` / ``float16`` under
+    ``torch.autocast`` (half the KV-cache memory; ``float16`` on CUDA only)."""
+
     def __post_init__(self) -> None:
+        if self.dtype not in PRECISIONS:
+            raise ValueError(f"dtype must be one of {sorted(PRECISIONS)}, got {self.dtype!r}")
         if self.first_frame_steps < 1:
             raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
         if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
@@ -85,6 +93,20 @@ class SimulatorConfig:
         if isinstance(sampler, dict):
             sampler = SamplerConfig(**sampler)
         return cls(**fields, **({"sampler": sampler} if sampler is not None else {}))
+
+
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def _in_precision(method):
+    """Run a :class:`Simulator` method under its configured autocast precision."""
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        with self._autocast():
+            return method(self, *args, **kwargs)
+
+    return wrapped
 
 
 @dataclass
@@ -155,6 +177,8 @@ class Simulator:
         if self.cfg.prev_noise is None:
             self.cfg = replace(self.cfg, prev_noise=rollout_defaults(model).get("prev_noise", 0.0))
         self.device = resolve_device(device)
+        if self.cfg.dtype == "float16" and self.device.type != "cuda":
+            raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")
         self.model = model.to(self.device).eval()
         self.dit: DiT = self.model.dit
         self.batch_size = batch_size
@@ -197,6 +221,7 @@ class Simulator:
     # -- public API --
 
     @torch.no_grad()
+    @_in_precision
     def reset(self, *, context_frames: np.ndarray | Tensor | None = None,
               context_actions: np.ndarray | Tensor | None = None, prompt: str | list[str] | None = None,
               seed: int | None = None, rows: np.ndarray | list[int] | None = None) -> StepOutput:
@@ -250,6 +275,7 @@ class Simulator:
                           latents[:, -1])
 
     @torch.no_grad()
+    @_in_precision
     def step(self, actions: np.ndarray | Tensor) -> StepOutput:
         """Advance every rollout by one step.
 
@@ -278,6 +304,11 @@ class Simulator:
                           done.cpu().numpy(), z[:, 0])
 
     # -- internals --
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.cfg.dtype == "float32":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=PRECISIONS[self.cfg.dtype])
 
     def _make_sink(self, first_latent: Tensor, text: TextCond) -> _Sink | None:
         """The frame sink of a sink model: the episode's first latent ``(n, 1, C, h, w)`` at the

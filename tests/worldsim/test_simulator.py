@@ -119,3 +119,34 @@ def test_a_checkpoint_records_its_rollout_noise_level_and_a_caller_overrides_it(
     model.meta = {"rollout": {"prev_noise": "high"}}
     with pytest.raises(ValueError, match="meta\\['rollout'\\]"):
         Simulator(model, 1, device="cpu")
+
+
+def test_half_precision_rollouts_follow_full_precision_with_half_the_cache():
+    def run(dtype: str) -> tuple[torch.Tensor, int]:
+        sim = Simulator(tiny_world_model(), 2, SimulatorConfig(dtype=dtype), device="cpu")
+        sim.reset(context_frames=_frames(2, 2), seed=3)
+        out = [sim.step(np.zeros((2, 2), np.float32)).latents.float() for _ in range(3)]
+        return torch.stack(out), sim.cache_nbytes()
+
+    full, full_bytes = run("float32")
+    half, half_bytes = run("bfloat16")
+    assert half_bytes * 2 == full_bytes
+    assert (half - full).abs().mean() < 0.05 * full.abs().mean()
+    with pytest.raises(ValueError, match="CUDA only"):
+        Simulator(tiny_world_model(), 1, SimulatorConfig(dtype="float16"), device="cpu")
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        SimulatorConfig(dtype="int8")
+
+
+def test_gpu_throughput_script_runs_its_cpu_dry_run(tiny_checkpoint, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "benchmarks" / "gpu_throughput.py"
+    subprocess.run([sys.executable, str(script), "--dry-run", "--checkpoint", tiny_checkpoint, "--dtypes", "float32",
+                    "bfloat16", "--json", str(tmp_path / "gpu.json")], check=True, capture_output=True)
+    report = json.loads((tmp_path / "gpu.json").read_text())
+    assert {(r["dtype"], r["batch"]) for r in report["rows"]} == {(d, b) for d in ("float32", "bfloat16") for b in (1, 2)}
+    assert all(r["env_steps_per_s"] > 0 for r in report["rows"]) and report["mujoco"]["steps_per_s_all_cores"] > 0
