@@ -61,7 +61,10 @@ _TEMP_RE = re.compile(r"\.(episode_\d{6,}\.npz|manifest\.json)\..+\.tmp")
 # [0, 1), so any range of episodes gets close to `val_fraction` of them as validation episodes.
 _FIB_MULT = 0x9E3779B97F4A7C15
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, MemoryError)
+MAX_EPISODE_BYTES = 2**31
+"""Largest episode, in bytes of its arrays in memory (2 GiB: 170,000 frames of 64x64 RGB). A file that
+claims more, in a header or once inflated, is refused before anything is allocated."""
 
 Split = Literal["train", "val", "all"]
 
@@ -246,12 +249,43 @@ def _entry(index: int, episode: Episode, data: bytes) -> dict[str, Any]:
     }
 
 
+def _is_entry(entry: Any) -> bool:
+    """Whether a manifest entry has the fields the store relies on, with the right types."""
+    if not isinstance(entry, dict):
+        return False
+    ints = ("index", "length", "bytes")
+    return all(isinstance(entry.get(k), int) and not isinstance(entry.get(k), bool) and entry[k] >= 0 for k in ints
+               ) and isinstance(entry.get("file"), str)
+
+
 def _corrupt(path: Path, reason: str) -> CorruptEpisodeError:
     return CorruptEpisodeError(
         f"{path} is not a readable worldsim episode: {reason}. It is corrupt, was cut short (e.g. copied "
         f"while being written) or is a foreign file. Delete it and re-run `worldsim collect` with the same "
         f"--out and --resume to collect that episode again"
     )
+
+
+def _check_sizes(path: Path, npz: np.lib.npyio.NpzFile) -> None:
+    """Refuse an archive whose members, by their zip entries or their ``.npy`` headers, would take more
+    than :data:`MAX_EPISODE_BYTES` in memory, or whose headers claim more data than the member holds."""
+    total = 0
+    for info in npz.zip.infolist():
+        total += info.file_size
+        with npz.zip.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise _corrupt(path, f"member {info.filename} is .npy format {version}, which worldsim never writes")
+            shape, _, dtype = read_header(f)
+        if dtype.hasobject:
+            raise _corrupt(path, f"member {info.filename} holds Python objects (a pickle), which worldsim never loads")
+        claimed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if claimed > info.file_size:
+            raise _corrupt(path, f"member {info.filename} claims {claimed:,} bytes in {info.file_size:,}")
+    if total > MAX_EPISODE_BYTES:
+        raise _corrupt(path, f"its arrays take {total:,} bytes, above the {MAX_EPISODE_BYTES:,} an episode may")
 
 
 def _decode(path: Path, source: Path | io.BytesIO) -> Episode:
@@ -265,6 +299,10 @@ def _decode(path: Path, source: Path | io.BytesIO) -> Episode:
         missing = [k for k in (*ARRAY_KEYS, "meta") if k not in npz.files]
         if missing:
             raise _corrupt(path, f"it lacks the arrays {missing} (it has {sorted(npz.files)})")
+        try:
+            _check_sizes(path, npz)
+        except _READ_ERRORS as e:
+            raise _corrupt(path, f"{type(e).__name__}: {e}") from e
         try:
             arrays = {k: npz[k] for k in ARRAY_KEYS}
             meta = json.loads(str(npz["meta"][()]))
@@ -372,8 +410,15 @@ class EpisodeStore:
         found = {}
         for entry in os.scandir(self.root):
             m = _EPISODE_RE.fullmatch(entry.name)
-            if m and entry.name == episode_filename(int(m.group(1))) and entry.is_file():
-                found[int(m.group(1))] = (entry.name, entry.stat().st_size)
+            if not (m and entry.name == episode_filename(int(m.group(1)))):
+                continue
+            try:
+                if entry.is_file():
+                    found[int(m.group(1))] = (entry.name, entry.stat().st_size)
+                else:
+                    self._problems[entry.name] = f"{self.root / entry.name} is not a regular file"
+            except OSError as e:  # a symlink loop, a dangling link, no permission
+                self._problems[entry.name] = f"{self.root / entry.name} cannot be opened: {e}"
         return found
 
     def refresh(self) -> None:
@@ -385,11 +430,17 @@ class EpisodeStore:
         """
         manifest = self._read_manifest()
         listed = manifest.get("episodes", []) if manifest else []
-        known = {e["index"]: e for e in listed if isinstance(e, dict) and isinstance(e.get("index"), int)}
+        if not isinstance(listed, list):
+            warnings.warn(f"{self.root / MANIFEST_FILE} lists its episodes as {type(listed).__name__}, not a list; "
+                          "rebuilding it from the episode files", stacklevel=2)
+            listed = []
+        known = {e["index"]: e for e in listed if _is_entry(e)}
         entries: dict[int, dict[str, Any]] = {}
-        problems: dict[str, str] = {}
+        self._problems = {}
+        files = self._scan()
+        problems: dict[str, str] = dict(self._problems)
         configs = []
-        for index, (name, size) in sorted(self._scan().items()):
+        for index, (name, size) in sorted(files.items()):
             entry = known.get(index)
             if entry is not None and entry.get("file") == name and entry.get("bytes") == size:
                 entries[index] = entry
@@ -564,7 +615,7 @@ class EpisodeStore:
         """Read every episode in full and check it against the manifest.
 
         Returns:
-            Totals: episodes, steps, frames, bytes, frame_shape, action_dim.
+            Totals counted from the files themselves: episodes, steps, frames, bytes, frame_shape, action_dim.
 
         Raises:
             CorruptEpisodeError: Some files are unreadable, do not match their sha256, or have a frame
@@ -573,7 +624,7 @@ class EpisodeStore:
         self.refresh()
         bad = dict(self._problems)
         shapes: dict[tuple[tuple[int, ...], int], list[str]] = {}
-        total_bytes = 0
+        total_bytes, episodes, steps = 0, 0, 0
         for index, entry in sorted(self._loaded().items()):
             path = self.path(index)
             data = path.read_bytes()
@@ -586,6 +637,10 @@ class EpisodeStore:
             except CorruptEpisodeError as e:
                 bad[path.name] = str(e)
                 continue
+            if len(episode) != entry.get("length"):
+                bad[path.name] = f"{path}: {len(episode)} steps, but {MANIFEST_FILE} says {entry.get('length')}"
+                continue
+            episodes, steps = episodes + 1, steps + len(episode)
             shapes.setdefault((episode.frames.shape[1:], episode.action_dim), []).append(path.name)
         if len(shapes) > 1:
             common = max(shapes, key=lambda k: len(shapes[k]))
@@ -598,12 +653,11 @@ class EpisodeStore:
                 f"{len(bad)} bad episode file(s) in {self.root}:\n  {lines}\nDelete them and re-run "
                 f"`worldsim collect` with the same --out and --resume to collect them again"
             )
-        manifest = self.manifest
         ((frame_shape, action_dim),) = shapes or {((), 0): []}
         return {
-            "episodes": manifest["num_episodes"],
-            "steps": manifest["num_steps"],
-            "frames": manifest["num_frames"],
+            "episodes": episodes,
+            "steps": steps,
+            "frames": steps + episodes,
             "bytes": total_bytes,
             "frame_shape": list(frame_shape),
             "action_dim": action_dim,

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -236,16 +237,37 @@ class EpisodeData:
 
 def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
     """Read every episode of the given stores, padding actions to the widest action size."""
-    from .store import EpisodeStore, split_of
+    from .store import CorruptEpisodeError, EpisodeStore, split_of
 
-    episodes, val, source = [], [], []
+    episodes, val, source, skipped = [], [], [], {}
     for k, d in enumerate(dirs):
         store = EpisodeStore(d)
         if len(store) == 0:
             raise FileNotFoundError(f"{d} holds no episodes; run `worldsim collect --out {d}` first")
-        episodes += [store.read(i) for i in store.indices()]  # a non-finite episode is refused as corrupt
-        val += [split_of(i, val_fraction) == "val" for i in store.indices()]
-        source += [k] * len(store.indices())
+        skipped |= {str(store.root / name): why for name, why in store.problems.items()}
+        widths = set()
+        for i in store.indices():
+            try:
+                ep = store.read(i)  # a non-finite episode is refused as corrupt
+            except CorruptEpisodeError as e:
+                skipped[str(store.path(i))] = str(e)
+                continue
+            widths.add(ep.action_dim)
+            episodes.append(ep)
+            val.append(split_of(i, val_fraction) == "val")
+            source.append(k)
+        if len(widths) > 1:
+            raise CorruptEpisodeError(f"{d} mixes {sorted(widths)}-wide actions; a store holds one env's episodes. "
+                                      "Collect each env into its own --out")
+    if skipped:
+        lines = "\n  ".join(f"{path}: {why.splitlines()[0]}" for path, why in sorted(skipped.items()))
+        warnings.warn(f"skipped {len(skipped)} unreadable episode file(s):\n  {lines}", stacklevel=2)
+    if not episodes:
+        raise CorruptEpisodeError(f"no readable episode in {', '.join(dirs)}")
+    shapes = {ep.frames.shape[1:] for ep in episodes}
+    if len(shapes) > 1:
+        raise CorruptEpisodeError(f"{', '.join(dirs)} hold frames of sizes {sorted(shapes)}; train on one frame "
+                                  "size (collect with the same --size)")
     action_dim = max(ep.actions.shape[1] for ep in episodes)
     pad = lambda a: np.pad(a, ((0, 0), (0, action_dim - a.shape[1]))).astype(np.float32)
     return EpisodeData(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import subprocess
@@ -428,3 +429,61 @@ def test_non_finite_actions_or_rewards_are_refused_on_write_and_on_read(tmp_path
     path.write_bytes(buffer.getvalue())
     with pytest.raises(CorruptEpisodeError):
         read_episode(path)
+
+
+def test_one_bad_entry_is_skipped_and_reported_not_fatal(tmp_path):
+    store = EpisodeStore(tmp_path)
+    for i in range(3):
+        store.write(i, make_episode(seed=i))
+    os.symlink(tmp_path / "episode_000004.npz", tmp_path / "episode_000004.npz")  # a link to itself: a loop
+    # a copy of episode 1 whose frames header claims far more than the member holds (10 PiB)
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 8, 8, 3), np.uint8))
+    header["shape"] = (2**40, 64, 64, 3)
+    claim = io.BytesIO()
+    np.lib.format.write_array_header_1_0(claim, header)
+    with zipfile.ZipFile(tmp_path / "episode_000001.npz") as z, \
+            zipfile.ZipFile(tmp_path / "episode_000005.npz", "w") as out:
+        for info in z.infolist():
+            out.writestr(info, claim.getvalue() + b"\0" * 64 if info.filename == "frames.npy" else z.read(info))
+    reopened = EpisodeStore(tmp_path)
+    assert reopened.indices() == [0, 1, 2]
+    assert "cannot be opened" in reopened.problems["episode_000004.npz"]
+    assert "claims" in reopened.problems["episode_000005.npz"]
+    (tmp_path / "manifest.json").write_text(json.dumps({**json.loads((tmp_path / "manifest.json").read_text()),
+                                                         "episodes": 5}))
+    with pytest.warns(UserWarning, match="rebuilding"):
+        assert EpisodeStore(tmp_path).indices() == [0, 1, 2]
+
+
+def test_validate_counts_the_files_not_the_manifest(tmp_path):
+    store = EpisodeStore(tmp_path)
+    store.write(0, make_episode(steps=3))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["episodes"][0]["length"] = 300
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CorruptEpisodeError, match="3 steps, but manifest.json says 300"):
+        EpisodeStore(tmp_path).validate()
+
+
+def test_the_trainer_skips_and_reports_unreadable_episodes_and_refuses_mixed_stores(tmp_path):
+    from worldsim.train import load_episodes
+
+    store = EpisodeStore(tmp_path / "a")
+    for i in range(3):
+        store.write(i, make_episode(steps=20, seed=i, size=32))
+    path = tmp_path / "a" / "episode_000001.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size: the manifest still lists it
+    path.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match=r"(?s)skipped 1 unreadable.*episode_000001\.npz"):
+        assert len(load_episodes((str(tmp_path / "a"),), 0.1).frames) == 2
+    mixed = EpisodeStore(tmp_path / "b")
+    mixed.write(0, make_episode(action_dim=2))
+    mixed.write(1, make_episode(action_dim=3))
+    with pytest.raises(CorruptEpisodeError, match=r"mixes \[2, 3\]-wide actions"):
+        load_episodes((str(tmp_path / "b"),), 0.1)
+    sizes = EpisodeStore(tmp_path / "c")
+    sizes.write(0, make_episode(size=8))
+    sizes.write(1, make_episode(size=16))
+    with pytest.raises(CorruptEpisodeError, match="frames of sizes"):
+        load_episodes((str(tmp_path / "c"),), 0.1)
