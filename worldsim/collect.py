@@ -56,6 +56,22 @@ _MANIFEST_EVERY_S = 2.0  # the parent rewrites manifest.json at most this often 
 _POLL_S = 0.5  # how often the parent checks on its workers while waiting for results
 
 
+def _json_object(text: str) -> dict[str, Any]:
+    """A JSON object given on the command line, e.g. '{"max_episode_steps": 600}'."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--env-kwargs takes a JSON object such as '{{\"max_episode_steps\": 600}}': {e}") from e
+    if not isinstance(value, dict):
+        raise ValueError(f"--env-kwargs takes a JSON object, got {type(value).__name__}")
+    return value
+
+
+_JSON_OBJECT = tyro.constructors.PrimitiveConstructorSpec(
+    nargs=1, metavar="JSON", instance_from_str=lambda args: _json_object(args[0]),
+    is_instance=lambda value: isinstance(value, dict), str_from_instance=lambda value: [json.dumps(value)])
+
+
 @dataclass
 class CollectConfig:
     """What to collect and where."""
@@ -78,7 +94,7 @@ class CollectConfig:
     """Frames are resized to size x size pixels."""
     resume: bool = True
     """Keep the valid episodes already in `out`, collect the missing ones. False: `out` must be empty."""
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: Annotated[dict[str, Any], _JSON_OBJECT] = field(default_factory=dict)
     """Extra keyword arguments for gymnasium.make (JSON-safe), e.g. {"max_episode_steps": 600}."""
     progress: bool = True
     """Show a progress bar."""

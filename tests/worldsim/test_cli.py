@@ -22,3 +22,16 @@ def test_a_project_error_is_one_line_and_debug_shows_the_traceback(tmp_path, cap
     assert err.startswith("worldsim check: CheckpointError:") and "\n" not in err and "--debug" in err
     with pytest.raises(CheckpointError):
         main(args + ["--debug"])
+
+
+def test_collect_takes_env_kwargs_as_json(tmp_path, capsys):
+    from worldsim.store import EpisodeStore
+
+    main(["collect", "--env", "WorldSim/Reach-v0", "--episodes", "1", "--steps", "5", "--policy", "random",
+          "--out", str(tmp_path / "s"), "--env-kwargs", '{"max_episode_steps": 2}', "--no-progress"])
+    store = EpisodeStore(tmp_path / "s")
+    assert store.config["env_kwargs"] == {"max_episode_steps": 2} and len(store.read(0)) == 2
+    with pytest.raises(SystemExit):
+        main(["collect", "--env", "WorldSim/Reach-v0", "--episodes", "1", "--steps", "5", "--policy", "random",
+              "--out", str(tmp_path / "t"), "--env-kwargs", "[1]"])
+    assert "takes a JSON object" in capsys.readouterr().err
