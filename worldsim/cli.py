@@ -115,6 +115,8 @@ class CheckConfig:
     prev_noise: float | None = None
     """Noise level given to each frame before it conditions the next (``SimulatorConfig.prev_noise``);
     default: each checkpoint's own recorded level."""
+    latent_grid: float = 0.0
+    """Round each finished latent to a multiple of this (``SimulatorConfig.latent_grid``); 0: off."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"
@@ -138,7 +140,8 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     colors, background = _detector_colors()
     path = _checkpoint(cfg.checkpoint)
     model = WorldModel.load(path)
-    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise)
+    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise,
+                              latent_grid=cfg.latent_grid)
     if cfg.samples < 1:
         raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed

@@ -65,11 +65,17 @@ class SimulatorConfig:
     None: the level the checkpoint records for its rollouts (``meta["rollout"]["prev_noise"]``,
     written by ``worldsim finetune --finetune.rollout-prev-noise``), else 0."""
 
+    latent_grid: float = 0.0
+    """Round every finished latent (and the context's) to a multiple of this; 0 leaves them as they
+    are. On a grid, a cell whose predicted change is below half a step stays exactly as it was, so
+    small per-step errors in still parts of the scene cannot add up over a long rollout."""
     dtype: str = "float32"
     """Precision of the network passes: ``float32``, or ``bfloat16`` / ``float16`` under
     ``torch.autocast`` (half the KV-cache memory; ``float16`` on CUDA only)."""
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.latent_grid < 1.0:
+            raise ValueError(f"latent_grid must be in [0, 1), got {self.latent_grid}")
         if self.dtype not in PRECISIONS:
             raise ValueError(f"dtype must be one of {sorted(PRECISIONS)}, got {self.dtype!r}")
         if self.first_frame_steps < 1:
@@ -256,6 +262,7 @@ class Simulator:
         else:
             latents = self._generate_first(text)  # (n, 1, C, h, w)
             actions = torch.zeros(n, 0, self.action_dim, device=self.device)
+        latents = self._snap(latents)
         k = latents.shape[1]
         prev = torch.cat([torch.zeros_like(latents[:, :1]), latents[:, :-1]], dim=1)  # (n, k, C, h, w)
         action = torch.cat([torch.zeros(n, 1, self.action_dim, device=self.device), actions], dim=1)
@@ -295,6 +302,7 @@ class Simulator:
         if not torch.isfinite(z).all():
             raise FloatingPointError("the model produced NaN or inf latents; the checkpoint or its inputs are "
                                      "broken (checkpoints with non-finite weights are refused at load)")
+        z = self._snap(z)
         out = self._commit(sub, z, prev, action, first)
         self.prev = z
         self.steps_taken += 1
@@ -304,6 +312,11 @@ class Simulator:
                           done.cpu().numpy(), z[:, 0])
 
     # -- internals --
+
+    def _snap(self, z: Tensor) -> Tensor:
+        """``z`` rounded to the latent grid (unchanged when the grid is off)."""
+        q = self.cfg.latent_grid
+        return z if q == 0 else torch.round(z / q) * q
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.cfg.dtype == "float32":

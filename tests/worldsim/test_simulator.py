@@ -151,3 +151,14 @@ def test_gpu_throughput_script_runs_its_cpu_dry_run(tiny_checkpoint, tmp_path):
     rows = {(r["dtype"], r["batch"]) for r in report["rows"]}
     assert rows == {(d, b) for d in ("float32", "bfloat16") for b in (1, 2)}
     assert all(r["env_steps_per_s"] > 0 for r in report["rows"]) and report["mujoco"]["steps_per_s_all_cores"] > 0
+
+
+def test_latent_grid_puts_every_finished_latent_on_the_grid():
+    sim = Simulator(tiny_world_model(), 2, SimulatorConfig(latent_grid=0.25), device="cpu")
+    first = sim.reset(context_frames=_frames(2, 2), seed=3).latents
+    steps = [sim.step(np.zeros((2, 2), np.float32)).latents for _ in range(3)]
+    for z in [first, *steps]:
+        torch.testing.assert_close(z / 0.25, torch.round(z / 0.25), rtol=0, atol=1e-5)
+    assert not torch.allclose(steps[-1] / 0.1, torch.round(steps[-1] / 0.1))  # a finer grid is not implied
+    with pytest.raises(ValueError, match="latent_grid"):
+        SimulatorConfig(latent_grid=-0.1)
