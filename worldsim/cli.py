@@ -115,8 +115,9 @@ class CheckConfig:
     prev_noise: float | None = None
     """Noise level given to each frame before it conditions the next (``SimulatorConfig.prev_noise``);
     default: each checkpoint's own recorded level."""
-    latent_grid: float = 0.0
-    """Round each finished latent to a multiple of this (``SimulatorConfig.latent_grid``); 0: off."""
+    latent_grid: float | None = None
+    """Round each finished latent to a multiple of this (``SimulatorConfig.latent_grid``); 0: off;
+    default: each checkpoint's own recorded grid."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"

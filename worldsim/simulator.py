@@ -65,16 +65,17 @@ class SimulatorConfig:
     None: the level the checkpoint records for its rollouts (``meta["rollout"]["prev_noise"]``,
     written by ``worldsim finetune --finetune.rollout-prev-noise``), else 0."""
 
-    latent_grid: float = 0.0
+    latent_grid: float | None = None
     """Round every finished latent (and the context's) to a multiple of this; 0 leaves them as they
     are. On a grid, a cell whose predicted change is below half a step stays exactly as it was, so
-    small per-step errors in still parts of the scene cannot add up over a long rollout."""
+    small per-step errors in still parts of the scene cannot add up over a long rollout. None: the
+    grid the checkpoint records for its rollouts (``meta["rollout"]["latent_grid"]``), else 0."""
     dtype: str = "float32"
     """Precision of the network passes: ``float32``, or ``bfloat16`` / ``float16`` under
     ``torch.autocast`` (half the KV-cache memory; ``float16`` on CUDA only)."""
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.latent_grid < 1.0:
+        if self.latent_grid is not None and not 0.0 <= self.latent_grid < 1.0:
             raise ValueError(f"latent_grid must be in [0, 1), got {self.latent_grid}")
         if self.dtype not in PRECISIONS:
             raise ValueError(f"dtype must be one of {sorted(PRECISIONS)}, got {self.dtype!r}")
@@ -180,8 +181,11 @@ class Simulator:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.cfg = SimulatorConfig.coerce(cfg)
+        recorded = rollout_defaults(model)
         if self.cfg.prev_noise is None:
-            self.cfg = replace(self.cfg, prev_noise=rollout_defaults(model).get("prev_noise", 0.0))
+            self.cfg = replace(self.cfg, prev_noise=recorded.get("prev_noise", 0.0))
+        if self.cfg.latent_grid is None:
+            self.cfg = replace(self.cfg, latent_grid=recorded.get("latent_grid", 0.0))
         self.device = resolve_device(device)
         if self.cfg.dtype == "float16" and self.device.type != "cuda":
             raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")

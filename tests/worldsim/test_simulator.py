@@ -110,12 +110,15 @@ def test_making_a_simulator_leaves_the_thread_count_alone():
         torch.set_num_threads(before)
 
 
-def test_a_checkpoint_records_its_rollout_noise_level_and_a_caller_overrides_it():
+def test_a_checkpoint_records_its_rollout_settings_and_a_caller_overrides_them():
     model = tiny_world_model(prev_noise_cond=True)
     assert Simulator(model, 1, device="cpu").cfg.prev_noise == 0.0
-    model.meta = {"rollout": {"prev_noise": 0.15}}
+    assert Simulator(model, 1, device="cpu").cfg.latent_grid == 0.0
+    model.meta = {"rollout": {"prev_noise": 0.15, "latent_grid": 0.2}}
     assert Simulator(model, 1, device="cpu").cfg.prev_noise == 0.15
+    assert Simulator(model, 1, device="cpu").cfg.latent_grid == 0.2
     assert Simulator(model, 1, SimulatorConfig(prev_noise=0.0), device="cpu").cfg.prev_noise == 0.0
+    assert Simulator(model, 1, SimulatorConfig(latent_grid=0.0), device="cpu").cfg.latent_grid == 0.0
     model.meta = {"rollout": {"prev_noise": "high"}}
     with pytest.raises(ValueError, match="meta\\['rollout'\\]"):
         Simulator(model, 1, device="cpu")
