@@ -90,7 +90,7 @@ def heads_on_fresh_episodes(checkpoint: str, gt_id: str, episodes: int, steps: i
     eps = [rollout(env, steps=steps, seed=HEADS_SEED + i, policy="scripted" if i % 2 else "random")
            for i in range(episodes)]
     env.close()
-    return head_scores(Simulator(WorldModel.load(checkpoint), 4), eps)
+    return head_scores(Simulator(WorldModel.load(checkpoint), 1), eps)
 
 
 def mean_of(rows: list[dict], key: str) -> float | None:

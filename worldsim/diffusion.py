@@ -49,6 +49,10 @@ class FlowConfig:
     instead of being carried on."""
     pure_noise_prob: float = 0.1
     """Chance that a target step is pure noise (sigma = 1)."""
+    all_context_prob: float = 0.05
+    """Chance that a clip is all context, with no target step. The reward and termination heads learn
+    on context steps, and a clip's last step is otherwise always a target: without such clips the
+    heads never see the transition that ends an episode, which always comes last."""
     text_dropout: float = 0.1
     """Chance that a clip's text is dropped (for classifier-free guidance)."""
     logit_normal: bool = True
@@ -97,10 +101,13 @@ def sample_noise_levels(cfg: FlowConfig, batch: int, steps: int, generator: torc
     """Per-step noise levels for a batch of clips.
 
     Returns:
-        ``(sigma, is_target)``, both ``(B, n)``: a random-length clean-ish prefix is context, the
-        rest are targets at independent levels.
+        ``(sigma, is_target)``, both ``(B, n)``: a random-length clean-ish prefix is context (the
+        whole clip with ``all_context_prob``), the rest are targets at independent levels.
     """
     n_ctx = torch.randint(0, steps, (batch, 1), generator=generator, device=device)  # (B, 1)
+    if cfg.all_context_prob > 0:
+        whole = torch.rand(batch, 1, generator=generator, device=device) < cfg.all_context_prob
+        n_ctx = torch.where(whole, torch.full_like(n_ctx, steps), n_ctx)
     is_target = torch.arange(steps, device=device)[None, :] >= n_ctx  # (B, n)
     u = torch.rand(batch, steps, generator=generator, device=device)
     if cfg.logit_normal:

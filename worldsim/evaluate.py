@@ -201,43 +201,34 @@ def side_by_side(gt: np.ndarray, gen: np.ndarray, scale: int = 3) -> np.ndarray:
     return row.repeat(scale, axis=1).repeat(scale, axis=2)
 
 
-def head_scores(sim: Simulator, episodes: list[Episode], batch: int | None = None) -> dict[str, float | int]:
+def head_scores(sim: Simulator, episodes: list[Episode]) -> dict[str, float | int]:
     """The reward and termination heads on true frames, against the env's values.
 
-    Every episode is given to ``sim`` whole as context (teacher forced), and the heads' reading of each
-    transition is compared with what the env returned. Reported: the heads' reward mean absolute error
-    beside that of the trivial baseline that always predicts the mean true reward; termination
-    precision and recall at the simulator's ``done_threshold``, with the counts behind them.
-
-    Args:
-        sim: A simulator whose batch size divides into the episodes in groups (``batch``, default its own).
-        episodes: Ground-truth episodes; each group is cut to its shortest.
+    Every episode is given to ``sim`` (batch 1) whole as context (teacher forced), and the heads'
+    reading of each transition is compared with what the env returned. Reported: the heads' reward
+    mean absolute error beside that of the trivial baseline that always predicts the mean true
+    reward, and their correlation; termination precision and recall at the simulator's
+    ``done_threshold``, with the counts behind them and the mean termination probability the head
+    gives terminal and other steps.
     """
-    batch = batch or sim.batch_size
-    if sim.batch_size != batch:
-        raise ValueError(f"simulator batch {sim.batch_size} != {batch}")
+    if sim.batch_size != 1:
+        raise ValueError(f"head_scores gives each episode whole to a simulator of batch 1, got batch {sim.batch_size}")
     true_r, pred_r, true_d, pred_p = [], [], [], []
-    by_length = sorted(episodes, key=len)
-    for i in range(0, len(by_length) - batch + 1, batch):
-        group = by_length[i:i + batch]
-        k = min(len(ep.frames) for ep in group)
-        if k < 2:
+    for ep in episodes:
+        if len(ep) < 1:
             continue
-        a_dim = sim.action_dim
-        acts = np.zeros((batch, k - 1, a_dim), np.float32)
-        for j, ep in enumerate(group):
-            acts[j, :, : ep.actions.shape[1]] = ep.actions[: k - 1]
-        sim.reset(context_frames=np.stack([ep.frames[:k] for ep in group]), context_actions=acts,
-                  prompt=[ep.caption for ep in group], seed=0)
-        heads = sim.context_heads
-        true_r.append(np.stack([ep.rewards[: k - 1] for ep in group]).ravel())
-        true_d.append(np.stack([ep.terminated[: k - 1] for ep in group]).ravel())
-        pred_r.append(heads.rewards.ravel())
-        pred_p.append(heads.done_prob.ravel())
+        acts = np.zeros((1, len(ep), sim.action_dim), np.float32)
+        acts[0, :, : ep.actions.shape[1]] = ep.actions
+        sim.reset(context_frames=ep.frames[None], context_actions=acts, prompt=[ep.caption], seed=0)
+        true_r.append(ep.rewards)
+        true_d.append(ep.terminated)
+        pred_r.append(sim.context_heads.rewards[0])
+        pred_p.append(sim.context_heads.done_prob[0])
     if not true_r:
-        raise ValueError(f"no group of {batch} episodes with at least two frames to score the heads on")
+        raise ValueError("no episode with a transition to score the heads on")
     r, pr = np.concatenate(true_r), np.concatenate(pred_r)
-    d, pd = np.concatenate(true_d).astype(bool), np.concatenate(pred_p) > sim.cfg.done_threshold
+    d, prob = np.concatenate(true_d).astype(bool), np.concatenate(pred_p)
+    pd = prob > sim.cfg.done_threshold
     hits = int((d & pd).sum())
     return {
         "transitions": int(r.size),
@@ -248,4 +239,6 @@ def head_scores(sim: Simulator, episodes: list[Episode], batch: int | None = Non
         "predicted_terminations": int(pd.sum()),
         "termination_precision": hits / int(pd.sum()) if pd.any() else float("nan"),
         "termination_recall": hits / int(d.sum()) if d.any() else float("nan"),
+        "done_prob_terminal": float(prob[d].mean()) if d.any() else float("nan"),
+        "done_prob_other": float(prob[~d].mean()) if (~d).any() else float("nan"),
     }

@@ -40,7 +40,7 @@ small objects, so it is off by default too.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +139,12 @@ class FinetuneConfig:
     sink: bool = False
     """Give the model a frame sink before fine-tuning (``DiTConfig.sink``): every step also attends
     to the episode's first frame, kept for the whole rollout. The sink starts as a no-op."""
+    spatial_heads: bool = False
+    """Replace the reward and termination heads with fresh ones that read every token in its place
+    (``DiTConfig.spatial_heads``) before fine-tuning: for rewards that depend on where things are."""
+    heads_only: bool = False
+    """Train the reward and termination heads alone, the rest of the model frozen (its frames are
+    unchanged): the heads' losses on teacher-forced clips, at a fraction of a full step's cost."""
     flow: FlowConfig = field(default_factory=FlowConfig)
     """Teacher-forced flow loss settings."""
 
@@ -153,6 +159,7 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     (no gradients) and that sample, not the ground truth, becomes the context of step ``j + 1``.
     """
     k, r = cfg.context_steps, cfg.rollout_steps
+    target_levels = replace(cfg.flow, all_context_prob=0.0)  # every unrolled step is a target
     z = batch.latents  # (B, k+r, C, h, w)
     B, device = z.shape[0], z.device
     sigma_c = torch.full((B, 1), cfg.context_noise, device=device)
@@ -175,7 +182,7 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     for j in range(k, k + r):
         act, first = batch.action[:, j:j + 1], batch.first[:, j:j + 1]
         y_true = dit.to_target(z[:, j:j + 1], prev, first)
-        sigma, _ = sample_noise_levels(cfg.flow, B, 1, generator, device)  # (B, 1)
+        sigma, _ = sample_noise_levels(target_levels, B, 1, generator, device)  # (B, 1)
         eps = randn(y_true.shape)
         v = dit(add_noise(y_true, sigma, eps), prev, sigma, act, first, batch.text, cache=cache).velocity
         losses.append((v - (eps - y_true)).square().mean())
@@ -186,6 +193,25 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
             commit(y, prev, slice(j, j + 1))
             prev = dit.from_target(y, prev, first)
     return torch.stack(losses).mean()
+
+
+def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
+    """Add what ``cfg`` asks for to a trained model before fine-tuning, and freeze what it does not train."""
+    if cfg.prev_noise_cond:
+        dit.add_prev_noise_cond()
+    if cfg.sink:
+        dit.add_sink()
+    if cfg.latent_target:
+        dit.cfg.residual_scale = 0.0
+    if cfg.spatial_heads:
+        dit.add_spatial_heads()
+    if cfg.heads_only:
+        if cfg.rollout_steps or cfg.first_frames:
+            raise ValueError("--finetune.heads-only trains the heads on teacher-forced clips; drop "
+                             "--finetune.rollout-steps and --finetune.first-frames")
+        for name, param in dit.named_parameters():
+            param.requires_grad_(name.startswith("heads."))
+    return dit
 
 
 def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
@@ -239,19 +265,14 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     model = WorldModel.load(checkpoint, device=device)
-    ae, dit = model.autoencoder, model.dit.train()
-    if cfg.prev_noise_cond:
-        dit.add_prev_noise_cond()
-    if cfg.sink:
-        dit.add_sink()
-    if cfg.latent_target:
-        dit.cfg.residual_scale = 0.0
+    ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g = torch.Generator().manual_seed(cfg.seed)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
-    opt = torch.optim.AdamW(dit.parameters(), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    opt = torch.optim.AdamW([p for p in dit.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01,
+                            betas=(0.9, 0.99))
     start, log, ema = _resume(cfg, out, dit, opt, g, device)
     raw = out / RAW_WEIGHTS
     meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data),
@@ -283,7 +304,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         opt.step()
         if ema:
             ema.update(dit)
-        log.append({"step": step, "flow": flow.flow.item(), "time_s": time.time() - t0,
+        log.append({"step": step, "flow": flow.flow.item(), "reward": flow.reward.item(),
+                    "done": flow.done.item(), "time_s": time.time() - t0,
                     "episode_starts": int(batch.first.any(1).sum()),
                     **({"rollout": roll.item()} if roll is not None else {}),
                     **({"first_frame": first.flow.item()} if first is not None else {})})

@@ -79,6 +79,10 @@ class DiTConfig:
     """Every step after the first also attends to the episode's first frame, which stays in the
     cache for the whole rollout (a frame sink): a clean reference of every object's colour and shape
     that does not drift with the window."""
+    spatial_heads: bool = False
+    """The reward and termination heads read every token in its place (:class:`SpatialHeads`), not
+    only the tokens' mean: a reward that depends on where things are, such as the agent's distance
+    to a goal, is not a function of the mean."""
 
     def __post_init__(self) -> None:
         pt, ph, pw = self.patch
@@ -356,6 +360,27 @@ class FinalLayer(nn.Module):
 # --------------------------------------------------------------------------------------------
 
 
+class SpatialHeads(nn.Module):
+    """Reward and termination from a step's tokens in their places: each token is squeezed to a few
+    features, the features of all ``L`` tokens are flattened in order, and an MLP reads them, so the
+    heads can tell where things are relative to each other.
+
+    ``(B, n, L, D)`` tokens -> ``(B, n, 2)`` (reward, termination logit).
+    """
+
+    FEATURES = 8
+    HIDDEN = 128
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.squeeze = nn.Sequential(nn.LayerNorm(cfg.width), nn.Linear(cfg.width, self.FEATURES))
+        self.mlp = nn.Sequential(nn.Linear(cfg.tokens_per_step * self.FEATURES, self.HIDDEN), nn.SiLU(),
+                                 nn.Linear(self.HIDDEN, 2))
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.mlp(rearrange(self.squeeze(h), "b n l f -> b n (l f)"))
+
+
 class DiT(nn.Module):
     """Action- and text-conditioned spacetime-patch DiT with a reward and a termination head."""
 
@@ -374,7 +399,8 @@ class DiT(nn.Module):
             self.prev_noise_embed = NoiseLevelEmbedder(D)
         self.blocks = nn.ModuleList(DiTBlock(cfg) for _ in range(cfg.depth))
         self.final = FinalLayer(cfg)
-        self.heads = nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 2))  # reward, termination logit
+        # reward, termination logit
+        self.heads = SpatialHeads(cfg) if cfg.spatial_heads else nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 2))
         self.initialize_weights()
 
     def initialize_weights(self) -> None:
@@ -416,6 +442,14 @@ class DiT(nn.Module):
         device = self.noise_embed.mlp[0].weight.device
         self.prev_noise_embed = NoiseLevelEmbedder(self.cfg.width).to(device)
         self._init_prev_noise_embed()
+
+    def add_spatial_heads(self) -> None:
+        """Replace the pooled reward and termination heads with :class:`SpatialHeads` (fresh weights)
+        for fine-tuning; the rest of the model is unchanged."""
+        if self.cfg.spatial_heads:
+            return
+        self.cfg.spatial_heads = True
+        self.heads = SpatialHeads(self.cfg).to(self.noise_embed.mlp[0].weight.device)
 
     def add_sink(self) -> None:
         """Give a trained model the frame sink (``sink``) for fine-tuning; its attention starts as a
@@ -569,7 +603,7 @@ class DiT(nn.Module):
             valid = new_valid if cache.valid is None else torch.cat([cache.valid, new_valid], dim=1)
             cache.valid = valid[:, -(cache.window - 1):] if cache.window > 1 else valid[:, :0]
         velocity = self.unpatchify(self.final(h, c))  # (B, n*pt, C, h, w)
-        heads = self.heads(h.mean(dim=2))  # (B, n, 2)
+        heads = self.heads(h if self.cfg.spatial_heads else h.mean(dim=2))  # (B, n, 2)
         return DiTOutput(velocity, heads[..., 0], heads[..., 1])
 
     def _sink_kv(self, first: Tensor, text: TextCond, text_kv: list[tuple[Tensor, Tensor, Tensor]],

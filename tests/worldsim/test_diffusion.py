@@ -38,10 +38,14 @@ def test_unknown_schedule_mode_is_an_error():
 
 
 def test_noise_levels_context_prefix_then_targets():
-    sigma, is_target = sample_noise_levels(FlowConfig(context_noise=0.1), 64, 5, torch.Generator().manual_seed(0))
+    sigma, is_target = sample_noise_levels(FlowConfig(context_noise=0.1, all_context_prob=0.0), 64, 5,
+                                           torch.Generator().manual_seed(0))
     assert torch.all(sigma[~is_target] <= 0.1)
-    assert torch.all(is_target[:, -1])  # the last step is always a target
+    assert torch.all(is_target[:, -1])  # the last step is a target
     assert torch.all(is_target[:, 1:] >= is_target[:, :-1])  # context is a prefix
+    _, is_target = sample_noise_levels(FlowConfig(all_context_prob=0.5), 400, 5, torch.Generator().manual_seed(0))
+    whole = ~is_target.any(1)  # clips that are all context: the heads learn their last step too
+    assert 0.4 < whole.float().mean() < 0.6
 
 
 def test_sampler_is_deterministic_under_a_seed():
@@ -77,7 +81,7 @@ def test_loss_goes_down_on_a_tiny_overfit_set():
     g = torch.Generator().manual_seed(0)
     losses = []
     for _ in range(60):
-        out = flow_loss(dit.train(), batch, FlowConfig(), g)
+        out = flow_loss(dit.train(), batch, FlowConfig(all_context_prob=0.0), g)
         opt.zero_grad()
         out.loss.backward()
         opt.step()
