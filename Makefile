@@ -107,9 +107,10 @@ results: $(STAMP)
 	$(BIN)/python benchmarks/drift_by_region.py --json benchmarks/drift_by_region.json
 
 # The Reach rung of the RL ladder: collect Reach episodes (the B real steps), fine-tune the shipped
-# model on them, then PPO in the dream (imagined episodes of 16 steps from recorded steps) against PPO
-# in MuJoCo on B steps and on 300k steps, 3 seeds each, all scored in MuJoCo
-# (benchmarks/dream_to_real_reach.json). Hours on a 2-core CPU; rows resume where a run stopped.
+# model on them, give it spatial reward and termination heads trained alone on the same episodes,
+# then PPO in the dream (imagined episodes of 16 steps from recorded steps) against PPO in MuJoCo
+# on B steps and on 300k steps, all scored in MuJoCo (benchmarks/dream_to_real_reach.json). Hours on
+# a 2-core CPU; every stage resumes where it stopped.
 REACH := data/reach
 dream-to-real: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy scripted --out $(REACH)/scripted
@@ -117,9 +118,12 @@ dream-to-real: $(STAMP)
 		--out $(REACH)/random
 	$(BIN)/worldsim finetune --finetune.checkpoint worldsim/checkpoints/default --finetune.data $(REACH)/scripted \
 		$(REACH)/random $(DATA)/pushbox $(DATA)/playground --finetune.steps 800 --finetune.lr 1e-4 --finetune.ema 0.998 \
-		--finetune.flow.done-weight 1.0 --finetune.out runs/reach_wm --finetune.resume --finetune.env WorldSim/Reach-v0 \
-		--check-samples 1
-	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_wm/model \
+		--finetune.flow.done-weight 1.0 --finetune.out runs/reach_wm --finetune.resume --check-episodes 0
+	$(BIN)/worldsim finetune --finetune.checkpoint runs/reach_wm/model --finetune.data $(REACH)/scripted $(REACH)/random \
+		--finetune.spatial-heads --finetune.heads-only --finetune.steps 600 --finetune.batch-size 32 --finetune.lr 1e-3 \
+		--finetune.flow.done-weight 1.0 --finetune.flow.reward-weight 1.0 --finetune.flow.all-context-prob 1.0 \
+		--finetune.out runs/reach_heads --finetune.resume --check-episodes 0
+	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_heads/model \
 		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --seeds 0 1 2 \
 		--json benchmarks/dream_to_real_reach.json
 
