@@ -1,4 +1,5 @@
-"""One action check for every env of the package, ground truth and learned alike.
+"""One action check (and one reset-options check) for every env of the package, ground truth and
+learned alike.
 
 An action is accepted when it has the action space's shape and a real numeric dtype (floats or
 integers). Values outside the space's bounds are clipped to them, as the MuJoCo actuators would
@@ -40,3 +41,10 @@ def check_action(action: Any, space: spaces.Box, env_id: str, batch: int | None 
     if not np.all(np.isfinite(a)):
         raise ValueError(f"action {a} contains NaN or inf for {env_id}")
     return np.clip(a, space.low, space.high).astype(np.float32)
+
+
+def check_options(options: Any, env_id: str) -> None:
+    """Refuse reset ``options`` that are neither a dict nor None, naming the env."""
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict (e.g. {{'prompt': 'a red box'}}) or None for {env_id}, "
+                        f"got {type(options).__name__}")

@@ -32,7 +32,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from envs.actions import check_action
+from envs.actions import check_action, check_options
 from envs.caption import caption
 from envs.prompt import parse_prompt
 from envs.scene import (
@@ -310,6 +310,18 @@ class WorldSimEnv(gym.Env[np.ndarray, np.ndarray]):
     def _make_policy(self, spec: SceneSpec) -> ScriptedPolicy:
         return ScriptedPolicy(spec)
 
+    def _place_goal(self, spec: SceneSpec, away_from: Any, min_distance: float) -> GoalSpec:
+        """A goal square in the scene's free space, at least ``min_distance`` from ``away_from`` when
+        50 draws find such a place (else the last free place drawn)."""
+        placed = [Body.of(o) for o in spec.objects]
+        for _ in range(50):
+            g = place(self.np_random, spec.arena, GOAL_HALF_SIZE, True, placed)
+            if g is not None and np.linalg.norm(g - np.asarray(away_from)) >= min_distance:
+                break
+        if g is None:
+            raise ValueError(f"no free space for a goal in the requested scene for {self.env_id}")
+        return GoalSpec(center=(g[0], g[1]))
+
     def _reward(self, action: np.ndarray, states: np.ndarray) -> tuple[float, dict[str, Any]]:
         return 0.0, {}
 
@@ -319,9 +331,7 @@ class WorldSimEnv(gym.Env[np.ndarray, np.ndarray]):
     # ---- internals -----------------------------------------------------------------------------
 
     def _scene_from_options(self, options: dict[str, Any] | None) -> SceneSpec:
-        if options is not None and not isinstance(options, dict):
-            raise TypeError(f"options must be a dict (e.g. {{'prompt': 'a red box'}}) or None for {self.env_id}, "
-                            f"got {type(options).__name__}")
+        check_options(options, self.env_id)
         options = options or {}
         unknown = set(options) - set(_RESET_OPTIONS)
         if unknown:
@@ -504,16 +514,7 @@ class PushBoxEnv(WorldSimEnv):
         shapes = [o.shape for o in spec.objects]
         first_box = shapes.index("box") if "box" in shapes else 0
         target = spec.task.object if spec.task is not None else first_box
-        goal = spec.goal
-        if goal is None:
-            placed = [Body.of(o) for o in spec.objects]
-            for _ in range(50):
-                g = place(self.np_random, spec.arena, 0.15, True, placed)
-                if g is not None and np.linalg.norm(g - np.asarray(spec.objects[target].pos)) >= 0.6:
-                    break
-            if g is None:
-                raise ValueError(f"no free space for a goal in the requested scene for {self.env_id}")
-            goal = GoalSpec(center=(g[0], g[1]))
+        goal = spec.goal or self._place_goal(spec, spec.objects[target].pos, 0.6)
         return SceneSpec(spec.agents, spec.objects, spec.arena, spec.slab, goal, TaskSpec(0, target, None))
 
     def _reward(self, action: np.ndarray, states: np.ndarray) -> tuple[float, dict[str, Any]]:
@@ -596,18 +597,7 @@ class ReachEnv(WorldSimEnv):
         spec = super()._complete(spec)
         if spec.task is not None and not spec.task.reach:
             raise ValueError(f"the scene's task pushes an object; use WorldSim/PushBox-v0, not {self.env_id}")
-        goal = spec.goal
-        if goal is None:
-            placed = [Body.of(o) for o in spec.objects]
-            agent = np.asarray(spec.agents[0].pos)
-            g = None
-            for _ in range(50):
-                g = place(self.np_random, spec.arena, GOAL_HALF_SIZE, True, placed)
-                if g is not None and np.linalg.norm(g - agent) >= REACH_MIN_START:
-                    break
-            if g is None:
-                raise ValueError(f"no free space for a goal in the requested scene for {self.env_id}")
-            goal = GoalSpec(center=(g[0], g[1]))
+        goal = spec.goal or self._place_goal(spec, spec.agents[0].pos, REACH_MIN_START)
         return SceneSpec(spec.agents, spec.objects, spec.arena, spec.slab, goal, TaskSpec(0, None))
 
     def _load(self, spec: SceneSpec) -> None:

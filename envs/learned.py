@@ -31,7 +31,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from envs.actions import check_action
+from envs.actions import check_action, check_options
 from envs.prompt import canonical_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import DEFAULT_CHECKPOINT, WorldModel, default_checkpoint
@@ -66,12 +66,6 @@ class ActionAdapter:
         (:func:`envs.actions.check_action`: clipped to the bounds) and return ``(batch or 1, model_dim)`` float32."""
         a = check_action(action, self.space, self.env_id, batch).reshape(-1, self.space.shape[0])
         return np.pad(a, ((0, 0), (0, self.model_dim - a.shape[1])))
-
-
-def _check_options(options: Any, env_id: str) -> None:
-    if options is not None and not isinstance(options, dict):
-        raise TypeError(f"options must be a dict (e.g. {{'prompt': 'a red box'}}) or None for {env_id}, "
-                        f"got {type(options).__name__}")
 
 
 START_OPTIONS = ("scene", "dataset")
@@ -202,7 +196,7 @@ class LearnedEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if self._closed:
             raise RuntimeError(f"{self.scene_id} (learned) is closed; make a new env")
-        _check_options(options, self.scene_id)
+        check_options(options, self.scene_id)
         super().reset(seed=seed)
         sim_seed = int(self.np_random.integers(2**31))
         start, options = _start_option(options, self.dataset, self.scene_id)
@@ -324,7 +318,7 @@ class LearnedVectorEnv(VectorEnv):
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
         seeds = self._check_seeds(seed)
-        _check_options(options, self.scene_id)
+        check_options(options, self.scene_id)
         if seed is not None:
             self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seeds[0])
         rows = np.arange(self.num_envs)

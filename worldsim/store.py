@@ -404,10 +404,12 @@ class EpisodeStore:
             raise StoreError(f"{path} was written by a newer worldsim (version {manifest['version']}); upgrade")
         return manifest
 
-    def _scan(self) -> dict[int, tuple[str, int]]:
+    def _scan(self) -> tuple[dict[int, tuple[str, int]], dict[str, str]]:
+        """Episode files by index as ``(name, size)``, and the entries named like one that cannot be read."""
+        found: dict[int, tuple[str, int]] = {}
+        problems: dict[str, str] = {}
         if not self.root.is_dir():
-            return {}
-        found = {}
+            return found, problems
         for entry in os.scandir(self.root):
             m = _EPISODE_RE.fullmatch(entry.name)
             if not (m and entry.name == episode_filename(int(m.group(1)))):
@@ -416,10 +418,10 @@ class EpisodeStore:
                 if entry.is_file():
                     found[int(m.group(1))] = (entry.name, entry.stat().st_size)
                 else:
-                    self._problems[entry.name] = f"{self.root / entry.name} is not a regular file"
+                    problems[entry.name] = f"{self.root / entry.name} is not a regular file"
             except OSError as e:  # a symlink loop, a dangling link, no permission
-                self._problems[entry.name] = f"{self.root / entry.name} cannot be opened: {e}"
-        return found
+                problems[entry.name] = f"{self.root / entry.name} cannot be opened: {e}"
+        return found, problems
 
     def refresh(self) -> None:
         """Re-read ``manifest.json`` and reconcile it with the episode files on disk.
@@ -436,9 +438,7 @@ class EpisodeStore:
             listed = []
         known = {e["index"]: e for e in listed if _is_entry(e)}
         entries: dict[int, dict[str, Any]] = {}
-        self._problems = {}
-        files = self._scan()
-        problems: dict[str, str] = dict(self._problems)
+        files, problems = self._scan()
         configs = []
         for index, (name, size) in sorted(files.items()):
             entry = known.get(index)
