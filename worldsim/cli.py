@@ -118,6 +118,9 @@ class CheckConfig:
     latent_grid: float | None = None
     """Round each finished latent to a multiple of this (``SimulatorConfig.latent_grid``); 0: off;
     default: each checkpoint's own recorded grid."""
+    latent_hold: float | None = None
+    """Keep latent cells that change by at most this (``SimulatorConfig.latent_hold``); 0: off;
+    default: each checkpoint's own recorded level."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"
@@ -142,7 +145,7 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     path = _checkpoint(cfg.checkpoint)
     model = WorldModel.load(path)
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise,
-                              latent_grid=cfg.latent_grid)
+                              latent_grid=cfg.latent_grid, latent_hold=cfg.latent_hold)
     if cfg.samples < 1:
         raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
@@ -225,6 +228,8 @@ def run_finetune(cmd: FinetuneCommand) -> None:
                               out=cfg.data[0]))
     before = _checkpoint(cfg.checkpoint)
     after = finetune(cfg, before)
+    if int(os.environ.get("RANK", "0")):  # under torchrun, rank 0 checks the result alone
+        return
     if cmd.check_episodes < 1:
         print(f"fine-tuned checkpoint: {after}")
         return
@@ -592,7 +597,7 @@ def _own_errors() -> tuple[type[BaseException], ...]:
     from .checkpoint import CheckpointError
     from .store import CorruptEpisodeError
     from .text import TextEncoderError
-    from .train import DivergedError
+    from .trainer import DivergedError
 
     return CheckpointError, CorruptEpisodeError, TextEncoderError, DivergedError, ValueError, FileNotFoundError
 

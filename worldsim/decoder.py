@@ -12,28 +12,17 @@ decoder").
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from .autoencoder import Autoencoder, foreground_weighted_loss
 from .checkpoint import checkpoint_hash
 from .report import write_json
-from .train import (
-    check_finite,
-    cosine_lr,
-    default_device,
-    evaluate_autoencoder,
-    load_episodes,
-    load_state,
-    save_state,
-    set_lr,
-    split_frames,
-)
+from .train import evaluate_autoencoder, load_episodes, split_frames
+from .trainer import FitConfig, Trainer, default_device, resumable
 from .worldmodel import WorldModel
 
 DEFAULT_STORES = tuple(f"data/default/{scene}" for scene in ("playground", "pushbox", "occlusion", "twoagents"))
@@ -84,48 +73,40 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     if not data.val.any():
         raise ValueError(f"no episode of {cfg.data} is held out at val_fraction {cfg.val_fraction}; raise it")
     train_frames, val_frames = split_frames(data, val=False), split_frames(data, val=True)[:512].to(device)
-    start_model = WorldModel.load(checkpoint, device=device)
-    resuming = cfg.resume and (out / "state" / "state.json").exists()
-    model = WorldModel.load(out / "model", device=device) if resuming else start_model
-    ae = model.autoencoder
-    if not _same_latent_space(ae, start_model.autoencoder):
-        raise ValueError(f"--resume: the run in {out} started from another model than {checkpoint}; "
-                         "resume with the same --checkpoint, or pick a new --out")
-    before = evaluate_autoencoder(start_model.autoencoder.eval(), val_frames)
+    model = WorldModel.load(checkpoint, device=device)
+    started_from = model.checkpoint_hash
+    ae = model.autoencoder.eval()
+    before = evaluate_autoencoder(ae, val_frames)
     ae.encoder.requires_grad_(False)
     opt = torch.optim.AdamW(ae.decoder.parameters(), lr=cfg.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(cfg.seed)
-    start, log = load_state(out, opt, g, model_step=int(model.meta.get("decoder_step", -1))) if resuming else (0, [])
-    meta = {**start_model.meta, "decoder_finetuned_from": start_model.checkpoint_hash,
+    trainer = Trainer("decoder", ae.decoder, opt, FitConfig(steps=cfg.steps, lr=cfg.lr, save_every=cfg.save_every),
+                      out, g)
+    if resumable(out, cfg.resume, out / "model"):
+        saved = WorldModel.load(out / "model", device=device)
+        if not _same_latent_space(saved.autoencoder, ae):
+            raise ValueError(f"--resume: the run in {out} started from another model than {checkpoint}; "
+                             "resume with the same --checkpoint, or pick a new --out")
+        trainer.resume(saved.autoencoder.decoder.state_dict(), model_step=int(saved.meta.get("decoder_step", -1)))
+    meta = {**model.meta, "decoder_finetuned_from": started_from,
             "decoder_finetune": {"data": list(cfg.data), "steps": cfg.steps, "lr": cfg.lr}}
 
-    def save(step: int) -> None:
-        model.save(out / "model", meta={**meta, "decoder_step": step})
-        save_state(out, opt, step, g, log)
-
-    t0 = time.time()
-    ae.decoder.train()
-    for step in tqdm(range(start, cfg.steps), desc="decoder", initial=start, total=cfg.steps, dynamic_ncols=True):
-        set_lr(opt, cosine_lr(step, cfg.steps, cfg.lr, 100))
+    def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
         idx = torch.randint(len(train_frames), (cfg.batch_size,), generator=g)
         x = Autoencoder.to_float(train_frames[idx].to(device))  # (N, 3, H, W)
         with torch.no_grad():
             z = ae.encoder(x)  # (N, C, h, w) raw latents: the encoder is frozen
-        loss = foreground_weighted_loss(ae.decoder(z), x, cfg.fg_weight)
-        check_finite(loss, step, out)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        log.append({"step": step, "loss": loss.item(), "time_s": time.time() - t0})
-        if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps:
-            ae.eval()
-            log[-1]["val_psnr"] = evaluate_autoencoder(ae, val_frames)
-            save(step + 1)
-            ae.decoder.train()
+        return foreground_weighted_loss(ae.decoder(z), x, cfg.fg_weight), {}
+
+    def save(step: int, decoder: torch.nn.Module) -> dict[str, float]:
+        score = evaluate_autoencoder(ae, val_frames)  # ``decoder`` is ``ae``'s own, in eval mode
+        model.save(out / "model", meta={**meta, "decoder_step": step})
+        return {"val_psnr": score}
+
+    trainer.fit(objective, save)
     ae.eval()
-    if not (out / "model" / "config.json").exists():  # no step was run (steps 0)
-        save(start)
-    report = {"checkpoint_before": start_model.checkpoint_hash, "checkpoint_after": checkpoint_hash(out / "model"),
+    log = trainer.log
+    report = {"checkpoint_before": started_from, "checkpoint_after": checkpoint_hash(out / "model"),
               "val_psnr_before": round(before, 3), "val_psnr_after": round(evaluate_autoencoder(ae, val_frames), 3),
               "val_frames": len(val_frames), "config": asdict(cfg),
               "val_psnr_by_step": {e["step"] + 1: round(e["val_psnr"], 3) for e in log if "val_psnr" in e}}

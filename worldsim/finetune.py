@@ -39,31 +39,17 @@ small objects, so it is off by default too.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from .autoencoder import Autoencoder
-from .checkpoint import load_tensors, save_tensors
 from .diffusion import Batch, FlowConfig, FlowSampler, SamplerConfig, add_noise, flow_loss, sample_noise_levels
 from .model import DiT
-from .train import (
-    EMA,
-    ClipSampler,
-    check_finite,
-    cosine_lr,
-    default_device,
-    encode_all,
-    encode_captions,
-    load_episodes,
-    load_state,
-    save_state,
-    set_lr,
-)
+from .train import ClipSampler, encode_all, encode_captions, load_episodes
+from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable
 from .worldmodel import WorldModel
 
 
@@ -235,86 +221,47 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g)
 
 
-RAW_WEIGHTS = "state/raw.safetensors"
-"""Under EMA, the trained weights, kept apart from the averaged ones in ``model/``."""
-
-
-def _resume(cfg: FinetuneConfig, out: Path, dit: DiT, opt: torch.optim.Optimizer, g: torch.Generator,
-            device: torch.device) -> tuple[int, list[dict], EMA | None]:
-    """Step, log and weight average to go on from: a fresh start, or ``out``'s last state under ``resume``."""
-    resuming = cfg.resume and (out / "state" / "state.json").exists()
-    saved_model = WorldModel.load(out / "model", device=device) if resuming else None
-    start, log = (load_state(out, opt, g, model_step=int(saved_model.meta.get("finetune_step", -1)))
-                  if saved_model else (0, []))
-    raw = out / RAW_WEIGHTS
-    if start:
-        if bool(cfg.ema) != raw.is_file():
-            was = "with" if raw.is_file() else "without"
-            raise ValueError(f"--resume: the run in {out} was started {was} --finetune.ema; resume it the same way")
-        saved = saved_model.dit.state_dict()
-        dit.load_state_dict(load_tensors(raw) if cfg.ema else saved)
-    ema = EMA(dit, cfg.ema) if cfg.ema else None
-    if ema and start:
-        ema.average.load_state_dict(saved)
-    return start, log, ema
-
-
 def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     """Fine-tune ``checkpoint`` on the episodes in ``cfg.data``; returns the new checkpoint directory."""
     device = default_device()
+    d = init_distributed(device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     model = WorldModel.load(checkpoint, device=device)
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
-    g = torch.Generator().manual_seed(cfg.seed)
+    g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
     opt = torch.optim.AdamW([p for p in dit.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01,
                             betas=(0.9, 0.99))
-    start, log, ema = _resume(cfg, out, dit, opt, g, device)
-    raw = out / RAW_WEIGHTS
+    fit = FitConfig(steps=cfg.steps, lr=cfg.lr, warmup=20, save_every=cfg.save_every,
+                    time_budget_min=cfg.time_budget_min, ema=cfg.ema, grad_clip=1.0)
+    trainer = Trainer("finetune", dit, opt, fit, out, g, d)
+    if resumable(out, cfg.resume, out / "model"):
+        saved = WorldModel.load(out / "model", device=device)
+        trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("finetune_step", -1)))
     meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data),
             **({"finetune_first_frames": list(cfg.first_frames)} if cfg.first_frames else {}),
             **({"finetune_ema": cfg.ema} if cfg.ema else {}),
             **({"rollout": {**model.meta.get("rollout", {}), "prev_noise": cfg.rollout_prev_noise}}
                if cfg.rollout_prev_noise is not None else {})}
 
-    def save(step: int) -> None:
-        WorldModel(ae, ema.average if ema else dit.eval()).save(out / "model", meta={**meta, "finetune_step": step})
-        dit.train()
-        if ema:
-            save_tensors(raw, dit.state_dict())
-
-    t0, step = time.time(), start
-    for step in tqdm(range(start, cfg.steps), desc="finetune", initial=start, total=cfg.steps, dynamic_ncols=True):
-        set_lr(opt, cosine_lr(step, cfg.steps, cfg.lr, 20))
+    def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
         batch = sampler.sample(cfg.batch_size, device)
         flow = flow_loss(dit, batch, cfg.flow, g)
         roll = rollout_loss(dit, batch, cfg, g) if cfg.rollout_steps else None
-        loss = flow.loss + cfg.rollout_weight * roll if roll is not None else flow.loss
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None
-        if first is not None:
-            loss = loss + first.loss
-        check_finite(loss, step, out)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)
-        opt.step()
-        if ema:
-            ema.update(dit)
-        log.append({"step": step, "flow": flow.flow.item(), "reward": flow.reward.item(),
-                    "done": flow.done.item(), "time_s": time.time() - t0,
-                    "episode_starts": int(batch.first.any(1).sum()),
-                    **({"rollout": roll.item()} if roll is not None else {}),
-                    **({"first_frame": first.flow.item()} if first is not None else {})})
-        over = cfg.time_budget_min and time.time() - t0 > 60 * cfg.time_budget_min
-        if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or over:
-            save(step + 1)
-            save_state(out, opt, step + 1, g, log)
-        if over:
-            break
-    if not (out / "model" / "config.json").exists():
-        save(step)
+        loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)
+        loss = loss + (first.loss if first is not None else 0)
+        return loss, {"flow": flow.flow.item(), "reward": flow.reward.item(), "done": flow.done.item(),
+                      "episode_starts": int(batch.first.any(1).sum()),
+                      **({"rollout": roll.item()} if roll is not None else {}),
+                      **({"first_frame": first.flow.item()} if first is not None else {})}
+
+    def save(step: int, weights: torch.nn.Module) -> None:
+        WorldModel(ae, weights).save(out / "model", meta={**meta, "finetune_step": step})
+
+    trainer.fit(objective, save)
     return out / "model"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,6 +71,11 @@ class SimulatorConfig:
     are. On a grid, a cell whose predicted change is below half a step stays exactly as it was, so
     small per-step errors in still parts of the scene cannot add up over a long rollout. None: the
     grid the checkpoint records for its rollouts (``meta["rollout"]["latent_grid"]``), else 0."""
+    latent_hold: float | None = None
+    """Keep a latent cell exactly as it was when none of its channels changed by more than this in a
+    step; 0 lets every cell change. Unlike the grid, cells that do change keep their exact values
+    and the context is left as encoded. None: the level the checkpoint records for its rollouts
+    (``meta["rollout"]["latent_hold"]``), else 0."""
     dtype: str = "float32"
     """Precision of the network passes: ``float32``, or ``bfloat16`` / ``float16`` under
     ``torch.autocast`` (half the KV-cache memory; ``float16`` on CUDA only)."""
@@ -77,6 +83,8 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.latent_grid is not None and not 0.0 <= self.latent_grid < 1.0:
             raise ValueError(f"latent_grid must be in [0, 1), got {self.latent_grid}")
+        if self.latent_hold is not None and not 0.0 <= self.latent_hold < math.inf:
+            raise ValueError(f"latent_hold must be a finite level >= 0, got {self.latent_hold}")
         if self.dtype not in PRECISIONS:
             raise ValueError(f"dtype must be one of {sorted(PRECISIONS)}, got {self.dtype!r}")
         if self.first_frame_steps < 1:
@@ -184,8 +192,9 @@ class Simulator:
         recorded = rollout_defaults(model)
         if self.cfg.prev_noise is None:
             self.cfg = replace(self.cfg, prev_noise=recorded.get("prev_noise", 0.0))
-        if self.cfg.latent_grid is None:
-            self.cfg = replace(self.cfg, latent_grid=recorded.get("latent_grid", 0.0))
+        for name in ("latent_grid", "latent_hold"):
+            if getattr(self.cfg, name) is None:
+                self.cfg = replace(self.cfg, **{name: recorded.get(name, 0.0)})
         self.device = resolve_device(device)
         if self.cfg.dtype == "float16" and self.device.type != "cuda":
             raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")
@@ -306,7 +315,7 @@ class Simulator:
         if not torch.isfinite(z).all():
             raise FloatingPointError("the model produced NaN or inf latents; the checkpoint or its inputs are "
                                      "broken (checkpoints with non-finite weights are refused at load)")
-        z = self._snap(z)
+        z = self._hold(self._snap(z), self.prev)
         out = self._commit(sub, z, prev, action, first)
         self.prev = z
         self.steps_taken += 1
@@ -321,6 +330,15 @@ class Simulator:
         """``z`` rounded to the latent grid (unchanged when the grid is off)."""
         q = self.cfg.latent_grid
         return z if q == 0 else torch.round(z / q) * q
+
+    def _hold(self, z: Tensor, prev: Tensor) -> Tensor:
+        """``z`` ``(B, 1, C, h, w)`` with the cells that changed by at most ``latent_hold`` in every
+        channel put back to ``prev`` (unchanged when holding is off)."""
+        tau = self.cfg.latent_hold
+        if tau == 0:
+            return z
+        still = (z - prev).abs().amax(dim=2, keepdim=True) <= tau  # (B, 1, 1, h, w)
+        return torch.where(still, prev, z)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.cfg.dtype == "float32":

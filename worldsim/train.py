@@ -11,41 +11,34 @@ A run directory holds::
     state/         optimizer, step and RNG state for ``--resume``
     latents.safetensors, text.safetensors   caches of the encoded data
     tb/            TensorBoard scalars
+
+Both stages, like fine-tuning and the decoder's training, run through :class:`worldsim.trainer.Trainer`.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import math
-import os
-import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch import Tensor
-from tqdm import tqdm
 
 from .autoencoder import Autoencoder, AutoencoderConfig, foreground_weighted_loss, psnr_float
 from .checkpoint import (
     atomic_write_json,
     config_from_dict,
-    flatten_optimizer_state,
     load_checkpoint,
     load_tensors,
     module_fingerprint,
     save_checkpoint,
     save_tensors,
     tensor_metadata,
-    unflatten_optimizer_state,
 )
 from .diffusion import Batch, FlowConfig, flow_loss
 from .model import MODELS, DiT, TextCond
-from .simulator import resolve_device
+from .trainer import Dist, FitConfig, Trainer, default_device, init_distributed, resumable
 from .worldmodel import WorldModel
 
 # --------------------------------------------------------------------------------------------
@@ -97,6 +90,9 @@ class DiTTrainConfig:
     """AdamW weight decay."""
     start_prob: float = 0.15
     """Chance a clip starts at an episode's first frame (teaches frame 0 from text)."""
+    ema: float = 0.0
+    """Decay of an exponential moving average of the weights; above 0 ``model/`` holds the average
+    and ``state/`` the raw weights to resume from. 0 saves the raw weights."""
     flow: FlowConfig = field(default_factory=FlowConfig)
     """Noise-level sampling and loss weights."""
 
@@ -123,93 +119,6 @@ class TrainConfig:
     """Stop the DiT stage after this many minutes (0 = no limit); the checkpoint is saved."""
     ae: AutoencoderTrainConfig = field(default_factory=AutoencoderTrainConfig)
     dit: DiTTrainConfig = field(default_factory=DiTTrainConfig)
-
-
-# --------------------------------------------------------------------------------------------
-#                                         Helpers
-# --------------------------------------------------------------------------------------------
-
-
-def default_device() -> torch.device:
-    """CUDA when available, else the CPU. Under torchrun on the CPU each rank takes its share of the
-    cores; otherwise the process's thread count is left alone."""
-    device = resolve_device()
-    world = int(os.environ.get("WORLD_SIZE", 1))
-    if device.type == "cpu" and world > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
-    return device
-
-
-@dataclass
-class Dist:
-    rank: int = 0
-    world: int = 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def init_distributed(device: torch.device) -> Dist:
-    """Join a torchrun process group when launched by torchrun (gloo on CPU, nccl on CUDA)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return Dist()
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Dist(dist.get_rank(), dist.get_world_size())
-
-
-def cosine_lr(step: int, total: int, peak: float, warmup: int) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-
-
-def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
-    for group in opt.param_groups:
-        group["lr"] = lr
-
-
-class EMA:
-    """Exponential moving average of a module's weights, the weights a diffusion model is sampled with.
-
-    ``update`` moves each floating-point tensor of ``average`` a fraction ``1 - decay`` towards the
-    trained module's; integer buffers are copied. The average starts from the module's weights as
-    they are, so on a fine-tune it starts from the checkpoint, not from zero.
-    """
-
-    def __init__(self, module: torch.nn.Module, decay: float):
-        if not 0.0 <= decay < 1.0:
-            raise ValueError(f"EMA decay must lie in [0, 1), got {decay}; 0 turns averaging off")
-        self.decay = decay
-        self.average = copy.deepcopy(module).eval().requires_grad_(False)
-
-    @torch.no_grad()
-    def update(self, module: torch.nn.Module) -> None:
-        for mine, theirs in zip(self.average.state_dict().values(), module.state_dict().values(), strict=True):
-            if mine.is_floating_point():
-                mine.lerp_(theirs.detach(), 1.0 - self.decay)
-            else:
-                mine.copy_(theirs)
-
-
-def average_gradients(model: torch.nn.Module, d: Dist) -> None:
-    """All-reduce gradients across ranks (plain DDP without the wrapper's bucket machinery)."""
-    if d.world == 1:
-        return
-    for p in model.parameters():
-        if p.grad is not None:
-            dist.all_reduce(p.grad)
-            p.grad /= d.world
-
-
-def broadcast_parameters(model: torch.nn.Module, d: Dist) -> None:
-    if d.world == 1:
-        return
-    for t in list(model.parameters()) + list(model.buffers()):
-        dist.broadcast(t.data, src=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,35 +276,25 @@ def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device,
     torch.manual_seed(cfg.seed)
     ae = Autoencoder(AutoencoderConfig(channels=c.channels, decoder_channels=tuple(reversed(c.channels)),
                                        latent_channels=c.latent_channels)).to(device)
-    broadcast_parameters(ae, d)
     train_frames = split_frames(data, val=False)
     val_frames = split_frames(data, val=True) if data.val.any() else torch.from_numpy(data.frames[0])
     opt = torch.optim.AdamW(ae.parameters(), lr=c.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(cfg.seed + d.rank)
-    writer = _writer(cfg, d)
-    bar = tqdm(range(c.steps), desc="autoencoder", disable=not d.main, dynamic_ncols=True)
-    for step in bar:
-        set_lr(opt, cosine_lr(step, c.steps, c.lr, 100))
+    trainer = Trainer("autoencoder", ae, opt, FitConfig(steps=c.steps, lr=c.lr, warmup=100, log_every=cfg.log_every),
+                      Path(cfg.out), g, d)
+
+    def objective(step: int) -> tuple[Tensor, dict[str, float]]:
         idx = torch.randint(len(train_frames), (c.batch_size,), generator=g)
         x = Autoencoder.to_float(train_frames[idx].to(device))  # (N, 3, H, W)
-        loss = foreground_weighted_loss(ae.reconstruct(x), x, c.fg_weight)
-        check_finite(loss, step, out)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        average_gradients(ae, d)
-        opt.step()
-        if d.main and step % cfg.log_every == 0:
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-            if writer:
-                writer.add_scalar("autoencoder/loss", loss.item(), step)
+        return foreground_weighted_loss(ae.reconstruct(x), x, c.fg_weight), {}
+
+    trainer.fit(objective)
     ae.eval()
     val_psnr = evaluate_autoencoder(ae, val_frames[:512].to(device))
     with torch.no_grad():
         ae.fit_normalisation(train_frames[:: max(1, len(train_frames) // 4096)].to(device))
     if d.main:
         print(f"autoencoder: val PSNR {val_psnr:.2f} dB")
-        if writer:
-            writer.add_scalar("autoencoder/val_psnr", val_psnr, c.steps)
         save_checkpoint(out, kind="autoencoder", config=asdict(ae.cfg), tensors=ae.state_dict(),
                         meta={"val_psnr": val_psnr, "steps": c.steps})
     return ae
@@ -424,16 +323,6 @@ def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.de
     return latents
 
 
-def _writer(cfg: TrainConfig, d: Dist):
-    if not d.main:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is optional at run time
-        return None
-    return SummaryWriter(str(Path(cfg.out) / "tb"))
-
-
 # --------------------------------------------------------------------------------------------
 #                                      Stage 2: DiT
 # --------------------------------------------------------------------------------------------
@@ -450,48 +339,6 @@ def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale
         raise ValueError(f"unknown preset {cfg.dit.preset!r}; choose one of {sorted(MODELS)}")
     return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
                                   action_dim=action_dim, window=cfg.dit.window, residual_scale=residual_scale)
-
-
-def save_state(out: Path, opt: torch.optim.Optimizer, step: int, g: torch.Generator, log: list[dict]) -> None:
-    tensors, scalars = flatten_optimizer_state(opt)
-    tensors["rng"] = g.get_state()
-    save_tensors(out / "state" / "optimizer.safetensors", tensors)
-    atomic_write_json(out / "state" / "state.json", {"step": step, "optimizer": scalars, "log": log})
-
-
-def load_state(out: Path, opt: torch.optim.Optimizer, g: torch.Generator,
-               model_step: int | None = None) -> tuple[int, list[dict]]:
-    """The optimizer, RNG, step and log saved in ``out/state``.
-
-    ``model_step`` is the step recorded in ``out/model``: a run stopped between saving the model and
-    saving the state has the two at different steps, and resuming would mix them, so it is refused.
-    """
-    state_json = out / "state" / "state.json"
-    if not state_json.exists():
-        raise FileNotFoundError(f"--resume: {state_json} not found; start without --resume")
-    state = json.loads(state_json.read_text())
-    step = int(state["step"])
-    if model_step is not None and model_step != step:
-        raise ValueError(f"--resume: {out}/model is at step {model_step} but {out}/state at step {step} (the run "
-                         f"stopped while saving). {out}/model is a whole checkpoint and can be used as it is; to "
-                         f"train on, start a new run from it or delete {out} and start again")
-    tensors = load_tensors(out / "state" / "optimizer.safetensors")
-    g.set_state(tensors.pop("rng"))
-    opt.load_state_dict(unflatten_optimizer_state(tensors, state["optimizer"]))
-    return step, list(state.get("log", []))
-
-
-class DivergedError(RuntimeError):
-    """A training loss went NaN or infinite; the last saved checkpoint is left as it was."""
-
-
-def check_finite(loss: Tensor, step: int, out: Path) -> None:
-    """Stop at the first non-finite loss, before it reaches the weights or a checkpoint."""
-    if not torch.isfinite(loss):
-        raise DivergedError(f"the loss is {loss.item()} at step {step}; nothing of this step was saved and "
-                            f"{out} keeps its last checkpoint. Check the data for NaN or inf "
-                            f"(`worldsim collect` refuses them; a store written otherwise may hold some), "
-                            f"or lower the learning rate and resume")
 
 
 def train(cfg: TrainConfig) -> Path:
@@ -512,46 +359,22 @@ def train(cfg: TrainConfig) -> Path:
     c = cfg.dit
     opt = torch.optim.AdamW(dit.parameters(), lr=c.lr, weight_decay=c.weight_decay, betas=(0.9, 0.99))
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
-    start, log = 0, []
-    if cfg.resume and (out / "model" / "config.json").exists():
-        wm = WorldModel.load(out / "model")
-        dit.load_state_dict(wm.dit.state_dict())
-        start, log = load_state(out, opt, g, model_step=int(wm.meta.get("step", -1)))
-        if d.main:
-            print(f"resuming DiT at step {start}")
-    broadcast_parameters(dit, d)
+    fit = FitConfig(steps=c.steps, lr=c.lr, warmup=c.warmup, save_every=cfg.save_every,
+                    time_budget_min=cfg.time_budget_min, log_every=cfg.log_every, ema=c.ema, grad_clip=1.0)
+    trainer = Trainer("dit", dit, opt, fit, out, g, d)
+    if resumable(out, cfg.resume, out / "model"):
+        saved = WorldModel.load(out / "model", device=device)
+        trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("step", -1)))
     sampler = ClipSampler(latents, data, text, np.flatnonzero(~data.val), c.clip_steps, c.start_prob, g)
-    writer = _writer(cfg, d)
-    meta = {"data": list(cfg.data), "frames": data.num_frames, "episodes": len(data.frames)}
-    t0 = time.time()
-    bar = tqdm(range(start, c.steps), desc="dit", disable=not d.main, dynamic_ncols=True, initial=start,
-               total=c.steps)
-    step = start
-    for step in bar:
-        set_lr(opt, cosine_lr(step, c.steps, c.lr, c.warmup))
+    meta = {"data": list(cfg.data), "frames": data.num_frames, "episodes": len(data.frames),
+            **({"ema": c.ema} if c.ema else {})}
+
+    def objective(step: int) -> tuple[Tensor, dict[str, float]]:
         losses = flow_loss(dit, sampler.sample(c.batch_size, device), c.flow, g)
-        check_finite(losses.loss, step, out)
-        opt.zero_grad(set_to_none=True)
-        losses.loss.backward()
-        average_gradients(dit, d)
-        torch.nn.utils.clip_grad_norm_(dit.parameters(), 1.0)
-        opt.step()
-        if d.main and step % cfg.log_every == 0:
-            row = {"step": step, "loss": losses.loss.item(), "flow": losses.flow.item(),
-                   "reward": losses.reward.item(), "done": losses.done.item(), "time_s": time.time() - t0}
-            log.append(row)
-            bar.set_postfix(flow=f"{row['flow']:.4f}")
-            if writer:
-                for k in ("loss", "flow", "reward", "done"):
-                    writer.add_scalar(f"dit/{k}", row[k], step)
-        over_budget = cfg.time_budget_min and (time.time() - t0) > 60 * cfg.time_budget_min
-        if d.main and ((step + 1) % cfg.save_every == 0 or step + 1 == c.steps or over_budget):
-            WorldModel(ae, dit).save(out / "model", meta={**meta, "step": step + 1})
-            save_state(out, opt, step + 1, g, log)
-        if over_budget:
-            break
-    if d.main and step < start:  # nothing left to train: make sure the model exists
-        WorldModel(ae, dit).save(out / "model", meta={**meta, "step": start})
-    if d.world > 1:
-        dist.barrier()
+        return losses.loss, {"flow": losses.flow.item(), "reward": losses.reward.item(), "done": losses.done.item()}
+
+    def save(step: int, weights: torch.nn.Module) -> None:
+        WorldModel(ae, weights).save(out / "model", meta={**meta, "step": step})
+
+    trainer.fit(objective, save)
     return out / "model"

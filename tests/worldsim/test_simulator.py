@@ -165,3 +165,23 @@ def test_latent_grid_puts_every_finished_latent_on_the_grid():
     assert not torch.allclose(steps[-1] / 0.1, torch.round(steps[-1] / 0.1))  # a finer grid is not implied
     with pytest.raises(ValueError, match="latent_grid"):
         SimulatorConfig(latent_grid=-0.1)
+
+
+def test_latent_hold_keeps_cells_that_barely_change_and_lets_the_others_move():
+    def run(hold: float) -> list[torch.Tensor]:
+        sim = Simulator(tiny_world_model(), 2, SimulatorConfig(latent_hold=hold), device="cpu")
+        out = [sim.reset(context_frames=_frames(2, 2), seed=3).latents]
+        return out + [sim.step(np.zeros((2, 2), np.float32)).latents for _ in range(3)]
+
+    free = run(0.0)
+    tau = float((free[1] - free[0]).abs().amax(dim=1).median())  # half the cells change by more at step 1
+    held = run(tau)
+    torch.testing.assert_close(held[0], free[0])  # the context is left as encoded
+    for before, after in zip(held, held[1:]):
+        change = (after - before).abs().amax(dim=1)  # (B, h, w): a cell's largest change
+        assert ((change == 0) | (change > tau)).all()
+    first_change = (held[1] - held[0]).abs().amax(dim=1)
+    assert (first_change == 0).any() and (first_change > tau).any()
+    assert Simulator(tiny_world_model(), 1, device="cpu").cfg.latent_hold == 0.0
+    with pytest.raises(ValueError, match="latent_hold"):
+        SimulatorConfig(latent_hold=-0.1)

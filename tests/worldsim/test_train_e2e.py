@@ -202,7 +202,7 @@ def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_pat
 def test_ema_moves_a_fraction_towards_the_weights_and_copies_counters():
     import torch
 
-    from worldsim.train import EMA
+    from worldsim.trainer import EMA
 
     net = torch.nn.BatchNorm1d(2)  # float weights and an integer counter
     ema = EMA(net, decay=0.9)
@@ -225,7 +225,8 @@ def test_finetune_ema_saves_the_average_and_resumes_exactly(data, tiny_checkpoin
     import torch
 
     from worldsim.checkpoint import load_tensors
-    from worldsim.finetune import RAW_WEIGHTS, FinetuneConfig, finetune
+    from worldsim.finetune import FinetuneConfig, finetune
+    from worldsim.trainer import RAW_WEIGHTS
 
     def run(out: str, steps: int, resume: bool = False, ema: float = 0.5) -> dict:
         cfg = FinetuneConfig(data=(data,), out=str(tmp_path / out), steps=steps, batch_size=2, save_every=1,
@@ -242,7 +243,7 @@ def test_finetune_ema_saves_the_average_and_resumes_exactly(data, tiny_checkpoin
     run("split", 1)
     resumed = run("split", 2, resume=True)
     assert all(torch.allclose(resumed[n], straight[n], atol=1e-6) for n in straight)
-    with pytest.raises(ValueError, match="started with --finetune.ema"):
+    with pytest.raises(ValueError, match="started with an EMA"):
         run("split", 3, resume=True, ema=0.0)
 
 
@@ -323,7 +324,7 @@ def test_training_stops_at_the_first_non_finite_loss_and_keeps_the_checkpoint(da
     import torch
 
     import worldsim.finetune as ft
-    from worldsim.train import DivergedError
+    from worldsim.trainer import DivergedError
 
     cfg = ft.FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1)
     ft.finetune(cfg, Path(tiny_checkpoint))

@@ -1,0 +1,117 @@
+"""The one training loop: schedule, saving, resuming, EMA, divergence and the time budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from worldsim.checkpoint import load_tensors, save_tensors
+from worldsim.trainer import RAW_WEIGHTS, DivergedError, FitConfig, Trainer, cosine_lr, resumable
+
+
+def _problem(seed: int = 0):
+    """A tiny regression: a linear layer, its optimizer and a generator that draws the batches."""
+    torch.manual_seed(seed)
+    net = torch.nn.Linear(3, 1)
+    opt = torch.optim.AdamW(net.parameters(), lr=0.05)
+    g = torch.Generator().manual_seed(seed)
+    truth = torch.tensor([[1.0, -2.0, 0.5]])
+
+    def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        x = torch.randn(16, 3, generator=g)
+        return (net(x) - x @ truth.T).square().mean(), {"step_seen": float(step)}
+
+    return net, opt, g, objective
+
+
+def _saver(out: Path, saved: list[int]):
+    def save(step: int, weights: torch.nn.Module) -> dict[str, float]:
+        save_tensors(out / "model.safetensors", weights.state_dict())
+        saved.append(step)
+        return {"norm": float(weights.weight.detach().norm())}
+
+    return save
+
+
+def test_fit_trains_logs_and_saves_on_schedule(tmp_path):
+    net, opt, g, objective = _problem()
+    saved: list[int] = []
+    trainer = Trainer("toy", net, opt, FitConfig(steps=60, lr=0.2, warmup=5, save_every=25), tmp_path, g)
+    assert trainer.fit(objective, _saver(tmp_path, saved)) == 60
+    assert saved == [25, 50, 60]
+    log = trainer.log
+    assert [row["step"] for row in log] == list(range(60)) and log[0]["step_seen"] == 0.0
+    first, last = (sum(row["loss"] for row in rows) / 10 for rows in (log[:10], log[-10:]))
+    assert last < 0.25 * first
+    assert "norm" in log[24] and "norm" in log[-1] and "norm" not in log[30]  # what save measured is logged
+    assert (tmp_path / "state" / "state.json").exists()
+    assert opt.param_groups[0]["lr"] == pytest.approx(cosine_lr(59, 60, 0.2, 5))
+
+
+def test_a_resumed_run_lands_where_a_straight_one_does(tmp_path):
+    def run(out: Path, steps: int, resume: bool) -> dict[str, torch.Tensor]:
+        net, opt, g, objective = _problem()
+        trainer = Trainer("toy", net, opt, FitConfig(steps=steps, lr=0.05, warmup=2, ema=0.9), out, g)
+        if resumable(out, resume, out / "model.safetensors"):
+            trainer.resume(load_tensors(out / "model.safetensors"), model_step=trainer_step(out))
+        trainer.fit(objective, _saver(out, []))
+        return {"average": trainer.weights.weight.detach().clone(), "raw": net.weight.detach().clone()}
+
+    def trainer_step(out: Path) -> int:
+        import json
+        return json.loads((out / "state" / "state.json").read_text())["step"]
+
+    straight = run(tmp_path / "straight", 8, resume=False)
+    run(tmp_path / "split", 3, resume=False)
+    split = run(tmp_path / "split", 8, resume=True)
+    torch.testing.assert_close(split["average"], straight["average"], rtol=0, atol=0)
+    torch.testing.assert_close(split["raw"], straight["raw"], rtol=0, atol=0)
+    assert (tmp_path / "split" / RAW_WEIGHTS).exists()
+    assert not torch.equal(split["average"], split["raw"])
+
+
+def test_resuming_refuses_what_it_cannot_resume(tmp_path):
+    assert not resumable(tmp_path, True, tmp_path / "model")  # nothing there: a fresh start
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    assert not resumable(tmp_path, False, tmp_path / "model")
+    with pytest.raises(FileNotFoundError, match="nothing to resume it from"):
+        resumable(tmp_path, True, tmp_path / "model")
+
+    net, opt, g, objective = _problem()
+    Trainer("toy", net, opt, FitConfig(steps=2, lr=0.05), tmp_path, g).fit(objective, _saver(tmp_path, []))
+    net, opt, g, objective = _problem()
+    trainer = Trainer("toy", net, opt, FitConfig(steps=4, lr=0.05), tmp_path, g)
+    with pytest.raises(ValueError, match="stopped while saving"):
+        trainer.resume(load_tensors(tmp_path / "model.safetensors"), model_step=1)
+    with pytest.raises(ValueError, match="without an EMA"):
+        Trainer("toy", net, opt, FitConfig(steps=4, lr=0.05, ema=0.5), tmp_path, g).resume(
+            load_tensors(tmp_path / "model.safetensors"), model_step=2)
+
+
+def test_a_non_finite_loss_stops_before_anything_is_saved(tmp_path):
+    net, opt, g, objective = _problem()
+    before = net.weight.detach().clone()
+    saved: list[int] = []
+    trainer = Trainer("toy", net, opt, FitConfig(steps=5, lr=0.05, save_every=1), tmp_path, g)
+    with pytest.raises(DivergedError, match="keeps its last checkpoint"):
+        trainer.fit(lambda step: (objective(step)[0] * float("nan"), {}), _saver(tmp_path, saved))
+    assert saved == [] and torch.equal(net.weight, before)
+
+
+def test_the_time_budget_stops_the_run_saved(tmp_path):
+    net, opt, g, objective = _problem()
+    saved: list[int] = []
+    trainer = Trainer("toy", net, opt, FitConfig(steps=1000, lr=0.05, time_budget_min=1e-9), tmp_path, g)
+    assert trainer.fit(objective, _saver(tmp_path, saved)) == 1
+    assert saved == [1]
+
+
+def test_a_finished_run_still_has_its_checkpoint(tmp_path):
+    net, opt, g, objective = _problem()
+    saved: list[int] = []
+    assert Trainer("toy", net, opt, FitConfig(steps=0, lr=0.05), tmp_path, g).fit(objective,
+                                                                                _saver(tmp_path, saved)) == 0
+    assert saved == [0]
