@@ -15,24 +15,21 @@ policies you trained yourself or otherwise trust.
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import gymnasium as gym
+import numpy as np
+import tyro
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.base_class import BaseAlgorithm
 
-import json  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Literal  # noqa: E402
-
-import gymnasium as gym  # noqa: E402
-import numpy as np  # noqa: E402
-import tyro  # noqa: E402
-from stable_baselines3 import PPO, SAC  # noqa: E402
-from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
-
-import envs  # noqa: E402, F401  (registers WorldSim/*)
-from worldsim.checkpoint import atomic_write_json, file_sha256  # noqa: E402
-from worldsim.report import write_video  # noqa: E402
+import envs  # noqa: F401  (registers WorldSim/*)
+from worldsim.checkpoint import atomic_write_json, file_sha256
+from worldsim.report import write_video
 
 #: SB3 algorithms a saved policy can come from (``--algo``).
 ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC}

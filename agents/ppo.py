@@ -24,32 +24,27 @@ protocol as ``agents/evaluate.py``), ``eval/evaluations.npz`` (periodic scores) 
 
 from __future__ import annotations
 
-import os
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import gymnasium as gym
+import numpy as np
+import tyro
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import EvalCallback
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecTransposeImage
 
-import time  # noqa: E402
-import warnings  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import gymnasium as gym  # noqa: E402
-import numpy as np  # noqa: E402
-import tyro  # noqa: E402
-from stable_baselines3 import PPO  # noqa: E402
-from stable_baselines3.common.callbacks import EvalCallback  # noqa: E402
-from stable_baselines3.common.monitor import Monitor  # noqa: E402
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecTransposeImage  # noqa: E402
-
-import envs  # noqa: E402, F401  (registers WorldSim/*)
-from agents.evaluate import evaluate  # noqa: E402
-from envs.sb3 import SB3VecEnv  # noqa: E402
-from worldsim.checkpoint import atomic_write_json  # noqa: E402
-from worldsim.diffusion import SamplerConfig  # noqa: E402
-from worldsim.simulator import SimulatorConfig  # noqa: E402
-from worldsim.worldmodel import default_checkpoint  # noqa: E402
+import envs  # noqa: F401  (registers WorldSim/*)
+from agents.evaluate import evaluate
+from envs.sb3 import SB3VecEnv
+from worldsim.checkpoint import atomic_write_json
+from worldsim.diffusion import SamplerConfig
+from worldsim.simulator import SimulatorConfig
+from worldsim.worldmodel import default_checkpoint
 
 
 @dataclass

@@ -15,29 +15,24 @@ Writes to ``out``: ``policy.zip`` (SB3 format; loading it unpickles), ``summary.
 
 from __future__ import annotations
 
-import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import numpy as np
+import tyro
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import VecMonitor, VecTransposeImage
 
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-import tyro  # noqa: E402
-from stable_baselines3 import PPO  # noqa: E402
-from stable_baselines3.common.vec_env import VecMonitor, VecTransposeImage  # noqa: E402
-
-from agents.ppo import check_sizes, progress_bar_available  # noqa: E402
-from envs.multiagent import TeamPushTask, learned_parallel_env, parallel_env  # noqa: E402
-from envs.sb3 import AgentsVecEnv  # noqa: E402
-from worldsim.checkpoint import atomic_write_json  # noqa: E402
-from worldsim.diffusion import SamplerConfig  # noqa: E402
-from worldsim.simulator import SimulatorConfig  # noqa: E402
-from worldsim.worldmodel import default_checkpoint  # noqa: E402
+from agents.ppo import check_sizes, progress_bar_available
+from envs.multiagent import TeamPushTask, learned_parallel_env, parallel_env
+from envs.sb3 import AgentsVecEnv
+from worldsim.checkpoint import atomic_write_json
+from worldsim.diffusion import SamplerConfig
+from worldsim.simulator import SimulatorConfig
+from worldsim.worldmodel import default_checkpoint
 
 
 @dataclass

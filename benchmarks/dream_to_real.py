@@ -27,25 +27,21 @@ interrupted comparison resumes row by row. The report goes to ``--json`` (defaul
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
+import time
+from pathlib import Path
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import numpy as np
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import envs  # noqa: E402, F401  (registers WorldSim/*)
-from agents import ppo  # noqa: E402
-from agents.evaluate import evaluate  # noqa: E402
-from worldsim.checkpoint import checkpoint_hash  # noqa: E402
-from worldsim.fileio import atomic_write_json  # noqa: E402
-from worldsim.report import write_json  # noqa: E402
-from worldsim.store import EpisodeStore  # noqa: E402
-from worldsim.worldmodel import default_checkpoint  # noqa: E402
+import envs  # noqa: F401  (registers WorldSim/*)
+from agents import ppo
+from agents.evaluate import evaluate
+from worldsim.checkpoint import checkpoint_hash
+from worldsim.fileio import atomic_write_json
+from worldsim.report import write_json
+from worldsim.store import EpisodeStore
+from worldsim.worldmodel import default_checkpoint
 
 TASKS = {"reach": "Reach", "pushbox": "PushBox"}
 ROWS = ("random", "mujoco_B", "mujoco_ref", "dream")

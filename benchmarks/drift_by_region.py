@@ -16,10 +16,6 @@ If the open-loop error grows much faster than the teacher-forced one, the drift 
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import argparse
 
 import numpy as np

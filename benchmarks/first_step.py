@@ -21,10 +21,6 @@ an episode's first frame teach.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import argparse
 
 import numpy as np

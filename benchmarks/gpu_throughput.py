@@ -14,21 +14,18 @@ that would start after ``--budget-s`` are skipped (and listed), so the whole run
 
 from __future__ import annotations
 
+import argparse
 import os
+import time
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import numpy as np
+import torch
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from worldsim.bench import SIM_MINUTE, measure_gt_throughput  # noqa: E402
-from worldsim.diffusion import SamplerConfig  # noqa: E402
-from worldsim.report import machine, write_json  # noqa: E402
-from worldsim.simulator import Simulator, SimulatorConfig  # noqa: E402
-from worldsim.worldmodel import WorldModel, default_checkpoint  # noqa: E402
+from worldsim.bench import SIM_MINUTE, measure_gt_throughput
+from worldsim.diffusion import SamplerConfig
+from worldsim.report import machine, write_json
+from worldsim.simulator import Simulator, SimulatorConfig
+from worldsim.worldmodel import WorldModel, default_checkpoint
 
 
 def step_rate(model: WorldModel, batch: int, steps: int, dtype: str, device: str, repeats: int) -> dict:

@@ -20,10 +20,6 @@ videos of each check go under ``--out``.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import argparse
 from pathlib import Path
 from typing import Any

@@ -11,10 +11,6 @@ busy, ``--threads 1`` can be much faster than torch's default of one thread per 
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import argparse
 import json
 import statistics

@@ -24,10 +24,6 @@ model's own reading of a paraphrase. Scored:
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
-
 import argparse
 import re
 

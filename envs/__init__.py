@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import os
 
+# MuJoCo chooses its OpenGL backend when it is first imported, and only EGL renders without a display.
+# This is the one place that chooses it: every module that imports mujoco lives in this package, so
+# this runs first. A MUJOCO_GL the caller has set is kept.
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym

@@ -21,11 +21,8 @@ and Reach add their reward terms (``reward == sum of info["reward_*"]``), ``"dis
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
-
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym
 import mujoco

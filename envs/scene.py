@@ -28,12 +28,9 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 from xml.etree import ElementTree as ET
-
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 import numpy as np
 

@@ -1,7 +1,7 @@
 """Run one ground-truth PushBox episode with the scripted policy and save it as mp4 and gif.
 
-    MUJOCO_GL=egl python examples/gt_rollout.py
-    MUJOCO_GL=egl python examples/gt_rollout.py --prompt "a red box on the left; the goal is at the top right"
+    python examples/gt_rollout.py
+    python examples/gt_rollout.py --prompt "a red box on the left; the goal is at the top right"
 
 The env is an ordinary Gymnasium env: ``reset`` gives a 64x64 top-down frame and an ``info`` with
 the scene's caption and every object's position; ``scripted_action`` walks the white agent behind
@@ -9,10 +9,6 @@ the box and pushes it towards the goal (the slate square on the floor).
 """
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 from dataclasses import dataclass
 from pathlib import Path

@@ -14,27 +14,22 @@ ground truth), and only inside the verbs that need it.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import numpy as np
+import tyro
 
-import json  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import asdict, dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Literal  # noqa: E402
-
-import numpy as np  # noqa: E402
-import tyro  # noqa: E402
-
-from .collect import CollectConfig, collect, make_env, rollout  # noqa: E402
-from .decoder import DecoderConfig  # noqa: E402
-from .diffusion import SamplerConfig  # noqa: E402
-from .evaluate import (  # noqa: E402
+from .collect import CollectConfig, collect, make_env, rollout
+from .decoder import DecoderConfig
+from .diffusion import SamplerConfig
+from .evaluate import (
     Rollouts,
     autoencoder_ceiling,
     rollout_against,
@@ -42,11 +37,11 @@ from .evaluate import (  # noqa: E402
     side_by_side,
     summarise,
 )
-from .finetune import FinetuneConfig  # noqa: E402
-from .report import plot_horizons, write_json, write_video  # noqa: E402
-from .simulator import Simulator, SimulatorConfig  # noqa: E402
-from .train import TrainConfig, train  # noqa: E402
-from .worldmodel import WorldModel  # noqa: E402
+from .finetune import FinetuneConfig
+from .report import plot_horizons, write_json, write_video
+from .simulator import Simulator, SimulatorConfig
+from .train import TrainConfig, train
+from .worldmodel import WorldModel
 
 
 def _print_json(obj: Any) -> None:

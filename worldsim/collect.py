@@ -25,15 +25,12 @@ the collection at any point leaves only complete episodes; run it again to resum
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")  # before anything imports mujoco
-
 import contextlib
 import functools
 import importlib
 import json
 import multiprocessing as mp
+import os
 import queue
 import signal
 import time

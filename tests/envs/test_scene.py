@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-
-os.environ.setdefault("MUJOCO_GL", "egl")
 
 import mujoco
 import numpy as np
