@@ -21,6 +21,7 @@ import argparse
 import numpy as np
 import torch
 
+from worldsim.data import pad_actions
 from worldsim.report import write_json
 from worldsim.simulator import Simulator
 from worldsim.store import EpisodeStore, split_of
@@ -50,7 +51,7 @@ def main() -> None:
         raise SystemExit(f"{a.data} needs {a.episodes} held-out episodes of >= {a.horizon} steps; collect more")
     frames = np.stack([e.frames[:a.horizon + 1] for e in eps])  # (B, H+1, 64, 64, 3)
     actions = np.stack([e.actions[:a.horizon] for e in eps]).astype(np.float32)
-    actions = np.pad(actions, ((0, 0), (0, 0), (0, model.dit.cfg.action_dim - actions.shape[2])))
+    actions = pad_actions(actions, model.dit.cfg.action_dim)
     with torch.no_grad():
         truth = model.autoencoder.encode(torch.from_numpy(frames))  # (B, H+1, C, h, w)
     moving = (truth[:, 1:] - truth[:, :-1]).abs().amax(dim=(1, 2)) > a.threshold  # (B, h, w)

@@ -33,6 +33,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from envs.actions import check_action, check_options
 from envs.prompt import canonical_prompt
+from worldsim.data import pad_actions
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import DEFAULT_CHECKPOINT, WorldModel, default_checkpoint
 
@@ -65,7 +66,7 @@ class ActionAdapter:
         """Validate ``action`` ``(A,)`` (or ``(batch, A)``) as the ground-truth env does
         (:func:`envs.actions.check_action`: clipped to the bounds) and return ``(batch or 1, model_dim)`` float32."""
         a = check_action(action, self.space, self.env_id, batch).reshape(-1, self.space.shape[0])
-        return np.pad(a, ((0, 0), (0, self.model_dim - a.shape[1])))
+        return pad_actions(a, self.model_dim)
 
 
 START_OPTIONS = ("scene", "dataset")

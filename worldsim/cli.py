@@ -27,6 +27,7 @@ import numpy as np
 import tyro
 
 from .collect import CollectConfig, collect, make_env, rollout
+from .data import pad_actions
 from .decoder import DecoderConfig
 from .diffusion import SamplerConfig
 from .evaluate import (
@@ -328,9 +329,7 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     # the model reads the prompt in the captioner's words (envs.canonical_prompt): the parsed scene's caption
     context = gt[0][None, None] if cfg.start == "grounded" else None
     gen = [sim.reset(context_frames=context, prompt=envs.caption(spec), seed=cfg.seed).frames[0]]
-    padded = np.zeros((len(acts), sim.action_dim), np.float32)
-    padded[:, : env.action_space.shape[0]] = np.stack(acts)
-    gen += [sim.step(a[None]).frames[0] for a in padded]
+    gen += [sim.step(a[None]).frames[0] for a in pad_actions(np.stack(acts), sim.action_dim)]
     gt_frames, gen_frames = np.stack(gt), np.stack(gen)
     # One detector over the whole palette, as `check` uses: a named colour counts only where it is the
     # nearest of all, and colours the prompt does not name show up as extras.

@@ -20,8 +20,9 @@ import torch
 
 from .autoencoder import Autoencoder, foreground_weighted_loss
 from .checkpoint import checkpoint_hash
+from .data import load_episodes, split_frames
 from .report import write_json
-from .train import evaluate_autoencoder, load_episodes, split_frames
+from .train import evaluate_autoencoder
 from .trainer import FitConfig, Trainer, default_device, resumable
 from .worldmodel import WorldModel
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import metrics
+from .data import pad_actions
 from .simulator import Simulator
 from .store import Episode
 
@@ -82,7 +83,7 @@ def rollout_against(sim: Simulator, episodes: list[Episode], context: int, horiz
     gt_done = np.zeros((n, horizon), bool)
     for i, ep in enumerate(episodes):
         T = min(len(ep.actions), total)
-        actions[i, :T, : ep.actions.shape[1]] = ep.actions[:T]
+        actions[i, :T] = pad_actions(ep.actions[:T], a_dim)
         steps = max(0, min(horizon, len(ep.frames) - context))
         gt[i, :steps] = ep.frames[context:context + steps]
         gt[i, steps:] = ep.frames[-1]
@@ -217,8 +218,7 @@ def head_scores(sim: Simulator, episodes: list[Episode]) -> dict[str, float | in
     for ep in episodes:
         if len(ep) < 1:
             continue
-        acts = np.zeros((1, len(ep), sim.action_dim), np.float32)
-        acts[0, :, : ep.actions.shape[1]] = ep.actions
+        acts = pad_actions(ep.actions, sim.action_dim)[None]
         sim.reset(context_frames=ep.frames[None], context_actions=acts, prompt=[ep.caption], seed=0)
         true_r.append(ep.rewards)
         true_d.append(ep.terminated)

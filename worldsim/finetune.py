@@ -46,9 +46,9 @@ import numpy as np
 import torch
 
 from .autoencoder import Autoencoder
+from .data import ClipSampler, encode_all, encode_captions, load_episodes, pad_actions
 from .diffusion import Batch, FlowConfig, FlowSampler, SamplerConfig, add_noise, flow_loss, sample_noise_levels
 from .model import DiT
-from .train import ClipSampler, encode_all, encode_captions, load_episodes
 from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable
 from .worldmodel import WorldModel
 
@@ -213,8 +213,7 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     data = load_episodes(dirs, val_fraction)
     if data.action_dim > dit.cfg.action_dim:
         raise ValueError(f"{', '.join(dirs)} has {data.action_dim}-D actions; the model takes {dit.cfg.action_dim}")
-    pad = dit.cfg.action_dim - data.action_dim
-    data.actions = [np.pad(a, ((0, 0), (0, pad))) for a in data.actions]
+    data.actions = [pad_actions(a, dit.cfg.action_dim) for a in data.actions]
     latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device)
     text = encode_captions(data.captions, out / f"{tag}text.safetensors")
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]

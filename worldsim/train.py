@@ -17,7 +17,6 @@ Both stages, like fine-tuning and the decoder's training, run through :class:`wo
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -30,14 +29,11 @@ from .checkpoint import (
     atomic_write_json,
     config_from_dict,
     load_checkpoint,
-    load_tensors,
-    module_fingerprint,
     save_checkpoint,
-    save_tensors,
-    tensor_metadata,
 )
-from .diffusion import Batch, FlowConfig, flow_loss
-from .model import MODELS, DiT, TextCond
+from .data import ClipSampler, EpisodeData, encode_all, encode_captions, load_episodes, split_frames
+from .diffusion import FlowConfig, flow_loss
+from .model import MODELS, DiT
 from .trainer import Dist, FitConfig, Trainer, default_device, init_distributed, resumable
 from .worldmodel import WorldModel
 
@@ -122,144 +118,8 @@ class TrainConfig:
 
 
 # --------------------------------------------------------------------------------------------
-#                                          Data
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class EpisodeData:
-    """All episodes of the training stores, in memory."""
-
-    frames: list[np.ndarray]  # per episode uint8 (T+1, H, W, 3)
-    actions: list[np.ndarray]  # per episode float32 (T, A)
-    rewards: list[np.ndarray]  # per episode float32 (T,)
-    terminated: list[np.ndarray]  # per episode bool (T,)
-    captions: list[str]
-    val: np.ndarray  # bool per episode
-    action_dim: int
-    source: np.ndarray | None = None  # per episode, the index of the store it was read from
-
-    @property
-    def num_frames(self) -> int:
-        return sum(len(f) for f in self.frames)
-
-
-def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
-    """Read every episode of the given stores, padding actions to the widest action size."""
-    from .store import CorruptEpisodeError, EpisodeStore, split_of
-
-    episodes, val, source, skipped = [], [], [], {}
-    for k, d in enumerate(dirs):
-        store = EpisodeStore(d)
-        if len(store) == 0:
-            raise FileNotFoundError(f"{d} holds no episodes; run `worldsim collect --out {d}` first")
-        skipped |= {str(store.root / name): why for name, why in store.problems.items()}
-        widths = set()
-        for i in store.indices():
-            try:
-                ep = store.read(i)  # a non-finite episode is refused as corrupt
-            except CorruptEpisodeError as e:
-                skipped[str(store.path(i))] = str(e)
-                continue
-            widths.add(ep.action_dim)
-            episodes.append(ep)
-            val.append(split_of(i, val_fraction) == "val")
-            source.append(k)
-        if len(widths) > 1:
-            raise CorruptEpisodeError(f"{d} mixes {sorted(widths)}-wide actions; a store holds one env's episodes. "
-                                      "Collect each env into its own --out")
-    if skipped:
-        lines = "\n  ".join(f"{path}: {why.splitlines()[0]}" for path, why in sorted(skipped.items()))
-        warnings.warn(f"skipped {len(skipped)} unreadable episode file(s):\n  {lines}", stacklevel=2)
-    if not episodes:
-        raise CorruptEpisodeError(f"no readable episode in {', '.join(dirs)}")
-    shapes = {ep.frames.shape[1:] for ep in episodes}
-    if len(shapes) > 1:
-        raise CorruptEpisodeError(f"{', '.join(dirs)} hold frames of sizes {sorted(shapes)}; train on one frame "
-                                  "size (collect with the same --size)")
-    action_dim = max(ep.actions.shape[1] for ep in episodes)
-    pad = lambda a: np.pad(a, ((0, 0), (0, action_dim - a.shape[1]))).astype(np.float32)
-    return EpisodeData(
-        frames=[ep.frames for ep in episodes],
-        actions=[pad(ep.actions) for ep in episodes],
-        rewards=[ep.rewards.astype(np.float32) for ep in episodes],
-        terminated=[ep.terminated.astype(bool) for ep in episodes],
-        captions=[ep.caption for ep in episodes],
-        val=np.array(val, dtype=bool),
-        action_dim=action_dim,
-        source=np.array(source, dtype=np.int64),
-    )
-
-
-class ClipSampler:
-    """Draws latent clips of ``n`` steps from in-memory episode latents (``pt = 1``).
-
-    ``start_prob`` is the chance a clip starts at its episode's first frame: one value, or one per
-    episode (indexed like ``latents``).
-    """
-
-    def __init__(self, latents: list[Tensor], data: EpisodeData, text: dict[str, Tensor], episodes: np.ndarray,
-                 n: int, start_prob: float | np.ndarray, generator: torch.Generator):
-        start_prob = np.broadcast_to(np.asarray(start_prob, dtype=np.float64), (len(latents),))
-        if not ((start_prob >= 0.0) & (start_prob <= 1.0)).all():
-            raise ValueError(f"start_prob {np.unique(start_prob)} is not a chance; pass values from 0 to 1")
-        self.latents, self.data, self.text, self.n = latents, data, text, n
-        self.episodes = [int(e) for e in episodes if len(latents[e]) >= n]
-        if not self.episodes:
-            raise ValueError(f"no episode has {n} frames; collect longer episodes or lower clip_steps")
-        self.start_prob, self.g = start_prob, generator
-
-    def sample(self, batch_size: int, device: torch.device) -> Batch:
-        g = self.g
-        eps_idx = torch.randint(len(self.episodes), (batch_size,), generator=g)
-        lat, prev, act, first, rew, done, rows, sink = [], [], [], [], [], [], [], []
-        for i in eps_idx.tolist():
-            e = self.episodes[i]
-            z = self.latents[e]  # (T+1, C, h, w)
-            T1 = len(z)
-            at_start = torch.rand((), generator=g).item() < self.start_prob[e]
-            s = 0 if at_start else int(torch.randint(T1 - self.n + 1, (), generator=g))
-            idx = torch.arange(s, s + self.n)  # frame indices of the clip
-            lat.append(z[idx])
-            sink.append(z[:1])
-            prev.append(torch.where((idx > 0)[:, None, None, None], z[(idx - 1).clamp_min(0)], 0.0))
-            t_prev = (idx - 1).clamp_min(0).numpy()
-            a = torch.from_numpy(self.data.actions[e][t_prev]) * (idx > 0)[:, None]
-            act.append(a)
-            first.append(idx == 0)
-            rew.append(torch.from_numpy(self.data.rewards[e][t_prev]) * (idx > 0))
-            done.append(torch.from_numpy(self.data.terminated[e][t_prev].astype(np.float32)) * (idx > 0))
-            rows.append(e)
-        text = TextCond(self.text["tokens"][rows], self.text["mask"][rows], self.text["pooled"][rows])
-        to = lambda t: t.to(device)
-        return Batch(to(torch.stack(lat)), to(torch.stack(prev)), to(torch.stack(act)), to(torch.stack(first)),
-                     to(torch.stack(rew)), to(torch.stack(done)),
-                     TextCond(to(text.tokens), to(text.mask), to(text.pooled)), to(torch.stack(sink)))
-
-
-def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:
-    """Text embeddings for every episode's caption, cached on disk by the text encoder."""
-    from .text import get_text_encoder
-
-    enc = get_text_encoder()
-    if cache_path.exists():
-        enc.load_cache(cache_path)
-    emb = enc.encode_cached(captions)
-    enc.save_cache(cache_path)
-    S = max(1, int(emb.mask.sum(1).max()))  # padding past the longest caption is masked out: drop it
-    return {"tokens": emb.tokens[:, :S].contiguous(), "mask": emb.mask[:, :S].contiguous(), "pooled": emb.pooled}
-
-
-# --------------------------------------------------------------------------------------------
 #                                  Stage 1: autoencoder
 # --------------------------------------------------------------------------------------------
-
-
-def split_frames(data: EpisodeData, val: bool) -> Tensor:
-    """Every frame of the held-out (``val``) or the training episodes, uint8 ``(N, H, W, 3)``; empty
-    ``(0, H, W, 3)`` where there are none."""
-    frames = [f for f, v in zip(data.frames, data.val) if v == val]
-    return torch.from_numpy(np.concatenate(frames) if frames else data.frames[0][:0])
 
 
 def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device, d: Dist) -> Autoencoder:
@@ -304,23 +164,6 @@ def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device,
 def evaluate_autoencoder(ae: Autoencoder, frames: Tensor) -> float:
     x = Autoencoder.to_float(frames)
     return psnr_float(torch.cat([ae.reconstruct(x[i:i + 128]) for i in range(0, len(x), 128)]), x)
-
-
-@torch.no_grad()
-def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.device) -> list[Tensor]:
-    """Latents of every episode, cached in ``cache``.
-
-    The cache records the autoencoder's weights and the episodes' lengths, and is rebuilt when either
-    differs, so a retrained autoencoder or a changed store never trains on stale latents.
-    """
-    key = {"autoencoder": module_fingerprint(ae), "lengths": ",".join(str(len(f)) for f in data.frames)}
-    if cache.exists() and tensor_metadata(cache) == key:
-        tensors = load_tensors(cache)
-        return [tensors[f"{i}"] for i in range(len(data.frames))]
-    latents = [torch.cat([ae.encode(torch.from_numpy(f[i:i + 256]).to(device)).cpu()
-                          for i in range(0, len(f), 256)]) for f in data.frames]
-    save_tensors(cache, {f"{i}": z for i, z in enumerate(latents)}, metadata=key)
-    return latents
 
 
 # --------------------------------------------------------------------------------------------

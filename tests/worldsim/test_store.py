@@ -466,7 +466,7 @@ def test_validate_counts_the_files_not_the_manifest(tmp_path):
 
 
 def test_the_trainer_skips_and_reports_unreadable_episodes_and_refuses_mixed_stores(tmp_path):
-    from worldsim.train import load_episodes
+    from worldsim.data import load_episodes
 
     store = EpisodeStore(tmp_path / "a")
     for i in range(3):

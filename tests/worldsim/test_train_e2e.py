@@ -106,7 +106,7 @@ def test_finetune_draws_clips_from_the_episode_start(data, tiny_checkpoint, tmp_
 def test_clip_sampler_start_rate():
     import torch
 
-    from worldsim.train import ClipSampler, EpisodeData
+    from worldsim.data import ClipSampler, EpisodeData
 
     T = 20
     data = EpisodeData([np.zeros((T + 1, 8, 8, 3), np.uint8)] * 2, [np.zeros((T, 2), np.float32)] * 2,
@@ -127,7 +127,7 @@ def test_clip_sampler_start_chance_per_episode():
     """One chance per episode: episode 0 always starts at its first frame, episode 1 only by its offset."""
     import torch
 
-    from worldsim.train import ClipSampler, EpisodeData
+    from worldsim.data import ClipSampler, EpisodeData
 
     T = 20
     data = EpisodeData([np.zeros((T + 1, 8, 8, 3), np.uint8)] * 2, [np.zeros((T, 2), np.float32)] * 2,
@@ -175,7 +175,7 @@ def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_pat
     import torch
 
     from worldsim.autoencoder import Autoencoder, AutoencoderConfig
-    from worldsim.train import EpisodeData, encode_all
+    from worldsim.data import EpisodeData, encode_all
 
     torch.manual_seed(0)
     cfg = AutoencoderConfig(image_size=32, latent_channels=4, channels=(8, 8), decoder_channels=(8, 8))
@@ -340,3 +340,15 @@ def test_training_stops_at_the_first_non_finite_loss_and_keeps_the_checkpoint(da
     with pytest.raises(DivergedError, match="at step 2"):
         ft.finetune(ft.FinetuneConfig(**{**cfg.__dict__, "steps": 4, "resume": True}), Path(tiny_checkpoint))
     assert WorldModel.load(tmp_path / "ft" / "model").checkpoint_hash == before
+
+
+@pytest.mark.slow
+def test_ddp_finetune_two_processes_on_cpu(data, tiny_checkpoint, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_PORT": "29533"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533",
+           "-m", "worldsim", "finetune", "--finetune.checkpoint", tiny_checkpoint, "--finetune.data", data,
+           "--finetune.out", str(tmp_path / "ddp"), "--finetune.steps", "3", "--finetune.batch-size", "2",
+           "--finetune.ema", "0.5", "--check-episodes", "0"]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert WorldModel.load(tmp_path / "ddp" / "model").meta["finetune_step"] == 3
