@@ -64,6 +64,9 @@ DIT_BOUNDS: dict[str, Bounds] = {
 """What a checkpoint's DiT config may hold; generous, but each value far below what would exhaust memory
 (the product of several is bounded by :data:`MAX_ELEMENTS`)."""
 
+STORAGE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+"""Precisions a checkpoint's floating-point weights may be stored in (:meth:`WorldModel.save`)."""
+
 MAX_ELEMENTS = 2**30
 """Most parameter and buffer elements a loaded world model may have."""
 
@@ -87,14 +90,29 @@ class WorldModel(nn.Module):
         self.meta: dict[str, Any] = {}
         self.checkpoint_hash = ""
 
-    def save(self, directory: str | os.PathLike, meta: dict[str, Any] | None = None) -> Path:
+    def save(self, directory: str | os.PathLike, meta: dict[str, Any] | None = None,
+             storage: str = "float32") -> Path:
         """Write the checkpoint (``config.json`` + ``weights.safetensors``) as one unit.
+
+        ``storage`` is the precision its floating-point weights are stored in: ``float16`` or
+        ``bfloat16`` halve the file (for shipping a checkpoint; training saves ``float32``, which
+        resuming needs). Loading turns them back into the model's ``float32``.
 
         Raises:
             CheckpointError: if a weight is NaN or inf (the checkpoint already at ``directory`` is kept).
+            ValueError: for an unknown ``storage``, or a weight too large for ``float16``.
         """
+        if storage not in STORAGE_DTYPES:
+            raise ValueError(f"storage must be one of {sorted(STORAGE_DTYPES)}, got {storage!r}")
+        dtype = STORAGE_DTYPES[storage]
+        tensors = self.state_dict()
+        if dtype == torch.float16:
+            big = [k for k, t in tensors.items() if t.is_floating_point() and t.abs().max() > torch.finfo(dtype).max]
+            if big:
+                raise ValueError(f"{big[:3]} hold values beyond float16's range; store in bfloat16 or float32")
+        tensors = {k: t.to(dtype) if t.is_floating_point() else t for k, t in tensors.items()}
         config = {"autoencoder": asdict(self.autoencoder.cfg), "dit": asdict(self.dit.cfg)}
-        return save_checkpoint(directory, kind=KIND, config=config, tensors=self.state_dict(), meta=meta)
+        return save_checkpoint(directory, kind=KIND, config=config, tensors=tensors, meta=meta)
 
     @classmethod
     def load(cls, directory: str | os.PathLike, device: torch.device | str = "cpu") -> WorldModel:
@@ -190,7 +208,8 @@ def _check_tensors_fit(model: nn.Module, tensors: dict[str, torch.Tensor], where
         )
     for name, t in expected.items():
         got = tensors[name]
-        if got.shape != t.shape or got.dtype != t.dtype:
+        stored_lower = t.dtype == torch.float32 and got.dtype in (torch.float16, torch.bfloat16)
+        if got.shape != t.shape or (got.dtype != t.dtype and not stored_lower):
             raise CheckpointError(
                 f"{where}: weights do not fit the architecture in config.json: {name} is "
                 f"{got.dtype} {tuple(got.shape)}, the model expects {t.dtype} {tuple(t.shape)}. "

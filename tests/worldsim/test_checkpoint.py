@@ -80,3 +80,31 @@ def test_saved_files_honour_the_umask_and_leave_no_temporary_files(tmp_path):
     files = sorted(p.name for p in (tmp_path / "model").iterdir())
     assert files == ["config.json", "weights.safetensors"]
     assert all((tmp_path / "model" / f).stat().st_mode & 0o777 == 0o644 for f in files)
+
+
+@pytest.mark.parametrize("storage", ["float16", "bfloat16"])
+def test_a_checkpoint_stored_in_16_bits_is_half_the_size_and_loads_as_float32(tmp_path, storage):
+    from worldsim.cli import ExportConfig, export
+
+    wm = tiny_world_model()
+    wm.save(tmp_path / "full")
+    report = export(ExportConfig(checkpoint=str(tmp_path / "full"), out=str(tmp_path / "half"), storage=storage))
+    assert report["bytes_after"] < 0.6 * report["bytes_before"]
+    half = WorldModel.load(tmp_path / "half")
+    assert half.meta["storage"] == storage and half.meta["exported_from"] == checkpoint_hash(tmp_path / "full")[:16]
+    dtype = getattr(torch, storage)
+    for (name, a), b in zip(wm.state_dict().items(), half.state_dict().values(), strict=True):
+        assert b.dtype == a.dtype, name
+        if a.is_floating_point():
+            torch.testing.assert_close(b, a.to(dtype).float(), rtol=0, atol=0)
+
+
+def test_float16_storage_refuses_weights_it_cannot_hold(tmp_path):
+    wm = tiny_world_model()
+    with torch.no_grad():
+        next(wm.dit.parameters()).view(-1)[0] = 1e6
+    with pytest.raises(ValueError, match="bfloat16"):
+        wm.save(tmp_path / "c", storage="float16")
+    with pytest.raises(ValueError, match="storage must be one of"):
+        wm.save(tmp_path / "c", storage="int8")
+    assert not (tmp_path / "c").exists()
