@@ -570,37 +570,37 @@ def run_play(cfg: PlayConfig) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-#                                          export
+#                                          convert
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass
-class ExportConfig:
-    """``worldsim export``: write a checkpoint for shipping, its weights in a smaller precision."""
+class ConvertConfig:
+    """``worldsim convert``: write a checkpoint again for shipping, its weights in a smaller precision."""
 
     checkpoint: str
-    """The checkpoint to export (e.g. a run's ``model/``)."""
+    """The checkpoint to convert (e.g. a run's ``model/``)."""
     out: str
-    """Directory of the exported checkpoint (replaced as a whole if it holds one)."""
+    """Directory of the converted checkpoint (replaced as a whole if it holds one)."""
     storage: Literal["float16", "bfloat16", "float32"] = "float16"
     """Precision of the stored weights; loading turns them back into float32."""
 
 
-def export(cfg: ExportConfig) -> dict[str, Any]:
+def convert(cfg: ConvertConfig) -> dict[str, Any]:
     """Save ``cfg.checkpoint`` again in ``cfg.storage``; returns sizes and hashes."""
     from .checkpoint import checkpoint_hash
 
     source = Path(cfg.checkpoint)
     model = WorldModel.load(source)
-    out = model.save(cfg.out, meta={**model.meta, "exported_from": model.checkpoint_hash, "storage": cfg.storage},
+    out = model.save(cfg.out, meta={**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage},
                      storage=cfg.storage)
     size = lambda d: (Path(d) / "weights.safetensors").stat().st_size
     return {"checkpoint": str(source), "out": str(out), "storage": cfg.storage, "bytes_before": size(source),
             "bytes_after": size(out), "hash_after": checkpoint_hash(out)[:16]}
 
 
-def run_export(cfg: ExportConfig) -> None:
-    _print_json(export(cfg))
+def run_convert(cfg: ConvertConfig) -> None:
+    _print_json(convert(cfg))
 
 
 # --------------------------------------------------------------------------------------------
@@ -617,7 +617,7 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "demo": (DemoConfig, run_demo),
     "bench": (BenchConfig, run_bench),
     "play": (PlayConfig, run_play),
-    "export": (ExportConfig, run_export),
+    "convert": (ConvertConfig, run_convert),
 }
 
 

@@ -84,14 +84,15 @@ def test_saved_files_honour_the_umask_and_leave_no_temporary_files(tmp_path):
 
 @pytest.mark.parametrize("storage", ["float16", "bfloat16"])
 def test_a_checkpoint_stored_in_16_bits_is_half_the_size_and_loads_as_float32(tmp_path, storage):
-    from worldsim.cli import ExportConfig, export
+    from worldsim.cli import main
 
     wm = tiny_world_model()
     wm.save(tmp_path / "full")
-    report = export(ExportConfig(checkpoint=str(tmp_path / "full"), out=str(tmp_path / "half"), storage=storage))
-    assert report["bytes_after"] < 0.6 * report["bytes_before"]
+    main(["convert", "--checkpoint", str(tmp_path / "full"), "--out", str(tmp_path / "half"), "--storage", storage])
+    size = lambda d: (tmp_path / d / "weights.safetensors").stat().st_size
+    assert size("half") < 0.6 * size("full")
     half = WorldModel.load(tmp_path / "half")
-    assert half.meta["storage"] == storage and half.meta["exported_from"] == checkpoint_hash(tmp_path / "full")[:16]
+    assert half.meta["storage"] == storage and half.meta["converted_from"] == checkpoint_hash(tmp_path / "full")[:16]
     dtype = getattr(torch, storage)
     for (name, a), b in zip(wm.state_dict().items(), half.state_dict().values(), strict=True):
         assert b.dtype == a.dtype, name
