@@ -38,6 +38,7 @@ from .evaluate import (
     side_by_side,
     summarise,
 )
+from .export import ExportConfig
 from .finetune import FinetuneConfig
 from .report import plot_horizons, write_json, write_video
 from .simulator import Simulator, SimulatorConfig
@@ -603,6 +604,12 @@ def run_convert(cfg: ConvertConfig) -> None:
     _print_json(convert(cfg))
 
 
+def run_export(cfg: ExportConfig) -> None:
+    from .export import to_minari
+
+    _print_json(to_minari(cfg))
+
+
 # --------------------------------------------------------------------------------------------
 #                                           main
 # --------------------------------------------------------------------------------------------
@@ -618,6 +625,7 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "bench": (BenchConfig, run_bench),
     "play": (PlayConfig, run_play),
     "convert": (ConvertConfig, run_convert),
+    "export": (ExportConfig, run_export),
 }
 
 
@@ -628,7 +636,8 @@ def _own_errors() -> tuple[type[BaseException], ...]:
     from .text import TextEncoderError
     from .trainer import DivergedError
 
-    return CheckpointError, CorruptEpisodeError, TextEncoderError, DivergedError, ValueError, FileNotFoundError
+    return (CheckpointError, CorruptEpisodeError, TextEncoderError, DivergedError, ValueError, FileNotFoundError,
+            FileExistsError)
 
 
 def main(argv: list[str] | None = None) -> None:
