@@ -51,9 +51,9 @@ DATA   := data/default
 STORES := $(DATA)/playground $(DATA)/pushbox $(DATA)/occlusion $(DATA)/twoagents
 FIRST  := data/first
 FIRSTS := $(FIRST)/playground $(FIRST)/pushbox $(FIRST)/occlusion $(FIRST)/twoagents
-FIRST_FT := $(BIN)/worldsim finetune --finetune.data $(STORES) --finetune.context-steps 4 --finetune.rollout-steps 0 \
-	--finetune.first-frames $(FIRSTS) --finetune.first-frame-batch 64 --finetune.lr 2e-4 --finetune.save-every 250 \
-	$(if $(RESUME),--finetune.resume,)
+FIRST_FT := $(BIN)/worldsim finetune --data $(STORES) --context-steps 4 --rollout-steps 0 \
+	--first-frames $(FIRSTS) --first-frame-batch 64 --lr 2e-4 --save-every 250 \
+	$(if $(RESUME),--resume,)
 
 checkpoint: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/Playground-v0 --episodes 300 --steps 30 --policy random --out $(DATA)/playground --workers 2
@@ -66,19 +66,19 @@ checkpoint: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/PushBox-v0 --episodes 1500 --steps 1 --policy scripted --out $(FIRST)/pushbox --workers 2
 	$(BIN)/worldsim collect --env WorldSim/Occlusion-v0 --episodes 1500 --steps 1 --policy scripted --out $(FIRST)/occlusion --workers 2
 	$(BIN)/worldsim collect --env WorldSim/TwoAgents-v0 --episodes 1500 --steps 1 --policy random --out $(FIRST)/twoagents --workers 2
-	$(FIRST_FT) --finetune.checkpoint runs/default/model --finetune.out runs/first_frames --finetune.steps 1500 \
+	$(FIRST_FT) --checkpoint runs/default/model --out runs/first_frames --steps 1500 \
 		--json benchmarks/finetune_first_frames.json
-	$(FIRST_FT) --finetune.checkpoint runs/first_frames/model --finetune.out runs/first_frames_2 --finetune.steps 3000 \
+	$(FIRST_FT) --checkpoint runs/first_frames/model --out runs/first_frames_2 --steps 3000 \
 		--json benchmarks/finetune_first_frames_2.json
-	$(FIRST_FT) --finetune.checkpoint runs/first_frames_2/model --finetune.out runs/first_frames_3 --finetune.steps 6000 \
+	$(FIRST_FT) --checkpoint runs/first_frames_2/model --out runs/first_frames_3 --steps 6000 \
 		--json benchmarks/finetune_first_frames_3.json
-	$(FIRST_FT) --finetune.checkpoint runs/first_frames_3/model --finetune.out runs/first_frames_4 --finetune.steps 6000 \
+	$(FIRST_FT) --checkpoint runs/first_frames_3/model --out runs/first_frames_4 --steps 6000 \
 		--json benchmarks/finetune_first_frames_4.json
-	$(BIN)/worldsim finetune --finetune.checkpoint runs/first_frames_4/model --finetune.data $(STORES) \
-		--finetune.first-frames $(FIRSTS) --finetune.first-frame-batch 64 --finetune.context-steps 4 --finetune.steps 1500 \
-		--finetune.start-prob 0 0.3 0 0.3 --finetune.lr 1e-4 --finetune.ema 0.998 --finetune.save-every 250 \
-		--finetune.out runs/start_clips --check-episodes 16 --json benchmarks/start_clips/per_scene/finetune.json \
-		$(if $(RESUME),--finetune.resume,)
+	$(BIN)/worldsim finetune --checkpoint runs/first_frames_4/model --data $(STORES) \
+		--first-frames $(FIRSTS) --first-frame-batch 64 --context-steps 4 --steps 1500 \
+		--start-prob 0 0.3 0 0.3 --lr 1e-4 --ema 0.998 --save-every 250 \
+		--out runs/start_clips --check-episodes 16 --json benchmarks/start_clips/per_scene/finetune.json \
+		$(if $(RESUME),--resume,)
 	$(BIN)/worldsim finetune-decoder --checkpoint runs/start_clips/model --data $(STORES) --steps 10000 \
 		--out runs/decoder --json benchmarks/decoder/decoder_report.json $(if $(RESUME),--resume,)
 	rm -rf worldsim/checkpoints/default && mkdir -p worldsim/checkpoints && cp -r runs/decoder/model worldsim/checkpoints/default
@@ -86,8 +86,8 @@ checkpoint: $(STAMP)
 # The rollout-loss fine-tuning measured in benchmarks/finetune_all_scenes.json (3 steps unrolled on
 # the model's own samples; it did not improve horizon 16, so the shipped model is the one before it).
 finetune-all: $(STAMP)
-	$(BIN)/worldsim finetune --finetune.checkpoint runs/default/model --finetune.data $(STORES) --finetune.out runs/default_ft \
-		--finetune.context-steps 1 --finetune.rollout-steps 3 --finetune.steps 300 --finetune.lr 1e-4 $(if $(RESUME),--finetune.resume,)
+	$(BIN)/worldsim finetune --checkpoint runs/default/model --data $(STORES) --out runs/default_ft \
+		--context-steps 1 --rollout-steps 3 --steps 300 --lr 1e-4 $(if $(RESUME),--resume,)
 	cp runs/default_ft/finetune_report.json benchmarks/finetune_all_scenes.json
 
 # Re-measures the shipped checkpoint's recorded fidelity figures (benchmarks/README.md) after a
@@ -116,13 +116,13 @@ dream-to-real: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy scripted --out $(REACH)/scripted
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy random --seed 100000 \
 		--out $(REACH)/random
-	$(BIN)/worldsim finetune --finetune.checkpoint worldsim/checkpoints/default --finetune.data $(REACH)/scripted \
-		$(REACH)/random $(DATA)/pushbox $(DATA)/playground --finetune.steps 800 --finetune.lr 1e-4 --finetune.ema 0.998 \
-		--finetune.flow.done-weight 1.0 --finetune.out runs/reach_wm --finetune.resume --check-episodes 0
-	$(BIN)/worldsim finetune --finetune.checkpoint runs/reach_wm/model --finetune.data $(REACH)/scripted $(REACH)/random \
-		--finetune.spatial-heads --finetune.heads-only --finetune.steps 600 --finetune.batch-size 32 --finetune.lr 1e-3 \
-		--finetune.flow.done-weight 1.0 --finetune.flow.reward-weight 1.0 --finetune.flow.all-context-prob 1.0 \
-		--finetune.out runs/reach_heads --finetune.resume --check-episodes 0
+	$(BIN)/worldsim finetune --checkpoint worldsim/checkpoints/default --data $(REACH)/scripted \
+		$(REACH)/random $(DATA)/pushbox $(DATA)/playground --steps 800 --lr 1e-4 --ema 0.998 \
+		--flow.done-weight 1.0 --out runs/reach_wm --resume --check-episodes 0
+	$(BIN)/worldsim finetune --checkpoint runs/reach_wm/model --data $(REACH)/scripted $(REACH)/random \
+		--spatial-heads --heads-only --steps 600 --batch-size 32 --lr 1e-3 \
+		--flow.done-weight 1.0 --flow.reward-weight 1.0 --flow.all-context-prob 1.0 \
+		--out runs/reach_heads --resume --check-episodes 0
 	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_heads/model \
 		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --seeds 0 1 2 \
 		--json benchmarks/dream_to_real_reach.json

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import tyro
@@ -67,15 +67,43 @@ def _detector_colors() -> tuple[dict, tuple]:
 # --------------------------------------------------------------------------------------------
 
 
-def run_collect(cfg: CollectConfig) -> None:
-    if cfg.env_id.startswith("WorldSim/"):
+@dataclass
+class CollectCommand:
+    """``worldsim collect``: ground-truth episodes from a Gymnasium env into an episode store."""
+
+    collect: Annotated[CollectConfig, tyro.conf.arg(name="")]
+    json: str | None = None
+    """Also write the summary printed at the end here."""
+
+
+def run_collect(cmd: CollectCommand) -> None:
+    if cmd.collect.env_id.startswith("WorldSim/"):
         import envs  # noqa: F401  (registers the WorldSim scenes)
-    _print_json(collect(cfg))
+    _report(collect(cmd.collect), cmd.json)
 
 
-def run_train(cfg: TrainConfig) -> None:
-    path = train(cfg)
-    print(f"world model checkpoint: {path}")
+@dataclass
+class TrainCommand:
+    """``worldsim train``: the autoencoder, then the DiT, on episodes from ``worldsim collect``."""
+
+    train: Annotated[TrainConfig, tyro.conf.arg(name="")] = field(default_factory=TrainConfig)
+    json: str | None = None
+    """Also write the summary printed at the end (the checkpoint, its hash and meta) here."""
+
+
+def run_train(cmd: TrainCommand) -> None:
+    from .checkpoint import checkpoint_hash
+
+    path = train(cmd.train)
+    meta = WorldModel.load(path).meta
+    _report({"checkpoint": str(path), "checkpoint_hash": checkpoint_hash(path)[:16], "meta": meta}, cmd.json)
+
+
+def _report(summary: dict[str, Any], path: str | None) -> None:
+    """Print a verb's summary as JSON, and write it to ``path`` when one is given."""
+    if path:
+        write_json(path, summary)
+    _print_json(summary)
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,10 +224,10 @@ def run_check(cfg: CheckConfig) -> None:
 class FinetuneCommand:
     """``worldsim finetune``: adapt a checkpoint to a scene's ground truth, checked before and after."""
 
-    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
-    """What to fine-tune on, and how."""
+    finetune: Annotated[FinetuneConfig, tyro.conf.arg(name="")] = field(default_factory=FinetuneConfig)
+    """What to fine-tune on, and how (its flags are at the top level: ``--env``, ``--data``, ``--out``, ...)."""
     check_episodes: int = 32
-    """Held-out episodes of the before/after check of ``finetune.env``; 0 skips the check."""
+    """Held-out episodes of the before/after check of ``--env``; 0 skips the check."""
     check_horizon: int = 16
     """Horizon of the before/after check."""
     check_samples: int = 3
@@ -397,6 +425,8 @@ class DemoConfig:
     """Where videos, plots and reports go."""
     steps: int = 30
     """Steps of the Gymnasium loop and the prompted rollout."""
+    json: str | None = None
+    """Also write the demo's summary here."""
 
 
 def demo(cfg: DemoConfig) -> dict[str, Any]:
@@ -456,7 +486,9 @@ def demo(cfg: DemoConfig) -> dict[str, Any]:
 
 
 def run_demo(cfg: DemoConfig) -> None:
-    demo(cfg)
+    summary = demo(cfg)
+    if cfg.json:
+        write_json(cfg.json, summary)
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,7 +510,7 @@ class BenchConfig:
     """Window W of the cache-against-recompute comparison."""
     long_rollout: int = 600
     """Steps of the memory trace (600 = 60 s at 10 Hz)."""
-    gt_env: str = "WorldSim/PushBox-v0"
+    gt_env: Annotated[str, tyro.conf.arg(name="env", aliases=("--gt-env",))] = "WorldSim/PushBox-v0"
     """Ground-truth scene timed beside the learned sim."""
     json: str | None = None
     """Where to record the results (``make bench`` writes ``benchmarks/results.json``)."""
@@ -615,8 +647,8 @@ def run_export(cfg: ExportConfig) -> None:
 # --------------------------------------------------------------------------------------------
 
 VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
-    "collect": (CollectConfig, run_collect),
-    "train": (TrainConfig, run_train),
+    "collect": (CollectCommand, run_collect),
+    "train": (TrainCommand, run_train),
     "finetune": (FinetuneCommand, run_finetune),
     "finetune-decoder": (DecoderConfig, run_finetune_decoder),
     "check": (CheckConfig, run_check),
@@ -640,6 +672,11 @@ def _own_errors() -> tuple[type[BaseException], ...]:
             FileExistsError)
 
 
+def _unprefixed(arg: str) -> str:
+    """``--finetune.steps`` as ``--steps``: fine-tuning's flags were once nested under ``finetune.``."""
+    return "--" + arg[len("--finetune."):] if arg.startswith("--finetune.") else arg
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``worldsim`` console script.
 
@@ -652,7 +689,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"worldsim {__version__}")
         return
     debug = "--debug" in argv
-    argv = [a for a in argv if a != "--debug"]
+    argv = [_unprefixed(a) for a in argv if a != "--debug"]
     cfg = tyro.extras.subcommand_cli_from_dict({name: cls for name, (cls, _) in VERBS.items()}, args=argv,
                                               prog="worldsim")
     verb = next(name for name, (cls, _) in VERBS.items() if isinstance(cfg, cls))

@@ -1,6 +1,6 @@
 """Physics fine-tuning: adapt a trained world model to one scene.
 
-    worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft --finetune.out runs/ft_pushbox
+    worldsim finetune --env WorldSim/PushBox-v0 --data data/pushbox_ft --out runs/ft_pushbox
 
 By default this is teacher-forced: the flow loss of the next latent given ground-truth context, on
 the scene's own episodes. Measured on 32 held-out episodes over three sampling seeds
@@ -193,8 +193,8 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         dit.add_spatial_heads()
     if cfg.heads_only:
         if cfg.rollout_steps or cfg.first_frames:
-            raise ValueError("--finetune.heads-only trains the heads on teacher-forced clips; drop "
-                             "--finetune.rollout-steps and --finetune.first-frames")
+            raise ValueError("--heads-only trains the heads on teacher-forced clips; drop "
+                             "--rollout-steps and --first-frames")
         for name, param in dit.named_parameters():
             param.requires_grad_(name.startswith("heads."))
     return dit
@@ -209,7 +209,7 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     start_prob = np.atleast_1d(np.asarray(start_prob, dtype=np.float64))
     if len(start_prob) not in (1, len(dirs)):
         raise ValueError(f"{len(start_prob)} start chances for {len(dirs)} stores; pass one for all, or one per store "
-                         f"in the order of --finetune.data")
+                         f"in the order of --data")
     data = load_episodes(dirs, val_fraction)
     if data.action_dim > dit.cfg.action_dim:
         raise ValueError(f"{', '.join(dirs)} has {data.action_dim}-D actions; the model takes {dit.cfg.action_dim}")

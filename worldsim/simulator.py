@@ -64,7 +64,7 @@ class SimulatorConfig:
     """Noise level given to the last frame before it conditions the next one. Models trained with
     ``prev_noise_cond`` are told the level and take the noise, and the drift under it, back out.
     None: the level the checkpoint records for its rollouts (``meta["rollout"]["prev_noise"]``,
-    written by ``worldsim finetune --finetune.rollout-prev-noise``), else 0."""
+    written by ``worldsim finetune --rollout-prev-noise``), else 0."""
 
     latent_grid: float | None = None
     """Round every finished latent (and the context's) to a multiple of this; 0 leaves them as they

@@ -1,5 +1,9 @@
 """The command line's own behaviour: version, one-line errors, --debug."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from worldsim import __version__
@@ -35,3 +39,16 @@ def test_collect_takes_env_kwargs_as_json(tmp_path, capsys):
         main(["collect", "--env", "WorldSim/Reach-v0", "--episodes", "1", "--steps", "5", "--policy", "random",
               "--out", str(tmp_path / "t"), "--env-kwargs", "[1]"])
     assert "takes a JSON object" in capsys.readouterr().err
+
+
+def test_every_verb_takes_its_flags_at_the_top_level_and_fine_tuning_keeps_its_old_prefix():
+    from worldsim.cli import VERBS, _unprefixed
+
+    assert _unprefixed("--finetune.steps") == "--steps" and _unprefixed("--steps") == "--steps"
+    for verb in ("collect", "train", "finetune", "demo", "check", "rollout", "bench", "finetune-decoder"):
+        text = subprocess.run([sys.executable, "-m", "worldsim", verb, "--help"], capture_output=True, text=True,
+                              env={**os.environ, "COLUMNS": "200"}).stdout
+        assert "--json" in text, verb
+        assert "--finetune." not in text, verb
+    assert set(VERBS) >= {"collect", "train", "finetune", "finetune-decoder", "check", "rollout", "demo", "bench",
+                          "play", "convert", "export"}

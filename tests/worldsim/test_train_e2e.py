@@ -346,9 +346,9 @@ def test_training_stops_at_the_first_non_finite_loss_and_keeps_the_checkpoint(da
 def test_ddp_finetune_two_processes_on_cpu(data, tiny_checkpoint, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_PORT": "29533"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533",
-           "-m", "worldsim", "finetune", "--finetune.checkpoint", tiny_checkpoint, "--finetune.data", data,
-           "--finetune.out", str(tmp_path / "ddp"), "--finetune.steps", "3", "--finetune.batch-size", "2",
-           "--finetune.ema", "0.5", "--check-episodes", "0"]
+           "-m", "worldsim", "finetune", "--checkpoint", tiny_checkpoint, "--data", data,
+           "--out", str(tmp_path / "ddp"), "--steps", "3", "--batch-size", "2",
+           "--ema", "0.5", "--check-episodes", "0"]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert WorldModel.load(tmp_path / "ddp" / "model").meta["finetune_step"] == 3
