@@ -53,6 +53,8 @@ class DecoderConfig:
     """Save the model and the optimizer state every this many steps."""
     resume: bool = False
     """Continue ``out``'s run from its last saved step."""
+    time_budget_min: float = 0.0
+    """Stop, saved, after this many minutes (0 = no limit); ``--resume`` goes on from there."""
     seed: int = 0
     """Seed of the batch draws."""
     json: str | None = None
@@ -81,8 +83,8 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     ae.encoder.requires_grad_(False)
     opt = torch.optim.AdamW(ae.decoder.parameters(), lr=cfg.lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(cfg.seed)
-    trainer = Trainer("decoder", ae.decoder, opt, FitConfig(steps=cfg.steps, lr=cfg.lr, save_every=cfg.save_every),
-                      out, g)
+    fit = FitConfig(steps=cfg.steps, lr=cfg.lr, save_every=cfg.save_every, time_budget_min=cfg.time_budget_min)
+    trainer = Trainer("decoder", ae.decoder, opt, fit, out, g)
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         if not _same_latent_space(saved.autoencoder, ae):
