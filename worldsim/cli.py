@@ -664,11 +664,11 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
 def _own_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message says what is wrong and what to do: printed as one line, not a traceback."""
     from .checkpoint import CheckpointError
-    from .store import CorruptEpisodeError
+    from .store import StoreError
     from .text import TextEncoderError
     from .trainer import DivergedError
 
-    return (CheckpointError, CorruptEpisodeError, TextEncoderError, DivergedError, ValueError, FileNotFoundError,
+    return (CheckpointError, StoreError, TextEncoderError, DivergedError, ValueError, FileNotFoundError,
             FileExistsError)
 
 
