@@ -7,6 +7,7 @@ here is a pass/fail test: ``worldsim bench --json`` records the figures with the
 from __future__ import annotations
 
 import importlib
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -117,6 +118,37 @@ def memory_over_rollout(model: WorldModel, steps: int = 600, batch: int = 1, eve
             trace.append({"step": t, "kv_cache_bytes": sim.cache_nbytes(), "max_rss_mb": round(rss_mb, 1)})
     return {"steps": steps, "batch": batch, "window": sim.window, "trace": trace,
             "flat_after_window": len({row["kv_cache_bytes"] for row in trace if row["step"] >= sim.window}) == 1}
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_over_resets(checkpoint: str, resets: int = 10_000, every: int = 500,
+                       env_id: str = "WorldSim/Playground-Learned-v0") -> dict:
+    """Process RSS along ``resets`` resets of a learned env, each to a new scene (so a new caption
+    for the text encoder): flat when nothing per reset is kept."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+
+    env = gym.make(env_id, checkpoint=checkpoint)
+    trace, t0 = [], time.perf_counter()
+    for i in range(1, resets + 1):
+        env.reset(seed=i)
+        if i % every == 0 or i == 1:
+            trace.append({"resets": i, "rss_mb": round(_rss_mb(), 1)})
+    env.close()
+    start = next((row for row in trace if row["resets"] >= resets // 10), trace[0])
+    return {"env_id": env_id, "resets": resets, "seconds": round(time.perf_counter() - t0, 1), "trace": trace,
+            "rss_growth_mb_after_first_tenth": round(trace[-1]["rss_mb"] - start["rss_mb"], 1)}
 
 
 def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int = 4, steps: int = 3) -> dict:

@@ -510,6 +510,9 @@ class BenchConfig:
     """Window W of the cache-against-recompute comparison."""
     long_rollout: int = 600
     """Steps of the memory trace (600 = 60 s at 10 Hz)."""
+    reset_memory: int = 0
+    """Also trace the process memory along this many resets of a learned env to new scenes (10,000
+    takes minutes); 0 skips it."""
     gt_env: Annotated[str, tyro.conf.arg(name="env", aliases=("--gt-env",))] = "WorldSim/PushBox-v0"
     """Ground-truth scene timed beside the learned sim."""
     json: str | None = None
@@ -529,6 +532,9 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
     results["cache_vs_recompute"] = b.cache_vs_recompute(model, window=4 if cfg.quick else cfg.window,
                                                          steps=1 if cfg.quick else 3)
     results["memory"] = b.memory_over_rollout(model, steps=20 if cfg.quick else cfg.long_rollout)
+    if cfg.reset_memory:
+        results["reset_memory"] = b.memory_over_resets(str(_checkpoint(cfg.checkpoint)), cfg.reset_memory,
+                                                       every=max(1, cfg.reset_memory // 20))
     results["training"] = b.training_throughput(model, batch_size=4 if cfg.quick else 32, steps=1 if cfg.quick else 3)
     results["collection"] = b.measure_collect_throughput(cfg.gt_env, episodes=2 if cfg.quick else 16, steps=30,
                                                          workers=(1,) if cfg.quick else (1, 2), policy="scripted")

@@ -68,11 +68,11 @@ class TextEncoderConfig:
     and :meth:`TextEncoder.encode` warns (``UserWarning``)."""
     batch_size: int = 256
     """Captions per forward pass inside :meth:`TextEncoder.encode`; bounds peak memory."""
-    cache_size: int = 4096
+    cache_size: int = 1024
     """Most captions the in-memory cache of :meth:`TextEncoder.encode_cached` holds; past it, the least
     recently used caption is dropped (and encoded again if it comes back). A caption holds
-    ``(max_tokens + 1) * 384`` float32 values (token and pooled embeddings) and ``max_tokens`` mask bytes,
-    so this bounds the cache's memory. 0 turns the cache off."""
+    ``(tokens + 1) * 384`` float32 values for its own tokens (its padding is not kept), so this bounds
+    the cache's memory. 0 turns the cache off."""
 
     def __post_init__(self) -> None:
         if not 2 <= self.max_tokens <= 512:
@@ -247,7 +247,7 @@ class TextEncoder:
         if new:
             emb = self.encode(new)
             for i, t in enumerate(new):
-                rows[t] = (emb.tokens[i].clone(), emb.mask[i].clone(), emb.pooled[i].clone())
+                rows[t] = (emb.tokens[i], emb.mask[i], emb.pooled[i])
                 self._cache.put(t, rows[t])
         return TextEmbedding(*(torch.stack(parts) for parts in zip(*(rows[t] for t in texts))))
 
@@ -305,9 +305,8 @@ class TextEncoder:
                     f"max_tokens={L}. Delete the file to rebuild it."
                 )
         for i in range(max(0, n - self._cache.capacity), n):  # the earlier ones would be dropped at once
-            # copies, so a dropped caption frees its memory instead of pinning the whole file's tensors
-            self._cache.put(captions[i], (tensors["tokens"][i].clone(), tensors["mask"][i].clone(),
-                                          tensors["pooled"][i].clone()))
+            # kept as copies, so a dropped caption frees its memory instead of pinning the file's tensors
+            self._cache.put(captions[i], (tensors["tokens"][i], tensors["mask"][i], tensors["pooled"][i]))
         return n
 
 
@@ -315,24 +314,44 @@ class _CaptionCache:
     """Caption -> (tokens (L, 384), mask (L,), pooled (384,)), holding at most ``capacity`` captions.
 
     Least recently used first: :meth:`get` and :meth:`put` make a caption the most recent, and a
-    :meth:`put` past ``capacity`` drops the least recent. Safe to share between threads.
+    :meth:`put` past ``capacity`` drops the least recent. A caption is kept without its padding (its
+    mask is a run of real tokens, then padding) and padded again when read, so it costs memory for
+    its own tokens only. Safe to share between threads.
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._rows: OrderedDict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._rows: OrderedDict[str, tuple[torch.Tensor, torch.Tensor, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _pack(row: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        tokens, mask, pooled = row
+        n = int(mask.sum())
+        if not bool(mask[:n].all()):
+            raise ValueError("a cached caption's mask must be its tokens, then padding")
+        return tokens[:n].clone(), pooled.clone(), len(mask)
+
+    @staticmethod
+    def _unpack(packed: tuple[torch.Tensor, torch.Tensor, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        tokens, pooled, length = packed
+        n = len(tokens)
+        mask = torch.zeros(length, dtype=torch.bool)
+        mask[:n] = True
+        return torch.cat([tokens, tokens.new_zeros(length - n, tokens.shape[1])]), mask, pooled
 
     def get(self, caption: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
         with self._lock:
-            row = self._rows.get(caption)
-            if row is not None:
-                self._rows.move_to_end(caption)
-            return row
+            packed = self._rows.get(caption)
+            if packed is None:
+                return None
+            self._rows.move_to_end(caption)
+        return self._unpack(packed)
 
     def put(self, caption: str, row: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> None:
+        packed = self._pack(row)
         with self._lock:
-            self._rows[caption] = row
+            self._rows[caption] = packed
             self._rows.move_to_end(caption)
             while len(self._rows) > self.capacity:
                 self._rows.popitem(last=False)
@@ -340,7 +359,13 @@ class _CaptionCache:
     def items(self) -> list[tuple[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]]:
         """A snapshot of the cache, least recently used first."""
         with self._lock:
-            return list(self._rows.items())
+            rows = list(self._rows.items())
+        return [(caption, self._unpack(packed)) for caption, packed in rows]
+
+    def nbytes(self) -> int:
+        """Bytes of the cached embeddings."""
+        with self._lock:
+            return sum(t.nbytes + p.nbytes for t, p, _ in self._rows.values())
 
     def clear(self) -> None:
         with self._lock:

@@ -126,3 +126,18 @@ def test_shared_instance_is_lazy_and_reused(monkeypatch):
     assert text.get_text_encoder() is text.get_text_encoder(TextEncoderConfig())
     assert text.get_text_encoder(TextEncoderConfig(max_tokens=8)) is not text.get_text_encoder()
     assert built == [TextEncoderConfig(), TextEncoderConfig(max_tokens=8)]
+
+
+def test_the_cache_keeps_a_caption_without_its_padding(encoder):
+    encoder.clear_cache()
+    captions = ["a red box", "a large green ball at the top left and a small blue cylinder in the centre"]
+    fresh = encoder.encode(captions)
+    cached = encoder.encode_cached(captions)
+    again = encoder.encode_cached(captions)  # read back from the cache, padded again
+    for emb in (cached, again):
+        assert torch.equal(emb.mask, fresh.mask)
+        torch.testing.assert_close(emb.tokens, fresh.tokens, atol=1e-6, rtol=0)
+        assert not emb.tokens[~emb.mask].any()
+    real_tokens = int(fresh.mask.sum())
+    assert encoder._cache.nbytes() == (real_tokens + len(captions)) * TEXT_DIM * 4  # tokens + pooled, no padding
+    encoder.clear_cache()
