@@ -125,6 +125,10 @@ class FinetuneConfig:
     sink: bool = False
     """Give the model a frame sink before fine-tuning (``DiTConfig.sink``): every step also attends
     to the episode's first frame, kept for the whole rollout. The sink starts as a no-op."""
+    window: int | None = None
+    """Give the model this attention window W (steps it sees: itself and W - 1 before it) before
+    fine-tuning; clips are then at least W steps long, so every distance in the window is trained.
+    None keeps the checkpoint's."""
     spatial_heads: bool = False
     """Replace the reward and termination heads with fresh ones that read every token in its place
     (``DiTConfig.spatial_heads``) before fine-tuning: for rewards that depend on where things are."""
@@ -189,6 +193,8 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         dit.add_sink()
     if cfg.latent_target:
         dit.cfg.residual_scale = 0.0
+    if cfg.window is not None:
+        dit.set_window(cfg.window)
     if cfg.spatial_heads:
         dit.add_spatial_heads()
     if cfg.heads_only:
@@ -229,7 +235,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     model = WorldModel.load(checkpoint, device=device)
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
-    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps)
+    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps, dit.cfg.window)
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)

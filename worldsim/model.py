@@ -451,6 +451,15 @@ class DiT(nn.Module):
         self.cfg.spatial_heads = True
         self.heads = SpatialHeads(self.cfg).to(self.noise_embed.mlp[0].weight.device)
 
+    def set_window(self, window: int) -> None:
+        """Attend to ``window`` steps (a step and the ``window - 1`` before it) from now on; train on
+        clips at least that long before rolling out with it."""
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window}")
+        self.cfg.window = window
+        for block in self.blocks:
+            block.attn.window = window
+
     def add_sink(self) -> None:
         """Give a trained model the frame sink (``sink``) for fine-tuning; its attention starts as a
         no-op, so the model's outputs are unchanged until it trains."""

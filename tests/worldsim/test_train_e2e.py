@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -352,3 +353,18 @@ def test_ddp_finetune_two_processes_on_cpu(data, tiny_checkpoint, tmp_path):
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert WorldModel.load(tmp_path / "ddp" / "model").meta["finetune_step"] == 3
+
+
+def test_finetune_widens_the_attention_window_and_the_simulator_rolls_it_out(data, tiny_checkpoint, tmp_path):
+    from worldsim.finetune import FinetuneConfig, finetune
+
+    path = finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "w"), steps=1, batch_size=2, window=5),
+                    Path(tiny_checkpoint))
+    model = WorldModel.load(path)
+    assert model.dit.cfg.window == 5 and all(block.attn.window == 5 for block in model.dit.blocks)
+    sim = Simulator(model, 1)
+    assert sim.window == 5
+    sim.reset(context_frames=np.zeros((1, 1, 64, 64, 3), np.uint8), seed=0)
+    for _ in range(6):
+        out = sim.step(np.zeros((1, 4), np.float32))
+    assert np.isfinite(out.rewards).all()
