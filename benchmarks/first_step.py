@@ -27,7 +27,7 @@ import numpy as np
 
 import envs
 from worldsim import metrics
-from worldsim.cli import make_env, rollout
+from worldsim.collect import make_env, rollout
 from worldsim.diffusion import SamplerConfig
 from worldsim.evaluate import rollout_against
 from worldsim.report import write_json

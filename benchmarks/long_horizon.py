@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from worldsim.cli import CheckConfig, check
+from worldsim.check import CheckConfig, check
 from worldsim.report import write_json
 
 KEPT_AT = (16, 64, 100, 300, 600)

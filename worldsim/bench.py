@@ -11,21 +11,22 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import gymnasium as gym
 import numpy as np
 import torch
+import tyro
 
 from .collect import CollectConfig, collect
 from .diffusion import Batch, FlowConfig, SamplerConfig, flow_loss
 from .model import TextCond
-from .report import machine
+from .report import machine, write_json
 from .simulator import Simulator, SimulatorConfig
 from .store import EpisodeStore
-from .worldmodel import WorldModel
+from .worldmodel import WorldModel, resolve_checkpoint
 
 
 def _timed(fn: Callable[[], None], repeats: int, warmup: int = 2) -> float:
@@ -307,3 +308,52 @@ def cost_per_simulated_minute(learned: list[dict], gt: dict, sampling_steps: int
     return {"sampling_steps": sampling_steps, "learned_batch_1": entry(one), "learned_batched": entry(best),
             "mujoco": {"wall_s": round(SIM_MINUTE / gt["steps_per_s_with_resets"], 3),
                        "cpu_s": round(gt["cpu_s_per_sim_minute"], 3)}}
+
+
+@dataclass
+class BenchConfig:
+    """``worldsim bench``: speed and memory of the learned sim beside MuJoCo, measured in one run."""
+
+    checkpoint: str | None = None
+    """World-model checkpoint directory (default: the shipped one)."""
+    batch_sizes: tuple[int, ...] = (1, 16, 64)
+    """Simulator batch sizes."""
+    sampling_steps: tuple[int, ...] = (1, 2, 4)
+    """Denoising steps per frame."""
+    window: int = 32
+    """Window W of the cache-against-recompute comparison."""
+    long_rollout: int = 600
+    """Steps of the memory trace (600 = 60 s at 10 Hz)."""
+    reset_memory: int = 0
+    """Also trace the process memory along this many resets of a learned env to new scenes (10,000
+    takes minutes); 0 skips it."""
+    gt_env: Annotated[str, tyro.conf.arg(name="env", aliases=("--gt-env",))] = "WorldSim/PushBox-v0"
+    """Ground-truth scene timed beside the learned sim."""
+    json: str | None = None
+    """Where to record the results (``make bench`` writes ``benchmarks/results.json``)."""
+    quick: bool = False
+    """Fewer repetitions and configurations (for a smoke run)."""
+
+
+def bench(cfg: BenchConfig) -> dict[str, Any]:
+    model = WorldModel.load(resolve_checkpoint(cfg.checkpoint))
+    batches = cfg.batch_sizes[:1] if cfg.quick else cfg.batch_sizes
+    results: dict[str, Any] = {"checkpoint": model.checkpoint_hash, "config": asdict(cfg)}
+    results["gt_env"] = measure_gt_throughput(cfg.gt_env, 100 if cfg.quick else 1000)
+    results["learned_sim"] = simulator_throughput(model, batches, cfg.sampling_steps, steps=2 if cfg.quick else 10)
+    results["cache_vs_recompute"] = cache_vs_recompute(model, window=4 if cfg.quick else cfg.window,
+                                                         steps=1 if cfg.quick else 3)
+    results["memory"] = memory_over_rollout(model, steps=20 if cfg.quick else cfg.long_rollout)
+    if cfg.reset_memory:
+        results["reset_memory"] = memory_over_resets(str(resolve_checkpoint(cfg.checkpoint)), cfg.reset_memory,
+                                                       every=max(1, cfg.reset_memory // 20))
+    results["training"] = training_throughput(model, batch_size=4 if cfg.quick else 32, steps=1 if cfg.quick else 3)
+    results["collection"] = measure_collect_throughput(cfg.gt_env, episodes=2 if cfg.quick else 16, steps=30,
+                                                         workers=(1,) if cfg.quick else (1, 2), policy="scripted")
+    one = next(r for r in results["learned_sim"] if r["batch"] == 1 and r["sampling_steps"] == max(cfg.sampling_steps))
+    results["learned_vs_gt_at_batch_1"] = round(one["env_steps_per_s"] / results["gt_env"]["steps_per_s"], 4)
+    results["cost_per_simulated_minute"] = cost_per_simulated_minute(results["learned_sim"], results["gt_env"],
+                                                                       max(cfg.sampling_steps))
+    if cfg.json:
+        write_json(cfg.json, results)
+    return results

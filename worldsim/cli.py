@@ -2,14 +2,18 @@
 
     worldsim collect --env WorldSim/PushBox-v0 --episodes 200 --steps 30 --policy scripted --out data/pushbox
     worldsim train --data data/pushbox --out runs/main
-    worldsim finetune --finetune.env WorldSim/PushBox-v0 --finetune.data data/pushbox_ft --finetune.out runs/ft
+    worldsim finetune --env WorldSim/PushBox-v0 --data data/pushbox_ft --out runs/ft
     worldsim check --env WorldSim/PushBox-v0 --episodes 8 --horizon 16 --json report.json
     worldsim rollout --prompt "a red box at the top left and a blue ball in the centre"
     worldsim demo
     worldsim play --env WorldSim/PushBox-v0
+    worldsim convert --checkpoint runs/ft/model --out my_model
+    worldsim export --data data/pushbox --dataset-id worldsim/pushbox/scripted-v0
 
-This is the application layer: the only module of ``worldsim`` that imports ``envs`` (the MuJoCo
-ground truth), and only inside the verbs that need it.
+Each verb's work lives in the library (``worldsim.check``, ``worldsim.scenario``, ``worldsim.bench``,
+``worldsim.train``, ...); here it is parsed, run and printed. With ``worldsim.check`` and
+``worldsim.scenario``, this is the application layer: the modules of ``worldsim`` that import
+``envs`` (the MuJoCo ground truth), and only inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -17,49 +21,27 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 import tyro
 
-from .collect import CollectConfig, collect, make_env, rollout
-from .data import pad_actions
+from .bench import BenchConfig, bench
+from .check import CheckConfig, check
+from .collect import CollectConfig, collect
 from .decoder import DecoderConfig
-from .diffusion import SamplerConfig
-from .evaluate import (
-    Rollouts,
-    autoencoder_ceiling,
-    rollout_against,
-    score_rollouts,
-    side_by_side,
-    summarise,
-)
 from .export import ExportConfig
 from .finetune import FinetuneConfig
-from .report import plot_horizons, write_json, write_video
-from .simulator import Simulator, SimulatorConfig
+from .report import write_json
+from .scenario import DemoConfig, RolloutConfig, demo, scenario_rollout
 from .train import TrainConfig, train
-from .worldmodel import WorldModel
+from .worldmodel import WorldModel, resolve_checkpoint
 
 
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, default=str))
-
-
-def _checkpoint(path: str | None) -> Path:
-    from .worldmodel import default_checkpoint
-
-    return Path(path) if path else default_checkpoint()
-
-
-def _detector_colors() -> tuple[dict, tuple]:
-    import envs
-
-    return envs.render_palette(), tuple(envs.render_scenery_colors().values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,104 +93,6 @@ def _report(summary: dict[str, Any], path: str | None) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class CheckConfig:
-    """``worldsim check``: the learned simulator against MuJoCo, open loop, horizon by horizon."""
-
-    checkpoint: str | None = None
-    """World-model checkpoint directory (default: the shipped one)."""
-    env: str = "WorldSim/PushBox-v0"
-    """Ground-truth scene to check against."""
-    episodes: int = 8
-    """Ground-truth episodes (seeded from ``seed``; training data uses seeds from 0, so keep it high)."""
-    context: int = 1
-    """Ground-truth frames given as context."""
-    horizon: int = 16
-    """Steps generated open loop after the context."""
-    policy: Literal["random", "scripted"] = "scripted"
-    """Policy that drives the ground-truth episodes; its actions are replayed in the learned sim."""
-    seed: int = 1_000_000
-    """Seed of the first episode."""
-    sample_seed: int | None = None
-    """Seed of the sampling noise (default: ``seed``). Varying it alone shows how much of a difference
-    between two checks is sampling noise."""
-    samples: int = 1
-    """Rollouts of each episode, with sampling seeds ``sample_seed``, +1, ...; the scores pool them.
-    One 32-episode rollout is noisy past horizon 8 (``benchmarks/README.md``, "How noisy a check is")."""
-    sampling_steps: int = 4
-    """Denoising steps per frame."""
-    prev_noise: float | None = None
-    """Noise level given to each frame before it conditions the next (``SimulatorConfig.prev_noise``);
-    default: each checkpoint's own recorded level."""
-    latent_grid: float | None = None
-    """Round each finished latent to a multiple of this (``SimulatorConfig.latent_grid``); 0: off;
-    default: each checkpoint's own recorded grid."""
-    latent_hold: float | None = None
-    """Keep latent cells that change by at most this (``SimulatorConfig.latent_hold``); 0: off;
-    default: each checkpoint's own recorded level."""
-    compare: str | None = None
-    """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
-    out: str = "outputs/check"
-    """Directory for plots and videos."""
-    json: str | None = None
-    """Write the report here (default: ``out/report.json``)."""
-    videos: int = 4
-    """Episodes shown in the side-by-side video (0: no video)."""
-
-
-def check(cfg: CheckConfig) -> dict[str, Any]:
-    """Score a checkpoint against ground truth; writes the report, plots and video, returns the report."""
-    import envs  # noqa: F401
-
-    steps = cfg.context - 1 + cfg.horizon
-    # The registered time limit would cut long-horizon checks short; episodes still end on termination.
-    env = make_env(cfg.env, {"max_episode_steps": steps})
-    episodes = [rollout(env, steps=steps, seed=cfg.seed + i, policy=cfg.policy)
-                for i in range(cfg.episodes)]
-    env.close()
-    colors, background = _detector_colors()
-    path = _checkpoint(cfg.checkpoint)
-    model = WorldModel.load(path)
-    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise,
-                              latent_grid=cfg.latent_grid, latent_hold=cfg.latent_hold)
-    if cfg.samples < 1:
-        raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
-    sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
-
-    def sample(m: WorldModel) -> Rollouts:
-        sim = Simulator(m, len(episodes), sim_cfg)
-        return Rollouts.concat([rollout_against(sim, episodes, cfg.context, cfg.horizon, seed=sample_seed + j)
-                                for j in range(cfg.samples)])
-
-    t0 = time.time()
-    r = sample(model)
-    elapsed = time.time() - t0
-    scores = score_rollouts(r, colors, background)
-    scores["autoencoder"] = autoencoder_ceiling(model.autoencoder, r, colors, background)
-    report: dict[str, Any] = {
-        "model": scores["model"], "baseline": scores["baseline"], "autoencoder": scores["autoencoder"],
-        "config": asdict(cfg),
-        "checkpoint": {"path": str(path), "hash": model.checkpoint_hash, "meta": model.meta},
-        "summary": summarise(scores, cfg.horizon),
-        "rollout_seconds": round(elapsed, 2),
-    }
-    if cfg.compare:
-        other = WorldModel.load(cfg.compare)
-        r2 = sample(other)
-        report["compare"] = score_rollouts(r2, colors, background)["model"]
-        report["summary"]["compare"] = summarise({"model": report["compare"], "baseline": {}}, cfg.horizon)["model"]
-    out = Path(cfg.out)
-    plot_horizons(report, out, title=f"{cfg.env}: model vs repeat last frame")
-    k = min(cfg.videos, len(episodes))
-    if k > 0:
-        video = np.concatenate([side_by_side(r.gt[i], r.model[i]) for i in range(k)], axis=1)  # stack vertically
-        meta = {"checkpoint": model.checkpoint_hash, "env": cfg.env, "seed": cfg.seed,
-                "layout": "ground truth | generated | |diff|"}
-        write_video(out / "gt_generated_diff", video, meta)
-    write_json(cfg.json or out / "report.json", report)
-    return report
-
-
 def run_check(cfg: CheckConfig) -> None:
     report = check(cfg)
     _print_json(report["summary"])
@@ -251,7 +135,7 @@ def run_finetune(cmd: FinetuneCommand) -> None:
     if empty:
         collect(CollectConfig(env_id=cfg.env, episodes=cfg.episodes, steps=cfg.episode_steps, policy=cfg.policy,
                               out=cfg.data[0]))
-    before = _checkpoint(cfg.checkpoint)
+    before = resolve_checkpoint(cfg.checkpoint)
     after = finetune(cfg, before)
     if int(os.environ.get("RANK", "0")):  # under torchrun, rank 0 checks the result alone
         return
@@ -269,7 +153,7 @@ def run_finetune(cmd: FinetuneCommand) -> None:
 def run_finetune_decoder(cfg: DecoderConfig) -> None:
     from .decoder import finetune_decoder
 
-    report = finetune_decoder(cfg, _checkpoint(cfg.checkpoint))
+    report = finetune_decoder(cfg, resolve_checkpoint(cfg.checkpoint))
     print(f"decoder: held-out PSNR {report['val_psnr_before']} -> {report['val_psnr_after']} dB; "
           f"model in {Path(cfg.out) / 'model'}")
 
@@ -277,131 +161,6 @@ def run_finetune_decoder(cfg: DecoderConfig) -> None:
 # --------------------------------------------------------------------------------------------
 #                                         rollout
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RolloutConfig:
-    """``worldsim rollout``: a scenario from text, beside the same scenario simulated by MuJoCo."""
-
-    prompt: str = "a red box at the top left and a blue ball in the centre; the white agent is at the bottom right"
-    """What to simulate. Words the parser does not know give an error listing the supported ones. The
-    model is given the caption of the parsed scene (``caption_of_gt_scene`` in the report), so any
-    wording the parser reads reaches it in the captioner's words."""
-    steps: int = 30
-    """Env steps to roll out (10 per simulated second)."""
-    actions: str = "scripted"
-    """``random``, ``scripted`` (the scene's pushing policy) or a ``.npy``/``.json`` file of ``(T, A)`` actions."""
-    seed: int = 0
-    """Seed of the scene details the prompt leaves out, the actions and the sampling noise."""
-    checkpoint: str | None = None
-    """World-model checkpoint directory (default: the shipped one)."""
-    sampling_steps: int = 4
-    """Denoising steps per frame."""
-    guidance: float = SimulatorConfig.guidance
-    """Classifier-free guidance for the first frame."""
-    first_frame_steps: int = SimulatorConfig.first_frame_steps
-    """Denoising moves for the first frame (drawn from text alone)."""
-    start: Literal["grounded", "generated"] = "grounded"
-    """``grounded``: frame 0 is MuJoCo's render of the parsed scene and the model rolls on from it;
-    ``generated``: the model draws frame 0 from the text alone."""
-    frame0_seeds: int = 16
-    """Also draw frame 0 from the text alone under seeds ``seed`` to ``seed + frame0_seeds - 1`` and
-    report the share that shows every named object: one draw is a coin flip, this is the rate (0: skip)."""
-    out: str = "outputs/rollout"
-    """Directory for the video and report."""
-    json: str | None = None
-    """Write the report here (default: ``out/rollout.json``)."""
-
-
-def _actions(cfg: RolloutConfig, env) -> Callable[[np.random.Generator], np.ndarray]:
-    if cfg.actions == "scripted":
-        return lambda rng: env.unwrapped.scripted_action(rng)
-    if cfg.actions == "random":
-        return lambda rng: rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
-    path = Path(cfg.actions)
-    if not path.is_file():
-        raise SystemExit(f"--actions {cfg.actions!r}: not 'random', 'scripted' or an existing .npy/.json file")
-    table = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.array(json.loads(path.read_text()))
-    table = np.asarray(table, np.float32)
-    if table.ndim != 2 or table.shape[1] != env.action_space.shape[0] or len(table) < cfg.steps:
-        raise SystemExit(f"{path}: need a ({cfg.steps}, {env.action_space.shape[0]}) action table, got {table.shape}")
-    it = iter(table)
-    return lambda rng: next(it)
-
-
-def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
-    """Generate the prompt's scenario with the model and with MuJoCo; returns the faithfulness report."""
-    import envs
-    from envs.caption import SHAPE_NOUNS
-    from envs.prompt import PromptError
-
-    from . import metrics
-
-    try:
-        spec = envs.parse_prompt(cfg.prompt, seed=cfg.seed)
-    except PromptError as e:
-        raise SystemExit(f"cannot simulate this prompt: {e}") from e
-    env = make_env(envs.scene_env_id(spec))
-    obs, info = env.reset(seed=cfg.seed, options={"spec": spec})
-    policy, rng = _actions(cfg, env), np.random.default_rng(cfg.seed)
-    gt, acts = [obs], []
-    for _ in range(cfg.steps):
-        a = np.asarray(policy(rng), np.float32)
-        obs, *_ = env.step(a)
-        gt.append(obs)
-        acts.append(a)
-    env.close()
-    model = WorldModel.load(_checkpoint(cfg.checkpoint))
-    sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance,
-                              first_frame_steps=cfg.first_frame_steps)
-    sim = Simulator(model, 1, sim_cfg)
-    # the model reads the prompt in the captioner's words (envs.canonical_prompt): the parsed scene's caption
-    context = gt[0][None, None] if cfg.start == "grounded" else None
-    gen = [sim.reset(context_frames=context, prompt=envs.caption(spec), seed=cfg.seed).frames[0]]
-    gen += [sim.step(a[None]).frames[0] for a in pad_actions(np.stack(acts), sim.action_dim)]
-    gt_frames, gen_frames = np.stack(gt), np.stack(gen)
-    # One detector over the whole palette, as `check` uses: a named colour counts only where it is the
-    # nearest of all, and colours the prompt does not name show up as extras.
-    colors, background = _detector_colors()
-    objects = metrics.compare_objects(gt_frames, gen_frames, colors, background=background)
-    named = np.isin(objects.names, [o.color for o in spec.objects])  # (K,)
-    shown = objects.gt.visible[0] & named  # (K,) named objects the MuJoCo frame 0 shows
-    err0 = objects.error[0][shown]
-    report = {
-        "prompt": cfg.prompt, "caption_of_gt_scene": info.get("caption"), "seed": cfg.seed,
-        "scene": envs.scene_env_id(spec), "checkpoint": model.checkpoint_hash, "start": cfg.start,
-        "frame0": {"all_named_objects_present": bool(objects.gen.visible[0][shown].all()),
-                   "objects_present": float(objects.gen.visible[0][named].mean()) if named.any() else None,
-                   "centroid_error_px": float(np.mean(err0)) if err0.size else None,
-                   "missing": [f"{o.color} {SHAPE_NOUNS[o.shape]}" for o in spec.objects
-                               if objects.missing[0][objects.names.index(o.color)]],
-                   "unnamed_colors": [n for n, extra in zip(objects.names, objects.extra[0]) if extra]},
-        "drift": {"centroid_error_px": [round(float(v), 3) for v in np.nanmean(objects.error, axis=1)],
-                  "permanence": [round(float(v), 3) for v in objects.permanence]},
-    }
-    if cfg.frame0_seeds:
-        report["frame0_over_seeds"] = _frame0_over_seeds(model, cfg, sim_cfg)
-    out = Path(cfg.out)
-    write_video(out / "prompt_rollout", side_by_side(gt_frames, gen_frames),
-                {"checkpoint": model.checkpoint_hash, "prompt": cfg.prompt, "seed": cfg.seed,
-                 "layout": "MuJoCo ground truth | generated | |diff|"})
-    write_json(cfg.json or out / "rollout.json", report)
-    return report
-
-
-def _frame0_over_seeds(model: WorldModel, cfg: RolloutConfig, sim_cfg: SimulatorConfig) -> dict[str, Any]:
-    """Frame 0 of the prompt drawn once per seed, all in one batch: the share with every named object."""
-    import envs
-
-    from . import metrics
-
-    specs = [envs.parse_prompt(cfg.prompt, seed=cfg.seed + i) for i in range(cfg.frame0_seeds)]
-    sim = Simulator(model, len(specs), sim_cfg)
-    frames = sim.reset(prompt=[envs.caption(spec) for spec in specs], seed=cfg.seed).frames
-    colors, background = _detector_colors()
-    found = [metrics.find_objects(frame, colors, background=background) for frame in frames]
-    hits = [all(det[o.color] is not None for o in spec.objects) for det, spec in zip(found, specs)]
-    return {"seeds": len(hits), "all_named_objects_present": float(np.mean(hits))}
 
 
 def run_rollout(cfg: RolloutConfig) -> None:
@@ -415,76 +174,6 @@ def run_rollout(cfg: RolloutConfig) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class DemoConfig:
-    """``worldsim demo``: a prompted rollout, a Gymnasium loop and a short check, on the shipped model."""
-
-    checkpoint: str | None = None
-    """World-model checkpoint directory (default: the shipped one)."""
-    out: str = "outputs/demo"
-    """Where videos, plots and reports go."""
-    steps: int = 30
-    """Steps of the Gymnasium loop and the prompted rollout."""
-    json: str | None = None
-    """Also write the demo's summary here."""
-
-
-def demo(cfg: DemoConfig) -> dict[str, Any]:
-    import gymnasium as gym
-
-    import envs  # noqa: F401
-
-    out = Path(cfg.out)
-    ckpt = str(_checkpoint(cfg.checkpoint))
-    t0 = time.time()
-    prompt = "a red box at the top left and a blue ball in the centre; the white agent is at the bottom right"
-    roll = scenario_rollout(RolloutConfig(prompt=prompt, steps=cfg.steps, checkpoint=ckpt, out=str(out / "rollout")))
-    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=ckpt)
-    obs, info = env.reset(seed=0)
-    env.action_space.seed(0)  # seeded actions: the printed return is the same on every run
-    t1, total = time.time(), 0.0
-    for _ in range(cfg.steps):
-        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
-        total += reward
-        if terminated or truncated:
-            obs, info = env.reset()
-    loop_sps = cfg.steps / (time.time() - t1)
-    env.close()
-    rep = check(CheckConfig(checkpoint=ckpt, episodes=6, horizon=16, out=str(out / "check")))
-    s = rep["summary"]
-    at_h4 = [rep[k]["centroid_error_px"]["mean"][3] for k in ("model", "baseline")]
-    rows = [
-        ("centroid error of moving objects, h=1 (px)", s["model"]["centroid_error_px"]["h1"],
-         s["baseline"]["centroid_error_px"]["h1"]),
-        ("  the same, objects that have moved by h=1 (px)", s["model"]["centroid_error_moved_px"]["h1"],
-         s["baseline"]["centroid_error_moved_px"]["h1"]),
-        ("centroid error of moving objects, h=4 (px)", *at_h4),
-        ("centroid error of moving objects, h=16 (px)", s["model"]["centroid_error_px"]["h16"],
-         s["baseline"]["centroid_error_px"]["h16"]),
-        ("object permanence, h=16", s["model"]["permanence"]["h16"], s["baseline"]["permanence"]["h16"]),
-        ("PSNR, h=1 (dB)", s["model"]["psnr"]["h1"], s["baseline"]["psnr"]["h1"]),
-        ("SSIM, h=16", s["model"]["ssim"]["h16"], s["baseline"]["ssim"]["h16"]),
-    ]
-    print("\nworldsim demo: the learned simulator against MuJoCo (WorldSim/PushBox-v0, 6 held-out episodes)")
-    print(f"{'metric':<46}{'model':>10}{'repeat-last':>13}")
-    for name, m, b in rows:
-        fmt = lambda v: "n/a" if v is None else f"{v:.3f}"
-        print(f"{name:<46}{fmt(m):>10}{fmt(b):>13}")
-    f0, rate = roll["frame0"], roll["frame0_over_seeds"]
-    error = "n/a" if f0["centroid_error_px"] is None else f"{f0['centroid_error_px']:.1f} px"
-    print(f"\nprompt: {prompt!r}\n  frame 0 ({roll['start']} start), seed 0: missing "
-          f"{', '.join(f0['missing']) or 'nothing'}; centroid error {error}; colours not named: "
-          f"{', '.join(f0['unnamed_colors']) or 'none'}"
-          f"\n  frame 0 drawn from the text alone: every named object at "
-          f"{round(rate['all_named_objects_present'] * rate['seeds'])} of {rate['seeds']} seeds")
-    print(f"gymnasium.make('WorldSim/PushBox-Learned-v0'): {loop_sps:.1f} steps/s at batch 1, return {total:.2f}")
-    print(f"\nvideos:  {out / 'rollout' / 'prompt_rollout.mp4'}  (MuJoCo | generated | diff)")
-    print(f"         {out / 'check' / 'gt_generated_diff.mp4'}")
-    print(f"plots:   {out / 'check'}/*.png      reports: {out}/**/*.json")
-    print(f"done in {time.time() - t0:.0f} s")
-    return {"rollout": roll, "check": rep["summary"], "loop_steps_per_s": loop_sps}
-
-
 def run_demo(cfg: DemoConfig) -> None:
     summary = demo(cfg)
     if cfg.json:
@@ -494,57 +183,6 @@ def run_demo(cfg: DemoConfig) -> None:
 # --------------------------------------------------------------------------------------------
 #                                           bench
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class BenchConfig:
-    """``worldsim bench``: speed and memory of the learned sim beside MuJoCo, measured in one run."""
-
-    checkpoint: str | None = None
-    """World-model checkpoint directory (default: the shipped one)."""
-    batch_sizes: tuple[int, ...] = (1, 16, 64)
-    """Simulator batch sizes."""
-    sampling_steps: tuple[int, ...] = (1, 2, 4)
-    """Denoising steps per frame."""
-    window: int = 32
-    """Window W of the cache-against-recompute comparison."""
-    long_rollout: int = 600
-    """Steps of the memory trace (600 = 60 s at 10 Hz)."""
-    reset_memory: int = 0
-    """Also trace the process memory along this many resets of a learned env to new scenes (10,000
-    takes minutes); 0 skips it."""
-    gt_env: Annotated[str, tyro.conf.arg(name="env", aliases=("--gt-env",))] = "WorldSim/PushBox-v0"
-    """Ground-truth scene timed beside the learned sim."""
-    json: str | None = None
-    """Where to record the results (``make bench`` writes ``benchmarks/results.json``)."""
-    quick: bool = False
-    """Fewer repetitions and configurations (for a smoke run)."""
-
-
-def bench(cfg: BenchConfig) -> dict[str, Any]:
-    from . import bench as b
-
-    model = WorldModel.load(_checkpoint(cfg.checkpoint))
-    batches = cfg.batch_sizes[:1] if cfg.quick else cfg.batch_sizes
-    results: dict[str, Any] = {"checkpoint": model.checkpoint_hash, "config": asdict(cfg)}
-    results["gt_env"] = b.measure_gt_throughput(cfg.gt_env, 100 if cfg.quick else 1000)
-    results["learned_sim"] = b.simulator_throughput(model, batches, cfg.sampling_steps, steps=2 if cfg.quick else 10)
-    results["cache_vs_recompute"] = b.cache_vs_recompute(model, window=4 if cfg.quick else cfg.window,
-                                                         steps=1 if cfg.quick else 3)
-    results["memory"] = b.memory_over_rollout(model, steps=20 if cfg.quick else cfg.long_rollout)
-    if cfg.reset_memory:
-        results["reset_memory"] = b.memory_over_resets(str(_checkpoint(cfg.checkpoint)), cfg.reset_memory,
-                                                       every=max(1, cfg.reset_memory // 20))
-    results["training"] = b.training_throughput(model, batch_size=4 if cfg.quick else 32, steps=1 if cfg.quick else 3)
-    results["collection"] = b.measure_collect_throughput(cfg.gt_env, episodes=2 if cfg.quick else 16, steps=30,
-                                                         workers=(1,) if cfg.quick else (1, 2), policy="scripted")
-    one = next(r for r in results["learned_sim"] if r["batch"] == 1 and r["sampling_steps"] == max(cfg.sampling_steps))
-    results["learned_vs_gt_at_batch_1"] = round(one["env_steps_per_s"] / results["gt_env"]["steps_per_s"], 4)
-    results["cost_per_simulated_minute"] = b.cost_per_simulated_minute(results["learned_sim"], results["gt_env"],
-                                                                       max(cfg.sampling_steps))
-    if cfg.json:
-        write_json(cfg.json, results)
-    return results
 
 
 def run_bench(cfg: BenchConfig) -> None:

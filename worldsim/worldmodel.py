@@ -74,6 +74,11 @@ _HEADER_ALLOWANCE = 64 * 2**10  # safetensors header: fixed part ...
 _HEADER_PER_TENSOR = 1024  # ... and one JSON entry per tensor
 
 
+def resolve_checkpoint(path: str | os.PathLike | None) -> Path:
+    """``path`` as a directory, or the default checkpoint (:func:`default_checkpoint`) when it is None."""
+    return Path(path) if path else default_checkpoint()
+
+
 class WorldModel(nn.Module):
     """Autoencoder and DiT that belong together (the DiT was trained on this autoencoder's latents)."""
 

@@ -30,7 +30,7 @@ def test_scores_have_known_answers():
 
 
 def test_check_end_to_end(tiny_checkpoint, tmp_path):
-    from worldsim.cli import CheckConfig, check
+    from worldsim.check import CheckConfig, check
 
     report = check(CheckConfig(checkpoint=tiny_checkpoint, episodes=2, horizon=3, out=str(tmp_path), videos=1,
                                sampling_steps=1))
@@ -51,7 +51,7 @@ def test_check_end_to_end(tiny_checkpoint, tmp_path):
 
 
 def test_check_sample_seeds_change_the_samples_not_the_episodes(tiny_checkpoint, tmp_path):
-    from worldsim.cli import CheckConfig, check
+    from worldsim.check import CheckConfig, check
 
     def run(**kw) -> dict:
         return check(CheckConfig(checkpoint=tiny_checkpoint, episodes=1, horizon=2, out=str(tmp_path), videos=0,
@@ -69,7 +69,7 @@ def test_check_sample_seeds_change_the_samples_not_the_episodes(tiny_checkpoint,
 
 
 def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
-    from worldsim.cli import RolloutConfig, scenario_rollout
+    from worldsim.scenario import RolloutConfig, scenario_rollout
 
     report = scenario_rollout(RolloutConfig(prompt="a red box on the left and a blue ball at the top right",
                                             steps=3, actions="random", checkpoint=tiny_checkpoint,
@@ -89,7 +89,7 @@ def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
 
 
 def test_grounded_start_is_the_mujoco_frame_through_the_autoencoder(tiny_checkpoint, tmp_path, monkeypatch):
-    import worldsim.cli as cli
+    import worldsim.scenario as cli
     from worldsim.worldmodel import WorldModel
 
     videos = []
@@ -111,14 +111,14 @@ def test_grounded_start_is_the_mujoco_frame_through_the_autoencoder(tiny_checkpo
 def test_rollout_rejects_unknown_words(tiny_checkpoint, tmp_path):
     import pytest
 
-    from worldsim.cli import RolloutConfig, scenario_rollout
+    from worldsim.scenario import RolloutConfig, scenario_rollout
 
     with pytest.raises(SystemExit, match="pyramid"):
         scenario_rollout(RolloutConfig(prompt="a red pyramid", steps=2, checkpoint=tiny_checkpoint, out=str(tmp_path)))
 
 
 def test_bench_quick(tiny_checkpoint, tmp_path):
-    from worldsim.cli import BenchConfig, bench
+    from worldsim.bench import BenchConfig, bench
 
     r = bench(BenchConfig(checkpoint=tiny_checkpoint, quick=True, json=str(tmp_path / "b.json"),
                           sampling_steps=(1,)))

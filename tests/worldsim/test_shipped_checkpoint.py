@@ -34,7 +34,7 @@ def test_shipped_model_beats_repeat_last_frame_on_moving_objects(tmp_path):
     7.6 against 19.6 px at step 16; an earlier checkpoint was level there (20.7) but scored 3.4 on
     these 8, so the margin depends on the episodes, and this floor holds only the sign.
     """
-    from worldsim.cli import CheckConfig, check
+    from worldsim.check import CheckConfig, check
 
     report = check(CheckConfig(env="WorldSim/PushBox-v0", episodes=8, horizon=16, seed=2_000_000,
                                out=str(tmp_path), videos=1))
@@ -80,7 +80,7 @@ def test_shipped_model_draws_the_named_colours_from_text_above_chance():
 def test_shipped_model_keeps_the_objects_and_their_colours_over_64_random_steps(tmp_path):
     """The floor at a long horizon: 64 steps of Playground with random actions from one true frame,
     the objects still drawn and no unasked colours spreading over the floor."""
-    from worldsim.cli import CheckConfig, check
+    from worldsim.check import CheckConfig, check
 
     report = check(CheckConfig(env="WorldSim/Playground-v0", policy="random", episodes=8, horizon=64,
                                seed=2_000_000, out=str(tmp_path), videos=0))
