@@ -96,6 +96,29 @@ class LossOutput:
     done: Tensor
 
 
+def _step_mask(model: DiT, first: Tensor, like: Tensor) -> Tensor:
+    """``first`` ``(B, n)`` broadcast to ``like`` ``(B, n*pt, C, h, w)``: true on an episode's first steps."""
+    return first.repeat_interleave(model.cfg.patch[0], dim=1)[..., None, None, None].expand(-1, -1, *like.shape[2:])
+
+
+def to_target(model: DiT, z: Tensor, prev: Tensor, first: Tensor) -> Tensor:
+    """Latents ``z`` ``(B, n*pt, C, h, w)`` -> what ``model`` denoises: the latent itself, or with
+    ``DiTConfig.residual_scale`` s its change from ``prev`` divided by s (the latent itself on first
+    steps, which have no previous frame)."""
+    s = model.cfg.residual_scale
+    if not s:
+        return z
+    return torch.where(_step_mask(model, first, z), z, (z - prev) / s)
+
+
+def from_target(model: DiT, y: Tensor, prev: Tensor, first: Tensor) -> Tensor:
+    """Inverse of :func:`to_target`: a denoised ``y`` -> latents ``(B, n*pt, C, h, w)``."""
+    s = model.cfg.residual_scale
+    if not s:
+        return y
+    return torch.where(_step_mask(model, first, y), y, prev + s * y)
+
+
 def sample_noise_levels(cfg: FlowConfig, batch: int, steps: int, generator: torch.Generator | None = None,
                         device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
     """Per-step noise levels for a batch of clips.
@@ -175,7 +198,7 @@ def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Genera
     sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
     eps = torch.randn(batch.latents.shape, generator=generator, device=device)
     prev, prev_sigma = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w), (B, n)
-    x0 = model.to_target(batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
+    x0 = to_target(model, batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
     sink = noised_sink(model, batch, cfg, generator)

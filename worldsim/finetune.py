@@ -47,7 +47,17 @@ import torch
 
 from .autoencoder import Autoencoder
 from .data import ClipSampler, encode_all, encode_captions, load_episodes, pad_actions
-from .diffusion import Batch, FlowConfig, FlowSampler, SamplerConfig, add_noise, flow_loss, sample_noise_levels
+from .diffusion import (
+    Batch,
+    FlowConfig,
+    FlowSampler,
+    SamplerConfig,
+    add_noise,
+    flow_loss,
+    from_target,
+    sample_noise_levels,
+    to_target,
+)
 from .model import DiT
 from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable
 from .worldmodel import WorldModel
@@ -144,7 +154,7 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
 
     The first ``context_steps`` ground-truth steps are committed to a fresh KV cache. At each later
     step ``j`` the ground-truth latent, expressed against the model's own previous frame
-    (:meth:`~worldsim.model.DiT.to_target`), is noised to a sampled level and the velocity is scored
+    (:func:`~worldsim.diffusion.to_target`), is noised to a sampled level and the velocity is scored
     with the flow loss, attending to the self-made cache. Then the model samples step ``j`` itself
     (no gradients) and that sample, not the ground truth, becomes the context of step ``j + 1``.
     """
@@ -166,12 +176,12 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
             cache=cache, commit=True)
 
     with torch.no_grad():
-        commit(dit.to_target(z[:, :k], batch.prev[:, :k], batch.first[:, :k]), batch.prev[:, :k], slice(0, k))
+        commit(to_target(dit, z[:, :k], batch.prev[:, :k], batch.first[:, :k]), batch.prev[:, :k], slice(0, k))
     prev = z[:, k - 1:k]  # (B, 1, C, h, w): the last ground-truth frame, then the model's own
     losses = []
     for j in range(k, k + r):
         act, first = batch.action[:, j:j + 1], batch.first[:, j:j + 1]
-        y_true = dit.to_target(z[:, j:j + 1], prev, first)
+        y_true = to_target(dit, z[:, j:j + 1], prev, first)
         sigma, _ = sample_noise_levels(target_levels, B, 1, generator, device)  # (B, 1)
         eps = randn(y_true.shape)
         v = dit(add_noise(y_true, sigma, eps), prev, sigma, act, first, batch.text, cache=cache).velocity
@@ -181,7 +191,7 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
                                                                         cache=cache).velocity
             y = sampler.sample(denoise, randn(prev.shape))
             commit(y, prev, slice(j, j + 1))
-            prev = dit.from_target(y, prev, first)
+            prev = from_target(dit, y, prev, first)
     return torch.stack(losses).mean()
 
 

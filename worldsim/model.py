@@ -485,26 +485,6 @@ class DiT(nn.Module):
         h = self.cfg.latent_size // ph
         return rearrange(t, "b n (h w) (pt ph pw c) -> b (n pt) c (h ph) (w pw)", h=h, pt=pt, ph=ph, pw=pw)
 
-    # -- what is denoised --
-
-    def to_target(self, z: Tensor, prev: Tensor, first: Tensor) -> Tensor:
-        """Latents ``z`` ``(B, n*pt, C, h, w)`` -> the space the network denoises (see ``residual_scale``)."""
-        s = self.cfg.residual_scale
-        if not s:
-            return z
-        keep = self._step_mask(first, z)  # (B, n*pt, 1, 1, 1)
-        return torch.where(keep, z, (z - prev) / s)
-
-    def from_target(self, y: Tensor, prev: Tensor, first: Tensor) -> Tensor:
-        """Inverse of :meth:`to_target`: denoised ``y`` -> latents ``(B, n*pt, C, h, w)``."""
-        s = self.cfg.residual_scale
-        if not s:
-            return y
-        return torch.where(self._step_mask(first, y), y, prev + s * y)
-
-    def _step_mask(self, first: Tensor, like: Tensor) -> Tensor:
-        return first.repeat_interleave(self.cfg.patch[0], dim=1)[..., None, None, None].expand(-1, -1, *like.shape[2:])
-
     # -- conditioning --
 
     def condition(self, sigma: Tensor, action: Tensor, first: Tensor, text: TextCond,
@@ -575,7 +555,7 @@ class DiT(nn.Module):
 
         Args:
             x: Noisy targets ``(B, n*pt, C, h, w)`` at per-step noise levels ``sigma``: latents, or
-                their change from ``prev`` when ``residual_scale`` is set (:meth:`to_target`).
+                their change from ``prev`` when ``residual_scale`` is set (:func:`worldsim.diffusion.to_target`).
             prev: Clean latents of each step's predecessor, same shape as ``x`` (zeros where
                 ``first``).
             sigma: Noise level per step ``(B, n)`` in [0, 1]; 0 is clean, 1 is pure noise.

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .diffusion import FlowSampler, SamplerConfig, add_noise
+from .diffusion import FlowSampler, SamplerConfig, add_noise, from_target, to_target
 from .model import DiT, KVCache, TextCond
 from .worldmodel import WorldModel
 
@@ -311,7 +311,7 @@ class Simulator:
         sub = _SubRollout(self.cache, self.text, self.history, self.sink)
         prev = self._noised_prev(self.prev, first)
         denoise = lambda x, sigma: self._forward(sub, x, prev, sigma, action, first).velocity
-        z = self.dit.from_target(self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
+        z = from_target(self.dit, self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
         if not torch.isfinite(z).all():
             raise FloatingPointError("the model produced NaN or inf latents; the checkpoint or its inputs are "
                                      "broken (checkpoints with non-finite weights are refused at load)")
@@ -395,7 +395,7 @@ class Simulator:
         """Write finished steps ``z`` ``(B, k, ...)`` into the context at the context noise level."""
         sigma = torch.full(z.shape[:2], self.cfg.context_noise, device=self.device)
         eps = torch.randn(z.shape, generator=self.generator, device=self.device)
-        x = add_noise(self.dit.to_target(z, prev, first), sigma, eps)
+        x = add_noise(to_target(self.dit, z, prev, first), sigma, eps)
         out = self._forward(sub, x, prev, sigma, action, first, commit=True)
         if not self.cfg.use_cache:
             sub.history.append(x, prev, action, first, keep=self.receptive_field)
