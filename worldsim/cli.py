@@ -36,6 +36,7 @@ from .export import ExportConfig
 from .finetune import FinetuneConfig
 from .report import write_json
 from .scenario import DemoConfig, RolloutConfig, demo, scenario_rollout
+from .simulator import SimulatorConfig
 from .train import TrainConfig, train
 from .worldmodel import WorldModel, resolve_checkpoint
 
@@ -261,6 +262,10 @@ class ConvertConfig:
     """Directory of the converted checkpoint (replaced as a whole if it holds one)."""
     storage: Literal["float16", "bfloat16", "float32"] = "float16"
     """Precision of the stored weights; loading turns them back into float32."""
+    latent_hold: float | None = None
+    """Record this as the checkpoint's rollout default ``SimulatorConfig.latent_hold``; None keeps its own."""
+    latent_grid: float | None = None
+    """Record this as the checkpoint's rollout default ``SimulatorConfig.latent_grid``; None keeps its own."""
 
 
 def convert(cfg: ConvertConfig) -> dict[str, Any]:
@@ -269,8 +274,12 @@ def convert(cfg: ConvertConfig) -> dict[str, Any]:
 
     source = Path(cfg.checkpoint)
     model = WorldModel.load(source)
-    out = model.save(cfg.out, meta={**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage},
-                     storage=cfg.storage)
+    given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid}
+    rollout = {**model.meta.get("rollout", {}), **{k: v for k, v in given.items() if v is not None}}
+    meta = {**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage,
+            **({"rollout": rollout} if rollout else {})}
+    SimulatorConfig(latent_hold=cfg.latent_hold, latent_grid=cfg.latent_grid)  # refuses values out of range
+    out = model.save(cfg.out, meta=meta, storage=cfg.storage)
     size = lambda d: (Path(d) / "weights.safetensors").stat().st_size
     return {"checkpoint": str(source), "out": str(out), "storage": cfg.storage, "bytes_before": size(source),
             "bytes_after": size(out), "hash_after": checkpoint_hash(out)[:16]}

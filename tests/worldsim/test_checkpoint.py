@@ -88,10 +88,12 @@ def test_a_checkpoint_stored_in_16_bits_is_half_the_size_and_loads_as_float32(tm
 
     wm = tiny_world_model()
     wm.save(tmp_path / "full")
-    main(["convert", "--checkpoint", str(tmp_path / "full"), "--out", str(tmp_path / "half"), "--storage", storage])
+    main(["convert", "--checkpoint", str(tmp_path / "full"), "--out", str(tmp_path / "half"), "--storage", storage,
+          "--latent-hold", "0.2"])
     size = lambda d: (tmp_path / d / "weights.safetensors").stat().st_size
     assert size("half") < 0.6 * size("full")
     half = WorldModel.load(tmp_path / "half")
+    assert half.meta["rollout"] == {"latent_hold": 0.2}
     assert half.meta["storage"] == storage and half.meta["converted_from"] == checkpoint_hash(tmp_path / "full")[:16]
     dtype = getattr(torch, storage)
     for (name, a), b in zip(wm.state_dict().items(), half.state_dict().values(), strict=True):
