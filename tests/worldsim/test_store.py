@@ -17,14 +17,11 @@ import pytest
 
 from worldsim import store as store_mod
 from worldsim.store import (
-    ClipDataset,
     ConfigMismatchError,
     CorruptEpisodeError,
     Episode,
     EpisodeStore,
     StoreError,
-    load_arrays,
-    load_clips,
     read_episode,
     select_split,
     split_of,
@@ -301,60 +298,6 @@ def test_store_root_must_be_a_directory(tmp_path):
 # ---- clips and splits -------------------------------------------------------------------------------
 
 
-def tagged_episode(index: int, steps: int) -> Episode:
-    """Frame t of episode `index` has pixels (index, t, 7); action t is (index, t); reward t is t + 1."""
-    frames = np.zeros((steps + 1, 4, 4, 3), np.uint8)
-    frames[..., 0] = index
-    frames[..., 1] = np.arange(steps + 1)[:, None, None]
-    frames[..., 2] = 7
-    t = np.arange(steps, dtype=np.float32)
-    terminated = np.zeros(steps, bool)
-    terminated[-1] = index % 2 == 0
-    return Episode(
-        frames=frames,
-        actions=np.stack([np.full(steps, index, np.float32), t], axis=1),
-        rewards=t + 1,
-        terminated=terminated,
-        truncated=~terminated & (np.arange(steps) == steps - 1),
-        caption=f"episode {index}",
-        env_id="Tag-v0",
-        seed=index,
-    )
-
-
-@pytest.fixture
-def tagged_store(tmp_path) -> EpisodeStore:
-    store = EpisodeStore(tmp_path)
-    for i, steps in enumerate([2, 9, 5, 3, 12, 1, 6, 8, 4, 7, 10, 5]):
-        store.write(i, tagged_episode(i, steps))
-    return store
-
-
-@pytest.mark.parametrize(("clip_len", "stride"), [(1, 1), (3, 1), (4, 2), (6, 3)])
-def test_clips_never_cross_episodes(tagged_store, clip_len, stride):
-    ds = load_clips(tagged_store, clip_len, split="all", stride=stride)
-    expected = sum(len(range(0, steps + 1 - clip_len + 1, stride)) for steps in map(len, tagged_store))
-    assert len(ds) == expected
-    for i in range(len(ds)):
-        clip = ds[i]
-        ep, start = clip["episode"], clip["start"]
-        assert clip["frames"].shape == (clip_len, 4, 4, 3) and clip["actions"].shape == (clip_len - 1, 2)
-        assert (clip["frames"][..., 0] == ep).all(), "a clip mixes frames of two episodes"
-        np.testing.assert_array_equal(clip["frames"][:, 0, 0, 1], start + np.arange(clip_len))
-        # action j takes frame j to frame j + 1, and reward j / terminated j belong to frame j + 1
-        np.testing.assert_array_equal(clip["actions"][:, 0], ep)
-        np.testing.assert_array_equal(clip["actions"][:, 1], start + np.arange(clip_len - 1))
-        np.testing.assert_array_equal(clip["rewards"], clip["frames"][1:, 0, 0, 1])
-        last = len(tagged_store.read(ep))
-        np.testing.assert_array_equal(clip["terminated"] | clip["truncated"], clip["frames"][1:, 0, 0, 1] == last)
-        assert clip["caption"] == f"episode {ep}"
-
-
-def test_clip_too_long_error(tagged_store):
-    with pytest.raises(StoreError, match=r"no clip of 50 frames.*longest has 13 frames"):
-        load_clips(tagged_store, 50, split="all")
-
-
 def test_splits_disjoint_deterministic_and_stable():
     indices = list(range(200))
     train = select_split(indices, "train", 0.1)
@@ -370,35 +313,11 @@ def test_splits_disjoint_deterministic_and_stable():
         split_of(3, 1.0)
 
 
-def test_val_clips_disjoint_from_train(tagged_store):
-    train = load_clips(tagged_store, 2, split="train", val_fraction=0.25)
-    val = load_clips(tagged_store, 2, split="val", val_fraction=0.25)
-    train_eps = {train[i]["episode"] for i in range(len(train))}
-    val_eps = {val[i]["episode"] for i in range(len(val))}
-    assert train_eps and val_eps and not train_eps & val_eps
-    assert train_eps | val_eps == set(tagged_store.indices())
-    with pytest.raises(StoreError, match="no 'val' episodes"):
-        load_arrays(tagged_store, "val", val_fraction=0.0)
-
-
-def test_arrays_with_latents_and_dataloader(tagged_store):
-    torch = pytest.importorskip("torch")
-    arrays = load_arrays(tagged_store)
-    assert arrays.frames.shape[0] == arrays.frame_offsets[-1] == sum(len(e) + 1 for e in tagged_store)
-    np.testing.assert_array_equal(arrays.lengths, [len(e) for e in tagged_store])
-    latents = arrays.frames[..., :2].astype(np.float32).transpose(0, 3, 1, 2)  # [N, 2, 4, 4] stand-in
-    ds = ClipDataset(dataclasses.replace(arrays, frames=latents), clip_len=3)
-    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=4, shuffle=True)))
-    assert batch["frames"].shape == (4, 3, 2, 4, 4) and batch["frames"].dtype == torch.float32
-    assert batch["actions"].shape == (4, 2, 2) and batch["terminated"].dtype == torch.bool
-    assert len(batch["caption"]) == 4
-    with pytest.raises(ValueError, match="one row per frame"):
-        dataclasses.replace(arrays, frames=latents[:-1])
-
-
 def test_loading_an_empty_store_says_what_to_do(tmp_path):
-    with pytest.raises(StoreError, match="worldsim collect"):
-        load_clips(tmp_path, 4)
+    from worldsim.data import load_episodes
+
+    with pytest.raises(FileNotFoundError, match="worldsim collect"):
+        load_episodes((str(tmp_path),), 0.1)
 
 
 def test_zip_members_are_plain_npy(tmp_path):
