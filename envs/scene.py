@@ -283,6 +283,12 @@ class SceneSpec:
             raise ValueError(
                 f"SceneSpec has {len(self.objects)} objects; at most {MAX_OBJECTS} are supported"
             )
+        h = self.arena.half_size
+        for what, pos in [*((f"agent {i}", a.pos) for i, a in enumerate(self.agents)),
+                          *((f"object {i} ({o.color} {o.shape})", o.pos) for i, o in enumerate(self.objects))]:
+            if max(abs(pos[0]), abs(pos[1])) > h:
+                raise ValueError(f"SceneSpec: {what} at ({pos[0]:g}, {pos[1]:g}) m lies outside the arena; "
+                                 f"positions must be within ±{h:g} m (ArenaSpec.half_size)")
         if self.task is not None:
             if not (0 <= self.task.agent < len(self.agents)) or not (
                 self.task.reach or 0 <= self.task.object < len(self.objects)

@@ -154,3 +154,13 @@ def test_regions_and_directions() -> None:
     assert direction_of((1.0, 0.05)) == "right"
     assert direction_of((-1.0, 1.0)) == "up-left"
     assert direction_of((0.0, -2.0)) == "down"
+
+
+def test_a_scene_refuses_positions_outside_its_arena():
+    from envs import AgentSpec, ObjectSpec, SceneSpec
+
+    far = ObjectSpec(shape="box", color="red", size=0.1, mass=1.0, pos=(1e6, -1e6))
+    with pytest.raises(ValueError, match="outside the arena"):
+        SceneSpec(agents=(AgentSpec(pos=(0.0, 0.0)),), objects=(far,))
+    with pytest.raises(ValueError, match="agent 0 .* outside the arena"):
+        SceneSpec(agents=(AgentSpec(pos=(0.0, 1.5)),), objects=())
