@@ -261,6 +261,11 @@ def _is_entry(entry: Any) -> bool:
                ) and isinstance(entry.get("file"), str)
 
 
+def _is_version(value: Any) -> bool:
+    """A format version as worldsim writes it: a non-negative int (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _corrupt(path: Path, reason: str) -> CorruptEpisodeError:
     return CorruptEpisodeError(
         f"{path} is not a readable worldsim episode: {reason}. It is corrupt, was cut short (e.g. copied "
@@ -313,6 +318,8 @@ def _decode(path: Path, source: Path | io.BytesIO) -> Episode:
             raise _corrupt(path, f"{type(e).__name__}: {e}") from e
     if not isinstance(meta, dict) or meta.get("format") != EPISODE_FORMAT:
         raise _corrupt(path, f"its meta does not say format={EPISODE_FORMAT!r}")
+    if not _is_version(meta.get("version", 0)):
+        raise _corrupt(path, f"its meta's version {meta.get('version')!r} is not a format version")
     if meta.get("version", 0) > VERSION:
         raise StoreError(
             f"{path} was written by a newer worldsim (episode format version {meta['version']}, this one "
@@ -403,8 +410,13 @@ class EpisodeStore:
                 f"{path} is not a worldsim episode manifest (no format={MANIFEST_FORMAT!r}); this directory "
                 f"belongs to something else. Point the store at an empty directory or a worldsim one"
             )
-        if manifest.get("version", 0) > VERSION:
-            raise StoreError(f"{path} was written by a newer worldsim (version {manifest['version']}); upgrade")
+        version = manifest.get("version", 0)
+        if not _is_version(version):
+            warnings.warn(f"{path} has no valid version ({version!r}); rebuilding it from the episode files",
+                          stacklevel=3)
+            return None
+        if version > VERSION:
+            raise StoreError(f"{path} was written by a newer worldsim (version {version}); upgrade")
         return manifest
 
     def _scan(self) -> tuple[dict[int, tuple[str, int]], dict[str, str]]:

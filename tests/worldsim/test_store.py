@@ -273,6 +273,10 @@ def test_manifest_rebuilt_when_missing_or_stale(tmp_path):
     with pytest.warns(UserWarning, match="rebuilding"):
         assert EpisodeStore(tmp_path).indices() == [1, 2, 3]
 
+    (tmp_path / "manifest.json").write_text('{"format": "worldsim.episodes", "version": null}')  # no valid version
+    with pytest.warns(UserWarning, match="no valid version"):
+        assert EpisodeStore(tmp_path).indices() == [1, 2, 3]
+
 
 def test_ensure_config(tmp_path):
     config = {"env_id": "A-v0", "policy": "random", "size": 64, "env_kwargs": {"w": (1, 2)}}
