@@ -38,7 +38,7 @@ from .report import write_json
 from .scenario import DemoConfig, RolloutConfig, demo, scenario_rollout
 from .simulator import SimulatorConfig
 from .train import TrainConfig, train
-from .worldmodel import WorldModel, resolve_checkpoint
+from .worldmodel import KIND, WorldModel, resolve_checkpoint
 
 
 def _print_json(obj: Any) -> None:
@@ -75,10 +75,10 @@ class TrainCommand:
 
 
 def run_train(cmd: TrainCommand) -> None:
-    from .checkpoint import checkpoint_hash
+    from .checkpoint import checkpoint_hash, read_header
 
     path = train(cmd.train)
-    meta = WorldModel.load(path).meta
+    meta = read_header(path, kind=KIND).meta  # the weights were checked when they were saved
     _report({"checkpoint": str(path), "checkpoint_hash": checkpoint_hash(path)[:16], "meta": meta}, cmd.json)
 
 
@@ -272,13 +272,13 @@ def convert(cfg: ConvertConfig) -> dict[str, Any]:
     """Save ``cfg.checkpoint`` again in ``cfg.storage``; returns sizes and hashes."""
     from .checkpoint import checkpoint_hash
 
+    SimulatorConfig(latent_hold=cfg.latent_hold, latent_grid=cfg.latent_grid)  # refuses values out of range
     source = Path(cfg.checkpoint)
     model = WorldModel.load(source)
     given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid}
     rollout = {**model.meta.get("rollout", {}), **{k: v for k, v in given.items() if v is not None}}
     meta = {**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage,
             **({"rollout": rollout} if rollout else {})}
-    SimulatorConfig(latent_hold=cfg.latent_hold, latent_grid=cfg.latent_grid)  # refuses values out of range
     out = model.save(cfg.out, meta=meta, storage=cfg.storage)
     size = lambda d: (Path(d) / "weights.safetensors").stat().st_size
     return {"checkpoint": str(source), "out": str(out), "storage": cfg.storage, "bytes_before": size(source),

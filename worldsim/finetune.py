@@ -86,7 +86,8 @@ class FinetuneConfig:
     batch_size: int = 16
     """Clips per batch."""
     clip_steps: int = 4
-    """Steps per teacher-forced training clip (at least ``context_steps + rollout_steps`` are drawn)."""
+    """Steps per teacher-forced training clip (at least ``context_steps + rollout_steps``, and at least the
+    model's attention window, are drawn)."""
     context_steps: int = 4
     """Ground-truth steps before the unroll."""
     start_prob: tuple[float, ...] = (0.0,)
@@ -137,7 +138,7 @@ class FinetuneConfig:
     to the episode's first frame, kept for the whole rollout. The sink starts as a no-op."""
     window: int | None = None
     """Give the model this attention window W (steps it sees: itself and W - 1 before it) before
-    fine-tuning; clips are then at least W steps long, so every distance in the window is trained.
+    fine-tuning (clips are at least W steps long, so every distance in the window is trained).
     None keeps the checkpoint's."""
     spatial_heads: bool = False
     """Replace the reward and termination heads with fresh ones that read every token in its place
@@ -263,17 +264,17 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
             **({"rollout": {**model.meta.get("rollout", {}), "prev_noise": cfg.rollout_prev_noise}}
                if cfg.rollout_prev_noise is not None else {})}
 
-    def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         batch = sampler.sample(cfg.batch_size, device)
         flow = flow_loss(dit, batch, cfg.flow, g)
         roll = rollout_loss(dit, batch, cfg, g) if cfg.rollout_steps else None
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None
         loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)
         loss = loss + (first.loss if first is not None else 0)
-        return loss, {"flow": flow.flow.item(), "reward": flow.reward.item(), "done": flow.done.item(),
-                      "episode_starts": int(batch.first.any(1).sum()),
-                      **({"rollout": roll.item()} if roll is not None else {}),
-                      **({"first_frame": first.flow.item()} if first is not None else {})}
+        return loss, {"flow": flow.flow, "reward": flow.reward, "done": flow.done,
+                      "episode_starts": batch.first.any(1).sum(),
+                      **({"rollout": roll.detach()} if roll is not None else {}),
+                      **({"first_frame": first.flow} if first is not None else {})}
 
     def save(step: int, weights: torch.nn.Module) -> None:
         WorldModel(ae, weights).save(out / "model", meta={**meta, "finetune_step": step})

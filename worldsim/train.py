@@ -212,9 +212,9 @@ def train(cfg: TrainConfig) -> Path:
     meta = {"data": list(cfg.data), "frames": data.num_frames, "episodes": len(data.frames),
             **({"ema": c.ema} if c.ema else {})}
 
-    def objective(step: int) -> tuple[Tensor, dict[str, float]]:
+    def objective(step: int) -> tuple[Tensor, dict[str, Tensor]]:
         losses = flow_loss(dit, sampler.sample(c.batch_size, device), c.flow, g)
-        return losses.loss, {"flow": losses.flow.item(), "reward": losses.reward.item(), "done": losses.done.item()}
+        return losses.loss, {"flow": losses.flow, "reward": losses.reward, "done": losses.done}
 
     def save(step: int, weights: torch.nn.Module) -> None:
         WorldModel(ae, weights).save(out / "model", meta={**meta, "step": step})

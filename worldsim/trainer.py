@@ -43,8 +43,10 @@ from .checkpoint import (
 )
 from .simulator import resolve_device
 
-Objective = Callable[[int], tuple[Tensor, dict[str, float]]]
-"""``loss, logs = objective(step)``: the loss to minimise at ``step`` and scalars to log beside it."""
+Objective = Callable[[int], tuple[Tensor, dict[str, float | Tensor]]]
+"""``loss, logs = objective(step)``: the loss to minimise at ``step`` and scalars to log beside it
+(numbers or one-element tensors, read only on the steps that are logged, so a GPU is not made to
+wait on the others)."""
 
 Save = Callable[[int, torch.nn.Module], dict[str, float] | None]
 """``save(step, weights)`` writes the stage's checkpoint of ``weights`` (the average under EMA) at
@@ -311,11 +313,12 @@ class Trainer:
                 self.ema.update(self.module)
             reached = step + 1
             if d.main and step % cfg.log_every == 0:
-                row = {"step": step, "loss": loss.item(), **logs, "time_s": time.time() - t0}
+                read = {k: v.item() if isinstance(v, Tensor) else v for k, v in logs.items()}
+                row = {"step": step, "loss": loss.item(), **read, "time_s": time.time() - t0}
                 self.log.append(row)
                 bar.set_postfix(loss=f"{row['loss']:.4f}")
                 self._scalars(writer, row, step)
-            over = bool(cfg.time_budget_min) and time.time() - t0 > 60 * cfg.time_budget_min
+            over = self._agreed(bool(cfg.time_budget_min) and time.time() - t0 > 60 * cfg.time_budget_min)
             due = cfg.save_every and (step + 1) % cfg.save_every == 0
             if save and d.main and (due or reached == cfg.steps or over):
                 self._save(save, reached, writer)
@@ -328,6 +331,14 @@ class Trainer:
         if d.world > 1:
             dist.barrier()
         return reached
+
+    def _agreed(self, flag: bool) -> bool:
+        """Rank 0's ``flag`` on every rank, so that all ranks stop at the same step (their clocks differ)."""
+        if self.d.world == 1:
+            return flag
+        t = torch.tensor([float(flag)])
+        dist.broadcast(t, src=0)
+        return bool(t.item())
 
     def _save(self, save: Save, step: int, writer: Any) -> None:
         measured = save(step, self.weights.eval())

@@ -213,7 +213,7 @@ def _check_tensors_fit(model: nn.Module, tensors: dict[str, torch.Tensor], where
         )
     for name, t in expected.items():
         got = tensors[name]
-        stored_lower = t.dtype == torch.float32 and got.dtype in (torch.float16, torch.bfloat16)
+        stored_lower = t.dtype == torch.float32 and got.dtype in STORAGE_DTYPES.values()
         if got.shape != t.shape or (got.dtype != t.dtype and not stored_lower):
             raise CheckpointError(
                 f"{where}: weights do not fit the architecture in config.json: {name} is "

@@ -46,3 +46,14 @@ def random_inputs(dit: DiT, batch: int = 2, steps: int = 4, seed: int = 0):
     first = torch.zeros(batch, steps, dtype=torch.bool)
     first[:, 0] = True
     return x, prev, sigma, action, first
+
+
+def json_paths(node, prefix=()):
+    """Every key path into nested dicts and lists, the empty path (the whole) first."""
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from json_paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from json_paths(v, (*prefix, i))

@@ -22,7 +22,7 @@ import worldsim.checkpoint as ckpt
 from worldsim.checkpoint import CheckpointError, recover_checkpoint, save_checkpoint
 from worldsim.worldmodel import WorldModel
 
-from .helpers import tiny_world_model
+from .helpers import json_paths, tiny_world_model
 
 # --------------------------------------------------------------------------------------------
 #                                          Helpers
@@ -340,21 +340,10 @@ def _deep(depth: int) -> list:
     return value
 
 
-def _paths(node, prefix=()):
-    """Every key path into nested dicts and lists."""
-    yield prefix
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, (*prefix, i))
-
-
 def _mutate(header: dict, rng: np.random.Generator) -> bytes:
     """One hostile variant of ``config.json``."""
     header = copy.deepcopy(header)
-    paths = [p for p in _paths(header) if p]
+    paths = [p for p in json_paths(header) if p]
     for _ in range(int(rng.integers(1, 4))):
         path = paths[int(rng.integers(len(paths)))]
         try:
