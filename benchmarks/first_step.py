@@ -25,8 +25,7 @@ import argparse
 
 import numpy as np
 
-import envs
-from worldsim import metrics
+from worldsim import envs, metrics
 from worldsim.collect import make_env, rollout
 from worldsim.diffusion import SamplerConfig
 from worldsim.evaluate import rollout_against

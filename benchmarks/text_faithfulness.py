@@ -7,7 +7,7 @@ Prompts come from sampled scene specs: half are the captioner's own sentences, h
 For each prompt the model generates frame 0 from the text alone, and the MuJoCo scene built from
 the parsed prompt gives the reference layout. The frame is generated twice: from the caption of the
 parsed prompt, as the learned envs and ``worldsim rollout`` condition the model
-(``envs.canonical_prompt``; ``summary``), and from the text as written (``summary_as_written``), the
+(``worldsim.envs.canonical_prompt``; ``summary``), and from the text as written (``summary_as_written``), the
 model's own reading of a paraphrase. Scored:
 
 * all named objects present, with the right colour (colour-mask detection), and the same with no
@@ -29,13 +29,12 @@ import re
 
 import numpy as np
 
-import envs
-from envs.caption import caption
-from envs.prompt import parse_prompt
-from envs.scene import SceneSpec, pixel_to_world, region_of
-from worldsim import metrics
+from worldsim import envs, metrics
 from worldsim.collect import make_env
 from worldsim.diffusion import SamplerConfig
+from worldsim.envs.caption import caption
+from worldsim.envs.prompt import parse_prompt
+from worldsim.envs.scene import SceneSpec, pixel_to_world, region_of
 from worldsim.report import write_json
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import WorldModel, default_checkpoint

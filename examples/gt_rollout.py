@@ -18,7 +18,7 @@ import imageio.v2 as imageio
 import numpy as np
 import tyro
 
-import envs  # noqa: F401  (registers WorldSim/*)
+from worldsim import envs  # noqa: F401  (registers WorldSim/*)
 
 
 @dataclass

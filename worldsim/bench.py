@@ -138,7 +138,7 @@ def memory_over_resets(checkpoint: str, resets: int = 10_000, every: int = 500,
     for the text encoder): flat when nothing per reset is kept."""
     import gymnasium as gym
 
-    import envs  # noqa: F401
+    from worldsim import envs  # noqa: F401
 
     env = gym.make(env_id, checkpoint=checkpoint)
     trace, t0 = [], time.perf_counter()
@@ -192,7 +192,7 @@ def measure_gt_throughput(
         "reset_ms", "steps_per_s_with_resets", "machine"}``.
     """
     if env_id.startswith("WorldSim/"):
-        importlib.import_module("envs")  # registers the WorldSim ids
+        importlib.import_module("worldsim.envs")  # registers the WorldSim ids
 
     if steps < 1:
         raise ValueError(f"steps={steps}; time at least one step")

@@ -5,7 +5,7 @@
 Ground-truth episodes are recorded in MuJoCo; the simulator continues each from its first true
 frames with the same actions; every horizon is scored against the truth and against repeating the
 last true frame (:mod:`worldsim.evaluate`, :mod:`worldsim.metrics`). With the checks of
-:mod:`worldsim.scenario`, this is the application layer: it imports ``envs``, the MuJoCo scenes.
+:mod:`worldsim.scenario`, this is the application layer: it imports ``worldsim.envs``, the MuJoCo scenes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .worldmodel import WorldModel, resolve_checkpoint
 
 def detector_colors() -> tuple[dict, tuple]:
     """The palette the object detector looks for, and the scenery colours it ignores."""
-    import envs
+    from worldsim import envs
 
     return envs.render_palette(), tuple(envs.render_scenery_colors().values())
 
@@ -79,7 +79,7 @@ class CheckConfig:
 
 def check(cfg: CheckConfig) -> dict[str, Any]:
     """Score a checkpoint against ground truth; writes the report, plots and video, returns the report."""
-    import envs  # noqa: F401
+    from worldsim import envs  # noqa: F401
 
     steps = cfg.context - 1 + cfg.horizon
     # The registered time limit would cut long-horizon checks short; episodes still end on termination.

@@ -13,7 +13,7 @@
 Each verb's work lives in the library (``worldsim.check``, ``worldsim.scenario``, ``worldsim.bench``,
 ``worldsim.train``, ...); here it is parsed, run and printed. With ``worldsim.check`` and
 ``worldsim.scenario``, this is the application layer: the modules of ``worldsim`` that import
-``envs`` (the MuJoCo ground truth), and only inside the functions that need it.
+``worldsim.envs`` (the MuJoCo ground truth), and only inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class CollectCommand:
 
 def run_collect(cmd: CollectCommand) -> None:
     if cmd.collect.env_id.startswith("WorldSim/"):
-        import envs  # noqa: F401  (registers the WorldSim scenes)
+        from worldsim import envs  # noqa: F401  (registers the WorldSim scenes)
     _report(collect(cmd.collect), cmd.json)
 
 
@@ -127,7 +127,7 @@ def run_finetune(cmd: FinetuneCommand) -> None:
 
     cfg = cmd.finetune
     if cfg.env.startswith("WorldSim/"):
-        import envs  # noqa: F401
+        from worldsim import envs  # noqa: F401
     from .store import EpisodeStore
 
     empty = [d for d in cfg.data if len(EpisodeStore(d)) == 0]

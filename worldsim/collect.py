@@ -137,14 +137,14 @@ class CollectConfig:
 def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     """``gymnasium.make(env_id, render_mode="rgb_array", **env_kwargs)``.
 
-    Ids starting with "WorldSim/" are registered by the ``envs`` package, which is imported first.
+    Ids starting with "WorldSim/" are registered by the ``worldsim.envs`` package, which is imported first.
     """
     if env_id.startswith("WorldSim/"):
         try:
-            importlib.import_module("envs")
+            importlib.import_module("worldsim.envs")
         except ModuleNotFoundError as e:
             raise ModuleNotFoundError(
-                f"{env_id} is registered by the 'envs' package, which cannot be imported ({e}); "
+                f"{env_id} is registered by the 'worldsim.envs' package, which cannot be imported ({e}); "
                 f"install the project with `pip install -e .`"
             ) from e
     return gym.make(env_id, render_mode="rgb_array", **(env_kwargs or {}))

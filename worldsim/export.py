@@ -64,7 +64,7 @@ def to_minari(cfg: ExportConfig) -> dict[str, Any]:
     import gymnasium as gym
     import numpy as np
 
-    import envs  # noqa: F401  (registers WorldSim/* for the dataset's env spec)
+    from worldsim import envs  # noqa: F401  (registers WorldSim/* for the dataset's env spec)
 
     from .store import EpisodeStore
 

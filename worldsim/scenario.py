@@ -3,7 +3,7 @@
     worldsim rollout --prompt "a red box at the top left and a blue ball in the centre"
     worldsim demo
 
-A prompt is parsed into a scene (:func:`envs.parse_prompt`); MuJoCo simulates it and the learned
+A prompt is parsed into a scene (:func:`worldsim.envs.parse_prompt`); MuJoCo simulates it and the learned
 simulator rolls it out from the same first frame (or draws frame 0 from the text), with the same
 actions; the two go side by side into a video, and frame 0 is scored for what the prompt asked.
 """
@@ -82,9 +82,9 @@ def _actions(cfg: RolloutConfig, env) -> Callable[[np.random.Generator], np.ndar
 
 def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     """Generate the prompt's scenario with the model and with MuJoCo; returns the faithfulness report."""
-    import envs
-    from envs.caption import SHAPE_NOUNS
-    from envs.prompt import PromptError
+    from worldsim import envs
+    from worldsim.envs.caption import SHAPE_NOUNS
+    from worldsim.envs.prompt import PromptError
 
 
     try:
@@ -141,7 +141,7 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
 
 def _frame0_over_seeds(model: WorldModel, cfg: RolloutConfig, sim_cfg: SimulatorConfig) -> dict[str, Any]:
     """Frame 0 of the prompt drawn once per seed, all in one batch: the share with every named object."""
-    import envs
+    from worldsim import envs
 
 
     specs = [envs.parse_prompt(cfg.prompt, seed=cfg.seed + i) for i in range(cfg.frame0_seeds)]
@@ -170,7 +170,7 @@ class DemoConfig:
 def demo(cfg: DemoConfig) -> dict[str, Any]:
     import gymnasium as gym
 
-    import envs  # noqa: F401
+    from worldsim import envs  # noqa: F401
 
     out = Path(cfg.out)
     ckpt = str(resolve_checkpoint(cfg.checkpoint))

@@ -135,7 +135,7 @@ def test_head_scores_line_the_heads_up_with_each_transition(tiny_checkpoint):
     import gymnasium as gym
     import torch
 
-    import envs  # noqa: F401
+    from worldsim import envs  # noqa: F401
     from worldsim.collect import rollout
     from worldsim.evaluate import head_scores
     from worldsim.simulator import Simulator

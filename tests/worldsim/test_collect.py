@@ -265,11 +265,9 @@ def test_killed_parallel_collection_resumes_cleanly(tmp_path):
 
 
 def test_pushbox_scene(tmp_path):
-    pytest.importorskip("envs")
-    import envs  # noqa: F401  (registers the WorldSim scenes)
+    from worldsim import envs  # noqa: F401  (registers the WorldSim scenes)
 
-    if "WorldSim/PushBox-v0" not in gym.registry:
-        pytest.skip("envs does not register WorldSim/PushBox-v0")
+    assert "WorldSim/PushBox-v0" in gym.registry
     for policy in ("random", "scripted"):
         out = tmp_path / policy
         config = CollectConfig("WorldSim/PushBox-v0", 2, 10, policy, str(out), workers=1, progress=False)

@@ -53,10 +53,9 @@ def test_shipped_model_draws_the_named_colours_from_text_above_chance():
     """Frame 0 from text alone holds the objects a prompt names far more often than those another prompt
     names (the chance level). A model that draws the empty arena fails, and so does one that sprays every
     colour. ``benchmarks/text_faithfulness.json`` has the full figure (80 % of prompts, chance 17 %)."""
-    import envs
-    from envs.caption import caption
-    from envs.scene import SceneSpec
-    from worldsim import metrics
+    from worldsim import envs, metrics
+    from worldsim.envs.caption import caption
+    from worldsim.envs.scene import SceneSpec
     from worldsim.simulator import Simulator
 
     rng = np.random.default_rng(7)

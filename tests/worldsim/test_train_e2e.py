@@ -20,7 +20,7 @@ TINY = ["--ae.steps", "3", "--ae.batch-size", "4", "--ae.channels", "8", "8", "8
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    import envs  # noqa: F401
+    from worldsim import envs  # noqa: F401
 
     out = tmp_path_factory.mktemp("data") / "pushbox"
     collect(CollectConfig(env_id="WorldSim/PushBox-v0", episodes=4, steps=8, policy="scripted", out=str(out),

@@ -74,7 +74,7 @@ def create_app(settings: PlaySettings, max_sessions: int = 4, preload: bool = Tr
 
 
 def _preload(settings: PlaySettings) -> None:
-    from envs.learned import load_model
+    from worldsim.envs.learned import load_model
 
     from .session import detector_colors
 
@@ -173,7 +173,7 @@ def serve(settings: PlaySettings, host: str = "127.0.0.1", port: int = 8000, max
     """
     import torch
 
-    import envs
+    from worldsim import envs
 
     if threads is not None:
         if threads < 1:

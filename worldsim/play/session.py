@@ -81,7 +81,7 @@ def png_base64(frame: np.ndarray) -> str:
 
 def detector_colors() -> tuple[dict, tuple]:
     """Object colours and background colours of the frame detector, as ``worldsim check`` uses them."""
-    import envs
+    from worldsim import envs
 
     return envs.render_palette(), tuple(envs.render_scenery_colors().values())
 
@@ -135,7 +135,7 @@ class PlaySession:
     """
 
     def __init__(self, settings: PlaySettings):
-        import envs
+        from worldsim import envs
 
         self.settings = settings
         self.colors, self.background = detector_colors()
@@ -215,7 +215,7 @@ class PlaySession:
         episode goes on); it picks its scene. MuJoCo resets on the prompt, and the learned simulator
         starts from the same scene's first MuJoCo frame (grounded start).
         """
-        import envs
+        from worldsim import envs
 
         seed = self.seed if seed is None else seed
         prompt = self.prompt if prompt is _KEEP else prompt
@@ -300,7 +300,7 @@ class PlaySession:
             return
         import gymnasium as gym
 
-        from envs.learned import LearnedEnv
+        from worldsim.envs.learned import LearnedEnv
 
         self.close()
         gt = gym.make(env_id)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs  # noqa: F401
-from envs.learned import LearnedEnv, LearnedVectorEnv
-from envs.sb3 import SB3VecEnv
+from worldsim import envs  # noqa: F401
+from worldsim.envs.learned import LearnedEnv, LearnedVectorEnv
+from worldsim.envs.sb3 import SB3VecEnv
 
 NEVER_DONE = {"done_threshold": 1.0}  # the untrained termination head would end episodes at random
 
@@ -173,7 +173,7 @@ def test_ppo_runs_on_the_learned_sim(checkpoint):
 def test_pettingzoo_parallel_api_on_the_learned_sim(checkpoint):
     from pettingzoo.test import parallel_api_test
 
-    from envs.multiagent import learned_parallel_env
+    from worldsim.envs.multiagent import learned_parallel_env
 
     env = learned_parallel_env(checkpoint=checkpoint, max_cycles=6, sim=NEVER_DONE)
     parallel_api_test(env, num_cycles=10)

@@ -1,16 +1,16 @@
 """PPO trained only in the learned simulator, scored in the real MuJoCo scene.
 
-    python -m agents.ppo --checkpoint runs/main/model --total-timesteps 100000 --out runs/ppo
+    python -m worldsim.agents.ppo --checkpoint runs/main/model --total-timesteps 100000 --out runs/ppo
     tensorboard --logdir runs/ppo/tb
-    python -m agents.evaluate --policy runs/ppo/policy.zip --episodes 50 --video runs/ppo/video
-    python -m agents.ppo --help
+    python -m worldsim.agents.evaluate --policy runs/ppo/policy.zip --episodes 50 --video runs/ppo/video
+    python -m worldsim.agents.ppo --help
 
 Each training step is one step of the world model: ``WorldSim/PushBox-Learned-v0`` runs ``num_envs``
-rollouts in one batched Simulator behind SB3's ``VecEnv`` (:class:`envs.sb3.SB3VecEnv`). With
+rollouts in one batched Simulator behind SB3's ``VecEnv`` (:class:`worldsim.envs.sb3.SB3VecEnv`). With
 ``--dataset DIR --horizon H`` the imagined episodes start at random steps of recorded episodes, with
 the true frames before them as context, and last H steps (the dream protocol of DIAMOND and IRIS):
 
-    python -m agents.ppo --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 \
+    python -m worldsim.agents.ppo --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 \
         --checkpoint runs/reach_wm/model --dataset data/reach/scripted --horizon 16 --out runs/dream
  Every
 ``eval_every`` steps the policy is scored in ``WorldSim/PushBox-v0``, the MuJoCo scene the model
@@ -19,7 +19,7 @@ batched entry point) trains directly in MuJoCo instead, for the real-steps basel
 
 Writes to ``out``: ``policy.zip`` (SB3 format; loading it unpickles, so share it only with people who
 trust you), ``summary.json`` (final score over ``eval_episodes`` seeded ground-truth episodes, the same
-protocol as ``agents/evaluate.py``), ``eval/evaluations.npz`` (periodic scores) and ``tb/`` (TensorBoard).
+protocol as ``worldsim/agents/evaluate.py``), ``eval/evaluations.npz`` (periodic scores) and ``tb/`` (TensorBoard).
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, VecTransposeImage
 
-import envs  # noqa: F401  (registers WorldSim/*)
-from agents.evaluate import evaluate
-from envs.sb3 import SB3VecEnv
+from worldsim import envs  # noqa: F401  (registers WorldSim/*)
+from worldsim.agents.evaluate import evaluate
 from worldsim.checkpoint import atomic_write_json
 from worldsim.diffusion import SamplerConfig
+from worldsim.envs.sb3 import SB3VecEnv
 from worldsim.simulator import SimulatorConfig
 from worldsim.worldmodel import default_checkpoint
 
@@ -76,7 +76,7 @@ class Args:
     eval_episodes: int = 10
     """Ground-truth episodes per periodic evaluation and for the final score."""
     eval_seed: int = 0
-    """Final score: episode i is reset with eval_seed + i (the default of agents/evaluate.py, so scores compare)."""
+    """Final score: episode i is reset with eval_seed + i (as `worldsim.agents.evaluate` does by default)."""
     seed: int = 0
     """Seed of the policy, the training envs and the periodic-evaluation env."""
     out: str = "runs/ppo"

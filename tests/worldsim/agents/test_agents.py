@@ -8,10 +8,10 @@ import warnings
 import pytest
 from stable_baselines3.common.vec_env import DummyVecEnv, VecTransposeImage
 
-from agents import evaluate as evaluate_script
-from agents import ppo
-from agents.evaluate import evaluate
-from envs.sb3 import SB3VecEnv
+from worldsim.agents import evaluate as evaluate_script
+from worldsim.agents import ppo
+from worldsim.agents.evaluate import evaluate
+from worldsim.envs.sb3 import SB3VecEnv
 
 TINY = ["--num-envs", "2", "--total-timesteps", "32", "--n-steps", "16", "--batch-size", "32", "--n-epochs", "1",
         "--eval-every", "16", "--eval-episodes", "1", "--max-episode-steps", "8", "--sampling-steps", "1",
@@ -20,7 +20,7 @@ TINY = ["--num-envs", "2", "--total-timesteps", "32", "--n-steps", "16", "--batc
 
 @pytest.fixture(scope="module")
 def trained(checkpoint, tmp_path_factory):
-    """Run ``python -m agents.ppo`` in-process at a tiny budget; returns (out dir, warnings raised)."""
+    """Run ``python -m worldsim.agents.ppo`` in-process at a tiny budget; returns (out dir, warnings raised)."""
     out = tmp_path_factory.mktemp("ppo")
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
         mp.setattr(sys, "argv", ["ppo", "--checkpoint", checkpoint, "--out", str(out), *TINY])
@@ -116,7 +116,7 @@ def test_bad_input_gives_clear_errors(tmp_path):
 
 @pytest.mark.slow
 def test_ppo_multi_trains_two_agents_with_one_policy(checkpoint, tmp_path, monkeypatch):
-    from agents import ppo_multi
+    from worldsim.agents import ppo_multi
 
     monkeypatch.setattr(sys, "argv", [
         "ppo_multi", "--checkpoint", checkpoint, "--out", str(tmp_path), "--copies", "1", "--total-timesteps", "32",

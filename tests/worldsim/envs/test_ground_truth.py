@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs
-from envs.caption import caption
-from envs.prompt import parse_prompt
-from envs.scene import PALETTE, AgentSpec, GoalSpec, ObjectSpec, SceneSpec, TaskSpec, render_palette
+from worldsim import envs
+from worldsim.envs.caption import caption
+from worldsim.envs.prompt import parse_prompt
+from worldsim.envs.scene import PALETTE, AgentSpec, GoalSpec, ObjectSpec, SceneSpec, TaskSpec, render_palette
 
 GT_IDS = list(envs.GT_ENVS)
 SINGLE_AGENT_IDS = [i for i in GT_IDS if "TwoAgents" not in i]
@@ -360,7 +360,7 @@ def test_async_vector_env_under_fork_steps_without_hanging():
     import subprocess
     import sys
 
-    code = ("import gymnasium as gym, numpy as np, envs\n"
+    code = ("import gymnasium as gym, numpy as np, worldsim.envs\n"
             "v = gym.vector.AsyncVectorEnv([lambda: gym.make('WorldSim/PushBox-v0')] * 2, context='fork')\n"
             "o, _ = v.reset(seed=0)\n"
             "o, r, te, tr, info = v.step(np.zeros((2, 2), np.float32))\n"

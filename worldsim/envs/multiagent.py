@@ -4,7 +4,7 @@ Agents ``"agent_0"`` (white) and ``"agent_1"`` (pink) each act with a 2-D force 
 ``Box(-1, 1, (2,))`` and both observe the same uint8 ``(64, 64, 3)`` top-down frame (also
 ``state()``). Rewards are zero; episodes are truncated after ``max_cycles`` steps::
 
-    from envs.multiagent import parallel_env
+    from worldsim.envs.multiagent import parallel_env
 
     env = parallel_env()
     obs, infos = env.reset(seed=0)
@@ -21,14 +21,14 @@ from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from envs.ground_truth import TwoAgentsEnv
+from worldsim.envs.ground_truth import TwoAgentsEnv
 from worldsim.metrics import detect_objects
 
 AgentID = str
 
 
 class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
-    """Two agents and a box, stepped simultaneously (wraps :class:`envs.ground_truth.TwoAgentsEnv`).
+    """Two agents and a box, stepped simultaneously (wraps :class:`worldsim.envs.ground_truth.TwoAgentsEnv`).
 
     Args:
         render_mode: "rgb_array" or None.
@@ -145,9 +145,9 @@ def env(render_mode: str | None = "rgb_array", max_cycles: int = 200) -> AECEnv:
 def learned_parallel_env(checkpoint: str | None = None, max_cycles: int = 200, **kwargs: Any) -> TwoAgentsParallelEnv:
     """The TwoAgents scene simulated by the learned model, as a PettingZoo ``ParallelEnv``.
 
-    ``kwargs`` go to :class:`envs.learned.LearnedEnv` (``sim=``, ``device=``).
+    ``kwargs`` go to :class:`worldsim.envs.learned.LearnedEnv` (``sim=``, ``device=``).
     """
-    from envs.learned import LearnedEnv
+    from worldsim.envs.learned import LearnedEnv
 
     inner = LearnedEnv("WorldSim/TwoAgents-v0", checkpoint=checkpoint, **kwargs)
     return TwoAgentsParallelEnv(render_mode="rgb_array", max_cycles=max_cycles, env=inner)
@@ -172,7 +172,7 @@ class TeamPushTask(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
     def __init__(self, env: ParallelEnv, px_per_unit: float = 8.0):
         if px_per_unit <= 0:
             raise ValueError(f"px_per_unit must be positive, got {px_per_unit}")
-        from envs.scene import PALETTE, render_palette, render_scenery_colors
+        from worldsim.envs.scene import PALETTE, render_palette, render_scenery_colors
 
         self.env, self.px_per_unit = env, float(px_per_unit)
         palette = render_palette()

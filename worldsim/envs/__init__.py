@@ -3,13 +3,13 @@
 Importing this package registers the ground-truth scenes with Gymnasium::
 
     import gymnasium as gym
-    import envs  # noqa: F401  (registers WorldSim/*)
+    from worldsim import envs  # noqa: F401  (registers WorldSim/*)
 
     env = gym.make("WorldSim/PushBox-v0")  # render_mode="rgb_array" is the default
     obs, info = env.reset(seed=0)          # obs: uint8 (64, 64, 3); info["caption"], info["objects"], ...
     obs, info = env.reset(seed=0, options={"prompt": "a red box and a blue ball"})
 
-The PettingZoo version of TwoAgents is :func:`envs.multiagent.parallel_env`.
+The PettingZoo version of TwoAgents is :func:`worldsim.envs.multiagent.parallel_env`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import gymnasium as gym
 
-from envs.caption import caption
-from envs.ground_truth import (
+from worldsim.envs.caption import caption
+from worldsim.envs.ground_truth import (
     OcclusionEnv,
     PlaygroundEnv,
     PushBoxEnv,
@@ -33,8 +33,8 @@ from envs.ground_truth import (
     TwoAgentsEnv,
     WorldSimEnv,
 )
-from envs.prompt import PromptError, canonical_prompt, parse_prompt
-from envs.scene import (
+from worldsim.envs.prompt import PromptError, canonical_prompt, parse_prompt
+from worldsim.envs.scene import (
     AGENT_COLOR,
     AGENT_COLORS,
     PALETTE,
@@ -52,12 +52,12 @@ from envs.scene import (
 
 #: Ground-truth scenes: id -> (entry point, max_episode_steps). 10 steps = 1 s of simulated time.
 GT_ENVS: dict[str, tuple[str, int]] = {
-    "WorldSim/Playground-v0": ("envs.ground_truth:PlaygroundEnv", 200),
-    "WorldSim/PushBox-v0": ("envs.ground_truth:PushBoxEnv", 200),
-    "WorldSim/PushBoxHeavy-v0": ("envs.ground_truth:PushBoxHeavyEnv", 200),
-    "WorldSim/Occlusion-v0": ("envs.ground_truth:OcclusionEnv", 60),
-    "WorldSim/TwoAgents-v0": ("envs.ground_truth:TwoAgentsEnv", 200),
-    "WorldSim/Reach-v0": ("envs.ground_truth:ReachEnv", 100),
+    "WorldSim/Playground-v0": ("worldsim.envs.ground_truth:PlaygroundEnv", 200),
+    "WorldSim/PushBox-v0": ("worldsim.envs.ground_truth:PushBoxEnv", 200),
+    "WorldSim/PushBoxHeavy-v0": ("worldsim.envs.ground_truth:PushBoxHeavyEnv", 200),
+    "WorldSim/Occlusion-v0": ("worldsim.envs.ground_truth:OcclusionEnv", 60),
+    "WorldSim/TwoAgents-v0": ("worldsim.envs.ground_truth:TwoAgentsEnv", 200),
+    "WorldSim/Reach-v0": ("worldsim.envs.ground_truth:ReachEnv", 100),
 }
 
 
@@ -87,8 +87,8 @@ def register_learned_envs() -> None:
     for gt_id, (_, max_steps) in GT_ENVS.items():
         learned_id = gt_id.replace("-v0", "-Learned-v0")
         if learned_id not in gym.registry:
-            gym.register(id=learned_id, entry_point="envs.learned:LearnedEnv",
-                         vector_entry_point="envs.learned:make_learned_vector_env",
+            gym.register(id=learned_id, entry_point="worldsim.envs.learned:LearnedEnv",
+                         vector_entry_point="worldsim.envs.learned:make_learned_vector_env",
                          max_episode_steps=max_steps, kwargs={"scene": gt_id})
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test
 
-from envs.multiagent import TwoAgentsParallelEnv, parallel_env
-from envs.scene import AgentSpec, ObjectSpec, SceneSpec
+from worldsim.envs.multiagent import TwoAgentsParallelEnv, parallel_env
+from worldsim.envs.scene import AgentSpec, ObjectSpec, SceneSpec
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def _push_right_spec() -> SceneSpec:
 
 
 def test_team_push_reward_is_the_box_progress_in_pixels() -> None:
-    from envs.multiagent import TeamPushTask
+    from worldsim.envs.multiagent import TeamPushTask
 
     task = TeamPushTask(parallel_env(max_cycles=40), px_per_unit=8.0)
     try:
@@ -88,8 +88,8 @@ def test_team_push_reward_is_the_box_progress_in_pixels() -> None:
 
 
 def test_box_column_on_a_hand_made_frame() -> None:
-    from envs.multiagent import TeamPushTask
-    from envs.scene import render_palette, render_scenery_colors
+    from worldsim.envs.multiagent import TeamPushTask
+    from worldsim.envs.scene import render_palette, render_scenery_colors
 
     task = TeamPushTask(parallel_env())
     frame = np.empty((64, 64, 3), np.uint8)
@@ -102,8 +102,8 @@ def test_box_column_on_a_hand_made_frame() -> None:
 
 
 def test_agents_vec_env_shares_one_policy_with_an_indicator_channel() -> None:
-    from envs.multiagent import TeamPushTask
-    from envs.sb3 import AgentsVecEnv
+    from worldsim.envs.multiagent import TeamPushTask
+    from worldsim.envs.sb3 import AgentsVecEnv
 
     venv = AgentsVecEnv([TeamPushTask(parallel_env(max_cycles=3)) for _ in range(2)], seed=5)
     try:
@@ -127,7 +127,7 @@ def test_agents_vec_env_shares_one_policy_with_an_indicator_channel() -> None:
 def test_aec_constructor_passes_pettingzoos_api_and_max_cycles_tests():
     from pettingzoo.test import api_test, max_cycles_test
 
-    import envs.multiagent as module
+    import worldsim.envs.multiagent as module
 
     api_test(module.env(max_cycles=5), num_cycles=5)
     max_cycles_test(module)

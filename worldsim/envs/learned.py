@@ -6,9 +6,9 @@ every step is one :meth:`worldsim.simulator.Simulator.step`; these wrappers hold
 
 A reset draws the starting frame from the ground-truth scene (reset with the same seed and
 options) and conditions on its caption, or, with ``options={"prompt": ...}``, generates the first
-frame from the text alone: the prompt is parsed and re-captioned (:func:`envs.canonical_prompt`), so
+frame from the text alone: the prompt is parsed and re-captioned (:func:`worldsim.envs.canonical_prompt`), so
 any wording the parser reads reaches the model in the captioner's words, and words it cannot read
-raise :class:`envs.PromptError`.
+raise :class:`worldsim.envs.PromptError`.
 
 Imagined episodes as world-model RL uses them (DIAMOND, IRIS, DreamerV3): built with
 ``dataset="data/reach"`` (an episode store, or a list of them), a reset picks a recorded episode and a step in it at
@@ -31,9 +31,9 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from envs.actions import check_action, check_options
-from envs.prompt import canonical_prompt
 from worldsim.data import pad_actions
+from worldsim.envs.actions import check_action, check_options
+from worldsim.envs.prompt import canonical_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import DEFAULT_CHECKPOINT, WorldModel, default_checkpoint
 
@@ -64,7 +64,8 @@ class ActionAdapter:
 
     def __call__(self, action: Any, batch: int | None = None) -> np.ndarray:
         """Validate ``action`` ``(A,)`` (or ``(batch, A)``) as the ground-truth env does
-        (:func:`envs.actions.check_action`: clipped to the bounds) and return ``(batch or 1, model_dim)`` float32."""
+        (:func:`worldsim.envs.actions.check_action`: clipped to the bounds) and return
+        ``(batch or 1, model_dim)`` float32."""
         a = check_action(action, self.space, self.env_id, batch).reshape(-1, self.space.shape[0])
         return pad_actions(a, self.model_dim)
 
@@ -140,7 +141,7 @@ class _GroundTruthStarts:
     """Ground-truth scenes that supply each rollout's first frame and caption."""
 
     def __init__(self, scene_id: str, count: int):
-        import envs  # noqa: F401  (registers the ground-truth scenes)
+        from worldsim import envs  # noqa: F401  (registers the ground-truth scenes)
 
         self.envs = [gym.make(scene_id).unwrapped for _ in range(count)]
 

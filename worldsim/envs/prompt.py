@@ -1,6 +1,6 @@
 """The prompt parser: templated text (or a caption) back into a scene spec.
 
-``parse_prompt(text, seed)`` reads captions (:func:`envs.caption.caption`) and looser paraphrases
+``parse_prompt(text, seed)`` reads captions (:func:`worldsim.envs.caption.caption`) and looser paraphrases
 ("there is a cube in the upper left", "in the top left corner there is a red ball", "two red
 spheres", "two objects: a yellow cube on the left, an orange sphere on the right", "the agent pushes
 the box to the left", "the agent goes to the goal"). Whatever the text leaves out (positions inside
@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from envs.caption import ORDINALS, PARSED_SPEEDS, SIZE_CLASSES, caption
-from envs.scene import (
+from worldsim.envs.caption import ORDINALS, PARSED_SPEEDS, SIZE_CLASSES, caption
+from worldsim.envs.scene import (
     AGENT_COLORS,
     AGENT_RADIUS,
     DIRECTIONS,

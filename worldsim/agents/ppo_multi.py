@@ -1,11 +1,11 @@
 """Two agents trained together in the learned simulator, with one shared PPO policy, scored in MuJoCo.
 
-    python -m agents.ppo_multi --total-timesteps 20000 --out runs/ppo_multi
-    python -m agents.ppo_multi --help
+    python -m worldsim.agents.ppo_multi --total-timesteps 20000 --out runs/ppo_multi
+    python -m worldsim.agents.ppo_multi --help
 
-The task is :class:`envs.multiagent.TeamPushTask` on TwoAgents: both agents earn the box's progress
+The task is :class:`worldsim.envs.multiagent.TeamPushTask` on TwoAgents: both agents earn the box's progress
 towards the right wall, measured from pixels. Training runs in ``copies`` PettingZoo envs of the
-learned TwoAgents scene (:func:`envs.multiagent.learned_parallel_env`); :class:`envs.sb3.AgentsVecEnv`
+learned TwoAgents scene (:func:`worldsim.envs.multiagent.learned_parallel_env`); :class:`worldsim.envs.sb3.AgentsVecEnv`
 makes each agent of each copy one SB3 env, so a single policy acts for both agents (parameter
 sharing), told apart by an agent-indicator channel. The policy is then scored over seeded episodes of
 the MuJoCo TwoAgents ``ParallelEnv``, beside a random policy on the same episodes.
@@ -26,11 +26,11 @@ import tyro
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecMonitor, VecTransposeImage
 
-from agents.ppo import check_sizes, progress_bar_available
-from envs.multiagent import TeamPushTask, learned_parallel_env, parallel_env
-from envs.sb3 import AgentsVecEnv
+from worldsim.agents.ppo import check_sizes, progress_bar_available
 from worldsim.checkpoint import atomic_write_json
 from worldsim.diffusion import SamplerConfig
+from worldsim.envs.multiagent import TeamPushTask, learned_parallel_env, parallel_env
+from worldsim.envs.sb3 import AgentsVecEnv
 from worldsim.simulator import SimulatorConfig
 from worldsim.worldmodel import default_checkpoint
 

@@ -29,10 +29,10 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from envs.actions import check_action, check_options
-from envs.caption import caption
-from envs.prompt import parse_prompt
-from envs.scene import (
+from worldsim.envs.actions import check_action, check_options
+from worldsim.envs.caption import caption
+from worldsim.envs.prompt import parse_prompt
+from worldsim.envs.scene import (
     AGENT_COLORS,
     AGENT_RADIUS,
     FRAME_SKIP,

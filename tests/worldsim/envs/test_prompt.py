@@ -7,9 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from envs.caption import SHAPE_NOUNS, caption
-from envs.prompt import FILLER_WORDS, PromptError, parse_prompt, supported_words
-from envs.scene import (
+from worldsim.envs.caption import SHAPE_NOUNS, caption
+from worldsim.envs.prompt import FILLER_WORDS, PromptError, parse_prompt, supported_words
+from worldsim.envs.scene import (
     AGENT_COLORS,
     DIRECTIONS,
     FAMILIES,

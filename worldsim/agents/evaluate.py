@@ -1,8 +1,9 @@
 """Score a policy in a ground-truth MuJoCo scene: mean ± std return and success rate over seeded episodes.
 
-    python -m agents.evaluate --policy runs/ppo/policy.zip --episodes 50 --video runs/ppo/video --out runs/ppo/eval.json
-    python -m agents.evaluate --policy random --episodes 50 --out runs/random/eval.json
-    python -m agents.evaluate --help
+    python -m worldsim.agents.evaluate --policy runs/ppo/policy.zip --episodes 50 \
+        --video runs/ppo/video --out runs/ppo/eval.json
+    python -m worldsim.agents.evaluate --policy random --episodes 50 --out runs/random/eval.json
+    python -m worldsim.agents.evaluate --help
 
 Episode i is reset with seed ``seed + i``, so policies scored with the same ``seed`` and ``episodes``
 face the same starting scenes. Policy actions are deterministic (the mode of the action distribution);
@@ -27,7 +28,7 @@ import tyro
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-import envs  # noqa: F401  (registers WorldSim/*)
+from worldsim import envs  # noqa: F401  (registers WorldSim/*)
 from worldsim.checkpoint import atomic_write_json, file_sha256
 from worldsim.report import write_video
 
@@ -77,7 +78,7 @@ def load_policy(policy: Policy, algo: str = "ppo", device: str = "auto") -> Base
         raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
     path = Path(policy)
     if not path.is_file():
-        raise FileNotFoundError(f"no policy at {path}: pass a .zip saved by agents/ppo.py, or 'random'")
+        raise FileNotFoundError(f"no policy at {path}: pass a .zip saved by worldsim/agents/ppo.py, or 'random'")
     return ALGOS[algo].load(path, device=device)
 
 

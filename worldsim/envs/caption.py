@@ -8,7 +8,7 @@ example::
     a red box at the top left and a blue ball in the centre; the white agent is at the bottom
     right; the blue ball moves left
 
-Captions are what the world model's text encoder is trained on. :mod:`envs.prompt` reads them (and
+Captions are what the world model's text encoder is trained on. :mod:`worldsim.envs.prompt` reads them (and
 looser paraphrases) back into specs: ``caption(parse_prompt(caption(spec))) == caption(spec)``.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from envs.scene import SIZE_RANGE, SceneSpec, direction_of, region_of
+from worldsim.envs.scene import SIZE_RANGE, SceneSpec, direction_of, region_of
 
 # Caption quantisation. Sizes are object sizes in metres, speeds in m/s.
 SMALL_SIZE = 0.09  # below: "small"

@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 import pytest
 
-from envs.scene import (
+from worldsim.envs.scene import (
     FAMILIES,
     IMAGE_SIZE,
     MAX_OBJECTS,
@@ -157,7 +157,7 @@ def test_regions_and_directions() -> None:
 
 
 def test_a_scene_refuses_positions_outside_its_arena():
-    from envs import AgentSpec, ObjectSpec, SceneSpec
+    from worldsim.envs import AgentSpec, ObjectSpec, SceneSpec
 
     far = ObjectSpec(shape="box", color="red", size=0.1, mass=1.0, pos=(1e6, -1e6))
     with pytest.raises(ValueError, match="outside the arena"):

@@ -97,7 +97,7 @@ class SB3VecEnv(_SyncVecEnv):
 
 def make_sb3_env(env_id: str, num_envs: int = 1, **kwargs) -> SB3VecEnv:
     """``SB3VecEnv`` over ``gymnasium.make_vec(env_id, num_envs)`` (the batched learned simulator)."""
-    import envs  # noqa: F401  (registers the WorldSim ids)
+    from worldsim import envs  # noqa: F401  (registers the WorldSim ids)
 
     return SB3VecEnv(gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs))
 

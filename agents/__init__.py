@@ -1,9 +1,0 @@
-"""Agents trained in the learned simulator and scored in the ground-truth MuJoCo scenes.
-
-    python -m agents.ppo --checkpoint runs/main/model --out runs/ppo          # train in the learned sim
-    python -m agents.evaluate --policy runs/ppo/policy.zip --episodes 50      # score in MuJoCo
-    python -m agents.evaluate --policy random --episodes 50                   # random baseline
-
-Each module is a script (``python -m agents.<name> --help``) whose work lives in functions
-(:func:`agents.ppo.train`, :func:`agents.evaluate.evaluate`) that tests and benchmarks call directly.
-"""
