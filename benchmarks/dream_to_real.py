@@ -5,7 +5,7 @@
 
 B is the number of real MuJoCo steps of the task in ``--dataset``, the episodes the world model was
 fine-tuned on (and the dream starts from). Every row is scored in the ground-truth scene over the same
-seeded episodes (``worldsim/agents/evaluate.py``'s protocol, seeds the data never used), for each training seed:
+seeded episodes (``agents/evaluate.py``'s protocol, seeds the data never used), for each training seed:
 
 * ``random``: the random policy;
 * ``dream``: PPO trained only in ``WorldSim/<Task>-Learned-v0``, with imagined episodes of ``--horizon``

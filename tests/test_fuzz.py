@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def raised_by_the_project(e: BaseException) -> bool:
-    """The exception was raised in ``worldsim/`` or ``worldsim/envs/`` (not deep inside numpy, torch or json)."""
+    """The exception was raised in ``worldsim/`` or ``envs/`` (not deep inside numpy, torch or json)."""
     frame = traceback.extract_tb(e.__traceback__)[-1]
     where = Path(frame.filename).resolve()
     return any(where.is_relative_to(ROOT / pkg) for pkg in ("worldsim", "envs")) and bool(str(e))

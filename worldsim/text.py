@@ -62,7 +62,7 @@ class TextEncoderConfig:
 
     max_tokens: int = 128
     """Token length L, including [CLS] and [SEP]. Every caption is padded to it. The default holds every
-    caption :func:`worldsim.envs.caption.caption` can write (tests/worldsim/envs/test_prompt.py checks the longest), and
+    caption :func:`worldsim.envs.caption.caption` can write (tests/envs/test_prompt.py checks the longest), and
     prompts reach the model as such captions (:func:`worldsim.envs.canonical_prompt`). Text passed to the encoder
     directly that is longer is cut to its first ``max_tokens`` tokens, so the embedding ignores the rest,
     and :meth:`TextEncoder.encode` warns (``UserWarning``)."""

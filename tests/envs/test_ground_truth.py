@@ -368,3 +368,19 @@ def test_async_vector_env_under_fork_steps_without_hanging():
             "v.close()\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_users_own_envs_and_agents_folders_do_not_shadow_the_package(tmp_path):
+    import subprocess
+    import sys
+
+    for name in ("envs", "agents"):  # the folder names RL projects most often have
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("MINE = True\n")
+    code = ("import envs, agents, gymnasium as gym\n"
+            "assert envs.MINE and agents.MINE\n"
+            "env = gym.make('worldsim.envs:WorldSim/PushBox-v0')\n"  # imports the ids in a fresh process
+            "assert env.reset(seed=0)[0].shape == (64, 64, 3)\n"
+            "import worldsim.agents.evaluate\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -78,7 +78,7 @@ def load_policy(policy: Policy, algo: str = "ppo", device: str = "auto") -> Base
         raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
     path = Path(policy)
     if not path.is_file():
-        raise FileNotFoundError(f"no policy at {path}: pass a .zip saved by worldsim/agents/ppo.py, or 'random'")
+        raise FileNotFoundError(f"no policy at {path}: pass a .zip saved by agents/ppo.py, or 'random'")
     return ALGOS[algo].load(path, device=device)
 
 

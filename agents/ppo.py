@@ -19,7 +19,7 @@ batched entry point) trains directly in MuJoCo instead, for the real-steps basel
 
 Writes to ``out``: ``policy.zip`` (SB3 format; loading it unpickles, so share it only with people who
 trust you), ``summary.json`` (final score over ``eval_episodes`` seeded ground-truth episodes, the same
-protocol as ``worldsim/agents/evaluate.py``), ``eval/evaluations.npz`` (periodic scores) and ``tb/`` (TensorBoard).
+protocol as ``agents/evaluate.py``), ``eval/evaluations.npz`` (periodic scores) and ``tb/`` (TensorBoard).
 """
 
 from __future__ import annotations
