@@ -41,7 +41,7 @@ Policy = BaseAlgorithm | str | os.PathLike
 @dataclass
 class Args:
     policy: str = "runs/ppo/policy.zip"
-    """Saved stable-baselines3 policy (.zip), or ``random`` for the random baseline."""
+    """Saved stable-baselines3 policy (.zip), or random for the random baseline."""
     algo: Literal["ppo", "sac"] = "ppo"
     """Algorithm that saved the policy."""
     env_id: str = "WorldSim/PushBox-v0"

@@ -62,10 +62,10 @@ class Args:
     sampling_steps: int = 2
     """Denoising steps per simulated frame (fewer is faster and blurrier)."""
     max_episode_steps: int = 100
-    """Episode cap in evaluation, and in training unless ``horizon`` is set (10 steps = 1 s)."""
+    """Episode cap in evaluation, and in training unless horizon is set (10 steps = 1 s)."""
     dataset: tuple[str, ...] = ()
     """Learned envs only: episode stores to start imagined episodes from, at random recorded steps with
-    ``burn_in`` true frames as context (the dream protocol of world-model RL). None starts each from the
+    burn_in true frames as context (the dream protocol of world-model RL). None starts each from the
     MuJoCo scene's first frame (empty, the default)."""
     burn_in: int = 4
     """True context frames of a dataset start."""

@@ -224,12 +224,12 @@ class GoalSpec:
 
 @dataclass
 class TaskSpec:
-    """A task for agent ``agent``: push object ``object`` in a direction or into the goal, or, with
-    ``object=None``, reach the goal itself.
+    """A task for agent agent: push object object in a direction or into the goal, or, with
+    object=None, reach the goal itself.
 
     Attributes:
-        agent: Index into ``SceneSpec.agents``.
-        object: Index into ``SceneSpec.objects``, or None for a reach task.
+        agent: Index into SceneSpec.agents.
+        object: Index into SceneSpec.objects, or None for a reach task.
         direction: One of :data:`DIRECTIONS`, or None to push the object into the goal (always None
             for a reach task).
     """
@@ -538,7 +538,7 @@ def slab_cover_fraction(slab: SlabSpec | None, xy: Any, half: float) -> float:
 
 @dataclass
 class Body:
-    """A body footprint for overlap tests: a circle (``square=False``) or an axis-aligned square."""
+    """A body footprint for overlap tests: a circle (square=False) or an axis-aligned square."""
 
     xy: np.ndarray
     half: float

@@ -27,7 +27,7 @@ class AutoencoderConfig:
     """Architecture of the frame autoencoder."""
 
     image_size: int = 64
-    """Frames are square, ``image_size`` pixels a side."""
+    """Frames are square, image_size pixels a side."""
     latent_channels: int = 8
     """Channels C of the latent."""
     channels: tuple[int, ...] = (16, 32, 64)

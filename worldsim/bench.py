@@ -312,7 +312,7 @@ def cost_per_simulated_minute(learned: list[dict], gt: dict, sampling_steps: int
 
 @dataclass
 class BenchConfig:
-    """``worldsim bench``: speed and memory of the learned sim beside MuJoCo, measured in one run."""
+    """worldsim bench: speed and memory of the learned sim beside MuJoCo, measured in one run."""
 
     checkpoint: str | None = None
     """World-model checkpoint directory (default: the shipped one)."""
@@ -330,7 +330,7 @@ class BenchConfig:
     gt_env: Annotated[str, tyro.conf.arg(name="env", aliases=("--gt-env",))] = "WorldSim/PushBox-v0"
     """Ground-truth scene timed beside the learned sim."""
     json: str | None = None
-    """Where to record the results (``make bench`` writes ``benchmarks/results.json``)."""
+    """Where to record the results (make bench writes benchmarks/results.json)."""
     quick: bool = False
     """Fewer repetitions and configurations (for a smoke run)."""
 

@@ -34,14 +34,14 @@ def detector_colors() -> tuple[dict, tuple]:
 
 @dataclass
 class CheckConfig:
-    """``worldsim check``: the learned simulator against MuJoCo, open loop, horizon by horizon."""
+    """worldsim check: the learned simulator against MuJoCo, open loop, horizon by horizon."""
 
     checkpoint: str | None = None
     """World-model checkpoint directory (default: the shipped one)."""
     env: str = "WorldSim/PushBox-v0"
     """Ground-truth scene to check against."""
     episodes: int = 8
-    """Ground-truth episodes (seeded from ``seed``; training data uses seeds from 0, so keep it high)."""
+    """Ground-truth episodes (seeded from seed; training data uses seeds from 0, so keep it high)."""
     context: int = 1
     """Ground-truth frames given as context."""
     horizon: int = 16
@@ -51,28 +51,28 @@ class CheckConfig:
     seed: int = 1_000_000
     """Seed of the first episode."""
     sample_seed: int | None = None
-    """Seed of the sampling noise (default: ``seed``). Varying it alone shows how much of a difference
+    """Seed of the sampling noise (default: seed). Varying it alone shows how much of a difference
     between two checks is sampling noise."""
     samples: int = 1
-    """Rollouts of each episode, with sampling seeds ``sample_seed``, +1, ...; the scores pool them.
-    One 32-episode rollout is noisy past horizon 8 (``benchmarks/README.md``, "How noisy a check is")."""
+    """Rollouts of each episode, with sampling seeds sample_seed, +1, ...; the scores pool them.
+    One 32-episode rollout is noisy past horizon 8 (benchmarks/README.md, "How noisy a check is")."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
     prev_noise: float | None = None
-    """Noise level given to each frame before it conditions the next (``SimulatorConfig.prev_noise``);
+    """Noise level given to each frame before it conditions the next (SimulatorConfig.prev_noise);
     default: each checkpoint's own recorded level."""
     latent_grid: float | None = None
-    """Round each finished latent to a multiple of this (``SimulatorConfig.latent_grid``); 0: off;
+    """Round each finished latent to a multiple of this (SimulatorConfig.latent_grid); 0: off;
     default: each checkpoint's own recorded grid."""
     latent_hold: float | None = None
-    """Keep latent cells that change by at most this (``SimulatorConfig.latent_hold``); 0: off;
+    """Keep latent cells that change by at most this (SimulatorConfig.latent_hold); 0: off;
     default: each checkpoint's own recorded level."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"
     """Directory for plots and videos."""
     json: str | None = None
-    """Write the report here (default: ``out/report.json``)."""
+    """Write the report here (default: out/report.json)."""
     videos: int = 4
     """Episodes shown in the side-by-side video (0: no video)."""
 

@@ -52,7 +52,7 @@ def _print_json(obj: Any) -> None:
 
 @dataclass
 class CollectCommand:
-    """``worldsim collect``: ground-truth episodes from a Gymnasium env into an episode store."""
+    """worldsim collect: ground-truth episodes from a Gymnasium env into an episode store."""
 
     collect: Annotated[CollectConfig, tyro.conf.arg(name="")]
     json: str | None = None
@@ -67,7 +67,7 @@ def run_collect(cmd: CollectCommand) -> None:
 
 @dataclass
 class TrainCommand:
-    """``worldsim train``: the autoencoder, then the DiT, on episodes from ``worldsim collect``."""
+    """worldsim train: the autoencoder, then the DiT, on episodes from worldsim collect."""
 
     train: Annotated[TrainConfig, tyro.conf.arg(name="")] = field(default_factory=TrainConfig)
     json: str | None = None
@@ -107,19 +107,19 @@ def run_check(cfg: CheckConfig) -> None:
 
 @dataclass
 class FinetuneCommand:
-    """``worldsim finetune``: adapt a checkpoint to a scene's ground truth, checked before and after."""
+    """worldsim finetune: adapt a checkpoint to a scene's ground truth, checked before and after."""
 
     finetune: Annotated[FinetuneConfig, tyro.conf.arg(name="")] = field(default_factory=FinetuneConfig)
-    """What to fine-tune on, and how (its flags are at the top level: ``--env``, ``--data``, ``--out``, ...)."""
+    """What to fine-tune on, and how (its flags are at the top level: --env, --data, --out, ...)."""
     check_episodes: int = 32
-    """Held-out episodes of the before/after check of ``--env``; 0 skips the check."""
+    """Held-out episodes of the before/after check of --env; 0 skips the check."""
     check_horizon: int = 16
     """Horizon of the before/after check."""
     check_samples: int = 3
     """Rollouts of each held-out episode in that check, each with its own sampling seed; the scores
     pool them."""
     json: str | None = None
-    """Write the before/after report here (default: ``<out>/finetune_report.json``)."""
+    """Write the before/after report here (default: <out>/finetune_report.json)."""
 
 
 def run_finetune(cmd: FinetuneCommand) -> None:
@@ -211,7 +211,7 @@ def run_bench(cfg: BenchConfig) -> None:
 
 @dataclass
 class PlayConfig:
-    """``worldsim play``: drive the learned simulator and MuJoCo side by side from a browser."""
+    """worldsim play: drive the learned simulator and MuJoCo side by side from a browser."""
 
     env: str = "WorldSim/PushBox-v0"
     """Scene to start in (the page can switch; a prompt picks its own)."""
@@ -254,18 +254,18 @@ def run_play(cfg: PlayConfig) -> None:
 
 @dataclass
 class ConvertConfig:
-    """``worldsim convert``: write a checkpoint again for shipping, its weights in a smaller precision."""
+    """worldsim convert: write a checkpoint again for shipping, its weights in a smaller precision."""
 
     checkpoint: str
-    """The checkpoint to convert (e.g. a run's ``model/``)."""
+    """The checkpoint to convert (e.g. a run's model/)."""
     out: str
     """Directory of the converted checkpoint (replaced as a whole if it holds one)."""
     storage: Literal["float16", "bfloat16", "float32"] = "float16"
     """Precision of the stored weights; loading turns them back into float32."""
     latent_hold: float | None = None
-    """Record this as the checkpoint's rollout default ``SimulatorConfig.latent_hold``; None keeps its own."""
+    """Record this as the checkpoint's rollout default SimulatorConfig.latent_hold; None keeps its own."""
     latent_grid: float | None = None
-    """Record this as the checkpoint's rollout default ``SimulatorConfig.latent_grid``; None keeps its own."""
+    """Record this as the checkpoint's rollout default SimulatorConfig.latent_grid; None keeps its own."""
 
 
 def convert(cfg: ConvertConfig) -> dict[str, Any]:

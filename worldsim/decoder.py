@@ -31,14 +31,14 @@ DEFAULT_STORES = tuple(f"data/default/{scene}" for scene in ("playground", "push
 
 @dataclass
 class DecoderConfig:
-    """``worldsim finetune-decoder``: train a world model's decoder further, encoder and DiT frozen."""
+    """worldsim finetune-decoder: train a world model's decoder further, encoder and DiT frozen."""
 
     checkpoint: str | None = None
     """World model to start from (default: the shipped one)."""
     data: tuple[str, ...] = DEFAULT_STORES
-    """Episode stores whose frames the decoder learns to draw (``make checkpoint`` collects these)."""
+    """Episode stores whose frames the decoder learns to draw (make checkpoint collects these)."""
     out: str = "runs/decoder"
-    """Run directory: the new world model goes to ``out/model``, its report to ``out/decoder_report.json``."""
+    """Run directory: the new world model goes to out/model, its report to out/decoder_report.json."""
     steps: int = 10_000
     """Optimizer steps."""
     batch_size: int = 32
@@ -52,13 +52,13 @@ class DecoderConfig:
     save_every: int = 1000
     """Save the model and the optimizer state every this many steps."""
     resume: bool = False
-    """Continue ``out``'s run from its last saved step."""
+    """Continue out's run from its last saved step."""
     time_budget_min: float = 0.0
-    """Stop, saved, after this many minutes (0 = no limit); ``--resume`` goes on from there."""
+    """Stop, saved, after this many minutes (0 = no limit); --resume goes on from there."""
     seed: int = 0
     """Seed of the batch draws."""
     json: str | None = None
-    """Write the report here too (it always goes to ``out/decoder_report.json``)."""
+    """Write the report here too (it always goes to out/decoder_report.json)."""
 
 
 def _same_latent_space(a: Autoencoder, b: Autoencoder) -> bool:

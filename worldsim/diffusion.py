@@ -39,7 +39,7 @@ class FlowConfig:
     """Context steps get noise uniform in [0, context_noise]: augmentation against drift."""
     prev_noise: float = 0.05
     """The previous-frame channel gets noise uniform in [0, prev_noise] (its level is an input of
-    ``prev_noise_cond`` models)."""
+    prev_noise_cond models)."""
     prev_blur: float = 0.0
     """The previous-frame channel is blended towards a 3x3 blur of itself, by a weight uniform in
     [0, prev_blur]: a stand-in for the smeared, faded objects of a model's own frames."""
@@ -63,18 +63,18 @@ class FlowConfig:
     """Weight of the termination-head loss."""
     motion_weight: float = 0.0
     """Extra weight of latent cells that change from the previous step: a cell's flow loss counts
-    ``1 + motion_weight * |latent - prev|`` (mean over channels). Moving objects cover a few cells
+    1 + motion_weight * |latent - prev| (mean over channels). Moving objects cover a few cells
     of a mostly still frame, so an unweighted loss barely sees them; 0 turns it off. Measured at 4 in
     a fine-tune of the shipped model, it cost 1.5 to 2.5 px at horizon 16 on every scene checked
-    (``benchmarks/README.md``, "Weighting the loss towards what moves"), so it stays off."""
+    (benchmarks/README.md, "Weighting the loss towards what moves"), so it stays off."""
 
 
 @dataclass
 class Batch:
     """A batch of latent clips.
 
-    ``latents[:, s]`` is step ``s``; ``prev[:, s]`` its predecessor (zeros where ``first``);
-    ``action[:, s]`` the action that led into step ``s``; ``reward[:, s]`` and ``done[:, s]`` the
+    latents[:, s] is step s; prev[:, s] its predecessor (zeros where first);
+    action[:, s] the action that led into step s; reward[:, s] and done[:, s] the
     reward and termination of that transition.
     """
 
@@ -269,7 +269,7 @@ class SamplerConfig:
     steps: int = 4
     """Denoising moves per frame."""
     solver: str = "euler"
-    """``euler`` (one network pass a move) or ``heun`` (two, second order)."""
+    """euler (one network pass a move) or heun (two, second order)."""
     shift: float = 1.0
     """Timestep shift; > 1 spends more moves at high noise."""
 

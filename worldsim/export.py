@@ -22,15 +22,15 @@ from typing import Any
 
 @dataclass
 class ExportConfig:
-    """``worldsim export``: an episode store as a Minari dataset."""
+    """worldsim export: an episode store as a Minari dataset."""
 
     data: str
-    """Episode store to export (from ``worldsim collect``)."""
+    """Episode store to export (from worldsim collect)."""
     dataset_id: str
-    """Minari id, ``namespace/name-vN`` (for example ``worldsim/pushbox/scripted-v0``)."""
+    """Minari id, namespace/name-vN (for example worldsim/pushbox/scripted-v0)."""
     minari_path: str | None = None
-    """Directory Minari keeps its datasets in (default: Minari's own, ``$MINARI_DATASETS_PATH`` or
-    ``~/.minari/datasets``)."""
+    """Directory Minari keeps its datasets in (default: Minari's own, $MINARI_DATASETS_PATH or
+    ~/.minari/datasets)."""
     author: str | None = None
     """Author recorded in the dataset's metadata."""
 

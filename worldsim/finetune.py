@@ -65,37 +65,37 @@ from .worldmodel import WorldModel
 
 @dataclass
 class FinetuneConfig:
-    """``worldsim finetune``: adapt a checkpoint to one scene's ground truth."""
+    """worldsim finetune: adapt a checkpoint to one scene's ground truth."""
 
     checkpoint: str | None = None
     """Checkpoint to start from (default: the shipped one)."""
     env: str = "WorldSim/PushBox-v0"
-    """Scene to fine-tune on (its episodes are collected into ``data`` if missing)."""
+    """Scene to fine-tune on (its episodes are collected into data if missing)."""
     data: tuple[str, ...] = ("data/finetune",)
-    """Episode stores to train on. A single empty one is filled from ``env`` first."""
+    """Episode stores to train on. A single empty one is filled from env first."""
     episodes: int = 200
-    """Episodes to collect when ``data`` is empty."""
+    """Episodes to collect when data is empty."""
     episode_steps: int = 30
     """Steps per collected episode."""
     policy: str = "scripted"
-    """Collection policy (``random`` or ``scripted``)."""
+    """Collection policy (random or scripted)."""
     out: str = "runs/finetune"
-    """Run directory (``model/`` is the fine-tuned checkpoint)."""
+    """Run directory (model/ is the fine-tuned checkpoint)."""
     steps: int = 1000
     """Optimizer steps."""
     batch_size: int = 16
     """Clips per batch."""
     clip_steps: int = 4
-    """Steps per teacher-forced training clip (at least ``context_steps + rollout_steps``, and at least the
+    """Steps per teacher-forced training clip (at least context_steps + rollout_steps, and at least the
     model's attention window, are drawn)."""
     context_steps: int = 4
     """Ground-truth steps before the unroll."""
     start_prob: tuple[float, ...] = (0.0,)
     """Chance a clip starts at an episode's first frame (pre-training uses 0.15): one value for every
-    store, or one per ``data`` store. Above 0 the model keeps the first step from rest, which it
-    otherwise overshoots (``benchmarks/first_step.py``). Give it to scenes that start at rest: drawn
+    store, or one per data store. Above 0 the model keeps the first step from rest, which it
+    otherwise overshoots (benchmarks/first_step.py). Give it to scenes that start at rest: drawn
     from scenes whose objects are launched at reset too, start clips cost horizons 17 to 64 and
-    Occlusion's objects (``benchmarks/README.md``, "The first step from rest")."""
+    Occlusion's objects (benchmarks/README.md, "The first step from rest")."""
     rollout_steps: int = 0
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
@@ -108,33 +108,33 @@ class FinetuneConfig:
     """Peak AdamW learning rate."""
     ema: float = 0.0
     """Decay of an exponential moving average of the weights, started from the checkpoint; above 0
-    ``model/`` holds the average and ``state/`` the raw weights to resume from. 0 saves the raw weights."""
+    model/ holds the average and state/ the raw weights to resume from. 0 saves the raw weights."""
     save_every: int = 100
     """Checkpoint every N steps."""
     resume: bool = False
-    """Continue from ``out``'s last state."""
+    """Continue from out's last state."""
     seed: int = 0
     """Seed of sampling."""
     time_budget_min: float = 0.0
     """Stop after this many minutes (0 = no limit)."""
     first_frames: tuple[str, ...] = ()
     """Stores whose episodes' first frames teach frame 0 from text alone (many short episodes, e.g.
-    ``worldsim collect --steps 1``); their flow loss is added each step. Empty: off."""
+    worldsim collect --steps 1); their flow loss is added each step. Empty: off."""
     first_frame_batch: int = 32
     """First frames per batch."""
     prev_noise_cond: bool = False
     """Give the model the previous frame's noise level as an input before fine-tuning
-    (``DiTConfig.prev_noise_cond``); use with ``flow.prev_noise`` and ``flow.repair_prev``, and roll
-    out with ``SimulatorConfig.prev_noise``."""
+    (DiTConfig.prev_noise_cond); use with flow.prev_noise and flow.repair_prev, and roll
+    out with SimulatorConfig.prev_noise."""
     rollout_prev_noise: float | None = None
-    """Record this level in the checkpoint as its rollouts' default ``SimulatorConfig.prev_noise``
-    (for ``prev_noise_cond`` models). None keeps what the starting checkpoint records."""
+    """Record this level in the checkpoint as its rollouts' default SimulatorConfig.prev_noise
+    (for prev_noise_cond models). None keeps what the starting checkpoint records."""
     latent_target: bool = False
     """Denoise each step's latent itself from now on, not its change from the previous step
-    (``DiTConfig.residual_scale`` set to 0): the change from a model's own last frame carries that
+    (DiTConfig.residual_scale set to 0): the change from a model's own last frame carries that
     frame's errors on; a latent target has to be drawn whole."""
     sink: bool = False
-    """Give the model a frame sink before fine-tuning (``DiTConfig.sink``): every step also attends
+    """Give the model a frame sink before fine-tuning (DiTConfig.sink): every step also attends
     to the episode's first frame, kept for the whole rollout. The sink starts as a no-op."""
     window: int | None = None
     """Give the model this attention window W (steps it sees: itself and W - 1 before it) before
@@ -142,7 +142,7 @@ class FinetuneConfig:
     None keeps the checkpoint's."""
     spatial_heads: bool = False
     """Replace the reward and termination heads with fresh ones that read every token in its place
-    (``DiTConfig.spatial_heads``) before fine-tuning: for rewards that depend on where things are."""
+    (DiTConfig.spatial_heads) before fine-tuning: for rewards that depend on where things are."""
     heads_only: bool = False
     """Train the reward and termination heads alone, the rest of the model frozen (its frames are
     unchanged): the heads' losses on teacher-forced clips, at a fraction of a full step's cost."""

@@ -175,14 +175,14 @@ def ssim(
 
 @dataclass(frozen=True)
 class Detections:
-    """Objects found in frames ``[..., H, W, 3]`` by :func:`detect_objects`."""
+    """Objects found in frames [..., H, W, 3] by :func:`detect_objects`."""
 
     names: tuple[str, ...]
-    """K object names, in the order of the ``colors`` mapping."""
+    """K object names, in the order of the colors mapping."""
     centroids: np.ndarray
-    """float64 ``[..., K, 2]``: (col, row) in pixels; NaN where the object is absent."""
+    """float64 [..., K, 2]: (col, row) in pixels; NaN where the object is absent."""
     pixels: np.ndarray
-    """int64 ``[..., K]``: mask size in pixels (also below ``min_pixels``)."""
+    """int64 [..., K]: mask size in pixels (also below min_pixels)."""
 
     @property
     def visible(self) -> np.ndarray:
@@ -327,21 +327,21 @@ class ObjectComparison:
     """Per-object comparison of generated frames with GT frames (see :func:`compare_objects`)."""
 
     gt: Detections
-    """Objects in the GT frames, centroids ``[..., T, K, 2]``."""
+    """Objects in the GT frames, centroids [..., T, K, 2]."""
     gen: Detections
     """Objects in the generated frames, same detector."""
     error: np.ndarray
-    """float64 ``[..., T, K]``: centroid distance in pixels; NaN where the object is absent from GT;
-    ``penalty`` where it is visible in GT but missing from the generation."""
+    """float64 [..., T, K]: centroid distance in pixels; NaN where the object is absent from GT;
+    penalty where it is visible in GT but missing from the generation."""
     missing: np.ndarray
-    """bool ``[..., T, K]``: visible in GT, missing from the generation."""
+    """bool [..., T, K]: visible in GT, missing from the generation."""
     moving: np.ndarray
-    """bool ``[..., K]``: the object moves in GT over the clip (:func:`moving_mask`)."""
+    """bool [..., K]: the object moves in GT over the clip (:func:`moving_mask`)."""
     penalty: float
     """Error in pixels charged for a missing object."""
     moved: np.ndarray | None = None
-    """bool ``[..., T, K]``, where ``compare_objects`` was given ``since``: the object's GT path from that
-    frame through this step spans more than ``moved_threshold`` (:func:`moving_mask` per step)."""
+    """bool [..., T, K], where compare_objects was given since: the object's GT path from that
+    frame through this step spans more than moved_threshold (:func:`moving_mask` per step)."""
 
     @property
     def names(self) -> tuple[str, ...]:

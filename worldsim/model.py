@@ -143,9 +143,9 @@ class DiTOutput:
 
 @dataclass
 class KVCache:
-    """Keys and values of committed steps, per layer, in a rolling window of ``window - 1`` steps.
+    """Keys and values of committed steps, per layer, in a rolling window of window - 1 steps.
 
-    Keys are stored before RoPE and rotated at use with window-relative positions. ``valid`` marks
+    Keys are stored before RoPE and rotated at use with window-relative positions. valid marks
     which cached steps each batch row may attend to, so rows can be reset independently.
     """
 

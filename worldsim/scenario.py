@@ -32,16 +32,16 @@ from .worldmodel import WorldModel, resolve_checkpoint
 
 @dataclass
 class RolloutConfig:
-    """``worldsim rollout``: a scenario from text, beside the same scenario simulated by MuJoCo."""
+    """worldsim rollout: a scenario from text, beside the same scenario simulated by MuJoCo."""
 
     prompt: str = "a red box at the top left and a blue ball in the centre; the white agent is at the bottom right"
     """What to simulate. Words the parser does not know give an error listing the supported ones. The
-    model is given the caption of the parsed scene (``caption_of_gt_scene`` in the report), so any
+    model is given the caption of the parsed scene (caption_of_gt_scene in the report), so any
     wording the parser reads reaches it in the captioner's words."""
     steps: int = 30
     """Env steps to roll out (10 per simulated second)."""
     actions: str = "scripted"
-    """``random``, ``scripted`` (the scene's pushing policy) or a ``.npy``/``.json`` file of ``(T, A)`` actions."""
+    """random, scripted (the scene's pushing policy) or a .npy/.json file of (T, A) actions."""
     seed: int = 0
     """Seed of the scene details the prompt leaves out, the actions and the sampling noise."""
     checkpoint: str | None = None
@@ -53,15 +53,15 @@ class RolloutConfig:
     first_frame_steps: int = SimulatorConfig.first_frame_steps
     """Denoising moves for the first frame (drawn from text alone)."""
     start: Literal["grounded", "generated"] = "grounded"
-    """``grounded``: frame 0 is MuJoCo's render of the parsed scene and the model rolls on from it;
-    ``generated``: the model draws frame 0 from the text alone."""
+    """grounded: frame 0 is MuJoCo's render of the parsed scene and the model rolls on from it;
+    generated: the model draws frame 0 from the text alone."""
     frame0_seeds: int = 16
-    """Also draw frame 0 from the text alone under seeds ``seed`` to ``seed + frame0_seeds - 1`` and
+    """Also draw frame 0 from the text alone under seeds seed to seed + frame0_seeds - 1 and
     report the share that shows every named object: one draw is a coin flip, this is the rate (0: skip)."""
     out: str = "outputs/rollout"
     """Directory for the video and report."""
     json: str | None = None
-    """Write the report here (default: ``out/rollout.json``)."""
+    """Write the report here (default: out/rollout.json)."""
 
 
 def _actions(cfg: RolloutConfig, env) -> Callable[[np.random.Generator], np.ndarray]:
@@ -155,7 +155,7 @@ def _frame0_over_seeds(model: WorldModel, cfg: RolloutConfig, sim_cfg: Simulator
 
 @dataclass
 class DemoConfig:
-    """``worldsim demo``: a prompted rollout, a Gymnasium loop and a short check, on the shipped model."""
+    """worldsim demo: a prompted rollout, a Gymnasium loop and a short check, on the shipped model."""
 
     checkpoint: str | None = None
     """World-model checkpoint directory (default: the shipped one)."""

@@ -47,12 +47,12 @@ class SimulatorConfig:
     """Classifier-free guidance scale for frames generated from text alone (1 = off)."""
     first_frame_steps: int = 32
     """Denoising moves for a first frame generated from text alone. A whole scene from noise needs
-    far more than the few moves a next frame does (``benchmarks/README.md``, "Frames from text"),
+    far more than the few moves a next frame does (benchmarks/README.md, "Frames from text"),
     and it is drawn once per reset."""
     context_noise: float = 0.02
     """Noise level at which a finished frame is committed to the cache (matches training's context noise)."""
     window: int | None = None
-    """W, in steps, attended to (itself included); ``None`` uses the model's trained window."""
+    """W, in steps, attended to (itself included); None uses the model's trained window."""
     use_cache: bool = True
     """Attend to the KV cache (fast). False re-runs the network over the history every pass."""
     recompute_steps: int | None = None
@@ -62,23 +62,23 @@ class SimulatorConfig:
     """Termination probability above which a step counts as terminated."""
     prev_noise: float | None = None
     """Noise level given to the last frame before it conditions the next one. Models trained with
-    ``prev_noise_cond`` are told the level and take the noise, and the drift under it, back out.
-    None: the level the checkpoint records for its rollouts (``meta["rollout"]["prev_noise"]``,
-    written by ``worldsim finetune --rollout-prev-noise``), else 0."""
+    prev_noise_cond are told the level and take the noise, and the drift under it, back out.
+    None: the level the checkpoint records for its rollouts (meta["rollout"]["prev_noise"],
+    written by worldsim finetune --rollout-prev-noise), else 0."""
 
     latent_grid: float | None = None
     """Round every finished latent (and the context's) to a multiple of this; 0 leaves them as they
     are. On a grid, a cell whose predicted change is below half a step stays exactly as it was, so
     small per-step errors in still parts of the scene cannot add up over a long rollout. None: the
-    grid the checkpoint records for its rollouts (``meta["rollout"]["latent_grid"]``), else 0."""
+    grid the checkpoint records for its rollouts (meta["rollout"]["latent_grid"]), else 0."""
     latent_hold: float | None = None
     """Keep a latent cell exactly as it was when none of its channels changed by more than this in a
     step; 0 lets every cell change. Unlike the grid, cells that do change keep their exact values
     and the context is left as encoded. None: the level the checkpoint records for its rollouts
-    (``meta["rollout"]["latent_hold"]``), else 0."""
+    (meta["rollout"]["latent_hold"]), else 0."""
     dtype: str = "float32"
-    """Precision of the network passes: ``float32``, or ``bfloat16`` / ``float16`` under
-    ``torch.autocast`` (half the KV-cache memory; ``float16`` on CUDA only)."""
+    """Precision of the network passes: float32, or bfloat16 / float16 under
+    torch.autocast (half the KV-cache memory; float16 on CUDA only)."""
 
     def __post_init__(self) -> None:
         if self.latent_grid is not None and not 0.0 <= self.latent_grid < 1.0:
@@ -127,7 +127,7 @@ def _in_precision(method):
 @dataclass
 class ContextHeads:
     """What the reward and termination heads read off the context frames of the last reset, teacher
-    forced: for each transition between two context frames, ``(N, k-1)``."""
+    forced: for each transition between two context frames, (N, k-1)."""
 
     rewards: np.ndarray  # (N, k-1) float32
     done_prob: np.ndarray  # (N, k-1) float32, termination probability

@@ -125,9 +125,9 @@ def _check_json(name: str, value: Any) -> None:
 
 @dataclass(eq=False)
 class Episode:
-    """One recorded episode of ``T`` steps.
+    """One recorded episode of T steps.
 
-    Frame ``t + 1`` is what action ``t`` produced; ``rewards[t]``, ``terminated[t]`` and ``truncated[t]``
+    Frame t + 1 is what action t produced; rewards[t], terminated[t] and truncated[t]
     are what that step returned. Only the last step may be terminated or truncated.
     """
 
@@ -142,17 +142,17 @@ class Episode:
     truncated: np.ndarray
     """bool [T]: the episode was cut after step t (time limit), without a terminal state."""
     caption: str = ""
-    """Text description of the scene (``info["caption"]`` at reset; empty if the env gives none)."""
+    """Text description of the scene (info["caption"] at reset; empty if the env gives none)."""
     spec: dict[str, Any] = field(default_factory=dict)
-    """JSON-safe scene spec (``info["spec"]`` at reset; empty if the env gives none)."""
+    """JSON-safe scene spec (info["spec"] at reset; empty if the env gives none)."""
     states: np.ndarray | None = None
-    """float32 [T+1, n, d]: ground-truth object states per frame; ``None`` is stored as [T+1, 0, 0]."""
+    """float32 [T+1, n, d]: ground-truth object states per frame; None is stored as [T+1, 0, 0]."""
     env_id: str = ""
     """Gymnasium id of the env that produced the episode."""
     seed: int | None = None
-    """Seed passed to ``reset`` (and used to seed the policy)."""
+    """Seed passed to reset (and used to seed the policy)."""
     meta: dict[str, Any] = field(default_factory=dict)
-    """JSON-safe provenance, e.g. the collection config under ``"collect"``."""
+    """JSON-safe provenance, e.g. the collection config under "collect"."""
 
     def __post_init__(self) -> None:
         _check_array("frames", self.frames, np.uint8, 4, "[T+1, H, W, 3]")

@@ -64,14 +64,14 @@ class TextEncoderConfig:
     """Token length L, including [CLS] and [SEP]. Every caption is padded to it. The default holds every
     caption :func:`worldsim.envs.caption.caption` can write (tests/envs/test_prompt.py checks the longest), and
     prompts reach the model as such captions (:func:`worldsim.envs.canonical_prompt`). Text passed to the encoder
-    directly that is longer is cut to its first ``max_tokens`` tokens, so the embedding ignores the rest,
-    and :meth:`TextEncoder.encode` warns (``UserWarning``)."""
+    directly that is longer is cut to its first max_tokens tokens, so the embedding ignores the rest,
+    and :meth:`TextEncoder.encode` warns (UserWarning)."""
     batch_size: int = 256
     """Captions per forward pass inside :meth:`TextEncoder.encode`; bounds peak memory."""
     cache_size: int = 1024
     """Most captions the in-memory cache of :meth:`TextEncoder.encode_cached` holds; past it, the least
     recently used caption is dropped (and encoded again if it comes back). A caption holds
-    ``(tokens + 1) * 384`` float32 values for its own tokens (its padding is not kept), so this bounds
+    (tokens + 1) * 384 float32 values for its own tokens (its padding is not kept), so this bounds
     the cache's memory. 0 turns the cache off."""
 
     def __post_init__(self) -> None:
@@ -91,7 +91,7 @@ class TextEmbedding:
     """Embeddings of a batch of B captions, on the CPU unless moved with :meth:`to`."""
 
     tokens: torch.Tensor
-    """float32 (B, L, 384): last hidden states, zero where ``mask`` is False."""
+    """float32 (B, L, 384): last hidden states, zero where mask is False."""
     mask: torch.Tensor
     """bool (B, L): True for real tokens ([CLS] and [SEP] included), False for padding."""
     pooled: torch.Tensor

@@ -65,7 +65,7 @@ class DiTTrainConfig:
     """Stage 2: the DiT on latent clips."""
 
     preset: str = "S"
-    """Model size, a key of ``worldsim.model.MODELS``."""
+    """Model size, a key of worldsim.model.MODELS."""
     steps: int = 4000
     """Optimizer steps."""
     batch_size: int = 32
@@ -74,10 +74,10 @@ class DiTTrainConfig:
     """Steps per training clip."""
     window: int = 4
     """Attention window W (steps) stored in the model; rollouts keep this many steps of context.
-    Keep it at most ``clip_steps``: training shows the model no longer distances."""
+    Keep it at most clip_steps: training shows the model no longer distances."""
     residual: bool = True
     """Denoise each step's change from the previous one, scaled by its std in the data (see
-    ``DiTConfig.residual_scale``), instead of the latent itself."""
+    DiTConfig.residual_scale), instead of the latent itself."""
     lr: float = 5e-4
     """Peak AdamW learning rate."""
     warmup: int = 200
@@ -87,15 +87,15 @@ class DiTTrainConfig:
     start_prob: float = 0.15
     """Chance a clip starts at an episode's first frame (teaches frame 0 from text)."""
     ema: float = 0.0
-    """Decay of an exponential moving average of the weights; above 0 ``model/`` holds the average
-    and ``state/`` the raw weights to resume from. 0 saves the raw weights."""
+    """Decay of an exponential moving average of the weights; above 0 model/ holds the average
+    and state/ the raw weights to resume from. 0 saves the raw weights."""
     flow: FlowConfig = field(default_factory=FlowConfig)
     """Noise-level sampling and loss weights."""
 
 
 @dataclass
 class TrainConfig:
-    """``worldsim train``: autoencoder then DiT on episodes from ``worldsim collect``."""
+    """worldsim train: autoencoder then DiT on episodes from worldsim collect."""
 
     data: tuple[str, ...] = ("data/pushbox",)
     """Episode store directories (one or more)."""
@@ -106,7 +106,7 @@ class TrainConfig:
     seed: int = 0
     """Seed for sampling and init."""
     val_fraction: float = 0.1
-    """Share of episodes held out for validation (by index, see ``worldsim.store.split_of``)."""
+    """Share of episodes held out for validation (by index, see worldsim.store.split_of)."""
     save_every: int = 250
     """Checkpoint every N DiT steps (and at the end)."""
     log_every: int = 25

@@ -74,7 +74,7 @@ def default_device() -> torch.device:
 
 @dataclass
 class Dist:
-    """This process's place in a ``torchrun`` group (rank 0 of 1 without one)."""
+    """This process's place in a torchrun group (rank 0 of 1 without one)."""
 
     rank: int = 0
     world: int = 1
