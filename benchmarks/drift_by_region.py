@@ -1,6 +1,6 @@
 """Where open-loop rollouts drift: latent error in moving against static cells, open loop and teacher forced.
 
-    .venv/bin/python benchmarks/drift_by_region.py --json benchmarks/drift_by_region.json
+    .venv/bin/python benchmarks/drift_by_region.py --json outputs/drift_by_region.json
 
 Held-out PushBox episodes from the training store are encoded; a latent cell counts as *moving*
 when its value changes by more than ``--threshold`` at some step of the episode. Reported per
@@ -41,7 +41,7 @@ def main() -> None:
     p.add_argument("--episodes", type=int, default=8)
     p.add_argument("--horizon", type=int, default=16)
     p.add_argument("--threshold", type=float, default=0.3)
-    p.add_argument("--json", default="benchmarks/drift_by_region.json")
+    p.add_argument("--json", default="outputs/drift_by_region.json")
     a = p.parse_args()
     model = WorldModel.load(a.checkpoint or default_checkpoint())
     store = EpisodeStore(a.data)

@@ -1,7 +1,7 @@
 """Does the model fit the first frames it was trained on better than fresh ones?
 
     .venv/bin/python benchmarks/first_frame_loss.py --stores data/first data/first_fresh \
-        --json benchmarks/first_frame_loss.json
+        --json outputs/first_frame_loss.json
 
 Each ``--stores`` folder holds one episode store per scene (``worldsim collect --steps 1``). For each
 store the flow-matching loss of frame 0 from its caption (no text dropout) is averaged over the same
@@ -45,7 +45,7 @@ def main() -> None:
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--batches", type=int, default=25)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--json", default="benchmarks/first_frame_loss.json")
+    p.add_argument("--json", default="outputs/first_frame_loss.json")
     args = p.parse_args()
     model = WorldModel.load(args.checkpoint or default_checkpoint())
     model.dit.eval()

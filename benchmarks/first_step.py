@@ -1,6 +1,6 @@
 """How well the model scales the next move of each object, by how many true frames it has seen.
 
-    .venv/bin/python benchmarks/first_step.py --json benchmarks/first_step.json
+    .venv/bin/python benchmarks/first_step.py --json outputs/first_step.json
     .venv/bin/python benchmarks/first_step.py --env WorldSim/Occlusion-v0 --contexts 1 --json F
 
 Fresh episodes (seeds from 1,000,000, as ``worldsim check``) run with the scripted policy. For each
@@ -62,7 +62,7 @@ def main() -> None:
     p.add_argument("--contexts", type=int, nargs="+", default=[1, 2, 3, 5])
     p.add_argument("--seed", type=int, default=1_000_000)
     p.add_argument("--sampling-steps", type=int, default=4, help="denoising moves per frame")
-    p.add_argument("--json", default="benchmarks/first_step.json")
+    p.add_argument("--json", default="outputs/first_step.json")
     a = p.parse_args()
     model = WorldModel.load(a.checkpoint or default_checkpoint())
     colors, background = envs.render_palette(), tuple(envs.render_scenery_colors().values())  # as `check`

@@ -1,6 +1,6 @@
 """Text faithfulness of the first frame generated from a prompt alone.
 
-    .venv/bin/python benchmarks/text_faithfulness.py --prompts 200 --json benchmarks/text_faithfulness.json
+    .venv/bin/python benchmarks/text_faithfulness.py --prompts 200 --json outputs/text_faithfulness.json
 
 Prompts come from sampled scene specs: half are the captioner's own sentences, half are paraphrases
 (synonyms, other region words, other sentence shapes) that the parser maps to the same scene.
@@ -136,7 +136,7 @@ def main() -> None:
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=50)
-    p.add_argument("--json", default="benchmarks/text_faithfulness.json")
+    p.add_argument("--json", default="outputs/text_faithfulness.json")
     p.add_argument("--sampling-steps", type=int, default=SimulatorConfig.first_frame_steps,
                    help="denoising moves for frame 0")
     p.add_argument("--guidance", type=float, default=SimulatorConfig.guidance, help="classifier-free guidance scale")

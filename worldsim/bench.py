@@ -330,7 +330,7 @@ class BenchConfig:
     gt_env: Annotated[str, tyro.conf.arg(name="env", aliases=("--gt-env",))] = "WorldSim/PushBox-v0"
     """Ground-truth scene timed beside the learned sim."""
     json: str | None = None
-    """Where to record the results (make bench writes benchmarks/results.json)."""
+    """Where to record the results (make bench writes outputs/bench.json)."""
     quick: bool = False
     """Fewer repetitions and configurations (for a smoke run)."""
 

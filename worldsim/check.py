@@ -55,7 +55,7 @@ class CheckConfig:
     between two checks is sampling noise."""
     samples: int = 1
     """Rollouts of each episode, with sampling seeds sample_seed, +1, ...; the scores pool them.
-    One 32-episode rollout is noisy past horizon 8 (benchmarks/README.md, "How noisy a check is")."""
+    One 32-episode rollout is noisy past horizon 8 (benchmarks/README.md, "The checks")."""
     sampling_steps: int = 4
     """Denoising steps per frame."""
     prev_noise: float | None = None

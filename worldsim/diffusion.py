@@ -64,9 +64,8 @@ class FlowConfig:
     motion_weight: float = 0.0
     """Extra weight of latent cells that change from the previous step: a cell's flow loss counts
     1 + motion_weight * |latent - prev| (mean over channels). Moving objects cover a few cells
-    of a mostly still frame, so an unweighted loss barely sees them; 0 turns it off. Measured at 4 in
-    a fine-tune of the shipped model, it cost 1.5 to 2.5 px at horizon 16 on every scene checked
-    (benchmarks/README.md, "Weighting the loss towards what moves"), so it stays off."""
+    of a mostly still frame, so an unweighted loss barely sees them; 0 turns it off (what it did is in
+    benchmarks/README.md, "What was tried")."""
 
 
 @dataclass

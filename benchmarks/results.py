@@ -1,0 +1,248 @@
+"""Every recorded figure of a checkpoint, measured in one run and kept in one summary file.
+
+    .venv/bin/python benchmarks/results.py --json benchmarks/results.json     # make results: all of it
+    .venv/bin/python benchmarks/results.py --only pushbox_64 occlusion          # a part, into outputs/
+    .venv/bin/python benchmarks/results.py --summarize-only                     # rebuild from the reports
+
+Each check runs on held-out seeds and writes its full report (every horizon, every metric, plots,
+side-by-side videos) under ``--out``; the summary keeps the figures the README's table shows, each
+beside repeating the last true frame where that baseline applies, and the target it is measured
+against. A rerun with ``--summarize-only`` rebuilds the summary from the reports already there, and
+``--only`` re-measures some checks and keeps the other reports.
+
+Checks (``worldsim check``, pooled over ``--samples`` sampling seeds):
+
+* **next_frame**: PushBox, one step predicted from 4 true frames;
+* **pushbox_64**: PushBox open loop for 64 steps: the centroid error of the objects that have moved
+  (pixels), and at how many of the 64 horizons the model is ahead of repeating the last frame;
+* **occlusion_16** and **occlusion_48**: the objects kept while one passes under the slab, within and
+  beyond the attention window;
+* **playground_600**: Playground with random actions for 600 steps (60 s of simulated time): the
+  objects kept and the colour-histogram distance to the true frames;
+
+then **text** (``benchmarks/text_faithfulness.py``: frame 0 drawn from 200 prompts) and **speed**
+(``worldsim bench``: steps per second against MuJoCo, the KV cache against recomputing the window).
+``make dream-to-real`` leaves its report (agents scored in MuJoCo) beside them as ``dream_to_real.json``;
+it takes hours, so only ``--summarize-only`` reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from worldsim.report import write_json
+
+CHECKS = ("next_frame", "pushbox_64", "occlusion_16", "occlusion_48", "playground_600")
+SECTIONS = (*CHECKS, "text", "speed", "dream_to_real")
+
+#: The goals of the open issues, shown beside each figure (a direction and a level).
+TARGETS: dict[str, str] = {
+    "next_frame/error_px_h1": "< repeat last",
+    "pushbox_64/moved_px_h16": "<= 4",
+    "pushbox_64/moved_px_h64": "<= 8",
+    "pushbox_64/horizons_ahead_of_repeat_last": "64 of 64",
+    "occlusion_16/objects_kept_h16": ">= 0.97",
+    "occlusion_48/objects_kept_h48": ">= 0.97",
+    "playground_600/objects_kept_h600": ">= 0.95",
+    "playground_600/histogram_h600": "<= histogram_h16",
+    "text/all_named_objects": ">= 0.95",
+    "text/in_named_region": ">= 0.90",
+    "text/no_unasked_colour": ">= 0.90",
+    "speed/steps_per_s_batch_1": ">= 60",
+    "speed/steps_per_s_batched": ">= 300",
+    "speed/cache_speedup_w32": ">= 10",
+    "dream_to_real/dream_to_real": ">= 0.8",
+    "dream_to_real/success_dream": ">= 0.7",
+}
+
+
+def _check_configs(episodes: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """The ``worldsim check`` settings of each check (held-out seeds no training data used)."""
+    return {
+        "next_frame": dict(env="WorldSim/PushBox-v0", episodes=episodes["pushbox"], context=4, horizon=1,
+                           seed=3_000_000),
+        "pushbox_64": dict(env="WorldSim/PushBox-v0", episodes=episodes["pushbox"], horizon=64, seed=3_000_000),
+        "occlusion_16": dict(env="WorldSim/Occlusion-v0", episodes=episodes["occlusion"], horizon=16,
+                             seed=3_000_000),
+        "occlusion_48": dict(env="WorldSim/Occlusion-v0", episodes=episodes["occlusion"], horizon=48,
+                             seed=3_000_000),
+        "playground_600": dict(env="WorldSim/Playground-v0", policy="random", episodes=episodes["playground"],
+                               horizon=600, seed=2_000_000),
+    }
+
+
+def _at(stats: dict, h: int) -> float | None:
+    values = stats["mean"]
+    return None if h > len(values) or values[h - 1] is None else round(values[h - 1], 4)
+
+
+def _curve(stats: dict) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in stats["mean"]], dtype=float)
+
+
+def summarize_check(name: str, report: dict) -> dict[str, dict[str, Any]]:
+    """{figure: {"model": ..., "repeat_last": ...}} for one check's report."""
+    sides = {"model": report["model"], "repeat_last": report["baseline"]}
+    figures: dict[str, dict[str, Any]] = {}
+
+    def put(figure: str, fn) -> None:
+        figures[figure] = {side: fn(s) for side, s in sides.items()}
+
+    if name == "next_frame":
+        put("error_px_h1", lambda s: _at(s["centroid_error_px"], 1))
+    elif name == "pushbox_64":
+        for h in (1, 16, 32, 64):
+            put(f"moved_px_h{h}", lambda s, h=h: _at(s["centroid_error_moved_px"], h))
+        put("moved_px_h17-64", lambda s: round(float(np.nanmean(_curve(s["centroid_error_moved_px"])[16:64])), 3))
+        base = _curve(report["baseline"]["centroid_error_moved_px"])
+        ahead = _curve(report["model"]["centroid_error_moved_px"]) < base
+        figures["horizons_ahead_of_repeat_last"] = {"model": int(ahead.sum())}
+        behind = np.flatnonzero(~ahead)
+        figures["first_horizon_behind_repeat_last"] = {"model": int(behind[0]) + 1 if len(behind) else None}
+        put("objects_kept_h64", lambda s: _at(s["permanence"], 64))
+    elif name.startswith("occlusion_"):
+        h = report["config"]["horizon"]
+        for k in sorted({16, h}):
+            put(f"objects_kept_h{k}", lambda s, k=k: _at(s["permanence"], k))
+    elif name == "playground_600":
+        for h in (100, 300, 600):
+            put(f"objects_kept_h{h}", lambda s, h=h: _at(s["permanence"], h))
+        for h in (16, 600):
+            put(f"histogram_h{h}", lambda s, h=h: _at(s["color_histogram_distance"], h))
+        put("moved_px_h16", lambda s: _at(s["centroid_error_moved_px"], 16))
+        put("moved_px_h17-64", lambda s: round(float(np.nanmean(_curve(s["centroid_error_moved_px"])[16:64])), 3))
+    return figures
+
+
+def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
+    s = report["summary"]["all"]
+    return {"all_named_objects": {"model": s["all_named_objects_present"], "by_chance": s["other_prompt_all_present"]},
+            "in_named_region": {"model": round(s["region_match"], 4)},
+            "no_unasked_colour": {"model": s["exact_colors"]},
+            "prompts": {"model": s["prompts"]}}
+
+
+def summarize_speed(report: dict) -> dict[str, dict[str, Any]]:
+    rows = [r for r in report["learned_sim"] if r["sampling_steps"] == 4]
+    batched = max(rows, key=lambda r: r["env_steps_per_s"])
+    gt_steps_per_s = round(1000.0 / report["gt_env"]["ms_per_step"], 1)
+    return {"steps_per_s_batch_1": {"model": next(r["env_steps_per_s"] for r in rows if r["batch"] == 1),
+                                    "mujoco": gt_steps_per_s},
+            "steps_per_s_batched": {"model": batched["env_steps_per_s"], "batch": batched["batch"]},
+            "cache_speedup_w32": {"model": report["cache_vs_recompute"]["speedup_vs_recompute_window"]}}
+
+
+def summarize_dream_to_real(report: dict) -> dict[str, dict[str, Any]]:
+    """Agents scored in MuJoCo: random, PPO in MuJoCo with the model's real-step budget (and far more), PPO
+    in the dream (``make dream-to-real``)."""
+    figures = {f"{kind}_{row}": {"model": report["summary"][row][key]} for row in report["summary"]
+               for kind, key in (("return", "mean_return"), ("success", "success_rate"))}
+    figures["dream_to_real"] = {"model": report["dream_to_real"]}
+    figures["real_steps_budget"] = {"model": report["budget_real_steps"]}
+    return figures
+
+
+def run_checks(names: list[str], out: Path, checkpoint: str | None, samples: int, episodes: dict[str, int]) -> None:
+    from worldsim.check import CheckConfig, check
+
+    configs = _check_configs(episodes)
+    for name in names:
+        check(CheckConfig(checkpoint=checkpoint, samples=samples, out=str(out / name), json=str(out / f"{name}.json"),
+                          videos=0 if name == "next_frame" else 2, **configs[name]))
+
+
+def run_text(out: Path, checkpoint: str | None) -> None:
+    cmd = [sys.executable, str(Path(__file__).with_name("text_faithfulness.py")), "--json", str(out / "text.json")]
+    subprocess.run(cmd + (["--checkpoint", checkpoint] if checkpoint else []), check=True)
+
+
+def run_speed(out: Path, checkpoint: str | None) -> None:
+    from worldsim.bench import BenchConfig, bench
+
+    bench(BenchConfig(checkpoint=checkpoint, json=str(out / "speed.json")))
+
+
+def summarize(out: Path) -> dict[str, Any]:
+    """The summary of every report present under ``out``."""
+    summary: dict[str, Any] = {"figures": {}, "targets": {}, "order": []}
+    for name in SECTIONS:
+        path = out / f"{name}.json"
+        if not path.exists():
+            continue
+        report = json.loads(path.read_text())
+        if name == "text":
+            figures = summarize_text(report)
+        elif name == "speed":
+            figures = summarize_speed(report)
+        elif name == "dream_to_real":
+            figures = summarize_dream_to_real(report)
+        else:
+            figures = summarize_check(name, report)
+            summary.setdefault("checks", {})[name] = {k: report["config"].get(k) for k in (
+                "env", "policy", "episodes", "horizon", "context", "seed", "samples", "latent_hold", "latent_grid")}
+        summary["figures"][name] = figures
+        summary["order"] += [f"{name}/{figure}" for figure in figures]  # the table's rows (JSON keys are sorted)
+        summary["targets"].update({k: v for k, v in TARGETS.items() if k.startswith(f"{name}/")})
+        checkpoint = report.get("checkpoint_hash", report.get("checkpoint"))
+        summary.setdefault("checkpoints", {})[name] = checkpoint.get("hash") if isinstance(checkpoint, dict) \
+            else checkpoint
+        summary.setdefault("machine", report.get("machine"))
+    return summary
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The summary as one Markdown table: a row per figure. The baseline is repeating the last true frame;
+    for frames from text, the chance level (the frame scored against another prompt); for speed, MuJoCo."""
+    lines = ["| check | figure | model | baseline | target |", "|---|---|---|---|---|"]
+
+    def fmt(v: Any) -> str:
+        if v is None:
+            return ""
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    for key in summary["order"]:
+        name, figure = key.split("/", 1)
+        cells = summary["figures"][name][figure]
+        baseline = next((cells[k] for k in ("repeat_last", "by_chance", "mujoco") if k in cells), None)
+        lines.append(f"| {name} | {figure} | {fmt(cells.get('model'))} | {fmt(baseline)} | "
+                     f"{summary['targets'].get(key, '')} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", default=None, help="checkpoint to measure (default: the shipped one)")
+    p.add_argument("--samples", type=int, default=3, help="sampling seeds pooled per check")
+    p.add_argument("--pushbox-episodes", type=int, default=16)
+    p.add_argument("--occlusion-episodes", type=int, default=16)
+    p.add_argument("--playground-episodes", type=int, default=8)
+    p.add_argument("--only", nargs="*", default=None, choices=SECTIONS[:-1], help="measure only these; keep the rest")
+    p.add_argument("--summarize-only", action="store_true", help="measure nothing; summarize the reports in --out")
+    p.add_argument("--out", default="outputs/results", help="full reports, plots and videos")
+    p.add_argument("--json", default=None, help="the summary (default: OUT/summary.json)")
+    a = p.parse_args()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [] if a.summarize_only else list(a.only or SECTIONS[:-1])
+    episodes = {"pushbox": a.pushbox_episodes, "occlusion": a.occlusion_episodes, "playground": a.playground_episodes}
+    run_checks([n for n in CHECKS if n in todo], out, a.checkpoint, a.samples, episodes)
+    if "text" in todo:
+        run_text(out, a.checkpoint)
+    if "speed" in todo:
+        run_speed(out, a.checkpoint)
+    summary = summarize(out)
+    if not summary["figures"]:
+        raise SystemExit(f"no reports under {out}: run without --summarize-only first")
+    write_json(a.json or out / "summary.json", summary)
+    print(markdown(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""benchmarks/results.py: the one summary is computed from the reports, never typed in."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "results.py"
+
+
+def _stats(values: list[float | None]) -> dict:
+    return {"mean": values, "std": [0.0] * len(values)}
+
+
+def _check_report(env: str, horizon: int, moved: list[float], moved_base: list[float], kept: float) -> dict:
+    side = lambda curve, k: {"centroid_error_moved_px": _stats(curve), "centroid_error_px": _stats(curve),
+                             "permanence": _stats([k] * horizon), "color_histogram_distance": _stats([0.1] * horizon)}
+    return {"model": side(moved, kept), "baseline": side(moved_base, 1.0), "checkpoint": {"hash": "c0ffee"},
+            "config": {"env": env, "horizon": horizon, "episodes": 2, "samples": 3, "seed": 3_000_000},
+            "machine": {"cpus": 2}}
+
+
+def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
+    moved = [1.0] * 20 + [30.0] * 44  # ahead of the baseline (10 px) for 20 horizons, then behind
+    (tmp_path / "pushbox_64.json").write_text(json.dumps(
+        _check_report("WorldSim/PushBox-v0", 64, moved, [10.0] * 64, 0.75)))
+    (tmp_path / "occlusion_48.json").write_text(json.dumps(
+        _check_report("WorldSim/Occlusion-v0", 48, [2.0] * 48, [3.0] * 48, 0.9)))
+    (tmp_path / "text.json").write_text(json.dumps({"checkpoint": "c0ffee", "summary": {"all": {
+        "all_named_objects_present": 0.8, "other_prompt_all_present": 0.17, "region_match": 0.74,
+        "exact_colors": 0.55, "prompts": 200}}}))
+    out = tmp_path / "summary.json"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text())["figures"]
+    push = figures["pushbox_64"]
+    assert push["horizons_ahead_of_repeat_last"]["model"] == 20
+    assert push["first_horizon_behind_repeat_last"]["model"] == 21
+    assert push["moved_px_h16"] == {"model": 1.0, "repeat_last": 10.0}
+    assert push["moved_px_h17-64"]["model"] == round((4 * 1.0 + 44 * 30.0) / 48, 3)
+    assert figures["occlusion_48"]["objects_kept_h48"] == {"model": 0.9, "repeat_last": 1.0}
+    assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
+    assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
+
+
+def test_summary_of_nothing_says_what_to_run(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "run without --summarize-only" in done.stderr
