@@ -31,7 +31,8 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
     """Two agents and a box, stepped simultaneously (wraps :class:`worldsim.envs.ground_truth.TwoAgentsEnv`).
 
     Args:
-        render_mode: "rgb_array" or None.
+        render_mode: "rgb_array", "human" (a window, through Gymnasium's ``HumanRendering``; needs
+            pygame: ``pip install -e '.[wrappers]'``) or None.
         max_cycles: Steps before every agent is truncated.
         env: The single-agent env to split between the agents (its action is both agents' forces
             concatenated); default the MuJoCo scene. :func:`learned_parallel_env` passes the learned one.
@@ -39,7 +40,7 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
 
     metadata = {
         "name": "worldsim_twoagents_v0",
-        "render_modes": ["rgb_array"],
+        "render_modes": ["rgb_array", "human"],
         "render_fps": 10,
         "is_parallelizable": True,
     }
@@ -47,8 +48,16 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
     def __init__(self, render_mode: str | None = "rgb_array", max_cycles: int = 200, env: Any = None):
         if max_cycles < 1:
             raise ValueError(f"max_cycles={max_cycles} must be at least 1")
-        self.env = env if env is not None else TwoAgentsEnv(render_mode=render_mode)
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode={render_mode!r}; choose one of {self.metadata['render_modes']} or None")
+        env = env if env is not None else TwoAgentsEnv(render_mode="rgb_array")
+        if render_mode == "human":
+            from gymnasium.wrappers import HumanRendering
+
+            env = HumanRendering(env)  # shows every frame as it is made; its render() returns None
+        self.env = env
         self.render_mode = render_mode
+        self._frame: np.ndarray | None = None
         self.max_cycles = max_cycles
         n_agents = self.env.action_space.shape[0] // 2
         self.possible_agents: list[AgentID] = [f"agent_{i}" for i in range(n_agents)]
@@ -76,6 +85,7 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
             warnings.warn(f"ignoring reset option(s) {extra}; supported: 'spec', 'prompt'", stacklevel=2)
         kept = {k: options[k] for k in ("spec", "prompt") if k in options}
         obs, info = self.env.reset(seed=seed, options=kept)
+        self._frame = obs
         self.agents = list(self.possible_agents)
         self._cycles = 0
         return self._per_agent(obs), self._infos(info)
@@ -94,6 +104,7 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
                 raise ValueError(f"action for {a} has shape {act.shape}, expected (2,)")
             joint.append(act)
         obs, reward, terminated, truncated, info = self.env.step(np.concatenate(joint))
+        self._frame = obs
         self._cycles += 1
         truncated = truncated or self._cycles >= self.max_cycles
         agents = self.agents
@@ -109,13 +120,13 @@ class TwoAgentsParallelEnv(ParallelEnv[AgentID, np.ndarray, np.ndarray]):
         return out
 
     def render(self) -> np.ndarray | None:
-        """The current frame (uint8 ``(64, 64, 3)``)."""
-        return self.env.render()
+        """The current frame (uint8 ``(64, 64, 3)``); None for ``render_mode`` "human" (the window
+        shows it) or None."""
+        return None if self.render_mode != "rgb_array" else self.env.render()
 
     def state(self) -> np.ndarray:
         """The global state: the current top-down frame."""
-        frame = self.env.render()
-        return frame if frame is not None else np.zeros(self.state_space.shape, np.uint8)
+        return self._frame.copy() if self._frame is not None else np.zeros(self.state_space.shape, np.uint8)
 
     def close(self) -> None:
         """Free the renderer."""
@@ -142,7 +153,8 @@ def env(render_mode: str | None = "rgb_array", max_cycles: int = 200) -> AECEnv:
     return parallel_to_aec(parallel_env(render_mode=render_mode, max_cycles=max_cycles))
 
 
-def learned_parallel_env(checkpoint: str | None = None, max_cycles: int = 200, **kwargs: Any) -> TwoAgentsParallelEnv:
+def learned_parallel_env(checkpoint: str | None = None, max_cycles: int = 200, render_mode: str | None = "rgb_array",
+                         **kwargs: Any) -> TwoAgentsParallelEnv:
     """The TwoAgents scene simulated by the learned model, as a PettingZoo ``ParallelEnv``.
 
     ``kwargs`` go to :class:`worldsim.envs.learned.LearnedEnv` (``sim=``, ``device=``).
@@ -150,7 +162,7 @@ def learned_parallel_env(checkpoint: str | None = None, max_cycles: int = 200, *
     from worldsim.envs.learned import LearnedEnv
 
     inner = LearnedEnv("WorldSim/TwoAgents-v0", checkpoint=checkpoint, **kwargs)
-    return TwoAgentsParallelEnv(render_mode="rgb_array", max_cycles=max_cycles, env=inner)
+    return TwoAgentsParallelEnv(render_mode=render_mode, max_cycles=max_cycles, env=inner)
 
 
 class TeamPushTask(ParallelEnv[AgentID, np.ndarray, np.ndarray]):

@@ -116,13 +116,8 @@ def test_next_step_autoreset_and_gymnasiums_vector_wrappers(checkpoint):
     assert trunc.all() and "final_obs" not in info  # the episode's own last frame
     first, reward, term, trunc, info = venv.step(zero)  # the reset step
     assert not (term | trunc).any() and (reward == 0).all() and info["_caption"].all()
-    wrapped = NormalizeObservation(GrayscaleObservation(venv))
-    try:
-        import cv2  # noqa: F401  (ResizeObservation needs opencv: pip install "gymnasium[other]")
-
-        wrapped, size = ResizeObservation(wrapped, (32, 32)), (32, 32)
-    except ImportError:
-        size = (64, 64)
+    # ResizeObservation needs opencv (the wrappers extra); the dev extra installs it
+    wrapped, size = NormalizeObservation(ResizeObservation(GrayscaleObservation(venv), (32, 32))), (32, 32)
     obs, _ = wrapped.reset(seed=1)
     assert obs.shape == (2, *size)
     assert wrapped.step(zero)[0].shape == (2, *size)
@@ -205,6 +200,15 @@ def test_gymnasium_adds_the_standard_render_modes(checkpoint):
     silent = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, render_mode=None, sim=NEVER_DONE)
     silent.reset(seed=0)
     assert silent.render() is None
+
+
+def test_human_render_mode_shows_frames_in_a_window(checkpoint, monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # pygame without a display
+    env = gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, render_mode="human", sim=NEVER_DONE)
+    obs, _ = env.reset(seed=0)
+    obs, *_ = env.step(np.zeros(2, np.float32))
+    assert obs.shape == (64, 64, 3) and env.render() is None
+    env.close()
 
 
 def test_bad_resets_and_use_after_close_say_what_to_do(checkpoint):

@@ -146,3 +146,21 @@ def test_supersuit_route_to_sb3_ppo():
     obs = venv.reset()
     assert obs.shape[0] == 4  # 2 copies x 2 agents
     venv.close()
+
+
+def test_human_render_mode_passes_pettingzoos_render_test(monkeypatch):
+    """"human" opens a pygame window (here SDL's dummy driver) and render() returns None; rgb_array
+    returns the frame. The agents still observe frames, and state() still holds the frame."""
+    from pettingzoo.test import render_test
+
+    import worldsim.envs.multiagent as module
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    render_test(lambda render_mode=None: module.env(render_mode=render_mode, max_cycles=5))
+    par = module.parallel_env(render_mode="human", max_cycles=3)
+    obs, _ = par.reset(seed=0)
+    assert par.render() is None and obs["agent_0"].shape == (64, 64, 3)
+    np.testing.assert_array_equal(par.state(), obs["agent_0"])
+    par.close()
+    with pytest.raises(ValueError, match="render_mode"):
+        module.parallel_env(render_mode="ansi")
