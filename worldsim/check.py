@@ -67,6 +67,9 @@ class CheckConfig:
     latent_hold: float | None = None
     """Keep latent cells that change by at most this (SimulatorConfig.latent_hold); 0: off;
     default: each checkpoint's own recorded level."""
+    action_guidance: float = 1.0
+    """Guidance towards the actions taken (SimulatorConfig.action_guidance); 1: off. Needs a model
+    fine-tuned with --null-action and action dropout."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"
@@ -91,7 +94,8 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     path = resolve_checkpoint(cfg.checkpoint)
     model = WorldModel.load(path)
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise,
-                              latent_grid=cfg.latent_grid, latent_hold=cfg.latent_hold)
+                              latent_grid=cfg.latent_grid, latent_hold=cfg.latent_hold,
+                              action_guidance=cfg.action_guidance)
     if cfg.samples < 1:
         raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed

@@ -55,6 +55,10 @@ class FlowConfig:
     heads never see the transition that ends an episode, which always comes last."""
     text_dropout: float = 0.1
     """Chance that a clip's text is dropped (for classifier-free guidance)."""
+    action_dropout: float = 0.0
+    """Chance that a clip's actions are all unknown (``null_action`` models), so that the model also
+    learns each step without its action and a rollout can guide towards the actions taken
+    (``SimulatorConfig.action_guidance``)."""
     logit_normal: bool = True
     """Draw target sigmas from a logit-normal (more weight mid-way, as in SD3) rather than uniform."""
     reward_weight: float = 0.5
@@ -201,7 +205,13 @@ def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Genera
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
     sink = noised_sink(model, batch, cfg, generator)
-    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep), prev_sigma=prev_sigma, **sink)
+    known = None
+    if cfg.action_dropout > 0:
+        if not model.cfg.null_action:
+            raise ValueError("action_dropout needs a model with the unknown-action input: fine-tune with --null-action")
+        known = (torch.rand(B, generator=generator, device=device) >= cfg.action_dropout)[:, None].expand(B, n)
+    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep), prev_sigma=prev_sigma,
+                action_known=known, **sink)
 
     err = (out.velocity - (eps - x0)).square().mean(dim=2)  # (B, n, h, w)
     cell_w = motion_weights(batch.latents, batch.prev, batch.first, cfg.motion_weight)  # (B, n, h, w)

@@ -143,6 +143,10 @@ class FinetuneConfig:
     spatial_heads: bool = False
     """Replace the reward and termination heads with fresh ones that read every token in its place
     (DiTConfig.spatial_heads) before fine-tuning: for rewards that depend on where things are."""
+    null_action: bool = False
+    """Give the model an unknown-action input before fine-tuning (DiTConfig.null_action); with
+    flow.action_dropout it also learns each step without its action, and rollouts can guide towards
+    the actions taken (SimulatorConfig.action_guidance). The input starts as a no-op."""
     heads_only: bool = False
     """Train the reward and termination heads alone, the rest of the model frozen (its frames are
     unchanged): the heads' losses on teacher-forced clips, at a fraction of a full step's cost."""
@@ -208,6 +212,10 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         dit.set_window(cfg.window)
     if cfg.spatial_heads:
         dit.add_spatial_heads()
+    if cfg.null_action:
+        dit.add_null_action()
+    if cfg.flow.action_dropout > 0 and not dit.cfg.null_action:
+        raise ValueError("--flow.action-dropout needs the unknown-action input: add --null-action")
     if cfg.heads_only:
         if cfg.rollout_steps or cfg.first_frames:
             raise ValueError("--heads-only trains the heads on teacher-forced clips; drop "

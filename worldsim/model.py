@@ -83,6 +83,10 @@ class DiTConfig:
     """The reward and termination heads read every token in its place (:class:`SpatialHeads`), not
     only the tokens' mean: a reward that depends on where things are, such as the agent's distance
     to a goal, is not a function of the mean."""
+    null_action: bool = False
+    """The action embedder also reads whether each step's action is known (1) or not (0, its values
+    then zero). Trained with action dropout, the model also predicts a step without its action, and
+    a rollout can guide towards the actions taken as classifier-free guidance does towards text."""
 
     def __post_init__(self) -> None:
         pt, ph, pw = self.patch
@@ -393,7 +397,8 @@ class DiT(nn.Module):
         w = cfg.latent_size // cfg.patch[2]
         self.register_buffer("pos", sincos_2d(h, w, D), persistent=False)  # (L, D)
         self.noise_embed = NoiseLevelEmbedder(D)
-        self.action_embed = nn.Sequential(nn.Linear(cfg.action_dim + 1, D), nn.SiLU(), nn.Linear(D, D))
+        self.action_embed = nn.Sequential(nn.Linear(cfg.action_dim + 1 + int(cfg.null_action), D), nn.SiLU(),
+                                          nn.Linear(D, D))
         self.text_embed = nn.Linear(cfg.text_dim, D)
         if cfg.prev_noise_cond:
             self.prev_noise_embed = NoiseLevelEmbedder(D)
@@ -451,6 +456,20 @@ class DiT(nn.Module):
         self.cfg.spatial_heads = True
         self.heads = SpatialHeads(self.cfg).to(self.noise_embed.mlp[0].weight.device)
 
+    def add_null_action(self) -> None:
+        """Give a trained model the known-action input (``null_action``) for fine-tuning with action
+        dropout; its weights start at zero, so the model's outputs are unchanged until it trains."""
+        if self.cfg.null_action:
+            return
+        self.cfg.null_action = True
+        old = self.action_embed[0]
+        new = nn.Linear(old.in_features + 1, old.out_features).to(old.weight.device)
+        with torch.no_grad():
+            new.weight.zero_()
+            new.weight[:, :-1] = old.weight
+            new.bias.copy_(old.bias)
+        self.action_embed[0] = new
+
     def set_window(self, window: int) -> None:
         """Attend to ``window`` steps (a step and the ``window - 1`` before it) from now on; train on
         clips at least that long before rolling out with it."""
@@ -488,10 +507,15 @@ class DiT(nn.Module):
     # -- conditioning --
 
     def condition(self, sigma: Tensor, action: Tensor, first: Tensor, text: TextCond,
-                  prev_sigma: Tensor | None = None) -> Tensor:
+                  prev_sigma: Tensor | None = None, action_known: Tensor | None = None) -> Tensor:
         """Per-step conditioning vector ``(B, n, D)`` from noise level, action and pooled text (and
-        the previous frame's noise level, with ``prev_noise_cond``)."""
+        the previous frame's noise level, with ``prev_noise_cond``; whether the action is known, with
+        ``null_action``)."""
         a = torch.cat([action, first[..., None].to(action.dtype)], dim=-1)  # (B, n, A+1)
+        if self.cfg.null_action:
+            known = torch.ones_like(first) if action_known is None else action_known
+            known = known[..., None].to(action.dtype)  # (B, n, 1)
+            a = torch.cat([a[..., :-1] * known, a[..., -1:], known], dim=-1)  # (B, n, A+2)
         c = self.noise_embed(sigma) + self.action_embed(a)  # (B, n, D)
         if self.cfg.prev_noise_cond:
             c = c + self.prev_noise_embed(torch.zeros_like(sigma) if prev_sigma is None else prev_sigma)
@@ -550,6 +574,7 @@ class DiT(nn.Module):
         prev_sigma: Tensor | None = None,
         sink: Tensor | None = None,
         sink_sigma: Tensor | None = None,
+        action_known: Tensor | None = None,
     ) -> DiTOutput:
         """Predict the flow-matching velocity of ``n`` new steps.
 
@@ -569,6 +594,8 @@ class DiT(nn.Module):
             sink: For ``sink`` models, the episode's first latent ``(B, pt, C, h, w)`` noised to
                 ``sink_sigma`` ``(B, 1)``; not needed when ``cache`` holds the sink
                 (:meth:`prime_sink`) or when every step is a first step. Other models ignore it.
+            action_known: ``(B, n)`` bool, False for a step whose action is unknown (``null_action``
+                models; default all known).
 
         Returns:
             :class:`DiTOutput` with the velocity ``eps - x0`` and the reward/termination heads.
@@ -576,9 +603,16 @@ class DiT(nn.Module):
         self._check_inputs(x, prev, sigma, action, first)
         if prev_sigma is not None and prev_sigma.shape != sigma.shape:
             raise ValueError(f"prev_sigma has shape {tuple(prev_sigma.shape)}, expected sigma's {tuple(sigma.shape)}")
+        if action_known is not None:
+            if not self.cfg.null_action:
+                raise ValueError("this model has no unknown-action input; fine-tune it with --null-action "
+                                 "and --flow.action-dropout first")
+            if action_known.shape != first.shape or action_known.dtype != torch.bool:
+                raise ValueError(f"action_known must be bool {tuple(first.shape)}, got {action_known.dtype} "
+                                 f"{tuple(action_known.shape)}")
         tokens = torch.cat([self.patchify(x), self.patchify(prev)], dim=-1)  # (B, n, L, 2P)
         h = self.patch_embed(tokens) + self.pos  # (B, n, L, D)
-        c = self.condition(sigma, action, first, text, prev_sigma)  # (B, n, D)
+        c = self.condition(sigma, action, first, text, prev_sigma, action_known)  # (B, n, D)
         if cache is not None and cache.text_kv is not None:
             text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv]
         else:

@@ -58,6 +58,10 @@ class SimulatorConfig:
     recompute_steps: int | None = None
     """Without the cache: steps of history re-run per pass. None = the whole receptive field, which
     reproduces the cached rollout exactly; the window W is what a cache-less sampler would use."""
+    action_guidance: float = 1.0
+    """Guidance towards the actions taken (1 = off): each denoising move also runs the model without
+    the step's action and moves ``v_none + g * (v_action - v_none)``, at twice the cost. Needs a
+    model trained with action dropout (``DiTConfig.null_action``)."""
     done_threshold: float = 0.5
     """Termination probability above which a step counts as terminated."""
     prev_noise: float | None = None
@@ -87,6 +91,8 @@ class SimulatorConfig:
             raise ValueError(f"latent_hold must be a finite level >= 0, got {self.latent_hold}")
         if self.dtype not in PRECISIONS:
             raise ValueError(f"dtype must be one of {sorted(PRECISIONS)}, got {self.dtype!r}")
+        if not (math.isfinite(self.action_guidance) and self.action_guidance >= 0):
+            raise ValueError(f"action_guidance must be a finite number >= 0, got {self.action_guidance}")
         if self.first_frame_steps < 1:
             raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
         if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
@@ -198,6 +204,9 @@ class Simulator:
         self.device = resolve_device(device)
         if self.cfg.dtype == "float16" and self.device.type != "cuda":
             raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")
+        if self.cfg.action_guidance != 1.0 and not model.dit.cfg.null_action:
+            raise ValueError("action_guidance needs a model trained with action dropout (DiTConfig.null_action); "
+                             "fine-tune it with `worldsim finetune --null-action --flow.action-dropout 0.1`")
         self.model = model.to(self.device).eval()
         self.dit: DiT = self.model.dit
         self.batch_size = batch_size
@@ -310,7 +319,15 @@ class Simulator:
         noise = torch.randn(self.prev.shape, generator=self.generator, device=self.device)
         sub = _SubRollout(self.cache, self.text, self.history, self.sink)
         prev = self._noised_prev(self.prev, first)
-        denoise = lambda x, sigma: self._forward(sub, x, prev, sigma, action, first).velocity
+        g = self.cfg.action_guidance
+
+        def denoise(x: Tensor, sigma: Tensor) -> Tensor:
+            v = self._forward(sub, x, prev, sigma, action, first).velocity
+            if g == 1.0:
+                return v
+            v_none = self._forward(sub, x, prev, sigma, action, first, action_known=torch.zeros_like(first)).velocity
+            return v_none + g * (v - v_none)
+
         z = from_target(self.dit, self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
         if not torch.isfinite(z).all():
             raise FloatingPointError("the model produced NaN or inf latents; the checkpoint or its inputs are "
@@ -369,11 +386,12 @@ class Simulator:
         return add_noise(prev, self._prev_level(first), eps) * (~first)[..., None, None, None]
 
     def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, sigma: Tensor, action: Tensor, first: Tensor,
-                 commit: bool = False):
-        """One DiT pass over new steps, through the cache or by recomputing the history."""
+                 commit: bool = False, action_known: Tensor | None = None):
+        """One DiT pass over new steps, through the cache or by recomputing the history.
+        ``action_known`` (the new steps') False: the pass does not see those steps' actions."""
         if self.cfg.use_cache:
             return self.dit(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
-                            prev_sigma=self._prev_level(first))
+                            prev_sigma=self._prev_level(first), action_known=action_known)
         h = sub.history
         keep = (self.cfg.recompute_steps or self.receptive_field) - x.shape[1]
         hist = lambda items: items[-keep:] if keep > 0 else []
@@ -385,8 +403,9 @@ class Simulator:
         ctx_sigma = torch.full((x.shape[0], m), self.cfg.context_noise, device=self.device)
         band = KVCache(window=self.window)  # empty: only sets the attention band
         sink = {"sink": sub.sink.x, "sink_sigma": sub.sink.sigma} if sub.sink is not None else {}
+        known = None if action_known is None else torch.cat([torch.ones_like(firsts[:, :m]), action_known], 1)
         out = self.dit(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
-                       prev_sigma=self._prev_level(firsts), **sink)
+                       prev_sigma=self._prev_level(firsts), action_known=known, **sink)
         n = x.shape[1]
         out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]
         return out

@@ -152,3 +152,21 @@ def test_motion_weight_changes_the_loss_only_where_something_moves():
     torch.testing.assert_close(loss(still, 5.0), loss(still, 0.0))
     moving = torch.roll(lat, 1, dims=1)
     assert not torch.isclose(loss(moving, 5.0), loss(moving, 0.0))
+
+
+def test_action_dropout_hides_a_clips_actions_from_the_model():
+    dit = tiny_dit(residual_scale=0.5, null_action=True)
+    B, n = 2, 3
+    torch.manual_seed(1)
+    lat, reward, text = torch.randn(B, n, 4, 8, 8), torch.randn(B, n), random_text(B)
+    first = torch.zeros(B, n, dtype=torch.bool)
+
+    def loss(action: torch.Tensor, dropout: float, model=dit) -> torch.Tensor:
+        batch = Batch(lat, torch.roll(lat, 1, dims=1), action, first, reward, torch.zeros(B, n), text)
+        return flow_loss(model.eval(), batch, FlowConfig(action_dropout=dropout), torch.Generator().manual_seed(0)).flow
+
+    a, b = torch.randn(B, n, 2), torch.randn(B, n, 2)
+    torch.testing.assert_close(loss(a, 1.0), loss(b, 1.0))  # every clip's actions unknown: they cannot matter
+    assert not torch.isclose(loss(a, 0.0), loss(b, 0.0))
+    with pytest.raises(ValueError, match="--null-action"):
+        loss(a, 0.5, model=tiny_dit(residual_scale=0.5))

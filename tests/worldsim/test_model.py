@@ -169,3 +169,24 @@ def test_autoencoder_round_trip_keeps_the_frames_shape_and_matches_encode_decode
     with torch.no_grad():
         np.testing.assert_array_equal(out, ae.decode(ae.encode(torch.from_numpy(frames))).numpy())
     assert ae.round_trip(frames[0, 0]).shape == (32, 32, 3)  # one frame, no leading axes
+
+
+def test_unknown_action_input_starts_as_a_no_op_then_tells_known_from_unknown():
+    dit = tiny_dit()
+    inputs, text = random_inputs(dit), random_text(2)
+    x, prev, sigma, action, first = inputs
+    before = dit(*inputs, text).velocity
+    dit.add_null_action()  # a trained model gains the input for fine-tuning
+    assert dit.cfg.null_action
+    unknown = torch.zeros_like(first)
+    zero_actions = dit(x, prev, sigma, torch.zeros_like(action), first, text).velocity
+    torch.testing.assert_close(dit(*inputs, text).velocity, before)
+    torch.testing.assert_close(dit(*inputs, text, action_known=unknown).velocity, zero_actions)  # values hidden
+    with torch.no_grad():
+        dit.action_embed[0].weight[:, -1].normal_(0, 0.1)  # as after training with action dropout
+    zero_actions = dit(x, prev, sigma, torch.zeros_like(action), first, text).velocity
+    assert not torch.allclose(dit(*inputs, text, action_known=unknown).velocity, zero_actions)
+    with pytest.raises(ValueError, match="action_known must be bool"):
+        dit(*inputs, text, action_known=unknown.float())
+    with pytest.raises(ValueError, match="--null-action"):
+        tiny_dit()(*inputs, text, action_known=unknown)

@@ -14,9 +14,10 @@ def _frames(batch: int, k: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (batch, k, 32, 32, 3), dtype=np.uint8)
 
 
-def _rollout(use_cache: bool, steps: int = 9, prev_noise: float = 0.0, **model_kw) -> torch.Tensor:
-    sim = Simulator(tiny_world_model(**model_kw), 2, SimulatorConfig(use_cache=use_cache, prev_noise=prev_noise),
-                    device="cpu")
+def _rollout(use_cache: bool, steps: int = 9, prev_noise: float = 0.0, action_guidance: float = 1.0,
+             **model_kw) -> torch.Tensor:
+    sim = Simulator(tiny_world_model(**model_kw), 2, SimulatorConfig(use_cache=use_cache, prev_noise=prev_noise,
+                                                                     action_guidance=action_guidance), device="cpu")
     sim.reset(context_frames=_frames(2, 2), seed=3)
     actions = np.random.default_rng(1).uniform(-1, 1, (steps, 2, 2)).astype(np.float32)
     return torch.stack([sim.step(a).latents for a in actions])
@@ -185,3 +186,14 @@ def test_latent_hold_keeps_cells_that_barely_change_and_lets_the_others_move():
     assert Simulator(tiny_world_model(), 1, device="cpu").cfg.latent_hold == 0.0
     with pytest.raises(ValueError, match="latent_hold"):
         SimulatorConfig(latent_hold=-0.1)
+
+
+def test_action_guidance_rollout_equals_full_recompute_and_needs_a_model_trained_for_it():
+    guided = _rollout(True, residual_scale=0.5, null_action=True, action_guidance=2.0)
+    torch.testing.assert_close(guided, _rollout(False, residual_scale=0.5, null_action=True, action_guidance=2.0),
+                               atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(guided, _rollout(True, residual_scale=0.5, null_action=True))
+    with pytest.raises(ValueError, match="action dropout"):
+        Simulator(tiny_world_model(), 1, SimulatorConfig(action_guidance=2.0), device="cpu")
+    with pytest.raises(ValueError, match="action_guidance must be"):
+        SimulatorConfig(action_guidance=float("nan"))

@@ -302,6 +302,26 @@ def test_finetune_adds_a_frame_sink_and_the_simulator_rolls_it_out(data, tiny_ch
     assert sizes[-1] == sizes[model.dit.cfg.window] and sim.cache.sink_kv is not None
 
 
+def test_finetune_with_action_dropout_gives_a_model_that_rolls_out_with_action_guidance(data, tiny_checkpoint,
+                                                                                         tmp_path):
+    from pathlib import Path
+
+    from worldsim.diffusion import FlowConfig
+    from worldsim.finetune import FinetuneConfig, finetune
+    from worldsim.simulator import SimulatorConfig
+
+    run = lambda name, **kw: finetune(FinetuneConfig(data=(data,), out=str(tmp_path / name), steps=2, batch_size=2,
+                                                     save_every=1, flow=FlowConfig(action_dropout=0.5), **kw),
+                                      Path(tiny_checkpoint))
+    with pytest.raises(ValueError, match="--null-action"):
+        run("plain")
+    model = WorldModel.load(run("guided", null_action=True))
+    assert model.dit.cfg.null_action and model.dit.action_embed[0].in_features == model.dit.cfg.action_dim + 2
+    sim = Simulator(model, 1, SimulatorConfig(action_guidance=2.0), device="cpu")
+    sim.reset(context_frames=np.zeros((1, 1, 64, 64, 3), np.uint8), seed=0)
+    assert np.isfinite(sim.step(np.zeros((1, sim.action_dim), np.float32)).latents.numpy()).all()
+
+
 def test_resume_refuses_a_model_and_state_from_different_steps(data, tiny_checkpoint, tmp_path):
     from pathlib import Path
 
