@@ -23,6 +23,13 @@ def _rollout(use_cache: bool, steps: int = 9, prev_noise: float = 0.0, action_gu
     return torch.stack([sim.step(a).latents for a in actions])
 
 
+def _cached_equals_recompute(**kw) -> torch.Tensor:
+    """The KV-cached rollout, checked against re-running the network over the history every pass."""
+    cached = _rollout(True, **kw)
+    torch.testing.assert_close(cached, _rollout(False, **kw), atol=1e-4, rtol=1e-4)
+    return cached
+
+
 @pytest.mark.parametrize("residual_scale", [0.0, 0.5])
 def test_kv_cached_rollout_equals_full_recompute(residual_scale):
     # 9 steps with window 3 and depth 2: well past the window, so eviction is exercised
@@ -31,9 +38,7 @@ def test_kv_cached_rollout_equals_full_recompute(residual_scale):
 
 
 def test_noised_previous_frame_rollout_equals_full_recompute_and_changes_the_rollout():
-    noised = _rollout(True, residual_scale=0.5, prev_noise_cond=True, prev_noise=0.2)
-    torch.testing.assert_close(noised, _rollout(False, residual_scale=0.5, prev_noise_cond=True, prev_noise=0.2),
-                               atol=1e-4, rtol=1e-4)
+    noised = _cached_equals_recompute(residual_scale=0.5, prev_noise_cond=True, prev_noise=0.2)
     assert not torch.allclose(noised, _rollout(True, residual_scale=0.5, prev_noise_cond=True))
     with pytest.raises(ValueError, match="prev_noise must be in"):
         SimulatorConfig(prev_noise=1.5)
@@ -95,8 +100,7 @@ def test_step_before_reset_and_bad_actions_raise():
 
 
 def test_frame_sink_rollout_equals_full_recompute_and_the_sink_matters():
-    sunk = _rollout(True, steps=12, residual_scale=0.5, sink=True)
-    torch.testing.assert_close(sunk, _rollout(False, steps=12, residual_scale=0.5, sink=True), atol=1e-4, rtol=1e-4)
+    sunk = _cached_equals_recompute(steps=12, residual_scale=0.5, sink=True)
     # the same weights without the sink layers roll out differently: the first frame is still attended to
     assert not torch.allclose(sunk, _rollout(True, steps=12, residual_scale=0.5))
 
@@ -189,9 +193,7 @@ def test_latent_hold_keeps_cells_that_barely_change_and_lets_the_others_move():
 
 
 def test_action_guidance_rollout_equals_full_recompute_and_needs_a_model_trained_for_it():
-    guided = _rollout(True, residual_scale=0.5, null_action=True, action_guidance=2.0)
-    torch.testing.assert_close(guided, _rollout(False, residual_scale=0.5, null_action=True, action_guidance=2.0),
-                               atol=1e-4, rtol=1e-4)
+    guided = _cached_equals_recompute(residual_scale=0.5, null_action=True, action_guidance=2.0)
     assert not torch.allclose(guided, _rollout(True, residual_scale=0.5, null_action=True))
     with pytest.raises(ValueError, match="action dropout"):
         Simulator(tiny_world_model(), 1, SimulatorConfig(action_guidance=2.0), device="cpu")
