@@ -33,6 +33,7 @@ from worldsim import envs, metrics
 from worldsim.collect import make_env
 from worldsim.diffusion import SamplerConfig
 from worldsim.envs.caption import caption
+from worldsim.envs.layout import layout_batch
 from worldsim.envs.prompt import parse_prompt
 from worldsim.envs.scene import SceneSpec, pixel_to_world, region_of
 from worldsim.report import write_json
@@ -155,7 +156,8 @@ def main() -> None:
         sim = Simulator(model, len(chunk), sim_cfg)
         # the learned envs and `worldsim rollout` condition on the caption of the parsed prompt
         # (envs.canonical_prompt); the model's own reading of the text as written is scored beside it
-        frames = {form: sim.reset(prompt=texts, seed=args.seed + start).frames for form, texts in
+        layout = layout_batch([s for _, s, _ in chunk], model.dit.cfg.layout_dim)  # for models that read one
+        frames = {form: sim.reset(prompt=texts, seed=args.seed + start, layout=layout).frames for form, texts in
                   (("as_written", [t for t, _, _ in chunk]), ("canonical", [caption(s) for _, s, _ in chunk]))}
         for j, (text, spec, para) in enumerate(chunk):
             other = items[(start + j + 1) % len(items)][1]  # another prompt's objects: the chance level

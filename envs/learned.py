@@ -33,7 +33,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from worldsim.data import pad_actions
 from worldsim.envs.actions import check_action, check_options
-from worldsim.envs.prompt import canonical_prompt
+from worldsim.envs.caption import caption
+from worldsim.envs.layout import layout_batch
+from worldsim.envs.prompt import parse_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import DEFAULT_CHECKPOINT, WorldModel, default_checkpoint
 
@@ -209,9 +211,11 @@ class LearnedEnv(gym.Env):
             out = self.sim.reset(context_frames=frames[None], context_actions=_context_actions(self.actions, [actions]),
                                  prompt=info["caption"], seed=sim_seed)
         elif prompt is not None and not options:
-            # the model reads the prompt in the captioner's words, which it was trained on
-            text = canonical_prompt(prompt, seed=int(self.np_random.integers(2**31)))
-            out = self.sim.reset(prompt=text, seed=sim_seed)
+            # the model reads the prompt in the captioner's words, which it was trained on (canonical_prompt),
+            # and a model with layout tokens also the parsed scene's layout
+            spec = parse_prompt(prompt, seed=int(self.np_random.integers(2**31)))
+            text = caption(spec)
+            out = self.sim.reset(prompt=text, seed=sim_seed, layout=layout_batch([spec], self.sim.dit.cfg.layout_dim))
             info = {"caption": text, "prompt": prompt, "source": "prompt"}
         else:
             if prompt is not None:

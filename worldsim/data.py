@@ -45,6 +45,7 @@ class EpisodeData:
     val: np.ndarray  # bool per episode
     action_dim: int
     source: np.ndarray | None = None  # per episode, the index of the store it was read from
+    specs: list[dict] | None = None  # per episode, the JSON scene spec at reset ({} if the env gives none)
 
     @property
     def num_frames(self) -> int:
@@ -94,6 +95,7 @@ def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
         val=np.array(val, dtype=bool),
         action_dim=action_dim,
         source=np.array(source, dtype=np.int64),
+        specs=[ep.spec for ep in episodes],
     )
 
 
@@ -136,11 +138,12 @@ class ClipSampler:
             rew.append(torch.from_numpy(self.data.rewards[e][t_prev]) * (idx > 0))
             done.append(torch.from_numpy(self.data.terminated[e][t_prev].astype(np.float32)) * (idx > 0))
             rows.append(e)
-        text = TextCond(self.text["tokens"][rows], self.text["mask"][rows], self.text["pooled"][rows])
+        layout = self.text.get("layout")  # (E, K, F) layout tokens, for models that read them
         to = lambda t: t.to(device)
+        text = TextCond(to(self.text["tokens"][rows]), to(self.text["mask"][rows]), to(self.text["pooled"][rows]),
+                        None if layout is None else to(layout[rows]))
         return Batch(to(torch.stack(lat)), to(torch.stack(prev)), to(torch.stack(act)), to(torch.stack(first)),
-                     to(torch.stack(rew)), to(torch.stack(done)),
-                     TextCond(to(text.tokens), to(text.mask), to(text.pooled)), to(torch.stack(sink)))
+                     to(torch.stack(rew)), to(torch.stack(done)), text, to(torch.stack(sink)))
 
 
 def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:

@@ -56,9 +56,9 @@ class FlowConfig:
     text_dropout: float = 0.1
     """Chance that a clip's text is dropped (for classifier-free guidance)."""
     action_dropout: float = 0.0
-    """Chance that a clip's actions are all unknown (``null_action`` models), so that the model also
+    """Chance that a clip's actions are all unknown (null_action models), so that the model also
     learns each step without its action and a rollout can guide towards the actions taken
-    (``SimulatorConfig.action_guidance``)."""
+    (SimulatorConfig.action_guidance)."""
     logit_normal: bool = True
     """Draw target sigmas from a logit-normal (more weight mid-way, as in SD3) rather than uniform."""
     reward_weight: float = 0.5

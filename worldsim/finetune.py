@@ -143,6 +143,10 @@ class FinetuneConfig:
     spatial_heads: bool = False
     """Replace the reward and termination heads with fresh ones that read every token in its place
     (DiTConfig.spatial_heads) before fine-tuning: for rewards that depend on where things are."""
+    layout: bool = False
+    """Give the model layout tokens for its first frames before fine-tuning (DiTConfig.layout_dim:
+    one token per agent, object, goal and slab of the episode's scene, from its recorded spec). They
+    start as a no-op; use with first_frames, whose episodes teach drawing a scene from text."""
     null_action: bool = False
     """Give the model an unknown-action input before fine-tuning (DiTConfig.null_action); with
     flow.action_dropout it also learns each step without its action, and rollouts can guide towards
@@ -214,6 +218,10 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         dit.add_spatial_heads()
     if cfg.null_action:
         dit.add_null_action()
+    if cfg.layout:
+        from worldsim.envs.layout import LAYOUT_DIM
+
+        dit.add_layout(LAYOUT_DIM)
     if cfg.flow.action_dropout > 0 and not dit.cfg.null_action:
         raise ValueError("--flow.action-dropout needs the unknown-action input: add --null-action")
     if cfg.heads_only:
@@ -223,6 +231,14 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         for name, param in dit.named_parameters():
             param.requires_grad_(name.startswith("heads."))
     return dit
+
+
+def episode_layouts(specs: list[dict]) -> torch.Tensor:
+    """Layout tokens ``(E, K, F)`` of every episode's scene at reset (zeros for an env that records none)."""
+    from worldsim.envs.layout import LAYOUT_DIM, MAX_ENTITIES, layout_features
+
+    none = np.zeros((MAX_ENTITIES, LAYOUT_DIM), np.float32)
+    return torch.from_numpy(np.stack([layout_features(s) if s else none for s in specs]))
 
 
 def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
@@ -241,6 +257,8 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     data.actions = [pad_actions(a, dit.cfg.action_dim) for a in data.actions]
     latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device)
     text = encode_captions(data.captions, out / f"{tag}text.safetensors")
+    if dit.cfg.layout_dim:
+        text["layout"] = episode_layouts(data.specs)
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g)
 

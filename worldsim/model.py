@@ -83,6 +83,11 @@ class DiTConfig:
     """The reward and termination heads read every token in its place (:class:`SpatialHeads`), not
     only the tokens' mean: a reward that depends on where things are, such as the agent's distance
     to a goal, is not a function of the mean."""
+    layout_dim: int = 0
+    """Features per layout token (worldsim.envs.layout); 0: no layout. A first frame (a step with
+    no predecessor) then also attends to one token per agent, object, goal and slab of the scene it
+    should show (what it is, its colour, shape, size and place), as GLIGEN grounds an image model in
+    boxes; later steps see their previous frame instead and skip it."""
     null_action: bool = False
     """The action embedder also reads whether each step's action is known (1) or not (0, its values
     then zero). Trained with action dropout, the model also predicts a step without its action, and
@@ -98,6 +103,8 @@ class DiTConfig:
             raise ValueError(f"latent_size {self.latent_size} must be divisible by patch {self.patch[1:]}")
         if self.window < 1:
             raise ValueError(f"window must be >= 1, got {self.window}")
+        if self.layout_dim < 0:
+            raise ValueError(f"layout_dim must be >= 0, got {self.layout_dim}")
 
     @property
     def tokens_per_step(self) -> int:
@@ -120,6 +127,7 @@ class TextCond:
     tokens: Tensor  # (B, S, text_dim)
     mask: Tensor  # (B, S) bool, True = real token
     pooled: Tensor  # (B, text_dim)
+    layout: Tensor | None = None  # (B, K, layout_dim) scene layout tokens; all-zero rows are no entity
 
     @classmethod
     def empty(cls, batch: int, text_dim: int = 384, device: torch.device | str = "cpu") -> TextCond:
@@ -128,12 +136,14 @@ class TextCond:
                    torch.zeros(batch, text_dim, device=device))
 
     def drop(self, keep: Tensor) -> TextCond:
-        """Rows where ``keep`` (B,) is False become the empty prompt (for guidance dropout)."""
+        """Rows where ``keep`` (B,) is False become the empty prompt, layout included (for guidance dropout)."""
+        layout = None if self.layout is None else self.layout * keep[:, None, None]
         return TextCond(self.tokens * keep[:, None, None], self.mask & keep[:, None],
-                        self.pooled * keep[:, None])
+                        self.pooled * keep[:, None], layout)
 
     def index(self, rows: Tensor) -> TextCond:
-        return TextCond(self.tokens[rows], self.mask[rows], self.pooled[rows])
+        return TextCond(self.tokens[rows], self.mask[rows], self.pooled[rows],
+                        None if self.layout is None else self.layout[rows])
 
 
 @dataclass
@@ -308,6 +318,32 @@ class SinkAttention(nn.Module):
         return out * (~first)[:, :, None, None]  # a first step is the sink: nothing to look at
 
 
+class LayoutAttention(nn.Module):
+    """A first frame's image tokens attend to the scene's layout tokens (plus a learned null token,
+    always visible). Steps that have a previous frame skip it. The output projection starts at zero,
+    so adding this layer to a trained model changes nothing until it trains."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.heads = cfg.heads
+        self.norm = nn.LayerNorm(cfg.width, eps=1e-6)
+        self.q = nn.Linear(cfg.width, cfg.width)
+        self.kv = nn.Linear(cfg.width, 2 * cfg.width)
+        self.null = nn.Parameter(torch.zeros(1, 1, cfg.width))
+        self.proj = nn.Linear(cfg.width, cfg.width)
+
+    def forward(self, x: Tensor, tokens: Tensor, mask: Tensor, first: Tensor) -> Tensor:
+        """``x`` (B, n, L, D); layout ``tokens`` (B, K, D) with ``mask`` (B, K); ``first`` (B, n)."""
+        B, n, L, D = x.shape
+        tokens = torch.cat([self.null.expand(B, -1, -1), tokens], dim=1)  # (B, K+1, D)
+        mask = torch.cat([torch.ones(B, 1, dtype=torch.bool, device=x.device), mask], dim=1)
+        k, v = rearrange(self.kv(tokens), "b k (two h d) -> two b h k d", two=2, h=self.heads)
+        q = rearrange(self.q(self.norm(x)), "b n l (h d) -> b h (n l) d", h=self.heads)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])  # (B, H, n*L, d)
+        out = self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))  # (B, n, L, D)
+        return out * first[:, :, None, None]
+
+
 # --------------------------------------------------------------------------------------------
 #                                         Blocks
 # --------------------------------------------------------------------------------------------
@@ -334,15 +370,20 @@ class DiTBlock(nn.Module):
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 6 * D))
         if cfg.sink:
             self.sink = SinkAttention(cfg)
+        if cfg.layout_dim:
+            self.layout = LayoutAttention(cfg)
 
     def forward(self, x: Tensor, c: Tensor, text_kv: tuple[Tensor, Tensor, Tensor],
                 cache: KVCache | None, layer: int, commit: bool,
-                sink: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
+                sink: tuple[Tensor, Tensor, Tensor] | None = None,
+                layout: tuple[Tensor, Tensor, Tensor] | None = None) -> Tensor:
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).chunk(6, dim=-1)  # each (B, n, D)
         x = x + gate1[:, :, None] * self.attn(modulate(self.norm1(x), shift1, scale1), cache, layer, commit)
         if sink is not None:  # (k, v, first)
             x = x + self.sink(x, *sink)  # (B, n, L, D)
         x = x + self.cross(self.norm2(x), *text_kv)  # (B, n, L, D)
+        if layout is not None:  # (tokens, mask, first)
+            x = x + self.layout(x, *layout)
         x = x + gate2[:, :, None] * self.mlp(modulate(self.norm3(x), shift2, scale2))
         return x
 
@@ -402,6 +443,8 @@ class DiT(nn.Module):
         self.text_embed = nn.Linear(cfg.text_dim, D)
         if cfg.prev_noise_cond:
             self.prev_noise_embed = NoiseLevelEmbedder(D)
+        if cfg.layout_dim:
+            self.layout_embed = nn.Sequential(nn.Linear(cfg.layout_dim, D), nn.SiLU(), nn.Linear(D, D))
         self.blocks = nn.ModuleList(DiTBlock(cfg) for _ in range(cfg.depth))
         self.final = FinalLayer(cfg)
         # reward, termination logit
@@ -423,6 +466,9 @@ class DiT(nn.Module):
             if self.cfg.sink:
                 nn.init.zeros_(block.sink.proj.weight)
                 nn.init.zeros_(block.sink.proj.bias)
+            if self.cfg.layout_dim:
+                nn.init.zeros_(block.layout.proj.weight)
+                nn.init.zeros_(block.layout.proj.bias)
         nn.init.zeros_(self.final.ada[-1].weight)
         nn.init.zeros_(self.final.ada[-1].bias)
         nn.init.zeros_(self.final.linear.weight)
@@ -455,6 +501,24 @@ class DiT(nn.Module):
             return
         self.cfg.spatial_heads = True
         self.heads = SpatialHeads(self.cfg).to(self.noise_embed.mlp[0].weight.device)
+
+    def add_layout(self, layout_dim: int) -> None:
+        """Give a trained model layout tokens for its first frames (``layout_dim``) for fine-tuning; their
+        attention starts as a no-op, so the model's outputs are unchanged until it trains."""
+        if self.cfg.layout_dim:
+            if self.cfg.layout_dim != layout_dim:
+                raise ValueError(f"the model reads {self.cfg.layout_dim} layout features, not {layout_dim}")
+            return
+        if layout_dim < 1:
+            raise ValueError(f"layout_dim must be >= 1, got {layout_dim}")
+        self.cfg.layout_dim = layout_dim
+        device = self.noise_embed.mlp[0].weight.device
+        D = self.cfg.width
+        self.layout_embed = nn.Sequential(nn.Linear(layout_dim, D), nn.SiLU(), nn.Linear(D, D)).to(device)
+        for block in self.blocks:
+            block.layout = LayoutAttention(self.cfg).to(device)
+            nn.init.zeros_(block.layout.proj.weight)
+            nn.init.zeros_(block.layout.proj.bias)
 
     def add_null_action(self) -> None:
         """Give a trained model the known-action input (``null_action``) for fine-tuning with action
@@ -618,9 +682,10 @@ class DiT(nn.Module):
         else:
             text_kv = self.text_kv(text)
         sink_kv = self._sink_kv(first, text, text_kv, cache, sink, sink_sigma)
+        layout = self._layout(text, first)
         for i, block in enumerate(self.blocks):
             h = block(h, c, text_kv[i], cache, i, commit,
-                      None if sink_kv is None else (*sink_kv[i], first))  # (B, n, L, D)
+                      None if sink_kv is None else (*sink_kv[i], first), layout)  # (B, n, L, D)
         if commit and cache is not None:
             new_valid = torch.ones(x.shape[0], sigma.shape[1], dtype=torch.bool, device=x.device)
             valid = new_valid if cache.valid is None else torch.cat([cache.valid, new_valid], dim=1)
@@ -628,6 +693,17 @@ class DiT(nn.Module):
         velocity = self.unpatchify(self.final(h, c))  # (B, n*pt, C, h, w)
         heads = self.heads(h if self.cfg.spatial_heads else h.mean(dim=2))  # (B, n, 2)
         return DiTOutput(velocity, heads[..., 0], heads[..., 1])
+
+    def _layout(self, text: TextCond, first: Tensor) -> tuple[Tensor, Tensor, Tensor] | None:
+        """Embedded layout tokens, their mask and ``first``, when this model reads a layout, the text
+        carries one and some step is a first step; else None (the layout layers are skipped)."""
+        if not self.cfg.layout_dim or text.layout is None or not bool(first.any()):
+            return None
+        if text.layout.shape[-1] != self.cfg.layout_dim or text.layout.shape[0] != first.shape[0]:
+            raise ValueError(f"layout has shape {tuple(text.layout.shape)}, expected ({first.shape[0]}, K, "
+                             f"{self.cfg.layout_dim})")
+        mask = text.layout.abs().sum(-1) > 0  # (B, K)
+        return self.layout_embed(text.layout), mask, first
 
     def _sink_kv(self, first: Tensor, text: TextCond, text_kv: list[tuple[Tensor, Tensor, Tensor]],
                  cache: KVCache | None, sink: Tensor | None,

@@ -84,8 +84,8 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     """Generate the prompt's scenario with the model and with MuJoCo; returns the faithfulness report."""
     from worldsim import envs
     from worldsim.envs.caption import SHAPE_NOUNS
+    from worldsim.envs.layout import layout_batch
     from worldsim.envs.prompt import PromptError
-
 
     try:
         spec = envs.parse_prompt(cfg.prompt, seed=cfg.seed)
@@ -107,7 +107,8 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     sim = Simulator(model, 1, sim_cfg)
     # the model reads the prompt in the captioner's words (envs.canonical_prompt): the parsed scene's caption
     context = gt[0][None, None] if cfg.start == "grounded" else None
-    gen = [sim.reset(context_frames=context, prompt=envs.caption(spec), seed=cfg.seed).frames[0]]
+    layout = None if context is not None else layout_batch([spec], model.dit.cfg.layout_dim)
+    gen = [sim.reset(context_frames=context, prompt=envs.caption(spec), seed=cfg.seed, layout=layout).frames[0]]
     gen += [sim.step(a[None]).frames[0] for a in pad_actions(np.stack(acts), sim.action_dim)]
     gt_frames, gen_frames = np.stack(gt), np.stack(gen)
     # One detector over the whole palette, as `check` uses: a named colour counts only where it is the
@@ -142,11 +143,12 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
 def _frame0_over_seeds(model: WorldModel, cfg: RolloutConfig, sim_cfg: SimulatorConfig) -> dict[str, Any]:
     """Frame 0 of the prompt drawn once per seed, all in one batch: the share with every named object."""
     from worldsim import envs
-
+    from worldsim.envs.layout import layout_batch
 
     specs = [envs.parse_prompt(cfg.prompt, seed=cfg.seed + i) for i in range(cfg.frame0_seeds)]
     sim = Simulator(model, len(specs), sim_cfg)
-    frames = sim.reset(prompt=[envs.caption(spec) for spec in specs], seed=cfg.seed).frames
+    frames = sim.reset(prompt=[envs.caption(spec) for spec in specs], seed=cfg.seed,
+                       layout=layout_batch(specs, model.dit.cfg.layout_dim)).frames
     colors, background = detector_colors()
     found = [metrics.find_objects(frame, colors, background=background) for frame in frames]
     hits = [all(det[o.color] is not None for o in spec.objects) for det, spec in zip(found, specs)]

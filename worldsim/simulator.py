@@ -60,8 +60,8 @@ class SimulatorConfig:
     reproduces the cached rollout exactly; the window W is what a cache-less sampler would use."""
     action_guidance: float = 1.0
     """Guidance towards the actions taken (1 = off): each denoising move also runs the model without
-    the step's action and moves ``v_none + g * (v_action - v_none)``, at twice the cost. Needs a
-    model trained with action dropout (``DiTConfig.null_action``)."""
+    the step's action and moves v_none + g * (v_action - v_none), at twice the cost. Needs a
+    model trained with action dropout (DiTConfig.null_action)."""
     done_threshold: float = 0.5
     """Termination probability above which a step counts as terminated."""
     prev_noise: float | None = None
@@ -252,7 +252,8 @@ class Simulator:
     @_in_precision
     def reset(self, *, context_frames: np.ndarray | Tensor | None = None,
               context_actions: np.ndarray | Tensor | None = None, prompt: str | list[str] | None = None,
-              seed: int | None = None, rows: np.ndarray | list[int] | None = None) -> StepOutput:
+              seed: int | None = None, rows: np.ndarray | list[int] | None = None,
+              layout: np.ndarray | Tensor | None = None) -> StepOutput:
         """Start (or restart some of) the rollouts.
 
         Args:
@@ -263,6 +264,9 @@ class Simulator:
                 frame is generated from the text with classifier-free guidance.
             seed: Seeds the sampling noise.
             rows: Reset only these batch rows; the others keep their state untouched.
+            layout: float ``(N, K, layout_dim)`` layout tokens of the scene each first frame shows
+                (``worldsim.envs.layout.layout_features``), for models that read them
+                (``DiTConfig.layout_dim``); a first frame drawn from text is then drawn to them.
 
         Returns:
             The last context frame (or the generated first frame) for the rows reset, with zero
@@ -277,6 +281,8 @@ class Simulator:
         if context_frames is None and prompt is None:
             raise ValueError("reset needs context_frames, a prompt, or both")
         text = self._encode_prompt(prompt, n)
+        if layout is not None:
+            text = replace(text, layout=self._check_layout(layout, n))
         if context_frames is not None:
             frames = self._check_frames(context_frames, n)  # (n, k, H, W, 3)
             latents = self.model.autoencoder.encode(frames)  # (n, k, C, h, w)
@@ -429,7 +435,8 @@ class Simulator:
         first = torch.ones(n, 1, dtype=torch.bool, device=self.device)
         g = self.cfg.guidance
         empty = TextCond.empty(n, self.dit.cfg.text_dim, self.device)
-        both = TextCond(*(torch.cat([a, b]) for a, b in _pad_text(text, empty)))
+        both = TextCond(*(torch.cat([a, b]) for a, b in _pad_text(text, empty)),
+                        None if text.layout is None else torch.cat([text.layout, torch.zeros_like(text.layout)]))
 
         def denoise(x: Tensor, sigma: Tensor) -> Tensor:
             if g == 1.0:
@@ -478,6 +485,16 @@ class Simulator:
         if len(r) == 0 or int(r.min()) < 0 or int(r.max()) >= self.batch_size or len(set(r.tolist())) != len(r):
             raise ValueError(f"rows must be distinct indices in [0, {self.batch_size}), got {rows}")
         return r
+
+    def _check_layout(self, layout, n: int) -> Tensor:
+        width = self.dit.cfg.layout_dim
+        if not width:
+            raise ValueError("this model reads no layout tokens; drop layout=, or fine-tune it with "
+                             "`worldsim finetune --layout`")
+        t = torch.as_tensor(np.asarray(layout, dtype=np.float32) if not isinstance(layout, Tensor) else layout)
+        if t.ndim != 3 or t.shape[0] != n or t.shape[2] != width or not torch.isfinite(t).all():
+            raise ValueError(f"layout must be finite float ({n}, K, {width}), got {tuple(t.shape)}")
+        return t.float().to(self.device)
 
     def _check_frames(self, frames, n: int) -> Tensor:
         f = torch.as_tensor(np.asarray(frames) if not torch.is_tensor(frames) else frames)

@@ -190,3 +190,27 @@ def test_unknown_action_input_starts_as_a_no_op_then_tells_known_from_unknown():
         dit(*inputs, text, action_known=unknown.float())
     with pytest.raises(ValueError, match="--null-action"):
         tiny_dit()(*inputs, text, action_known=unknown)
+
+
+def test_layout_tokens_start_as_a_no_op_then_shape_only_first_frames():
+    dit = tiny_dit()
+    inputs, text = random_inputs(dit), random_text(2)
+    before = dit(*inputs, text).velocity
+    dit.add_layout(6)  # a trained model gains layout tokens for fine-tuning
+    layout = torch.randn(2, 3, 6)
+    layout[:, 2] = 0.0  # a padding row: no entity
+    with_layout = TextCond(text.tokens, text.mask, text.pooled, layout)
+    torch.testing.assert_close(dit(*inputs, with_layout).velocity, before)
+    with torch.no_grad():
+        for block in dit.blocks:
+            block.layout.proj.weight.normal_(0, 0.1)  # as after training
+    x, prev, sigma, action, first = inputs  # step 0 of each clip is a first step
+    assert not torch.allclose(dit(*inputs, with_layout).velocity[:, 0], before[:, 0])
+    no_first = (x, prev, sigma, action, torch.zeros_like(first))  # steps with a previous frame skip the layout
+    torch.testing.assert_close(dit(*no_first, with_layout).velocity, dit(*no_first, text).velocity)
+    dropped = with_layout.drop(torch.tensor([False, True]))
+    assert not dropped.layout[0].any() and dropped.layout[1].equal(layout[1])
+    with pytest.raises(ValueError, match="layout has shape"):
+        dit(*inputs, TextCond(text.tokens, text.mask, text.pooled, torch.randn(2, 3, 5)))
+    with pytest.raises(ValueError, match="reads 6 layout features"):
+        dit.add_layout(5)

@@ -199,3 +199,20 @@ def test_action_guidance_rollout_equals_full_recompute_and_needs_a_model_trained
         Simulator(tiny_world_model(), 1, SimulatorConfig(action_guidance=2.0), device="cpu")
     with pytest.raises(ValueError, match="action_guidance must be"):
         SimulatorConfig(action_guidance=float("nan"))
+
+
+def test_a_first_frame_from_text_follows_the_layout_of_a_model_that_reads_one():
+    model = tiny_world_model(layout_dim=6, text_dim=384)  # the real text encoder reads the prompt
+    with torch.no_grad():
+        for block in model.dit.blocks:
+            block.layout.proj.weight.normal_(0, 0.1)
+    sim = Simulator(model, 2, SimulatorConfig(first_frame_steps=2), device="cpu")
+    layout = np.random.default_rng(0).normal(size=(2, 3, 6)).astype(np.float32)
+    a = sim.reset(prompt="a red ball", seed=0, layout=layout).latents
+    assert not torch.allclose(a, sim.reset(prompt="a red ball", seed=0, layout=-layout).latents)
+    torch.testing.assert_close(a, sim.reset(prompt="a red ball", seed=0, layout=layout).latents)
+    sim.step(np.zeros((2, 2), np.float32))  # later steps run without it
+    with pytest.raises(ValueError, match="layout must be finite"):
+        sim.reset(prompt="a red ball", layout=layout[:, :, :5])
+    with pytest.raises(ValueError, match="--layout"):
+        Simulator(tiny_world_model(text_dim=384), 1, device="cpu").reset(prompt="a red ball", layout=layout[:1])

@@ -322,6 +322,22 @@ def test_finetune_with_action_dropout_gives_a_model_that_rolls_out_with_action_g
     assert np.isfinite(sim.step(np.zeros((1, sim.action_dim), np.float32)).latents.numpy()).all()
 
 
+def test_finetune_gives_first_frames_layout_tokens_from_each_episodes_scene(data, tiny_checkpoint, tmp_path):
+    from pathlib import Path
+
+    from worldsim.envs.layout import LAYOUT_DIM
+    from worldsim.finetune import FinetuneConfig, episode_layouts, finetune
+    from worldsim.store import EpisodeStore
+
+    layouts = episode_layouts([ep.spec for ep in EpisodeStore(data)])  # the scene each episode was reset to
+    assert layouts.shape[-1] == LAYOUT_DIM and layouts[:, 0].abs().sum() > 0  # an agent in every scene
+    cfg = FinetuneConfig(data=(data,), first_frames=(data,), first_frame_batch=2, out=str(tmp_path / "layout"),
+                         steps=2, batch_size=2, save_every=1, layout=True)
+    model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
+    assert model.dit.cfg.layout_dim == LAYOUT_DIM
+    assert any(n.startswith("blocks.0.layout.") for n in model.dit.state_dict())
+
+
 def test_resume_refuses_a_model_and_state_from_different_steps(data, tiny_checkpoint, tmp_path):
     from pathlib import Path
 

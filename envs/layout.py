@@ -1,0 +1,74 @@
+"""A scene's layout as tokens: one feature vector per agent, object, goal and slab.
+
+A model with ``DiTConfig.layout_dim`` draws a first frame that attends to these tokens as well as to
+the caption (layout grounding, as GLIGEN gives an image model boxes and phrases): what each thing
+is, its colour, shape and size, and where it is. The features come from a :class:`SceneSpec`, so a
+parsed prompt (:func:`worldsim.envs.parse_prompt`) and a recorded episode (its ``spec``) give the same
+tokens for the same scene::
+
+    features = layout_features(parse_prompt("a red ball in the top left corner", seed=0))  # (K, LAYOUT_DIM)
+
+Rows past the scene's entities are zeros; a real entity's row never is (its kind is one-hot).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from worldsim.envs.scene import AGENT_COLORS, AGENT_RADIUS, MAX_OBJECTS, PALETTE, SHAPES, SceneSpec
+
+KINDS = ("agent", "object", "goal", "slab")
+COLORS = (*PALETTE, *AGENT_COLORS)
+MAX_AGENTS = len(AGENT_COLORS)
+MAX_ENTITIES = MAX_AGENTS + MAX_OBJECTS + 2  # agents, objects, a goal and a slab
+FREQUENCIES = (1.0, 2.0, 4.0, 8.0)  # of the sin/cos position features, in cycles across the arena
+LAYOUT_DIM = len(KINDS) + len(COLORS) + len(SHAPES) + 2 + 2 + 4 * len(FREQUENCIES)
+
+
+def layout_features(spec: SceneSpec | dict[str, Any]) -> np.ndarray:
+    """The layout tokens of a scene, float32 ``(MAX_ENTITIES, LAYOUT_DIM)``.
+
+    Each row holds: the kind (one-hot), the colour (one-hot; none for a goal or slab), the shape
+    (one-hot; objects only), the half extent along x and y and the centre (x, y), both in units of
+    the arena's half size, and sin/cos of the centre at :data:`FREQUENCIES`.
+    """
+    spec = SceneSpec.from_dict(spec)
+    if len(spec.agents) > MAX_AGENTS or len(spec.objects) > MAX_OBJECTS:
+        raise ValueError(f"a layout holds at most {MAX_AGENTS} agents and {MAX_OBJECTS} objects, got "
+                         f"{len(spec.agents)} and {len(spec.objects)}")
+    half = spec.arena.half_size
+    rows = [("agent", a.color, None, (AGENT_RADIUS, AGENT_RADIUS), a.pos) for a in spec.agents]
+    rows += [("object", o.color, o.shape, (o.size, o.size), o.pos) for o in spec.objects]
+    if spec.goal is not None:
+        rows.append(("goal", None, None, (spec.goal.half_size, spec.goal.half_size), spec.goal.center))
+    if spec.slab is not None:
+        rows.append(("slab", None, None, spec.slab.half_size, spec.slab.center))
+    out = np.zeros((MAX_ENTITIES, LAYOUT_DIM), np.float32)
+    for i, (kind, color, shape, extent, pos) in enumerate(rows):
+        f = out[i]
+        f[KINDS.index(kind)] = 1.0
+        at = len(KINDS)
+        if color is not None:
+            f[at + COLORS.index(color)] = 1.0
+        at += len(COLORS)
+        if shape is not None:
+            f[at + SHAPES.index(shape)] = 1.0
+        at += len(SHAPES)
+        xy = np.asarray(pos, np.float64) / half
+        f[at:at + 2] = np.asarray(extent, np.float64) / half
+        f[at + 2:at + 4] = xy
+        angles = np.pi * np.outer(FREQUENCIES, xy).ravel()  # (2 * len(FREQUENCIES),)
+        f[at + 4:] = np.concatenate([np.sin(angles), np.cos(angles)])
+    return out
+
+
+def layout_batch(specs: list[SceneSpec], width: int) -> np.ndarray | None:
+    """Layout tokens ``(N, K, LAYOUT_DIM)`` of the scenes a batch of first frames should show, or None for
+    a model that reads no layout (``width``, its ``DiTConfig.layout_dim``, is 0)."""
+    if not width:
+        return None
+    if width != LAYOUT_DIM:
+        raise ValueError(f"the model reads {width} layout features; this worldsim writes {LAYOUT_DIM}")
+    return np.stack([layout_features(s) for s in specs])
