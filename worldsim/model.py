@@ -290,11 +290,11 @@ class CrossAttention(nn.Module):
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
 
 
-class SinkAttention(nn.Module):
-    """Image tokens attend to the frame sink's tokens at the same layer.
+class SideAttention(nn.Module):
+    """Image tokens attend to a side set of tokens (the frame sink, the scene layout) at one layer.
 
-    The sink carries no temporal position: it is a reference, not a step of the window. The output
-    projection starts at zero, so adding this layer to a trained model changes nothing until it trains.
+    The output projection starts at zero (:meth:`DiT.initialize_weights`, and when a trained model
+    gains the layer), so adding it to a trained model changes nothing until it trains.
     """
 
     def __init__(self, cfg: DiTConfig):
@@ -305,43 +305,42 @@ class SinkAttention(nn.Module):
         self.kv = nn.Linear(cfg.width, 2 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
 
+    def attend(self, x: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``x`` (B, n, L, D) attends to keys and values (B, H, K, d), ``mask`` (B, K) True = visible."""
+        n = x.shape[1]
+        q = rearrange(self.q(self.norm(x)), "b n l (h d) -> b h (n l) d", h=self.heads)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else mask[:, None, None, :])
+        return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))  # (B, n, L, D)
+
+
+class SinkAttention(SideAttention):
+    """Image tokens attend to the frame sink's tokens at the same layer. The sink carries no temporal
+    position: it is a reference, not a step of the window."""
+
     def sink_kv(self, h: Tensor) -> tuple[Tensor, Tensor]:
         """Keys and values ``(B, H, L, d)`` of the sink's hidden states ``h`` ``(B, 1, L, D)``."""
         k, v = rearrange(self.kv(self.norm(h)), "b 1 l (two h d) -> two b h l d", two=2, h=self.heads)
         return k, v
 
     def forward(self, x: Tensor, k: Tensor, v: Tensor, first: Tensor) -> Tensor:
-        B, n, L, D = x.shape
-        q = rearrange(self.q(self.norm(x)), "b n l (h d) -> b h (n l) d", h=self.heads)
-        out = F.scaled_dot_product_attention(q, k, v)  # (B, H, n*L, d)
-        out = self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))  # (B, n, L, D)
-        return out * (~first)[:, :, None, None]  # a first step is the sink: nothing to look at
+        return self.attend(x, k, v) * (~first)[:, :, None, None]  # a first step is the sink: nothing to look at
 
 
-class LayoutAttention(nn.Module):
+class LayoutAttention(SideAttention):
     """A first frame's image tokens attend to the scene's layout tokens (plus a learned null token,
-    always visible). Steps that have a previous frame skip it. The output projection starts at zero,
-    so adding this layer to a trained model changes nothing until it trains."""
+    always visible). Steps that have a previous frame skip it."""
 
     def __init__(self, cfg: DiTConfig):
-        super().__init__()
-        self.heads = cfg.heads
-        self.norm = nn.LayerNorm(cfg.width, eps=1e-6)
-        self.q = nn.Linear(cfg.width, cfg.width)
-        self.kv = nn.Linear(cfg.width, 2 * cfg.width)
+        super().__init__(cfg)
         self.null = nn.Parameter(torch.zeros(1, 1, cfg.width))
-        self.proj = nn.Linear(cfg.width, cfg.width)
 
     def forward(self, x: Tensor, tokens: Tensor, mask: Tensor, first: Tensor) -> Tensor:
         """``x`` (B, n, L, D); layout ``tokens`` (B, K, D) with ``mask`` (B, K); ``first`` (B, n)."""
-        B, n, L, D = x.shape
+        B = x.shape[0]
         tokens = torch.cat([self.null.expand(B, -1, -1), tokens], dim=1)  # (B, K+1, D)
         mask = torch.cat([torch.ones(B, 1, dtype=torch.bool, device=x.device), mask], dim=1)
         k, v = rearrange(self.kv(tokens), "b k (two h d) -> two b h k d", two=2, h=self.heads)
-        q = rearrange(self.q(self.norm(x)), "b n l (h d) -> b h (n l) d", h=self.heads)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])  # (B, H, n*L, d)
-        out = self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))  # (B, n, L, D)
-        return out * first[:, :, None, None]
+        return self.attend(x, k, v, mask) * first[:, :, None, None]
 
 
 # --------------------------------------------------------------------------------------------
