@@ -335,7 +335,7 @@ def test_finetune_gives_first_frames_layout_tokens_from_each_episodes_scene(data
                          steps=2, batch_size=2, save_every=1, layout=True)
     model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
     assert model.dit.cfg.layout_dim == LAYOUT_DIM
-    assert any(n.startswith("blocks.0.layout.") for n in model.dit.state_dict())
+    assert model.dit.blocks[0].layout.proj.weight.abs().sum() > 0  # it trained: the batches carried layouts
 
 
 def test_resume_refuses_a_model_and_state_from_different_steps(data, tiny_checkpoint, tmp_path):
