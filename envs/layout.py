@@ -32,8 +32,12 @@ def layout_features(spec: SceneSpec | dict[str, Any]) -> np.ndarray:
 
     Each row holds: the kind (one-hot), the colour (one-hot; none for a goal or slab), the shape
     (one-hot; objects only), the half extent along x and y and the centre (x, y), both in units of
-    the arena's half size, and sin/cos of the centre at :data:`FREQUENCIES`.
+    the arena's half size, and sin/cos of the centre at :data:`FREQUENCIES`. An empty spec (an episode
+    of an env that records none) has no entities: all rows are zeros.
     """
+    out = np.zeros((MAX_ENTITIES, LAYOUT_DIM), np.float32)
+    if isinstance(spec, dict) and not spec:
+        return out
     spec = SceneSpec.from_dict(spec)
     if len(spec.agents) > MAX_AGENTS or len(spec.objects) > MAX_OBJECTS:
         raise ValueError(f"a layout holds at most {MAX_AGENTS} agents and {MAX_OBJECTS} objects, got "
@@ -45,7 +49,6 @@ def layout_features(spec: SceneSpec | dict[str, Any]) -> np.ndarray:
         rows.append(("goal", None, None, (spec.goal.half_size, spec.goal.half_size), spec.goal.center))
     if spec.slab is not None:
         rows.append(("slab", None, None, spec.slab.half_size, spec.slab.center))
-    out = np.zeros((MAX_ENTITIES, LAYOUT_DIM), np.float32)
     for i, (kind, color, shape, extent, pos) in enumerate(rows):
         f = out[i]
         f[KINDS.index(kind)] = 1.0
@@ -64,7 +67,7 @@ def layout_features(spec: SceneSpec | dict[str, Any]) -> np.ndarray:
     return out
 
 
-def layout_batch(specs: list[SceneSpec], width: int) -> np.ndarray | None:
+def layout_batch(specs: list[SceneSpec | dict[str, Any]], width: int) -> np.ndarray | None:
     """Layout tokens ``(N, K, LAYOUT_DIM)`` of the scenes a batch of first frames should show, or None for
     a model that reads no layout (``width``, its ``DiTConfig.layout_dim``, is 0)."""
     if not width:

@@ -233,14 +233,6 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
     return dit
 
 
-def episode_layouts(specs: list[dict]) -> torch.Tensor:
-    """Layout tokens ``(E, K, F)`` of every episode's scene at reset (zeros for an env that records none)."""
-    from worldsim.envs.layout import LAYOUT_DIM, MAX_ENTITIES, layout_features
-
-    none = np.zeros((MAX_ENTITIES, LAYOUT_DIM), np.float32)
-    return torch.from_numpy(np.stack([layout_features(s) if s else none for s in specs]))
-
-
 def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
                     clip: int, start_prob: float | tuple[float, ...], g: torch.Generator,
                     device: torch.device) -> ClipSampler:
@@ -257,8 +249,10 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     data.actions = [pad_actions(a, dit.cfg.action_dim) for a in data.actions]
     latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device)
     text = encode_captions(data.captions, out / f"{tag}text.safetensors")
-    if dit.cfg.layout_dim:
-        text["layout"] = episode_layouts(data.specs)
+    if dit.cfg.layout_dim:  # the scene each episode was reset to, as layout tokens
+        from worldsim.envs.layout import layout_batch
+
+        text["layout"] = torch.from_numpy(layout_batch(data.specs, dit.cfg.layout_dim))
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g)
 

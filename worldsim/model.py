@@ -293,8 +293,8 @@ class CrossAttention(nn.Module):
 class SideAttention(nn.Module):
     """Image tokens attend to a side set of tokens (the frame sink, the scene layout) at one layer.
 
-    The output projection starts at zero (:meth:`DiT.initialize_weights`, and when a trained model
-    gains the layer), so adding it to a trained model changes nothing until it trains.
+    The output projection starts at zero, so adding the layer to a trained model changes nothing
+    until it trains.
     """
 
     def __init__(self, cfg: DiTConfig):
@@ -304,6 +304,11 @@ class SideAttention(nn.Module):
         self.q = nn.Linear(cfg.width, cfg.width)
         self.kv = nn.Linear(cfg.width, 2 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
+        self.zero_output()
+
+    def zero_output(self) -> None:
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
 
     def attend(self, x: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
         """``x`` (B, n, L, D) attends to keys and values (B, H, K, d), ``mask`` (B, K) True = visible."""
@@ -462,12 +467,9 @@ class DiT(nn.Module):
             nn.init.zeros_(block.ada[-1].bias)
             nn.init.zeros_(block.cross.proj.weight)
             nn.init.zeros_(block.cross.proj.bias)
-            if self.cfg.sink:
-                nn.init.zeros_(block.sink.proj.weight)
-                nn.init.zeros_(block.sink.proj.bias)
-            if self.cfg.layout_dim:
-                nn.init.zeros_(block.layout.proj.weight)
-                nn.init.zeros_(block.layout.proj.bias)
+        for m in self.modules():
+            if isinstance(m, SideAttention):
+                m.zero_output()  # the Xavier pass above filled it
         nn.init.zeros_(self.final.ada[-1].weight)
         nn.init.zeros_(self.final.ada[-1].bias)
         nn.init.zeros_(self.final.linear.weight)
@@ -516,8 +518,6 @@ class DiT(nn.Module):
         self.layout_embed = nn.Sequential(nn.Linear(layout_dim, D), nn.SiLU(), nn.Linear(D, D)).to(device)
         for block in self.blocks:
             block.layout = LayoutAttention(self.cfg).to(device)
-            nn.init.zeros_(block.layout.proj.weight)
-            nn.init.zeros_(block.layout.proj.bias)
 
     def add_null_action(self) -> None:
         """Give a trained model the known-action input (``null_action``) for fine-tuning with action
@@ -551,8 +551,6 @@ class DiT(nn.Module):
         device = self.noise_embed.mlp[0].weight.device
         for block in self.blocks:
             block.sink = SinkAttention(self.cfg).to(device)
-            nn.init.zeros_(block.sink.proj.weight)
-            nn.init.zeros_(block.sink.proj.bias)
 
     # -- patches --
 

@@ -37,3 +37,4 @@ def test_goal_and_slab_are_entities_too_and_a_batch_follows_the_model():
     assert slab.slab is not None and layout_features(slab)[:, KINDS.index("slab")].sum() == 1
     empty = SceneSpec.from_dict({"agents": [{"pos": [0.0, 0.0]}]})
     assert (layout_features(empty)[1:] == 0).all()
+    assert not layout_features({}).any()  # an env that records no spec: no entities

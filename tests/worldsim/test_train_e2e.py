@@ -325,12 +325,12 @@ def test_finetune_with_action_dropout_gives_a_model_that_rolls_out_with_action_g
 def test_finetune_gives_first_frames_layout_tokens_from_each_episodes_scene(data, tiny_checkpoint, tmp_path):
     from pathlib import Path
 
-    from worldsim.envs.layout import LAYOUT_DIM
-    from worldsim.finetune import FinetuneConfig, episode_layouts, finetune
+    from worldsim.envs.layout import LAYOUT_DIM, layout_batch
+    from worldsim.finetune import FinetuneConfig, finetune
     from worldsim.store import EpisodeStore
 
-    layouts = episode_layouts([ep.spec for ep in EpisodeStore(data)])  # the scene each episode was reset to
-    assert layouts.shape[-1] == LAYOUT_DIM and layouts[:, 0].abs().sum() > 0  # an agent in every scene
+    layouts = layout_batch([ep.spec for ep in EpisodeStore(data)], LAYOUT_DIM)  # the scene each episode was reset to
+    assert layouts.shape[-1] == LAYOUT_DIM and np.abs(layouts[:, 0]).sum() > 0  # an agent in every scene
     cfg = FinetuneConfig(data=(data,), first_frames=(data,), first_frame_batch=2, out=str(tmp_path / "layout"),
                          steps=2, batch_size=2, save_every=1, layout=True)
     model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
