@@ -1,7 +1,7 @@
 """Every recorded figure of a checkpoint, measured in one run and kept in one summary file.
 
     .venv/bin/python benchmarks/results.py --json benchmarks/results.json     # make results: all of it
-    .venv/bin/python benchmarks/results.py --only pushbox_64 occlusion          # a part, into outputs/
+    .venv/bin/python benchmarks/results.py --only pushbox_64 occlusion_16       # a part, into outputs/
     .venv/bin/python benchmarks/results.py --summarize-only                     # rebuild from the reports
 
 Each check runs on held-out seeds and writes its full report (every horizon, every metric, plots,
@@ -16,6 +16,8 @@ Checks (``worldsim check``, pooled over ``--samples`` sampling seeds):
   objects that move within it count);
 * **pushbox_64**: PushBox open loop for 64 steps: the centroid error of the objects that have moved
   (pixels), and at how many of the 64 horizons the model is ahead of repeating the last frame;
+* **pushbox_64_int8**: the same with the DiT's linear layers in int8 (the fast CPU setting), to show
+  what it costs in quality;
 * **occlusion_16** and **occlusion_48**: the objects kept while one passes under the slab, within and
   beyond the attention window;
 * **playground_600**: Playground with random actions for 600 steps (60 s of simulated time): the
@@ -40,7 +42,7 @@ import numpy as np
 
 from worldsim.report import write_json
 
-CHECKS = ("next_frame", "pushbox_64", "occlusion_16", "occlusion_48", "playground_600")
+CHECKS = ("next_frame", "pushbox_64", "pushbox_64_int8", "occlusion_16", "occlusion_48", "playground_600")
 SECTIONS = (*CHECKS, "text", "speed", "dream_to_real")
 
 #: The goals of the open issues, shown beside each figure (a direction and a level).
@@ -58,6 +60,8 @@ TARGETS: dict[str, str] = {
     "text/no_unasked_colour": ">= 0.90",
     "speed/steps_per_s_batch_1": ">= 60",
     "speed/steps_per_s_batched": ">= 300",
+    "speed/steps_per_s_batch_1_int8": ">= 60",
+    "pushbox_64_int8/moved_px_h16": "<= pushbox_64",
     "speed/cache_speedup_w32": ">= 10",
     "dream_to_real/dream_to_real": ">= 0.8",
     "dream_to_real/success_dream": ">= 0.7",
@@ -70,6 +74,8 @@ def _check_configs(episodes: dict[str, int]) -> dict[str, dict[str, Any]]:
         "next_frame": dict(env="WorldSim/PushBox-v0", episodes=episodes["pushbox"], context=4, horizon=4,
                            seed=3_000_000),
         "pushbox_64": dict(env="WorldSim/PushBox-v0", episodes=episodes["pushbox"], horizon=64, seed=3_000_000),
+        "pushbox_64_int8": dict(env="WorldSim/PushBox-v0", episodes=episodes["pushbox"], horizon=64, seed=3_000_000,
+                                quantize="int8"),
         "occlusion_16": dict(env="WorldSim/Occlusion-v0", episodes=episodes["occlusion"], horizon=16,
                              seed=3_000_000),
         "occlusion_48": dict(env="WorldSim/Occlusion-v0", episodes=episodes["occlusion"], horizon=48,
@@ -98,7 +104,7 @@ def summarize_check(name: str, report: dict) -> dict[str, dict[str, Any]]:
 
     if name == "next_frame":
         put("error_px_h1", lambda s: _at(s["centroid_error_px"], 1))
-    elif name == "pushbox_64":
+    elif name.startswith("pushbox_64"):
         for h in (1, 16, 32, 64):
             put(f"moved_px_h{h}", lambda s, h=h: _at(s["centroid_error_moved_px"], h))
         put("moved_px_h17-64", lambda s: round(float(np.nanmean(_curve(s["centroid_error_moved_px"])[16:64])), 3))
@@ -132,12 +138,18 @@ def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
 
 def summarize_speed(report: dict) -> dict[str, dict[str, Any]]:
     rows = [r for r in report["learned_sim"] if r["sampling_steps"] == 4]
+    plain = [r for r in rows if r.get("variant", "float32") == "float32"]
     batched = max(rows, key=lambda r: r["env_steps_per_s"])
     gt_steps_per_s = round(1000.0 / report["gt_env"]["ms_per_step"], 1)
-    return {"steps_per_s_batch_1": {"model": next(r["env_steps_per_s"] for r in rows if r["batch"] == 1),
-                                    "mujoco": gt_steps_per_s},
-            "steps_per_s_batched": {"model": batched["env_steps_per_s"], "batch": batched["batch"]},
-            "cache_speedup_w32": {"model": report["cache_vs_recompute"]["speedup_vs_recompute_window"]}}
+    figures = {"steps_per_s_batch_1": {"model": next(r["env_steps_per_s"] for r in plain if r["batch"] == 1),
+                                       "mujoco": gt_steps_per_s},
+               "steps_per_s_batched": {"model": batched["env_steps_per_s"], "batch": batched["batch"],
+                                       "variant": batched.get("variant", "float32")},
+               "cache_speedup_w32": {"model": report["cache_vs_recompute"]["speedup_vs_recompute_window"]}}
+    int8 = [r for r in rows if r.get("variant") == "int8" and r["batch"] == 1]
+    if int8:
+        figures["steps_per_s_batch_1_int8"] = {"model": int8[0]["env_steps_per_s"]}
+    return figures
 
 
 def summarize_dream_to_real(report: dict) -> dict[str, dict[str, Any]]:
@@ -187,7 +199,8 @@ def summarize(out: Path) -> dict[str, Any]:
         else:
             figures = summarize_check(name, report)
             summary.setdefault("checks", {})[name] = {k: report["config"].get(k) for k in (
-                "env", "policy", "episodes", "horizon", "context", "seed", "samples", "latent_hold", "latent_grid")}
+                "env", "policy", "episodes", "horizon", "context", "seed", "samples", "latent_hold", "latent_grid",
+                "quantize")}
         summary["figures"][name] = figures
         summary["order"] += [f"{name}/{figure}" for figure in figures]  # the table's rows (JSON keys are sorted)
         summary["targets"].update({k: v for k, v in TARGETS.items() if k.startswith(f"{name}/")})

@@ -70,6 +70,10 @@ class CheckConfig:
     action_guidance: float = 1.0
     """Guidance towards the actions taken (SimulatorConfig.action_guidance); 1: off. Needs a model
     fine-tuned with --null-action and action dropout."""
+    quantize: Literal["none", "int8"] = "none"
+    """int8: the DiT's linear layers in int8 (SimulatorConfig.quantize; CPU only)."""
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    """Precision of the network passes (SimulatorConfig.dtype)."""
     compare: str | None = None
     """A second checkpoint scored in the same run, e.g. the model before fine-tuning."""
     out: str = "outputs/check"
@@ -95,7 +99,7 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     model = WorldModel.load(path)
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise,
                               latent_grid=cfg.latent_grid, latent_hold=cfg.latent_hold,
-                              action_guidance=cfg.action_guidance)
+                              action_guidance=cfg.action_guidance, quantize=cfg.quantize, dtype=cfg.dtype)
     if cfg.samples < 1:
         raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed

@@ -188,14 +188,15 @@ def run_demo(cfg: DemoConfig) -> None:
 
 def run_bench(cfg: BenchConfig) -> None:
     r = bench(cfg)
-    print(f"{'batch':>6}{'steps':>7}{'env steps/s':>14}{'ms/step':>10}{'KV bytes/env':>14}")
+    print(f"{'variant':>9}{'batch':>6}{'steps':>7}{'env steps/s':>14}{'ms/step':>10}{'KV bytes/env':>14}")
     for row in r["learned_sim"]:
-        print(f"{row['batch']:>6}{row['sampling_steps']:>7}{row['env_steps_per_s']:>14}{row['step_ms']:>10}"
+        print(f"{row['variant']:>9}{row['batch']:>6}{row['sampling_steps']:>7}{row['env_steps_per_s']:>14}{row['step_ms']:>10}"
               f"{row['kv_cache_bytes_per_env']:>14}")
     print(f"MuJoCo {cfg.gt_env} step+render: {r['gt_env']['steps_per_s']:.0f} steps/s")
     cost = r["cost_per_simulated_minute"]
+    where = lambda c: f" (batch {c['batch']}, {c['variant']})" if "batch" in c else ""
     print("one simulated minute (600 steps), wall / CPU seconds: "
-          + ", ".join(f"{name} {c['wall_s']} / {c['cpu_s']}" + (f" (batch {c['batch']})" if "batch" in c else "")
+          + ", ".join(f"{name} {c['wall_s']} / {c['cpu_s']}{where(c)}"
                       for name, c in cost.items() if isinstance(c, dict)))
     print(f"KV cache vs recompute: {json.dumps(r['cache_vs_recompute'])}")
     print(f"training: {r['training']['frames_per_s']} frames/s; memory flat after window: "

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -117,6 +118,8 @@ class FinetuneConfig:
     """Seed of sampling."""
     time_budget_min: float = 0.0
     """Stop after this many minutes (0 = no limit)."""
+    precision: Literal["float32", "bfloat16"] = "float32"
+    """Precision of the forward pass (bfloat16: under torch.autocast; the weights stay float32)."""
     first_frames: tuple[str, ...] = ()
     """Stores whose episodes' first frames teach frame 0 from text alone (many short episodes, e.g.
     worldsim collect --steps 1); their flow loss is added each step. Empty: off."""
@@ -273,7 +276,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     opt = torch.optim.AdamW([p for p in dit.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01,
                             betas=(0.9, 0.99))
     fit = FitConfig(steps=cfg.steps, lr=cfg.lr, warmup=20, save_every=cfg.save_every,
-                    time_budget_min=cfg.time_budget_min, ema=cfg.ema, grad_clip=1.0)
+                    time_budget_min=cfg.time_budget_min, ema=cfg.ema, grad_clip=1.0,
+                    precision=cfg.precision)
     trainer = Trainer("finetune", dit, opt, fit, out, g, d)
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)

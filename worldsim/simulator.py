@@ -83,6 +83,10 @@ class SimulatorConfig:
     dtype: str = "float32"
     """Precision of the network passes: float32, or bfloat16 / float16 under
     torch.autocast (half the KV-cache memory; float16 on CUDA only)."""
+    quantize: str = "none"
+    """"int8": the DiT's linear layers run with int8 weights and int8 activations quantised on the
+    fly (dynamic quantisation, CPU only); the simulator works on its own copy of the network, so
+    the model passed in is left as it is. "none": the weights as stored."""
 
     def __post_init__(self) -> None:
         if self.latent_grid is not None and not 0.0 <= self.latent_grid < 1.0:
@@ -93,6 +97,8 @@ class SimulatorConfig:
             raise ValueError(f"dtype must be one of {sorted(PRECISIONS)}, got {self.dtype!r}")
         if not (math.isfinite(self.action_guidance) and self.action_guidance >= 0):
             raise ValueError(f"action_guidance must be a finite number >= 0, got {self.action_guidance}")
+        if self.quantize not in QUANTIZATIONS:
+            raise ValueError(f"quantize must be one of {QUANTIZATIONS}, got {self.quantize!r}")
         if self.first_frame_steps < 1:
             raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
         if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
@@ -117,6 +123,20 @@ class SimulatorConfig:
 
 
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+QUANTIZATIONS = ("none", "int8")
+
+
+def quantize_int8(dit: DiT) -> DiT:
+    """A copy of ``dit`` whose ``nn.Linear`` layers hold int8 weights (one scale per output channel)
+    and quantise their inputs to int8 per call: integer matrix products on the CPU. ``dit`` itself
+    is left unchanged."""
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():  # the eager-mode quantisation API is deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(dit, {torch.nn.Linear}, dtype=torch.qint8, inplace=False)
 
 
 def _in_precision(method):
@@ -204,11 +224,13 @@ class Simulator:
         self.device = resolve_device(device)
         if self.cfg.dtype == "float16" and self.device.type != "cuda":
             raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")
+        if self.cfg.quantize == "int8" and self.device.type != "cpu":
+            raise ValueError(f"quantize='int8' runs on the CPU only; on {self.device.type} use dtype='bfloat16'")
         if self.cfg.action_guidance != 1.0 and not model.dit.cfg.null_action:
             raise ValueError("action_guidance needs a model trained with action dropout (DiTConfig.null_action); "
                              "fine-tune it with `worldsim finetune --null-action --flow.action-dropout 0.1`")
         self.model = model.to(self.device).eval()
-        self.dit: DiT = self.model.dit
+        self.dit: DiT = quantize_int8(self.model.dit) if self.cfg.quantize == "int8" else self.model.dit
         self.batch_size = batch_size
         self.window = self.cfg.window or self.dit.cfg.window
         self.sampler = FlowSampler(self.cfg.sampler)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -91,6 +92,8 @@ class DiTTrainConfig:
     and state/ the raw weights to resume from. 0 saves the raw weights."""
     flow: FlowConfig = field(default_factory=FlowConfig)
     """Noise-level sampling and loss weights."""
+    precision: Literal["float32", "bfloat16"] = "float32"
+    """Precision of the forward pass (bfloat16: under torch.autocast; the weights stay float32)."""
 
 
 @dataclass
@@ -203,7 +206,8 @@ def train(cfg: TrainConfig) -> Path:
     opt = torch.optim.AdamW(dit.parameters(), lr=c.lr, weight_decay=c.weight_decay, betas=(0.9, 0.99))
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
     fit = FitConfig(steps=c.steps, lr=c.lr, warmup=c.warmup, save_every=cfg.save_every,
-                    time_budget_min=cfg.time_budget_min, log_every=cfg.log_every, ema=c.ema, grad_clip=1.0)
+                    time_budget_min=cfg.time_budget_min, log_every=cfg.log_every, ema=c.ema, grad_clip=1.0,
+                    precision=c.precision)
     trainer = Trainer("dit", dit, opt, fit, out, g, d)
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)

@@ -146,6 +146,26 @@ def test_half_precision_rollouts_follow_full_precision_with_half_the_cache():
         SimulatorConfig(dtype="int8")
 
 
+def test_int8_rollouts_follow_float_ones_and_leave_the_callers_model_in_float():
+    model = tiny_world_model()
+    before = {k: v.clone() for k, v in model.dit.state_dict().items()}
+
+    def run(quantize: str) -> torch.Tensor:
+        sim = Simulator(model, 2, SimulatorConfig(quantize=quantize), device="cpu")
+        sim.reset(context_frames=_frames(2, 2), seed=3)
+        return torch.stack([sim.step(np.zeros((2, 2), np.float32)).latents for _ in range(3)])
+
+    full, int8 = run("none"), run("int8")
+    assert not torch.equal(full, int8)  # the int8 passes really ran
+    assert (int8 - full).abs().mean() < 0.05 * full.abs().mean()
+    assert all(type(m) is torch.nn.Linear for m in model.dit.modules() if "Linear" in type(m).__name__)
+    assert all(torch.equal(v, before[k]) for k, v in model.dit.state_dict().items())
+    with pytest.raises(ValueError, match="CPU only"):
+        Simulator(model, 1, SimulatorConfig(quantize="int8"), device="meta")
+    with pytest.raises(ValueError, match="quantize must be one of"):
+        SimulatorConfig(quantize="int4")
+
+
 def test_gpu_throughput_script_runs_its_cpu_dry_run(tiny_checkpoint, tmp_path):
     import json
     import subprocess

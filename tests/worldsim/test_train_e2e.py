@@ -218,6 +218,32 @@ def test_ema_moves_a_fraction_towards_the_weights_and_copies_counters():
         EMA(net, decay=1.0)
 
 
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_bfloat16_training_runs_the_forward_pass_in_bfloat16_and_keeps_float32_weights(precision, tmp_path):
+    import torch
+
+    from worldsim.trainer import FitConfig, Trainer
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(4, 1)
+    x, y = torch.randn(64, 4), torch.randn(64, 1)
+    seen, losses = [], []
+
+    def objective(step: int):
+        out = net(x)
+        seen.append(out.dtype)
+        loss = (out - y).square().mean()
+        losses.append(loss.item())
+        return loss, {}
+
+    fit = FitConfig(steps=30, lr=0.05, warmup=1, precision=precision)
+    Trainer("t", net, torch.optim.AdamW(net.parameters()), fit, tmp_path, torch.Generator()).fit(objective)
+    assert set(seen) == {torch.bfloat16 if precision == "bfloat16" else torch.float32}
+    assert net.weight.dtype == torch.float32 and losses[-1] < losses[0]
+    with pytest.raises(ValueError, match="precision"):
+        FitConfig(steps=1, lr=1.0, precision="float16")
+
+
 def test_finetune_ema_saves_the_average_and_resumes_exactly(data, tiny_checkpoint, tmp_path):
     """Under EMA ``model/`` holds the average, ``state/`` the raw weights; a resumed run lands where a
     straight one does, and resuming without the setting the run started with is refused."""
