@@ -56,8 +56,8 @@ class CheckConfig:
     samples: int = 1
     """Rollouts of each episode, with sampling seeds sample_seed, +1, ...; the scores pool them.
     One 32-episode rollout is noisy past horizon 8 (benchmarks/README.md, "The checks")."""
-    sampling_steps: int = 4
-    """Denoising steps per frame."""
+    sampling_steps: int | None = None
+    """Denoising moves per frame (default: the checkpoint's recorded moves, else 4)."""
     prev_noise: float | None = None
     """Noise level given to each frame before it conditions the next (SimulatorConfig.prev_noise);
     default: each checkpoint's own recorded level."""

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor
 
-from .model import DiT, TextCond
+from .model import DiT, DiTOutput, TextCond
 
 # --------------------------------------------------------------------------------------------
 #                                        Training
@@ -194,35 +195,94 @@ def motion_weights(latents: Tensor, prev: Tensor, first: Tensor, strength: float
     return 1.0 + strength * change
 
 
+def _conditioning(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None
+                  ) -> tuple[Tensor, dict[str, Any]]:
+    """The inputs of a training pass besides the noised latents: the previous-frame channel as
+    training corrupts it, and the keyword arguments of ``model`` (its noise level, the text with
+    guidance dropout, the actions with action dropout, the frame sink)."""
+    B, n = batch.latents.shape[:2]
+    device = batch.latents.device
+    prev, prev_sigma = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w), (B, n)
+    keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
+    known = None
+    if cfg.action_dropout > 0:
+        if not model.cfg.null_action:
+            raise ValueError("action_dropout needs a model with the unknown-action input: fine-tune with --null-action")
+        known = (torch.rand(B, generator=generator, device=device) >= cfg.action_dropout)[:, None].expand(B, n)
+    kwargs = {"prev_sigma": prev_sigma, "action_known": known, **noised_sink(model, batch, cfg, generator)}
+    return prev, {"text": batch.text.drop(keep), **kwargs}
+
+
+def _heads_loss(out: DiTOutput, batch: Batch, heads_mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Reward (squared error) and termination (cross-entropy) losses on the steps of ``heads_mask`` (B, n)."""
+    heads_mask = heads_mask.float()
+    denom = heads_mask.sum().clamp_min(1)
+    reward = ((out.reward - batch.reward).square() * heads_mask).sum() / denom
+    done = (F.binary_cross_entropy_with_logits(out.done_logit, batch.done, reduction="none") * heads_mask).sum()
+    return reward, done / denom
+
+
 def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None) -> LossOutput:
     """Flow-matching loss on target steps plus reward/termination losses on context steps."""
     B, n = batch.latents.shape[:2]
     device = batch.latents.device
     sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
     eps = torch.randn(batch.latents.shape, generator=generator, device=device)
-    prev, prev_sigma = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w), (B, n)
+    prev, kw = _conditioning(model, batch, cfg, generator)
     x0 = to_target(model, batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
-    keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
-    sink = noised_sink(model, batch, cfg, generator)
-    known = None
-    if cfg.action_dropout > 0:
-        if not model.cfg.null_action:
-            raise ValueError("action_dropout needs a model with the unknown-action input: fine-tune with --null-action")
-        known = (torch.rand(B, generator=generator, device=device) >= cfg.action_dropout)[:, None].expand(B, n)
-    out = model(x, prev, sigma, batch.action, batch.first, batch.text.drop(keep), prev_sigma=prev_sigma,
-                action_known=known, **sink)
+    out = model(x, prev, sigma, batch.action, batch.first, kw.pop("text"), **kw)
 
     err = (out.velocity - (eps - x0)).square().mean(dim=2)  # (B, n, h, w)
     cell_w = motion_weights(batch.latents, batch.prev, batch.first, cfg.motion_weight)  # (B, n, h, w)
     per_step = (err * cell_w).sum(dim=(2, 3)) / cell_w.sum(dim=(2, 3))  # (B, n)
     w = is_target.float()
     flow = (per_step * w).sum() / w.sum().clamp_min(1)
-    heads_mask = (~is_target & ~batch.first).float()  # heads are read at context noise
-    denom = heads_mask.sum().clamp_min(1)
-    reward = ((out.reward - batch.reward).square() * heads_mask).sum() / denom
-    done = (F.binary_cross_entropy_with_logits(out.done_logit, batch.done, reduction="none") * heads_mask).sum()
-    done = done / denom
+    reward, done = _heads_loss(out, batch, ~is_target & ~batch.first)  # heads are read at context noise
+    loss = flow + cfg.reward_weight * reward + cfg.done_weight * done
+    return LossOutput(loss, flow.detach(), reward.detach(), done.detach())
+
+
+def distill_loss(student: DiT, teacher: DiT, batch: Batch, cfg: FlowConfig, student_steps: int,
+                 teacher_steps: int, shift: float = 1.0, generator: torch.Generator | None = None) -> LossOutput:
+    """Progressive distillation of the few-step sampler (Salimans & Ho 2022), for the flow ODE.
+
+    The last step of each clip is the one being sampled, the steps before it are context at a
+    context noise level, as in a rollout. The step is noised to a level of the student's ladder
+    (``student_steps`` moves); the frozen ``teacher`` takes the ``teacher_steps / student_steps``
+    Euler moves of its own ladder that span the student's next move, and the student learns the one
+    velocity that lands where the teacher did. So a ``student_steps`` sampler follows a
+    ``teacher_steps`` one. The reward and termination heads keep learning on the context steps.
+    """
+    if teacher_steps % student_steps:
+        raise ValueError(f"the teacher's {teacher_steps} moves must split evenly into the student's {student_steps}")
+    B, n = batch.latents.shape[:2]
+    device = batch.latents.device
+    per_move = teacher_steps // student_steps
+    ladder = sigma_ladder(teacher_steps, shift).to(device)  # (teacher_steps + 1,)
+    move = torch.randint(0, student_steps, (B,), generator=generator, device=device) * per_move  # teacher index
+    is_target = torch.zeros(B, n, dtype=torch.bool, device=device)
+    is_target[:, -1] = True
+    context = torch.rand(B, n, generator=generator, device=device) * cfg.context_noise
+
+    def levels(i: Tensor) -> Tensor:
+        return torch.where(is_target, ladder[i][:, None], context)  # (B, n)
+
+    eps = torch.randn(batch.latents.shape, generator=generator, device=device)
+    prev, kw = _conditioning(model=student, batch=batch, cfg=cfg, generator=generator)
+    text = kw.pop("text")
+    x_start = add_noise(to_target(student, batch.latents, batch.prev, batch.first), levels(move), eps)
+    with torch.no_grad():
+        x = x_start
+        for j in range(per_move):
+            sigma, sigma_next = levels(move + j), levels(move + j + 1)
+            v = teacher(x, prev, sigma, batch.action, batch.first, text, **kw).velocity
+            x = torch.where(is_target[..., None, None, None], x + (sigma_next - sigma)[..., None, None, None] * v, x)
+        span = (ladder[move + per_move] - ladder[move])[:, None, None, None]  # (B, 1, 1, 1): negative
+        v_target = (x[:, -1] - x_start[:, -1]) / span
+    out = student(x_start, prev, levels(move), batch.action, batch.first, text, **kw)
+    flow = (out.velocity[:, -1] - v_target).square().mean()
+    reward, done = _heads_loss(out, batch, ~is_target & ~batch.first)
     loss = flow + cfg.reward_weight * reward + cfg.done_weight * done
     return LossOutput(loss, flow.detach(), reward.detach(), done.detach())
 
@@ -275,8 +335,9 @@ def schedule(mode: str, steps: int, frames: int, shift: float = 1.0) -> Tensor:
 class SamplerConfig:
     """Few-step sampler settings."""
 
-    steps: int = 4
-    """Denoising moves per frame."""
+    steps: int | None = None
+    """Denoising moves per frame. None: the moves the checkpoint records for its rollouts
+    (``meta["rollout"]["sampling_steps"]``, written by a distilling fine-tune), else 4."""
     solver: str = "euler"
     """euler (one network pass a move) or heun (two, second order)."""
     shift: float = 1.0
@@ -301,6 +362,8 @@ class FlowSampler:
     def __init__(self, cfg: SamplerConfig):
         if cfg.solver not in ("euler", "heun"):
             raise ValueError(f"unknown solver {cfg.solver!r}; choose 'euler' or 'heun'")
+        if cfg.steps is None:
+            raise ValueError("SamplerConfig.steps is None: resolve it from the checkpoint first (the Simulator does)")
         self.cfg = cfg
         self.sigmas = sigma_ladder(cfg.steps, cfg.shift)
 

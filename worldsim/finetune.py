@@ -54,6 +54,7 @@ from .diffusion import (
     FlowSampler,
     SamplerConfig,
     add_noise,
+    distill_loss,
     flow_loss,
     from_target,
     sample_noise_levels,
@@ -103,6 +104,13 @@ class FinetuneConfig:
     """Weight of the rollout loss against the flow loss."""
     sampling_steps: int = 4
     """Denoising moves per unrolled sample (as the simulator's default, so the drift is the one it meets)."""
+    distill_from: str | None = None
+    """A teacher checkpoint (usually --checkpoint itself, with the same inputs): the clips then train
+    the model to sample in --distill-steps moves what the teacher samples in twice as many
+    (progressive distillation, worldsim.diffusion.distill_loss) instead of the flow loss; first-frame
+    batches keep the flow loss. The new checkpoint records its moves for its rollouts."""
+    distill_steps: int = 2
+    """The distilled model's denoising moves per frame (the teacher takes twice as many)."""
     context_noise: float = 0.02
     """Noise level of committed context, as in the simulator."""
     lr: float = 2e-4
@@ -207,6 +215,25 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     return torch.stack(losses).mean()
 
 
+def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> WorldModel | None:
+    """The teacher of a distilling fine-tune (``cfg.distill_from``), its DiT frozen; None without one."""
+    if cfg.distill_from is None:
+        return None
+    if cfg.distill_steps < 1:
+        raise ValueError(f"--distill-steps must be at least 1, got {cfg.distill_steps}")
+    if cfg.rollout_steps:
+        raise ValueError("--distill-from trains the clips by distillation; drop --rollout-steps")
+    teacher = WorldModel.load(Path(cfg.distill_from), device=device)
+    teacher.dit.eval().requires_grad_(False)
+    inputs = ("latent_channels", "latent_size", "patch", "residual_scale", "null_action", "sink", "prev_noise_cond",
+              "action_dim")
+    differs = [name for name in inputs if getattr(teacher.dit.cfg, name) != getattr(student.cfg, name)]
+    if differs:
+        raise ValueError(f"the teacher {cfg.distill_from} differs from the model in {differs}; distil from the "
+                         f"checkpoint being fine-tuned, or fine-tune that one to the same inputs first")
+    return teacher
+
+
 def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
     """Add what ``cfg`` asks for to a trained model before fine-tuning, and freeze what it does not train."""
     if cfg.prev_noise_cond:
@@ -288,9 +315,15 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
             **({"rollout": {**model.meta.get("rollout", {}), "prev_noise": cfg.rollout_prev_noise}}
                if cfg.rollout_prev_noise is not None else {})}
 
+    teacher = distill_teacher(cfg, dit, device)
+    if teacher is not None:
+        meta["rollout"] = {**meta.get("rollout", {}), "sampling_steps": cfg.distill_steps}
+        meta["distilled_from"] = teacher.checkpoint_hash
+
     def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         batch = sampler.sample(cfg.batch_size, device)
-        flow = flow_loss(dit, batch, cfg.flow, g)
+        flow = (flow_loss(dit, batch, cfg.flow, g) if teacher is None else
+                distill_loss(dit, teacher.dit, batch, cfg.flow, cfg.distill_steps, 2 * cfg.distill_steps, generator=g))
         roll = rollout_loss(dit, batch, cfg, g) if cfg.rollout_steps else None
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None
         loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)

@@ -46,8 +46,8 @@ class RolloutConfig:
     """Seed of the scene details the prompt leaves out, the actions and the sampling noise."""
     checkpoint: str | None = None
     """World-model checkpoint directory (default: the shipped one)."""
-    sampling_steps: int = 4
-    """Denoising steps per frame."""
+    sampling_steps: int | None = None
+    """Denoising moves per frame (default: the checkpoint's recorded moves, else 4)."""
     guidance: float = SimulatorConfig.guidance
     """Classifier-free guidance for the first frame."""
     first_frame_steps: int = SimulatorConfig.first_frame_steps

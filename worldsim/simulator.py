@@ -124,6 +124,8 @@ class SimulatorConfig:
 
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 QUANTIZATIONS = ("none", "int8")
+DEFAULT_SAMPLING_STEPS = 4
+"""Denoising moves per frame of a checkpoint that records none (``meta["rollout"]["sampling_steps"]``)."""
 
 
 def quantize_int8(dit: DiT) -> DiT:
@@ -221,6 +223,9 @@ class Simulator:
         for name in ("latent_grid", "latent_hold"):
             if getattr(self.cfg, name) is None:
                 self.cfg = replace(self.cfg, **{name: recorded.get(name, 0.0)})
+        if self.cfg.sampler.steps is None:
+            steps = int(recorded.get("sampling_steps", DEFAULT_SAMPLING_STEPS))
+            self.cfg = replace(self.cfg, sampler=replace(self.cfg.sampler, steps=steps))
         self.device = resolve_device(device)
         if self.cfg.dtype == "float16" and self.device.type != "cuda":
             raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")

@@ -10,10 +10,12 @@ from worldsim.diffusion import (
     SamplerConfig,
     add_noise,
     corrupt_prev,
+    distill_loss,
     flow_loss,
     motion_weights,
     sample_noise_levels,
     schedule,
+    to_target,
 )
 
 from .helpers import random_text, tiny_dit
@@ -170,3 +172,51 @@ def test_action_dropout_hides_a_clips_actions_from_the_model():
     assert not torch.isclose(loss(a, 0.0), loss(b, 0.0))
     with pytest.raises(ValueError, match="--null-action"):
         loss(a, 0.5, model=tiny_dit(residual_scale=0.5))
+
+
+def test_distillation_teaches_one_move_to_land_where_the_teachers_two_moves_land():
+    torch.manual_seed(0)
+    teacher, student = tiny_dit(residual_scale=0.5).eval(), tiny_dit(residual_scale=0.5)
+    student.load_state_dict(teacher.state_dict())
+    B, n = 4, 3
+    lat = torch.randn(B, n, 4, 8, 8)
+    first = torch.zeros(B, n, dtype=torch.bool)
+    batch = Batch(lat, torch.roll(lat, 1, dims=1), torch.randn(B, n, 2), first, torch.randn(B, n), torch.zeros(B, n),
+                  random_text(B))
+    cfg = FlowConfig(text_dropout=0.0)
+    seeded = lambda: torch.Generator().manual_seed(0)
+
+    # a student that is its teacher, asked to take the teacher's own moves, is already there
+    same = distill_loss(student.eval(), teacher, batch, cfg, student_steps=2, teacher_steps=2, generator=seeded())
+    assert same.flow < 1e-10
+    with pytest.raises(ValueError, match="split evenly"):
+        distill_loss(student, teacher, batch, cfg, student_steps=2, teacher_steps=3)
+
+    def one_move_gap() -> float:  # the student's one move against the teacher's two, from pure noise
+        eps = torch.randn(lat.shape, generator=seeded())
+        sigma, args = torch.ones(B, n), (batch.prev, batch.action, first, batch.text)
+        sigma[:, :-1] = 0.0  # clean context, the last step from pure noise
+        start = add_noise(to_target(student, lat, batch.prev, first), sigma, eps)
+        with torch.no_grad():
+            x = start.clone()
+            for s, s_next in ((1.0, 0.5), (0.5, 0.0)):
+                level = sigma.clone()
+                level[:, -1] = s
+                v = teacher(x, args[0], level, *args[1:]).velocity
+                x[:, -1] = x[:, -1] + (s_next - s) * v[:, -1]
+            x_student = start[:, -1] - student(start, args[0], sigma, *args[1:]).velocity[:, -1]
+        return (x_student - x[:, -1]).square().mean().item()
+
+    before = one_move_gap()
+    opt = torch.optim.AdamW(student.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(80):
+        out = distill_loss(student.train(), teacher, batch, FlowConfig(text_dropout=0.0, context_noise=0.0), 1, 2,
+                           generator=torch.Generator().manual_seed(len(losses)))
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        losses.append(out.flow.item())
+    assert sum(losses[-10:]) < 0.5 * sum(losses[:10])
+    assert one_move_gap() < 0.5 * before
+    assert all(not p.requires_grad or p.grad is None for p in teacher.parameters())

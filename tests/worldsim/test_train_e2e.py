@@ -348,6 +348,26 @@ def test_finetune_with_action_dropout_gives_a_model_that_rolls_out_with_action_g
     assert np.isfinite(sim.step(np.zeros((1, sim.action_dim), np.float32)).latents.numpy()).all()
 
 
+def test_a_distilled_checkpoint_rolls_out_in_its_own_number_of_moves(data, tiny_checkpoint, tmp_path):
+    from pathlib import Path
+
+    from worldsim.diffusion import SamplerConfig
+    from worldsim.finetune import FinetuneConfig, finetune
+    from worldsim.simulator import SimulatorConfig
+
+    run = lambda name, **kw: finetune(FinetuneConfig(data=(data,), out=str(tmp_path / name), steps=2, batch_size=2,
+                                                     save_every=1, **kw), Path(tiny_checkpoint))
+    model = WorldModel.load(run("distilled", distill_from=tiny_checkpoint, distill_steps=1))
+    assert model.meta["rollout"]["sampling_steps"] == 1
+    assert model.meta["distilled_from"] == WorldModel.load(tiny_checkpoint).checkpoint_hash
+    assert Simulator(model, 1, device="cpu").sampler.cfg.steps == 1
+    chosen = SimulatorConfig(sampler=SamplerConfig(steps=4))
+    assert Simulator(model, 1, chosen, device="cpu").sampler.cfg.steps == 4
+    assert Simulator(WorldModel.load(tiny_checkpoint), 1, device="cpu").sampler.cfg.steps == 4
+    with pytest.raises(ValueError, match="drop --rollout-steps"):
+        run("both", distill_from=tiny_checkpoint, rollout_steps=1)
+
+
 def test_finetune_gives_first_frames_layout_tokens_from_each_episodes_scene(data, tiny_checkpoint, tmp_path):
     from pathlib import Path
 
