@@ -1,40 +1,28 @@
-"""Physics fine-tuning: adapt a trained world model to one scene.
+"""Fine-tuning a trained world model: on one scene's physics, on more data, or to new inputs.
 
     worldsim finetune --env WorldSim/PushBox-v0 --data data/pushbox_ft --out runs/ft_pushbox
 
 By default this is teacher-forced: the flow loss of the next latent given ground-truth context, on
-the scene's own episodes. Measured on 32 held-out episodes over three sampling seeds
-(``benchmarks/README.md``, "Physics fine-tuning on one scene"), 1,000 steps from the shipped
-checkpoint lowered the open-loop error at horizon 16 and over horizons 17 to 64 in four runs of four
-on a scene with heavier objects than pre-training saw, and at horizon 64 in three; on PushBox,
-which pre-training saw, the gains are small. None gets past repeating the last frame beyond
-horizon 16. ``ema`` (a moving average of the weights) brings runs with different seeds closer
-together; a single 32-episode check is as noisy as the effect, which is why the before/after check
-pools three sampling seeds.
+the given episodes, optionally with first frames drawn from text (``first_frames``) and a moving
+average of the weights (``ema``). What each option did to the checks is recorded in
+``benchmarks/README.md`` ("What was tried"), not here.
 
-Teacher forcing trains every step on ground-truth context, but a simulator feeds the model its own
-outputs, and small errors compound (exposure bias). With ``rollout_steps`` > 0 fine-tuning also
-unrolls that many steps on the model's own samples through the KV-cached path, and at every unrolled
-step trains the flow loss towards the *ground-truth* next latent from that self-made context (the
-self-generated context of Self-Forcing, Huang et al. 2025, and of the rollout training in Diffusion
-Forcing), so that the model learns to steer a drifted frame back to the data. In the runs so far it
-did not improve horizon 16, so it is off by default.
+Options that change what is trained:
 
-Why a flow loss and not a regression of the sampled frame onto the ground truth: a mean-squared
-error on the sample is minimised by the conditional *mean*, which for a small moving object is a
-faded blur of its possible positions; fine-tuning with it made rollouts fade sooner
-(``benchmarks/README.md``). The flow loss keeps learning the distribution.
-
-Unrolled samples are drawn without gradients and committed detached, so memory stays that of one
-training pass per unrolled step.
-
-A cheaper stand-in for the unroll is ``flow.repair_prev``: the previous frame is corrupted at random
-(``flow.prev_noise``, ``flow.prev_blur``) and the teacher-forced target is expressed against the
-corrupted frame, so the model learns to repair its input. It holds objects longer at horizon 16 but
-is not stable beyond about 30 steps (``benchmarks/README.md``), so it is off by default. With
-``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames to a
-known level (``SimulatorConfig.prev_noise``); measured, that keeps frames clean only by dropping the
-small objects, so it is off by default too.
+* ``rollout_steps``: unroll that many steps on the model's own samples through the KV-cached path
+  and train the flow loss towards the *ground-truth* next latent from that self-made context (the
+  self-generated context of Self-Forcing, Huang et al. 2025, and of the rollout training in
+  Diffusion Forcing). Unrolled samples are drawn without gradients and committed detached, so
+  memory stays that of one training pass per unrolled step. A regression of the sampled frame
+  onto the truth is deliberately not offered: its minimiser is the conditional *mean*, which for a
+  small moving object is a faded blur of its possible positions.
+* ``flow.repair_prev``: a cheaper stand-in for the unroll; the previous frame is corrupted at random
+  (``flow.prev_noise``, ``flow.prev_blur``) and the target is expressed against the corrupted frame.
+  With ``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames
+  to a known level (``SimulatorConfig.prev_noise``).
+* ``distill_from``: progressive distillation of the sampler into fewer moves per frame.
+* ``sink``, ``window``, ``null_action``, ``layout``, ``spatial_heads``: add an input or a layer to
+  the trained model as an exact no-op, then train it.
 """
 
 from __future__ import annotations
@@ -94,10 +82,8 @@ class FinetuneConfig:
     """Ground-truth steps before the unroll."""
     start_prob: tuple[float, ...] = (0.0,)
     """Chance a clip starts at an episode's first frame (pre-training uses 0.15): one value for every
-    store, or one per data store. Above 0 the model keeps the first step from rest, which it
-    otherwise overshoots (benchmarks/first_step.py). Give it to scenes that start at rest: drawn
-    from scenes whose objects are launched at reset too, start clips cost horizons 17 to 64 and
-    Occlusion's objects (benchmarks/README.md, "The first step from rest")."""
+    store, or one per data store. Start clips teach the first step from rest
+    (benchmarks/first_step.py measures it); they suit scenes that start at rest."""
     rollout_steps: int = 0
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
