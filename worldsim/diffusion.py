@@ -204,13 +204,13 @@ def _conditioning(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Ge
     device = batch.latents.device
     prev, prev_sigma = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w), (B, n)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
+    sink = noised_sink(model, batch, cfg, generator)
     known = None
     if cfg.action_dropout > 0:
         if not model.cfg.null_action:
             raise ValueError("action_dropout needs a model with the unknown-action input: fine-tune with --null-action")
         known = (torch.rand(B, generator=generator, device=device) >= cfg.action_dropout)[:, None].expand(B, n)
-    kwargs = {"prev_sigma": prev_sigma, "action_known": known, **noised_sink(model, batch, cfg, generator)}
-    return prev, {"text": batch.text.drop(keep), **kwargs}
+    return prev, {"text": batch.text.drop(keep), "prev_sigma": prev_sigma, "action_known": known, **sink}
 
 
 def _heads_loss(out: DiTOutput, batch: Batch, heads_mask: Tensor) -> tuple[Tensor, Tensor]:
