@@ -76,10 +76,11 @@ def simulator_throughput(model: WorldModel, batch_sizes=(1, 16, 64), sampling_st
     The cache is filled to the window first (``fill`` steps), so the figure is the steady state of
     a long rollout.
     """
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; known: {sorted(VARIANTS)}")
     rows = []
     for variant, b, s in itertools.product(variants, batch_sizes, sampling_steps):
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r}; known: {sorted(VARIANTS)}")
         sim = Simulator(model, b, SimulatorConfig(sampler=SamplerConfig(steps=s), **VARIANTS[variant]))
         sim.reset(context_frames=_context(sim), seed=0)
         actions = np.zeros((b, sim.action_dim), np.float32)

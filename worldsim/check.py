@@ -104,8 +104,11 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
         raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
 
+    moves: dict[str, int] = {}  # the denoising moves each checkpoint was rolled out with
+
     def sample(m: WorldModel) -> Rollouts:
         sim = Simulator(m, len(episodes), sim_cfg)
+        moves[m.checkpoint_hash] = sim.cfg.sampler.steps
         return Rollouts.concat([rollout_against(sim, episodes, cfg.context, cfg.horizon, seed=sample_seed + j)
                                 for j in range(cfg.samples)])
 
@@ -120,12 +123,14 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
         "checkpoint": {"path": str(path), "hash": model.checkpoint_hash, "meta": model.meta},
         "summary": summarise(scores, cfg.horizon),
         "rollout_seconds": round(elapsed, 2),
+        "sampling_steps": moves[model.checkpoint_hash],
     }
     if cfg.compare:
         other = WorldModel.load(cfg.compare)
         r2 = sample(other)
         report["compare"] = score_rollouts(r2, colors, background)["model"]
         report["summary"]["compare"] = summarise({"model": report["compare"], "baseline": {}}, cfg.horizon)["model"]
+        report["compare_sampling_steps"] = moves[other.checkpoint_hash]
     out = Path(cfg.out)
     plot_horizons(report, out, title=f"{cfg.env}: model vs repeat last frame")
     k = min(cfg.videos, len(episodes))

@@ -252,7 +252,8 @@ def distill_loss(student: DiT, teacher: DiT, batch: Batch, cfg: FlowConfig, stud
     (``student_steps`` moves); the frozen ``teacher`` takes the ``teacher_steps / student_steps``
     Euler moves of its own ladder that span the student's next move, and the student learns the one
     velocity that lands where the teacher did. So a ``student_steps`` sampler follows a
-    ``teacher_steps`` one. The reward and termination heads keep learning on the context steps.
+    ``teacher_steps`` one (Euler moves on the ladder of timestep shift ``shift``). The reward and
+    termination heads keep learning on the context steps; ``cfg.motion_weight`` is not applied.
     """
     if teacher_steps % student_steps:
         raise ValueError(f"the teacher's {teacher_steps} moves must split evenly into the student's {student_steps}")
@@ -271,7 +272,8 @@ def distill_loss(student: DiT, teacher: DiT, batch: Batch, cfg: FlowConfig, stud
     eps = torch.randn(batch.latents.shape, generator=generator, device=device)
     prev, kw = _conditioning(model=student, batch=batch, cfg=cfg, generator=generator)
     text = kw.pop("text")
-    x_start = add_noise(to_target(student, batch.latents, batch.prev, batch.first), levels(move), eps)
+    x0 = to_target(student, batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)
+    x_start = add_noise(x0, levels(move), eps)
     with torch.no_grad():
         x = x_start
         for j in range(per_move):

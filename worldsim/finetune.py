@@ -49,6 +49,7 @@ from .diffusion import (
     to_target,
 )
 from .model import DiT
+from .simulator import DEFAULT_SAMPLING_STEPS, rollout_defaults
 from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable
 from .worldmodel import WorldModel
 
@@ -88,15 +89,17 @@ class FinetuneConfig:
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
     """Weight of the rollout loss against the flow loss."""
-    sampling_steps: int = 4
-    """Denoising moves per unrolled sample (as the simulator's default, so the drift is the one it meets)."""
+    sampling_steps: int | None = None
+    """Denoising moves per unrolled sample; default: the checkpoint's own (as the simulator's, so the
+    drift is the one it meets)."""
     distill_from: str | None = None
     """A teacher checkpoint (usually --checkpoint itself, with the same inputs): the clips then train
-    the model to sample in --distill-steps moves what the teacher samples in twice as many
-    (progressive distillation, worldsim.diffusion.distill_loss) instead of the flow loss; first-frame
-    batches keep the flow loss. The new checkpoint records its moves for its rollouts."""
+    the model to sample in --distill-steps moves what the teacher samples in its own moves (4, or
+    what a distilled teacher records), by progressive distillation (worldsim.diffusion.distill_loss)
+    instead of the flow loss; first-frame batches keep the flow loss. The new checkpoint records its
+    moves for its rollouts (Euler, no timestep shift)."""
     distill_steps: int = 2
-    """The distilled model's denoising moves per frame (the teacher takes twice as many)."""
+    """The distilled model's denoising moves per frame; they must divide the teacher's."""
     context_noise: float = 0.02
     """Noise level of committed context, as in the simulator."""
     lr: float = 2e-4
@@ -169,7 +172,7 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     z = batch.latents  # (B, k+r, C, h, w)
     B, device = z.shape[0], z.device
     sigma_c = torch.full((B, 1), cfg.context_noise, device=device)
-    sampler = FlowSampler(SamplerConfig(steps=cfg.sampling_steps))
+    sampler = FlowSampler(SamplerConfig(steps=cfg.sampling_steps or DEFAULT_SAMPLING_STEPS))
     randn = lambda shape: torch.randn(shape, generator=generator, device=device)
     cache = dit.new_cache(batch.text)
     if dit.cfg.sink:
@@ -201,23 +204,26 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     return torch.stack(losses).mean()
 
 
-def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> WorldModel | None:
-    """The teacher of a distilling fine-tune (``cfg.distill_from``), its DiT frozen; None without one."""
+def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> tuple[WorldModel, int] | None:
+    """The teacher of a distilling fine-tune (``cfg.distill_from``), its DiT frozen, and the moves
+    per frame it samples in (its recorded ones, else the default); None without one."""
     if cfg.distill_from is None:
         return None
-    if cfg.distill_steps < 1:
-        raise ValueError(f"--distill-steps must be at least 1, got {cfg.distill_steps}")
-    if cfg.rollout_steps:
-        raise ValueError("--distill-from trains the clips by distillation; drop --rollout-steps")
+    if cfg.rollout_steps or cfg.heads_only:
+        raise ValueError("--distill-from trains the clips by distillation; drop --rollout-steps and --heads-only")
     teacher = WorldModel.load(Path(cfg.distill_from), device=device)
     teacher.dit.eval().requires_grad_(False)
+    moves = int(rollout_defaults(teacher).get("sampling_steps", DEFAULT_SAMPLING_STEPS))
+    if not 1 <= cfg.distill_steps < moves or moves % cfg.distill_steps:
+        raise ValueError(f"the teacher samples in {moves} moves a frame; --distill-steps must divide it and be "
+                         f"smaller (e.g. {moves // 2}), got {cfg.distill_steps}")
     inputs = ("latent_channels", "latent_size", "patch", "residual_scale", "null_action", "sink", "prev_noise_cond",
               "action_dim")
     differs = [name for name in inputs if getattr(teacher.dit.cfg, name) != getattr(student.cfg, name)]
     if differs:
         raise ValueError(f"the teacher {cfg.distill_from} differs from the model in {differs}; distil from the "
                          f"checkpoint being fine-tuned, or fine-tune that one to the same inputs first")
-    return teacher
+    return teacher, moves
 
 
 def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
@@ -280,6 +286,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     model = WorldModel.load(checkpoint, device=device)
+    if cfg.sampling_steps is None:
+        cfg = replace(cfg, sampling_steps=int(rollout_defaults(model).get("sampling_steps", DEFAULT_SAMPLING_STEPS)))
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps, dit.cfg.window)
@@ -301,15 +309,19 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
             **({"rollout": {**model.meta.get("rollout", {}), "prev_noise": cfg.rollout_prev_noise}}
                if cfg.rollout_prev_noise is not None else {})}
 
-    teacher = distill_teacher(cfg, dit, device)
-    if teacher is not None:
-        meta["rollout"] = {**meta.get("rollout", {}), "sampling_steps": cfg.distill_steps}
+    distilling = distill_teacher(cfg, dit, device)
+    rollout = {k: v for k, v in meta.get("rollout", {}).items() if k != "sampling_steps"}
+    meta.pop("distilled_from", None)  # a fine-tune of a distilled model is sampled in the default moves again
+    meta["rollout"] = rollout
+    if distilling is not None:
+        teacher, teacher_steps = distilling
+        meta["rollout"]["sampling_steps"] = cfg.distill_steps
         meta["distilled_from"] = teacher.checkpoint_hash
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         batch = sampler.sample(cfg.batch_size, device)
-        flow = (flow_loss(dit, batch, cfg.flow, g) if teacher is None else
-                distill_loss(dit, teacher.dit, batch, cfg.flow, cfg.distill_steps, 2 * cfg.distill_steps, generator=g))
+        flow = (flow_loss(dit, batch, cfg.flow, g) if distilling is None else
+                distill_loss(dit, teacher.dit, batch, cfg.flow, cfg.distill_steps, teacher_steps, generator=g))
         roll = rollout_loss(dit, batch, cfg, g) if cfg.rollout_steps else None
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None
         loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)

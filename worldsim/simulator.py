@@ -85,8 +85,9 @@ class SimulatorConfig:
     torch.autocast (half the KV-cache memory; float16 on CUDA only)."""
     quantize: str = "none"
     """"int8": the DiT's linear layers run with int8 weights and int8 activations quantised on the
-    fly (dynamic quantisation, CPU only); the simulator works on its own copy of the network, so
-    the model passed in is left as it is. "none": the weights as stored."""
+    fly (dynamic quantisation, CPU only, with dtype float32; without a device given it runs on the
+    CPU); the simulator works on its own copy of the network, so the model passed in is left as it
+    is. "none": the weights as stored."""
 
     def __post_init__(self) -> None:
         if self.latent_grid is not None and not 0.0 <= self.latent_grid < 1.0:
@@ -99,6 +100,9 @@ class SimulatorConfig:
             raise ValueError(f"action_guidance must be a finite number >= 0, got {self.action_guidance}")
         if self.quantize not in QUANTIZATIONS:
             raise ValueError(f"quantize must be one of {QUANTIZATIONS}, got {self.quantize!r}")
+        if self.quantize == "int8" and self.dtype != "float32":
+            raise ValueError(f"quantize='int8' runs with dtype='float32' (its layers take float32 inputs), "
+                             f"got dtype={self.dtype!r}; choose one of the two")
         if self.first_frame_steps < 1:
             raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
         if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
@@ -129,9 +133,9 @@ DEFAULT_SAMPLING_STEPS = 4
 
 
 def quantize_int8(dit: DiT) -> DiT:
-    """A copy of ``dit`` whose ``nn.Linear`` layers hold int8 weights (one scale per output channel)
-    and quantise their inputs to int8 per call: integer matrix products on the CPU. ``dit`` itself
-    is left unchanged."""
+    """A copy of ``dit`` whose ``nn.Linear`` layers hold int8 weights (one scale per layer) and
+    quantise their inputs to int8 per call: integer matrix products on the CPU. ``dit`` itself is
+    left unchanged."""
     import warnings
 
     from torch.ao.quantization import quantize_dynamic
@@ -226,7 +230,7 @@ class Simulator:
         if self.cfg.sampler.steps is None:
             steps = int(recorded.get("sampling_steps", DEFAULT_SAMPLING_STEPS))
             self.cfg = replace(self.cfg, sampler=replace(self.cfg.sampler, steps=steps))
-        self.device = resolve_device(device)
+        self.device = resolve_device("cpu" if device is None and self.cfg.quantize == "int8" else device)
         if self.cfg.dtype == "float16" and self.device.type != "cuda":
             raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")
         if self.cfg.quantize == "int8" and self.device.type != "cpu":

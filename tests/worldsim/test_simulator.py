@@ -164,6 +164,9 @@ def test_int8_rollouts_follow_float_ones_and_leave_the_callers_model_in_float():
         Simulator(model, 1, SimulatorConfig(quantize="int8"), device="meta")
     with pytest.raises(ValueError, match="quantize must be one of"):
         SimulatorConfig(quantize="int4")
+    with pytest.raises(ValueError, match="choose one of the two"):
+        SimulatorConfig(quantize="int8", dtype="bfloat16")
+    assert Simulator(model, 1, SimulatorConfig(quantize="int8")).device.type == "cpu"  # also where CUDA is
 
 
 def test_gpu_throughput_script_runs_its_cpu_dry_run(tiny_checkpoint, tmp_path):

@@ -366,6 +366,12 @@ def test_a_distilled_checkpoint_rolls_out_in_its_own_number_of_moves(data, tiny_
     assert Simulator(WorldModel.load(tiny_checkpoint), 1, device="cpu").sampler.cfg.steps == 4
     with pytest.raises(ValueError, match="drop --rollout-steps"):
         run("both", distill_from=tiny_checkpoint, rollout_steps=1)
+    distilled = str(tmp_path / "distilled" / "model")
+    with pytest.raises(ValueError, match="samples in 1 moves"):  # a teacher's own moves, not twice the student's
+        run("again", distill_from=distilled, distill_steps=1)
+    retrained = WorldModel.load(finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "plain"), steps=1,
+                                                        batch_size=2), Path(distilled)))
+    assert "sampling_steps" not in retrained.meta["rollout"] and "distilled_from" not in retrained.meta
 
 
 def test_finetune_gives_first_frames_layout_tokens_from_each_episodes_scene(data, tiny_checkpoint, tmp_path):
