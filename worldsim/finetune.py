@@ -49,7 +49,7 @@ from .diffusion import (
     to_target,
 )
 from .model import DiT
-from .simulator import DEFAULT_SAMPLING_STEPS, rollout_defaults
+from .simulator import DEFAULT_SAMPLING_STEPS, recorded_sampling_steps
 from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable
 from .worldmodel import WorldModel
 
@@ -213,7 +213,7 @@ def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> 
         raise ValueError("--distill-from trains the clips by distillation; drop --rollout-steps and --heads-only")
     teacher = WorldModel.load(Path(cfg.distill_from), device=device)
     teacher.dit.eval().requires_grad_(False)
-    moves = int(rollout_defaults(teacher).get("sampling_steps", DEFAULT_SAMPLING_STEPS))
+    moves = recorded_sampling_steps(teacher)
     if not 1 <= cfg.distill_steps < moves or moves % cfg.distill_steps:
         raise ValueError(f"the teacher samples in {moves} moves a frame; --distill-steps must divide it and be "
                          f"smaller (e.g. {moves // 2}), got {cfg.distill_steps}")
@@ -287,7 +287,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     model = WorldModel.load(checkpoint, device=device)
     if cfg.sampling_steps is None:
-        cfg = replace(cfg, sampling_steps=int(rollout_defaults(model).get("sampling_steps", DEFAULT_SAMPLING_STEPS)))
+        cfg = replace(cfg, sampling_steps=recorded_sampling_steps(model))
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps, dit.cfg.window)
@@ -303,20 +303,19 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("finetune_step", -1)))
-    meta = {**model.meta, "finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data),
-            **({"finetune_first_frames": list(cfg.first_frames)} if cfg.first_frames else {}),
-            **({"finetune_ema": cfg.ema} if cfg.ema else {}),
-            **({"rollout": {**model.meta.get("rollout", {}), "prev_noise": cfg.rollout_prev_noise}}
-               if cfg.rollout_prev_noise is not None else {})}
-
     distilling = distill_teacher(cfg, dit, device)
-    rollout = {k: v for k, v in meta.get("rollout", {}).items() if k != "sampling_steps"}
-    meta.pop("distilled_from", None)  # a fine-tune of a distilled model is sampled in the default moves again
-    meta["rollout"] = rollout
+    # a fine-tune of a distilled model is sampled in the default moves again, unless it is distilled too
+    rollout = {k: v for k, v in model.meta.get("rollout", {}).items() if k != "sampling_steps"}
+    if cfg.rollout_prev_noise is not None:
+        rollout["prev_noise"] = cfg.rollout_prev_noise
     if distilling is not None:
         teacher, teacher_steps = distilling
-        meta["rollout"]["sampling_steps"] = cfg.distill_steps
-        meta["distilled_from"] = teacher.checkpoint_hash
+        rollout["sampling_steps"] = cfg.distill_steps
+    meta = {k: v for k, v in model.meta.items() if k != "distilled_from"}
+    meta.update({"finetuned_from": model.checkpoint_hash, "finetune_data": list(cfg.data), "rollout": rollout,
+                 **({"finetune_first_frames": list(cfg.first_frames)} if cfg.first_frames else {}),
+                 **({"finetune_ema": cfg.ema} if cfg.ema else {}),
+                 **({"distilled_from": teacher.checkpoint_hash} if distilling is not None else {})})
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         batch = sampler.sample(cfg.batch_size, device)

@@ -198,6 +198,12 @@ def rollout_defaults(model: WorldModel) -> dict[str, float]:
     return rollout
 
 
+def recorded_sampling_steps(model: WorldModel) -> int:
+    """The denoising moves per frame a checkpoint records for its rollouts (a distilled one's), else
+    :data:`DEFAULT_SAMPLING_STEPS`."""
+    return int(rollout_defaults(model).get("sampling_steps", DEFAULT_SAMPLING_STEPS))
+
+
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
     """``device`` when given, else ``cuda`` when available, else the CPU. The process's torch thread
     count is left as the caller set it."""
@@ -228,8 +234,7 @@ class Simulator:
             if getattr(self.cfg, name) is None:
                 self.cfg = replace(self.cfg, **{name: recorded.get(name, 0.0)})
         if self.cfg.sampler.steps is None:
-            steps = int(recorded.get("sampling_steps", DEFAULT_SAMPLING_STEPS))
-            self.cfg = replace(self.cfg, sampler=replace(self.cfg.sampler, steps=steps))
+            self.cfg = replace(self.cfg, sampler=replace(self.cfg.sampler, steps=recorded_sampling_steps(model)))
         self.device = resolve_device("cpu" if device is None and self.cfg.quantize == "int8" else device)
         if self.cfg.dtype == "float16" and self.device.type != "cuda":
             raise ValueError(f"dtype float16 runs on CUDA only; on {self.device.type} use bfloat16 or float32")
