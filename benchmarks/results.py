@@ -130,10 +130,16 @@ def summarize_check(name: str, report: dict) -> dict[str, dict[str, Any]]:
 
 def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
     s = report["summary"]["all"]
-    return {"all_named_objects": {"model": s["all_named_objects_present"], "by_chance": s["other_prompt_all_present"]},
-            "in_named_region": {"model": round(s["region_match"], 4)},
-            "no_unasked_colour": {"model": s["exact_colors"]},
-            "prompts": {"model": s["prompts"]}}
+    figures = {"all_named_objects": {"model": s["all_named_objects_present"],
+                                     "by_chance": s["other_prompt_all_present"]},
+               "in_named_region": {"model": round(s["region_match"], 4)},
+               "no_unasked_colour": {"model": s["exact_colors"]},
+               "prompts": {"model": s["prompts"]}}
+    one = report.get("summary_one_draw", {}).get("all")
+    if one is not None and report.get("settings", {}).get("candidates", 1) > 1:  # the same prompts, frame 0 drawn once
+        figures.update({"all_named_objects_one_draw": {"model": one["all_named_objects_present"]},
+                        "no_unasked_colour_one_draw": {"model": one["exact_colors"]}})
+    return figures
 
 
 def summarize_speed(report: dict) -> dict[str, dict[str, Any]]:

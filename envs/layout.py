@@ -13,17 +13,33 @@ Rows past the scene's entities are zeros; a real entity's row never is (its kind
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from worldsim.envs.scene import AGENT_COLORS, AGENT_RADIUS, MAX_OBJECTS, PALETTE, SHAPES, SceneSpec
+from worldsim.envs.scene import (
+    AGENT_COLORS,
+    AGENT_RADIUS,
+    IMAGE_SIZE,
+    MAX_OBJECTS,
+    PALETTE,
+    SHAPES,
+    SceneSpec,
+    pixel_to_world,
+    region_of,
+    render_palette,
+    render_scenery_colors,
+    world_to_pixel,
+)
 
 KINDS = ("agent", "object", "goal", "slab")
 COLORS = (*PALETTE, *AGENT_COLORS)
 MAX_AGENTS = len(AGENT_COLORS)
 MAX_ENTITIES = MAX_AGENTS + MAX_OBJECTS + 2  # agents, objects, a goal and a slab
 FREQUENCIES = (1.0, 2.0, 4.0, 8.0)  # of the sin/cos position features, in cycles across the arena
+#: The detector's names for the agents' colours (``render_palette`` calls them "agent", "agent2").
+AGENT_DETECTOR_NAMES = {c: "agent" if i == 0 else f"agent{i + 1}" for i, c in enumerate(AGENT_COLORS)}
 LAYOUT_DIM = len(KINDS) + len(COLORS) + len(SHAPES) + 2 + 2 + 4 * len(FREQUENCIES)
 
 
@@ -75,3 +91,48 @@ def layout_batch(specs: list[SceneSpec | dict[str, Any]], width: int) -> np.ndar
     if width != LAYOUT_DIM:
         raise ValueError(f"the model reads {width} layout features; this worldsim writes {LAYOUT_DIM}")
     return np.stack([layout_features(s) for s in specs])
+
+
+def layout_agreement(frames: np.ndarray, spec: SceneSpec | dict[str, Any]) -> np.ndarray:
+    """How well each frame shows the scene ``spec`` lays out, float ``(n,)`` for uint8 ``(n, H, W, 3)``.
+
+    The frame's objects are found by colour, as ``worldsim check`` finds them. Each agent and object
+    of the scene scores 1 when its colour is in the frame and 1 more when it lies in the scene's
+    3x3 region for it; each object colour the scene does not have costs 1. Between frames that
+    tie, the one whose objects lie nearer their laid-out places scores higher (by less than 1).
+    """
+    from worldsim import metrics
+
+    spec = SceneSpec.from_dict(spec)
+    frames = np.asarray(frames)
+    wanted = {AGENT_DETECTOR_NAMES[a.color]: a.pos for a in spec.agents}
+    wanted.update({o.color: o.pos for o in spec.objects})
+    found = metrics.find_objects(frames, render_palette(), background=tuple(render_scenery_colors().values()))
+    score = np.zeros(len(frames))
+    miss = np.zeros(len(frames))  # summed distance to the laid-out places, in image widths
+    for name, centroids in found.items():  # centroids (n, 2), NaN where the colour is absent
+        present = ~np.isnan(centroids[:, 0])
+        if name not in wanted:
+            score -= present
+            continue
+        target = np.asarray(wanted[name], float)
+        home = region_of(spec, target)
+        score += present
+        score += [ok and region_of(spec, pixel_to_world(spec, c - 0.5)) == home for ok, c in zip(present, centroids)]
+        gap = np.hypot(*(centroids - 0.5 - world_to_pixel(spec, target)).T) / IMAGE_SIZE
+        miss += np.where(present, np.minimum(gap, 1.0), 1.0)
+    return score - 0.5 * miss / max(len(wanted), 1)
+
+
+def first_frame_score(specs: Sequence[SceneSpec | dict[str, Any]]) -> Callable[[np.ndarray], np.ndarray]:
+    """A ``first_frame_score`` for :meth:`worldsim.simulator.Simulator.reset`: candidates
+    ``(N, c, H, W, 3)`` scored ``(N, c)`` by :func:`layout_agreement` with the N scenes ``specs``
+    (for prompts, the parsed ones), so the first frame kept is the one that best shows the scene."""
+    specs = [SceneSpec.from_dict(s) for s in specs]
+
+    def score(candidates: np.ndarray) -> np.ndarray:
+        if len(candidates) != len(specs):
+            raise ValueError(f"got first-frame candidates for {len(candidates)} rollouts, and {len(specs)} scenes")
+        return np.stack([layout_agreement(c, spec) for c, spec in zip(candidates, specs)])
+
+    return score

@@ -34,7 +34,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from worldsim.data import pad_actions
 from worldsim.envs.actions import check_action, check_options
 from worldsim.envs.caption import caption
-from worldsim.envs.layout import layout_batch
+from worldsim.envs.layout import first_frame_score, layout_batch
 from worldsim.envs.prompt import parse_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import DEFAULT_CHECKPOINT, WorldModel, default_checkpoint
@@ -215,7 +215,8 @@ class LearnedEnv(gym.Env):
             # and a model with layout tokens also the parsed scene's layout
             spec = parse_prompt(prompt, seed=int(self.np_random.integers(2**31)))
             text = caption(spec)
-            out = self.sim.reset(prompt=text, seed=sim_seed, layout=layout_batch([spec], self.sim.dit.cfg.layout_dim))
+            out = self.sim.reset(prompt=text, seed=sim_seed, layout=layout_batch([spec], self.sim.dit.cfg.layout_dim),
+                                 first_frame_score=first_frame_score([spec]))
             info = {"caption": text, "prompt": prompt, "source": "prompt"}
         else:
             if prompt is not None:

@@ -52,6 +52,9 @@ class RolloutConfig:
     """Classifier-free guidance for the first frame."""
     first_frame_steps: int = SimulatorConfig.first_frame_steps
     """Denoising moves for the first frame (drawn from text alone)."""
+    first_frame_candidates: int = SimulatorConfig.first_frame_candidates
+    """First frames drawn from text per rollout; the one that best shows the parsed scene is kept
+    (1: the first one drawn)."""
     start: Literal["grounded", "generated"] = "grounded"
     """grounded: frame 0 is MuJoCo's render of the parsed scene and the model rolls on from it;
     generated: the model draws frame 0 from the text alone."""
@@ -84,7 +87,7 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     """Generate the prompt's scenario with the model and with MuJoCo; returns the faithfulness report."""
     from worldsim import envs
     from worldsim.envs.caption import SHAPE_NOUNS
-    from worldsim.envs.layout import layout_batch
+    from worldsim.envs.layout import first_frame_score, layout_batch
     from worldsim.envs.prompt import PromptError
 
     try:
@@ -103,12 +106,14 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
     env.close()
     model = WorldModel.load(resolve_checkpoint(cfg.checkpoint))
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), guidance=cfg.guidance,
-                              first_frame_steps=cfg.first_frame_steps)
+                              first_frame_steps=cfg.first_frame_steps,
+                              first_frame_candidates=cfg.first_frame_candidates)
     sim = Simulator(model, 1, sim_cfg)
     # the model reads the prompt in the captioner's words (envs.canonical_prompt): the parsed scene's caption
     context = gt[0][None, None] if cfg.start == "grounded" else None
     layout = None if context is not None else layout_batch([spec], model.dit.cfg.layout_dim)
-    gen = [sim.reset(context_frames=context, prompt=envs.caption(spec), seed=cfg.seed, layout=layout).frames[0]]
+    gen = [sim.reset(context_frames=context, prompt=envs.caption(spec), seed=cfg.seed, layout=layout,
+                     first_frame_score=first_frame_score([spec])).frames[0]]
     gen += [sim.step(a[None]).frames[0] for a in pad_actions(np.stack(acts), sim.action_dim)]
     gt_frames, gen_frames = np.stack(gt), np.stack(gen)
     # One detector over the whole palette, as `check` uses: a named colour counts only where it is the
@@ -143,12 +148,13 @@ def scenario_rollout(cfg: RolloutConfig) -> dict[str, Any]:
 def _frame0_over_seeds(model: WorldModel, cfg: RolloutConfig, sim_cfg: SimulatorConfig) -> dict[str, Any]:
     """Frame 0 of the prompt drawn once per seed, all in one batch: the share with every named object."""
     from worldsim import envs
-    from worldsim.envs.layout import layout_batch
+    from worldsim.envs.layout import first_frame_score, layout_batch
 
     specs = [envs.parse_prompt(cfg.prompt, seed=cfg.seed + i) for i in range(cfg.frame0_seeds)]
     sim = Simulator(model, len(specs), sim_cfg)
     frames = sim.reset(prompt=[envs.caption(spec) for spec in specs], seed=cfg.seed,
-                       layout=layout_batch(specs, model.dit.cfg.layout_dim)).frames
+                       layout=layout_batch(specs, model.dit.cfg.layout_dim),
+                       first_frame_score=first_frame_score(specs)).frames
     colors, background = detector_colors()
     found = [metrics.find_objects(frame, colors, background=background) for frame in frames]
     hits = [all(det[o.color] is not None for o in spec.objects) for det, spec in zip(found, specs)]

@@ -25,6 +25,7 @@ import contextlib
 import functools
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class SimulatorConfig:
     """Denoising moves for a first frame generated from text alone. A whole scene from noise needs
     far more than the few moves a next frame does (benchmarks/README.md, "Frames from text"),
     and it is drawn once per reset."""
+    first_frame_candidates: int = 8
+    """First frames drawn per rollout when ``reset`` is given a ``first_frame_score``: the one that
+    scores best starts the rollout (best-of-n against a check of what the prompt asked for)."""
     context_noise: float = 0.02
     """Noise level at which a finished frame is committed to the cache (matches training's context noise)."""
     window: int | None = None
@@ -103,6 +107,8 @@ class SimulatorConfig:
         if self.quantize == "int8" and self.dtype != "float32":
             raise ValueError(f"quantize='int8' runs with dtype='float32' (its layers take float32 inputs), "
                              f"got dtype={self.dtype!r}; choose one of the two")
+        if self.first_frame_candidates < 1:
+            raise ValueError(f"first_frame_candidates must be >= 1, got {self.first_frame_candidates}")
         if self.first_frame_steps < 1:
             raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
         if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
@@ -289,7 +295,8 @@ class Simulator:
     def reset(self, *, context_frames: np.ndarray | Tensor | None = None,
               context_actions: np.ndarray | Tensor | None = None, prompt: str | list[str] | None = None,
               seed: int | None = None, rows: np.ndarray | list[int] | None = None,
-              layout: np.ndarray | Tensor | None = None) -> StepOutput:
+              layout: np.ndarray | Tensor | None = None,
+              first_frame_score: Callable[[np.ndarray], np.ndarray] | None = None) -> StepOutput:
         """Start (or restart some of) the rollouts.
 
         Args:
@@ -303,6 +310,10 @@ class Simulator:
             layout: float ``(N, K, layout_dim)`` layout tokens of the scene each first frame shows
                 (``worldsim.envs.layout.layout_features``), for models that read them
                 (``DiTConfig.layout_dim``); a first frame drawn from text is then drawn to them.
+            first_frame_score: For a first frame drawn from text: scores uint8 candidates
+                ``(N, c, H, W, 3)`` as a float ``(N, c)``, higher is better
+                (``worldsim.envs.layout.first_frame_score`` checks them against a parsed prompt).
+                ``cfg.first_frame_candidates`` are drawn per rollout and the best one is kept.
 
         Returns:
             The last context frame (or the generated first frame) for the rows reset, with zero
@@ -324,7 +335,7 @@ class Simulator:
             latents = self.model.autoencoder.encode(frames)  # (n, k, C, h, w)
             actions = self._check_context_actions(context_actions, n, frames.shape[1])
         else:
-            latents = self._generate_first(text)  # (n, 1, C, h, w)
+            latents = self._best_first(text, first_frame_score)  # (n, 1, C, h, w)
             actions = torch.zeros(n, 0, self.action_dim, device=self.device)
         latents = self._snap(latents)
         k = latents.shape[1]
@@ -484,6 +495,20 @@ class Simulator:
 
         noise = torch.randn(shape, generator=self.generator, device=self.device)
         return self.first_sampler.sample(denoise, noise)
+
+    def _best_first(self, text: TextCond, score: Callable[[np.ndarray], np.ndarray] | None) -> Tensor:
+        """A first frame per row drawn from text; with ``score``, the best of ``cfg.first_frame_candidates``."""
+        c = self.cfg.first_frame_candidates
+        if score is None or c == 1:
+            return self._generate_first(text)
+        n = text.pooled.shape[0]
+        latents = self._generate_first(text.index(torch.arange(n, device=self.device).repeat_interleave(c)))
+        frames = self.model.autoencoder.decode(latents[:, 0]).cpu().numpy()  # (n * c, H, W, 3)
+        scores = np.asarray(score(frames.reshape(n, c, *frames.shape[1:])), dtype=np.float64)
+        if scores.shape != (n, c) or not np.isfinite(scores).all():
+            raise ValueError(f"first_frame_score must return finite scores of shape {(n, c)}, got {scores.shape}")
+        best = torch.as_tensor(scores.argmax(axis=1), device=self.device)
+        return latents.view(n, c, *latents.shape[1:])[torch.arange(n, device=self.device), best]
 
     def _encode_prompt(self, prompt: str | list[str] | None, n: int) -> TextCond:
         if prompt is None:

@@ -28,9 +28,10 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
         _check_report("WorldSim/PushBox-v0", 64, moved, [10.0] * 64, 0.75)))
     (tmp_path / "occlusion_48.json").write_text(json.dumps(
         _check_report("WorldSim/Occlusion-v0", 48, [2.0] * 48, [3.0] * 48, 0.9)))
-    (tmp_path / "text.json").write_text(json.dumps({"checkpoint": "c0ffee", "summary": {"all": {
-        "all_named_objects_present": 0.8, "other_prompt_all_present": 0.17, "region_match": 0.74,
-        "exact_colors": 0.55, "prompts": 200}}}))
+    text = {"all_named_objects_present": 0.8, "other_prompt_all_present": 0.17, "region_match": 0.74,
+            "exact_colors": 0.55, "prompts": 200}
+    (tmp_path / "text.json").write_text(json.dumps({"checkpoint": "c0ffee", "settings": {"candidates": 8},
+        "summary": {"all": text}, "summary_one_draw": {"all": {**text, "all_named_objects_present": 0.6}}}))
     out = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
                           capture_output=True, text=True, timeout=120)
@@ -43,6 +44,7 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert push["moved_px_h17-64"]["model"] == round((4 * 1.0 + 44 * 30.0) / 48, 3)
     assert figures["occlusion_48"]["objects_kept_h48"] == {"model": 0.9, "repeat_last": 1.0}
     assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
+    assert figures["text"]["all_named_objects_one_draw"] == {"model": 0.6}  # the best of 8 beside one draw
     assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
 
 

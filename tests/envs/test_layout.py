@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from worldsim.envs import parse_prompt
-from worldsim.envs.layout import COLORS, KINDS, LAYOUT_DIM, MAX_ENTITIES, layout_batch, layout_features
+from worldsim.envs.layout import (
+    COLORS,
+    KINDS,
+    LAYOUT_DIM,
+    MAX_ENTITIES,
+    first_frame_score,
+    layout_agreement,
+    layout_batch,
+    layout_features,
+)
 from worldsim.envs.scene import SceneSpec
 
 
@@ -38,3 +47,31 @@ def test_goal_and_slab_are_entities_too_and_a_batch_follows_the_model():
     empty = SceneSpec.from_dict({"agents": [{"pos": [0.0, 0.0]}]})
     assert (layout_features(empty)[1:] == 0).all()
     assert not layout_features({}).any()  # an env that records no spec: no entities
+
+
+def _render(spec: SceneSpec, seed: int = 0) -> np.ndarray:
+    from worldsim.collect import make_env
+
+    env = make_env("WorldSim/Playground-v0")
+    obs, _ = env.reset(seed=seed, options={"spec": spec})
+    env.close()
+    return obs
+
+
+def test_layout_agreement_ranks_the_scene_it_lays_out_above_other_frames():
+    spec = parse_prompt("a red ball in the top left corner and a blue box at the bottom right", seed=0)
+    moved = parse_prompt("a red ball at the bottom right and a blue box in the top left corner", seed=0)
+    other = parse_prompt("a green cylinder in the centre and a yellow box on the left", seed=0)
+    truth, swapped, wrong = _render(spec), _render(moved), _render(other)
+    floor = np.broadcast_to(np.median(truth.reshape(-1, 3), axis=0).astype(np.uint8), truth.shape)  # nothing drawn
+    scores = layout_agreement(np.stack([truth, swapped, wrong, floor]), spec)
+    entities = len(spec.agents) + len(spec.objects)
+    assert scores[0] > 2 * entities - 1  # every thing found, in its region, no stray colour
+    assert scores[0] > scores[1] > scores[3]  # the right colours in the wrong places beat none at all
+    assert scores[0] > scores[2]  # other colours
+
+    candidates = np.stack([np.stack([wrong, truth, floor]), np.stack([truth, floor, wrong])])  # (2, 3, H, W, 3)
+    pick = first_frame_score([spec, other])(candidates)
+    assert pick.shape == (2, 3) and pick.argmax(1).tolist() == [1, 2]
+    with pytest.raises(ValueError, match="2 scenes"):
+        first_frame_score([spec, other])(np.stack([truth[None]]))

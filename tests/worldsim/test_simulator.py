@@ -239,3 +239,27 @@ def test_a_first_frame_from_text_follows_the_layout_of_a_model_that_reads_one():
         sim.reset(prompt="a red ball", layout=layout[:, :, :5])
     with pytest.raises(ValueError, match="--layout"):
         Simulator(tiny_world_model(text_dim=384), 1, device="cpu").reset(prompt="a red ball", layout=layout[:1])
+
+
+def test_reset_keeps_the_best_scoring_of_several_first_frames_from_text():
+    model = tiny_world_model(text_dim=384)  # the real text encoder reads the prompt
+    prompts = ["a red ball", "a blue box"]
+    brightness = lambda frames: frames.reshape(*frames.shape[:-3], -1).mean(-1)  # (N, c, H, W, 3) -> (N, c)
+    cfg = SimulatorConfig(first_frame_steps=2, first_frame_candidates=4)
+    best = Simulator(model, 2, cfg, device="cpu").reset(prompt=prompts, seed=0, first_frame_score=brightness)
+    # the same 4 draws per prompt, made as 8 rollouts
+    drawn = Simulator(model, 8, SimulatorConfig(first_frame_steps=2), device="cpu").reset(
+        prompt=[p for p in prompts for _ in range(4)], seed=0).frames.reshape(2, 4, 32, 32, 3)
+    scores = brightness(drawn)
+    assert (scores.max(1) > scores.min(1)).all()  # the choice matters
+    np.testing.assert_array_equal(best.frames, drawn[np.arange(2), scores.argmax(1)])
+    sim = Simulator(model, 2, cfg, device="cpu")
+    sim.reset(prompt=prompts, seed=0, first_frame_score=brightness)
+    assert sim.step(np.zeros((2, 2), np.float32)).frames.shape == (2, 32, 32, 3)  # rolls on from the kept frames
+    plain = Simulator(model, 2, SimulatorConfig(first_frame_steps=2), device="cpu").reset(prompt=prompts, seed=0)
+    np.testing.assert_array_equal(sim.reset(prompt=prompts, seed=0).frames, plain.frames)  # no score: one draw
+    for bad in (lambda f: brightness(f)[:, :2], lambda f: brightness(f) * np.nan):
+        with pytest.raises(ValueError, match="first_frame_score must return finite scores"):
+            sim.reset(prompt=prompts, seed=0, first_frame_score=bad)
+    with pytest.raises(ValueError, match="first_frame_candidates"):
+        SimulatorConfig(first_frame_candidates=0)
