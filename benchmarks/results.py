@@ -58,6 +58,7 @@ TARGETS: dict[str, str] = {
     "text/all_named_objects": ">= 0.95",
     "text/in_named_region": ">= 0.90",
     "text/no_unasked_colour": ">= 0.90",
+    "text/agents_as_named": ">= 0.95",
     "speed/steps_per_s_batch_1": ">= 60",
     "speed/steps_per_s_batched": ">= 300",
     "speed/steps_per_s_batch_1_int8": ">= 60",
@@ -134,6 +135,7 @@ def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
                                      "by_chance": s["other_prompt_all_present"]},
                "in_named_region": {"model": round(s["region_match"], 4)},
                "no_unasked_colour": {"model": s["exact_colors"]},
+               **({"agents_as_named": {"model": s["agents_as_named"]}} if "agents_as_named" in s else {}),
                "prompts": {"model": s["prompts"]}}
     one = report.get("summary_one_draw", {}).get("all")
     if one is not None and report.get("settings", {}).get("candidates", 1) > 1:  # the same prompts, frame 0 drawn once

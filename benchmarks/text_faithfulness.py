@@ -23,7 +23,8 @@ the best of several draws is an upper bound for what another detector would see.
 * the chance level: the same frame scored against the next prompt's objects
   (``other_prompt_all_present``); text conditioning is working where the first figure beats it;
 * mean centroid error in pixels against the ground-truth layout of the parsed prompt;
-* the share of objects that land in the region the prompt names.
+* the share of objects that land in the region the prompt names;
+* the share of frames that show each agent once, in its region, and no other agent (``agents_as_named``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from worldsim import envs, metrics
 from worldsim.collect import make_env
 from worldsim.diffusion import SamplerConfig
 from worldsim.envs.caption import caption
-from worldsim.envs.layout import first_frame_score, layout_batch
+from worldsim.envs.layout import AGENT_DETECTOR_NAMES, first_frame_score, layout_batch
 from worldsim.envs.prompt import parse_prompt
 from worldsim.envs.scene import SceneSpec, pixel_to_world, region_of
 from worldsim.report import write_json
@@ -102,9 +103,37 @@ class Detector:
     def __call__(self, frame: np.ndarray) -> dict:
         return metrics.find_objects(frame, self.colors, background=self.background)
 
+    def agents(self, frame: np.ndarray) -> dict[str, tuple[tuple[float, float] | None, int]]:
+        """Each agent colour's centroid (None if absent) and pixel count, found among all the colours."""
+        det = metrics.detect_objects(frame, envs.render_palette(), background=self.background)
+        found = {}
+        for name in AGENT_DETECTOR_NAMES.values():
+            k = det.names.index(name)
+            found[name] = (None if np.isnan(det.centroids[k, 0]) else tuple(det.centroids[k]), int(det.pixels[k]))
+        return found
 
-def score_frame(frame: np.ndarray, spec: SceneSpec, gt: dict, other: SceneSpec, detect: Detector) -> dict:
-    """How well a generated frame 0 shows the objects of ``spec`` (``gt``: their MuJoCo detections)."""
+
+def agents_as_named(frame: np.ndarray, spec: SceneSpec, gt_agents: dict, detect: Detector) -> bool:
+    """The frame shows each agent of ``spec`` once, in its region, and no other agent: each agent's
+    colour is found in its region with at most 1.5 times the pixels it has in the MuJoCo frame
+    (``gt_agents``; an agent drawn twice has about twice), and no agent colour the scene lacks is found."""
+    found = detect.agents(frame)
+    wanted = {AGENT_DETECTOR_NAMES[a.color]: a for a in spec.agents}
+    for name, (centroid, pixels) in found.items():
+        if name not in wanted:
+            if centroid is not None:
+                return False
+            continue
+        if centroid is None or pixels > 1.5 * gt_agents[name][1]:
+            return False
+        if region_of(spec, _px_to_world(spec, centroid)) != region_of(spec, wanted[name].pos):
+            return False
+    return True
+
+
+def score_frame(frame: np.ndarray, spec: SceneSpec, gt: dict, other: SceneSpec, detect: Detector,
+                gt_agents: dict) -> dict:
+    """How well a generated frame 0 shows the objects of ``spec`` (``gt``, ``gt_agents``: MuJoCo's detections)."""
     named = {o.color: o for o in spec.objects}
     det = detect(frame)
     present = [det[c] is not None for c in named]
@@ -115,7 +144,8 @@ def score_frame(frame: np.ndarray, spec: SceneSpec, gt: dict, other: SceneSpec, 
             "extra_colors": [c for c, centroid in det.items() if centroid is not None and c not in named],
             "other_prompt_all_present": all(det[o.color] is not None for o in other.objects),
             "centroid_error_px": float(np.mean(errors)) if errors else None,
-            "region_match": float(np.mean(in_region)) if in_region else 0.0}
+            "region_match": float(np.mean(in_region)) if in_region else 0.0,
+            "agents_as_named": agents_as_named(frame, spec, gt_agents, detect)}
 
 
 class FirstDraws:
@@ -144,7 +174,8 @@ def summarise(rows: list[dict], form: str) -> dict:
             "other_prompt_all_present": share(s["other_prompt_all_present"] for s in scores),
             "objects_present": share(s["present_share"] for s in scores),
             "mean_centroid_error_px": float(np.mean(errs)) if errs else None,
-            "region_match": share(s["region_match"] for s in scores)}
+            "region_match": share(s["region_match"] for s in scores),
+            "agents_as_named": share(s["agents_as_named"] for s in scores)}
 
 
 def main() -> None:
@@ -186,10 +217,11 @@ def main() -> None:
             other = items[(start + j + 1) % len(items)][1]  # another prompt's objects: the chance level
             gt_frame = _gt_frame(spec, args.seed)
             gt, ae = detect(gt_frame), detect(model.autoencoder.round_trip(gt_frame))
+            gt_agents = detect.agents(gt_frame)
             rows.append({"prompt": text, "canonical_prompt": caption(spec), "paraphrase": para,
                          "reference_all_present": all(gt[o.color] is not None for o in spec.objects),
                          "autoencoder_all_present": all(ae[o.color] is not None for o in spec.objects),
-                         **{form: score_frame(f[j], spec, gt, other, detect) for form, f in frames.items()}})
+                         **{form: score_frame(f[j], spec, gt, other, detect, gt_agents) for form, f in frames.items()}})
     halves = {"all": rows, "captions": [r for r in rows if not r["paraphrase"]],
               "paraphrases": [r for r in rows if r["paraphrase"]]}
     summary = {name: summarise(sel, "canonical") for name, sel in halves.items()}

@@ -27,6 +27,7 @@ from worldsim.envs.scene import (
     SHAPES,
     SceneSpec,
     pixel_to_world,
+    pixels_per_metre,
     region_of,
     render_palette,
     render_scenery_colors,
@@ -38,6 +39,8 @@ COLORS = (*PALETTE, *AGENT_COLORS)
 MAX_AGENTS = len(AGENT_COLORS)
 MAX_ENTITIES = MAX_AGENTS + MAX_OBJECTS + 2  # agents, objects, a goal and a slab
 FREQUENCIES = (1.0, 2.0, 4.0, 8.0)  # of the sin/cos position features, in cycles across the arena
+#: How many times its disc an agent's colour may cover before it counts as drawn more than once.
+AGENT_SPREAD = 1.6
 #: The detector's names for the agents' colours (``render_palette`` calls them "agent", "agent2").
 AGENT_DETECTOR_NAMES = {c: "agent" if i == 0 else f"agent{i + 1}" for i, c in enumerate(AGENT_COLORS)}
 LAYOUT_DIM = len(KINDS) + len(COLORS) + len(SHAPES) + 2 + 2 + 4 * len(FREQUENCIES)
@@ -98,27 +101,33 @@ def layout_agreement(frames: np.ndarray, spec: SceneSpec | dict[str, Any]) -> np
 
     The frame's objects are found by colour, as ``worldsim check`` finds them. Each agent and object
     of the scene scores 1 when its colour is in the frame and 1 more when it lies in the scene's
-    3x3 region for it; each object colour the scene does not have costs 1. Between frames that
-    tie, the one whose objects lie nearer their laid-out places scores higher (by less than 1).
+    3x3 region for it; each object colour the scene does not have costs 1, and so does an agent
+    whose colour covers more than :data:`AGENT_SPREAD` times its disc (drawn more than once). Between
+    frames that tie, the one whose objects lie nearer their laid-out places scores higher (by less than 1).
     """
     from worldsim import metrics
 
     spec = SceneSpec.from_dict(spec)
-    frames = np.asarray(frames)
     wanted = {AGENT_DETECTOR_NAMES[a.color]: a.pos for a in spec.agents}
     wanted.update({o.color: o.pos for o in spec.objects})
-    found = metrics.find_objects(frames, render_palette(), background=tuple(render_scenery_colors().values()))
+    agent_disc = np.pi * (AGENT_RADIUS * pixels_per_metre(spec)) ** 2
+    found = metrics.detect_objects(np.asarray(frames), render_palette(),
+                                   background=tuple(render_scenery_colors().values()))
     score = np.zeros(len(frames))
     miss = np.zeros(len(frames))  # summed distance to the laid-out places, in image widths
-    for name, centroids in found.items():  # centroids (n, 2), NaN where the colour is absent
-        present = ~np.isnan(centroids[:, 0])
+    for k, name in enumerate(found.names):
+        centroids, present = found.centroids[:, k], found.visible[:, k]  # (n, 2), (n,)
         if name not in wanted:
             score -= present
             continue
         target = np.asarray(wanted[name], float)
-        home = region_of(spec, target)
-        score += present
-        score += [ok and region_of(spec, pixel_to_world(spec, c - 0.5)) == home for ok, c in zip(present, centroids)]
+        placed = np.array([ok and region_of(spec, pixel_to_world(spec, c - 0.5)) == region_of(spec, target)
+                           for ok, c in zip(present, centroids)], dtype=bool)
+        if name in AGENT_DETECTOR_NAMES.values():
+            spread = found.pixels[:, k] > AGENT_SPREAD * agent_disc
+            placed &= ~spread
+            score -= spread
+        score += present.astype(float) + placed  # (bool + bool would be "or")
         gap = np.hypot(*(centroids - 0.5 - world_to_pixel(spec, target)).T) / IMAGE_SIZE
         miss += np.where(present, np.minimum(gap, 1.0), 1.0)
     return score - 0.5 * miss / max(len(wanted), 1)

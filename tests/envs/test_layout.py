@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from worldsim.envs import parse_prompt
+from worldsim.envs import parse_prompt, render_palette
 from worldsim.envs.layout import (
     COLORS,
     KINDS,
@@ -69,6 +69,10 @@ def test_layout_agreement_ranks_the_scene_it_lays_out_above_other_frames():
     assert scores[0] > 2 * entities - 1  # every thing found, in its region, no stray colour
     assert scores[0] > scores[1] > scores[3]  # the right colours in the wrong places beat none at all
     assert scores[0] > scores[2]  # other colours
+    agent = np.abs(truth.astype(int) - render_palette()["agent"]).max(-1) < 30  # (H, W)
+    twice = truth.copy()
+    twice[np.roll(agent, 24, axis=1)] = truth[agent]  # the agent drawn again, further right
+    assert layout_agreement(twice[None], spec)[0] < scores[0] - 1
 
     candidates = np.stack([np.stack([wrong, truth, floor]), np.stack([truth, floor, wrong])])  # (2, 3, H, W, 3)
     pick = first_frame_score([spec, other])(candidates)
