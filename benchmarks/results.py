@@ -145,7 +145,8 @@ def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
 
 
 def summarize_speed(report: dict) -> dict[str, dict[str, Any]]:
-    rows = [r for r in report["learned_sim"] if r["sampling_steps"] == 4]
+    moves = report.get("compared_at_sampling_steps", 4)  # the checkpoint's own moves
+    rows = [r for r in report["learned_sim"] if r["sampling_steps"] == moves]
     plain = [r for r in rows if r.get("variant", "float32") == "float32"]
     batched = max(rows, key=lambda r: r["env_steps_per_s"])
     gt_steps_per_s = round(1000.0 / report["gt_env"]["ms_per_step"], 1)
@@ -153,6 +154,7 @@ def summarize_speed(report: dict) -> dict[str, dict[str, Any]]:
                                        "mujoco": gt_steps_per_s},
                "steps_per_s_batched": {"model": batched["env_steps_per_s"], "batch": batched["batch"],
                                        "variant": batched.get("variant", "float32")},
+               "sampling_steps": {"model": moves},
                "cache_speedup_w32": {"model": report["cache_vs_recompute"]["speedup_vs_recompute_window"]}}
     int8 = [r for r in rows if r.get("variant") == "int8" and r["batch"] == 1]
     if int8:

@@ -25,7 +25,7 @@ from .collect import CollectConfig, collect
 from .diffusion import Batch, FlowConfig, SamplerConfig, flow_loss
 from .model import TextCond
 from .report import machine, write_json
-from .simulator import Simulator, SimulatorConfig
+from .simulator import Simulator, SimulatorConfig, recorded_sampling_steps
 from .store import EpisodeStore
 from .worldmodel import WorldModel, resolve_checkpoint
 
@@ -368,11 +368,14 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
     results["training"] = training_throughput(model, batch_size=4 if cfg.quick else 32, steps=1 if cfg.quick else 3)
     results["collection"] = measure_collect_throughput(cfg.gt_env, episodes=2 if cfg.quick else 16, steps=30,
                                                          workers=(1,) if cfg.quick else (1, 2), policy="scripted")
-    one = next(r for r in results["learned_sim"] if r["batch"] == 1 and r["sampling_steps"] == max(cfg.sampling_steps)
+    # compared with MuJoCo at the moves the checkpoint rolls out in (else the most of the sweep)
+    recorded = recorded_sampling_steps(model)
+    moves = recorded if recorded in cfg.sampling_steps else max(cfg.sampling_steps)
+    results["compared_at_sampling_steps"] = moves
+    one = next(r for r in results["learned_sim"] if r["batch"] == 1 and r["sampling_steps"] == moves
                and r["variant"] == cfg.variants[0])
     results["learned_vs_gt_at_batch_1"] = round(one["env_steps_per_s"] / results["gt_env"]["steps_per_s"], 4)
-    results["cost_per_simulated_minute"] = cost_per_simulated_minute(results["learned_sim"], results["gt_env"],
-                                                                       max(cfg.sampling_steps))
+    results["cost_per_simulated_minute"] = cost_per_simulated_minute(results["learned_sim"], results["gt_env"], moves)
     if cfg.json:
         write_json(cfg.json, results)
     return results

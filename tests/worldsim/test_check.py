@@ -129,6 +129,17 @@ def test_bench_quick(tiny_checkpoint, tmp_path):
     one = r["learned_sim"][0]
     assert cost["learned_batch_1"]["wall_s"] == round(600 / one["env_steps_per_s"], 3)
     assert cost["learned_batch_1"]["cpu_s"] > 0 and cost["mujoco"]["cpu_s"] > 0
+    assert r["compared_at_sampling_steps"] == 1
+
+
+def test_bench_compares_a_distilled_checkpoint_at_its_own_moves(tiny_checkpoint, tmp_path):
+    from worldsim.bench import BenchConfig, bench
+    from worldsim.worldmodel import WorldModel
+
+    model = WorldModel.load(tiny_checkpoint)
+    model.save(tmp_path / "m", meta={**model.meta, "rollout": {"sampling_steps": 1}})  # as --distill-steps 1 records
+    r = bench(BenchConfig(checkpoint=str(tmp_path / "m"), quick=True, sampling_steps=(1, 2)))
+    assert r["compared_at_sampling_steps"] == 1 and r["cost_per_simulated_minute"]["sampling_steps"] == 1
 
 
 def test_head_scores_line_the_heads_up_with_each_transition(tiny_checkpoint):
