@@ -137,8 +137,8 @@ def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
                "no_unasked_colour": {"model": s["exact_colors"]},
                **({"agents_as_named": {"model": s["agents_as_named"]}} if "agents_as_named" in s else {}),
                "prompts": {"model": s["prompts"]}}
-    one = report.get("summary_one_draw", {}).get("all")
-    if one is not None and report.get("settings", {}).get("candidates", 1) > 1:  # the same prompts, frame 0 drawn once
+    one = report.get("summary_best_of", {}).get("1")  # the same prompts, frame 0 drawn once
+    if one is not None:
         figures.update({"all_named_objects_one_draw": {"model": one["all_named_objects_present"]},
                         "no_unasked_colour_one_draw": {"model": one["exact_colors"]}})
     return figures

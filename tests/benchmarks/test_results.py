@@ -30,8 +30,8 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
         _check_report("WorldSim/Occlusion-v0", 48, [2.0] * 48, [3.0] * 48, 0.9)))
     text = {"all_named_objects_present": 0.8, "other_prompt_all_present": 0.17, "region_match": 0.74,
             "exact_colors": 0.55, "prompts": 200}
-    (tmp_path / "text.json").write_text(json.dumps({"checkpoint": "c0ffee", "settings": {"candidates": 8},
-        "summary": {"all": text}, "summary_one_draw": {"all": {**text, "all_named_objects_present": 0.6}}}))
+    (tmp_path / "text.json").write_text(json.dumps({"checkpoint": "c0ffee", "summary": {"all": text},
+        "summary_best_of": {"1": {**text, "all_named_objects_present": 0.6}, "8": text}}))
     out = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
                           capture_output=True, text=True, timeout=120)
