@@ -26,11 +26,13 @@ from worldsim.envs.scene import (
     PALETTE,
     SHAPES,
     SceneSpec,
+    footprint_half,
     pixel_to_world,
     pixels_per_metre,
     region_of,
     render_palette,
     render_scenery_colors,
+    slab_cover_fraction,
     world_to_pixel,
 )
 
@@ -102,7 +104,8 @@ def layout_agreement(frames: np.ndarray, spec: SceneSpec | dict[str, Any]) -> np
     The frame's objects are found by colour, as ``worldsim check`` finds them. Each agent and object
     of the scene scores 1 when its colour is in the frame and 1 more when it lies in the scene's
     3x3 region for it; each object colour the scene does not have costs 1, and so does an agent
-    whose colour covers more than :data:`AGENT_SPREAD` times its disc (drawn more than once). Between
+    whose colour covers more than :data:`AGENT_SPREAD` times its disc (drawn more than once). An
+    object mostly under the slab counts for nothing either way, as MuJoCo hides it. Between
     frames that tie, the one whose objects lie nearer their laid-out places scores higher (by less than 1).
     """
     from worldsim import metrics
@@ -110,6 +113,8 @@ def layout_agreement(frames: np.ndarray, spec: SceneSpec | dict[str, Any]) -> np
     spec = SceneSpec.from_dict(spec)
     wanted = {AGENT_DETECTOR_NAMES[a.color]: a.pos for a in spec.agents}
     wanted.update({o.color: o.pos for o in spec.objects})
+    # an object mostly under the slab may be shown or hidden: it neither scores nor costs
+    hidden = {o.color for o in spec.objects if slab_cover_fraction(spec.slab, o.pos, footprint_half(o)) > 0.5}
     agent_disc = np.pi * (AGENT_RADIUS * pixels_per_metre(spec)) ** 2
     found = metrics.detect_objects(np.asarray(frames), render_palette(),
                                    background=tuple(render_scenery_colors().values()))
@@ -117,6 +122,8 @@ def layout_agreement(frames: np.ndarray, spec: SceneSpec | dict[str, Any]) -> np
     miss = np.zeros(len(frames))  # summed distance to the laid-out places, in image widths
     for k, name in enumerate(found.names):
         centroids, present = found.centroids[:, k], found.visible[:, k]  # (n, 2), (n,)
+        if name in hidden:
+            continue
         if name not in wanted:
             score -= present
             continue

@@ -1,5 +1,7 @@
 """Layout tokens: one feature vector per agent, object, goal and slab of a scene."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -73,6 +75,10 @@ def test_layout_agreement_ranks_the_scene_it_lays_out_above_other_frames():
     twice = truth.copy()
     twice[np.roll(agent, 24, axis=1)] = truth[agent]  # the agent drawn again, further right
     assert layout_agreement(twice[None], spec)[0] < scores[0] - 1
+
+    slab = parse_prompt("a red ball on the left and a slab in the centre", seed=2)
+    under = replace(slab, objects=[replace(slab.objects[0], pos=slab.slab.center)])  # MuJoCo hides the ball
+    assert layout_agreement(_render(under)[None], under)[0] > 2 * len(under.agents) - 0.1  # not docked for it
 
     candidates = np.stack([np.stack([wrong, truth, floor]), np.stack([truth, floor, wrong])])  # (2, 3, H, W, 3)
     pick = first_frame_score([spec, other])(candidates)
