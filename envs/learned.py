@@ -8,7 +8,9 @@ A reset draws the starting frame from the ground-truth scene (reset with the sam
 options) and conditions on its caption, or, with ``options={"prompt": ...}``, generates the first
 frame from the text alone: the prompt is parsed and re-captioned (:func:`worldsim.envs.canonical_prompt`), so
 any wording the parser reads reaches the model in the captioner's words, and words it cannot read
-raise :class:`worldsim.envs.PromptError`.
+raise :class:`worldsim.envs.PromptError`. That first frame is the best of
+``SimulatorConfig.first_frame_candidates`` draws, ranked against the parsed scene
+(:func:`worldsim.envs.layout.layout_agreement`); ``sim={"first_frame_candidates": 1}`` keeps the first draw.
 
 Imagined episodes as world-model RL uses them (DIAMOND, IRIS, DreamerV3): built with
 ``dataset="data/reach"`` (an episode store, or a list of them), a reset picks a recorded episode and a step in it at
