@@ -39,9 +39,9 @@ from worldsim import envs, metrics
 from worldsim.collect import make_env
 from worldsim.diffusion import SamplerConfig
 from worldsim.envs.caption import caption
-from worldsim.envs.layout import AGENT_DETECTOR_NAMES, first_frame_score, layout_batch
+from worldsim.envs.layout import first_frame_score, layout_batch
 from worldsim.envs.prompt import parse_prompt
-from worldsim.envs.scene import SceneSpec, pixel_to_world, region_of
+from worldsim.envs.scene import AGENT_PALETTE_NAMES, SceneSpec, pixel_to_world, region_of
 from worldsim.report import write_json
 from worldsim.simulator import Simulator, SimulatorConfig
 from worldsim.worldmodel import WorldModel, default_checkpoint
@@ -108,7 +108,7 @@ class Detector:
         """Each agent colour's centroid (None if absent) and pixel count, found among all the colours."""
         det = metrics.detect_objects(frame, envs.render_palette(), background=self.background)
         found = {}
-        for name in AGENT_DETECTOR_NAMES.values():
+        for name in AGENT_PALETTE_NAMES.values():
             k = det.names.index(name)
             found[name] = (None if np.isnan(det.centroids[k, 0]) else tuple(det.centroids[k]), int(det.pixels[k]))
         return found
@@ -119,7 +119,7 @@ def agents_as_named(frame: np.ndarray, spec: SceneSpec, gt_agents: dict, detect:
     colour is found in its region with at most 1.5 times the pixels it has in the MuJoCo frame
     (``gt_agents``; an agent drawn twice has about twice), and no agent colour the scene lacks is found."""
     found = detect.agents(frame)
-    wanted = {AGENT_DETECTOR_NAMES[a.color]: a for a in spec.agents}
+    wanted = {AGENT_PALETTE_NAMES[a.color]: a for a in spec.agents}
     for name, (centroid, pixels) in found.items():
         if name not in wanted:
             if centroid is not None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from worldsim.envs.scene import (
     AGENT_COLORS,
+    AGENT_PALETTE_NAMES,
     AGENT_RADIUS,
     IMAGE_SIZE,
     MAX_OBJECTS,
@@ -43,8 +44,6 @@ MAX_ENTITIES = MAX_AGENTS + MAX_OBJECTS + 2  # agents, objects, a goal and a sla
 FREQUENCIES = (1.0, 2.0, 4.0, 8.0)  # of the sin/cos position features, in cycles across the arena
 #: How many times its disc an agent's colour may cover before it counts as drawn more than once.
 AGENT_SPREAD = 1.6
-#: The detector's names for the agents' colours (``render_palette`` calls them "agent", "agent2").
-AGENT_DETECTOR_NAMES = {c: "agent" if i == 0 else f"agent{i + 1}" for i, c in enumerate(AGENT_COLORS)}
 LAYOUT_DIM = len(KINDS) + len(COLORS) + len(SHAPES) + 2 + 2 + 4 * len(FREQUENCIES)
 
 
@@ -111,7 +110,7 @@ def layout_agreement(frames: np.ndarray, spec: SceneSpec | dict[str, Any]) -> np
     from worldsim import metrics
 
     spec = SceneSpec.from_dict(spec)
-    wanted = {AGENT_DETECTOR_NAMES[a.color]: a.pos for a in spec.agents}
+    wanted = {AGENT_PALETTE_NAMES[a.color]: a.pos for a in spec.agents}
     wanted.update({o.color: o.pos for o in spec.objects})
     # an object mostly under the slab may be shown or hidden: it neither scores nor costs
     hidden = {o.color for o in spec.objects if slab_cover_fraction(spec.slab, o.pos, footprint_half(o)) > 0.5}
@@ -130,7 +129,7 @@ def layout_agreement(frames: np.ndarray, spec: SceneSpec | dict[str, Any]) -> np
         target = np.asarray(wanted[name], float)
         placed = np.array([ok and region_of(spec, pixel_to_world(spec, c - 0.5)) == region_of(spec, target)
                            for ok, c in zip(present, centroids)], dtype=bool)
-        if name in AGENT_DETECTOR_NAMES.values():
+        if name in AGENT_PALETTE_NAMES.values():
             spread = found.pixels[:, k] > AGENT_SPREAD * agent_disc
             placed &= ~spread
             score -= spread

@@ -63,6 +63,8 @@ PALETTE: dict[str, RGB] = {
 AGENT_COLOR: RGB = (255, 255, 255)
 #: Agent colours by name, in agent order: the second agent (TwoAgents) is pink, which is in no palette.
 AGENT_COLORS: dict[str, RGB] = {"white": AGENT_COLOR, "pink": (255, 150, 200)}
+#: The names :func:`render_palette` (and so every colour detector) gives the agents' colours.
+AGENT_PALETTE_NAMES: dict[str, str] = {"white": "agent", "pink": "agent2"}
 FLOOR_COLOR: RGB = (60, 60, 60)  # dark neutral grey
 WALL_COLOR: RGB = (140, 140, 140)  # lighter grey
 SLAB_COLOR: RGB = (120, 85, 50)  # opaque brown, not in the palette
@@ -932,7 +934,7 @@ def render_palette() -> dict[str, RGB]:
     sphere, a box and a cylinder of each colour), so colour-mask detectors can match frames.
     """
     m = _measured_colors()
-    return {k: m[k] for k in [*PALETTE, "agent", "agent2"]}
+    return {k: m[k] for k in [*PALETTE, *AGENT_PALETTE_NAMES.values()]}
 
 
 def render_scenery_colors() -> dict[str, RGB]:
