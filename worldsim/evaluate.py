@@ -120,7 +120,8 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
     Two centroid errors of moving objects: ``centroid_error_px`` counts every object whose true path
     spans more than 2 px anywhere in the horizon, at every step, also while it still rests;
     ``centroid_error_moved_px`` counts an object from the step it has moved at all (0.25 px) since
-    ``since``, so its value at a step does not change with the length of the check. ``colors`` are the
+    ``since``, so its value at a step does not change with the length of the check; ``moved_permanence``
+    is the share of those moved objects the generation still shows. ``colors`` are the
     objects' rendered colours; ``background`` colours (floor, walls) compete for pixels in the detector
     but are not reported.
     """
@@ -130,6 +131,7 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
     centroid = np.full((N, H), np.nan)
     moved = np.full((N, H), np.nan)
     permanence = np.full((N, H), np.nan)
+    moved_kept = np.full((N, H), np.nan)
     histogram = np.full((N, H), np.nan)
     for i in range(N):
         v = valid[i]
@@ -142,9 +144,10 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
         centroid[i, v] = objects.moving_error()  # NaN where no object moves
         moved[i, v] = objects.moving_error(per_step=True)
         permanence[i, v] = objects.permanence
+        moved_kept[i, v] = objects.moved_permanence()
         histogram[i, v] = metrics.color_histogram_distance(g, p)
     return {"psnr": psnr, "ssim": ssim, "centroid_error_px": centroid, "centroid_error_moved_px": moved,
-            "permanence": permanence,
+            "permanence": permanence, "moved_permanence": moved_kept,
             "color_histogram_distance": histogram}
 
 

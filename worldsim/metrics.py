@@ -356,6 +356,18 @@ class ObjectComparison:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(shown > 0, kept / shown, np.nan)
 
+    def moved_permanence(self) -> np.ndarray:
+        """float64 ``[..., T]``: share of the objects that have moved by that step (:attr:`moved`) and are
+        visible in GT which the generation still shows; NaN where none has moved. Objects that are pushed
+        or thrown are the hard ones to keep, and :attr:`permanence` dilutes them with the still ones."""
+        if self.moved is None:
+            raise ValueError("moved permanence needs the frame before the clip: pass since= to compare_objects")
+        sel = self.moved & self.gt.visible  # (..., T, K)
+        shown = sel.sum(-1)
+        kept = (sel & self.gen.visible).sum(-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(shown > 0, kept / shown, np.nan)
+
     @property
     def extra(self) -> np.ndarray:
         """bool ``[..., T, K]``: present in the generation but not visible in GT (hallucinated, or not yet

@@ -176,8 +176,23 @@ def test_objects_count_as_moving_from_the_step_they_have_moved():
     assert np.isnan(cut.moving_error()).all()  # the whole-clip rule: 0 px over 5 steps, no object over 2
     with pytest.raises(ValueError, match="since="):
         compare_objects(gt, repeat, COLORS).moving_error(per_step=True)
+    with pytest.raises(ValueError, match="since="):
+        compare_objects(gt, repeat, COLORS).moved_permanence()
     with pytest.raises(ValueError, match="one frame per clip"):
         compare_objects(gt, repeat, COLORS, since=gt)
+
+
+def test_moved_permanence_counts_only_objects_that_have_moved():
+    """A pushed red box vanishes while still blue stays: all objects kept falls to 1/2, moved ones to 0."""
+    before = frame({"red": (10, 10), "blue": (40, 40)})
+    gt = clip(*(frame({"red": (c, 10), "blue": (40, 40)}) for c in (10, 14, 18)))
+    gen = clip(frame({"red": (10, 10), "blue": (40, 40)}), frame({"red": (14, 10), "blue": (40, 40)}),
+               frame({"blue": (40, 40)}))
+    cmp = compare_objects(gt, gen, COLORS, since=before)
+    kept = cmp.moved_permanence()
+    assert np.isnan(kept[0])  # nothing has moved yet
+    np.testing.assert_allclose(kept[1:], [1.0, 0.0])
+    np.testing.assert_allclose(cmp.permanence, [1.0, 1.0, 0.5])
 
 
 def test_detector_rejects_bad_input():
