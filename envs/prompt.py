@@ -751,9 +751,14 @@ def _resolve(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
         seen: How many objects had been described where the phrase stands ("it" is the last of those).
     """
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
+        n = noun.count or 1  # "it": the last object described; "both": the last two
         if not seen:
-            raise PromptError(f"{noun.text!r} refers to an object before any is described")
-        return [seen - 1]
+            raise PromptError(f"{noun.text!r} refers to {'an object' if n == 1 else f'{n} objects'} "
+                              "before any is described")
+        if seen < n:
+            raise PromptError(f"{noun.text!r} refers to {n} objects, but only {seen} "
+                              f"{'is' if seen == 1 else 'are'} described before it")
+        return list(range(seen - n, seen))
     cands = [
         i
         for i, o in enumerate(draft.objects)

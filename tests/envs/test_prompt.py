@@ -191,6 +191,11 @@ def _layout(spec: SceneSpec) -> list[tuple[str, str, str]]:
             "a green ball in the middle, an orange cube at the bottom left and a magenta can on the right",
             [("green", "sphere", "centre"), ("orange", "box", "bottom left"), ("magenta", "cylinder", "right")],
         ),
+        (  # "both" places the two things before it, not the last one alone
+            "an orange box and a green ball, both on the right",
+            [("orange", "box", "right"), ("green", "sphere", "right")],
+        ),
+        ("two red balls, both at the top", [("red", "sphere", "top"), ("red", "sphere", "top")]),
     ],
 )
 def test_place_before_or_after_the_object(prompt: str, expected: list[tuple[str, str, str]]) -> None:
@@ -233,6 +238,7 @@ def test_filler_words_are_skipped_and_nothing_else_is() -> None:
         ("a red blue ball", "two colors"),
         ("a red ball at the top; the red ball is at the bottom", "placed twice"),
         ("it moves left; a red ball", "before any is described"),
+        ("a red ball, both on the left", "refers to 2 objects, but only 1 is described"),
         ("an empty arena with a red ball", "empty"),
         ("the agent pushes the box to the centre", "not a direction"),
         ("the agent pushes the box quickly to the left", "does not fit a push"),
