@@ -23,7 +23,8 @@ Checks (``worldsim check``, pooled over ``--samples`` sampling seeds):
 * **playground_600**: Playground with random actions for 600 steps (60 s of simulated time): the
   objects kept and the colour-histogram distance to the true frames;
 
-then **text** (``benchmarks/text_faithfulness.py``: frame 0 drawn from 200 prompts) and **speed**
+then **text** (``benchmarks/text_faithfulness.py``: frame 0 drawn from 200 prompts), **text_written**
+(the same for the freely phrased prompts of ``benchmarks/prompts_written.txt``) and **speed**
 (``worldsim bench``: steps per second against MuJoCo, the KV cache against recomputing the window).
 ``make dream-to-real`` leaves its report (agents scored in MuJoCo) beside them as ``dream_to_real.json``;
 it takes hours, so only ``--summarize-only`` reads it.
@@ -43,7 +44,8 @@ import numpy as np
 from worldsim.report import write_json
 
 CHECKS = ("next_frame", "pushbox_64", "pushbox_64_int8", "occlusion_16", "occlusion_48", "playground_600")
-SECTIONS = (*CHECKS, "text", "speed", "dream_to_real")
+SECTIONS = (*CHECKS, "text", "text_written", "speed", "dream_to_real")
+WRITTEN_PROMPTS = Path(__file__).with_name("prompts_written.txt")
 
 #: The goals of the open issues, shown beside each figure (a direction and a level).
 TARGETS: dict[str, str] = {
@@ -59,6 +61,10 @@ TARGETS: dict[str, str] = {
     "text/in_named_region": ">= 0.90",
     "text/no_unasked_colour": ">= 0.90",
     "text/agents_as_named": ">= 0.95",
+    "text_written/all_named_objects": ">= 0.95",
+    "text_written/in_named_region": ">= 0.90",
+    "text_written/no_unasked_colour": ">= 0.90",
+    "text_written/agents_as_named": ">= 0.95",
     "speed/steps_per_s_batch_1": ">= 60",
     "speed/steps_per_s_batched": ">= 300",
     "speed/steps_per_s_batch_1_int8": ">= 60",
@@ -138,7 +144,8 @@ def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
                "in_named_region": {"model": round(s["region_match"], 4)},
                "no_unasked_colour": {"model": s["exact_colors"]},
                **({"agents_as_named": {"model": s["agents_as_named"]}} if "agents_as_named" in s else {}),
-               "prompts": {"model": s["prompts"]}}
+               "prompts": {"model": s["prompts"]},
+               **({"refused_prompts": {"model": s["refused"]}} if "refused" in s else {})}
     one = report.get("summary_best_of", {}).get("1")  # the same prompts, frame 0 drawn once
     if one is not None:
         figures.update({"all_named_objects_one_draw": {"model": one["all_named_objects_present"]},
@@ -183,8 +190,10 @@ def run_checks(names: list[str], out: Path, checkpoint: str | None, samples: int
                           videos=0 if name == "next_frame" else 2, **configs[name]))
 
 
-def run_text(out: Path, checkpoint: str | None) -> None:
-    cmd = [sys.executable, str(Path(__file__).with_name("text_faithfulness.py")), "--json", str(out / "text.json")]
+def run_text(out: Path, checkpoint: str | None, name: str = "text") -> None:
+    cmd = [sys.executable, str(Path(__file__).with_name("text_faithfulness.py")), "--json", str(out / f"{name}.json")]
+    if name == "text_written":
+        cmd += ["--prompts-file", str(WRITTEN_PROMPTS)]
     subprocess.run(cmd + (["--checkpoint", checkpoint] if checkpoint else []), check=True)
 
 
@@ -202,7 +211,7 @@ def summarize(out: Path) -> dict[str, Any]:
         if not path.exists():
             continue
         report = json.loads(path.read_text())
-        if name == "text":
+        if name in ("text", "text_written"):
             figures = summarize_text(report)
         elif name == "speed":
             figures = summarize_speed(report)
@@ -259,8 +268,9 @@ def main() -> None:
     todo = [] if a.summarize_only else list(a.only or SECTIONS[:-1])
     episodes = {"pushbox": a.pushbox_episodes, "occlusion": a.occlusion_episodes, "playground": a.playground_episodes}
     run_checks([n for n in CHECKS if n in todo], out, a.checkpoint, a.samples, episodes)
-    if "text" in todo:
-        run_text(out, a.checkpoint)
+    for name in ("text", "text_written"):
+        if name in todo:
+            run_text(out, a.checkpoint, name)
     if "speed" in todo:
         run_speed(out, a.checkpoint)
     summary = summarize(out)

@@ -26,12 +26,17 @@ bound for what another detector would see. Scored:
 * mean centroid error in pixels against the ground-truth layout of the parsed prompt;
 * the share of objects that land in the region the prompt names;
 * the share of frames that show each agent once, in its region, and no other agent (``agents_as_named``).
+
+``--prompts-file benchmarks/prompts_written.txt`` scores prompts phrased freely instead of sampled ones
+(the ``text_written`` section of ``benchmarks/results.py``); the prompts the parser refuses are counted
+and listed in the report.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -82,6 +87,25 @@ def prompts(n: int, seed: int) -> list[tuple[str, SceneSpec, bool]]:
             continue
         out.append((text, parsed, para))
     return out
+
+
+def prompts_from_file(path: str, seed: int) -> tuple[list[tuple[str, SceneSpec, bool]], list[dict]]:
+    """The prompts of a text file (one a line; blank lines and lines starting with '#' skipped), each
+    parsed as ``parse_prompt`` parses a user's prompt. Returns the parsed ones as (prompt, spec, True)
+    and the refused ones as {"prompt", "error"}: a refusal is reported, never dropped."""
+    rng = np.random.default_rng(seed)
+    items, refused = [], []
+    for line in Path(path).read_text().splitlines():
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            items.append((text, parse_prompt(text, seed=int(rng.integers(2**31))), True))
+        except envs.PromptError as e:
+            refused.append({"prompt": text, "error": str(e)})
+    if not items:
+        raise SystemExit(f"{path}: no prompt parses ({len(refused)} refused); write one prompt a line")
+    return items, refused
 
 
 def _gt_frame(spec: SceneSpec, seed: int) -> np.ndarray:
@@ -185,7 +209,10 @@ def summarise(rows: list[dict], form: str) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--prompts", type=int, default=200)
+    p.add_argument("--prompts", type=int, default=200, help="prompts sampled from every scene family")
+    p.add_argument("--prompts-file", default=None,
+                   help="score the prompts of this file (one a line, '#' comments) instead of sampled ones; "
+                        "those the parser refuses are listed in the report")
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=50)
@@ -199,7 +226,9 @@ def main() -> None:
                    help="first frames drawn per prompt; the one that best shows the parsed scene is kept (1: off)")
     p.add_argument("--solver", choices=("euler", "heun"), default=SamplerConfig.solver, help="frame 0's ODE solver")
     args = p.parse_args()
-    items = prompts(args.prompts, args.seed)
+    items, refused = prompts(args.prompts, args.seed), []
+    if args.prompts_file:
+        items, refused = prompts_from_file(args.prompts_file, args.seed)
     model = WorldModel.load(args.checkpoint or default_checkpoint())
     detect = Detector()
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(shift=args.shift, solver=args.solver),
@@ -231,15 +260,20 @@ def main() -> None:
                          "reference_all_present": all(gt[o.color] is not None for o in spec.objects),
                          "autoencoder_all_present": all(ae[o.color] is not None for o in spec.objects),
                          **{form: score_frame(f[j], spec, gt, other, detect, gt_agents) for form, f in frames.items()}})
-    halves = {"all": rows, "captions": [r for r in rows if not r["paraphrase"]],
-              "paraphrases": [r for r in rows if r["paraphrase"]]}
+    halves = {"all": rows} if args.prompts_file else {
+        "all": rows, "captions": [r for r in rows if not r["paraphrase"]],
+        "paraphrases": [r for r in rows if r["paraphrase"]]}
     summary = {name: summarise(sel, "canonical") for name, sel in halves.items()}
     as_written = {name: summarise(sel, "as_written") for name, sel in halves.items()}
     best_of = {str(k): summarise(rows, f"canonical_best_of_{k}") for k in draws}
     settings = {"sampling_steps": args.sampling_steps, "candidates": args.candidates, "guidance": args.guidance,
                 "shift": args.shift, "solver": args.solver, "seed": args.seed}
+    summary["all"]["refused"] = len(refused)
     write_json(args.json, {"checkpoint": model.checkpoint_hash, "settings": settings, "summary": summary,
-                           "summary_as_written": as_written, "summary_best_of": best_of, "prompts": rows})
+                           "summary_as_written": as_written, "summary_best_of": best_of, "prompts": rows,
+                           **({"prompts_file": args.prompts_file, "refused": refused} if args.prompts_file else {})})
+    for r in refused:
+        print("refused:", r["prompt"], "--", r["error"].split(".")[0])
     for name in halves:
         print(name, "canonical", summary[name])
         print(name, "as written", as_written[name])

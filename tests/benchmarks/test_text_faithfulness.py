@@ -1,0 +1,44 @@
+"""benchmarks/text_faithfulness.py: prompts read from a file are parsed whole, and refusals are kept."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "text_faithfulness.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("text_faithfulness", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_prompts_file_parses_each_line_and_lists_refusals(tmp_path):
+    tf = _module()
+    path = tmp_path / "prompts.txt"
+    path.write_text("# a comment\n\nin the top left corner there is a red ball\n"
+                    "a green ball near the blue box\n  two balls, both on the left  \n")
+    items, refused = tf.prompts_from_file(str(path), seed=0)
+    assert [text for text, _, _ in items] == ["in the top left corner there is a red ball",
+                                             "two balls, both on the left"]
+    assert [(o.color, o.shape) for o in items[0][1].objects] == [("red", "sphere")]
+    assert len(items[1][1].objects) == 2
+    assert [r["prompt"] for r in refused] == ["a green ball near the blue box"]
+    assert "relative" in refused[0]["error"]
+    assert tf.prompts_from_file(str(path), seed=0)[0][1][1] == items[1][1]  # same seed, same scenes
+
+
+def test_prompts_file_with_nothing_that_parses_says_so(tmp_path):
+    path = tmp_path / "prompts.txt"
+    path.write_text("a green ball near the blue box\n")
+    with pytest.raises(SystemExit, match="no prompt parses"):
+        _module().prompts_from_file(str(path), seed=0)
+
+
+def test_shipped_written_prompts_mostly_parse():
+    items, refused = _module().prompts_from_file(str(SCRIPT.with_name("prompts_written.txt")), seed=0)
+    assert len(items) >= 30 and len(refused) <= len(items) // 4
