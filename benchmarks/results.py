@@ -121,7 +121,7 @@ def summarize_check(name: str, report: dict) -> dict[str, dict[str, Any]]:
         behind = np.flatnonzero(~ahead)
         figures["first_horizon_behind_repeat_last"] = {"model": int(behind[0]) + 1 if len(behind) else None}
         put("objects_kept_h64", lambda s: _at(s["permanence"], 64))
-        for h in (16, 64):
+        for h in (16, 64) if "moved_permanence" in report["model"] else ():  # reports before it lack it
             put(f"moved_objects_kept_h{h}", lambda s, h=h: _at(s["moved_permanence"], h))
     elif name.startswith("occlusion_"):
         h = report["config"]["horizon"]
