@@ -351,10 +351,7 @@ class ObjectComparison:
     def permanence(self) -> np.ndarray:
         """float64 ``[..., T]``: share of GT-visible objects present in the generation; NaN where GT
         shows no object."""
-        shown = self.gt.visible.sum(-1)  # (..., T)
-        kept = (self.gt.visible & self.gen.visible).sum(-1)  # (..., T)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(shown > 0, kept / shown, np.nan)
+        return self._kept_share(self.gt.visible)
 
     def moved_permanence(self) -> np.ndarray:
         """float64 ``[..., T]``: share of the objects that have moved by that step (:attr:`moved`) and are
@@ -362,9 +359,12 @@ class ObjectComparison:
         or thrown are the hard ones to keep, and :attr:`permanence` dilutes them with the still ones."""
         if self.moved is None:
             raise ValueError("moved permanence needs the frame before the clip: pass since= to compare_objects")
-        sel = self.moved & self.gt.visible  # (..., T, K)
-        shown = sel.sum(-1)
-        kept = (sel & self.gen.visible).sum(-1)
+        return self._kept_share(self.moved & self.gt.visible)
+
+    def _kept_share(self, counted: np.ndarray) -> np.ndarray:
+        """Share of the ``counted`` objects (bool ``[..., T, K]``) the generation shows, ``[..., T]``."""
+        shown = counted.sum(-1)  # (..., T)
+        kept = (counted & self.gen.visible).sum(-1)  # (..., T)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(shown > 0, kept / shown, np.nan)
 
