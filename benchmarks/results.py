@@ -139,11 +139,14 @@ def summarize_check(name: str, report: dict) -> dict[str, dict[str, Any]]:
 
 def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
     s = report["summary"]["all"]
+    ref = report.get("summary_reference", {})  # MuJoCo's frame of the parsed scene, scored the same way
+    mujoco = lambda key: {"mujoco_frame": round(ref[key], 4)} if key in ref else {}
     figures = {"all_named_objects": {"model": s["all_named_objects_present"],
                                      "by_chance": s["other_prompt_all_present"]},
-               "in_named_region": {"model": round(s["region_match"], 4)},
-               "no_unasked_colour": {"model": s["exact_colors"]},
-               **({"agents_as_named": {"model": s["agents_as_named"]}} if "agents_as_named" in s else {}),
+               "in_named_region": {"model": round(s["region_match"], 4), **mujoco("region_match")},
+               "no_unasked_colour": {"model": s["exact_colors"], **mujoco("exact_colors")},
+               **({"agents_as_named": {"model": s["agents_as_named"], **mujoco("agents_as_named")}}
+                  if "agents_as_named" in s else {}),
                "prompts": {"model": s["prompts"]},
                **({"refused_prompts": {"model": s["refused"]}} if "refused" in s else {})}
     one = report.get("summary_best_of", {}).get("1")  # the same prompts, frame 0 drawn once
@@ -234,7 +237,8 @@ def summarize(out: Path) -> dict[str, Any]:
 
 def markdown(summary: dict[str, Any]) -> str:
     """The summary as one Markdown table: a row per figure. The baseline is repeating the last true frame;
-    for frames from text, the chance level (the frame scored against another prompt); for speed, MuJoCo."""
+    for frames from text, the chance level (the frame scored against another prompt) or MuJoCo's own frame
+    of the scene scored the same way; for speed, MuJoCo."""
     lines = ["| check | figure | model | baseline | target |", "|---|---|---|---|---|"]
 
     def fmt(v: Any) -> str:
@@ -245,7 +249,7 @@ def markdown(summary: dict[str, Any]) -> str:
     for key in summary["order"]:
         name, figure = key.split("/", 1)
         cells = summary["figures"][name][figure]
-        baseline = next((cells[k] for k in ("repeat_last", "by_chance", "mujoco") if k in cells), None)
+        baseline = next((cells[k] for k in ("repeat_last", "by_chance", "mujoco_frame", "mujoco") if k in cells), None)
         lines.append(f"| {name} | {figure} | {fmt(cells.get('model'))} | {fmt(baseline)} | "
                      f"{summary['targets'].get(key, '')} |")
     return "\n".join(lines)

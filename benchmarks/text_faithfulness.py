@@ -20,7 +20,8 @@ bound for what another detector would see. Scored:
   those, so a frame sprayed with every colour does not pass); ``reference_all_present`` scores the
   MuJoCo frame itself (an object under the slab is hidden there too), and
   ``autoencoder_all_present`` that frame after a pass through the model's autoencoder: the ceiling
-  a model that draws the exact latent of the scene could reach;
+  a model that draws the exact latent of the scene could reach; ``summary_reference`` scores MuJoCo's
+  frame on every figure, as a check of the scoring itself;
 * the chance level: the same frame scored against the next prompt's objects
   (``other_prompt_all_present``); text conditioning is working where the first figure beats it;
 * mean centroid error in pixels against the ground-truth layout of the parsed prompt;
@@ -122,11 +123,15 @@ class Detector:
     nearest of them all, and the same pass tells which unnamed colours appear."""
 
     def __init__(self) -> None:
-        self.colors = {c: rgb for c, rgb in envs.render_palette().items() if not c.startswith("agent")}
+        palette = envs.render_palette()
+        agents = set(AGENT_PALETTE_NAMES.values())
+        self.colors = {c: rgb for c, rgb in palette.items() if c not in agents}
         self.background = tuple(envs.render_scenery_colors().values())
+        # the agents compete for pixels without being reported, so a pink agent is not read as magenta
+        self.object_background = self.background + tuple(palette[a] for a in sorted(agents))
 
     def __call__(self, frame: np.ndarray) -> dict:
-        return metrics.find_objects(frame, self.colors, background=self.background)
+        return metrics.find_objects(frame, self.colors, background=self.object_background)
 
     def agents(self, frame: np.ndarray) -> dict[str, tuple[tuple[float, float] | None, int]]:
         """Each agent colour's centroid (None if absent) and pixel count, found among all the colours."""
@@ -259,6 +264,7 @@ def main() -> None:
             rows.append({"prompt": text, "canonical_prompt": caption(spec), "paraphrase": para,
                          "reference_all_present": all(gt[o.color] is not None for o in spec.objects),
                          "autoencoder_all_present": all(ae[o.color] is not None for o in spec.objects),
+                         "reference": score_frame(gt_frame, spec, gt, other, detect, gt_agents),
                          **{form: score_frame(f[j], spec, gt, other, detect, gt_agents) for form, f in frames.items()}})
     halves = {"all": rows} if args.prompts_file else {
         "all": rows, "captions": [r for r in rows if not r["paraphrase"]],
@@ -266,11 +272,13 @@ def main() -> None:
     summary = {name: summarise(sel, "canonical") for name, sel in halves.items()}
     as_written = {name: summarise(sel, "as_written") for name, sel in halves.items()}
     best_of = {str(k): summarise(rows, f"canonical_best_of_{k}") for k in draws}
+    reference = summarise(rows, "reference")  # MuJoCo's own frame of the parsed scene: what the scoring allows
     settings = {"sampling_steps": args.sampling_steps, "candidates": args.candidates, "guidance": args.guidance,
                 "shift": args.shift, "solver": args.solver, "seed": args.seed}
     summary["all"]["refused"] = len(refused)
     write_json(args.json, {"checkpoint": model.checkpoint_hash, "settings": settings, "summary": summary,
-                           "summary_as_written": as_written, "summary_best_of": best_of, "prompts": rows,
+                           "summary_as_written": as_written, "summary_best_of": best_of,
+                           "summary_reference": reference, "prompts": rows,
                            **({"prompts_file": args.prompts_file, "refused": refused} if args.prompts_file else {})})
     for r in refused:
         print("refused:", r["prompt"], "--", r["error"].split(".")[0])
@@ -279,6 +287,7 @@ def main() -> None:
         print(name, "as written", as_written[name])
     for k, summary_k in best_of.items():
         print("all canonical, best of", k, summary_k)
+    print("MuJoCo's frame", reference)
 
 
 def _px_to_world(spec: SceneSpec, colrow) -> np.ndarray:

@@ -32,7 +32,8 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     text = {"all_named_objects_present": 0.8, "other_prompt_all_present": 0.17, "region_match": 0.74,
             "exact_colors": 0.55, "prompts": 200}
     (tmp_path / "text.json").write_text(json.dumps({"checkpoint": "c0ffee", "summary": {"all": text},
-        "summary_best_of": {"1": {**text, "all_named_objects_present": 0.6}, "8": text}}))
+        "summary_best_of": {"1": {**text, "all_named_objects_present": 0.6}, "8": text},
+        "summary_reference": {**text, "exact_colors": 1.0}}))
     out = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
                           capture_output=True, text=True, timeout=120)
@@ -47,6 +48,8 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert figures["occlusion_48"]["objects_kept_h48"] == {"model": 0.9, "repeat_last": 1.0}
     assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
     assert figures["text"]["all_named_objects_one_draw"] == {"model": 0.6}  # the best of 8 beside one draw
+    assert figures["text"]["no_unasked_colour"] == {"model": 0.55, "mujoco_frame": 1.0}  # MuJoCo's frame scored
+    assert "| text | no_unasked_colour | 0.55 | 1 | >= 0.90 |" in done.stdout
     assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
 
 

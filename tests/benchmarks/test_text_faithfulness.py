@@ -42,3 +42,19 @@ def test_prompts_file_with_nothing_that_parses_says_so(tmp_path):
 def test_shipped_written_prompts_mostly_parse():
     items, refused = _module().prompts_from_file(str(SCRIPT.with_name("prompts_written.txt")), seed=0)
     assert len(items) >= 30 and len(refused) <= len(items) // 4
+
+
+def test_detector_reads_mujoco_frames_as_their_scene():
+    """MuJoCo's own frame of a parsed scene shows its objects and no other colour: the pink agent is
+    not taken for a magenta object."""
+    from worldsim.envs.prompt import parse_prompt
+
+    tf = _module()
+    detect = tf.Detector()
+    spec = parse_prompt("a green box at the top; the white agent is at the bottom right and the pink agent is "
+                        "on the right", seed=0)
+    frame = tf._gt_frame(spec, 0)
+    assert {c for c, centroid in detect(frame).items() if centroid is not None} == {"green"}
+    assert all(centroid is not None for centroid, _ in detect.agents(frame).values())
+    row = tf.score_frame(frame, spec, detect(frame), spec, detect, detect.agents(frame))
+    assert row["all_present"] and not row["extra_colors"] and row["agents_as_named"]
