@@ -148,7 +148,7 @@ def summarize_text(report: dict) -> dict[str, dict[str, Any]]:
                **({"agents_as_named": {"model": s["agents_as_named"], **mujoco("agents_as_named")}}
                   if "agents_as_named" in s else {}),
                "prompts": {"model": s["prompts"]},
-               **({"refused_prompts": {"model": s["refused"]}} if "refused" in s else {})}
+               **({"refused_prompts": {"model": len(report["refused"])}} if "refused" in report else {})}
     one = report.get("summary_best_of", {}).get("1")  # the same prompts, frame 0 drawn once
     if one is not None:
         figures.update({"all_named_objects_one_draw": {"model": one["all_named_objects_present"]},

@@ -275,7 +275,8 @@ def main() -> None:
     reference = summarise(rows, "reference")  # MuJoCo's own frame of the parsed scene: what the scoring allows
     settings = {"sampling_steps": args.sampling_steps, "candidates": args.candidates, "guidance": args.guidance,
                 "shift": args.shift, "solver": args.solver, "seed": args.seed}
-    summary["all"]["refused"] = len(refused)
+    if args.prompts_file:
+        summary["all"]["refused"] = len(refused)
     write_json(args.json, {"checkpoint": model.checkpoint_hash, "settings": settings, "summary": summary,
                            "summary_as_written": as_written, "summary_best_of": best_of,
                            "summary_reference": reference, "prompts": rows,
