@@ -13,7 +13,9 @@ since the start (``worldsim.metrics.compare_objects``, ``moved``) are scored:
   minimum of pixels);
 * ``error_px``: their centroid error, a lost object charged the frame diagonal, beside repeating the
   last true frame (``repeat_last_px``);
-* ``found_error_px``: the error of those still shown.
+* ``found_error_px``: the error of those still shown;
+* ``move_ratio``: how far along its true path from the start the model moves a pushed object it still
+  shows (the least-squares scale of the generated move on the true one; below 1 it lags).
 
 The open-loop checks pool everything that moves over one start per episode; this one isolates the
 pushed objects and starts often, so a change in how a model handles contact shows within a few
@@ -41,13 +43,15 @@ def starts(episodes, context: int, steps: int, stride: int) -> list[tuple[int, i
 
 
 def score(gt: np.ndarray, gen: np.ndarray, last: np.ndarray, colors, background, agent: str) -> dict[str, list]:
-    """Per step, the pushed objects' (lost, error, repeat-last error) over all rollouts.
+    """Per step, the pushed objects' (lost, error, repeat-last error) over all rollouts, and for those still
+    drawn their (generated . true, true . true) moves since the last true frame, whose sums give how far
+    along its true path the model moves a pushed object (``move_ratio``; 1 is right, below 1 it lags).
 
     ``gt`` and ``gen`` are ``(N, K, H, W, 3)``; ``last`` ``(N, H, W, 3)`` is the last true frame."""
-    out: dict[str, list] = {"lost": [[] for _ in range(gt.shape[1])], "error": [[] for _ in range(gt.shape[1])],
-                            "repeat": [[] for _ in range(gt.shape[1])]}
+    out: dict[str, list] = {key: [[] for _ in range(gt.shape[1])] for key in ("lost", "error", "repeat", "moves")}
     for j in range(len(gt)):
         model = metrics.compare_objects(gt[j], gen[j], colors, background=background, since=last[j])
+        start = metrics.detect_objects(last[j], colors, background=background).centroids  # (objects, 2)
         repeat = metrics.compare_objects(gt[j], np.repeat(last[j][None], len(gt[j]), 0), colors,
                                          background=background, since=last[j])
         pushed = model.moved & model.gt.visible  # (K, objects)
@@ -56,7 +60,17 @@ def score(gt: np.ndarray, gen: np.ndarray, last: np.ndarray, colors, background,
             out["lost"][k].append(bool(model.missing[k, obj]))
             out["error"][k].append(float(model.error[k, obj]))
             out["repeat"][k].append(float(repeat.error[k, obj]))
+            if not model.missing[k, obj]:
+                true = model.gt.centroids[k, obj] - start[obj]
+                out["moves"][k].append((float(np.dot(model.gen.centroids[k, obj] - start[obj], true)),
+                                        float(np.dot(true, true))))
     return out
+
+
+def _ratio(moves: list[tuple[float, float]]) -> float | None:
+    """The least-squares scale of the generated moves on the true ones."""
+    dot, norm = np.sum(moves, axis=0) if moves else (0.0, 0.0)
+    return round(float(dot / norm), 3) if norm > 0 else None
 
 
 def main() -> None:
@@ -94,6 +108,7 @@ def main() -> None:
         rows.append({"step": k + 1, "pushed": len(lost), "lost": round(float(lost.mean()), 4),
                      "error_px": round(float(err.mean()), 3),
                      "found_error_px": round(float(err[~lost].mean()), 3) if (~lost).any() else None,
+                     "move_ratio": _ratio(s["moves"][k]),
                      "repeat_last_px": round(float(np.mean(s["repeat"][k])), 3)})
         print(" ".join(f"{key} {value}" for key, value in rows[-1].items()))
     write_json(a.json, {"checkpoint": model.checkpoint_hash, "config": vars(a), "rollouts": len(pairs),

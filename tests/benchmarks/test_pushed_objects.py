@@ -36,6 +36,10 @@ def test_pushed_object_lost_and_kept_per_step():
     assert s["lost"] == [[False, False], [False, True]]  # only red is scored: the agent and still blue are not
     assert s["error"][1][0] == 0.0 and s["error"][1][1] == np.hypot(64, 64)
     np.testing.assert_allclose(s["repeat"][1], [6.0, 6.0])
+    assert len(s["moves"][1]) == 1 and po._ratio(s["moves"][1]) == 1.0  # the kept red moved all the way
+    half = np.stack([_frame({"agent": (7, 10), "red": (col, 10), "blue": (40, 40)}) for col in (11, 13)])  # 3 of 6 px
+    lagging = po.score(truth[None], half[None], last[None], COLORS, (), "agent")
+    assert po._ratio(lagging["moves"][1]) == 0.5
 
 
 def test_starts_leave_room_for_the_steps():
