@@ -15,7 +15,8 @@ since the start (``worldsim.metrics.compare_objects``, ``moved``) are scored:
   last true frame (``repeat_last_px``);
 * ``found_error_px``: the error of those still shown;
 * ``move_ratio``: how far along its true path from the start the model moves a pushed object it still
-  shows (the least-squares scale of the generated move on the true one; below 1 it lags).
+  shows (the least-squares scale of the generated move on the true one; below 1 it lags), beside the
+  same for the agent, which the actions drive (``agent_move_ratio``).
 
 The open-loop checks pool everything that moves over one start per episode; this one isolates the
 pushed objects and starts often, so a change in how a model handles contact shows within a few
@@ -31,6 +32,7 @@ import numpy as np
 from worldsim import envs, metrics
 from worldsim.collect import make_env, rollout
 from worldsim.data import pad_actions
+from worldsim.diffusion import SamplerConfig
 from worldsim.envs.scene import AGENT_PALETTE_NAMES
 from worldsim.report import write_json
 from worldsim.simulator import Simulator, SimulatorConfig
@@ -48,23 +50,31 @@ def score(gt: np.ndarray, gen: np.ndarray, last: np.ndarray, colors, background,
     along its true path the model moves a pushed object (``move_ratio``; 1 is right, below 1 it lags).
 
     ``gt`` and ``gen`` are ``(N, K, H, W, 3)``; ``last`` ``(N, H, W, 3)`` is the last true frame."""
-    out: dict[str, list] = {key: [[] for _ in range(gt.shape[1])] for key in ("lost", "error", "repeat", "moves")}
+    out: dict[str, list] = {key: [[] for _ in range(gt.shape[1])]
+                            for key in ("lost", "error", "repeat", "moves", "agent_moves")}
     for j in range(len(gt)):
         model = metrics.compare_objects(gt[j], gen[j], colors, background=background, since=last[j])
         start = metrics.detect_objects(last[j], colors, background=background).centroids  # (objects, 2)
         repeat = metrics.compare_objects(gt[j], np.repeat(last[j][None], len(gt[j]), 0), colors,
                                          background=background, since=last[j])
         pushed = model.moved & model.gt.visible  # (K, objects)
-        pushed[:, model.names.index(agent)] = False
+        a = model.names.index(agent)
+        for k in np.nonzero(pushed[:, a] & ~model.missing[:, a])[0]:  # the agent, driven by the actions
+            out["agent_moves"][k].append(_moves(model, start, k, a))
+        pushed[:, a] = False
         for k, obj in zip(*np.nonzero(pushed)):
             out["lost"][k].append(bool(model.missing[k, obj]))
             out["error"][k].append(float(model.error[k, obj]))
             out["repeat"][k].append(float(repeat.error[k, obj]))
             if not model.missing[k, obj]:
-                true = model.gt.centroids[k, obj] - start[obj]
-                out["moves"][k].append((float(np.dot(model.gen.centroids[k, obj] - start[obj], true)),
-                                        float(np.dot(true, true))))
+                out["moves"][k].append(_moves(model, start, k, obj))
     return out
+
+
+def _moves(cmp: metrics.ObjectComparison, start: np.ndarray, k: int, obj: int) -> tuple[float, float]:
+    """(generated . true, true . true) of object ``obj``'s move from ``start`` to step ``k``."""
+    true = cmp.gt.centroids[k, obj] - start[obj]
+    return float(np.dot(cmp.gen.centroids[k, obj] - start[obj], true)), float(np.dot(true, true))
 
 
 def _ratio(moves: list[tuple[float, float]]) -> float | None:
@@ -82,6 +92,8 @@ def main() -> None:
     p.add_argument("--context", type=int, default=4, help="true frames each rollout starts from")
     p.add_argument("--steps", type=int, default=8, help="steps the model makes on its own")
     p.add_argument("--stride", type=int, default=3, help="a rollout starts at every stride-th step")
+    p.add_argument("--sampling-steps", type=int, default=None,
+                   help="denoising moves per frame (default: the checkpoint's recorded moves)")
     p.add_argument("--json", default="outputs/pushed_objects.json")
     a = p.parse_args()
     env = make_env("WorldSim/PushBox-v0", {"max_episode_steps": a.episode_steps})
@@ -89,7 +101,7 @@ def main() -> None:
     env.close()
     model = WorldModel.load(a.checkpoint or default_checkpoint())
     pairs = starts(episodes, a.context, a.steps, a.stride)
-    sim = Simulator(model, len(pairs), SimulatorConfig())
+    sim = Simulator(model, len(pairs), SimulatorConfig(sampler=SamplerConfig(steps=a.sampling_steps)))
     context = np.stack([episodes[i].frames[t - a.context + 1:t + 1] for i, t in pairs])
     context_actions = np.stack([episodes[i].actions[t - a.context + 1:t] for i, t in pairs])
     sim.reset(context_frames=context, context_actions=pad_actions(context_actions, sim.action_dim), seed=a.seed)
@@ -108,7 +120,7 @@ def main() -> None:
         rows.append({"step": k + 1, "pushed": len(lost), "lost": round(float(lost.mean()), 4),
                      "error_px": round(float(err.mean()), 3),
                      "found_error_px": round(float(err[~lost].mean()), 3) if (~lost).any() else None,
-                     "move_ratio": _ratio(s["moves"][k]),
+                     "move_ratio": _ratio(s["moves"][k]), "agent_move_ratio": _ratio(s["agent_moves"][k]),
                      "repeat_last_px": round(float(np.mean(s["repeat"][k])), 3)})
         print(" ".join(f"{key} {value}" for key, value in rows[-1].items()))
     write_json(a.json, {"checkpoint": model.checkpoint_hash, "config": vars(a), "rollouts": len(pairs),

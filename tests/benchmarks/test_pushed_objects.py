@@ -37,6 +37,7 @@ def test_pushed_object_lost_and_kept_per_step():
     assert s["error"][1][0] == 0.0 and s["error"][1][1] == np.hypot(64, 64)
     np.testing.assert_allclose(s["repeat"][1], [6.0, 6.0])
     assert len(s["moves"][1]) == 1 and po._ratio(s["moves"][1]) == 1.0  # the kept red moved all the way
+    assert len(s["agent_moves"][1]) == 2 and po._ratio(s["agent_moves"][1]) == 1.0  # the agent, apart
     half = np.stack([_frame({"agent": (7, 10), "red": (col, 10), "blue": (40, 40)}) for col in (11, 13)])  # 3 of 6 px
     lagging = po.score(truth[None], half[None], last[None], COLORS, (), "agent")
     assert po._ratio(lagging["moves"][1]) == 0.5
