@@ -68,6 +68,7 @@ TARGETS: dict[str, str] = {
     "speed/steps_per_s_batch_1": ">= 60",
     "speed/steps_per_s_batched": ">= 300",
     "speed/steps_per_s_batch_1_int8": ">= 60",
+    "speed/steps_per_s_batch_1_compiled": ">= 60",
     "pushbox_64_int8/moved_px_h16": "pushbox_64's, within noise",
     "speed/cache_speedup_w32": ">= 10",
     "dream_to_real/dream_to_real": ">= 0.8",
@@ -168,9 +169,10 @@ def summarize_speed(report: dict) -> dict[str, dict[str, Any]]:
                                        "variant": batched.get("variant", "float32")},
                "sampling_steps": {"model": moves},
                "cache_speedup_w32": {"model": report["cache_vs_recompute"]["speedup_vs_recompute_window"]}}
-    int8 = [r for r in rows if r.get("variant") == "int8" and r["batch"] == 1]
-    if int8:
-        figures["steps_per_s_batch_1_int8"] = {"model": int8[0]["env_steps_per_s"]}
+    for variant in ("int8", "compiled"):
+        one = [r for r in rows if r.get("variant") == variant and r["batch"] == 1]
+        if one:
+            figures[f"steps_per_s_batch_1_{variant}"] = {"model": one[0]["env_steps_per_s"]}
     return figures
 
 

@@ -64,6 +64,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "float32": {},
     "int8": {"quantize": "int8"},
     "bfloat16": {"dtype": "bfloat16"},
+    "compiled": {"compile": True},
 }
 """Ways to run the network passes, as :class:`SimulatorConfig` settings."""
 
@@ -334,9 +335,12 @@ class BenchConfig:
     """Simulator batch sizes."""
     sampling_steps: tuple[int, ...] = (1, 2, 4)
     """Denoising steps per frame."""
-    variants: tuple[Literal["float32", "int8", "bfloat16"], ...] = ("float32", "int8", "bfloat16")
-    """How the network passes run: float32 weights, int8 linear layers (CPU), bfloat16 autocast. The
-    first is the one compared with MuJoCo at batch 1."""
+    variants: tuple[Literal["float32", "int8", "bfloat16", "compiled"], ...] = ("float32", "int8", "bfloat16")
+    """How the network passes run: float32 weights, int8 linear layers (CPU), bfloat16 autocast,
+    float32 through torch.compile. The first is the one compared with MuJoCo at batch 1."""
+    compiled: bool = True
+    """Also time the float32 passes through torch.compile (SimulatorConfig.compile) at batch 1 and
+    the largest batch, at the checkpoint's moves; each waits minutes for the compiler first."""
     window: int = 32
     """Window W of the cache-against-recompute comparison."""
     long_rollout: int = 600
@@ -372,6 +376,9 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
     recorded = recorded_sampling_steps(model)
     moves = recorded if recorded in cfg.sampling_steps else max(cfg.sampling_steps)
     results["compared_at_sampling_steps"] = moves
+    if cfg.compiled and not cfg.quick and "compiled" not in cfg.variants:
+        results["learned_sim"] += simulator_throughput(model, sorted({batches[0], max(batches)}), (moves,),
+                                                       steps=10, variants=("compiled",))
     one = next(r for r in results["learned_sim"] if r["batch"] == 1 and r["sampling_steps"] == moves
                and r["variant"] == cfg.variants[0])
     results["learned_vs_gt_at_batch_1"] = round(one["env_steps_per_s"] / results["gt_env"]["steps_per_s"], 4)

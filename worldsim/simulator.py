@@ -92,6 +92,11 @@ class SimulatorConfig:
     fly (dynamic quantisation, CPU only, with dtype float32; without a device given it runs on the
     CPU); the simulator works on its own copy of the network, so the model passed in is left as it
     is. "none": the weights as stored."""
+    compile: bool = False
+    """Run each step's DiT passes through ``torch.compile`` (a first frame drawn from text is not):
+    the first steps of each batch size wait for the compiler, every step after them is faster, and
+    the frames are those of the plain passes. For long rollouts and RL training; ``worldsim bench``
+    times both."""
 
     def __post_init__(self) -> None:
         if self.latent_grid is not None and not 0.0 <= self.latent_grid < 1.0:
@@ -251,6 +256,8 @@ class Simulator:
                              "fine-tune it with `worldsim finetune --null-action --flow.action-dropout 0.1`")
         self.model = model.to(self.device).eval()
         self.dit: DiT = quantize_int8(self.model.dit) if self.cfg.quantize == "int8" else self.model.dit
+        # the passes run through this; torch.compile wraps the module and leaves it as it is
+        self._net = torch.compile(self.dit) if self.cfg.compile else self.dit
         self.batch_size = batch_size
         self.window = self.cfg.window or self.dit.cfg.window
         self.sampler = FlowSampler(self.cfg.sampler)
@@ -443,7 +450,7 @@ class Simulator:
         """One DiT pass over new steps, through the cache or by recomputing the history.
         ``action_known`` (the new steps') False: the pass does not see those steps' actions."""
         if self.cfg.use_cache:
-            return self.dit(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
+            return self._net(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
                             prev_sigma=self._prev_level(first), action_known=action_known)
         h = sub.history
         keep = (self.cfg.recompute_steps or self.receptive_field) - x.shape[1]
@@ -457,7 +464,7 @@ class Simulator:
         band = KVCache(window=self.window)  # empty: only sets the attention band
         sink = {"sink": sub.sink.x, "sink_sigma": sub.sink.sigma} if sub.sink is not None else {}
         known = None if action_known is None else torch.cat([torch.ones_like(firsts[:, :m]), action_known], 1)
-        out = self.dit(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
+        out = self._net(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
                        prev_sigma=self._prev_level(firsts), action_known=known, **sink)
         n = x.shape[1]
         out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]

@@ -34,6 +34,12 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     (tmp_path / "text.json").write_text(json.dumps({"checkpoint": "c0ffee", "summary": {"all": text},
         "summary_best_of": {"1": {**text, "all_named_objects_present": 0.6}, "8": text},
         "summary_reference": {**text, "exact_colors": 1.0}}))
+    rows = [{"variant": v, "batch": b, "sampling_steps": 2, "env_steps_per_s": r}
+            for v, b, r in (("float32", 1, 50.0), ("float32", 64, 120.0),
+                            ("compiled", 1, 70.0), ("compiled", 64, 150.0))]
+    (tmp_path / "speed.json").write_text(json.dumps({"checkpoint": "c0ffee", "compared_at_sampling_steps": 2,
+        "learned_sim": rows + [{**rows[0], "sampling_steps": 4, "env_steps_per_s": 30.0}],
+        "gt_env": {"ms_per_step": 0.5}, "cache_vs_recompute": {"speedup_vs_recompute_window": 12.0}}))
     out = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
                           capture_output=True, text=True, timeout=120)
@@ -45,6 +51,10 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert push["moved_px_h16"] == {"model": 1.0, "repeat_last": 10.0}
     assert push["moved_px_h17-64"]["model"] == round((4 * 1.0 + 44 * 30.0) / 48, 3)
     assert push["moved_objects_kept_h64"] == {"model": 0.65, "repeat_last": 0.9}
+    speed = figures["speed"]  # at the checkpoint's own 2 moves; the compiled passes beside the plain ones
+    assert speed["steps_per_s_batch_1"] == {"model": 50.0, "mujoco": 2000.0}
+    assert speed["steps_per_s_batch_1_compiled"] == {"model": 70.0}
+    assert speed["steps_per_s_batched"] == {"model": 150.0, "batch": 64, "variant": "compiled"}
     assert figures["occlusion_48"]["objects_kept_h48"] == {"model": 0.9, "repeat_last": 1.0}
     assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
     assert figures["text"]["all_named_objects_one_draw"] == {"model": 0.6}  # the best of 8 beside one draw

@@ -169,6 +169,19 @@ def test_int8_rollouts_follow_float_ones_and_leave_the_callers_model_in_float():
     assert Simulator(model, 1, SimulatorConfig(quantize="int8")).device.type == "cpu"  # also where CUDA is
 
 
+def test_compiled_rollouts_equal_plain_ones_and_leave_the_callers_model_alone():
+    model = tiny_world_model()
+
+    def run(compiled: bool) -> torch.Tensor:
+        sim = Simulator(model, 2, SimulatorConfig(compile=compiled), device="cpu")
+        sim.reset(context_frames=_frames(2, 2), seed=3)
+        actions = np.random.default_rng(1).uniform(-1, 1, (4, 2, 2)).astype(np.float32)
+        return torch.stack([sim.step(a).latents for a in actions])
+
+    torch.testing.assert_close(run(True), run(False), atol=1e-4, rtol=1e-4)
+    assert type(model.dit).__name__ == "DiT" and "forward" not in vars(model.dit)  # not wrapped in place
+
+
 def test_gpu_throughput_script_runs_its_cpu_dry_run(tiny_checkpoint, tmp_path):
     import json
     import subprocess
