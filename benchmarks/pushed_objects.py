@@ -59,14 +59,15 @@ def score(gt: np.ndarray, gen: np.ndarray, last: np.ndarray, colors, background,
                                          background=background, since=last[j])
         pushed = model.moved & model.gt.visible  # (K, objects)
         a = model.names.index(agent)
-        for k in np.nonzero(pushed[:, a] & ~model.missing[:, a])[0]:  # the agent, driven by the actions
+        seen = np.isfinite(start[:, 0])  # a move is measured from where the last true frame shows it
+        for k in np.nonzero(pushed[:, a] & ~model.missing[:, a] & seen[a])[0]:  # the agent, driven by the actions
             out["agent_moves"][k].append(_moves(model, start, k, a))
         pushed[:, a] = False
         for k, obj in zip(*np.nonzero(pushed)):
             out["lost"][k].append(bool(model.missing[k, obj]))
             out["error"][k].append(float(model.error[k, obj]))
             out["repeat"][k].append(float(repeat.error[k, obj]))
-            if not model.missing[k, obj]:
+            if not model.missing[k, obj] and seen[obj]:
                 out["moves"][k].append(_moves(model, start, k, obj))
     return out
 
