@@ -120,7 +120,7 @@ class ClipSampler:
     def sample(self, batch_size: int, device: torch.device) -> Batch:
         g = self.g
         eps_idx = torch.randint(len(self.episodes), (batch_size,), generator=g)
-        lat, prev, act, first, rew, done, rows, sink = [], [], [], [], [], [], [], []
+        lat, prev, change, act, first, rew, done, rows, sink = [], [], [], [], [], [], [], [], []
         for i in eps_idx.tolist():
             e = self.episodes[i]
             z = self.latents[e]  # (T+1, C, h, w)
@@ -131,6 +131,8 @@ class ClipSampler:
             lat.append(z[idx])
             sink.append(z[:1])
             prev.append(torch.where((idx > 0)[:, None, None, None], z[(idx - 1).clamp_min(0)], 0.0))
+            moved = z[(idx - 1).clamp_min(0)] - z[(idx - 2).clamp_min(0)]  # how prev changed from its predecessor
+            change.append(torch.where((idx > 1)[:, None, None, None], moved, 0.0))
             t_prev = (idx - 1).clamp_min(0).numpy()
             a = torch.from_numpy(self.data.actions[e][t_prev]) * (idx > 0)[:, None]
             act.append(a)
@@ -143,7 +145,7 @@ class ClipSampler:
         text = TextCond(to(self.text["tokens"][rows]), to(self.text["mask"][rows]), to(self.text["pooled"][rows]),
                         None if layout is None else to(layout[rows]))
         return Batch(to(torch.stack(lat)), to(torch.stack(prev)), to(torch.stack(act)), to(torch.stack(first)),
-                     to(torch.stack(rew)), to(torch.stack(done)), text, to(torch.stack(sink)))
+                     to(torch.stack(rew)), to(torch.stack(done)), text, to(torch.stack(sink)), to(torch.stack(change)))
 
 
 def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:

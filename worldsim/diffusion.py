@@ -90,6 +90,7 @@ class Batch:
     done: Tensor  # (B, n) float 0/1
     text: TextCond
     sink: Tensor | None = None  # (B, 1, C, h, w) the episode's first latent, for ``sink`` models
+    prev_change: Tensor | None = None  # (B, n, C, h, w) prev minus its own predecessor (zeros where none)
 
 
 @dataclass
@@ -210,7 +211,8 @@ def _conditioning(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Ge
         if not model.cfg.null_action:
             raise ValueError("action_dropout needs a model with the unknown-action input: fine-tune with --null-action")
         known = (torch.rand(B, generator=generator, device=device) >= cfg.action_dropout)[:, None].expand(B, n)
-    return prev, {"text": batch.text.drop(keep), "prev_sigma": prev_sigma, "action_known": known, **sink}
+    change = {"prev_change": batch.prev_change} if model.cfg.change_input else {}
+    return prev, {"text": batch.text.drop(keep), "prev_sigma": prev_sigma, "action_known": known, **sink, **change}
 
 
 def _heads_loss(out: DiTOutput, batch: Batch, heads_mask: Tensor) -> tuple[Tensor, Tensor]:

@@ -21,8 +21,8 @@ Options that change what is trained:
   With ``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames
   to a known level (``SimulatorConfig.prev_noise``).
 * ``distill_from``: progressive distillation of the sampler into fewer moves per frame.
-* ``sink``, ``window``, ``null_action``, ``layout``, ``spatial_heads``: add an input or a layer to
-  the trained model as an exact no-op, then train it.
+* ``sink``, ``window``, ``null_action``, ``layout``, ``spatial_heads``, ``change_input``: add an input
+  or a layer to the trained model as an exact no-op, then train it.
 """
 
 from __future__ import annotations
@@ -151,6 +151,10 @@ class FinetuneConfig:
     """Give the model an unknown-action input before fine-tuning (DiTConfig.null_action); with
     flow.action_dropout it also learns each step without its action, and rollouts can guide towards
     the actions taken (SimulatorConfig.action_guidance). The input starts as a no-op."""
+    change_input: bool = False
+    """Give the model the change input before fine-tuning (DiTConfig.change_input): each step also
+    reads how its previous frame changed from the one before, so motion can be continued from it.
+    The input starts as a no-op."""
     heads_only: bool = False
     """Train the reward and termination heads alone, the rest of the model frozen (its frames are
     unchanged): the heads' losses on teacher-forced clips, at a fraction of a full step's cost."""
@@ -228,22 +232,22 @@ def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> 
 
 def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
     """Add what ``cfg`` asks for to a trained model before fine-tuning, and freeze what it does not train."""
-    if cfg.prev_noise_cond:
-        dit.add_prev_noise_cond()
-    if cfg.sink:
-        dit.add_sink()
+    for wanted, add in ((cfg.prev_noise_cond, dit.add_prev_noise_cond), (cfg.sink, dit.add_sink),
+                        (cfg.spatial_heads, dit.add_spatial_heads), (cfg.null_action, dit.add_null_action),
+                        (cfg.change_input, dit.add_change_input)):
+        if wanted:
+            add()
     if cfg.latent_target:
         dit.cfg.residual_scale = 0.0
     if cfg.window is not None:
         dit.set_window(cfg.window)
-    if cfg.spatial_heads:
-        dit.add_spatial_heads()
-    if cfg.null_action:
-        dit.add_null_action()
     if cfg.layout:
         from worldsim.envs.layout import LAYOUT_DIM
 
         dit.add_layout(LAYOUT_DIM)
+    if dit.cfg.change_input and cfg.rollout_steps:
+        raise ValueError("--rollout-steps does not carry the change input through its unroll yet; drop one of "
+                         "--rollout-steps and --change-input")
     if cfg.flow.action_dropout > 0 and not dit.cfg.null_action:
         raise ValueError("--flow.action-dropout needs the unknown-action input: add --null-action")
     if cfg.heads_only:

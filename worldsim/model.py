@@ -92,6 +92,11 @@ class DiTConfig:
     """The action embedder also reads whether each step's action is known (1) or not (0, its values
     then zero). Trained with action dropout, the model also predicts a step without its action, and
     a rollout can guide towards the actions taken as classifier-free guidance does towards text."""
+    change_input: bool = False
+    """Every step also reads its predecessor's change from the step before that (``prev`` minus the
+    latent two steps back; zeros where there is none), patch by patch beside ``prev``: how each part
+    of the scene moved last, so a glide or a push can be continued from it instead of being worked
+    out by attention across the cached frames."""
 
     def __post_init__(self) -> None:
         pt, ph, pw = self.patch
@@ -449,6 +454,8 @@ class DiT(nn.Module):
             self.prev_noise_embed = NoiseLevelEmbedder(D)
         if cfg.layout_dim:
             self.layout_embed = nn.Sequential(nn.Linear(cfg.layout_dim, D), nn.SiLU(), nn.Linear(D, D))
+        if cfg.change_input:
+            self.change_embed = nn.Linear(cfg.patch_dim, D)
         self.blocks = nn.ModuleList(DiTBlock(cfg) for _ in range(cfg.depth))
         self.final = FinalLayer(cfg)
         # reward, termination logit
@@ -478,6 +485,19 @@ class DiT(nn.Module):
         nn.init.normal_(self.noise_embed.mlp[2].weight, std=0.02)
         if self.cfg.prev_noise_cond:
             self._init_prev_noise_embed()
+        if self.cfg.change_input:
+            nn.init.zeros_(self.change_embed.weight)  # starts as a no-op
+            nn.init.zeros_(self.change_embed.bias)
+
+    def add_change_input(self) -> None:
+        """Give a trained model the change input (``change_input``) for fine-tuning; it starts as a
+        no-op, so the model's outputs are unchanged until it trains."""
+        if self.cfg.change_input:
+            return
+        self.cfg.change_input = True
+        self.change_embed = nn.Linear(self.cfg.patch_dim, self.cfg.width).to(self.patch_embed.weight.device)
+        nn.init.zeros_(self.change_embed.weight)
+        nn.init.zeros_(self.change_embed.bias)
 
     def _init_prev_noise_embed(self) -> None:
         """Its output layer starts at zero, so the embedder starts as a no-op."""
@@ -636,6 +656,7 @@ class DiT(nn.Module):
         sink: Tensor | None = None,
         sink_sigma: Tensor | None = None,
         action_known: Tensor | None = None,
+        prev_change: Tensor | None = None,
     ) -> DiTOutput:
         """Predict the flow-matching velocity of ``n`` new steps.
 
@@ -657,6 +678,8 @@ class DiT(nn.Module):
                 (:meth:`prime_sink`) or when every step is a first step. Other models ignore it.
             action_known: ``(B, n)`` bool, False for a step whose action is unknown (``null_action``
                 models; default all known).
+            prev_change: ``change_input`` models: each step's ``prev`` minus the latent before it,
+                same shape as ``x`` (default zeros: no motion known). Other models ignore it.
 
         Returns:
             :class:`DiTOutput` with the velocity ``eps - x0`` and the reward/termination heads.
@@ -673,6 +696,12 @@ class DiT(nn.Module):
                                  f"{tuple(action_known.shape)}")
         tokens = torch.cat([self.patchify(x), self.patchify(prev)], dim=-1)  # (B, n, L, 2P)
         h = self.patch_embed(tokens) + self.pos  # (B, n, L, D)
+        if self.cfg.change_input and prev_change is not None:  # absent: zeros, which the embedder maps to 0 + bias
+            if prev_change.shape != x.shape:
+                raise ValueError(f"prev_change has shape {tuple(prev_change.shape)}, expected x's {tuple(x.shape)}")
+            h = h + self.change_embed(self.patchify(prev_change))
+        elif self.cfg.change_input:
+            h = h + self.change_embed.bias
         c = self.condition(sigma, action, first, text, prev_sigma, action_known)  # (B, n, D)
         if cache is not None and cache.text_kv is not None:
             text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv]

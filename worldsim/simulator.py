@@ -194,11 +194,14 @@ class _History:
     prev: list[Tensor] = field(default_factory=list)
     action: list[Tensor] = field(default_factory=list)  # each (B, 1, A)
     first: list[Tensor] = field(default_factory=list)  # each (B, 1)
+    change: list[Tensor] = field(default_factory=list)  # each (B, 1, C, h, w), change_input models only
 
-    def append(self, x: Tensor, prev: Tensor, action: Tensor, first: Tensor, keep: int) -> None:
-        for name, value in (("x", x), ("prev", prev), ("action", action), ("first", first)):
-            items = getattr(self, name) + list(value.split(1, dim=1))
-            setattr(self, name, items[-keep:])
+    def append(self, x: Tensor, prev: Tensor, action: Tensor, first: Tensor, change: Tensor | None,
+               keep: int) -> None:
+        for name, value in (("x", x), ("prev", prev), ("action", action), ("first", first), ("change", change)):
+            if value is not None:
+                items = getattr(self, name) + list(value.split(1, dim=1))
+                setattr(self, name, items[-keep:])
 
 
 def rollout_defaults(model: WorldModel) -> dict[str, float]:
@@ -266,6 +269,7 @@ class Simulator:
         self.cache: KVCache | None = None
         self.text: TextCond | None = None
         self.prev: Tensor | None = None  # (B, 1, C, h, w) last clean latent
+        self.change: Tensor | None = None  # (B, 1, C, h, w) its change from the one before (change_input models)
         self.sink: _Sink | None = None  # the frame sink of sink models
         self.history = _History()
         self.steps_taken = np.zeros(batch_size, dtype=np.int64)
@@ -354,8 +358,11 @@ class Simulator:
                           self._make_sink(latents[:, :1], text))
         if sub.cache is not None and sub.sink is not None:
             self.dit.prime_sink(sub.cache, sub.sink.x, sub.sink.sigma, text)
-        heads = self._commit(sub, latents, self._noised_prev(prev, first), action, first)
-        self._merge(rows_t, sub, latents[:, -1:])
+        change = self._context_changes(latents)
+        heads = self._commit(sub, latents, self._noised_prev(prev, first), action, first, change)
+        last_change = None if change is None else (
+            latents[:, -1:] - latents[:, -2:-1] if k > 1 else torch.zeros_like(latents[:, -1:]))
+        self._merge(rows_t, sub, latents[:, -1:], last_change)
         self.steps_taken[rows_t.cpu().numpy()] = 0
         self.context_heads = ContextHeads(heads.reward[:, 1:].float().cpu().numpy(),
                                           torch.sigmoid(heads.done_logit[:, 1:]).float().cpu().numpy())
@@ -381,11 +388,14 @@ class Simulator:
         prev = self._noised_prev(self.prev, first)
         g = self.cfg.action_guidance
 
+        change = self.change
+
         def denoise(x: Tensor, sigma: Tensor) -> Tensor:
-            v = self._forward(sub, x, prev, sigma, action, first).velocity
+            v = self._forward(sub, x, prev, sigma, action, first, change=change).velocity
             if g == 1.0:
                 return v
-            v_none = self._forward(sub, x, prev, sigma, action, first, action_known=torch.zeros_like(first)).velocity
+            v_none = self._forward(sub, x, prev, sigma, action, first, action_known=torch.zeros_like(first),
+                                   change=change).velocity
             return v_none + g * (v - v_none)
 
         z = from_target(self.dit, self.sampler.sample(denoise, noise), prev, first)  # (B, 1, C, h, w)
@@ -393,7 +403,8 @@ class Simulator:
             raise FloatingPointError("the model produced NaN or inf latents; the checkpoint or its inputs are "
                                      "broken (checkpoints with non-finite weights are refused at load)")
         z = self._hold(self._snap(z), self.prev)
-        out = self._commit(sub, z, prev, action, first)
+        out = self._commit(sub, z, prev, action, first, change)
+        self.change = None if change is None else z - self.prev
         self.prev = z
         self.steps_taken += 1
         done = torch.sigmoid(out.done_logit[:, -1]) > self.cfg.done_threshold
@@ -446,12 +457,13 @@ class Simulator:
         return add_noise(prev, self._prev_level(first), eps) * (~first)[..., None, None, None]
 
     def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, sigma: Tensor, action: Tensor, first: Tensor,
-                 commit: bool = False, action_known: Tensor | None = None):
+                 commit: bool = False, action_known: Tensor | None = None, change: Tensor | None = None):
         """One DiT pass over new steps, through the cache or by recomputing the history.
-        ``action_known`` (the new steps') False: the pass does not see those steps' actions."""
+        ``action_known`` (the new steps') False: the pass does not see those steps' actions.
+        ``change``: the new steps' ``prev`` change from the latent before it (change_input models)."""
         if self.cfg.use_cache:
             return self._net(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
-                            prev_sigma=self._prev_level(first), action_known=action_known)
+                             prev_sigma=self._prev_level(first), action_known=action_known, prev_change=change)
         h = sub.history
         keep = (self.cfg.recompute_steps or self.receptive_field) - x.shape[1]
         hist = lambda items: items[-keep:] if keep > 0 else []
@@ -459,26 +471,37 @@ class Simulator:
         ps = torch.cat(hist(h.prev) + [prev], 1)
         acts = torch.cat(hist(h.action) + [action], 1)
         firsts = torch.cat(hist(h.first) + [first], 1)
+        changes = None if change is None else torch.cat(hist(h.change) + [change], 1)
         m = xs.shape[1] - x.shape[1]
         ctx_sigma = torch.full((x.shape[0], m), self.cfg.context_noise, device=self.device)
         band = KVCache(window=self.window)  # empty: only sets the attention band
         sink = {"sink": sub.sink.x, "sink_sigma": sub.sink.sigma} if sub.sink is not None else {}
         known = None if action_known is None else torch.cat([torch.ones_like(firsts[:, :m]), action_known], 1)
         out = self._net(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
-                       prev_sigma=self._prev_level(firsts), action_known=known, **sink)
+                        prev_sigma=self._prev_level(firsts), action_known=known, prev_change=changes, **sink)
         n = x.shape[1]
         out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]
         return out
 
-    def _commit(self, sub: _SubRollout, z: Tensor, prev: Tensor, action: Tensor, first: Tensor):
+    def _commit(self, sub: _SubRollout, z: Tensor, prev: Tensor, action: Tensor, first: Tensor,
+                change: Tensor | None = None):
         """Write finished steps ``z`` ``(B, k, ...)`` into the context at the context noise level."""
         sigma = torch.full(z.shape[:2], self.cfg.context_noise, device=self.device)
         eps = torch.randn(z.shape, generator=self.generator, device=self.device)
         x = add_noise(to_target(self.dit, z, prev, first), sigma, eps)
-        out = self._forward(sub, x, prev, sigma, action, first, commit=True)
+        out = self._forward(sub, x, prev, sigma, action, first, commit=True, change=change)
         if not self.cfg.use_cache:
-            sub.history.append(x, prev, action, first, keep=self.receptive_field)
+            sub.history.append(x, prev, action, first, change, keep=self.receptive_field)
         return out
+
+    def _context_changes(self, latents: Tensor) -> Tensor | None:
+        """For change_input models, each context step's ``prev`` change from the latent before it
+        ``(n, k, C, h, w)``, zeros for the first two steps (no such latent); else None."""
+        if not self.dit.cfg.change_input:
+            return None
+        change = torch.zeros_like(latents)
+        change[:, 2:] = latents[:, 1:-1] - latents[:, :-2]
+        return change
 
     def _generate_first(self, text: TextCond) -> Tensor:
         """Sample a first frame from text alone, with classifier-free guidance."""
@@ -528,15 +551,17 @@ class Simulator:
         emb = get_text_encoder().encode_cached(prompts)
         return TextCond(emb.tokens.to(self.device), emb.mask.to(self.device), emb.pooled.to(self.device))
 
-    def _merge(self, rows: Tensor, sub: _SubRollout, last: Tensor) -> None:
+    def _merge(self, rows: Tensor, sub: _SubRollout, last: Tensor, change: Tensor | None) -> None:
         """Install a freshly reset sub-rollout into ``rows`` of the batch state."""
         if len(rows) == self.batch_size:
             self.cache, self.text, self.history, self.prev = sub.cache, sub.text, sub.history, last
-            self.sink = sub.sink
+            self.sink, self.change = sub.sink, change
             return
         if self.prev is None:
             raise RuntimeError(f"reset all {self.batch_size} rollouts before resetting a subset of rows")
         self.prev[rows] = last
+        if change is not None:
+            self.change[rows] = change
         if self.sink is not None:
             self.sink = _Sink(_put_rows(self.sink.x, sub.sink.x, rows),
                               _put_rows(self.sink.sigma, sub.sink.sigma, rows))

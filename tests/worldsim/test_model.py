@@ -192,6 +192,23 @@ def test_unknown_action_input_starts_as_a_no_op_then_tells_known_from_unknown():
         tiny_dit()(*inputs, text, action_known=unknown)
 
 
+def test_change_input_starts_as_a_no_op_then_reads_the_change():
+    dit = tiny_dit()
+    inputs, text = random_inputs(dit), random_text(2)
+    change = torch.randn_like(inputs[0])
+    before = dit(*inputs, text).velocity
+    dit.add_change_input()  # a trained model gains the input for fine-tuning
+    assert dit.cfg.change_input
+    torch.testing.assert_close(dit(*inputs, text, prev_change=change).velocity, before)
+    with torch.no_grad():
+        dit.change_embed.weight.normal_(0, 0.1)  # as after training
+    moved = dit(*inputs, text, prev_change=change).velocity
+    assert not torch.allclose(moved, before)
+    torch.testing.assert_close(dit(*inputs, text).velocity, dit(*inputs, text, prev_change=0 * change).velocity)
+    with pytest.raises(ValueError, match="prev_change has shape"):
+        dit(*inputs, text, prev_change=change[:, :1])
+
+
 def test_layout_tokens_start_as_a_no_op_then_shape_only_first_frames():
     dit = tiny_dit()
     inputs, text = random_inputs(dit), random_text(2)

@@ -30,6 +30,24 @@ def _cached_equals_recompute(**kw) -> torch.Tensor:
     return cached
 
 
+def test_change_input_rollout_equals_full_recompute_and_the_change_matters():
+    model = tiny_world_model(change_input=True)
+    with torch.no_grad():
+        model.dit.change_embed.weight.normal_(0, 0.5)  # as after training
+
+    def rollout(use_cache: bool, k: int = 3) -> torch.Tensor:
+        sim = Simulator(model, 2, SimulatorConfig(use_cache=use_cache), device="cpu")
+        sim.reset(context_frames=_frames(2, k), seed=3)
+        actions = np.random.default_rng(1).uniform(-1, 1, (6, 2, 2)).astype(np.float32)
+        return torch.stack([sim.step(a).latents for a in actions])
+
+    cached = rollout(True)
+    torch.testing.assert_close(cached, rollout(False), atol=1e-4, rtol=1e-4)
+    with torch.no_grad():
+        model.dit.change_embed.weight.zero_()
+    assert not torch.allclose(cached, rollout(True), atol=1e-3)
+
+
 @pytest.mark.parametrize("residual_scale", [0.0, 0.5])
 def test_kv_cached_rollout_equals_full_recompute(residual_scale):
     # 9 steps with window 3 and depth 2: well past the window, so eviction is exercised

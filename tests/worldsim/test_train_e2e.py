@@ -456,3 +456,23 @@ def test_finetune_widens_the_attention_window_and_the_simulator_rolls_it_out(dat
     for _ in range(6):
         out = sim.step(np.zeros((1, 4), np.float32))
     assert np.isfinite(out.rewards).all()
+
+
+def test_clip_sampler_gives_each_step_its_previous_frames_change():
+    """Latent t holds the value t everywhere, so every change is 1, except where the frame before the
+    previous one does not exist (the episode's first two frames)."""
+    import torch
+
+    from worldsim.data import ClipSampler, EpisodeData
+
+    T = 12
+    data = EpisodeData([np.zeros((T + 1, 8, 8, 3), np.uint8)], [np.zeros((T, 2), np.float32)],
+                       [np.zeros(T, np.float32)], [np.zeros(T, bool)], [""], np.zeros(1, bool), 2)
+    latents = [torch.arange(T + 1.0)[:, None, None, None].expand(T + 1, 4, 2, 2).clone()]
+    text = {"tokens": torch.zeros(1, 3, 8), "mask": torch.ones(1, 3, dtype=torch.bool), "pooled": torch.zeros(1, 8)}
+    batch = ClipSampler(latents, data, text, np.arange(1), 4, 0.5, torch.Generator().manual_seed(0)).sample(
+        64, torch.device("cpu"))
+    step = batch.latents[:, :, 0, 0, 0]  # (B, n): each step's index in its episode
+    expected = (step >= 2).float()
+    torch.testing.assert_close(batch.prev_change[:, :, 0, 0, 0], expected)
+    assert (step == 0).any() and (step == 1).any()  # the clips that start at the first frame are in the batch
