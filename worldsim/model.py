@@ -486,8 +486,12 @@ class DiT(nn.Module):
         if self.cfg.prev_noise_cond:
             self._init_prev_noise_embed()
         if self.cfg.change_input:
-            nn.init.zeros_(self.change_embed.weight)  # starts as a no-op
-            nn.init.zeros_(self.change_embed.bias)
+            self._init_change_embed()
+
+    def _init_change_embed(self) -> None:
+        """It starts at zero, so the change input starts as a no-op."""
+        nn.init.zeros_(self.change_embed.weight)
+        nn.init.zeros_(self.change_embed.bias)
 
     def add_change_input(self) -> None:
         """Give a trained model the change input (``change_input``) for fine-tuning; it starts as a
@@ -496,8 +500,7 @@ class DiT(nn.Module):
             return
         self.cfg.change_input = True
         self.change_embed = nn.Linear(self.cfg.patch_dim, self.cfg.width).to(self.patch_embed.weight.device)
-        nn.init.zeros_(self.change_embed.weight)
-        nn.init.zeros_(self.change_embed.bias)
+        self._init_change_embed()
 
     def _init_prev_noise_embed(self) -> None:
         """Its output layer starts at zero, so the embedder starts as a no-op."""

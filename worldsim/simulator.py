@@ -358,10 +358,8 @@ class Simulator:
                           self._make_sink(latents[:, :1], text))
         if sub.cache is not None and sub.sink is not None:
             self.dit.prime_sink(sub.cache, sub.sink.x, sub.sink.sigma, text)
-        change = self._context_changes(latents)
+        change, last_change = self._context_changes(latents)
         heads = self._commit(sub, latents, self._noised_prev(prev, first), action, first, change)
-        last_change = None if change is None else (
-            latents[:, -1:] - latents[:, -2:-1] if k > 1 else torch.zeros_like(latents[:, -1:]))
         self._merge(rows_t, sub, latents[:, -1:], last_change)
         self.steps_taken[rows_t.cpu().numpy()] = 0
         self.context_heads = ContextHeads(heads.reward[:, 1:].float().cpu().numpy(),
@@ -494,14 +492,16 @@ class Simulator:
             sub.history.append(x, prev, action, first, change, keep=self.receptive_field)
         return out
 
-    def _context_changes(self, latents: Tensor) -> Tensor | None:
-        """For change_input models, each context step's ``prev`` change from the latent before it
-        ``(n, k, C, h, w)``, zeros for the first two steps (no such latent); else None."""
+    def _context_changes(self, latents: Tensor) -> tuple[Tensor, Tensor] | tuple[None, None]:
+        """For change_input models: each context step's ``prev`` change from the latent before it
+        ``(n, k, C, h, w)`` (zeros for the first two steps, which have no such latent), and the last
+        latent's own change ``(n, 1, C, h, w)``, which the next step reads; else (None, None)."""
         if not self.dit.cfg.change_input:
-            return None
-        change = torch.zeros_like(latents)
-        change[:, 2:] = latents[:, 1:-1] - latents[:, :-2]
-        return change
+            return None, None
+        steps = latents[:, 1:] - latents[:, :-1]  # (n, k-1, ...): each latent's change from the one before
+        zeros = torch.zeros_like(latents[:, :1])
+        change = torch.cat([zeros, zeros, steps[:, :-1]], dim=1)[:, :latents.shape[1]]
+        return change, steps[:, -1:] if steps.shape[1] else zeros
 
     def _generate_first(self, text: TextCond) -> Tensor:
         """Sample a first frame from text alone, with classifier-free guidance."""

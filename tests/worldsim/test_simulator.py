@@ -43,6 +43,8 @@ def test_change_input_rollout_equals_full_recompute_and_the_change_matters():
 
     cached = rollout(True)
     torch.testing.assert_close(cached, rollout(False), atol=1e-4, rtol=1e-4)
+    for k in (1, 2):  # contexts too short to hold a change before the last frame's
+        torch.testing.assert_close(rollout(True, k), rollout(False, k), atol=1e-4, rtol=1e-4)
     with torch.no_grad():
         model.dit.change_embed.weight.zero_()
     assert not torch.allclose(cached, rollout(True), atol=1e-3)
