@@ -55,18 +55,18 @@ def score(gt: np.ndarray, gen: np.ndarray, last: np.ndarray, colors, background,
     for j in range(len(gt)):
         model = metrics.compare_objects(gt[j], gen[j], colors, background=background, since=last[j])
         start = metrics.detect_objects(last[j], colors, background=background).centroids  # (objects, 2)
-        repeat = metrics.compare_objects(gt[j], np.repeat(last[j][None], len(gt[j]), 0), colors,
-                                         background=background, since=last[j])
+        seen = np.isfinite(start[:, 0])  # a move is measured from where the last true frame shows it
+        # repeating the last true frame leaves each object at its start; one it does not show costs the penalty
+        repeat = np.where(seen, np.hypot(*np.moveaxis(model.gt.centroids - start, -1, 0)), model.penalty)
         pushed = model.moved & model.gt.visible  # (K, objects)
         a = model.names.index(agent)
-        seen = np.isfinite(start[:, 0])  # a move is measured from where the last true frame shows it
         for k in np.nonzero(pushed[:, a] & ~model.missing[:, a] & seen[a])[0]:  # the agent, driven by the actions
             out["agent_moves"][k].append(_moves(model, start, k, a))
         pushed[:, a] = False
         for k, obj in zip(*np.nonzero(pushed)):
             out["lost"][k].append(bool(model.missing[k, obj]))
             out["error"][k].append(float(model.error[k, obj]))
-            out["repeat"][k].append(float(repeat.error[k, obj]))
+            out["repeat"][k].append(float(repeat[k, obj]))
             if not model.missing[k, obj] and seen[obj]:
                 out["moves"][k].append(_moves(model, start, k, obj))
     return out

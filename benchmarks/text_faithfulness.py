@@ -231,9 +231,8 @@ def main() -> None:
                    help="first frames drawn per prompt; the one that best shows the parsed scene is kept (1: off)")
     p.add_argument("--solver", choices=("euler", "heun"), default=SamplerConfig.solver, help="frame 0's ODE solver")
     args = p.parse_args()
-    items, refused = prompts(args.prompts, args.seed), []
-    if args.prompts_file:
-        items, refused = prompts_from_file(args.prompts_file, args.seed)
+    items, refused = prompts_from_file(args.prompts_file, args.seed) if args.prompts_file else \
+        (prompts(args.prompts, args.seed), [])
     model = WorldModel.load(args.checkpoint or default_checkpoint())
     detect = Detector()
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(shift=args.shift, solver=args.solver),
@@ -261,10 +260,11 @@ def main() -> None:
             gt_frame = _gt_frame(spec, args.seed)
             gt, ae = detect(gt_frame), detect(model.autoencoder.round_trip(gt_frame))
             gt_agents = detect.agents(gt_frame)
+            scored_gt = score_frame(gt_frame, spec, gt, other, detect, gt_agents)  # MuJoCo's own frame
             rows.append({"prompt": text, "canonical_prompt": caption(spec), "paraphrase": para,
-                         "reference_all_present": all(gt[o.color] is not None for o in spec.objects),
+                         "reference_all_present": scored_gt["all_present"],
                          "autoencoder_all_present": all(ae[o.color] is not None for o in spec.objects),
-                         "reference": score_frame(gt_frame, spec, gt, other, detect, gt_agents),
+                         "reference": scored_gt,
                          **{form: score_frame(f[j], spec, gt, other, detect, gt_agents) for form, f in frames.items()}})
     halves = {"all": rows} if args.prompts_file else {
         "all": rows, "captions": [r for r in rows if not r["paraphrase"]],
