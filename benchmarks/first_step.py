@@ -15,6 +15,12 @@ true move and its generated move from the last context frame. Reported per k, fo
 * ``slope``: the least-squares scale of the generated move on the true one (1 is right, above 1
   an overshoot).
 
+Beside the model, the same fits for two frames made without it (``baselines``, keyed like the rows):
+
+* ``round_trip``: the true next frame encoded and decoded, the best a generated frame can be;
+* ``extrapolated``: the last context latent plus its change from the one before, decoded (k >= 2):
+  the motion that continuing each latent cell's change in a straight line draws.
+
 With k = 1 the move is the first one from rest (or from the launch), which only clips that start at
 an episode's first frame teach.
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import torch
 
 from worldsim import envs, metrics
 from worldsim.collect import make_env, rollout
@@ -54,6 +61,27 @@ def fit(true: np.ndarray, gen: np.ndarray) -> dict:
             "moves": len(true)}
 
 
+@torch.no_grad()
+def baseline_frames(model: WorldModel, episodes, context: int) -> dict[str, np.ndarray]:
+    """Frames ``(N, H, W, 3)`` for the step after ``context`` true frames made without the DiT."""
+    ae = model.autoencoder
+    out = {"round_trip": ae.round_trip(np.stack([ep.frames[context] for ep in episodes]))}
+    if context >= 2:
+        last, before = (ae.encode(torch.from_numpy(np.stack([ep.frames[context - d] for ep in episodes])))
+                        for d in (1, 2))
+        out["extrapolated"] = ae.decode(2 * last - before).numpy()
+    return out
+
+
+def fits(episodes, generated: np.ndarray, context: int, colors, background, agent: int) -> tuple[dict, dict]:
+    """The agent's and the other moving objects' fits of ``generated`` after ``context`` true frames."""
+    true, gen = moves(episodes, generated, context, colors, background)  # (N, K, 2)
+    found = ~np.isnan(true).any(-1) & ~np.isnan(gen).any(-1)  # (N, K)
+    moving = found & (np.linalg.norm(np.nan_to_num(true), axis=-1) > 1.0)
+    moving[:, agent] = False
+    return fit(true[found[:, agent], agent], gen[found[:, agent], agent]), fit(true[moving], gen[moving])
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", default=None)
@@ -70,19 +98,18 @@ def main() -> None:
     episodes = [rollout(env, steps=max(a.contexts), seed=a.seed + i, policy="scripted") for i in range(a.episodes)]
     env.close()
     sim = Simulator(model, a.episodes, SimulatorConfig(sampler=SamplerConfig(steps=a.sampling_steps)))
-    rows, others = {}, {}
+    rows, others, baselines = {}, {}, {}
     agent = list(colors).index("agent")
     for k in a.contexts:
         r = rollout_against(sim, episodes, k, 1, seed=a.seed)
-        true, gen = moves(episodes, r.model[:, 0], k, colors, background)  # (N, K, 2)
-        found = ~np.isnan(true).any(-1) & ~np.isnan(gen).any(-1)  # (N, K)
-        rows[str(k)] = fit(true[found[:, agent], agent], gen[found[:, agent], agent])
-        moving = found & (np.linalg.norm(np.nan_to_num(true), axis=-1) > 1.0)
-        moving[:, agent] = False
-        others[str(k)] = fit(true[moving], gen[moving])
+        rows[str(k)], others[str(k)] = fits(episodes, r.model[:, 0], k, colors, background, agent)
         print(f"context {k}: agent {rows[str(k)]}; other moving objects {others[str(k)]}")
+        for name, frames in baseline_frames(model, episodes, k).items():
+            mine, theirs = fits(episodes, frames, k, colors, background, agent)
+            baselines.setdefault(name, {})[str(k)] = {"agent": mine, "others": theirs}
+            print(f"  {name}: agent slope {mine.get('slope')}, other moving objects slope {theirs.get('slope')}")
     write_json(a.json, {"checkpoint": model.checkpoint_hash, "config": vars(a), "by_context": rows,
-                        "others_by_context": others})
+                        "others_by_context": others, "baselines": baselines})
 
 
 if __name__ == "__main__":
