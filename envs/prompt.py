@@ -22,9 +22,13 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe exactly that many
   objects, and they take the colour, shape or size the count names ("two red balls: one on the left,
   one on the right").
+* A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
+  puts the ball one region higher ("below", "under", "to the left of", "on top of", "at the top right
+  of" likewise); "near", "next to", "beside" and "by" put it in a neighbouring region (the next one to
+  the right where both are free). When neither has a region, the one named second goes in the centre.
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
-  objects, say), places relative to other things ("near the box"), or a second place or motion
-  for one object are refused with the reason.
+  objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
+  top"), or a second place or motion for one object are refused with the reason.
 
 The learned envs and ``worldsim rollout`` condition the model on ``caption(parse_prompt(text))``
 (:func:`canonical_prompt`), not on the raw prompt: a long prompt is read in full, and the text
@@ -124,7 +128,10 @@ _REACH_VERBS = _words("reach reaches reaching")
 _STILL_WORDS = _words("still stationary static resting rest motionless")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 _PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of")
-_UNDER = _words("under beneath below underneath")  # read only to refuse them: places relative to things
+_UNDER = _words("under beneath below underneath")  # "below the box": a row lower in the frame
+_OVER = _words("above over")  # "above the box": a row higher
+_BESIDE = _words("beside next alongside")  # "next to the box": a neighbouring region, as "near" and "by"
+_NEAR_WORDS = _words("near by") | _BESIDE
 _VERTICAL = _to("top", "top upper up upwards upward north")
 _VERTICAL |= _to("bottom", "bottom lower down downwards downward south")
 _HORIZONTAL = _to("left", "left leftwards leftward west") | _to("right", "right rightwards rightward east")
@@ -168,6 +175,8 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("fast", _FAST_WORDS),
     ("prep", _PREPOSITIONS),
     ("under", _UNDER),
+    ("over", _OVER),
+    ("beside", _BESIDE),
     ("vert", _VERTICAL),
     ("horiz", _HORIZONTAL),
     ("centre", _CENTRE_WORDS),
@@ -184,6 +193,7 @@ def _build_kinds() -> dict[str, str]:
 
 _KINDS = _build_kinds()
 _REGION_KINDS = frozenset({"vert", "horiz", "centre"})
+_PLACE_WORDS = frozenset({"prep", "under", "over", "beside"})
 _NOUN_KINDS = frozenset(
     {"art", "num", "vague", "ord", "other", "size", "color", "badcolor", "shape", "generic", "badshape"}
     | {"pronoun", "agent", "slab", "goal"}
@@ -195,7 +205,7 @@ _HELP_GROUPS = (
     ("shapes", ("shape", "generic", "pronoun")),
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
-    ("places and directions", ("prep", "vert", "horiz", "centre")),
+    ("places and directions", ("prep", "vert", "horiz", "centre", "under", "over", "beside")),
     ("motion", ("motion", "still", "not", "fast")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
@@ -353,6 +363,19 @@ class _Marker:
     kind: str  # "push", "fast" or "empty"
 
 
+@dataclass
+class _Beside:
+    """One thing placed by another: "a red ball above the box", "... to the left of the agent", "... near it".
+
+    ``step`` is the move on the 3x3 grid of regions (rows down, columns right) from ``anchor``'s region
+    to ``subject``'s; None for a neighbouring region ("near", "next to", "beside", "by")."""
+
+    words: list[str]
+    subject: _Noun
+    step: tuple[int, int] | None
+    anchor: _Noun
+
+
 _Segment = _Motion | _Noun | _Place | _Relation | _Marker
 
 
@@ -361,6 +384,68 @@ def _relative_place_error(words: list[str]) -> PromptError:
         f"{' '.join(words)!r}: places relative to other things are not supported; place each thing in a "
         "region (top left, top, top right, left, centre, right, bottom left, bottom, bottom right)"
     )
+
+
+_ROWS = {"top": -1, "bottom": 1}
+_COLUMNS = {"left": -1, "right": 1}
+
+
+def _cell(region: str) -> tuple[int, int]:
+    """A region's (row, column) on the 3x3 grid, each in -1..1: "top left" -> (-1, -1), "centre" -> (0, 0)."""
+    parts = region.split()
+    return sum(_ROWS.get(p, 0) for p in parts), sum(_COLUMNS.get(p, 0) for p in parts)
+
+
+def _region_at(row: int, column: int) -> str | None:
+    """The region at a grid cell, None off the grid: (-1, 1) -> "top right"."""
+    if not (-1 <= row <= 1 and -1 <= column <= 1):
+        return None
+    names = [name for name, v in _ROWS.items() if v == row] + [name for name, v in _COLUMNS.items() if v == column]
+    return " ".join(names) or "centre"
+
+
+def _relation_step(relation: _Relation, place: _Place | None) -> tuple[int, int] | None | bool:
+    """The grid step a relation asks for (None: a neighbour), or False when it places nothing by another
+    thing. ``place`` is the place right before it, for "to the left of the box"."""
+    kinds = {_kind(w) for w in relation.words}
+    if "under" in kinds:
+        return (1, 0)
+    if "over" in kinds:
+        return (-1, 0)
+    if set(relation.words) & _NEAR_WORDS:
+        return None
+    if relation.words[0] == "of" and place is not None:
+        if place.region == "centre":
+            raise PromptError(f"{' '.join(place.words + relation.words)!r}: say which side, e.g. 'to the left "
+                              f"{' '.join(relation.words)}'")
+        return _cell(place.region)
+    return False
+
+
+def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Beside]]:
+    """Replace each place given by another thing ("above the red box") with that thing's noun, which
+    the clause then describes as usual, and return what is placed by what."""
+    out: list[_Segment] = []
+    besides: list[_Beside] = []
+    for seg in segments:
+        if not isinstance(seg, _Relation) or seg.noun.kind not in ("object", "agent"):
+            out.append(seg)
+            continue
+        place = out[-1] if out and isinstance(out[-1], _Place) else None
+        step = _relation_step(seg, place)
+        if step is False:
+            out.append(seg)
+            continue
+        words = seg.words
+        if seg.words[0] == "of" and place is not None and step is not None:
+            out.pop()
+            words = place.words + seg.words
+        subject = next((s for s in reversed(out) if isinstance(s, _Noun)), None)
+        if subject is None:
+            raise PromptError(f"{' '.join(words)!r} does not say what it places; e.g. 'a red ball {' '.join(words)}'")
+        besides.append(_Beside(words, subject, step, seg.noun))
+        out.append(seg.noun)
+    return out, besides
 
 
 def _region(words: list[str]) -> str:
@@ -471,7 +556,7 @@ class _Segmenter:
 
     def _step(self) -> None:
         kind = self._peek()
-        if kind in _REGION_KINDS or kind in ("prep", "under") or (kind == "art" and self._peek(1) in _REGION_KINDS):
+        if kind in _REGION_KINDS or kind in _PLACE_WORDS or (kind == "art" and self._peek(1) in _REGION_KINDS):
             self._place_or_relation()
         elif kind in ("motion", "not"):
             self._motion()
@@ -505,16 +590,20 @@ class _Segmenter:
 
     def _place_or_relation(self) -> None:
         start = self.i
-        preps = self._take_while({"prep", "under", "art"})
+        preps = self._take_while(_PLACE_WORDS)
+        self.i += self._peek() == "art" and self._peek(1) in _REGION_KINDS  # the "the" of "at the top"
         region_words = self._take_while(_REGION_KINDS)
-        noun = self._read_noun() if not region_words and self._peek() in _NOUN_KINDS - {"art"} else None
+        noun = self._read_noun() if not region_words and self._peek() in _NOUN_KINDS else None
         words = self.words[start : self.i]
-        if any(_kind(w) == "under" for w in preps):
-            raise _relative_place_error(words)
+        relative = any(_kind(w) in ("under", "over", "beside") for w in preps)
         if region_words:
+            if relative:  # "below the top"
+                raise PromptError(f"{' '.join(words)!r}: say what it is {preps[0]}, e.g. '{preps[0]} the red box'")
             self.out.append(_Place(words, _region(region_words)))
-        elif noun is not None:
+        elif noun is not None and noun.words != [noun.article]:
             self.out.append(_Relation(words, noun))
+        elif relative:
+            raise PromptError(f"{' '.join(words)!r}: say what it is {preps[0]}, e.g. '{preps[0]} the red box'")
         # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
 
     def _motion(self) -> None:
@@ -539,6 +628,9 @@ class _Segmenter:
 # --------------------------------------------------------------------------------------------
 
 
+_Ref = tuple[str, int]  # ("object", index) or ("agent", index) in a draft
+
+
 @dataclass
 class _ObjDraft:
     color: str | None = None
@@ -561,6 +653,19 @@ class _Draft:
     task: tuple[int, int | None, str | None, bool] | None = None  # (agent, object or None to reach the
     # goal, direction, random direction)
     empty: bool = False
+    besides: list[tuple[_Ref, tuple[int, int] | None, _Ref, str]] = field(default_factory=list)
+    # (thing, grid step or None for a neighbour, the thing it is placed by, the words)
+
+    def region_of(self, ref: _Ref) -> str | None:
+        kind, i = ref
+        return self.objects[i].region if kind == "object" else self.agent_regions[i]
+
+    def place(self, ref: _Ref, region: str, what: str) -> None:
+        kind, i = ref
+        if kind == "object":
+            self.objects[i].region = _set_region(self.objects[i].region, region, what)
+        else:
+            self.agent_regions[i] = _set_region(self.agent_regions[i], region, what)
 
     def add_object(self, obj: _ObjDraft) -> int:
         if len(self.objects) >= MAX_OBJECTS:
@@ -776,7 +881,7 @@ def _resolve(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
     return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
 
 
-def _apply_object(draft: _Draft, noun: _Noun, seen: int) -> None:
+def _apply_object(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
     _check_object_noun(noun)
     if noun.definite:
         targets = _resolve(draft, noun, seen)
@@ -785,6 +890,7 @@ def _apply_object(draft: _Draft, noun: _Noun, seen: int) -> None:
         targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
     for i in targets:
         _update_object(draft.objects[i], noun)
+    return targets
 
 
 def _agent_targets(draft: _Draft, noun: _Noun) -> list[int]:
@@ -826,14 +932,57 @@ def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
     setattr(draft, f"{what}_region", _set_region(region, noun.region, f"the {what}"))
 
 
-def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int) -> None:
+def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int, besides: list[_Beside] = ()) -> None:
+    """Add or update what each noun describes, then note what ``besides`` places by what."""
+    refs: dict[int, list[_Ref]] = {}
     for noun in nouns:
         if noun.kind == "agent":
-            _apply_agent(draft, noun)
+            refs[id(noun)] = [("agent", k) for k in _apply_agent(draft, noun)]
         elif noun.kind in ("slab", "goal"):
             _apply_fixture(draft, noun)
+            refs[id(noun)] = []
         else:
-            _apply_object(draft, noun, seen)
+            refs[id(noun)] = [("object", i) for i in _apply_object(draft, noun, seen)]
+    for b in besides:
+        phrase = " ".join(b.words)
+        for noun in (b.subject, b.anchor):
+            if noun.kind in ("slab", "goal"):
+                raise _relative_place_error(b.words)
+            if len(refs[id(noun)]) != 1:
+                raise PromptError(f"{noun.text!r} {phrase}: place one thing by one other")
+        draft.besides.append((refs[id(b.subject)][0], b.step, refs[id(b.anchor)][0], phrase))
+
+
+def _place_besides(draft: _Draft) -> None:
+    """Give regions to things placed by other things: "a red ball above the box" puts the ball one row
+    above the box's region; when neither has a region, the one it is placed by goes in the centre."""
+    for thing, step, anchor, phrase in draft.besides:
+        here, there = draft.region_of(thing), draft.region_of(anchor)
+        if step is None:  # a neighbour: the next region to the right, else left, below, above
+            if here is not None and there is not None:
+                if max(abs(a - b) for a, b in zip(_cell(here), _cell(there))) > 1:
+                    raise PromptError(f"{phrase!r}: one is at the {here} and the other at the {there}, not near")
+                continue
+            if here is None and there is None:
+                there = "centre"
+                draft.place(anchor, there, repr(phrase))
+            known, free = (there, thing) if here is None else (here, anchor)
+            row, col = _cell(known)
+            near = next(r for r in (_region_at(row, col + 1), _region_at(row, col - 1),
+                                    _region_at(row + 1, col), _region_at(row - 1, col)) if r)
+            draft.place(free, near, repr(phrase))
+            continue
+        if there is None:
+            there = "centre" if here is None else _region_at(_cell(here)[0] - step[0], _cell(here)[1] - step[1])
+            if there is None:
+                raise PromptError(f"{phrase!r}: the thing placed is at the {here}, so the other would be off the "
+                                  "arena; place it further in")
+            draft.place(anchor, there, repr(phrase))
+        want = _region_at(_cell(there)[0] + step[0], _cell(there)[1] + step[1])
+        if want is None:
+            raise PromptError(f"{phrase!r} is off the arena: the thing it names is at the {there}; place that "
+                              "one further in")
+        draft.place(thing, want, repr(phrase))
 
 
 def _split_task(segments: list[_Segment]) -> tuple[list[_Segment], _Segment, list[_Segment]]:
@@ -934,6 +1083,7 @@ class _PromptReader:
                 i += 1
         for apply in self.deferred:
             apply()
+        _place_besides(self.draft)
         if self.draft.empty and self.draft.objects:
             raise PromptError("the prompt says the arena is empty but also describes objects")
         return self.draft
@@ -949,12 +1099,13 @@ class _PromptReader:
             target, dest = _task_destination(verb, rest)
             self.deferred.append(lambda: _set_task(draft, agent, target, dest, seen))
             return
+        segments, besides = _read_besides(segments)
         _apply_markers(draft, segments)
         nouns = _attach(segments)
         if defer and any(n.kind == "object" and n.definite for n in nouns):
-            self.deferred.append(lambda: _apply_nouns(draft, nouns, seen))
+            self.deferred.append(lambda: _apply_nouns(draft, nouns, seen, besides))
         else:
-            _apply_nouns(draft, nouns, seen)
+            _apply_nouns(draft, nouns, seen, besides)
 
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
         """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""

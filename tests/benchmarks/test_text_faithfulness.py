@@ -21,20 +21,20 @@ def test_prompts_file_parses_each_line_and_lists_refusals(tmp_path):
     tf = _module()
     path = tmp_path / "prompts.txt"
     path.write_text("# a comment\n\nin the top left corner there is a red ball\n"
-                    "a green ball near the blue box\n  two balls, both on the left  \n")
+                    "a green ball under the slab\n  two balls, both on the left  \n")
     items, refused = tf.prompts_from_file(str(path), seed=0)
     assert [text for text, _, _ in items] == ["in the top left corner there is a red ball",
                                              "two balls, both on the left"]
     assert [(o.color, o.shape) for o in items[0][1].objects] == [("red", "sphere")]
     assert len(items[1][1].objects) == 2
-    assert [r["prompt"] for r in refused] == ["a green ball near the blue box"]
+    assert [r["prompt"] for r in refused] == ["a green ball under the slab"]
     assert "relative" in refused[0]["error"]
     assert tf.prompts_from_file(str(path), seed=0)[0][1][1] == items[1][1]  # same seed, same scenes
 
 
 def test_prompts_file_with_nothing_that_parses_says_so(tmp_path):
     path = tmp_path / "prompts.txt"
-    path.write_text("a green ball near the blue box\n")
+    path.write_text("a green ball under the slab\n")
     with pytest.raises(SystemExit, match="no prompt parses"):
         _module().prompts_from_file(str(path), seed=0)
 

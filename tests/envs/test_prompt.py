@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from worldsim.envs.caption import SHAPE_NOUNS, caption
-from worldsim.envs.prompt import FILLER_WORDS, PromptError, parse_prompt, supported_words
+from worldsim.envs.prompt import FILLER_WORDS, PromptError, canonical_prompt, parse_prompt, supported_words
 from worldsim.envs.scene import (
     AGENT_COLORS,
     DIRECTIONS,
@@ -230,8 +230,17 @@ def test_filler_words_are_skipped_and_nothing_else_is() -> None:
 @pytest.mark.parametrize(
     ("prompt", "reason"),
     [
-        ("a red ball near the blue box", "relative"),
+        ("a red ball near the goal", "relative"),
         ("a green box under the slab", "relative"),
+        ("a red ball above a green box at the top", "off the arena"),
+        ("a red ball at the top above a green box at the top", "off the arena"),
+        ("a red ball at the bottom above a green box", "off the arena"),
+        ("a red ball at the bottom above a green box in the centre", "placed twice"),
+        ("a red ball at the top left near a blue box at the bottom right", "not near"),
+        ("two balls above a red box", "place one thing by one other"),
+        ("above the red box", "does not say what it places"),
+        ("a red ball below the top", "say what it is below"),
+        ("a red ball in the centre of the blue box", "say which side"),
         ("a red ball at the top at the bottom", "already has a region"),
         ("a red ball moving", "say which way"),
         ("the agent moves left", "agents start at rest"),
@@ -364,3 +373,26 @@ def test_reach_prompts_parse_to_a_reach_task(prompt: str) -> None:
 def test_bad_reach_prompts_are_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "caption"),
+    [
+        ("a red ball above a green box", "a red ball at the top and a green box in the centre"),
+        ("a blue cube to the left of a yellow sphere on the right",
+         "a blue box in the centre and a yellow ball on the right"),
+        ("a green box at the top and a red ball below it", "a green box at the top and a red ball in the centre"),
+        ("a red ball beneath the agent", "a red ball at the bottom; the white agent is in the centre"),
+        ("a cyan ball on top of a magenta box at the bottom left",
+         "a cyan ball on the left and a magenta box at the bottom left"),
+        ("a red ball at the top right of the blue box", "a red ball at the top right and a blue box in the centre"),
+        ("a red ball next to a blue box", "a red ball on the right and a blue box in the centre"),
+        ("a red ball near a blue box on the right", "a red ball in the centre and a blue box on the right"),
+        ("a red ball above a green box above a blue box",
+         "a red ball at the top, a green box in the centre and a blue box at the bottom"),
+        ("the red ball is above the green box. a green box on the left. a red ball.",
+         "a green box on the left and a red ball at the top left"),
+    ],
+)
+def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, caption: str) -> None:
+    assert canonical_prompt(prompt).startswith(caption)
