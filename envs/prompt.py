@@ -127,7 +127,7 @@ _MOTION_VERBS = _words(
 _REACH_VERBS = _words("reach reaches reaching")
 _STILL_WORDS = _words("still stationary static resting rest motionless")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
-_PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of")
+_PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of across")
 _UNDER = _words("under beneath below underneath")  # "below the box": a row lower in the frame
 _OVER = _words("above over")  # "above the box": a row higher
 _BESIDE = _words("beside next alongside")  # "next to the box": a neighbouring region, as "near" and "by"
@@ -381,8 +381,10 @@ _Segment = _Motion | _Noun | _Place | _Relation | _Marker
 
 def _relative_place_error(words: list[str]) -> PromptError:
     return PromptError(
-        f"{' '.join(words)!r}: places relative to other things are not supported; place each thing in a "
-        "region (top left, top, top right, left, centre, right, bottom left, bottom, bottom right)"
+        f"{' '.join(words)!r}: this place relative to another thing is not supported; place a thing above, "
+        "below, to the left or right of, on top of, near, next to, beside or by an object or an agent (not "
+        "the slab or the goal), or in a region (top left, top, top right, left, centre, right, bottom left, "
+        "bottom, bottom right)"
     )
 
 

@@ -396,3 +396,7 @@ def test_bad_reach_prompts_are_refused(prompt: str) -> None:
 )
 def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, caption: str) -> None:
     assert canonical_prompt(prompt).startswith(caption)
+
+
+def test_across_places_like_on() -> None:
+    assert canonical_prompt("a slab across the top", seed=0) == canonical_prompt("a slab on the top", seed=0)
