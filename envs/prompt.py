@@ -24,8 +24,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   one on the right").
 * A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
   puts the ball one region higher ("below", "under", "to the left of", "on top of", "at the top right
-  of" likewise); "near", "next to", "beside" and "by" put it in a neighbouring region (the next one to
-  the right where both are free). When neither has a region, the one named second goes in the centre.
+  of" likewise); "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the
+  other, else to its left, below or above it). When neither has a region, the one named second goes
+  in the centre.
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
   top"), or a second place or motion for one object are refused with the reason.
@@ -934,7 +935,7 @@ def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
     setattr(draft, f"{what}_region", _set_region(region, noun.region, f"the {what}"))
 
 
-def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int, besides: list[_Beside] = ()) -> None:
+def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int, besides: Collection[_Beside] = ()) -> None:
     """Add or update what each noun describes, then note what ``besides`` places by what."""
     refs: dict[int, list[_Ref]] = {}
     for noun in nouns:
