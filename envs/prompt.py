@@ -146,7 +146,8 @@ _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: .
 #: other word must be one the parser reads, or :func:`parse_prompt` raises :class:`PromptError`.
 FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world corner side edge part area "
-    "half sits sitting lies lying placed located stands standing covers covering contains containing please"
+    "half sits sitting lies lying placed located stands standing covers covering contains containing please "
+    "put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
 )
 
 # Word kinds, first match wins: "can" is a shape, "one" a count (or "a red one": a noun).

@@ -400,3 +400,9 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
 
 def test_across_places_like_on() -> None:
     assert canonical_prompt("a slab across the top", seed=0) == canonical_prompt("a slab on the top", seed=0)
+
+
+def test_requests_read_as_descriptions() -> None:
+    for verb in ("put", "place", "add", "show", "draw", "create"):
+        assert canonical_prompt(f"{verb} a red ball at the top left", seed=0) == canonical_prompt(
+            "a red ball at the top left", seed=0)
