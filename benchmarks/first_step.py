@@ -105,9 +105,10 @@ def main() -> None:
         rows[str(k)], others[str(k)] = fits(episodes, r.model[:, 0], k, colors, background, agent)
         print(f"context {k}: agent {rows[str(k)]}; other moving objects {others[str(k)]}")
         for name, frames in baseline_frames(model, episodes, k).items():
-            mine, theirs = fits(episodes, frames, k, colors, background, agent)
-            baselines.setdefault(name, {})[str(k)] = {"agent": mine, "others": theirs}
-            print(f"  {name}: agent slope {mine.get('slope')}, other moving objects slope {theirs.get('slope')}")
+            agent_fit, others_fit = fits(episodes, frames, k, colors, background, agent)
+            baselines.setdefault(name, {})[str(k)] = {"agent": agent_fit, "others": others_fit}
+            print(f"  {name}: agent slope {agent_fit.get('slope')}, other moving objects slope "
+                  f"{others_fit.get('slope')}")
     write_json(a.json, {"checkpoint": model.checkpoint_hash, "config": vars(a), "by_context": rows,
                         "others_by_context": others, "baselines": baselines})
 
