@@ -599,15 +599,14 @@ class _Segmenter:
         region_words = self._take_while(_REGION_KINDS)
         noun = self._read_noun() if not region_words and self._peek() in _NOUN_KINDS else None
         words = self.words[start : self.i]
-        relative = any(_kind(w) in ("under", "over", "beside") for w in preps)
-        if region_words:
-            if relative:  # "below the top"
-                raise PromptError(f"{' '.join(words)!r}: say what it is {preps[0]}, e.g. '{preps[0]} the red box'")
-            self.out.append(_Place(words, _region(region_words)))
-        elif noun is not None and noun.words != [noun.article]:
-            self.out.append(_Relation(words, noun))
-        elif relative:
+        nothing = noun is None or noun.words == [noun.article]  # a lone article ("a" in "in a corner")
+        if any(_kind(w) in ("under", "over", "beside") for w in preps) and (region_words or nothing):
+            # "below the top", "above" alone: a place by another thing names that thing
             raise PromptError(f"{' '.join(words)!r}: say what it is {preps[0]}, e.g. '{preps[0]} the red box'")
+        if region_words:
+            self.out.append(_Place(words, _region(region_words)))
+        elif not nothing:
+            self.out.append(_Relation(words, noun))
         # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
 
     def _motion(self) -> None:
@@ -664,7 +663,8 @@ class _Draft:
         kind, i = ref
         return self.objects[i].region if kind == "object" else self.agent_regions[i]
 
-    def place(self, ref: _Ref, region: str, what: str) -> None:
+    def place(self, ref: _Ref, region: str | None, what: str) -> None:
+        """Put a thing in ``region`` (None: leave it); a second, different region is an error."""
         kind, i = ref
         if kind == "object":
             self.objects[i].region = _set_region(self.objects[i].region, region, what)
@@ -920,7 +920,7 @@ def _apply_agent(draft: _Draft, noun: _Noun) -> list[int]:
     if noun.motion is not None and not noun.motion.still:
         raise PromptError(f"{noun.text!r}: agents start at rest; say where an agent is or what it pushes")
     for k in targets:
-        draft.agent_regions[k] = _set_region(draft.agent_regions[k], noun.region, f"the {list(AGENT_COLORS)[k]} agent")
+        draft.place(("agent", k), noun.region, f"the {list(AGENT_COLORS)[k]} agent")
     return targets
 
 
