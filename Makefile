@@ -107,10 +107,10 @@ results: $(STAMP)
 	$(BIN)/python benchmarks/results.py --out $(RESULTS) --json benchmarks/results.json
 
 # The Reach rung of the RL ladder: collect Reach episodes (the B real steps), fine-tune the shipped
-# model on them, give it spatial reward and termination heads trained alone on the same episodes,
-# then PPO in the dream (imagined episodes of 16 steps from recorded steps) against PPO in MuJoCo
-# on B steps and on 300k steps, all scored in MuJoCo; its figures join benchmarks/results.json. Hours
-# on a 2-core CPU; every stage resumes where it stopped.
+# model on them, give it reward and termination heads that read its decoded frames (trained alone
+# on the same episodes), then PPO in the dream (imagined episodes of 16 steps from recorded steps)
+# against PPO in MuJoCo on B steps and on 300k steps, all scored in MuJoCo; its figures join
+# benchmarks/results.json. Hours on a 2-core CPU; every stage resumes where it stopped.
 REACH := data/reach
 dream-to-real: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy scripted --out $(REACH)/scripted
@@ -119,11 +119,9 @@ dream-to-real: $(STAMP)
 	$(BIN)/worldsim finetune --checkpoint worldsim/checkpoints/default --data $(REACH)/scripted \
 		$(REACH)/random $(DATA)/pushbox $(DATA)/playground --steps 800 --lr 1e-4 --ema 0.998 \
 		--flow.done-weight 1.0 --out runs/reach_wm --resume --check-episodes 0
-	$(BIN)/worldsim finetune --checkpoint runs/reach_wm/model --data $(REACH)/scripted $(REACH)/random \
-		--spatial-heads --heads-only --steps 600 --batch-size 32 --lr 1e-3 \
-		--flow.done-weight 1.0 --flow.reward-weight 1.0 --flow.all-context-prob 1.0 \
-		--out runs/reach_heads --resume --check-episodes 0
-	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_heads/model \
+	$(BIN)/worldsim frame-heads --checkpoint runs/reach_wm/model --data $(REACH)/scripted $(REACH)/random \
+		--steps 3000 --out runs/reach_fh --resume
+	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_fh/model \
 		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --seeds 0 1 2 \
 		--json $(RESULTS)/dream_to_real.json
 	$(BIN)/python benchmarks/results.py --summarize-only --out $(RESULTS) --json benchmarks/results.json

@@ -183,6 +183,13 @@ def summarize_dream_to_real(report: dict) -> dict[str, dict[str, Any]]:
                for kind, key in (("return", "mean_return"), ("success", "success_rate"))}
     figures["dream_to_real"] = {"model": report["dream_to_real"]}
     figures["real_steps_budget"] = {"model": report["budget_real_steps"]}
+    heads = report.get("heads")  # the reward and termination the dream ran on, against MuJoCo's
+    if heads:
+        figures["heads_reward_mae"] = {"model": round(heads["reward_mae"], 4),
+                                       "mean_reward": round(heads["reward_mae_mean_baseline"], 4)}
+        for key in ("termination_precision", "termination_recall"):
+            value = heads[key]
+            figures[f"heads_{key}"] = {"model": None if value is None or value != value else round(value, 3)}
     return figures
 
 

@@ -38,6 +38,7 @@ from .report import write_json
 from .scenario import DemoConfig, RolloutConfig, demo, scenario_rollout
 from .simulator import SimulatorConfig
 from .train import TrainConfig, train
+from .train_heads import FrameHeadsTrainConfig
 from .worldmodel import KIND, WorldModel, resolve_checkpoint
 
 
@@ -156,6 +157,18 @@ def run_finetune_decoder(cfg: DecoderConfig) -> None:
 
     report = finetune_decoder(cfg, resolve_checkpoint(cfg.checkpoint))
     print(f"decoder: held-out PSNR {report['val_psnr_before']} -> {report['val_psnr_after']} dB; "
+          f"model in {Path(cfg.out) / 'model'}")
+
+
+def run_frame_heads(cfg: FrameHeadsTrainConfig) -> None:
+    from .train_heads import train_frame_heads
+
+    report = train_frame_heads(cfg, resolve_checkpoint(cfg.checkpoint))
+    after = report["val_after"]
+    share = lambda x: "n/a" if x is None else f"{x:.2f}"  # noqa: E731
+    print(f"frame heads, held-out frames through the autoencoder: reward MAE {after['reward_mae']:.3f} "
+          f"(mean baseline {after['reward_mae_mean_baseline']:.3f}), termination precision "
+          f"{share(after['termination_precision'])} recall {share(after['termination_recall'])}; "
           f"model in {Path(cfg.out) / 'model'}")
 
 
@@ -305,6 +318,7 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "train": (TrainCommand, run_train),
     "finetune": (FinetuneCommand, run_finetune),
     "finetune-decoder": (DecoderConfig, run_finetune_decoder),
+    "frame-heads": (FrameHeadsTrainConfig, run_frame_heads),
     "check": (CheckConfig, run_check),
     "rollout": (RolloutConfig, run_rollout),
     "demo": (DemoConfig, run_demo),

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import metrics
 from .data import pad_actions
+from .frame_heads import reward_termination_scores
 from .simulator import Simulator
 from .store import Episode
 
@@ -205,15 +206,14 @@ def side_by_side(gt: np.ndarray, gen: np.ndarray, scale: int = 3) -> np.ndarray:
     return row.repeat(scale, axis=1).repeat(scale, axis=2)
 
 
-def head_scores(sim: Simulator, episodes: list[Episode]) -> dict[str, float | int]:
+def head_scores(sim: Simulator, episodes: list[Episode]) -> dict[str, float | int | None]:
     """The reward and termination heads on true frames, against the env's values.
 
     Every episode is given to ``sim`` (batch 1) whole as context (teacher forced), and the heads'
-    reading of each transition is compared with what the env returned. Reported: the heads' reward
-    mean absolute error beside that of the trivial baseline that always predicts the mean true
-    reward, and their correlation; termination precision and recall at the simulator's
-    ``done_threshold``, with the counts behind them and the mean termination probability the head
-    gives terminal and other steps.
+    reading of each transition (the frame heads' when the model has them, else the DiT's) is compared
+    with what the env returned: :func:`~worldsim.frame_heads.reward_termination_scores` at the
+    simulator's ``done_threshold``, and the mean termination probability the heads give terminal and
+    other steps (None where there are none).
     """
     if sim.batch_size != 1:
         raise ValueError(f"head_scores gives each episode whole to a simulator of batch 1, got batch {sim.batch_size}")
@@ -229,19 +229,8 @@ def head_scores(sim: Simulator, episodes: list[Episode]) -> dict[str, float | in
         pred_p.append(sim.context_heads.done_prob[0])
     if not true_r:
         raise ValueError("no episode with a transition to score the heads on")
-    r, pr = np.concatenate(true_r), np.concatenate(pred_r)
     d, prob = np.concatenate(true_d).astype(bool), np.concatenate(pred_p)
-    pd = prob > sim.cfg.done_threshold
-    hits = int((d & pd).sum())
-    return {
-        "transitions": int(r.size),
-        "reward_mae": float(np.abs(pr - r).mean()),
-        "reward_mae_mean_baseline": float(np.abs(r.mean() - r).mean()),
-        "reward_corr": float(np.corrcoef(pr, r)[0, 1]) if r.std() > 0 and pr.std() > 0 else float("nan"),
-        "terminations": int(d.sum()),
-        "predicted_terminations": int(pd.sum()),
-        "termination_precision": hits / int(pd.sum()) if pd.any() else float("nan"),
-        "termination_recall": hits / int(d.sum()) if d.any() else float("nan"),
-        "done_prob_terminal": float(prob[d].mean()) if d.any() else float("nan"),
-        "done_prob_other": float(prob[~d].mean()) if (~d).any() else float("nan"),
-    }
+    mean_or_none = lambda x: float(x.mean()) if x.size else None  # noqa: E731
+    return {**reward_termination_scores(np.concatenate(true_r), np.concatenate(pred_r), d, prob,
+                                        sim.cfg.done_threshold),
+            "done_prob_terminal": mean_or_none(prob[d]), "done_prob_other": mean_or_none(prob[~d])}

@@ -10,7 +10,8 @@ One ``step(actions)``:
 2. runs one *commit* pass on that frame, re-noised to ``context_noise``: it writes the frame's keys
    and values into the cache (evicting the oldest beyond the window) and evaluates the reward and
    termination heads;
-3. decodes the frame to pixels.
+3. decodes the frame to pixels. A model with frame heads (:mod:`worldsim.frame_heads`) reads the
+   step's reward and termination off the last two decoded frames instead of the DiT's heads.
 
 A model with a frame sink (``DiTConfig.sink``) also keeps the episode's first frame, committed once at
 reset, for the whole rollout; it adds a constant to the cache. Memory is bounded by the window,
@@ -269,6 +270,7 @@ class Simulator:
         self.cache: KVCache | None = None
         self.text: TextCond | None = None
         self.prev: Tensor | None = None  # (B, 1, C, h, w) last clean latent
+        self.frames: Tensor | None = None  # (B, H, W, 3) last frames shown, kept for the frame heads
         self.change: Tensor | None = None  # (B, 1, C, h, w) its change from the one before (change_input models)
         self.sink: _Sink | None = None  # the frame sink of sink models
         self.history = _History()
@@ -362,9 +364,17 @@ class Simulator:
         heads = self._commit(sub, latents, self._noised_prev(prev, first), action, first, change)
         self._merge(rows_t, sub, latents[:, -1:], last_change)
         self.steps_taken[rows_t.cpu().numpy()] = 0
-        self.context_heads = ContextHeads(heads.reward[:, 1:].float().cpu().numpy(),
-                                          torch.sigmoid(heads.done_logit[:, 1:]).float().cpu().numpy())
-        frames_out = self.model.autoencoder.decode(latents[:, -1])  # (n, H, W, 3)
+        if self.model.frame_heads is None:
+            frames_out = self.model.autoencoder.decode(latents[:, -1])  # (n, H, W, 3)
+            rewards, done_prob = heads.reward[:, 1:], torch.sigmoid(heads.done_logit[:, 1:])
+        else:  # the heads read every context frame as decoded, pair by pair
+            decoded = self.model.autoencoder.decode(latents)  # (n, k, H, W, 3)
+            frames_out = decoded[:, -1]
+            rewards, done_prob = self._frame_heads(decoded[:, :-1].flatten(0, 1), decoded[:, 1:].flatten(0, 1),
+                                                   actions.flatten(0, 1))
+            rewards, done_prob = rewards.view(n, k - 1), done_prob.view(n, k - 1)
+        self.context_heads = ContextHeads(rewards.float().cpu().numpy(), done_prob.float().cpu().numpy())
+        self._put_frames(rows_t, frames_out)
         return StepOutput(frames_out.cpu().numpy(), np.zeros(n, np.float32), np.zeros(n, bool),
                           latents[:, -1])
 
@@ -405,12 +415,31 @@ class Simulator:
         self.change = None if change is None else z - self.prev
         self.prev = z
         self.steps_taken += 1
-        done = torch.sigmoid(out.done_logit[:, -1]) > self.cfg.done_threshold
         frames = self.model.autoencoder.decode(z[:, 0])  # (B, H, W, 3)
-        return StepOutput(frames.cpu().numpy(), out.reward[:, -1].float().cpu().numpy(),
-                          done.cpu().numpy(), z[:, 0])
+        if self.model.frame_heads is None:
+            reward, done_prob = out.reward[:, -1], torch.sigmoid(out.done_logit[:, -1])
+        else:
+            reward, done_prob = self._frame_heads(self.frames, frames, action[:, 0])
+        self.frames = frames
+        return StepOutput(frames.cpu().numpy(), reward.float().cpu().numpy(),
+                          (done_prob > self.cfg.done_threshold).cpu().numpy(), z[:, 0])
 
     # -- internals --
+
+    def _frame_heads(self, before: Tensor, after: Tensor, action: Tensor) -> tuple[Tensor, Tensor]:
+        """The model's frame heads on decoded frames ``(N, H, W, 3)`` either side of ``action`` ``(N, A)``:
+        reward and termination probability, ``(N,)`` each."""
+        reward, logit = self.model.frame_heads(before, after, action)
+        return reward, torch.sigmoid(logit)
+
+    def _put_frames(self, rows: Tensor, frames: Tensor) -> None:
+        """Keep the frames just shown for ``rows``: the frame heads read them beside the next step's."""
+        if self.model.frame_heads is None:
+            return
+        if len(rows) == self.batch_size:
+            self.frames = frames
+        else:
+            self.frames[rows] = frames
 
     def _snap(self, z: Tensor) -> Tensor:
         """``z`` rounded to the latent grid (unchanged when the grid is off)."""

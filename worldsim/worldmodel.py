@@ -26,6 +26,7 @@ from .checkpoint import (
     read_weights,
     save_checkpoint,
 )
+from .frame_heads import FrameHeads, FrameHeadsConfig
 from .model import DiT, DiTConfig
 
 KIND = "worldmodel"
@@ -64,6 +65,14 @@ DIT_BOUNDS: dict[str, Bounds] = {
 """What a checkpoint's DiT config may hold; generous, but each value far below what would exhaust memory
 (the product of several is bounded by :data:`MAX_ELEMENTS`)."""
 
+FRAME_HEADS_BOUNDS: dict[str, Bounds] = {
+    "image_size": Bounds(8, 4096),
+    "action_dim": Bounds(1, 65536),
+    "channels": Bounds(1, 8192, length=(1, 10)),
+    "hidden": Bounds(1, 65536),
+}
+"""What the optional ``frame_heads`` section of a checkpoint's config may hold."""
+
 STORAGE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 """Precisions a checkpoint's floating-point weights may be stored in (:meth:`WorldModel.save`)."""
 
@@ -80,9 +89,11 @@ def resolve_checkpoint(path: str | os.PathLike | None) -> Path:
 
 
 class WorldModel(nn.Module):
-    """Autoencoder and DiT that belong together (the DiT was trained on this autoencoder's latents)."""
+    """Autoencoder and DiT that belong together (the DiT was trained on this autoencoder's latents),
+    and optionally reward and termination heads that read the decoded frames
+    (:class:`~worldsim.frame_heads.FrameHeads`)."""
 
-    def __init__(self, autoencoder: Autoencoder, dit: DiT):
+    def __init__(self, autoencoder: Autoencoder, dit: DiT, frame_heads: FrameHeads | None = None):
         super().__init__()
         if autoencoder.cfg.latent_channels != dit.cfg.latent_channels or \
                 autoencoder.cfg.latent_size != dit.cfg.latent_size:
@@ -90,8 +101,15 @@ class WorldModel(nn.Module):
                 f"autoencoder latents are {autoencoder.cfg.latent_channels}x{autoencoder.cfg.latent_size}^2 "
                 f"but the DiT expects {dit.cfg.latent_channels}x{dit.cfg.latent_size}^2"
             )
+        if frame_heads is not None and (frame_heads.cfg.image_size, frame_heads.cfg.action_dim) != \
+                (autoencoder.cfg.image_size, dit.cfg.action_dim):
+            raise ValueError(
+                f"frame heads read {frame_heads.cfg.image_size}px frames and {frame_heads.cfg.action_dim}-D actions "
+                f"but the model makes {autoencoder.cfg.image_size}px frames from {dit.cfg.action_dim}-D actions"
+            )
         self.autoencoder = autoencoder
         self.dit = dit
+        self.frame_heads = frame_heads
         self.meta: dict[str, Any] = {}
         self.checkpoint_hash = ""
 
@@ -117,6 +135,8 @@ class WorldModel(nn.Module):
                 raise ValueError(f"{big[:3]} hold values beyond float16's range; store in bfloat16 or float32")
         tensors = {k: t.to(dtype) if t.is_floating_point() else t for k, t in tensors.items()}
         config = {"autoencoder": asdict(self.autoencoder.cfg), "dit": asdict(self.dit.cfg)}
+        if self.frame_heads is not None:
+            config["frame_heads"] = asdict(self.frame_heads.cfg)
         return save_checkpoint(directory, kind=KIND, config=config, tensors=tensors, meta=meta)
 
     @classmethod
@@ -130,9 +150,9 @@ class WorldModel(nn.Module):
         """
         header = read_header(directory, kind=KIND)
         where = str(header.directory)
-        ae_cfg, dit_cfg = configs_from_dict(header.config, where=where)
-        tensors = read_weights(header, max_bytes=_weights_size_bound(ae_cfg, dit_cfg, where))
-        model = cls(Autoencoder(ae_cfg), DiT(dit_cfg))
+        ae_cfg, dit_cfg, heads_cfg = configs_from_dict(header.config, where=where)
+        tensors = read_weights(header, max_bytes=_weights_size_bound(ae_cfg, dit_cfg, heads_cfg, where))
+        model = cls(Autoencoder(ae_cfg), DiT(dit_cfg), FrameHeads(heads_cfg) if heads_cfg else None)
         _check_tensors_fit(model, tensors, where)
         model.load_state_dict(tensors)
         model.meta = header.meta
@@ -141,18 +161,20 @@ class WorldModel(nn.Module):
         return model.to(device).eval()
 
 
-def configs_from_dict(config: dict[str, Any], *, where: str) -> tuple[AutoencoderConfig, DiTConfig]:
-    """The autoencoder and DiT configs of a world-model ``config.json``, checked against the bounds.
+def configs_from_dict(config: dict[str, Any], *, where: str
+                      ) -> tuple[AutoencoderConfig, DiTConfig, FrameHeadsConfig | None]:
+    """The autoencoder, DiT and (optional) frame-heads configs of a world-model ``config.json``, checked
+    against the bounds.
 
     Raises:
         CheckpointError: for a missing or unknown section, or a config :func:`config_from_dict` refuses,
-            or an autoencoder and DiT that cannot work together.
+            or parts that cannot work together.
     """
-    sections = {"autoencoder", "dit"}
-    if set(config) != sections:
+    sections, optional = {"autoencoder", "dit"}, {"frame_heads"}
+    if not sections <= set(config) <= sections | optional:
         raise CheckpointError(
-            f"{where}: config.json must have exactly the sections {sorted(sections)}, has {sorted(map(str, config))}. "
-            "The checkpoint is damaged or not a world model."
+            f"{where}: config.json must have the sections {sorted(sections)} (and optionally {sorted(optional)}), "
+            f"has {sorted(map(str, config))}. The checkpoint is damaged or not a world model."
         )
     ae = config_from_dict(AutoencoderConfig, config["autoencoder"], where=where, bounds=AUTOENCODER_BOUNDS)
     dit = config_from_dict(DiTConfig, config["dit"], where=where, bounds=DIT_BOUNDS)
@@ -162,7 +184,15 @@ def configs_from_dict(config: dict[str, Any], *, where: str) -> tuple[Autoencode
             f"{where}: the autoencoder makes {ae.latent_channels}x{ae.latent_size}^2 latents but the DiT expects "
             f"{dit.latent_channels}x{dit.latent_size}^2. The two configs come from different models."
         )
-    return ae, dit
+    if "frame_heads" not in config:
+        return ae, dit, None
+    heads = config_from_dict(FrameHeadsConfig, config["frame_heads"], where=where, bounds=FRAME_HEADS_BOUNDS)
+    if (heads.image_size, heads.action_dim) != (ae.image_size, dit.action_dim):
+        raise CheckpointError(
+            f"{where}: the frame heads read {heads.image_size}px frames and {heads.action_dim}-D actions, the model "
+            f"makes {ae.image_size}px frames from {dit.action_dim}-D actions. The configs come from different models."
+        )
+    return ae, dit, heads
 
 
 def _check_autoencoder_shape(cfg: AutoencoderConfig, where: str) -> None:
@@ -178,7 +208,8 @@ def _check_autoencoder_shape(cfg: AutoencoderConfig, where: str) -> None:
         )
 
 
-def _weights_size_bound(ae_cfg: AutoencoderConfig, dit_cfg: DiTConfig, where: str) -> int:
+def _weights_size_bound(ae_cfg: AutoencoderConfig, dit_cfg: DiTConfig, heads_cfg: FrameHeadsConfig | None,
+                        where: str) -> int:
     """Most bytes a weights file for this architecture can hold, found without allocating any weights.
 
     Raises:
@@ -186,7 +217,7 @@ def _weights_size_bound(ae_cfg: AutoencoderConfig, dit_cfg: DiTConfig, where: st
     """
     try:
         with torch.device("meta"):  # shapes only: nothing is allocated
-            model = WorldModel(Autoencoder(ae_cfg), DiT(dit_cfg))
+            model = WorldModel(Autoencoder(ae_cfg), DiT(dit_cfg), FrameHeads(heads_cfg) if heads_cfg else None)
     except (ValueError, TypeError, RuntimeError, ArithmeticError) as e:
         raise CheckpointError(f"{where}: config.json describes a model that cannot be built ({e}). "
                               "The checkpoint is damaged; restore it from a good copy.") from e

@@ -40,6 +40,12 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     (tmp_path / "speed.json").write_text(json.dumps({"checkpoint": "c0ffee", "compared_at_sampling_steps": 2,
         "learned_sim": rows + [{**rows[0], "sampling_steps": 4, "env_steps_per_s": 30.0}],
         "gt_env": {"ms_per_step": 0.5}, "cache_vs_recompute": {"speedup_vs_recompute_window": 12.0}}))
+    row = lambda r, s: {"mean_return": r, "success_rate": s}  # noqa: E731
+    (tmp_path / "dream_to_real.json").write_text(json.dumps({
+        "summary": {"random": row(-0.1, 0.0), "mujoco_B": row(2.0, 0.1), "dream": row(1.5, 0.2)},
+        "dream_to_real": 0.76, "budget_real_steps": 18000, "checkpoint_hash": "c0ffee",
+        "heads": {"reward_mae": 0.31234, "reward_mae_mean_baseline": 0.5, "termination_precision": 0.6,
+                  "termination_recall": None}}))
     out = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
                           capture_output=True, text=True, timeout=120)
@@ -59,6 +65,11 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
     assert figures["text"]["all_named_objects_one_draw"] == {"model": 0.6}  # the best of 8 beside one draw
     assert figures["text"]["no_unasked_colour"] == {"model": 0.55, "mujoco_frame": 1.0}  # MuJoCo's frame scored
+    dream = figures["dream_to_real"]  # the policies' scores beside the heads the dream ran on
+    assert dream["success_dream"] == {"model": 0.2} and dream["return_mujoco_B"] == {"model": 2.0}
+    assert dream["heads_reward_mae"] == {"model": 0.3123, "mean_reward": 0.5}
+    assert dream["heads_termination_precision"] == {"model": 0.6}
+    assert dream["heads_termination_recall"] == {"model": None}  # no termination predicted or none to find
     assert "| text | no_unasked_colour | 0.55 | 1 | >= 0.90 |" in done.stdout
     assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
 
