@@ -11,10 +11,10 @@ rollouts in one batched Simulator behind SB3's ``VecEnv`` (:class:`worldsim.envs
 the true frames before them as context, and last H steps (the dream protocol of DIAMOND and IRIS):
 
     python -m worldsim.agents.ppo --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 \
-        --checkpoint runs/reach_wm/model --dataset data/reach/scripted --horizon 16 --out runs/dream
- Every
-``eval_every`` steps the policy is scored in ``WorldSim/PushBox-v0``, the MuJoCo scene the model
-imitates; those episodes are only scored, never trained on. A ground-truth ``env_id`` (one without a
+        --checkpoint runs/reach_fh/model --dataset data/reach/scripted --horizon 16 --out runs/dream
+
+Every ``eval_every`` steps the policy is scored in ``eval_env_id`` (``WorldSim/PushBox-v0``), the MuJoCo
+scene the model imitates; those episodes are only scored, never trained on. A ground-truth ``env_id`` (one without a
 batched entry point) trains directly in MuJoCo instead, for the real-steps baselines.
 
 Writes to ``out``: ``policy.zip`` (SB3 format; loading it unpickles, so share it only with people who
