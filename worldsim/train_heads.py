@@ -97,9 +97,8 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
     pos_weight = torch.tensor(min((1 - rate) / rate, cfg.max_pos_weight), device=device)
     opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr)
     g = torch.Generator().manual_seed(cfg.seed)
-    trainer = Trainer("frame_heads", heads, opt, FitConfig(steps=cfg.steps, lr=cfg.lr, save_every=cfg.save_every,
-                                                                     time_budget_min=cfg.time_budget_min),
-                      out, g)
+    fit = FitConfig(steps=cfg.steps, lr=cfg.lr, save_every=cfg.save_every, time_budget_min=cfg.time_budget_min)
+    trainer = Trainer("frame_heads", heads, opt, fit, out, g)
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         if saved.meta.get("frame_heads_added_to") != started_from or saved.frame_heads is None:
@@ -107,7 +106,7 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
                              "resume with the same --checkpoint, or pick a new --out")
         trainer.resume(saved.frame_heads.state_dict(), model_step=int(saved.meta.get("frame_heads_step", -1)))
     model.frame_heads = heads
-    before = score_heads(heads, val)
+    at_start = score_heads(heads, val)  # untrained, or where a resumed run left off
     n_trip = round(cfg.batch_size * cfg.round_trip_share)
 
     def objective(step: int) -> tuple[Tensor, dict[str, float]]:
@@ -131,7 +130,7 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
     heads.eval()
     report = {"checkpoint_before": started_from, "checkpoint_after": checkpoint_hash(out / "model"),
               "config": asdict(cfg), "val_frames": "through the autoencoder",
-              "val_before": before, "val_after": score_heads(heads, val)}
+              "val_at_start": at_start, "val_after": score_heads(heads, val)}
     write_json(out / "frame_heads_report.json", report)
     if cfg.json:
         write_json(cfg.json, report)
