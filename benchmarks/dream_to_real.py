@@ -112,6 +112,8 @@ def main() -> None:
     p.add_argument("--eval-episodes", type=int, default=30)
     p.add_argument("--max-episode-steps", type=int, default=100)
     p.add_argument("--num-envs", type=int, default=16, help="learned rollouts batched in one simulator")
+    p.add_argument("--dream-n-steps", type=int, default=128,
+                   help="PPO steps per env per update in the dream (more envs want fewer, for as many updates)")
     p.add_argument("--mujoco-envs", type=int, default=8)
     p.add_argument("--sampling-steps", type=int, default=2)
     p.add_argument("--n-epochs", type=int, default=10)
@@ -139,7 +141,7 @@ def main() -> None:
         return lambda: ppo.train(args)
 
     common = {"n_epochs": a.n_epochs, "learning_rate": a.learning_rate, **score}
-    dream = {"dataset": tuple(a.dataset), "horizon": a.horizon, "burn_in": a.burn_in}
+    dream = {"dataset": tuple(a.dataset), "horizon": a.horizon, "burn_in": a.burn_in, "n_steps": a.dream_n_steps}
     plans = {  # row -> (env, steps, extra PPO arguments, extra settings)
         "mujoco_B": (gt_id, budget, {}, {}),
         "mujoco_ref": (gt_id, a.ref_steps, {}, {}),
