@@ -122,7 +122,8 @@ dream-to-real: $(STAMP)
 	$(BIN)/worldsim frame-heads --checkpoint runs/reach_wm/model --data $(REACH)/scripted $(REACH)/random \
 		--steps 3000 --out runs/reach_fh --resume
 	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_fh/model \
-		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --seeds 0 1 2 \
+		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 150000 --eval-every 50000 \
+		--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 \
 		--json $(RESULTS)/dream_to_real.json
 	$(BIN)/python benchmarks/results.py --summarize-only --out $(RESULTS) --json benchmarks/results.json
 

@@ -45,6 +45,9 @@ from worldsim.report import write_json
 
 CHECKS = ("next_frame", "pushbox_64", "pushbox_64_int8", "occlusion_16", "occlusion_48", "playground_600")
 SECTIONS = (*CHECKS, "text", "text_written", "speed", "dream_to_real")
+BASELINES = ("repeat_last", "by_chance", "mujoco_frame", "mujoco", "mean_reward")
+"""What a figure is set beside, in the table's baseline column: repeating the last frame, a prompt's frame
+scored against another prompt, MuJoCo's own frame or speed, the constant that predicts the mean reward."""
 WRITTEN_PROMPTS = Path(__file__).with_name("prompts_written.txt")
 
 #: The goals of the open issues, shown beside each figure (a direction and a level).
@@ -245,9 +248,7 @@ def summarize(out: Path) -> dict[str, Any]:
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    """The summary as one Markdown table: a row per figure. The baseline is repeating the last true frame;
-    for frames from text, the chance level (the frame scored against another prompt) or MuJoCo's own frame
-    of the scene scored the same way; for speed, MuJoCo."""
+    """The summary as one Markdown table: a row per figure, beside its baseline (:data:`BASELINES`)."""
     lines = ["| check | figure | model | baseline | target |", "|---|---|---|---|---|"]
 
     def fmt(v: Any) -> str:
@@ -258,7 +259,7 @@ def markdown(summary: dict[str, Any]) -> str:
     for key in summary["order"]:
         name, figure = key.split("/", 1)
         cells = summary["figures"][name][figure]
-        baseline = next((cells[k] for k in ("repeat_last", "by_chance", "mujoco_frame", "mujoco") if k in cells), None)
+        baseline = next((cells[k] for k in BASELINES if k in cells), None)
         lines.append(f"| {name} | {figure} | {fmt(cells.get('model'))} | {fmt(baseline)} | "
                      f"{summary['targets'].get(key, '')} |")
     return "\n".join(lines)

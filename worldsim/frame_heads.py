@@ -35,10 +35,17 @@ class FrameHeadsConfig:
     """Width of each stride-2 convolution."""
     hidden: int = 256
     """Width of the layer between the convolutions and the two outputs."""
+    read_action: bool = True
+    """Read the action beside the frames. Without it the heads answer from the frames alone, so a
+    policy cannot earn reward from them by its choice of action without the frames changing."""
 
 
 class FrameHeads(nn.Module):
-    """Two frames and the action between them -> the reward of that step and its termination logit."""
+    """Two frames and the action between them -> the reward of that step and its termination logit.
+
+    The convolutions see both frames, their difference (where something moved) and each pixel's
+    position (so that how far apart two things are can be read, not only what they look like).
+    """
 
     def __init__(self, cfg: FrameHeadsConfig):
         super().__init__()
@@ -48,19 +55,26 @@ class FrameHeads(nn.Module):
                              f"one halving per convolution in channels={cfg.channels}")
         self.cfg = cfg
         layers: list[nn.Module] = []
-        width = 6  # two RGB frames stacked
+        width = 11  # both RGB frames, their difference, and each pixel's column and row
         for c in cfg.channels:
             layers += [nn.Conv2d(width, c, 4, stride=2, padding=1), nn.SiLU()]
             width = c
         self.convs = nn.Sequential(*layers, nn.Flatten())
-        self.mlp = nn.Sequential(nn.Linear(width * side * side + cfg.action_dim, cfg.hidden), nn.SiLU(),
+        features = width * side * side + (cfg.action_dim if cfg.read_action else 0)
+        self.mlp = nn.Sequential(nn.Linear(features, cfg.hidden), nn.SiLU(),
                                  nn.Linear(cfg.hidden, 2))
 
     def forward(self, prev: Tensor, frame: Tensor, action: Tensor) -> tuple[Tensor, Tensor]:
         """uint8 frames ``(N, H, W, 3)`` before and after float ``action`` ``(N, A)`` -> reward ``(N,)``
         and termination logit ``(N,)``."""
-        x = torch.cat([Autoencoder.to_float(prev), Autoencoder.to_float(frame)], dim=1)  # (N, 6, H, W)
-        out = self.mlp(torch.cat([self.convs(x.to(action.dtype)), action], dim=1))  # (N, 2)
+        before, after = Autoencoder.to_float(prev), Autoencoder.to_float(frame)  # (N, 3, H, W) each
+        n, _, h, w = after.shape
+        rows = torch.linspace(-1, 1, h, device=after.device)[:, None].expand(h, w)
+        cols = torch.linspace(-1, 1, w, device=after.device)[None, :].expand(h, w)
+        where = torch.stack([cols, rows]).expand(n, 2, h, w)  # positions, so distances can be read
+        x = torch.cat([before, after, after - before, where], dim=1)  # (N, 11, H, W)
+        features = self.convs(x.to(action.dtype))
+        out = self.mlp(torch.cat([features, action], dim=1) if self.cfg.read_action else features)  # (N, 2)
         return out[:, 0], out[:, 1]
 
 

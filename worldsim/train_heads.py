@@ -45,6 +45,8 @@ class FrameHeadsTrainConfig:
     """Transitions per batch."""
     lr: float = 1e-3
     """AdamW peak learning rate (cosine decay to 10 %)."""
+    read_action: bool = True
+    """Let the heads read the action beside the frames (FrameHeadsConfig.read_action)."""
     round_trip_share: float = 0.5
     """Share of each batch that sees its frames through the autoencoder, as a rollout shows them."""
     max_pos_weight: float = 20.0
@@ -92,7 +94,7 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
                          "termination from; collect episodes that reach the task's end")
 
     torch.manual_seed(cfg.seed)
-    heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A)).to(device)
+    heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action)).to(device)
     rate = float(train[0].terminated.float().mean())
     pos_weight = torch.tensor(min((1 - rate) / rate, cfg.max_pos_weight), device=device)
     opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr)

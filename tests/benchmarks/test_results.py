@@ -71,6 +71,7 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert dream["heads_termination_precision"] == {"model": 0.6}
     assert dream["heads_termination_recall"] == {"model": None}  # no termination predicted or none to find
     assert "| text | no_unasked_colour | 0.55 | 1 | >= 0.90 |" in done.stdout
+    assert "| dream_to_real | heads_reward_mae | 0.312 | 0.5 |  |" in done.stdout
     assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
 
 

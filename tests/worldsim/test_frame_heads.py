@@ -156,3 +156,18 @@ def test_undefined_scores_are_none_not_nan():
     assert scores["reward_corr"] is None  # a constant prediction has no correlation
     with pytest.raises(ValueError, match="as many predictions"):
         reward_termination_scores(np.zeros(3), np.zeros(2), np.zeros(3, bool), np.zeros(3))
+
+
+def test_heads_that_do_not_read_the_action_answer_from_the_frames_alone(tiny_checkpoint, tmp_path):
+    torch.manual_seed(0)
+    heads = FrameHeads(FrameHeadsConfig(channels=(4, 4), hidden=8, read_action=False))
+    frames = torch.randint(0, 255, (2, 3, 64, 64, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        a = heads(frames[0], frames[1], torch.zeros(3, 4))
+        b = heads(frames[0], frames[1], torch.ones(3, 4))
+        c = heads(frames[0], frames[0], torch.zeros(3, 4))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and not torch.equal(a[0], c[0])
+    model = WorldModel.load(tiny_checkpoint)
+    model.frame_heads = heads
+    model.save(tmp_path / "m")
+    assert WorldModel.load(tmp_path / "m").frame_heads.cfg.read_action is False
