@@ -420,7 +420,7 @@ class Simulator:
             reward, done_prob = out.reward[:, -1], torch.sigmoid(out.done_logit[:, -1])
         else:
             reward, done_prob = self._frame_heads(self.frames, frames, action[:, 0])
-        self.frames = frames
+            self.frames = frames
         return StepOutput(frames.cpu().numpy(), reward.float().cpu().numpy(),
                           (done_prob > self.cfg.done_threshold).cpu().numpy(), z[:, 0])
 
