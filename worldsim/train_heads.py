@@ -97,6 +97,11 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
     heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action)).to(device)
     rate = float(train[0].terminated.float().mean())
     pos_weight = torch.tensor(min((1 - rate) / rate, cfg.max_pos_weight), device=device)
+    # Each step's squared reward error is divided by the mean square reward of its kind (steps that end,
+    # steps that go on): a task's rare large rewards at the end would otherwise drown the small ones on
+    # the way, which are what a policy climbs.
+    r, d = train[0].reward, train[0].terminated
+    scale = torch.stack([r[~d].pow(2).mean(), r[d].pow(2).mean()]).clamp(min=1e-4).to(device)  # (go on, end)
     opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr)
     g = torch.Generator().manual_seed(cfg.seed)
     fit = FitConfig(steps=cfg.steps, lr=cfg.lr, save_every=cfg.save_every, time_budget_min=cfg.time_budget_min)
@@ -116,8 +121,9 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
         idx = [(d, torch.randint(len(d), (n,), generator=g)) for d, n in parts if n]
         take = lambda name: torch.cat([getattr(d, name)[i] for d, i in idx]).to(device)  # noqa: E731
         reward, logit = heads(take("prev"), take("frame"), take("action"))
-        reward_loss = (reward - take("reward")).pow(2).mean()
-        done_loss = nn.functional.binary_cross_entropy_with_logits(logit, take("terminated").float(),
+        ends = take("terminated")
+        reward_loss = ((reward - take("reward")).pow(2) / scale[ends.long()]).mean()
+        done_loss = nn.functional.binary_cross_entropy_with_logits(logit, ends.float(),
                                                                     pos_weight=pos_weight)
         return reward_loss + done_loss, {"reward": reward_loss, "done": done_loss}
 
