@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from .autoencoder import Autoencoder
 from .checkpoint import checkpoint_hash
 from .data import load_episodes
-from .frame_heads import FrameHeads, FrameHeadsConfig, score_heads, transitions
+from .frame_heads import FrameHeads, FrameHeadsConfig, Transitions, score_heads, transitions
 from .report import write_json
 from .trainer import FitConfig, Trainer, default_device, resumable
 from .worldmodel import WorldModel
@@ -70,6 +70,16 @@ def _round_trip(ae: Autoencoder, frames: list[np.ndarray], batch: int = 256) -> 
     return [np.concatenate([ae.round_trip(f[i:i + batch]) for i in range(0, len(f), batch)]) for f in frames]
 
 
+def _reward_scale(data: Transitions) -> Tensor:
+    """The mean square reward of the steps that go on and of the steps that end, ``(2,)``.
+
+    Each step's squared reward error is divided by the one of its kind: a task's rare large rewards at
+    the end would otherwise drown the small ones on the way, which are what a policy climbs.
+    """
+    ends = data.terminated
+    return torch.stack([data.reward[~ends].pow(2).mean(), data.reward[ends].pow(2).mean()]).clamp(min=1e-4)
+
+
 def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str, Any]:
     """Train frame heads for ``checkpoint`` on ``cfg.data``; returns the report it writes."""
     if not 0.0 <= cfg.round_trip_share <= 1.0:
@@ -97,11 +107,7 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
     heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action)).to(device)
     rate = float(train[0].terminated.float().mean())
     pos_weight = torch.tensor(min((1 - rate) / rate, cfg.max_pos_weight), device=device)
-    # Each step's squared reward error is divided by the mean square reward of its kind (steps that end,
-    # steps that go on): a task's rare large rewards at the end would otherwise drown the small ones on
-    # the way, which are what a policy climbs.
-    r, d = train[0].reward, train[0].terminated
-    scale = torch.stack([r[~d].pow(2).mean(), r[d].pow(2).mean()]).clamp(min=1e-4).to(device)  # (go on, end)
+    scale = _reward_scale(train[0]).to(device)
     opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr)
     g = torch.Generator().manual_seed(cfg.seed)
     fit = FitConfig(steps=cfg.steps, lr=cfg.lr, save_every=cfg.save_every, time_budget_min=cfg.time_budget_min)
