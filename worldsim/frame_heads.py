@@ -38,6 +38,12 @@ class FrameHeadsConfig:
     read_action: bool = True
     """Read the action beside the frames. Without it the heads answer from the frames alone, so a
     policy cannot earn reward from them by its choice of action without the frames changing."""
+    potential: bool = False
+    """Give the reward a potential term: ``reward = phi(frame) - phi(prev) + rest``, where ``phi`` is a
+    scalar a second CNN reads from one frame alone and ``rest`` is the step's own output. A shaped
+    reward of the kind "progress towards a goal" (the change of a distance the frame shows) is
+    exactly such a difference, so the heads learn the distance from single frames instead of its
+    small change from the difference of two."""
 
 
 class FrameHeads(nn.Module):
@@ -54,15 +60,13 @@ class FrameHeads(nn.Module):
             raise ValueError(f"image_size {cfg.image_size} is not divisible by 2^{len(cfg.channels)}, "
                              f"one halving per convolution in channels={cfg.channels}")
         self.cfg = cfg
-        layers: list[nn.Module] = []
-        width = 11  # both RGB frames, their difference, and each pixel's column and row
-        for c in cfg.channels:
-            layers += [nn.Conv2d(width, c, 4, stride=2, padding=1), nn.SiLU()]
-            width = c
-        self.convs = nn.Sequential(*layers, nn.Flatten())
-        features = width * side * side + (cfg.action_dim if cfg.read_action else 0)
-        self.mlp = nn.Sequential(nn.Linear(features, cfg.hidden), nn.SiLU(),
-                                 nn.Linear(cfg.hidden, 2))
+        self.convs = _convs(11, cfg.channels)  # both RGB frames, their difference, each pixel's column and row
+        features = cfg.channels[-1] * side * side
+        self.mlp = nn.Sequential(nn.Linear(features + (cfg.action_dim if cfg.read_action else 0), cfg.hidden),
+                                 nn.SiLU(), nn.Linear(cfg.hidden, 2))
+        if cfg.potential:  # one frame and the pixels' positions -> phi
+            self.phi = nn.Sequential(_convs(5, cfg.channels), nn.Linear(features, cfg.hidden), nn.SiLU(),
+                                     nn.Linear(cfg.hidden, 1))
 
     def forward(self, prev: Tensor, frame: Tensor, action: Tensor) -> tuple[Tensor, Tensor]:
         """uint8 frames ``(N, H, W, 3)`` before and after float ``action`` ``(N, A)`` -> reward ``(N,)``
@@ -75,7 +79,20 @@ class FrameHeads(nn.Module):
         x = torch.cat([before, after, after - before, where], dim=1)  # (N, 11, H, W)
         features = self.convs(x.to(action.dtype))
         out = self.mlp(torch.cat([features, action], dim=1) if self.cfg.read_action else features)  # (N, 2)
-        return out[:, 0], out[:, 1]
+        reward = out[:, 0]
+        if self.cfg.potential:
+            phi = self.phi(torch.cat([torch.cat([before, after]), torch.cat([where, where])], dim=1).to(action.dtype))
+            reward = reward + phi[n:, 0] - phi[:n, 0]  # phi(after) - phi(before)
+        return reward, out[:, 1]
+
+
+def _convs(width: int, channels: tuple[int, ...]) -> nn.Sequential:
+    """Stride-2 4x4 convolutions with SiLU, one per entry of ``channels``, then flattened."""
+    layers: list[nn.Module] = []
+    for c in channels:
+        layers += [nn.Conv2d(width, c, 4, stride=2, padding=1), nn.SiLU()]
+        width = c
+    return nn.Sequential(*layers, nn.Flatten())
 
 
 @dataclass
@@ -111,9 +128,11 @@ def reward_termination_scores(reward: np.ndarray, predicted: np.ndarray, termina
     """Predicted rewards and termination probabilities against the true ones, step by step.
 
     Reported: the reward's mean absolute error beside that of the trivial baseline that always predicts
-    the mean true reward, and its correlation with the truth; termination precision and recall at
-    ``threshold`` with the counts behind them. A figure that is undefined is None: the correlation of a
-    constant, precision when nothing is predicted to terminate, recall when nothing terminates.
+    the mean true reward, and its correlation with the truth, over all steps and over the steps that do
+    not terminate (``reward_corr_ongoing``: whether the small rewards on the way, which a policy climbs,
+    are read, apart from the large one at the end); termination precision and recall at ``threshold``
+    with the counts behind them. A figure that is undefined is None: the correlation of a constant,
+    precision when nothing is predicted to terminate, recall when nothing terminates.
     """
     r, pr = np.asarray(reward, np.float64).ravel(), np.asarray(predicted, np.float64).ravel()
     d, prob = np.asarray(terminated, bool).ravel(), np.asarray(done_prob, np.float64).ravel()
@@ -126,12 +145,18 @@ def reward_termination_scores(reward: np.ndarray, predicted: np.ndarray, termina
         "transitions": int(r.size),
         "reward_mae": float(np.abs(pr - r).mean()),
         "reward_mae_mean_baseline": float(np.abs(r.mean() - r).mean()),
-        "reward_corr": float(np.corrcoef(pr, r)[0, 1]) if r.std() > 0 and pr.std() > 0 else None,
+        "reward_corr": _corr(pr, r),
+        "reward_corr_ongoing": _corr(pr[~d], r[~d]),
         "terminations": int(d.sum()),
         "predicted_terminations": int(pd.sum()),
         "termination_precision": hits / int(pd.sum()) if pd.any() else None,
         "termination_recall": hits / int(d.sum()) if d.any() else None,
     }
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Pearson correlation, or None where it is undefined (fewer than two values, or a constant)."""
+    return float(np.corrcoef(a, b)[0, 1]) if a.size > 1 and a.std() > 0 and b.std() > 0 else None
 
 
 @torch.no_grad()

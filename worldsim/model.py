@@ -97,6 +97,11 @@ class DiTConfig:
     latent two steps back; zeros where there is none), patch by patch beside ``prev``: how each part
     of the scene moved last, so a glide or a push can be continued from it instead of being worked
     out by attention across the cached frames."""
+    spatial_rope: bool = False
+    """Self-attention also rotates queries and keys by each token's row and column (axial RoPE on
+    part of every head), so attention scores depend on how far apart two tokens are, not only on
+    where each one is: following something that moved a token to the left is the same lookup
+    everywhere in the frame. Changes what a trained model computes, so it is set before training."""
 
     def __post_init__(self) -> None:
         pt, ph, pw = self.patch
@@ -108,6 +113,8 @@ class DiTConfig:
             raise ValueError(f"latent_size {self.latent_size} must be divisible by patch {self.patch[1:]}")
         if self.window < 1:
             raise ValueError(f"window must be >= 1, got {self.window}")
+        if self.spatial_rope and self.width // self.heads < 6:
+            raise ValueError(f"spatial_rope needs a head dim of at least 6, got {self.width // self.heads}")
         if self.layout_dim < 0:
             raise ValueError(f"layout_dim must be >= 0, got {self.layout_dim}")
 
@@ -242,6 +249,21 @@ class CausalSelfAttention(nn.Module):
         self.heads, self.window, self.base = cfg.heads, cfg.window, cfg.rope_base
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
+        self.grid = (cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]) if cfg.spatial_rope else None
+
+    def _rotate(self, x: Tensor, steps: Tensor, L: int) -> Tensor:
+        """RoPE by step over the whole head, or (``spatial_rope``) by step, row and column on three
+        slices of it. ``x`` is ``(B, H, len(steps)*L, d)``."""
+        t = steps.repeat_interleave(L)
+        if self.grid is None:
+            return rope(x, t, self.base)
+        d = x.shape[-1]
+        ds = (d // 3) // 2 * 2  # channels per spatial axis, even
+        dt = d - 2 * ds
+        idx = torch.arange(L, device=x.device).repeat(len(steps))
+        rows, cols = idx // self.grid[1], idx % self.grid[1]
+        return torch.cat([rope(x[..., :dt], t, self.base), rope(x[..., dt:dt + ds], rows, self.base),
+                          rope(x[..., dt + ds:], cols, self.base)], dim=-1)
 
     def forward(self, x: Tensor, cache: KVCache | None, layer: int, commit: bool) -> Tensor:
         B, n, L, D = x.shape
@@ -257,8 +279,8 @@ class CausalSelfAttention(nn.Module):
             k_all, v_all = k, v
         steps_k = torch.arange(past + n, device=x.device)  # (m+n,) window-relative positions
         steps_q = steps_k[past:]  # (n,)
-        q_rot = rope(q, steps_q.repeat_interleave(L), self.base)
-        k_rot = rope(k_all, steps_k.repeat_interleave(L), self.base)
+        q_rot = self._rotate(q, steps_q, L)
+        k_rot = self._rotate(k_all, steps_k, L)
         allowed = (steps_k[None, :] <= steps_q[:, None]) & (steps_k[None, :] > steps_q[:, None] - window)
         mask = allowed[None] & valid[:, None, :]  # (B, n, m+n)
         mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (m+n)*L)

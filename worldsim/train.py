@@ -94,6 +94,8 @@ class DiTTrainConfig:
     """Noise-level sampling and loss weights."""
     precision: Literal["float32", "bfloat16"] = "float32"
     """Precision of the forward pass (bfloat16: under torch.autocast; the weights stay float32)."""
+    spatial_rope: bool = False
+    """Rotate attention by each token's row and column as well as its step (DiTConfig.spatial_rope)."""
 
 
 @dataclass
@@ -184,7 +186,8 @@ def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale
     if cfg.dit.preset not in MODELS:
         raise ValueError(f"unknown preset {cfg.dit.preset!r}; choose one of {sorted(MODELS)}")
     return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
-                                  action_dim=action_dim, window=cfg.dit.window, residual_scale=residual_scale)
+                                  action_dim=action_dim, window=cfg.dit.window, residual_scale=residual_scale,
+                                  spatial_rope=cfg.dit.spatial_rope)
 
 
 def train(cfg: TrainConfig) -> Path:

@@ -47,6 +47,8 @@ class FrameHeadsTrainConfig:
     """AdamW peak learning rate (cosine decay to 10 %)."""
     read_action: bool = True
     """Let the heads read the action beside the frames (FrameHeadsConfig.read_action)."""
+    potential: bool = False
+    """Read the reward as a potential's change plus the step's own term (FrameHeadsConfig.potential)."""
     round_trip_share: float = 0.5
     """Share of each batch that sees its frames through the autoencoder, as a rollout shows them."""
     max_pos_weight: float = 20.0
@@ -104,7 +106,8 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
                          "termination from; collect episodes that reach the task's end")
 
     torch.manual_seed(cfg.seed)
-    heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action)).to(device)
+    heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action,
+                                        potential=cfg.potential)).to(device)
     rate = float(train[0].terminated.float().mean())
     pos_weight = torch.tensor(min((1 - rate) / rate, cfg.max_pos_weight), device=device)
     scale = _reward_scale(train[0]).to(device)

@@ -154,6 +154,11 @@ def test_undefined_scores_are_none_not_nan():
                                        np.array([0.1, 0.2]))
     assert scores["termination_precision"] is None and scores["termination_recall"] == 0.0
     assert scores["reward_corr"] is None  # a constant prediction has no correlation
+    assert scores["reward_corr_ongoing"] is None  # one step goes on: no correlation either
+    scores = reward_termination_scores(np.array([1.0, 2.0, 3.0, 10.0]), np.array([3.0, 2.0, 1.0, 10.0]),
+                                       np.array([False, False, False, True]), np.array([0.1, 0.1, 0.1, 0.9]))
+    assert scores["reward_corr"] > 0.8  # the large reward at the end carries the whole correlation
+    assert scores["reward_corr_ongoing"] == pytest.approx(-1.0)  # the steps on the way are read backwards
     with pytest.raises(ValueError, match="as many predictions"):
         reward_termination_scores(np.zeros(3), np.zeros(2), np.zeros(3, bool), np.zeros(3))
 
@@ -171,3 +176,24 @@ def test_heads_that_do_not_read_the_action_answer_from_the_frames_alone(tiny_che
     model.frame_heads = heads
     model.save(tmp_path / "m")
     assert WorldModel.load(tmp_path / "m").frame_heads.cfg.read_action is False
+
+
+def test_potential_heads_pay_the_change_of_a_quantity_read_from_each_frame(tiny_checkpoint, tmp_path):
+    torch.manual_seed(0)
+    heads = FrameHeads(FrameHeadsConfig(channels=(4, 4), hidden=8, potential=True))
+    frames = torch.randint(0, 255, (3, 2, 64, 64, 3), dtype=torch.uint8)  # three frames of two episodes
+    action = torch.zeros(2, 4)
+    with torch.no_grad():
+        heads.mlp[-1].weight[0].zero_()
+        heads.mlp[-1].bias[0] = 0.0  # the step's own term off: what is left is phi(after) - phi(before)
+        ab, bc, ac = (heads(frames[i], frames[j], action)[0] for i, j in ((0, 1), (1, 2), (0, 2)))
+        still = heads(frames[0], frames[0], action)[0]
+    torch.testing.assert_close(ab + bc, ac)  # a potential's changes add up along the way
+    assert torch.count_nonzero(still) == 0 and not torch.allclose(ab, torch.zeros_like(ab))
+    model = WorldModel.load(tiny_checkpoint)
+    model.frame_heads = heads
+    model.save(tmp_path / "m")
+    loaded = WorldModel.load(tmp_path / "m").frame_heads
+    assert loaded.cfg.potential is True
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(frames[0], frames[2], action)[0], ac)

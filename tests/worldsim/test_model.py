@@ -78,8 +78,9 @@ def test_adding_a_sink_to_a_trained_model_changes_nothing_until_it_trains():
     assert dit.cfg.sink and all(hasattr(b, "sink") for b in dit.blocks)
 
 
-def test_kv_cache_matches_full_forward():
-    dit = tiny_dit(window=3)
+@pytest.mark.parametrize("spatial_rope", [False, True])
+def test_kv_cache_matches_full_forward(spatial_rope):
+    dit = tiny_dit(window=3, spatial_rope=spatial_rope)
     x, prev, sigma, action, first = random_inputs(dit, steps=6)
     text = random_text(2)
     full = dit(x, prev, sigma, action, first, text)
@@ -88,6 +89,26 @@ def test_kv_cache_matches_full_forward():
                 text, cache=cache, commit=True).velocity for t in range(6)]
     torch.testing.assert_close(torch.cat(outs, 1), full.velocity, atol=1e-5, rtol=1e-4)
     assert cache.steps == 2  # window - 1 steps kept
+
+
+def test_spatial_rope_scores_depend_on_the_offset_between_tokens_not_their_place():
+    dit = tiny_dit(spatial_rope=True, width=48, heads=2)  # head dim 24: 8 channels by step, 8 by row, 8 by column
+    attn = dit.blocks[0].attn
+    rows, cols = attn.grid  # a 4x4 grid of tokens
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(2, 24, generator=g)
+    same = lambda v: v.expand(1, 1, rows * cols, 24)  # one vector in every place  # noqa: E731
+    scores = attn._rotate(same(q), torch.arange(1), rows * cols)[0, 0] @ \
+        attn._rotate(same(k), torch.arange(1), rows * cols)[0, 0].T  # (L, L)
+    at = lambda r, c: r * cols + c  # noqa: E731
+    torch.testing.assert_close(scores[at(0, 0), at(1, 2)], scores[at(2, 1), at(3, 3)])  # offset (1, 2) twice
+    assert not torch.isclose(scores[at(0, 0), at(1, 2)], scores[at(0, 0), at(2, 1)])  # another offset
+    flat = tiny_dit(width=48, heads=2).blocks[0].attn  # temporal RoPE only: every place of a step alike
+    plain = flat._rotate(same(q), torch.arange(1), rows * cols)[0, 0] @ \
+        flat._rotate(same(k), torch.arange(1), rows * cols)[0, 0].T
+    torch.testing.assert_close(plain, plain[0, 0].expand_as(plain))
+    with pytest.raises(ValueError, match="head dim of at least 6"):
+        DiTConfig(width=8, heads=2, spatial_rope=True)
 
 
 def test_text_changes_output_and_empty_text_is_finite():

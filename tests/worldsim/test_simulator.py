@@ -50,11 +50,11 @@ def test_change_input_rollout_equals_full_recompute_and_the_change_matters():
     assert not torch.allclose(cached, rollout(True), atol=1e-3)
 
 
-@pytest.mark.parametrize("residual_scale", [0.0, 0.5])
-def test_kv_cached_rollout_equals_full_recompute(residual_scale):
+@pytest.mark.parametrize("residual_scale, spatial_rope", [(0.0, False), (0.5, False), (0.5, True)])
+def test_kv_cached_rollout_equals_full_recompute(residual_scale, spatial_rope):
     # 9 steps with window 3 and depth 2: well past the window, so eviction is exercised
-    torch.testing.assert_close(_rollout(True, residual_scale=residual_scale),
-                               _rollout(False, residual_scale=residual_scale), atol=1e-4, rtol=1e-4)
+    kw = dict(residual_scale=residual_scale, spatial_rope=spatial_rope)
+    torch.testing.assert_close(_rollout(True, **kw), _rollout(False, **kw), atol=1e-4, rtol=1e-4)
 
 
 def test_noised_previous_frame_rollout_equals_full_recompute_and_changes_the_rollout():
