@@ -108,6 +108,9 @@ class TrainConfig:
     """Run directory."""
     resume: bool = False
     """Continue from the run directory's last saved state."""
+    autoencoder: str | None = None
+    """Take the autoencoder of this world-model checkpoint instead of training one (stage 1 is skipped),
+    so DiTs trained in different runs share one latent space and can be compared on equal terms."""
     seed: int = 0
     """Seed for sampling and init."""
     val_fraction: float = 0.1
@@ -137,6 +140,8 @@ def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device,
         if d.main:
             print(f"autoencoder: loaded {out} (val PSNR {meta.get('val_psnr', float('nan')):.2f} dB)")
         return ae.to(device)
+    if cfg.autoencoder is not None:
+        return _taken_autoencoder(cfg.autoencoder, out, data, device, d)
     c = cfg.ae
     torch.manual_seed(cfg.seed)
     ae = Autoencoder(AutoencoderConfig(channels=c.channels, decoder_channels=tuple(reversed(c.channels)),
@@ -162,6 +167,22 @@ def train_autoencoder(cfg: TrainConfig, data: EpisodeData, device: torch.device,
         print(f"autoencoder: val PSNR {val_psnr:.2f} dB")
         save_checkpoint(out, kind="autoencoder", config=asdict(ae.cfg), tensors=ae.state_dict(),
                         meta={"val_psnr": val_psnr, "steps": c.steps})
+    return ae
+
+
+def _taken_autoencoder(checkpoint: str, out: Path, data: EpisodeData, device: torch.device, d: Dist) -> Autoencoder:
+    """The autoencoder of world model ``checkpoint`` in float32, saved as this run's stage 1."""
+    model = WorldModel.load(checkpoint, device=device)
+    ae = model.autoencoder.float().eval()
+    if tuple(data.frames[0].shape[1:3]) != (ae.cfg.image_size, ae.cfg.image_size):
+        raise ValueError(f"the autoencoder of {checkpoint} reads {ae.cfg.image_size}px frames, the data has "
+                         f"{data.frames[0].shape[1]}x{data.frames[0].shape[2]}; collect at its size or train one")
+    val_frames = split_frames(data, val=True) if data.val.any() else torch.from_numpy(data.frames[0])
+    val_psnr = evaluate_autoencoder(ae, val_frames[:512].to(device))
+    if d.main:
+        print(f"autoencoder: taken from {checkpoint} (val PSNR {val_psnr:.2f} dB)")
+        save_checkpoint(out, kind="autoencoder", config=asdict(ae.cfg), tensors=ae.state_dict(),
+                        meta={"val_psnr": val_psnr, "taken_from": model.checkpoint_hash})
     return ae
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from worldsim.collect import CollectConfig, collect
 from worldsim.simulator import Simulator
@@ -61,6 +62,17 @@ def test_cli_train_runs(data, tmp_path):
 
     main(["train", "--data", data, "--out", str(tmp_path / "cli"), *TINY])
     assert (tmp_path / "cli" / "model" / "weights.safetensors").exists()
+
+
+def test_train_can_take_the_autoencoder_of_a_trained_model(data, tmp_path):
+    source = WorldModel.load(train(_cfg(data, str(tmp_path / "source"), steps=2)))
+    cfg = _cfg(data, str(tmp_path / "taken"), steps=2)
+    cfg.autoencoder, cfg.ae.steps = str(tmp_path / "source" / "model"), 10**6  # stage 1 would never end
+    cfg.dit.spatial_rope = True
+    model = WorldModel.load(train(cfg))
+    for name, t in source.autoencoder.state_dict().items():
+        assert torch.equal(model.autoencoder.state_dict()[name], t), name
+    assert model.dit.cfg.spatial_rope and not source.dit.cfg.spatial_rope
 
 
 @pytest.mark.slow
