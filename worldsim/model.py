@@ -226,14 +226,28 @@ class NoiseLevelEmbedder(nn.Module):
         return self.mlp(sinusoidal(sigma * 1000.0, self.freq_dim))
 
 
-def rope(x: Tensor, positions: Tensor, base: float) -> Tensor:
-    """Rotate ``x`` ``(B, H, N, d)`` by temporal positions ``(N,)`` (rotate-half RoPE)."""
-    d = x.shape[-1]
-    freqs = base ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (d/2,)
-    angles = positions[:, None].float() * freqs  # (N, d/2)
-    cos, sin = angles.cos(), angles.sin()
-    x1, x2 = x[..., : d // 2], x[..., d // 2:]
-    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, Tensor]:
+    """Rotate-half RoPE on consecutive slices of a head, as three tables for :func:`rope`.
+
+    Slice ``i`` (``widths[i]`` channels, even) is rotated by ``positions[i]`` ``(N,)``, pairing its first
+    half with its second. Returns ``cos`` and ``sin`` ``(N, d)`` and the channel order ``(d,)`` that
+    brings each channel's partner to its place, so the whole rotation is two products and a gather.
+    """
+    cos, sin, order, start = [], [], [], 0
+    for pos, w in zip(positions, widths, strict=True):
+        freqs = base ** (-torch.arange(0, w, 2, device=pos.device, dtype=torch.float32) / w)  # (w/2,)
+        angles = pos[:, None].float() * freqs  # (N, w/2)
+        cos.append(angles.cos().repeat(1, 2))
+        sin.append(torch.cat([-angles.sin(), angles.sin()], dim=-1))  # rotate-half: (-x2, x1)
+        order.append(torch.cat([torch.arange(w // 2, w), torch.arange(0, w // 2)]) + start)
+        start += w
+    return torch.cat(cos, -1), torch.cat(sin, -1), torch.cat(order).to(positions[0].device)
+
+
+def rope(x: Tensor, tables: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, order)``."""
+    cos, sin, order = tables
+    return x * cos.to(x.dtype) + x[..., order] * sin.to(x.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,20 +264,25 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
         self.grid = (cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]) if cfg.spatial_rope else None
+        self._table_key: tuple | None = None
+        self._table: tuple[Tensor, Tensor, Tensor] | None = None
 
-    def _rotate(self, x: Tensor, steps: Tensor, L: int) -> Tensor:
-        """RoPE by step over the whole head, or (``spatial_rope``) by step, row and column on three
-        slices of it. ``x`` is ``(B, H, len(steps)*L, d)``."""
-        t = steps.repeat_interleave(L)
-        if self.grid is None:
-            return rope(x, t, self.base)
-        d = x.shape[-1]
-        ds = (d // 3) // 2 * 2  # channels per spatial axis, even
-        dt = d - 2 * ds
-        idx = torch.arange(L, device=x.device).repeat(len(steps))
-        rows, cols = idx // self.grid[1], idx % self.grid[1]
-        return torch.cat([rope(x[..., :dt], t, self.base), rope(x[..., dt:dt + ds], rows, self.base),
-                          rope(x[..., dt + ds:], cols, self.base)], dim=-1)
+    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+        """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
+        the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
+        the next call with the same shape, which in a rollout is every call once the window is full."""
+        key = (steps, L, d, device)
+        if self._table_key != key:
+            t = torch.arange(steps, device=device).repeat_interleave(L)
+            if self.grid is None:
+                self._table = rope_tables([t], [d], self.base)
+            else:
+                ds = (d // 3) // 2 * 2  # channels per spatial axis, even
+                idx = torch.arange(L, device=device).repeat(steps)
+                self._table = rope_tables([t, idx // self.grid[1], idx % self.grid[1]], [d - 2 * ds, ds, ds],
+                                          self.base)
+            self._table_key = key
+        return self._table
 
     def forward(self, x: Tensor, cache: KVCache | None, layer: int, commit: bool) -> Tensor:
         B, n, L, D = x.shape
@@ -279,8 +298,9 @@ class CausalSelfAttention(nn.Module):
             k_all, v_all = k, v
         steps_k = torch.arange(past + n, device=x.device)  # (m+n,) window-relative positions
         steps_q = steps_k[past:]  # (n,)
-        q_rot = self._rotate(q, steps_q, L)
-        k_rot = self._rotate(k_all, steps_k, L)
+        table = self._tables(past + n, L, q.shape[-1], x.device)
+        q_rot = rope(q, tuple(t[past * L:] for t in table[:2]) + table[2:])
+        k_rot = rope(k_all, table)
         allowed = (steps_k[None, :] <= steps_q[:, None]) & (steps_k[None, :] > steps_q[:, None] - window)
         mask = allowed[None] & valid[:, None, :]  # (B, n, m+n)
         mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (m+n)*L)

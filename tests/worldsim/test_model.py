@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from worldsim.diffusion import from_target, to_target
-from worldsim.model import MODELS, DiT, DiTBlock, DiTConfig, TextCond
+from worldsim.model import MODELS, DiT, DiTBlock, DiTConfig, TextCond, rope, rope_tables
 
 from .helpers import random_inputs, random_text, tiny_dit
 
@@ -92,23 +92,34 @@ def test_kv_cache_matches_full_forward(spatial_rope):
 
 
 def test_spatial_rope_scores_depend_on_the_offset_between_tokens_not_their_place():
-    dit = tiny_dit(spatial_rope=True, width=48, heads=2)  # head dim 24: 8 channels by step, 8 by row, 8 by column
-    attn = dit.blocks[0].attn
-    rows, cols = attn.grid  # a 4x4 grid of tokens
+    def scores(attn, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:  # one query and key in every place
+        L = 16  # a 4x4 grid of tokens, one step
+        table = attn._tables(1, L, 24, q.device)
+        return rope(q.expand(1, 1, L, 24), table)[0, 0] @ rope(k.expand(1, 1, L, 24), table)[0, 0].T  # (L, L)
+
     g = torch.Generator().manual_seed(0)
     q, k = torch.randn(2, 24, generator=g)
-    same = lambda v: v.expand(1, 1, rows * cols, 24)  # one vector in every place  # noqa: E731
-    scores = attn._rotate(same(q), torch.arange(1), rows * cols)[0, 0] @ \
-        attn._rotate(same(k), torch.arange(1), rows * cols)[0, 0].T  # (L, L)
-    at = lambda r, c: r * cols + c  # noqa: E731
-    torch.testing.assert_close(scores[at(0, 0), at(1, 2)], scores[at(2, 1), at(3, 3)])  # offset (1, 2) twice
-    assert not torch.isclose(scores[at(0, 0), at(1, 2)], scores[at(0, 0), at(2, 1)])  # another offset
-    flat = tiny_dit(width=48, heads=2).blocks[0].attn  # temporal RoPE only: every place of a step alike
-    plain = flat._rotate(same(q), torch.arange(1), rows * cols)[0, 0] @ \
-        flat._rotate(same(k), torch.arange(1), rows * cols)[0, 0].T
+    # head dim 24: 8 channels by step, 8 by row, 8 by column
+    by_place = scores(tiny_dit(spatial_rope=True, width=48, heads=2).blocks[0].attn, q, k)
+    at = lambda r, c: r * 4 + c  # noqa: E731
+    torch.testing.assert_close(by_place[at(0, 0), at(1, 2)], by_place[at(2, 1), at(3, 3)])  # offset (1, 2) twice
+    assert not torch.isclose(by_place[at(0, 0), at(1, 2)], by_place[at(0, 0), at(2, 1)])  # another offset
+    plain = scores(tiny_dit(width=48, heads=2).blocks[0].attn, q, k)  # temporal RoPE only: every place alike
     torch.testing.assert_close(plain, plain[0, 0].expand_as(plain))
     with pytest.raises(ValueError, match="head dim of at least 6"):
         DiTConfig(width=8, heads=2, spatial_rope=True)
+
+
+def test_rope_tables_rotate_each_slice_by_its_own_position():
+    x = torch.randn(1, 1, 3, 8)
+    pos = [torch.tensor([0, 1, 2]), torch.tensor([5, 0, 7])]
+    out = rope(x, rope_tables(pos, [4, 4], 100.0))
+    for p, sl in zip(pos, (slice(0, 4), slice(4, 8)), strict=True):
+        angle = p.float()[:, None] * 100.0 ** (-torch.arange(0, 4, 2).float() / 4)  # (3, 2)
+        a, b = x[0, 0, :, sl][:, :2], x[0, 0, :, sl][:, 2:]  # each channel and its partner
+        want = torch.cat([a * angle.cos() - b * angle.sin(), a * angle.sin() + b * angle.cos()], -1)
+        torch.testing.assert_close(out[0, 0, :, sl], want)
+    torch.testing.assert_close(out.norm(dim=-1), x.norm(dim=-1))  # a rotation keeps lengths
 
 
 def test_text_changes_output_and_empty_text_is_finite():
