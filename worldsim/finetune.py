@@ -22,7 +22,8 @@ Options that change what is trained:
   to a known level (``SimulatorConfig.prev_noise``).
 * ``distill_from``: progressive distillation of the sampler into fewer moves per frame.
 * ``sink``, ``window``, ``null_action``, ``layout``, ``spatial_heads``, ``change_input``: add an input
-  or a layer to the trained model as an exact no-op, then train it.
+  or a layer to the trained model as an exact no-op, then train it. ``spatial_rope`` changes how its
+  attention turns with place, so it is no no-op.
 """
 
 from __future__ import annotations
@@ -136,6 +137,10 @@ class FinetuneConfig:
     sink: bool = False
     """Give the model a frame sink before fine-tuning (DiTConfig.sink): every step also attends
     to the episode's first frame, kept for the whole rollout. The sink starts as a no-op."""
+    spatial_rope: bool = False
+    """Rotate the model's attention by each token's row and column as well as its step before
+    fine-tuning (DiTConfig.spatial_rope). Not a no-op: the rotated slices change their meaning, and
+    the fine-tune re-learns them."""
     window: int | None = None
     """Give the model this attention window W (steps it sees: itself and W - 1 before it) before
     fine-tuning (clips are at least W steps long, so every distance in the window is trained).
@@ -239,6 +244,8 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
             add()
     if cfg.latent_target:
         dit.cfg.residual_scale = 0.0
+    if cfg.spatial_rope:
+        dit.add_spatial_rope()
     if cfg.window is not None:
         dit.set_window(cfg.window)
     if cfg.layout:

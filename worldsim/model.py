@@ -226,28 +226,33 @@ class NoiseLevelEmbedder(nn.Module):
         return self.mlp(sinusoidal(sigma * 1000.0, self.freq_dim))
 
 
-def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, Tensor]:
-    """Rotate-half RoPE on consecutive slices of a head, as three tables for :func:`rope`.
+def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+    """Rotate-half RoPE on consecutive slices of a head, as tables for :func:`rope`.
 
     Slice ``i`` (``widths[i]`` channels, even) is rotated by ``positions[i]`` ``(N,)``, pairing its first
-    half with its second. Returns ``cos`` and ``sin`` ``(N, d)`` and the channel order ``(d,)`` that
-    brings each channel's partner to its place, so the whole rotation is two products and a gather.
+    half with its second. Returns ``cos`` and ``sin`` ``(N, d/2)`` (each slice's angles in turn) and the
+    widths, so a rotation is half-width products on slices of ``x``, with no gather.
     """
-    cos, sin, order, start = [], [], [], 0
+    angles = []
     for pos, w in zip(positions, widths, strict=True):
         freqs = base ** (-torch.arange(0, w, 2, device=pos.device, dtype=torch.float32) / w)  # (w/2,)
-        angles = pos[:, None].float() * freqs  # (N, w/2)
-        cos.append(angles.cos().repeat(1, 2))
-        sin.append(torch.cat([-angles.sin(), angles.sin()], dim=-1))  # rotate-half: (-x2, x1)
-        order.append(torch.cat([torch.arange(w // 2, w), torch.arange(0, w // 2)]) + start)
-        start += w
-    return torch.cat(cos, -1), torch.cat(sin, -1), torch.cat(order).to(positions[0].device)
+        angles.append(pos[:, None].float() * freqs)  # (N, w/2)
+    angles = torch.cat(angles, dim=-1)
+    return angles.cos(), angles.sin(), tuple(widths)
 
 
-def rope(x: Tensor, tables: tuple[Tensor, Tensor, Tensor]) -> Tensor:
-    """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, order)``."""
-    cos, sin, order = tables
-    return x * cos.to(x.dtype) + x[..., order] * sin.to(x.dtype)
+def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
+    """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, widths)``."""
+    cos, sin, widths = tables
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    out, a = [], 0
+    for part in x.split(widths, dim=-1):
+        h = part.shape[-1] // 2
+        c, s = cos[:, a:a + h], sin[:, a:a + h]
+        x1, x2 = part[..., :h], part[..., h:]
+        out += [x1 * c - x2 * s, x1 * s + x2 * c]
+        a += h
+    return torch.cat(out, dim=-1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,9 +270,9 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(cfg.width, cfg.width)
         self.grid = (cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]) if cfg.spatial_rope else None
         self._table_key: tuple | None = None
-        self._table: tuple[Tensor, Tensor, Tensor] | None = None
+        self._table: tuple[Tensor, Tensor, tuple[int, ...]] | None = None
 
-    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, tuple[int, ...]]:
         """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
         the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
         the next call with the same shape, which in a rollout is every call once the window is full."""
@@ -606,6 +611,19 @@ class DiT(nn.Module):
         self.cfg.window = window
         for block in self.blocks:
             block.attn.window = window
+
+    def add_spatial_rope(self) -> None:
+        """Rotate a trained model's attention by row and column as well as step (``spatial_rope``)
+        from now on. Unlike the other additions this is not a no-op: two slices of every head that
+        turned by step turn by row and by column instead, so fine-tune before rolling out."""
+        if self.cfg.spatial_rope:
+            return
+        if self.cfg.width // self.cfg.heads < 6:
+            raise ValueError(f"spatial_rope needs a head dim of at least 6, got {self.cfg.width // self.cfg.heads}")
+        self.cfg.spatial_rope = True
+        for block in self.blocks:
+            block.attn.grid = (self.cfg.latent_size // self.cfg.patch[1], self.cfg.latent_size // self.cfg.patch[2])
+            block.attn._table_key = None
 
     def add_sink(self) -> None:
         """Give a trained model the frame sink (``sink``) for fine-tuning; its attention starts as a

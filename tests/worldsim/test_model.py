@@ -78,6 +78,20 @@ def test_adding_a_sink_to_a_trained_model_changes_nothing_until_it_trains():
     assert dit.cfg.sink and all(hasattr(b, "sink") for b in dit.blocks)
 
 
+def test_adding_spatial_rope_to_a_trained_model_makes_it_the_spatial_model_with_its_weights():
+    dit = tiny_dit(width=48, heads=2)
+    inputs, text = random_inputs(dit), random_text(2)
+    before = dit(*inputs, text).velocity  # builds the step-only tables, which must not be reused
+    dit.add_spatial_rope()
+    spatial = tiny_dit(width=48, heads=2, spatial_rope=True)
+    spatial.load_state_dict(dit.state_dict())
+    after = dit(*inputs, text).velocity
+    torch.testing.assert_close(after, spatial(*inputs, text).velocity)
+    assert dit.cfg.spatial_rope and not torch.allclose(after, before)
+    with pytest.raises(ValueError, match="head dim of at least 6"):
+        tiny_dit(width=8, heads=2).add_spatial_rope()
+
+
 @pytest.mark.parametrize("spatial_rope", [False, True])
 def test_kv_cache_matches_full_forward(spatial_rope):
     dit = tiny_dit(window=3, spatial_rope=spatial_rope)
