@@ -96,6 +96,9 @@ class DiTTrainConfig:
     """Precision of the forward pass (bfloat16: under torch.autocast; the weights stay float32)."""
     spatial_rope: bool = False
     """Rotate attention by each token's row and column as well as its step (DiTConfig.spatial_rope)."""
+    layout: bool = False
+    """Give first frames one token per agent, object, goal and slab of the episode's recorded scene
+    (DiTConfig.layout_dim, worldsim.envs.layout), so frame 0 from text is drawn where the prompt says."""
 
 
 @dataclass
@@ -204,11 +207,13 @@ def residual_std(latents: list[Tensor]) -> float:
 
 
 def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale: float = 0.0) -> DiT:
+    from worldsim.envs.layout import LAYOUT_DIM
+
     if cfg.dit.preset not in MODELS:
         raise ValueError(f"unknown preset {cfg.dit.preset!r}; choose one of {sorted(MODELS)}")
     return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
                                   action_dim=action_dim, window=cfg.dit.window, residual_scale=residual_scale,
-                                  spatial_rope=cfg.dit.spatial_rope)
+                                  spatial_rope=cfg.dit.spatial_rope, layout_dim=LAYOUT_DIM if cfg.dit.layout else 0)
 
 
 def train(cfg: TrainConfig) -> Path:
@@ -223,6 +228,10 @@ def train(cfg: TrainConfig) -> Path:
     ae = train_autoencoder(cfg, data, device, d)
     latents = encode_all(ae, data, out / "latents.safetensors", device)
     text = encode_captions(data.captions, out / "text.safetensors")
+    if cfg.dit.layout:  # the scene each episode was reset to
+        from worldsim.envs.layout import LAYOUT_DIM, layout_batch
+
+        text["layout"] = torch.from_numpy(layout_batch(data.specs, LAYOUT_DIM))
     train_latents = [latents[i] for i in np.flatnonzero(~data.val)]
     scale = round(residual_std(train_latents), 4) if cfg.dit.residual else 0.0
     dit = build_dit(cfg, ae, data.action_dim, scale).to(device)

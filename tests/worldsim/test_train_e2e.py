@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 from worldsim.collect import CollectConfig, collect
+from worldsim.model import TextCond
 from worldsim.simulator import Simulator
 from worldsim.train import AutoencoderTrainConfig, DiTTrainConfig, TrainConfig, train
 from worldsim.worldmodel import WorldModel
@@ -73,6 +75,24 @@ def test_train_can_take_the_autoencoder_of_a_trained_model(data, tmp_path):
     for name, t in source.autoencoder.state_dict().items():
         assert torch.equal(model.autoencoder.state_dict()[name], t), name
     assert model.dit.cfg.spatial_rope and not source.dit.cfg.spatial_rope
+
+
+def test_train_with_layout_tokens_teaches_first_frames_to_read_them(data, tmp_path):
+    from worldsim.envs.layout import LAYOUT_DIM
+
+    cfg = _cfg(data, str(tmp_path / "layout"), steps=4)
+    cfg.dit.layout, cfg.dit.start_prob = True, 1.0  # every clip starts at a first frame
+    dit = WorldModel.load(train(cfg)).dit
+    assert dit.cfg.layout_dim == LAYOUT_DIM
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 1, dit.cfg.latent_channels, dit.cfg.latent_size, dit.cfg.latent_size, generator=g)
+    text = TextCond(torch.zeros(1, 2, dit.cfg.text_dim), torch.ones(1, 2, dtype=torch.bool),
+                    torch.zeros(1, dit.cfg.text_dim), torch.rand(1, 3, LAYOUT_DIM, generator=g))
+    moved = replace(text, layout=torch.rand(1, 3, LAYOUT_DIM, generator=g))  # another scene
+    args = (x, torch.zeros_like(x), torch.full((1, 1), 0.5), torch.zeros(1, 1, dit.cfg.action_dim),
+            torch.ones(1, 1, dtype=torch.bool))
+    with torch.no_grad():
+        assert not torch.allclose(dit(*args, text).velocity, dit(*args, moved).velocity)
 
 
 @pytest.mark.slow
