@@ -90,6 +90,8 @@ def main() -> None:
     p.add_argument("--contexts", type=int, nargs="+", default=[1, 2, 3, 5])
     p.add_argument("--seed", type=int, default=1_000_000)
     p.add_argument("--sampling-steps", type=int, default=4, help="denoising moves per frame")
+    p.add_argument("--latent-hold", type=float, default=None,
+                   help="put back latent cells that changed by at most this (default: the checkpoint's)")
     p.add_argument("--json", default="outputs/first_step.json")
     a = p.parse_args()
     model = WorldModel.load(a.checkpoint or default_checkpoint())
@@ -97,7 +99,8 @@ def main() -> None:
     env = make_env(a.env, {"max_episode_steps": max(a.contexts) + 1})
     episodes = [rollout(env, steps=max(a.contexts), seed=a.seed + i, policy="scripted") for i in range(a.episodes)]
     env.close()
-    sim = Simulator(model, a.episodes, SimulatorConfig(sampler=SamplerConfig(steps=a.sampling_steps)))
+    sim = Simulator(model, a.episodes, SimulatorConfig(sampler=SamplerConfig(steps=a.sampling_steps),
+                                                     latent_hold=a.latent_hold))
     rows, others, baselines = {}, {}, {}
     agent = list(colors).index("agent")
     for k in a.contexts:
