@@ -241,6 +241,11 @@ def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tupl
     return angles.cos(), angles.sin(), tuple(widths)
 
 
+def token_grid(cfg: DiTConfig) -> tuple[int, int]:
+    """Rows and columns of a step's tokens."""
+    return cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]
+
+
 def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
     """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, widths)``."""
     cos, sin, widths = tables
@@ -268,7 +273,7 @@ class CausalSelfAttention(nn.Module):
         self.heads, self.window, self.base = cfg.heads, cfg.window, cfg.rope_base
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
-        self.grid = (cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]) if cfg.spatial_rope else None
+        self.grid = token_grid(cfg) if cfg.spatial_rope else None
         self._table_key: tuple | None = None
         self._table: tuple[Tensor, Tensor, tuple[int, ...]] | None = None
 
@@ -622,7 +627,7 @@ class DiT(nn.Module):
             raise ValueError(f"spatial_rope needs a head dim of at least 6, got {self.cfg.width // self.cfg.heads}")
         self.cfg.spatial_rope = True
         for block in self.blocks:
-            block.attn.grid = (self.cfg.latent_size // self.cfg.patch[1], self.cfg.latent_size // self.cfg.patch[2])
+            block.attn.grid = token_grid(self.cfg)
             block.attn._table_key = None
 
     def add_sink(self) -> None:
