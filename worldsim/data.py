@@ -168,6 +168,14 @@ def split_frames(data: EpisodeData, val: bool) -> Tensor:
     return torch.from_numpy(np.concatenate(frames) if frames else data.frames[0][:0])
 
 
+def scene_layouts(data: EpisodeData, layout_dim: int) -> Tensor:
+    """Layout tokens ``(E, K, layout_dim)`` of the scene each episode was reset to (its recorded spec),
+    for models that read them (``DiTConfig.layout_dim``)."""
+    from worldsim.envs.layout import layout_batch
+
+    return torch.from_numpy(layout_batch(data.specs, layout_dim))
+
+
 @torch.no_grad()
 def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.device) -> list[Tensor]:
     """Latents of every episode, cached in ``cache``.

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from .autoencoder import Autoencoder
-from .data import ClipSampler, encode_all, encode_captions, load_episodes, pad_actions
+from .data import ClipSampler, encode_all, encode_captions, load_episodes, pad_actions, scene_layouts
 from .diffusion import (
     Batch,
     FlowConfig,
@@ -282,10 +282,8 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     data.actions = [pad_actions(a, dit.cfg.action_dim) for a in data.actions]
     latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device)
     text = encode_captions(data.captions, out / f"{tag}text.safetensors")
-    if dit.cfg.layout_dim:  # the scene each episode was reset to, as layout tokens
-        from worldsim.envs.layout import layout_batch
-
-        text["layout"] = torch.from_numpy(layout_batch(data.specs, dit.cfg.layout_dim))
+    if dit.cfg.layout_dim:
+        text["layout"] = scene_layouts(data, dit.cfg.layout_dim)
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g)
 

@@ -28,7 +28,7 @@ Notation in shape comments: ``B`` batch, ``n`` steps, ``L`` tokens per step, ``D
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -281,7 +281,7 @@ class CausalSelfAttention(nn.Module):
         """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
         the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
         the next call with the same shape, which in a rollout is every call once the window is full."""
-        key = (steps, L, d, device)
+        key = (steps, L, d, device, self.grid)
         if self._table_key != key:
             t = torch.arange(steps, device=device).repeat_interleave(L)
             if self.grid is None:
@@ -308,9 +308,9 @@ class CausalSelfAttention(nn.Module):
             k_all, v_all = k, v
         steps_k = torch.arange(past + n, device=x.device)  # (m+n,) window-relative positions
         steps_q = steps_k[past:]  # (n,)
-        table = self._tables(past + n, L, q.shape[-1], x.device)
-        q_rot = rope(q, tuple(t[past * L:] for t in table[:2]) + table[2:])
-        k_rot = rope(k_all, table)
+        cos, sin, widths = self._tables(past + n, L, q.shape[-1], x.device)
+        q_rot = rope(q, (cos[past * L:], sin[past * L:], widths))  # the new steps come last
+        k_rot = rope(k_all, (cos, sin, widths))
         allowed = (steps_k[None, :] <= steps_q[:, None]) & (steps_k[None, :] > steps_q[:, None] - window)
         mask = allowed[None] & valid[:, None, :]  # (B, n, m+n)
         mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (m+n)*L)
@@ -623,12 +623,10 @@ class DiT(nn.Module):
         turned by step turn by row and by column instead, so fine-tune before rolling out."""
         if self.cfg.spatial_rope:
             return
-        if self.cfg.width // self.cfg.heads < 6:
-            raise ValueError(f"spatial_rope needs a head dim of at least 6, got {self.cfg.width // self.cfg.heads}")
+        replace(self.cfg, spatial_rope=True)  # DiTConfig's own checks (the head dim)
         self.cfg.spatial_rope = True
         for block in self.blocks:
             block.attn.grid = token_grid(self.cfg)
-            block.attn._table_key = None
 
     def add_sink(self) -> None:
         """Give a trained model the frame sink (``sink``) for fine-tuning; its attention starts as a

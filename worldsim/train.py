@@ -32,7 +32,7 @@ from .checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from .data import ClipSampler, EpisodeData, encode_all, encode_captions, load_episodes, split_frames
+from .data import ClipSampler, EpisodeData, encode_all, encode_captions, load_episodes, scene_layouts, split_frames
 from .diffusion import FlowConfig, flow_loss
 from .model import MODELS, DiT
 from .trainer import Dist, FitConfig, Trainer, default_device, init_distributed, resumable
@@ -228,13 +228,11 @@ def train(cfg: TrainConfig) -> Path:
     ae = train_autoencoder(cfg, data, device, d)
     latents = encode_all(ae, data, out / "latents.safetensors", device)
     text = encode_captions(data.captions, out / "text.safetensors")
-    if cfg.dit.layout:  # the scene each episode was reset to
-        from worldsim.envs.layout import LAYOUT_DIM, layout_batch
-
-        text["layout"] = torch.from_numpy(layout_batch(data.specs, LAYOUT_DIM))
     train_latents = [latents[i] for i in np.flatnonzero(~data.val)]
     scale = round(residual_std(train_latents), 4) if cfg.dit.residual else 0.0
     dit = build_dit(cfg, ae, data.action_dim, scale).to(device)
+    if dit.cfg.layout_dim:
+        text["layout"] = scene_layouts(data, dit.cfg.layout_dim)
     c = cfg.dit
     opt = torch.optim.AdamW(dit.parameters(), lr=c.lr, weight_decay=c.weight_decay, betas=(0.9, 0.99))
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
