@@ -1,6 +1,6 @@
 """Score a policy in a ground-truth MuJoCo scene: mean ± std return and success rate over seeded episodes.
 
-    python -m worldsim.agents.evaluate --policy runs/ppo/policy.zip --episodes 50 \
+    python -m worldsim.agents.evaluate --policy runs/ppo/policy.safetensors --episodes 50 \
         --video runs/ppo/video --out runs/ppo/eval.json
     python -m worldsim.agents.evaluate --policy random --episodes 50 --out runs/random/eval.json
     python -m worldsim.agents.evaluate --help
@@ -10,8 +10,9 @@ face the same starting scenes. Policy actions are deterministic (the mode of the
 the random baseline samples the action space, seeded per episode. Success is ``info["is_success"]``
 at the end of an episode, for envs that report it.
 
-Loading a policy ``.zip`` goes through stable-baselines3, which unpickles parts of the file: only load
-policies you trained yourself or otherwise trust.
+A ``.safetensors`` policy (what ``agents/ppo.py`` writes beside its ``.zip``) loads without unpickling
+anything (:mod:`worldsim.agents.policy_file`). Loading a policy ``.zip`` goes through stable-baselines3,
+which unpickles parts of the file: only load zips you trained yourself or otherwise trust.
 """
 
 from __future__ import annotations
@@ -27,23 +28,26 @@ import numpy as np
 import tyro
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.policies import BasePolicy
 
 from worldsim import envs  # noqa: F401  (registers WorldSim/*)
+from worldsim.agents.policy_file import load_policy_file
 from worldsim.checkpoint import atomic_write_json, file_sha256
 from worldsim.report import write_video
 
 #: SB3 algorithms a saved policy can come from (``--algo``).
 ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC}
 
-Policy = BaseAlgorithm | str | os.PathLike
+Policy = BaseAlgorithm | BasePolicy | str | os.PathLike
 
 
 @dataclass
 class Args:
-    policy: str = "runs/ppo/policy.zip"
-    """Saved stable-baselines3 policy (.zip), or random for the random baseline."""
+    policy: str = "runs/ppo/policy.safetensors"
+    """Saved policy: a policy file (.safetensors, loads without unpickling), an SB3 .zip (unpickled:
+    trusted files only), or random for the random baseline."""
     algo: Literal["ppo", "sac"] = "ppo"
-    """Algorithm that saved the policy."""
+    """Algorithm that saved a .zip policy."""
     env_id: str = "WorldSim/PushBox-v0"
     """Environment to score in (the real MuJoCo scene)."""
     episodes: int = 10
@@ -68,9 +72,10 @@ def _check_request(env_id: str, episodes: int) -> None:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
 
 
-def load_policy(policy: Policy, algo: str = "ppo", device: str = "auto") -> BaseAlgorithm | None:
-    """The SB3 model behind ``policy`` (a loaded model, or a ``.zip`` path); None for ``"random"``."""
-    if isinstance(policy, BaseAlgorithm):
+def load_policy(policy: Policy, algo: str = "ppo", device: str = "auto") -> BaseAlgorithm | BasePolicy | None:
+    """The SB3 model or policy behind ``policy`` (a loaded one, a policy file or a ``.zip``); None for
+    ``"random"``."""
+    if isinstance(policy, (BaseAlgorithm, BasePolicy)):
         return policy
     if str(policy) == "random":
         return None
@@ -78,11 +83,14 @@ def load_policy(policy: Policy, algo: str = "ppo", device: str = "auto") -> Base
         raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
     path = Path(policy)
     if not path.is_file():
-        raise FileNotFoundError(f"no policy at {path}: pass a .zip saved by agents/ppo.py, or 'random'")
+        raise FileNotFoundError(f"no policy at {path}: pass a .safetensors or .zip saved by agents/ppo.py, "
+                                "or 'random'")
+    if path.suffix == ".safetensors":
+        return load_policy_file(path, device="cpu" if device == "auto" else device)
     return ALGOS[algo].load(path, device=device)
 
 
-def run_episode(env: gym.Env, model: BaseAlgorithm | None, seed: int,
+def run_episode(env: gym.Env, model: BaseAlgorithm | BasePolicy | None, seed: int,
                 record: bool = False) -> tuple[float, int, bool | None, list[np.ndarray]]:
     """One seeded episode; returns (return, length, is_success or None, frames if ``record``)."""
     obs, info = env.reset(seed=seed)
@@ -105,13 +113,14 @@ def evaluate(policy: Policy, env_id: str = "WorldSim/PushBox-v0", *, episodes: i
     """Score ``policy`` over ``episodes`` seeded episodes of ``env_id``.
 
     Args:
-        policy: A loaded SB3 model, a saved ``.zip`` (unpickled by SB3: trusted files only), or ``"random"``.
+        policy: A loaded SB3 model or policy, a policy file (``.safetensors``), a saved ``.zip`` (unpickled
+            by SB3: trusted files only), or ``"random"``.
         env_id: Registered env id, normally a ground-truth scene.
         episodes: Number of episodes; episode i is reset with seed ``seed + i``.
         seed: First episode seed.
         max_episode_steps: Episode cap; None keeps the registered limit.
         video: Path stem for a video of the first episode (mp4, gif and provenance sidecar).
-        algo: Algorithm of a saved policy, a key of ``ALGOS``.
+        algo: Algorithm of a saved ``.zip``, a key of ``ALGOS``.
         device: Torch device for the policy.
 
     Returns:
@@ -153,7 +162,7 @@ def evaluate(policy: Policy, env_id: str = "WorldSim/PushBox-v0", *, episodes: i
 
 
 def _describe(policy: Policy) -> str:
-    return type(policy).__name__ if isinstance(policy, BaseAlgorithm) else str(policy)
+    return type(policy).__name__ if isinstance(policy, (BaseAlgorithm, BasePolicy)) else str(policy)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
     python -m worldsim.agents.ppo --checkpoint runs/main/model --total-timesteps 100000 --out runs/ppo
     tensorboard --logdir runs/ppo/tb
-    python -m worldsim.agents.evaluate --policy runs/ppo/policy.zip --episodes 50 --video runs/ppo/video
+    python -m worldsim.agents.evaluate --policy runs/ppo/policy.safetensors --episodes 50 --video runs/ppo/video
     python -m worldsim.agents.ppo --help
 
 Each training step is one step of the world model: ``WorldSim/PushBox-Learned-v0`` runs ``num_envs``
@@ -17,9 +17,11 @@ Every ``eval_every`` steps the policy is scored in ``eval_env_id`` (``WorldSim/P
 scene the model imitates; those episodes are only scored, never trained on. A ground-truth ``env_id`` (one without a
 batched entry point) trains directly in MuJoCo instead, for the real-steps baselines.
 
-Writes to ``out``: ``policy.zip`` (SB3 format; loading it unpickles, so share it only with people who
-trust you), ``summary.json`` (final score over ``eval_episodes`` seeded ground-truth episodes, the same
-protocol as ``agents/evaluate.py``), ``eval/evaluations.npz`` (periodic scores) and ``tb/`` (TensorBoard).
+Writes to ``out``: ``policy.safetensors`` (the policy alone, in a file that loads without unpickling:
+:mod:`worldsim.agents.policy_file`; share this one), ``policy.zip`` (SB3 format, which can resume
+training; loading it unpickles, so open only your own), ``summary.json`` (final score over
+``eval_episodes`` seeded ground-truth episodes, the same protocol as ``agents/evaluate.py``),
+``eval/evaluations.npz`` (periodic scores) and ``tb/`` (TensorBoard).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, Ve
 
 from worldsim import envs  # noqa: F401  (registers WorldSim/*)
 from worldsim.agents.evaluate import evaluate
+from worldsim.agents.policy_file import save_policy_file
 from worldsim.checkpoint import atomic_write_json
 from worldsim.diffusion import SamplerConfig
 from worldsim.envs.sb3 import SB3VecEnv
@@ -178,7 +181,8 @@ def progress_bar_available() -> bool:
 
 
 def train(args: Args) -> dict[str, Any]:
-    """Train PPO in ``args.env_id``, save ``out/policy.zip`` and return (and write) the summary."""
+    """Train PPO in ``args.env_id``, save ``out/policy.safetensors`` and ``out/policy.zip``, and return (and
+    write) the summary."""
     check_args(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -208,6 +212,7 @@ def train(args: Args) -> dict[str, Any]:
             cb.eval_env.close()
     train_s = time.perf_counter() - start
     model.save(out / "policy.zip")
+    policy_file = save_policy_file(model, out / "policy.safetensors")
 
     score = evaluate(model, args.eval_env_id, episodes=args.eval_episodes, seed=args.eval_seed,
                      max_episode_steps=args.max_episode_steps)
@@ -217,7 +222,7 @@ def train(args: Args) -> dict[str, Any]:
         "checkpoint": str(args.checkpoint or default_checkpoint()) if is_learned(args.env_id) else None,
         "num_timesteps": int(model.num_timesteps),
         "train_seconds": round(train_s, 2),
-        "policy": str(out / "policy.zip"),
+        "policy": str(policy_file),
         "mean_return": score["mean_return"],
         "std_return": score["std_return"],
         "success_rate": score["success_rate"],

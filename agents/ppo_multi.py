@@ -10,7 +10,8 @@ makes each agent of each copy one SB3 env, so a single policy acts for both agen
 sharing), told apart by an agent-indicator channel. The policy is then scored over seeded episodes of
 the MuJoCo TwoAgents ``ParallelEnv``, beside a random policy on the same episodes.
 
-Writes to ``out``: ``policy.zip`` (SB3 format; loading it unpickles), ``summary.json`` and ``tb/``.
+Writes to ``out``: ``policy.safetensors`` (loads without unpickling: :mod:`worldsim.agents.policy_file`),
+``policy.zip`` (SB3 format; loading it unpickles), ``summary.json`` and ``tb/``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import tyro
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecMonitor, VecTransposeImage
 
+from worldsim.agents.policy_file import save_policy_file
 from worldsim.agents.ppo import check_sizes, progress_bar_available
 from worldsim.checkpoint import atomic_write_json
 from worldsim.diffusion import SamplerConfig
@@ -100,7 +102,8 @@ def team_score(act: Callable[[np.ndarray], np.ndarray], episodes: int, seed: int
 
 
 def train(args: Args) -> dict[str, Any]:
-    """Train the shared policy in the learned scene, save ``out/policy.zip``, return (and write) the summary."""
+    """Train the shared policy in the learned scene, save ``out/policy.safetensors`` and ``out/policy.zip``,
+    return (and write) the summary."""
     check_args(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,6 +124,7 @@ def train(args: Args) -> dict[str, Any]:
         train_env.close()
     train_s = time.perf_counter() - start
     model.save(out / "policy.zip")
+    policy_file = save_policy_file(model, out / "policy.safetensors")
 
     trained = team_score(lambda obs: model.predict(obs, deterministic=True)[0], args.eval_episodes,
                          args.eval_seed, args.max_cycles)
@@ -132,7 +136,7 @@ def train(args: Args) -> dict[str, Any]:
         "checkpoint": str(checkpoint),
         "num_timesteps": int(model.num_timesteps),
         "train_seconds": round(train_s, 2),
-        "policy": str(out / "policy.zip"),
+        "policy": str(policy_file),
         "mean_return": trained["mean_return"],
         "std_return": trained["std_return"],
         "random": random,

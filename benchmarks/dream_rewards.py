@@ -1,12 +1,13 @@
 """Does the dream pay a policy for what its frames show? The reward heads against the imagined frames.
 
     .venv/bin/python benchmarks/dream_rewards.py --checkpoint runs/reach_fh/model \
-        --policy runs/dream_to_real/reach/dream/seed0/policy.zip --json outputs/dream_rewards.json
+        --policy runs/dream_to_real/reach/dream/seed0/policy.safetensors --json outputs/dream_rewards.json
 
-A policy (an SB3 PPO zip, or ``random``) acts in ``WorldSim/Reach-Learned-v0`` started from recorded
-steps of ``--dataset``, as in training. In every imagined frame the agent and the goal patch are found by
-their colours (the detector of ``worldsim check``), and each step's reward and termination from the
-model's heads are set beside what the frames show:
+A policy (a policy file of ``agents/ppo.py``, an SB3 PPO zip, or ``random``) acts in
+``WorldSim/Reach-Learned-v0`` started from recorded steps of ``--dataset``, as in training. In every
+imagined frame the agent and the goal patch are found by their colours (the detector of ``worldsim
+check``), and each step's reward and termination from the model's heads are set beside what the
+frames show:
 
 * ``progress_px``: how much closer to the goal's centre the agent came in the step, in pixels (Reach
   pays 10 per metre of progress and 10 on arrival);
@@ -16,7 +17,7 @@ model's heads are set beside what the frames show:
   the heads end the episode, and at the others (10th, 50th and 90th percentiles).
 
 A policy that has learnt to please the reward heads gets a high ``mean_reward`` with no progress.
-Loading a policy zip unpickles it: give it only files you trust.
+Loading a policy zip unpickles it: give it only zips you trust.
 """
 
 from __future__ import annotations
@@ -63,11 +64,9 @@ def run(checkpoint: str, policy: str, dataset: list[str], envs_n: int, steps: in
                         checkpoint=checkpoint, sim=SimulatorConfig(sampler=SamplerConfig(steps=sampling_steps)),
                         max_episode_steps=horizon, dataset=tuple(dataset), burn_in=4)
     venv.action_space.seed(seed)
-    model = None
-    if policy != "random":
-        from stable_baselines3 import PPO
+    from worldsim.agents.evaluate import load_policy
 
-        model = PPO.load(policy, device="cpu")
+    model = load_policy(policy, device="cpu")  # None for random
     obs, _ = venv.reset(seed=seed)
     before = agent_goal_distance(obs)
     rewards, terminated, progress, distance = [], [], [], []
@@ -88,7 +87,7 @@ def run(checkpoint: str, policy: str, dataset: list[str], envs_n: int, steps: in
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--checkpoint", required=True, help="a Reach world model with reward heads")
-    p.add_argument("--policy", default="random", help="an SB3 PPO zip, or 'random'")
+    p.add_argument("--policy", default="random", help="a .safetensors policy file, an SB3 PPO zip, or 'random'")
     p.add_argument("--dataset", nargs="+", default=["data/reach/scripted", "data/reach/random"])
     p.add_argument("--envs", type=int, default=32)
     p.add_argument("--steps", type=int, default=64, help="steps of every env")

@@ -44,6 +44,11 @@ class FrameHeadsConfig:
     reward of the kind "progress towards a goal" (the change of a distance the frame shows) is
     exactly such a difference, so the heads learn the distance from single frames instead of its
     small change from the difference of two."""
+    separable: bool = False
+    """Read the step's own reward term as ``u(frame) + v(action)``: one network reads the frame after
+    the step alone, another the action alone. A policy can then earn that term only by reaching frames
+    the data paid for, or through the action's own cost, never by an action the heads merely learnt to
+    associate with pay in the recorded episodes. The termination still reads both frames."""
 
 
 class FrameHeads(nn.Module):
@@ -63,10 +68,14 @@ class FrameHeads(nn.Module):
         self.convs = _convs(11, cfg.channels)  # both RGB frames, their difference, each pixel's column and row
         features = cfg.channels[-1] * side * side
         self.mlp = nn.Sequential(nn.Linear(features + (cfg.action_dim if cfg.read_action else 0), cfg.hidden),
-                                 nn.SiLU(), nn.Linear(cfg.hidden, 2))
-        if cfg.potential:  # one frame and the pixels' positions -> phi
-            self.phi = nn.Sequential(_convs(5, cfg.channels), nn.Linear(features, cfg.hidden), nn.SiLU(),
-                                     nn.Linear(cfg.hidden, 1))
+                                 nn.SiLU(), nn.Linear(cfg.hidden, 1 if cfg.separable else 2))  # [reward,] logit
+        single_frame = lambda: nn.Sequential(_convs(5, cfg.channels), nn.Linear(features, cfg.hidden),  # noqa: E731
+                                             nn.SiLU(), nn.Linear(cfg.hidden, 1))  # a frame and positions -> scalar
+        if cfg.potential:
+            self.phi = single_frame()
+        if cfg.separable:
+            self.state_reward = single_frame()  # u(frame after)
+            self.action_reward = nn.Sequential(nn.Linear(cfg.action_dim, 64), nn.SiLU(), nn.Linear(64, 1))  # v(action)
 
     def forward(self, prev: Tensor, frame: Tensor, action: Tensor) -> tuple[Tensor, Tensor]:
         """uint8 frames ``(N, H, W, 3)`` before and after float ``action`` ``(N, A)`` -> reward ``(N,)``
@@ -78,12 +87,16 @@ class FrameHeads(nn.Module):
         where = torch.stack([cols, rows]).expand(n, 2, h, w)  # positions, so distances can be read
         x = torch.cat([before, after, after - before, where], dim=1)  # (N, 11, H, W)
         features = self.convs(x.to(action.dtype))
-        out = self.mlp(torch.cat([features, action], dim=1) if self.cfg.read_action else features)  # (N, 2)
-        reward = out[:, 0]
+        out = self.mlp(torch.cat([features, action], dim=1) if self.cfg.read_action else features)  # (N, 1 or 2)
+        if self.cfg.separable:
+            reward = self.state_reward(torch.cat([after, where], dim=1).to(action.dtype))[:, 0] \
+                + self.action_reward(action)[:, 0]
+        else:
+            reward = out[:, 0]
         if self.cfg.potential:
             phi = self.phi(torch.cat([torch.cat([before, after]), torch.cat([where, where])], dim=1).to(action.dtype))
             reward = reward + phi[n:, 0] - phi[:n, 0]  # phi(after) - phi(before)
-        return reward, out[:, 1]
+        return reward, out[:, -1]
 
 
 def _convs(width: int, channels: tuple[int, ...]) -> nn.Sequential:

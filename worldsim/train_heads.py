@@ -49,6 +49,8 @@ class FrameHeadsTrainConfig:
     """Let the heads read the action beside the frames (FrameHeadsConfig.read_action)."""
     potential: bool = False
     """Read the reward as a potential's change plus the step's own term (FrameHeadsConfig.potential)."""
+    separable: bool = False
+    """Read the step's own term from the frame after and the action apart (FrameHeadsConfig.separable)."""
     round_trip_share: float = 0.5
     """Share of each batch that sees its frames through the autoencoder, as a rollout shows them."""
     max_pos_weight: float = 20.0
@@ -107,7 +109,7 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
 
     torch.manual_seed(cfg.seed)
     heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action,
-                                        potential=cfg.potential)).to(device)
+                                        potential=cfg.potential, separable=cfg.separable)).to(device)
     rate = float(train[0].terminated.float().mean())
     pos_weight = torch.tensor(min((1 - rate) / rate, cfg.max_pos_weight), device=device)
     scale = _reward_scale(train[0]).to(device)

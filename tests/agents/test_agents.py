@@ -38,6 +38,7 @@ def test_ppo_writes_policy_and_summary(trained):
     out, messages = trained
     assert (out / "policy.zip").is_file()
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["policy"] == str(out / "policy.safetensors")
     assert summary["num_timesteps"] >= 32 and summary["env_id"] == "WorldSim/PushBox-Learned-v0"
     assert _finite(summary["mean_return"], summary["std_return"]) and summary["std_return"] >= 0
     assert 0.0 <= summary["success_rate"] <= 1.0
@@ -67,7 +68,8 @@ def test_saved_policy_evaluates_deterministically_with_video(trained, tmp_path):
     out, _ = trained
     first = evaluate(out / "policy.zip", episodes=1, seed=5, max_episode_steps=8, video=tmp_path / "ep")
     again = evaluate(out / "policy.zip", episodes=1, seed=5, max_episode_steps=8)
-    assert first["returns"] == again["returns"] and first["lengths"] == [8]
+    unpickled_nothing = evaluate(out / "policy.safetensors", episodes=1, seed=5, max_episode_steps=8)
+    assert first["returns"] == again["returns"] == unpickled_nothing["returns"] and first["lengths"] == [8]
     assert (tmp_path / "ep.gif").is_file() and (tmp_path / "ep.provenance.json").is_file()
     provenance = json.loads((tmp_path / "ep.provenance.json").read_text())
     assert provenance["seed"] == 5 and len(provenance["policy_sha256"]) == 64

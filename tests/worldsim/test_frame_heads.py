@@ -190,10 +190,35 @@ def test_potential_heads_pay_the_change_of_a_quantity_read_from_each_frame(tiny_
         still = heads(frames[0], frames[0], action)[0]
     torch.testing.assert_close(ab + bc, ac)  # a potential's changes add up along the way
     assert torch.count_nonzero(still) == 0 and not torch.allclose(ab, torch.zeros_like(ab))
-    model = WorldModel.load(tiny_checkpoint)
-    model.frame_heads = heads
-    model.save(tmp_path / "m")
-    loaded = WorldModel.load(tmp_path / "m").frame_heads
+    loaded = _saved_and_loaded(heads, tiny_checkpoint, tmp_path)
     assert loaded.cfg.potential is True
     with torch.no_grad():
         torch.testing.assert_close(loaded(frames[0], frames[2], action)[0], ac)
+
+
+def test_separable_heads_pay_the_frame_reached_and_the_action_apart(tiny_checkpoint, tmp_path):
+    torch.manual_seed(0)
+    heads = FrameHeads(FrameHeadsConfig(channels=(4, 4), hidden=8, separable=True))
+    frames = torch.randint(0, 255, (3, 2, 64, 64, 3), dtype=torch.uint8)
+    still, push = torch.zeros(2, 4), torch.tensor([[1.0, -1.0, 0, 0], [0.5, 0.5, 0, 0]])
+    with torch.no_grad():
+        reward = lambda i, j, a: heads(frames[i], frames[j], a)[0]  # noqa: E731
+        # the step's pay does not hang on where it started from, only on the frame reached
+        torch.testing.assert_close(reward(0, 2, still), reward(1, 2, still))
+        # an action adds the same amount whatever the frames show: it cannot buy pay the frames do not show
+        torch.testing.assert_close(reward(0, 1, push) - reward(0, 1, still), reward(1, 2, push) - reward(1, 2, still))
+        assert not torch.allclose(reward(0, 1, still), reward(0, 2, still))
+        logit = heads(frames[0], frames[1], still)[1]
+        assert not torch.equal(logit, heads(frames[2], frames[1], still)[1])  # the termination reads both
+    loaded = _saved_and_loaded(heads, tiny_checkpoint, tmp_path)
+    assert loaded.cfg.separable is True
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(frames[0], frames[1], push)[0], reward(0, 1, push))
+
+
+def _saved_and_loaded(heads: FrameHeads, checkpoint, tmp_path) -> FrameHeads:
+    """``heads`` added to a world model, saved and loaded again."""
+    model = WorldModel.load(checkpoint)
+    model.frame_heads = heads
+    model.save(tmp_path / "m")
+    return WorldModel.load(tmp_path / "m").frame_heads
