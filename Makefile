@@ -120,7 +120,7 @@ dream-to-real: $(STAMP)
 		$(REACH)/random $(DATA)/pushbox $(DATA)/playground --steps 800 --lr 1e-4 --ema 0.998 \
 		--flow.done-weight 1.0 --out runs/reach_wm --resume --check-episodes 0
 	$(BIN)/worldsim frame-heads --checkpoint runs/reach_wm/model --data $(REACH)/scripted $(REACH)/random \
-		--steps 3000 --out runs/reach_fh --resume --potential
+		--steps 3000 --out runs/reach_fh --resume --potential --separable
 	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_fh/model \
 		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 150000 --eval-every 50000 \
 		--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 \
