@@ -86,7 +86,7 @@ def load_policy(policy: Policy, algo: str = "ppo", device: str = "auto") -> Base
         raise FileNotFoundError(f"no policy at {path}: pass a .safetensors or .zip saved by agents/ppo.py, "
                                 "or 'random'")
     if path.suffix == ".safetensors":
-        return load_policy_file(path, device="cpu" if device == "auto" else device)
+        return load_policy_file(path, device=device)
     return ALGOS[algo].load(path, device=device)
 
 

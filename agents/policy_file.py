@@ -25,6 +25,7 @@ from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.torch_layers import FlattenExtractor, NatureCNN
+from stable_baselines3.common.utils import get_device
 from torch import Tensor, nn
 
 from worldsim.checkpoint import CheckpointError, load_tensors, save_tensors, tensor_metadata
@@ -52,9 +53,8 @@ def save_policy_file(model: BaseAlgorithm | BasePolicy, path: str | os.PathLike)
     if p.get("use_sde"):
         raise ValueError("a policy with state-dependent exploration (use_sde) cannot go in a policy file")
     extractor, activation = p["features_extractor_class"].__name__, p["activation_fn"].__name__
-    for what, value, known in (("feature extractor", extractor, EXTRACTORS), ("activation", activation, ACTIVATIONS)):
-        if value not in known:
-            raise ValueError(f"a policy file knows the {what}s {sorted(known)}, not {value}")
+    _known(EXTRACTORS, extractor, "feature extractor")
+    _known(ACTIVATIONS, activation, "activation")
     spec = {
         "format": FORMAT, "version": VERSION, "policy_class": name,
         "observation_space": _box_to_json(p["observation_space"]), "action_space": _box_to_json(p["action_space"]),
@@ -62,13 +62,14 @@ def save_policy_file(model: BaseAlgorithm | BasePolicy, path: str | os.PathLike)
         "features_extractor_kwargs": p["features_extractor_kwargs"], "normalize_images": p["normalize_images"],
         "share_features_extractor": policy.share_features_extractor,
     }
-    json.dumps(spec)  # fails here, before writing, on anything JSON cannot hold
-    save_tensors(path, _without_aliases(policy.state_dict()), metadata={FORMAT: json.dumps(spec)})
+    meta = json.dumps(spec)  # fails here, before writing, on anything JSON cannot hold
+    save_tensors(path, _without_aliases(policy.state_dict()), metadata={FORMAT: meta})
     return Path(path)
 
 
-def load_policy_file(path: str | os.PathLike, device: str = "cpu") -> ActorCriticPolicy:
-    """The policy saved at ``path`` by :func:`save_policy_file`, in eval mode on ``device``.
+def load_policy_file(path: str | os.PathLike, device: str = "auto") -> ActorCriticPolicy:
+    """The policy saved at ``path`` by :func:`save_policy_file`, in eval mode on ``device`` (``"auto"``:
+    CUDA when available, as SB3 loads).
 
     Raises:
         CheckpointError: for a missing, corrupt or foreign file, or one whose weights do not fit the
@@ -100,7 +101,7 @@ def load_policy_file(path: str | os.PathLike, device: str = "cpu") -> ActorCriti
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as e:
         raise CheckpointError(f"{path} is not a policy file this version can rebuild ({type(e).__name__}: {e}); "
                               "save it again with worldsim.agents.policy_file.save_policy_file") from e
-    return policy.to(device).eval()
+    return policy.to(get_device(device)).eval()
 
 
 def _without_aliases(state: dict[str, Tensor]) -> dict[str, Tensor]:

@@ -88,13 +88,13 @@ class FrameHeads(nn.Module):
         x = torch.cat([before, after, after - before, where], dim=1)  # (N, 11, H, W)
         features = self.convs(x.to(action.dtype))
         out = self.mlp(torch.cat([features, action], dim=1) if self.cfg.read_action else features)  # (N, 1 or 2)
+        reached = torch.cat([after, where], dim=1).to(action.dtype)  # the frame after alone, with positions
         if self.cfg.separable:
-            reward = self.state_reward(torch.cat([after, where], dim=1).to(action.dtype))[:, 0] \
-                + self.action_reward(action)[:, 0]
+            reward = self.state_reward(reached)[:, 0] + self.action_reward(action)[:, 0]
         else:
             reward = out[:, 0]
         if self.cfg.potential:
-            phi = self.phi(torch.cat([torch.cat([before, after]), torch.cat([where, where])], dim=1).to(action.dtype))
+            phi = self.phi(torch.cat([torch.cat([before, where], dim=1).to(action.dtype), reached]))
             reward = reward + phi[n:, 0] - phi[:n, 0]  # phi(after) - phi(before)
         return reward, out[:, -1]
 
