@@ -280,6 +280,10 @@ class ConvertConfig:
     """Record this as the checkpoint's rollout default SimulatorConfig.latent_hold; None keeps its own."""
     latent_grid: float | None = None
     """Record this as the checkpoint's rollout default SimulatorConfig.latent_grid; None keeps its own."""
+    raw_weights: str | None = None
+    """Put these DiT weights in place of the checkpoint's: a run's state/raw.safetensors, the trained
+    weights behind a checkpoint that holds their average (--dit.ema, --ema); the run's state must be at
+    the checkpoint's step."""
 
 
 def convert(cfg: ConvertConfig) -> dict[str, Any]:
@@ -289,14 +293,34 @@ def convert(cfg: ConvertConfig) -> dict[str, Any]:
     SimulatorConfig(latent_hold=cfg.latent_hold, latent_grid=cfg.latent_grid)  # refuses values out of range
     source = Path(cfg.checkpoint)
     model = WorldModel.load(source)
+    if cfg.raw_weights:
+        _put_raw_weights(model, Path(cfg.raw_weights))
     given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid}
     rollout = {**model.meta.get("rollout", {}), **{k: v for k, v in given.items() if v is not None}}
     meta = {**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage,
-            **({"rollout": rollout} if rollout else {})}
+            **({"rollout": rollout} if rollout else {}), **({"weights": "raw"} if cfg.raw_weights else {})}
     out = model.save(cfg.out, meta=meta, storage=cfg.storage)
     size = lambda d: (Path(d) / "weights.safetensors").stat().st_size
     return {"checkpoint": str(source), "out": str(out), "storage": cfg.storage, "bytes_before": size(source),
             "bytes_after": size(out), "hash_after": checkpoint_hash(out)[:16]}
+
+
+def _put_raw_weights(model: WorldModel, path: Path) -> None:
+    """Load a run's raw DiT weights ``path`` into ``model``, refusing a file from another step or model."""
+    from .checkpoint import CheckpointError, load_tensors
+
+    state = path.parent / "state.json"
+    if state.is_file():
+        meta = model.meta  # a fine-tune records its own step beside its source's
+        step, at = json.loads(state.read_text()).get("step"), meta.get("finetune_step", meta.get("step"))
+        if at is not None and step != at:
+            raise ValueError(f"{path} is the run's state at step {step}, the checkpoint is at step {at}: convert "
+                             "the checkpoint saved with that state (the run's model/ beside it)")
+    try:
+        model.dit.load_state_dict(load_tensors(path))
+    except RuntimeError as e:
+        raise CheckpointError(f"{path} does not hold this checkpoint's DiT weights ({e}); give the "
+                              "state/raw.safetensors of the run that wrote the checkpoint") from e
 
 
 def run_convert(cfg: ConvertConfig) -> None:

@@ -111,3 +111,34 @@ def test_float16_storage_refuses_weights_it_cannot_hold(tmp_path):
     with pytest.raises(ValueError, match="storage must be one of"):
         wm.save(tmp_path / "c", storage="int8")
     assert not (tmp_path / "c").exists()
+
+
+def test_convert_puts_a_runs_raw_weights_in_place_of_their_average(tmp_path):
+    from worldsim.checkpoint import save_tensors
+    from worldsim.cli import ConvertConfig, convert, main
+
+    wm = tiny_world_model()
+    wm.save(tmp_path / "run" / "model", meta={"step": 7})
+    raw = {k: v + 1.0 for k, v in wm.dit.state_dict().items()}  # the trained weights behind the average
+    save_tensors(tmp_path / "run" / "state" / "raw.safetensors", raw)
+    (tmp_path / "run" / "state" / "state.json").write_text(json.dumps({"step": 7}))
+    args = ["convert", "--checkpoint", str(tmp_path / "run" / "model"), "--storage", "float32",
+            "--raw-weights", str(tmp_path / "run" / "state" / "raw.safetensors")]
+    main([*args, "--out", str(tmp_path / "raw")])
+    out = WorldModel.load(tmp_path / "raw")
+    assert out.meta["weights"] == "raw" and out.meta["step"] == 7
+    for name, t in out.dit.state_dict().items():
+        torch.testing.assert_close(t, raw[name], rtol=0, atol=0)
+    for name, t in out.autoencoder.state_dict().items():  # the rest is the checkpoint's own
+        torch.testing.assert_close(t, wm.autoencoder.state_dict()[name], rtol=0, atol=0)
+
+    cfg = ConvertConfig(str(tmp_path / "run" / "model"), str(tmp_path / "again"), "float32",
+                        raw_weights=str(tmp_path / "run" / "state" / "raw.safetensors"))
+    (tmp_path / "run" / "state" / "state.json").write_text(json.dumps({"step": 8}))  # saved after the model
+    with pytest.raises(ValueError, match="step 8, the checkpoint is at step 7"):
+        convert(cfg)
+    save_tensors(tmp_path / "run" / "state" / "raw.safetensors", {"w": torch.zeros(2)})  # another network's
+    (tmp_path / "run" / "state" / "state.json").write_text(json.dumps({"step": 7}))
+    with pytest.raises(CheckpointError, match="DiT weights"):
+        convert(cfg)
+    assert not (tmp_path / "again").exists()
