@@ -226,19 +226,23 @@ class NoiseLevelEmbedder(nn.Module):
         return self.mlp(sinusoidal(sigma * 1000.0, self.freq_dim))
 
 
-def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, Tensor]:
     """Rotate-half RoPE on consecutive slices of a head, as tables for :func:`rope`.
 
     Slice ``i`` (``widths[i]`` channels, even) is rotated by ``positions[i]`` ``(N,)``, pairing its first
-    half with its second. Returns ``cos`` and ``sin`` ``(N, d/2)`` (each slice's angles in turn) and the
-    widths, so a rotation is half-width products on slices of ``x``, with no gather.
+    half with its second. Returns ``cos`` and signed ``sin`` ``(N, d)`` and the channel order ``(d,)`` that
+    swaps each slice's halves, so a rotation is ``x * cos + x[..., swap] * sin``: four tensor operations
+    however many slices.
     """
-    angles = []
+    cos, sin, swap, start = [], [], [], 0
     for pos, w in zip(positions, widths, strict=True):
         freqs = base ** (-torch.arange(0, w, 2, device=pos.device, dtype=torch.float32) / w)  # (w/2,)
-        angles.append(pos[:, None].float() * freqs)  # (N, w/2)
-    angles = torch.cat(angles, dim=-1)
-    return angles.cos(), angles.sin(), tuple(widths)
+        angles = pos[:, None].float() * freqs  # (N, w/2)
+        cos += [angles.cos()] * 2
+        sin += [-angles.sin(), angles.sin()]  # first half: x1 c - x2 s; second: x2 c + x1 s
+        swap.append(torch.arange(start, start + w, device=pos.device).roll(w // 2))
+        start += w
+    return torch.cat(cos, -1), torch.cat(sin, -1), torch.cat(swap)
 
 
 def token_grid(cfg: DiTConfig) -> tuple[int, int]:
@@ -246,18 +250,10 @@ def token_grid(cfg: DiTConfig) -> tuple[int, int]:
     return cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]
 
 
-def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
-    """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, widths)``."""
-    cos, sin, widths = tables
-    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-    out, a = [], 0
-    for part in x.split(widths, dim=-1):
-        h = part.shape[-1] // 2
-        c, s = cos[:, a:a + h], sin[:, a:a + h]
-        x1, x2 = part[..., :h], part[..., h:]
-        out += [x1 * c - x2 * s, x1 * s + x2 * c]
-        a += h
-    return torch.cat(out, dim=-1)
+def rope(x: Tensor, tables: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+    """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, swap)``."""
+    cos, sin, swap = tables
+    return x * cos.to(x.dtype) + x[..., swap] * sin.to(x.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,9 +271,9 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(cfg.width, cfg.width)
         self.grid = token_grid(cfg) if cfg.spatial_rope else None
         self._table_key: tuple | None = None
-        self._table: tuple[Tensor, Tensor, tuple[int, ...]] | None = None
+        self._table: tuple[Tensor, Tensor, Tensor] | None = None
 
-    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
         """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
         the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
         the next call with the same shape, which in a rollout is every call once the window is full."""
@@ -308,9 +304,9 @@ class CausalSelfAttention(nn.Module):
             k_all, v_all = k, v
         steps_k = torch.arange(past + n, device=x.device)  # (m+n,) window-relative positions
         steps_q = steps_k[past:]  # (n,)
-        cos, sin, widths = self._tables(past + n, L, q.shape[-1], x.device)
-        q_rot = rope(q, (cos[past * L:], sin[past * L:], widths))  # the new steps come last
-        k_rot = rope(k_all, (cos, sin, widths))
+        cos, sin, swap = self._tables(past + n, L, q.shape[-1], x.device)
+        q_rot = rope(q, (cos[past * L:], sin[past * L:], swap))  # the new steps come last
+        k_rot = rope(k_all, (cos, sin, swap))
         allowed = (steps_k[None, :] <= steps_q[:, None]) & (steps_k[None, :] > steps_q[:, None] - window)
         mask = allowed[None] & valid[:, None, :]  # (B, n, m+n)
         mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (m+n)*L)
