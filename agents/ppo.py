@@ -42,7 +42,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, Ve
 
 from worldsim import envs  # noqa: F401  (registers WorldSim/*)
 from worldsim.agents.evaluate import evaluate
-from worldsim.agents.policy_file import save_policy_file
+from worldsim.agents.policy_file import load_policy_file, save_policy_file
 from worldsim.checkpoint import atomic_write_json
 from worldsim.diffusion import SamplerConfig
 from worldsim.envs.sb3 import SB3VecEnv
@@ -74,6 +74,9 @@ class Args:
     """True context frames of a dataset start."""
     horizon: int | None = None
     """Training episode length in the learned env (H of the dream protocol); None uses max_episode_steps."""
+    init_policy: str | None = None
+    """A policy file (``policy.safetensors`` of an earlier run, same spaces and network) to start from
+    instead of a fresh network: training continues from it, as DIAMOND's loop continues its policy."""
     eval_every: int = 10_000
     """Score in the ground-truth env every this many training steps; 0 turns periodic scoring off."""
     eval_episodes: int = 10
@@ -125,6 +128,8 @@ def check_args(args: Args) -> None:
         raise ValueError(f"eval_every must be >= 0 (0 = no periodic evaluation), got {args.eval_every}")
     if args.horizon is not None and args.horizon < 1:
         raise ValueError(f"horizon must be >= 1 or None, got {args.horizon}")
+    if args.init_policy is not None and not Path(args.init_policy).is_file():
+        raise ValueError(f"init_policy {args.init_policy} does not exist; give a policy.safetensors of an earlier run")
     if (args.dataset or args.horizon is not None) and not is_learned(args.env_id):
         raise ValueError(f"--dataset and --horizon are for learned envs; {args.env_id} is a MuJoCo scene")
 
@@ -170,6 +175,20 @@ def make_eval_env(args: Args) -> VecEnv:
     return VecTransposeImage(env)
 
 
+def start_from(model: PPO, path: str) -> None:
+    """Put the policy file's weights into ``model``'s policy; a clear error when they do not fit it."""
+    start = load_policy_file(path, device="cpu")
+    have, want = start.observation_space.shape, model.policy.observation_space.shape
+    if have != want or start.action_space.shape != model.policy.action_space.shape:
+        raise ValueError(f"{path} observes {have} and acts in {start.action_space.shape}; this run observes {want} "
+                         f"and acts in {model.policy.action_space.shape}: start from a policy of the same task")
+    try:
+        model.policy.load_state_dict(start.state_dict())
+    except RuntimeError as e:
+        raise ValueError(f"{path} holds another network than this run builds ({e}); start from a policy "
+                         "trained with the same architecture") from e
+
+
 def progress_bar_available() -> bool:
     """SB3's progress bar needs both ``tqdm`` and ``rich``."""
     try:
@@ -197,6 +216,8 @@ def train(args: Args) -> dict[str, Any]:
                 clip_range=args.clip_range, ent_coef=args.ent_coef, vf_coef=args.vf_coef,
                 max_grad_norm=args.max_grad_norm, tensorboard_log=str(out / "tb"), seed=args.seed,
                 device=args.device, verbose=0)
+    if args.init_policy is not None:
+        start_from(model, args.init_policy)
     callbacks = []
     if args.eval_every > 0:
         # EvalCallback counts calls, one per vector step of num_envs env steps.

@@ -38,7 +38,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import gymnasium as gym
 import numpy as np
@@ -46,6 +46,7 @@ import tyro
 from gymnasium import spaces
 from tqdm.auto import tqdm
 
+from worldsim.fileio import file_sha256
 from worldsim.store import Episode, EpisodeStore, StoreError, write_episode
 
 POLICIES = ("random", "scripted")
@@ -79,8 +80,10 @@ class CollectConfig:
     """Number of episodes in the finished dataset (indices 0 .. episodes-1)."""
     steps: int
     """Maximum steps per episode; an episode also ends when the env terminates or truncates."""
-    policy: Literal["random", "scripted"]
-    """"random": seeded action_space.sample(); "scripted": env.unwrapped.scripted_action(rng) (WorldSim)."""
+    policy: str
+    """"random": seeded action_space.sample(); "scripted": env.unwrapped.scripted_action(rng) (WorldSim); or a
+    policy file (``.safetensors``, as :mod:`worldsim.agents.ppo` writes), whose actions are sampled from its
+    action distribution with the episode's seeded stream."""
     out: str
     """Output directory (the episode store)."""
     workers: int = 1
@@ -105,8 +108,11 @@ class CollectConfig:
                 raise ValueError(f"CollectConfig.{name} must be an int >= 1, got {value!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"CollectConfig.seed must be an int >= 0, got {self.seed!r}")
-        if self.policy not in POLICIES:
-            raise ValueError(f"unknown policy {self.policy!r}; choose one of {POLICIES}")
+        if not isinstance(self.policy, str) or (self.policy not in POLICIES and not is_policy_file(self.policy)):
+            raise ValueError(f"unknown policy {self.policy!r}; choose one of {POLICIES} or give a policy file "
+                             "(a .safetensors file that worldsim.agents.ppo wrote)")
+        if is_policy_file(self.policy) and not os.path.isfile(self.policy):
+            raise ValueError(f"policy file {self.policy} does not exist")
         if not isinstance(self.env_kwargs, dict) or "render_mode" in self.env_kwargs:
             raise ValueError("env_kwargs must be a dict without 'render_mode' (collection always uses 'rgb_array')")
         try:
@@ -116,11 +122,13 @@ class CollectConfig:
         self.out = os.fspath(self.out)
 
     def dataset_config(self, action_dim: int) -> dict[str, Any]:
-        """The config recorded in the manifest; a resumed collection must match it."""
+        """The config recorded in the manifest; a resumed collection must match it (a policy file by its
+        contents, so that a retrained policy at the same path is not mixed into one store)."""
         return {
             "env_id": self.env_id,
             "steps": self.steps,
             "policy": self.policy,
+            **({"policy_sha256": file_sha256(self.policy)} if is_policy_file(self.policy) else {}),
             "size": self.size,
             "seed": self.seed,
             "env_kwargs": self.env_kwargs,
@@ -239,18 +247,56 @@ def render_frame(env: gym.Env, size: int) -> np.ndarray:
     return resize_frame(frame, size)
 
 
-def _policy(env: gym.Env, policy: str, seed: int) -> Callable[[], Any]:
+def is_policy_file(policy: str) -> bool:
+    """Whether ``policy`` names a policy file rather than one of :data:`POLICIES`."""
+    return policy.endswith(".safetensors")
+
+
+def _policy(env: gym.Env, policy: str, seed: int) -> Callable[[Any], Any]:
+    """The episode's policy: a function of the observation that returns an action."""
     # The policy's random stream is derived from, but independent of, the env's reset seed.
     policy_seed = np.random.SeedSequence([seed, 1])
     if policy == "random":
         space = env.action_space
         space.seed(int(policy_seed.generate_state(1)[0]))
-        return space.sample
+        return lambda obs: space.sample()
     if policy == "scripted":
         _check_scripted(env)
         rng = np.random.default_rng(policy_seed)
-        return lambda: env.unwrapped.scripted_action(rng)
-    raise ValueError(f"unknown policy {policy!r}; choose one of {POLICIES}")
+        return lambda obs: env.unwrapped.scripted_action(rng)
+    if is_policy_file(policy):
+        return _sampled_policy(env, policy, np.random.default_rng(policy_seed))
+    raise ValueError(f"unknown policy {policy!r}; choose one of {POLICIES} or a policy file")
+
+
+@functools.lru_cache(maxsize=2)
+def _load_policy_file(path: str) -> Any:
+    from worldsim.agents.policy_file import load_policy_file  # stable-baselines3 only when a policy file is used
+
+    return load_policy_file(path, device="cpu")
+
+
+def _sampled_policy(env: gym.Env, path: str, rng: np.random.Generator) -> Callable[[Any], Any]:
+    """Actions drawn from a trained policy's Gaussian with ``rng`` (not torch's global stream), clipped to
+    the action space as stable-baselines3 clips them: the exploration the policy trained with, seeded."""
+    import torch
+
+    policy = _load_policy_file(path)
+    space = env.action_space
+    if not isinstance(space, spaces.Box) or space.shape != policy.action_space.shape:
+        raise ValueError(f"{path} acts in {policy.action_space}, the env in {space}: collect with a policy "
+                         f"trained on {env.spec.id if env.spec else 'this env'}")
+    if np.prod(policy.observation_space.shape) != np.prod(env.observation_space.shape):
+        raise ValueError(f"{path} observes {policy.observation_space.shape}, the env gives "
+                         f"{env.observation_space.shape}: collect with a policy trained on this env")
+
+    def act(obs: Any) -> np.ndarray:
+        with torch.no_grad():
+            dist = policy.get_distribution(policy.obs_to_tensor(obs)[0]).distribution
+        mean, std = dist.mean[0].numpy(), dist.stddev[0].numpy()
+        return np.clip(rng.normal(mean, std), space.low, space.high).astype(space.dtype)
+
+    return act
 
 
 def _check_scripted(env: gym.Env) -> None:
@@ -290,21 +336,21 @@ def rollout(
         env: A Gymnasium env made with ``render_mode="rgb_array"``.
         steps: Maximum steps; if reached without the env ending the episode, its last step is truncated.
         seed: Reset seed; the policy's random stream is derived from it.
-        policy: "random" or "scripted".
+        policy: "random", "scripted" or a policy file (see :class:`CollectConfig`).
         size: Frames are resized to ``size x size``.
         meta: JSON-safe provenance stored with the episode.
 
     Returns:
         The recorded :class:`Episode` (frames uint8 [T+1, size, size, 3], actions float32 [T, A], ...).
     """
-    _, info = env.reset(seed=seed)
+    obs, info = env.reset(seed=seed)
     act = _policy(env, policy, seed)
     space = env.action_space
     frames, states = [render_frame(env, size)], [_object_states(env)]
     actions, rewards, terminated, truncated = [], [], [], []
     for _ in range(steps):
-        action = act()
-        _, reward, term, trunc, _ = env.step(action)
+        action = act(obs)
+        obs, reward, term, trunc, _ = env.step(action)
         frames.append(render_frame(env, size))
         states.append(_object_states(env))
         actions.append(action_vector(space, action))

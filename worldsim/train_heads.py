@@ -26,7 +26,7 @@ from .data import load_episodes
 from .frame_heads import FrameHeads, FrameHeadsConfig, Transitions, score_heads, transitions
 from .report import write_json
 from .trainer import FitConfig, Trainer, default_device, resumable
-from .worldmodel import WorldModel
+from .worldmodel import WorldModel, resolve_checkpoint
 
 
 @dataclass
@@ -51,6 +51,10 @@ class FrameHeadsTrainConfig:
     """Read the reward as a potential's change plus the step's own term (FrameHeadsConfig.potential)."""
     separable: bool = False
     """Read the step's own term from the frame after and the action apart (FrameHeadsConfig.separable)."""
+    init_heads: str | None = None
+    """A checkpoint whose frame heads (of the same kind: --potential, --separable, --read-action) to start
+    from instead of fresh weights, as DIAMOND's loop carries its heads from one round to the next; None
+    starts fresh."""
     round_trip_share: float = 0.5
     """Share of each batch that sees its frames through the autoencoder, as a rollout shows them."""
     max_pos_weight: float = 20.0
@@ -84,6 +88,19 @@ def _reward_scale(data: Transitions) -> Tensor:
     return torch.stack([data.reward[~ends].pow(2).mean(), data.reward[ends].pow(2).mean()]).clamp(min=1e-4)
 
 
+def _heads_from(checkpoint: str, wanted: FrameHeadsConfig, device: torch.device) -> FrameHeads:
+    """The frame heads of ``checkpoint``, to train on from; refused unless they read what ``wanted`` reads."""
+    source = WorldModel.load(resolve_checkpoint(checkpoint), device=device).frame_heads
+    if source is None:
+        raise ValueError(f"--init-heads {checkpoint} has no frame heads; give a checkpoint worldsim frame-heads wrote")
+    keys = ("image_size", "action_dim", "read_action", "potential", "separable")
+    have, want = ({k: getattr(c, k) for k in keys} for c in (source.cfg, wanted))
+    if have != want:
+        raise ValueError(f"--init-heads {checkpoint} holds heads of {have}, this run trains {want}: pass the same "
+                         "--potential / --separable / --read-action, for a world model of the same frames and actions")
+    return source
+
+
 def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str, Any]:
     """Train frame heads for ``checkpoint`` on ``cfg.data``; returns the report it writes."""
     if not 0.0 <= cfg.round_trip_share <= 1.0:
@@ -108,8 +125,9 @@ def train_frame_heads(cfg: FrameHeadsTrainConfig, checkpoint: Path) -> dict[str,
                          "termination from; collect episodes that reach the task's end")
 
     torch.manual_seed(cfg.seed)
-    heads = FrameHeads(FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action,
-                                        potential=cfg.potential, separable=cfg.separable)).to(device)
+    wanted = FrameHeadsConfig(model.autoencoder.cfg.image_size, A, read_action=cfg.read_action,
+                              potential=cfg.potential, separable=cfg.separable)
+    heads = FrameHeads(wanted).to(device) if cfg.init_heads is None else _heads_from(cfg.init_heads, wanted, device)
     rate = float(train[0].terminated.float().mean())
     pos_weight = torch.tensor(min((1 - rate) / rate, cfg.max_pos_weight), device=device)
     scale = _reward_scale(train[0]).to(device)

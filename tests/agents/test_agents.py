@@ -131,3 +131,25 @@ def test_ppo_multi_trains_two_agents_with_one_policy(checkpoint, tmp_path, monke
     assert _finite(summary["mean_return"], summary["random"]["mean_return"])
     with pytest.raises(ValueError, match="batch_size"):
         ppo_multi.check_args(ppo_multi.Args(copies=1, n_steps=4, batch_size=64))
+
+
+def test_training_starts_from_a_policy_file_of_the_same_network(tmp_path):
+    import gymnasium as gym
+    import torch
+    from stable_baselines3 import PPO
+
+    from worldsim.agents.policy_file import save_policy_file
+
+    def model(seed: int, env_id: str = "WorldSim/Reach-v0") -> PPO:
+        env = VecTransposeImage(DummyVecEnv([lambda: gym.make(env_id)]))
+        return PPO("CnnPolicy", env, n_steps=16, batch_size=16, seed=seed, device="cpu")
+
+    source, fresh = model(0), model(1)
+    path = str(save_policy_file(source, tmp_path / "policy.safetensors"))
+    ppo.start_from(fresh, path)
+    for name, t in source.policy.state_dict().items():
+        assert torch.equal(fresh.policy.state_dict()[name], t)
+    with pytest.raises(ValueError, match="acts in"):
+        ppo.start_from(model(0, "WorldSim/TwoAgents-v0"), path)
+    with pytest.raises(ValueError, match="init_policy .* does not exist"):
+        ppo.train(ppo.Args(init_policy=str(tmp_path / "missing.safetensors"), out=str(tmp_path)))

@@ -280,3 +280,37 @@ def test_pushbox_scene(tmp_path):
             assert ep.caption and ep.spec
             assert ep.states.shape[0] == len(ep) + 1 and ep.states.shape[1] >= 2 and ep.states.shape[2] == 4
             assert ep.frames.std() > 0
+
+
+def _policy_file(path: Path, seed: int) -> str:
+    import torch
+    from stable_baselines3.common.policies import ActorCriticCnnPolicy
+
+    from worldsim.agents.policy_file import save_policy_file
+
+    torch.manual_seed(seed)
+    policy = ActorCriticCnnPolicy(spaces.Box(0, 255, (3, 64, 64), np.uint8), spaces.Box(-1.0, 1.0, (2,), np.float32),
+                                  lambda _: 3e-4, net_arch=[8], log_std_init=0.5)
+    return str(save_policy_file(policy, path))
+
+
+def test_a_policy_file_collects_seeded_episodes_of_its_own_actions(tmp_path):
+    policy = _policy_file(tmp_path / "policy.safetensors", seed=0)
+    make = lambda out, **kw: CollectConfig(**{"env_id": "WorldSim/Reach-v0", "episodes": 2, "steps": 6,  # noqa: E731
+                                              "policy": policy, "out": str(tmp_path / out), "progress": False, **kw})
+    collect(make("a"))
+    collect(make("b"))
+    a, b = list(EpisodeStore(tmp_path / "a")), list(EpisodeStore(tmp_path / "b"))
+    for x, y in zip(a, b, strict=True):  # the policy's noise is drawn from the episode's seed, not torch's stream
+        assert x.actions.tobytes() == y.actions.tobytes() and x.frames.tobytes() == y.frames.tobytes()
+    actions = np.concatenate([ep.actions for ep in a])
+    assert np.all(np.abs(actions) <= 1.0) and np.unique(actions.round(4), axis=0).shape[0] == len(actions)
+    assert EpisodeStore(tmp_path / "a").manifest["config"]["policy_sha256"]
+
+    _policy_file(tmp_path / "policy.safetensors", seed=1)  # retrained in place: not the same policy
+    with pytest.raises(ConfigMismatchError, match="policy_sha256"):
+        collect(make("a", episodes=3))
+    with pytest.raises(ValueError, match="does not exist"):
+        make("c", policy=str(tmp_path / "missing.safetensors"))
+    with pytest.raises(ValueError, match="acts in"):
+        collect(make("d", env_id="WorldSim/TwoAgents-v0"))

@@ -222,3 +222,20 @@ def _saved_and_loaded(heads: FrameHeads, checkpoint, tmp_path) -> FrameHeads:
     model.frame_heads = heads
     model.save(tmp_path / "m")
     return WorldModel.load(tmp_path / "m").frame_heads
+
+
+def test_frame_heads_can_train_on_from_another_checkpoints_heads(tiny_checkpoint, reach_store, tmp_path):
+    from worldsim.train_heads import FrameHeadsTrainConfig, train_frame_heads
+
+    with_heads(tiny_checkpoint).save(tmp_path / "source")  # small heads: channels (4, 4), hidden 8
+    cfg = FrameHeadsTrainConfig(checkpoint=tiny_checkpoint, data=(reach_store,), out=str(tmp_path / "run"), steps=2,
+                                batch_size=8, val_fraction=0.3, init_heads=str(tmp_path / "source"))
+    train_frame_heads(cfg, tiny_checkpoint)
+    heads = WorldModel.load(tmp_path / "run" / "model").frame_heads
+    assert heads.cfg == WorldModel.load(tmp_path / "source").frame_heads.cfg  # its network, trained on
+    with pytest.raises(ValueError, match="pass the same --potential"):
+        train_frame_heads(FrameHeadsTrainConfig(**{**cfg.__dict__, "potential": True, "out": str(tmp_path / "b")}),
+                          tiny_checkpoint)
+    with pytest.raises(ValueError, match="has no frame heads"):
+        train_frame_heads(FrameHeadsTrainConfig(**{**cfg.__dict__, "init_heads": tiny_checkpoint,
+                                                   "out": str(tmp_path / "c")}), tiny_checkpoint)
