@@ -109,7 +109,8 @@ results: $(STAMP)
 # The Reach rung of the RL ladder: collect Reach episodes (the B real steps), fine-tune the shipped
 # model on them, give it reward and termination heads that read its decoded frames (trained alone
 # on the same episodes), then PPO in the dream (imagined episodes of 16 steps from recorded steps)
-# against PPO in MuJoCo on B steps and on 300k steps, all scored in MuJoCo; its figures join
+# against PPO in MuJoCo on B steps and on 300k steps, then DIAMOND's loop (collect with the dream
+# policy, fine-tune, dream again), all scored in MuJoCo; their figures join
 # benchmarks/results.json. Hours on a 2-core CPU; every stage resumes where it stopped.
 REACH := data/reach
 dream-to-real: $(STAMP)
@@ -125,6 +126,8 @@ dream-to-real: $(STAMP)
 		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 150000 --eval-every 50000 \
 		--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 \
 		--json $(RESULTS)/dream_to_real.json
+	$(BIN)/python -m worldsim.agents.dream_loop --checkpoint runs/reach_fh/model --dataset $(REACH)/scripted \
+		$(REACH)/random --rounds 3 --dream-steps 40000 --out runs/dream_loop --json $(RESULTS)/dream_loop.json
 	$(BIN)/python benchmarks/results.py --summarize-only --out $(RESULTS) --json benchmarks/results.json
 
 clean:

@@ -34,7 +34,7 @@ from typing import Any
 import tyro
 
 from worldsim.agents import ppo
-from worldsim.checkpoint import atomic_write_json
+from worldsim.checkpoint import atomic_write_json, checkpoint_hash
 from worldsim.collect import CollectConfig, collect
 from worldsim.finetune import FinetuneConfig, finetune
 from worldsim.store import EpisodeStore
@@ -60,6 +60,8 @@ class Args:
     """Policy file to start round 0 from; None starts from a fresh network."""
     seed: int = 0
     """Seed of the policy, the fine-tunes and the training envs."""
+    json: str | None = None
+    """Write the summary here too (it always goes to out/summary.json)."""
 
     # the dream
     dream_steps: int = 50_000
@@ -149,6 +151,7 @@ def run_loop(args: Args) -> dict[str, Any]:
     model = str(resolve_checkpoint(args.checkpoint))
     if WorldModel.load(model).frame_heads is None:
         raise ValueError(f"{model} has no frame heads; train them first (worldsim frame-heads --checkpoint {model})")
+    start = {"checkpoint": model, "checkpoint_hash": checkpoint_hash(model)}
     stores, policy = list(args.dataset), args.init_policy
     writer = _tensorboard(out / "tb")
     rounds = []
@@ -196,8 +199,10 @@ def run_loop(args: Args) -> dict[str, Any]:
               lambda c=heads: {"val_after": train_frame_heads(c, Path(c.checkpoint))["val_after"]})
         model = str(here / "heads" / "model")
 
-    summary = {"task": args.task, "rounds": rounds, "args": _plain(asdict(args))}
+    summary = {"task": args.task, **start, "rounds": rounds, "args": _plain(asdict(args))}
     atomic_write_json(out / "summary.json", summary)
+    if args.json:
+        atomic_write_json(args.json, summary)
     if writer is not None:
         writer.close()
     return summary

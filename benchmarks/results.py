@@ -26,8 +26,9 @@ Checks (``worldsim check``, pooled over ``--samples`` sampling seeds):
 then **text** (``benchmarks/text_faithfulness.py``: frame 0 drawn from 200 prompts), **text_written**
 (the same for the freely phrased prompts of ``benchmarks/prompts_written.txt``) and **speed**
 (``worldsim bench``: steps per second against MuJoCo, the KV cache against recomputing the window).
-``make dream-to-real`` leaves its report (agents scored in MuJoCo) beside them as ``dream_to_real.json``;
-it takes hours, so only ``--summarize-only`` reads it.
+``make dream-to-real`` leaves its reports (agents scored in MuJoCo) beside them as ``dream_to_real.json``
+and ``dream_loop.json`` (DIAMOND's loop, round by round); it takes hours, so only ``--summarize-only``
+reads them.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import numpy as np
 from worldsim.report import write_json
 
 CHECKS = ("next_frame", "pushbox_64", "pushbox_64_int8", "occlusion_16", "occlusion_48", "playground_600")
-SECTIONS = (*CHECKS, "text", "text_written", "speed", "dream_to_real")
+SECTIONS = (*CHECKS, "text", "text_written", "speed", "dream_to_real", "dream_loop")
 BASELINES = ("repeat_last", "by_chance", "mujoco_frame", "mujoco", "mean_reward")
 """What a figure is set beside, in the table's baseline column: repeating the last frame, a prompt's frame
 scored against another prompt, MuJoCo's own frame or speed, the constant that predicts the mean reward."""
@@ -196,6 +197,18 @@ def summarize_dream_to_real(report: dict) -> dict[str, dict[str, Any]]:
     return figures
 
 
+def summarize_dream_loop(report: dict) -> dict[str, dict[str, Any]]:
+    """DIAMOND's loop (``python -m worldsim.agents.dream_loop``): each round's policy in MuJoCo, beside the
+    real steps it and the model had used."""
+    figures = {}
+    for row in report["rounds"]:
+        r = row["round"]
+        figures[f"real_steps_round{r}"] = {"model": row["real_steps"]}
+        figures[f"return_round{r}"] = {"model": row["mean_return"]}
+        figures[f"success_round{r}"] = {"model": row["success_rate"]}
+    return figures
+
+
 def run_checks(names: list[str], out: Path, checkpoint: str | None, samples: int, episodes: dict[str, int]) -> None:
     from worldsim.check import CheckConfig, check
 
@@ -232,6 +245,8 @@ def summarize(out: Path) -> dict[str, Any]:
             figures = summarize_speed(report)
         elif name == "dream_to_real":
             figures = summarize_dream_to_real(report)
+        elif name == "dream_loop":
+            figures = summarize_dream_loop(report)
         else:
             figures = summarize_check(name, report)
             summary.setdefault("checks", {})[name] = {k: report["config"].get(k) for k in (

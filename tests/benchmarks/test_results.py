@@ -46,6 +46,9 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
         "dream_to_real": 0.76, "budget_real_steps": 18000, "checkpoint_hash": "c0ffee",
         "heads": {"reward_mae": 0.31234, "reward_mae_mean_baseline": 0.5, "termination_precision": 0.6,
                   "termination_recall": None}}))
+    rounds = [{"round": r, "real_steps": 18000 + 3000 * r, "mean_return": 1.0 + r, "success_rate": 0.1 * r}
+              for r in range(2)]
+    (tmp_path / "dream_loop.json").write_text(json.dumps({"checkpoint_hash": "c0ffee", "rounds": rounds}))
     out = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
                           capture_output=True, text=True, timeout=120)
@@ -70,6 +73,9 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert dream["heads_reward_mae"] == {"model": 0.3123, "mean_reward": 0.5}
     assert dream["heads_termination_precision"] == {"model": 0.6}
     assert dream["heads_termination_recall"] == {"model": None}  # no termination predicted or none to find
+    loop = figures["dream_loop"]  # round by round, beside the real steps used so far
+    assert loop["real_steps_round1"] == {"model": 21000} and loop["return_round1"] == {"model": 2.0}
+    assert loop["success_round0"] == {"model": 0.0}
     assert "| text | no_unasked_colour | 0.55 | 1 | >= 0.90 |" in done.stdout
     assert "| dream_to_real | heads_reward_mae | 0.312 | 0.5 |  |" in done.stdout
     assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
