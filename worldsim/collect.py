@@ -82,7 +82,7 @@ class CollectConfig:
     """Maximum steps per episode; an episode also ends when the env terminates or truncates."""
     policy: str
     """"random": seeded action_space.sample(); "scripted": env.unwrapped.scripted_action(rng) (WorldSim); or a
-    policy file (``.safetensors``, as :mod:`worldsim.agents.ppo` writes), whose actions are sampled from its
+    policy file (.safetensors, as worldsim.agents.ppo writes), whose actions are sampled from its
     action distribution with the episode's seeded stream."""
     out: str
     """Output directory (the episode store)."""
