@@ -26,7 +26,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   puts the ball one region higher ("below", "under", "to the left of", "on top of", "at the top right
   of" likewise); "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the
   other, else to its left, below or above it). When neither has a region, the one named second goes
-  in the centre.
+  in the centre. "To its left" reads as "to the left of it", and "it" right after a clause that ends
+  on an agent names that agent ("the agent in the middle and a green box to its left").
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
   top"), or a second place or motion for one object are refused with the reason.
@@ -273,8 +274,21 @@ def _normalise(text: str) -> str:
 
 
 def _tokenise(text: str) -> list[str]:
-    """Words and single punctuation marks or symbols, in order."""
-    return re.findall(r"[^\W_]+|[^\w\s]", _normalise(text))
+    """Words and single punctuation marks or symbols, in order. A region of something named before,
+    "its left" or "its top right", is read as "the left of it"."""
+    tokens = re.findall(r"[^\W_]+|[^\w\s]", _normalise(text))
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        j = i + 1
+        while tokens[i] == "its" and j < len(tokens) and _kind(tokens[j]) in ("vert", "horiz"):
+            j += 1
+        if j > i + 1:
+            out += ["the", *tokens[i + 1 : j], "of", "it"]
+        else:
+            out.append(tokens[i])
+        i = j
+    return out
 
 
 def _check_vocabulary(tokens: list[str]) -> None:
@@ -1075,6 +1089,7 @@ class _PromptReader:
     def __init__(self) -> None:
         self.draft = _Draft()
         self.deferred: list[Callable[[], None]] = []
+        self.last_agent: _Noun | None = None  # the agent the clause before ended on, for "to its left"
 
     def read(self, clauses: list[_Clause]) -> _Draft:
         i = 0
@@ -1094,6 +1109,7 @@ class _PromptReader:
 
     def _read_clause(self, clause: _Clause, defer: bool = True) -> None:
         segments, draft, seen = clause.segments, self.draft, len(self.draft.objects)
+        last_agent, self.last_agent = self.last_agent, None
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
@@ -1106,6 +1122,12 @@ class _PromptReader:
         segments, besides = _read_besides(segments)
         _apply_markers(draft, segments)
         nouns = _attach(segments)
+        for noun in nouns:
+            if last_agent is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
+                noun.head, noun.color_word, noun.ordinal = "agent", last_agent.color_word, last_agent.ordinal
+                noun.other, noun.count_word = last_agent.other, last_agent.count_word
+        if nouns and nouns[-1].kind == "agent" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
+            self.last_agent = nouns[-1]
         if defer and any(n.kind == "object" and n.definite for n in nouns):
             self.deferred.append(lambda: _apply_nouns(draft, nouns, seen, besides))
         else:

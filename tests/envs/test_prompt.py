@@ -392,6 +392,12 @@ def test_bad_reach_prompts_are_refused(prompt: str) -> None:
          "a red ball at the top, a green box in the centre and a blue box at the bottom"),
         ("the red ball is above the green box. a green box on the left. a red ball.",
          "a green box on the left and a red ball at the top left"),
+        ("a red box at the top left and a blue ball to its right",
+         "a red box at the top left and a blue ball at the top"),
+        ("a red box on the left, a yellow ball to its top right", "a red box on the left and a yellow ball at the top"),
+        ("the agent in the middle and a green box to its left", "a green box on the left; the white agent is in the "
+         "centre"),
+        ("the pink agent at the bottom and a red ball above it", "a red ball in the centre; the white agent"),
     ],
 )
 def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, caption: str) -> None:
