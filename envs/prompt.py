@@ -12,13 +12,20 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 
 * A word it does not know is refused, naming the word and listing the supported ones
   (:func:`supported_words`); only :data:`FILLER_WORDS` are skipped.
+* Colours and sizes after a noun describe it ("the ball is red", "a box that is big and blue"); "a blue
+  one" takes the shape of the object named before it, and "another" (or "another one") with no colour
+  or size is one more of the same. Colours listed before a shape name one object each ("red, green and
+  blue balls", "a red and a blue box").
+* "Corner", "side" and "edge" belong to the region before them ("the top left corner", "the left side");
+  alone ("in the corner") they do not say which one, and are refused.
 * Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
   ...). Inside a clause, a place ("at the top", "on the left") or a motion ("moves left") belongs
   to the noun before it, or to the noun after it when the one before already has one ("in the top
   left corner there is a red ball"). A clause that only places or moves something ("on the right,
   a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
 * A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
-  a bare count followed by a comma ("two objects, a red ball and a blue box"). The list, up to the
+  a bare count followed by a comma ("two objects, a red ball and a blue box"), or a count of things
+  followed by a comma and "one ..." ("two balls, one red and one blue"). The list, up to the
   end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe exactly that many
   objects, and they take the colour, shape or size the count names ("two red balls: one on the left,
   one on the right").
@@ -138,6 +145,7 @@ _VERTICAL = _to("top", "top upper up upwards upward north")
 _VERTICAL |= _to("bottom", "bottom lower down downwards downward south")
 _HORIZONTAL = _to("left", "left leftwards leftward west") | _to("right", "right rightwards rightward east")
 _CENTRE_WORDS = _words("centre center middle central centrally")
+_SIDE_WORDS = _words("corner corners side sides edge edges")  # "the top left corner", "the left side"
 _JOINING_WORDS = _words("and plus with while then but")
 _PUNCTUATION = frozenset(";,.!?:")  # clause separators
 _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: ...")
@@ -146,7 +154,7 @@ _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: .
 #: stand ("there is a red ball in the corner of the arena" reads as "a red ball in the ..."). Every
 #: other word must be one the parser reads, or :func:`parse_prompt` raises :class:`PromptError`.
 FILLER_WORDS = _words(
-    "there here is are has have does also that which scene arena world corner side edge part area "
+    "there here is are has have does also that which scene arena world part area "
     "half sits sitting lies lying placed located stands standing covers covering contains containing please "
     "put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
 )
@@ -183,6 +191,7 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("vert", _VERTICAL),
     ("horiz", _HORIZONTAL),
     ("centre", _CENTRE_WORDS),
+    ("side", _SIDE_WORDS),
     ("filler", FILLER_WORDS),
 )
 
@@ -208,7 +217,7 @@ _HELP_GROUPS = (
     ("shapes", ("shape", "generic", "pronoun")),
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
-    ("places and directions", ("prep", "vert", "horiz", "centre", "under", "over", "beside")),
+    ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside")),
     ("motion", ("motion", "still", "not", "fast")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
@@ -578,6 +587,11 @@ class _Segmenter:
             self._place_or_relation()
         elif kind in ("motion", "not"):
             self._motion()
+        elif kind == "side":  # "in the corner": which one?
+            word = self.words[self.i]
+            raise PromptError(f"{word!r}: say which {word.rstrip('s')}, e.g. 'in the top left corner' or 'on the "
+                              "left side'; or name a region (top left, top, top right, left, centre, right, "
+                              "bottom left, bottom, bottom right)")
         elif kind in _NOUN_KINDS:
             self._noun()
         elif kind == "reach":  # "reaches the goal": the goal is what is reached, not a place
@@ -603,14 +617,31 @@ class _Segmenter:
 
     def _noun(self) -> None:
         noun = self._read_noun()
+        if noun.head is not None:
+            self._predicate(noun)
         if noun.words != [noun.article]:  # a lone article ("a" in "a scene") says nothing
             self.out.append(noun)
+
+    def _predicate(self, noun: _Noun) -> None:
+        """Fold colour and size words right after a noun into it: "the ball is red", "a box that is big"
+        ("is" and "that" are filler words); not when a noun follows them ("... a red ball")."""
+        j = self.i
+        while j < len(self.words) and _kind(self.words[j]) in ("color", "badcolor", "size"):
+            j += 1
+        if j == self.i or (j < len(self.words) and (_kind(self.words[j]) in _HEADS or self.words[j] == "one")):
+            return
+        for word in self.words[self.i : j]:
+            noun.words.append(word)
+            _add_modifier(noun, word, _kind(word))
+        self.i = j
 
     def _place_or_relation(self) -> None:
         start = self.i
         preps = self._take_while(_PLACE_WORDS)
         self.i += self._peek() == "art" and self._peek(1) in _REGION_KINDS  # the "the" of "at the top"
         region_words = self._take_while(_REGION_KINDS)
+        if region_words and self._peek() == "side":
+            self._side(region_words)
         noun = self._read_noun() if not region_words and self._peek() in _NOUN_KINDS else None
         words = self.words[start : self.i]
         nothing = noun is None or noun.words == [noun.article]  # a lone article ("a" in "in a corner")
@@ -622,6 +653,17 @@ class _Segmenter:
         elif not nothing:
             self.out.append(_Relation(words, noun))
         # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
+
+    def _side(self, region_words: list[str]) -> None:
+        """Read the "corner" of "the top left corner" (or "side", "edge"): it must name one place."""
+        word = self.words[self.i]
+        self.i += 1
+        region = _region(region_words)
+        if word.startswith("corner") and " " not in region:
+            raise PromptError(f"{' '.join(region_words + [word])!r}: say which corner, e.g. 'the top left corner'")
+        if not word.startswith("corner") and (" " in region or region == "centre"):
+            raise PromptError(f"{' '.join(region_words + [word])!r}: say which {word.rstrip('s')}: top, bottom, left "
+                              "or right")
 
     def _motion(self) -> None:
         start = self.i
@@ -753,6 +795,12 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
         if not all(_is_modifier(s) for s in clause.segments):
             i += 1
             continue
+        last = out[i - 1].segments[-1] if i else None
+        if (isinstance(last, _Motion) and last.direction and len(clause.segments) == 1
+                and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
+            raise PromptError(f"'{' '.join(last.words)} and {' '.join(clause.segments[0].words)}': a motion goes "
+                              "one way; "
+                              "give each moving object one direction")
         forward_first = any(isinstance(s, _Place) for s in clause.segments)
         order = (i + 1, i - 1) if forward_first else (i - 1, i + 1)
         j = next((j for j in order if 0 <= j < len(out) and _can_merge(clause, out[j], j < i)), None)
@@ -1090,11 +1138,13 @@ class _PromptReader:
         self.draft = _Draft()
         self.deferred: list[Callable[[], None]] = []
         self.last_agent: _Noun | None = None  # the agent the clause before ended on, for "to its left"
+        self.last_object: _Noun | None = None  # the last object noun with a shape, for "a blue one"
 
     def read(self, clauses: list[_Clause]) -> _Draft:
+        clauses = _share_shapes(clauses)
         i = 0
         while i < len(clauses):
-            header = _list_header(clauses[i])
+            header = _list_header(clauses[i], clauses[i + 1] if i + 1 < len(clauses) else None)
             if header is not None and i + 1 < len(clauses):
                 i = self._read_list(header, clauses, i + 1)
             else:
@@ -1107,7 +1157,7 @@ class _PromptReader:
             raise PromptError("the prompt says the arena is empty but also describes objects")
         return self.draft
 
-    def _read_clause(self, clause: _Clause, defer: bool = True) -> None:
+    def _read_clause(self, clause: _Clause, defer: bool = True, in_list: bool = False) -> None:
         segments, draft, seen = clause.segments, self.draft, len(self.draft.objects)
         last_agent, self.last_agent = self.last_agent, None
         if _is_reach(segments) and not _is_task(segments):
@@ -1128,6 +1178,15 @@ class _PromptReader:
                 noun.other, noun.count_word = last_agent.other, last_agent.count_word
         if nouns and nouns[-1].kind == "agent" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
             self.last_agent = nouns[-1]
+        for noun in nouns:
+            if noun.kind != "object" or noun.pronoun:
+                continue
+            if not in_list and _refers_back(noun):
+                if self.last_object is None:
+                    raise PromptError(f"{noun.text!r}: one of what? Name the shape, e.g. 'a blue ball'")
+                _take_look(noun, self.last_object)
+            if noun.shape is not None:
+                self.last_object = noun
         if defer and any(n.kind == "object" and n.definite for n in nouns):
             self.deferred.append(lambda: _apply_nouns(draft, nouns, seen, besides))
         else:
@@ -1138,7 +1197,7 @@ class _PromptReader:
         _check_object_noun(header)
         first = len(self.draft.objects)
         while i < len(clauses):
-            self._read_clause(clauses[i], defer=False)
+            self._read_clause(clauses[i], defer=False, in_list=True)
             i += 1
             if clauses[i - 1].end in _SENTENCE_ENDS:
                 break
@@ -1146,11 +1205,61 @@ class _PromptReader:
         return i
 
 
-def _list_header(clause: _Clause) -> _Noun | None:
+def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
+    """Colours listed right before a shape name one object each: "red, green and blue balls" (three balls),
+    "a red and blue ball", "a red and a blue box" (two). Bare colours and sizes after a clause that
+    names one object describe it: "a box that is big and blue", "a ball, red"."""
+    run: list[_Noun] = []
+    for clause in clauses:
+        noun = clause.segments[0] if isinstance(clause.segments[0], _Noun) else None
+        if noun is None or noun.kind != "object" or noun.pronoun:
+            run = []
+        elif noun.head is None and len(clause.segments) == 1 and noun.color_word and noun.count_word is None:
+            run.append(noun)
+            continue
+        elif noun.shape is not None and run and noun.count_word is None and (
+                noun.article is None or (len(run) == 1 and run[0].article == noun.article)):
+            for listed in run:
+                listed.head, listed.shape = "object", noun.shape
+            if noun.plural and noun.count is None and noun.color_word:
+                noun.plural = False  # "red and blue balls": one blue ball
+        run = []
+    out: list[_Clause] = []
+    for clause in clauses:
+        noun = clause.segments[0]
+        bare = (len(clause.segments) == 1 and isinstance(noun, _Noun) and noun.head is None and noun.article is None
+                and noun.count_word is None and noun.ordinal is None and not noun.other)
+        before = [s for s in out[-1].segments if isinstance(s, _Noun)] if out else []
+        if bare and len(before) == 1 and before[0].head == "object" and _list_header(out[-1], clause) is None:
+            for word in noun.words:
+                before[0].words.append(word)
+                _add_modifier(before[0], word, _kind(word))
+            out[-1].words, out[-1].end = out[-1].words + clause.words, clause.end
+            continue
+        out.append(clause)
+    return out
+
+
+def _refers_back(noun: _Noun) -> bool:
+    """Whether an object noun stands for one named before: "a blue one", "the red ones", "another"."""
+    return noun.shape is None and ((noun.words[-1] in ("one", "ones") and len(noun.words) > 1)
+                                   or noun.words == ["another"])
+
+
+def _take_look(noun: _Noun, before: _Noun) -> None:
+    """Give ``noun`` ("a blue one") the shape of ``before``; "another" or "another one" with no colour or
+    size of its own is one more of the same, and takes its colour and size too."""
+    noun.shape = before.shape
+    if noun.count_word == "another" and noun.color_word is None and noun.size is None:
+        noun.color_word, noun.size = before.color_word, before.size
+
+
+def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     """The noun of a clause that announces a list, else None.
 
     A count of objects before a colon ("two objects:", "three red balls:") announces one; so does a
-    bare count before a comma ("two objects, a red ball and a blue box").
+    bare count before a comma ("two objects, a red ball and a blue box"), or a count of things before a
+    comma when the clause ``after`` it goes on with "one" ("two balls, one red and one blue").
     """
     noun = clause.segments[0] if len(clause.segments) == 1 else None
     if not isinstance(noun, _Noun) or noun.kind != "object" or noun.definite:
@@ -1159,7 +1268,10 @@ def _list_header(clause: _Clause) -> _Noun | None:
     if clause.end == ":" and (noun.count_word or noun.plural or generic):
         return noun
     bare = noun.count_word and generic and not (noun.color_word or noun.size or noun.ordinal)
-    return noun if clause.end == "," and bare else None
+    first = after.segments[0] if after is not None else None
+    goes_on = isinstance(first, _Noun) and first.head in (None, "object") and first.shape is None and (
+        first.count_word == "one" or first.words[-1] == "one")
+    return noun if clause.end == "," and (bare or (noun.count_word and goes_on)) else None
 
 
 def _check_list(header: _Noun, listed: list[_ObjDraft]) -> None:

@@ -404,6 +404,45 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
     assert canonical_prompt(prompt).startswith(caption)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "caption"),
+    [
+        ("the ball is red", "a red ball"),
+        ("a box that is big and blue", "a large blue box"),
+        ("both balls are green", "a green ball {} and a green ball"),
+        ("a red ball on the left and a blue one on the right", "a red ball on the left and a blue ball on the right"),
+        ("a big box and a small one", "a large {} box {} and a small {} box"),
+        ("a red ball on the left and another on the right", "a red ball on the left and a red ball on the right"),
+        ("red, green and blue balls", "a red ball {}, a green ball {} and a blue ball"),
+        ("a red and a blue box", "a red box {} and a blue box"),
+        ("two cubes, one red and one blue", "a red box {} and a blue box"),
+        ("a cyan ball in the bottom right corner", "a cyan ball at the bottom right"),
+        ("a cyan ball on the left side", "a cyan ball on the left"),
+    ],
+)
+def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, caption: str) -> None:
+    import re
+
+    pattern = re.escape(caption).replace(re.escape("{}"), "[a-z ]+")
+    for seed in range(4):
+        assert re.match(pattern, canonical_prompt(prompt, seed=seed)), (prompt, seed)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ("a ball moving left and right", "a motion goes one way"),
+        ("a ball in the corner", "say which corner"),
+        ("a ball in the left corner", "say which corner"),
+        ("a ball at the top left edge", "say which edge"),
+        ("a blue one", "one of what"),
+    ],
+)
+def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
+    with pytest.raises(PromptError, match=message):
+        parse_prompt(prompt, seed=0)
+
+
 def test_across_places_like_on() -> None:
     assert canonical_prompt("a slab across the top", seed=0) == canonical_prompt("a slab on the top", seed=0)
 
