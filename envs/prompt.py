@@ -30,9 +30,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   objects, and they take the colour, shape or size the count names ("two red balls: one on the left,
   one on the right").
 * A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
-  puts the ball one region higher ("below", "under", "to the left of", "on top of", "at the top right
-  of" likewise); "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the
-  other, else to its left, below or above it). When neither has a region, the one named second goes
+  puts the ball one region higher ("below", "under", "to the left of", "on" or "on top of", "at the top
+  right of" likewise), and the place may come first ("to the left of the box there is a ball");
+  "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the other,
+  else to its left, below or above it). When neither has a region, the one named second goes
   in the centre. "To its left" reads as "to the left of it", and "it" right after a clause that ends
   on an agent names that agent ("the agent in the middle and a green box to its left").
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
@@ -441,6 +442,8 @@ def _relation_step(relation: _Relation, place: _Place | None) -> tuple[int, int]
         return (-1, 0)
     if set(relation.words) & _NEAR_WORDS:
         return None
+    if relation.words[0] in ("on", "onto"):  # "a ball on the box": as "on top of the box"
+        return _cell("top")
     if relation.words[0] == "of" and place is not None:
         if place.region == "centre":
             raise PromptError(f"{' '.join(place.words + relation.words)!r}: say which side, e.g. 'to the left "
@@ -454,7 +457,7 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
     the clause then describes as usual, and return what is placed by what."""
     out: list[_Segment] = []
     besides: list[_Beside] = []
-    for seg in segments:
+    for k, seg in enumerate(segments):
         if not isinstance(seg, _Relation) or seg.noun.kind not in ("object", "agent"):
             out.append(seg)
             continue
@@ -468,6 +471,8 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
             out.pop()
             words = place.words + seg.words
         subject = next((s for s in reversed(out) if isinstance(s, _Noun)), None)
+        if subject is None:  # the place first: "to the left of the box there is a ball"
+            subject = next((s for s in segments[k + 1 :] if isinstance(s, _Noun)), None)
         if subject is None:
             raise PromptError(f"{' '.join(words)!r} does not say what it places; e.g. 'a red ball {' '.join(words)}'")
         besides.append(_Beside(words, subject, step, seg.noun))

@@ -398,6 +398,8 @@ def test_bad_reach_prompts_are_refused(prompt: str) -> None:
         ("the agent in the middle and a green box to its left", "a green box on the left; the white agent is in the "
          "centre"),
         ("the pink agent at the bottom and a red ball above it", "a red ball in the centre; the white agent"),
+        ("a red ball on the blue box", "a red ball at the top and a blue box in the centre"),
+        ("to the left of the blue box there is a red ball", "a blue box in the centre and a red ball on the left"),
     ],
 )
 def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, caption: str) -> None:
