@@ -12,10 +12,11 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 
 * A word it does not know is refused, naming the word and listing the supported ones
   (:func:`supported_words`); only :data:`FILLER_WORDS` are skipped.
-* Colours and sizes after a noun describe it ("the ball is red", "a box that is big and blue"); "a blue
-  one" takes the shape of the object named before it, and "another" (or "another one") with no colour
-  or size is one more of the same. Colours listed before a shape name one object each ("red, green and
-  blue balls", "a red and a blue box").
+* Colours and sizes after a noun describe it ("the ball is red", "the ball on the left is big", "a box
+  that is big and blue", "a ball. It is red."); a thing said to be a shape ("the green thing is a
+  cylinder") is refused, to be said in one phrase. "A blue one" takes the shape of the object named
+  before it, and "another" (or "another one") with no colour or size is one more of the same. Colours
+  listed before a shape name one object each ("red, green and blue balls", "a red and a blue box").
 * "Corner", "side" and "edge" belong to the region before them ("the top left corner", "the left side");
   alone ("in the corner") they do not say which one, and are refused.
 * Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
@@ -343,6 +344,7 @@ class _Noun:
     plural: bool = False
     region: str | None = None
     motion: _Motion | None = None
+    said: dict[str, str] = field(default_factory=dict)  # "the ball is red": {"color": "red"}, given to it
 
     @property
     def kind(self) -> str:
@@ -563,6 +565,40 @@ def _add_word(noun: _Noun, word: str) -> None:
     noun.plural = kind in ("shape", "generic", "agent") and word.endswith("s")
 
 
+def _is_bare(noun: _Noun) -> bool:
+    """Colour and size words alone, as said of a thing ("is red", "is big"): no article, count or noun."""
+    return noun.head is None and noun.article is None and noun.count_word is None and noun.ordinal is None \
+        and not noun.other and all(_kind(w) in ("color", "badcolor", "size") for w in noun.words)
+
+
+def _say(noun: _Noun, words: list[str]) -> None:
+    """Fold colour and size words said of ``noun`` into it. Said of a thing named before ("the ball",
+    "it"), they describe it rather than pick it out, so they are kept apart (``said``)."""
+    noun.words += words
+    for word in words:
+        if noun.definite and noun.kind == "object":
+            name = "size" if _kind(word) == "size" else "color_word"
+            value = _SIZES[word] if name == "size" else word
+            if noun.said.get(name, value) != value:
+                raise PromptError(f"{noun.text!r} names two {name.replace('_word', '')}s; give one per object")
+            noun.said[name] = value
+        else:
+            _add_modifier(noun, word, _kind(word))
+
+
+def _fold_predicates(segments: list[_Segment]) -> list[_Segment]:
+    """A bare colour or size after a noun, places and motions between, is said of that noun: "the ball
+    is red", "the ball on the left is red" ("is" is a filler word)."""
+    out: list[_Segment] = []
+    for seg in segments:
+        named = next((s for s in reversed(out) if isinstance(s, _Noun)), None)
+        if isinstance(seg, _Noun) and _is_bare(seg) and named is not None and named.head is not None:
+            _say(named, seg.words)
+            continue
+        out.append(seg)
+    return out
+
+
 class _Segmenter:
     """Reads the words of one clause (filler words removed) into segments, left to right."""
 
@@ -574,7 +610,7 @@ class _Segmenter:
     def run(self) -> list[_Segment]:
         while self.i < len(self.words):
             self._step()
-        return self.out
+        return _fold_predicates(self.out)
 
     def _peek(self, ahead: int = 0) -> str | None:
         j = self.i + ahead
@@ -622,23 +658,8 @@ class _Segmenter:
 
     def _noun(self) -> None:
         noun = self._read_noun()
-        if noun.head is not None:
-            self._predicate(noun)
         if noun.words != [noun.article]:  # a lone article ("a" in "a scene") says nothing
             self.out.append(noun)
-
-    def _predicate(self, noun: _Noun) -> None:
-        """Fold colour and size words right after a noun into it: "the ball is red", "a box that is big"
-        ("is" and "that" are filler words); not when a noun follows them ("... a red ball")."""
-        j = self.i
-        while j < len(self.words) and _kind(self.words[j]) in ("color", "badcolor", "size"):
-            j += 1
-        if j == self.i or (j < len(self.words) and (_kind(self.words[j]) in _HEADS or self.words[j] == "one")):
-            return
-        for word in self.words[self.i : j]:
-            noun.words.append(word)
-            _add_modifier(noun, word, _kind(word))
-        self.i = j
 
     def _place_or_relation(self) -> None:
         start = self.i
@@ -757,6 +778,20 @@ class _Clause:
     segments: list[_Segment] = field(default_factory=list)
 
 
+def _refuse_is_a(words: list[str]) -> None:
+    """Refuse a thing said to be another ("the green thing is a cylinder"): one phrase says it plainly."""
+    for k, word in enumerate(words[1:-1], start=1):
+        if word not in ("is", "are") or _HEADS.get(_kind(words[k - 1])) is None:
+            continue
+        rest = words[k + 1 :]
+        rest = rest[1:] if _kind(rest[0]) == "art" else rest
+        while rest and _kind(rest[0]) in ("color", "size"):
+            rest = rest[1:]
+        if rest and (_kind(rest[0]) in ("shape", "generic") or rest[0] == "one"):
+            raise PromptError(f"{' '.join(words)!r}: say what a thing is in one phrase, e.g. 'a big red ball on "
+                              "the left'")
+
+
 def _clauses(tokens: list[str]) -> list[_Clause]:
     """Split tokens at separators and read each clause; clauses with nothing in them are dropped."""
     raw, words = [], []
@@ -769,6 +804,7 @@ def _clauses(tokens: list[str]) -> list[_Clause]:
     raw.append(_Clause(words, ""))
     clauses: list[_Clause] = []
     for clause in raw:
+        _refuse_is_a(clause.words)
         clause.segments = _Segmenter([w for w in clause.words if _kind(w) != "filler"]).run()
         if clause.segments:
             clauses.append(clause)
@@ -961,6 +997,14 @@ def _apply_object(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
         targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
     for i in targets:
         _update_object(draft.objects[i], noun)
+        for name, value in noun.said.items():
+            field_name, value = ("color", _COLOR_WORDS.get(value)) if name == "color_word" else (name, value)
+            if value is None:
+                raise PromptError(f"unknown colour {noun.said[name]!r}; {_supported('colour')}")
+            old = getattr(draft.objects[i], field_name)
+            if old not in (None, value):
+                raise PromptError(f"{noun.text!r}: the object it names is {old}, not {value}")
+            setattr(draft.objects[i], field_name, value)
     return targets
 
 
@@ -1181,6 +1225,8 @@ class _PromptReader:
             if last_agent is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
                 noun.head, noun.color_word, noun.ordinal = "agent", last_agent.color_word, last_agent.ordinal
                 noun.other, noun.count_word = last_agent.other, last_agent.count_word
+                noun.color_word = noun.said.pop("color_word", noun.color_word)
+                noun.size = noun.said.pop("size", None)
         if nouns and nouns[-1].kind == "agent" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
             self.last_agent = nouns[-1]
         for noun in nouns:
@@ -1232,13 +1278,10 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
     out: list[_Clause] = []
     for clause in clauses:
         noun = clause.segments[0]
-        bare = (len(clause.segments) == 1 and isinstance(noun, _Noun) and noun.head is None and noun.article is None
-                and noun.count_word is None and noun.ordinal is None and not noun.other)
+        bare = len(clause.segments) == 1 and isinstance(noun, _Noun) and _is_bare(noun)
         before = [s for s in out[-1].segments if isinstance(s, _Noun)] if out else []
-        if bare and len(before) == 1 and before[0].head == "object" and _list_header(out[-1], clause) is None:
-            for word in noun.words:
-                before[0].words.append(word)
-                _add_modifier(before[0], word, _kind(word))
+        if bare and len(before) == 1 and before[0].head is not None and _list_header(out[-1], clause) is None:
+            _say(before[0], noun.words)
             out[-1].words, out[-1].end = out[-1].words + clause.words, clause.end
             continue
         out.append(clause)

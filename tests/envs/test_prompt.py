@@ -410,6 +410,9 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
     ("prompt", "caption"),
     [
         ("the ball is red", "a red ball"),
+        ("a ball. it is red", "a red ball"),
+        ("the ball on the left is big", "a large {} ball on the left;"),
+        ("a cube at the top. the cube is yellow", "a yellow box at the top;"),
         ("a box that is big and blue", "a large blue box"),
         ("both balls are green", "a green ball {} and a green ball"),
         ("a red ball on the left and a blue one on the right", "a red ball on the left and a blue ball on the right"),
@@ -438,6 +441,8 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a ball in the left corner", "say which corner"),
         ("a ball at the top left edge", "say which edge"),
         ("a blue one", "one of what"),
+        ("a red ball. the ball is blue", "is red, not blue"),
+        ("the green thing is a cylinder", "in one phrase"),
     ],
 )
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
