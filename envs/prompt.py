@@ -702,6 +702,8 @@ class _Segmenter:
         before_direction = self.i
         self._take_while({"prep", "art"})
         region_words = self._take_while(_REGION_KINDS)
+        if region_words and self._peek() == "side":
+            self._side(region_words)  # "rolls towards the bottom right corner"
         if not region_words:
             self.i = before_direction  # "moves the box", "moves into the goal": not a direction
         direction = _direction(region_words) if region_words and not negated else None

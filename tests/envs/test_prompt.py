@@ -423,6 +423,8 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("two cubes, one red and one blue", "a red box {} and a blue box"),
         ("a cyan ball in the bottom right corner", "a cyan ball at the bottom right"),
         ("a cyan ball on the left side", "a cyan ball on the left"),
+        ("a red ball rolling toward the bottom right corner", "a red ball {}; the white agent is {}; the red ball "
+         "moves down-right"),
     ],
 )
 def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, caption: str) -> None:
