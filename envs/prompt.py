@@ -727,6 +727,7 @@ class _ObjDraft:
     direction: str | None = None  # None: still
     fast: bool = False
     motion_given: bool = False
+    clause: int = 0  # the clause that first described it, in reading order
 
 
 @dataclass
@@ -742,6 +743,7 @@ class _Draft:
     empty: bool = False
     besides: list[tuple[_Ref, tuple[int, int] | None, _Ref, str]] = field(default_factory=list)
     # (thing, grid step or None for a neighbour, the thing it is placed by, the words)
+    clause: int = 0  # the clause being applied (clauses that refer to objects are applied last)
 
     def region_of(self, ref: _Ref) -> str | None:
         kind, i = ref
@@ -761,6 +763,7 @@ class _Draft:
                 f"the prompt describes more than {MAX_OBJECTS} objects; a scene holds at most {MAX_OBJECTS}. "
                 + _supported("count")
             )
+        obj.clause = self.clause
         self.objects.append(obj)
         return len(self.objects) - 1
 
@@ -956,23 +959,24 @@ def _update_object(obj: _ObjDraft, noun: _Noun) -> None:
     obj.motion_given = True
 
 
-def _resolve(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
+def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
     """Indices of the objects a definite noun phrase refers to; new objects when none matches.
 
     Args:
         draft: The scene read so far.
         noun: "the red box", "the second ball", "the balls", "it".
-        seen: How many objects had been described where the phrase stands ("it" is the last of those).
     """
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
-        n = noun.count or 1  # "it": the last object described; "both": the last two
+        n = noun.count or 1  # "it": the last object described before its clause; "both": the last two
+        before = sorted((o.clause, i) for i, o in enumerate(draft.objects) if o.clause < draft.clause)
+        seen = len(before)
         if not seen:
             raise PromptError(f"{noun.text!r} refers to {'an object' if n == 1 else f'{n} objects'} "
                               "before any is described")
         if seen < n:
             raise PromptError(f"{noun.text!r} refers to {n} objects, but only {seen} "
                               f"{'is' if seen == 1 else 'are'} described before it")
-        return list(range(seen - n, seen))
+        return [i for _, i in before[seen - n :]]
     cands = [
         i
         for i, o in enumerate(draft.objects)
@@ -990,10 +994,10 @@ def _resolve(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
     return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
 
 
-def _apply_object(draft: _Draft, noun: _Noun, seen: int) -> list[int]:
+def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
     _check_object_noun(noun)
     if noun.definite:
-        targets = _resolve(draft, noun, seen)
+        targets = _resolve(draft, noun)
     else:
         n = noun.count or (2 if noun.plural else 1)
         targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
@@ -1049,8 +1053,10 @@ def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
     setattr(draft, f"{what}_region", _set_region(region, noun.region, f"the {what}"))
 
 
-def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int, besides: Collection[_Beside] = ()) -> None:
-    """Add or update what each noun describes, then note what ``besides`` places by what."""
+def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int, besides: Collection[_Beside] = ()) -> None:
+    """Add or update what each noun of the ``clause``-th clause describes, then note what ``besides``
+    places by what."""
+    draft.clause = clause
     refs: dict[int, list[_Ref]] = {}
     for noun in nouns:
         if noun.kind == "agent":
@@ -1059,7 +1065,7 @@ def _apply_nouns(draft: _Draft, nouns: list[_Noun], seen: int, besides: Collecti
             _apply_fixture(draft, noun)
             refs[id(noun)] = []
         else:
-            refs[id(noun)] = [("object", i) for i in _apply_object(draft, noun, seen)]
+            refs[id(noun)] = [("object", i) for i in _apply_object(draft, noun)]
     for b in besides:
         phrase = " ".join(b.words)
         for noun in (b.subject, b.anchor):
@@ -1168,12 +1174,13 @@ def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | Non
     return target, (where[0] if where else None)
 
 
-def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None, seen: int) -> None:
+def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None, clause: int) -> None:
     if draft.task is not None:
         raise PromptError("the prompt gives two tasks; a scene has at most one")
     noun = target or _Noun(["the", "box"], article="the", head="object", shape="box")
     _check_object_noun(noun)
-    obj = _resolve(draft, noun, seen)[0]
+    draft.clause = clause
+    obj = _resolve(draft, noun)[0]
     if dest == "goal":
         draft.goal = True
         draft.task = (agent, obj, None, False)
@@ -1190,6 +1197,7 @@ class _PromptReader:
         self.deferred: list[Callable[[], None]] = []
         self.last_agent: _Noun | None = None  # the agent the clause before ended on, for "to its left"
         self.last_object: _Noun | None = None  # the last object noun with a shape, for "a blue one"
+        self.clauses_read = 0
 
     def read(self, clauses: list[_Clause]) -> _Draft:
         clauses = _share_shapes(clauses)
@@ -1209,7 +1217,9 @@ class _PromptReader:
         return self.draft
 
     def _read_clause(self, clause: _Clause, defer: bool = True, in_list: bool = False) -> None:
-        segments, draft, seen = clause.segments, self.draft, len(self.draft.objects)
+        segments, draft = clause.segments, self.draft
+        self.clauses_read += 1
+        order = draft.clause = self.clauses_read
         last_agent, self.last_agent = self.last_agent, None
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
@@ -1218,7 +1228,7 @@ class _PromptReader:
             subject, verb, rest = _split_task(segments)
             agent = _task_agent(draft, subject)
             target, dest = _task_destination(verb, rest)
-            self.deferred.append(lambda: _set_task(draft, agent, target, dest, seen))
+            self.deferred.append(lambda: _set_task(draft, agent, target, dest, order))
             return
         segments, besides = _read_besides(segments)
         _apply_markers(draft, segments)
@@ -1241,9 +1251,9 @@ class _PromptReader:
             if noun.shape is not None:
                 self.last_object = noun
         if defer and any(n.kind == "object" and n.definite for n in nouns):
-            self.deferred.append(lambda: _apply_nouns(draft, nouns, seen, besides))
+            self.deferred.append(lambda: _apply_nouns(draft, nouns, order, besides))
         else:
-            _apply_nouns(draft, nouns, seen, besides)
+            _apply_nouns(draft, nouns, order, besides)
 
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
         """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""

@@ -411,6 +411,7 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
     [
         ("the ball is red", "a red ball"),
         ("a ball. it is red", "a red ball"),
+        ("the ball is red and it is in the top left", "a red ball at the top left;"),
         ("the ball on the left is big", "a large {} ball on the left;"),
         ("a cube at the top. the cube is yellow", "a yellow box at the top;"),
         ("a box that is big and blue", "a large blue box"),
