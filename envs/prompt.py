@@ -845,8 +845,7 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
         if (isinstance(last, _Motion) and last.direction and len(clause.segments) == 1
                 and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
             raise PromptError(f"'{' '.join(last.words)} and {' '.join(clause.segments[0].words)}': a motion goes "
-                              "one way; "
-                              "give each moving object one direction")
+                              "one way; give each moving object one direction")
         forward_first = any(isinstance(s, _Place) for s in clause.segments)
         order = (i + 1, i - 1) if forward_first else (i - 1, i + 1)
         j = next((j for j in order if 0 <= j < len(out) and _can_merge(clause, out[j], j < i)), None)
