@@ -36,7 +36,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the other,
   else to its left, below or above it). When neither has a region, the one named second goes
   in the centre. "To its left" reads as "to the left of it", and "it" right after a clause that ends
-  on an agent names that agent ("the agent in the middle and a green box to its left").
+  on an agent (or the slab, or the goal) names that thing ("the agent in the middle and a green box to
+  its left").
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
   top"), or a second place or motion for one object are refused with the reason.
@@ -563,6 +564,13 @@ def _add_word(noun: _Noun, word: str) -> None:
     noun.shape = _SHAPE_WORDS.get(word)
     noun.pronoun = kind == "pronoun"
     noun.plural = kind in ("shape", "generic", "agent") and word.endswith("s")
+
+
+def _is_said_of_both(clause: _Clause) -> bool:
+    """A clause that only says "both red" (or "both big"): said of the two things named before it."""
+    noun = clause.segments[0] if len(clause.segments) == 1 else None
+    return isinstance(noun, _Noun) and noun.count_word == "both" and noun.head is None and len(noun.words) > 1 \
+        and all(_kind(w) in ("color", "badcolor", "size") for w in noun.words[1:])
 
 
 def _is_bare(noun: _Noun) -> bool:
@@ -1194,7 +1202,7 @@ class _PromptReader:
     def __init__(self) -> None:
         self.draft = _Draft()
         self.deferred: list[Callable[[], None]] = []
-        self.last_agent: _Noun | None = None  # the agent the clause before ended on, for "to its left"
+        self.last_thing: _Noun | None = None  # the agent, slab or goal the clause before ended on ("... its left")
         self.last_object: _Noun | None = None  # the last object noun with a shape, for "a blue one"
         self.clauses_read = 0
 
@@ -1219,7 +1227,7 @@ class _PromptReader:
         segments, draft = clause.segments, self.draft
         self.clauses_read += 1
         order = draft.clause = self.clauses_read
-        last_agent, self.last_agent = self.last_agent, None
+        last_thing, self.last_thing = self.last_thing, None
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
@@ -1233,13 +1241,13 @@ class _PromptReader:
         _apply_markers(draft, segments)
         nouns = _attach(segments)
         for noun in nouns:
-            if last_agent is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
-                noun.head, noun.color_word, noun.ordinal = "agent", last_agent.color_word, last_agent.ordinal
-                noun.other, noun.count_word = last_agent.other, last_agent.count_word
+            if last_thing is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
+                noun.head, noun.color_word, noun.ordinal = last_thing.head, last_thing.color_word, last_thing.ordinal
+                noun.other, noun.count_word = last_thing.other, last_thing.count_word
                 noun.color_word = noun.said.pop("color_word", noun.color_word)
                 noun.size = noun.said.pop("size", None)
-        if nouns and nouns[-1].kind == "agent" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
-            self.last_agent = nouns[-1]
+        if nouns and nouns[-1].kind != "object" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
+            self.last_thing = nouns[-1]
         for noun in nouns:
             if noun.kind != "object" or noun.pronoun:
                 continue
@@ -1259,7 +1267,10 @@ class _PromptReader:
         _check_object_noun(header)
         first = len(self.draft.objects)
         while i < len(clauses):
-            self._read_clause(clauses[i], defer=False, in_list=True)
+            if _is_said_of_both(clauses[i]) and header.count == 2:  # "two balls: one left, one right, both red"
+                _say(header, clauses[i].segments[0].words[1:])
+            else:
+                self._read_clause(clauses[i], defer=False, in_list=True)
             i += 1
             if clauses[i - 1].end in _SENTENCE_ENDS:
                 break
@@ -1291,8 +1302,9 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
         noun = clause.segments[0]
         bare = len(clause.segments) == 1 and isinstance(noun, _Noun) and _is_bare(noun)
         before = [s for s in out[-1].segments if isinstance(s, _Noun)] if out else []
-        if bare and len(before) == 1 and before[0].head is not None and _list_header(out[-1], clause) is None:
-            _say(before[0], noun.words)
+        both = _is_said_of_both(clause) and len(before) == 1 and before[0].count == 2  # "two balls, both red"
+        if (bare or both) and len(before) == 1 and before[0].head is not None and _list_header(out[-1], clause) is None:
+            _say(before[0], noun.words[1:] if both else noun.words)
             out[-1].words, out[-1].end = out[-1].words + clause.words, clause.end
             continue
         out.append(clause)

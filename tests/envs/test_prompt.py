@@ -422,6 +422,9 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("red, green and blue balls", "a red ball {}, a green ball {} and a blue ball"),
         ("a red and a blue box", "a red box {} and a blue box"),
         ("two cubes, one red and one blue", "a red box {} and a blue box"),
+        ("two balls, both red", "a red ball {} and a red ball"),
+        ("two balls: one on the left, one on the right, both big", "a large {} ball on the left and a large {} ball on "
+         "the right"),
         ("a cyan ball in the bottom right corner", "a cyan ball at the bottom right"),
         ("a cyan ball on the left side", "a cyan ball on the left"),
         ("a red ball rolling toward the bottom right corner", "a red ball {}; the white agent is {}; the red ball "
@@ -446,6 +449,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a blue one", "one of what"),
         ("a red ball. the ball is blue", "is red, not blue"),
         ("the green thing is a cylinder", "in one phrase"),
+        ("a slab in the centre with a red ball under it", "not the slab or the goal"),
     ],
 )
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
