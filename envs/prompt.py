@@ -1162,13 +1162,18 @@ def _task_agent(draft: _Draft, subject: list[_Segment]) -> int:
     return targets[0]
 
 
-def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | None, str | None]:
-    """The pushed object (None: not named) and where to: a direction, "goal", or None (not said)."""
+def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | None, str | None, str | None]:
+    """The pushed object (None: not named), where to (a direction, "goal", or None: not said), and the
+    goal's region when the push names it ("into the goal at the top right")."""
     target = rest[0] if rest and isinstance(rest[0], _Noun) else None
     dests = rest[1:] if target is not None else rest
     where = [verb.direction] if isinstance(verb, _Motion) and verb.direction else []
-    for seg in dests:
-        if isinstance(seg, _Place):
+    goal_region = None
+    for k, seg in enumerate(dests):
+        before = dests[k - 1] if k else None
+        if isinstance(seg, _Place) and isinstance(before, _Relation) and before.noun.kind == "goal":
+            goal_region = seg.region
+        elif isinstance(seg, _Place):
             where.append(_direction(seg.region.split()))
         elif isinstance(seg, _Relation) and seg.noun.kind == "goal":
             where.append("goal")
@@ -1178,7 +1183,7 @@ def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | Non
         raise PromptError(f"{_words_of(rest)!r}: a push goes one way")
     if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
         raise PromptError(f"{target.text!r}: an agent pushes one object")
-    return target, (where[0] if where else None)
+    return target, (where[0] if where else None), goal_region
 
 
 def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None, clause: int) -> None:
@@ -1234,7 +1239,8 @@ class _PromptReader:
         if _is_task(segments):
             subject, verb, rest = _split_task(segments)
             agent = _task_agent(draft, subject)
-            target, dest = _task_destination(verb, rest)
+            target, dest, goal_region = _task_destination(verb, rest)
+            draft.goal_region = _set_region(draft.goal_region, goal_region, "the goal")
             self.deferred.append(lambda: _set_task(draft, agent, target, dest, order))
             return
         segments, besides = _read_besides(segments)
