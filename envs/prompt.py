@@ -841,7 +841,8 @@ def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
 
 def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
     """Join each clause that only places or moves something to its neighbour: "on the right, a yellow
-    cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back."""
+    cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back, and
+    anything after a colon back ("red box: top")."""
     out = list(clauses)
     i = 0
     while i < len(out):
@@ -854,7 +855,8 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
                 and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
             raise PromptError(f"'{' '.join(last.words)} and {' '.join(clause.segments[0].words)}': a motion goes "
                               "one way; give each moving object one direction")
-        forward_first = any(isinstance(s, _Place) for s in clause.segments)
+        # a place goes forward ("on the right, a yellow cylinder") unless a colon gave it ("red box: top")
+        forward_first = any(isinstance(s, _Place) for s in clause.segments) and not (i and out[i - 1].end == ":")
         order = (i + 1, i - 1) if forward_first else (i - 1, i + 1)
         j = next((j for j in order if 0 <= j < len(out) and _can_merge(clause, out[j], j < i)), None)
         if j is None:

@@ -427,6 +427,8 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
          "the right"),
         ("a cyan ball in the bottom right corner", "a cyan ball at the bottom right"),
         ("a cyan ball on the left side", "a cyan ball on the left"),
+        ("red box: top. blue box: bottom. green box: centre.", "a red box at the top, a blue box at the bottom and a "
+         "green box in the centre"),
         ("the agent pushes the cube into the goal at the top right", "a {} box {}; the white agent is {}; the goal is "
          "at the top right; the white agent pushes the {} box into the goal"),
         ("a red ball rolling toward the bottom right corner", "a red ball {}; the white agent is {}; the red ball "
