@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/results.py --json benchmarks/results.json     # make results: all of it
     .venv/bin/python benchmarks/results.py --only pushbox_64 occlusion_16       # a part, into outputs/
     .venv/bin/python benchmarks/results.py --summarize-only                     # rebuild from the reports
+    .venv/bin/python benchmarks/results.py --compare shipped=outputs/results next=outputs/next \
+        --out outputs/compare                                                    # checkpoints side by side
 
 Each check runs on held-out seeds and writes its full report (every horizon, every metric, plots,
 side-by-side videos) under ``--out``; the summary keeps the figures the README's table shows, each
@@ -26,6 +28,10 @@ Checks (``worldsim check``, pooled over ``--samples`` sampling seeds):
 then **text** (``benchmarks/text_faithfulness.py``: frame 0 drawn from 200 prompts), **text_written**
 (the same for the freely phrased prompts of ``benchmarks/prompts_written.txt``) and **speed**
 (``worldsim bench``: steps per second against MuJoCo, the KV cache against recomputing the window).
+``--compare NAME=DIR ...`` measures nothing: it sets the summaries of several ``--out`` directories
+(one per checkpoint) side by side in one table, and draws the long-horizon curves of every checkpoint
+over the same axes beside repeating the last frame (``OUT/compare.md``, ``OUT/*.png``).
+
 ``make dream-to-real`` leaves its reports (agents scored in MuJoCo) beside them as ``dream_to_real.json``
 and ``dream_loop.json`` (DIAMOND's loop, round by round); it takes hours, so only ``--summarize-only``
 reads them.
@@ -42,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from worldsim.fileio import atomic_write_bytes
 from worldsim.report import write_json
 
 CHECKS = ("next_frame", "pushbox_64", "pushbox_64_int8", "occlusion_16", "occlusion_48", "playground_600")
@@ -265,19 +272,73 @@ def summarize(out: Path) -> dict[str, Any]:
 def markdown(summary: dict[str, Any]) -> str:
     """The summary as one Markdown table: a row per figure, beside its baseline (:data:`BASELINES`)."""
     lines = ["| check | figure | model | baseline | target |", "|---|---|---|---|---|"]
-
-    def fmt(v: Any) -> str:
-        if v is None:
-            return ""
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if isinstance(v, float) else str(v)
-
     for key in summary["order"]:
         name, figure = key.split("/", 1)
         cells = summary["figures"][name][figure]
         baseline = next((cells[k] for k in BASELINES if k in cells), None)
-        lines.append(f"| {name} | {figure} | {fmt(cells.get('model'))} | {fmt(baseline)} | "
+        lines.append(f"| {name} | {figure} | {_fmt(cells.get('model'))} | {_fmt(baseline)} | "
                      f"{summary['targets'].get(key, '')} |")
     return "\n".join(lines)
+
+
+#: The long-horizon curves ``--compare`` draws: (check, metric) by horizon.
+LONG_CURVES = (("pushbox_64", "centroid_error_moved_px"), ("pushbox_64", "permanence"),
+               ("occlusion_48", "permanence"), ("playground_600", "permanence"),
+               ("playground_600", "color_histogram_distance"))
+
+
+def compare(runs: dict[str, Path], out: Path) -> Path:
+    """The summaries of ``runs`` (name: a results directory) side by side in ``out/compare.md``, and the
+    long-horizon curves of each over the same axes, beside the first run's repeat-last baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    summaries = {name: summarize(path) for name, path in runs.items()}
+    empty = [name for name, s in summaries.items() if not s["figures"]]
+    if empty:
+        raise SystemExit(f"no reports for {', '.join(empty)}: run benchmarks/results.py --out DIR on each first")
+    names = list(summaries)
+    order = list(dict.fromkeys(key for s in summaries.values() for key in s["order"]))
+    lines = [f"| check | figure | {' | '.join(names)} | baseline | target |", "|---|---|" + "---|" * (len(names) + 2)]
+    for key in order:
+        check, figure = key.split("/", 1)
+        cells = [summaries[n]["figures"].get(check, {}).get(figure, {}) for n in names]
+        baseline = next((c[k] for c in cells for k in BASELINES if k in c), None)
+        target = next((s["targets"][key] for s in summaries.values() if key in s["targets"]), "")
+        row = [_fmt(c.get("model")) for c in cells]
+        lines.append(f"| {check} | {figure} | {' | '.join(row)} | {_fmt(baseline)} | {target} |")
+    out.mkdir(parents=True, exist_ok=True)
+    hashes = {n: sorted(set(filter(None, s.get("checkpoints", {}).values()))) for n, s in summaries.items()}
+    header = "\n".join(f"- {n}: `{runs[n]}`, checkpoint {', '.join(h) or 'unknown'}" for n, h in hashes.items())
+    path = out / "compare.md"
+    atomic_write_bytes(path, (header + "\n\n" + "\n".join(lines) + "\n").encode())
+    for check, metric in LONG_CURVES:
+        reports = {n: json.loads((runs[n] / f"{check}.json").read_text()) for n in names
+                   if (runs[n] / f"{check}.json").exists()}
+        if not reports:
+            continue
+        fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=110)
+        for n, report in reports.items():
+            curve = _curve(report["model"][metric])
+            ax.plot(np.arange(1, len(curve) + 1), curve, label=n)
+        base = _curve(next(iter(reports.values()))["baseline"][metric])
+        ax.plot(np.arange(1, len(base) + 1), base, color="tab:gray", linestyle="--", label="repeat last frame")
+        ax.set_xlabel("horizon (steps)")
+        ax.set_ylabel(metric.replace("_", " "))
+        ax.set_title(check)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / f"{check}_{metric}.png")
+        plt.close(fig)
+    return path
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def main() -> None:
@@ -291,8 +352,17 @@ def main() -> None:
     p.add_argument("--summarize-only", action="store_true", help="measure nothing; summarize the reports in --out")
     p.add_argument("--out", default="outputs/results", help="full reports, plots and videos")
     p.add_argument("--json", default=None, help="the summary (default: OUT/summary.json)")
+    p.add_argument("--compare", nargs="+", default=None, metavar="NAME=DIR",
+                   help="measure nothing: set these results directories side by side in OUT/compare.md")
     a = p.parse_args()
     out = Path(a.out)
+    if a.compare:
+        bad = [r for r in a.compare if "=" not in r or not r.split("=", 1)[0]]
+        if bad:
+            raise SystemExit(f"--compare takes NAME=DIR pairs, e.g. shipped=outputs/results; got {bad}")
+        path = compare({n: Path(d) for n, d in (r.split("=", 1) for r in a.compare)}, out)
+        print(path.read_text())
+        return
     out.mkdir(parents=True, exist_ok=True)
     todo = [] if a.summarize_only else list(a.only or SECTIONS[:-1])
     episodes = {"pushbox": a.pushbox_episodes, "occlusion": a.occlusion_episodes, "playground": a.playground_episodes}

@@ -85,3 +85,28 @@ def test_summary_of_nothing_says_what_to_run(tmp_path):
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "run without --summarize-only" in done.stderr
+
+
+def test_compare_sets_checkpoints_side_by_side_and_draws_their_curves(tmp_path):
+    runs = {}
+    for name, moved, kept in (("old", 20.0, 0.8), ("new", 5.0, 0.95)):
+        d = tmp_path / name
+        d.mkdir()
+        report = _check_report("WorldSim/PushBox-v0", 64, [moved] * 64, [10.0] * 64, kept)
+        report["checkpoint"] = {"hash": f"{name}-hash"}
+        (d / "pushbox_64.json").write_text(json.dumps(report))
+        runs[name] = d
+    out = tmp_path / "cmp"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--compare", f"old={runs['old']}", f"new={runs['new']}",
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = (out / "compare.md").read_text()
+    assert "| check | figure | old | new | baseline | target |" in table
+    assert "| pushbox_64 | moved_px_h64 | 20 | 5 | 10 | <= 8 |" in table
+    assert "| pushbox_64 | horizons_ahead_of_repeat_last | 0 | 64 |  | 64 of 64 |" in table
+    assert "old-hash" in table and "new-hash" in table
+    assert (out / "pushbox_64_centroid_error_moved_px.png").stat().st_size > 0
+    assert not (out / "playground_600_permanence.png").exists()  # no run measured it
+    bad = subprocess.run([sys.executable, str(SCRIPT), "--compare", str(runs["old"]), "--out", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "NAME=DIR" in bad.stderr
