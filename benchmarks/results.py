@@ -67,6 +67,7 @@ TARGETS: dict[str, str] = {
     "occlusion_16/objects_kept_h16": ">= 0.97",
     "occlusion_48/objects_kept_h48": ">= 0.97",
     "playground_600/objects_kept_h600": ">= 0.95",
+    "playground_600/objects_placed_h600": ">= 0.95",
     "playground_600/histogram_h600": "<= histogram_h16",
     "text/all_named_objects": ">= 0.95",
     "text/in_named_region": ">= 0.90",
@@ -121,31 +122,35 @@ def summarize_check(name: str, report: dict) -> dict[str, dict[str, Any]]:
     def put(figure: str, fn) -> None:
         figures[figure] = {side: fn(s) for side, s in sides.items()}
 
+    def put_at(figure: str, metric: str, horizons) -> None:
+        """``figure`` + ``_h{h}``: the metric's mean at each horizon; nothing for reports before the metric."""
+        for h in horizons if metric in report["model"] else ():
+            put(f"{figure}_h{h}", lambda s, h=h: _at(s[metric], h))
+
+    band_17_64 = lambda s: round(float(np.nanmean(_curve(s["centroid_error_moved_px"])[16:64])), 3)  # noqa: E731
     if name == "next_frame":
-        put("error_px_h1", lambda s: _at(s["centroid_error_px"], 1))
+        put_at("error_px", "centroid_error_px", (1,))
     elif name.startswith("pushbox_64"):
-        for h in (1, 16, 32, 64):
-            put(f"moved_px_h{h}", lambda s, h=h: _at(s["centroid_error_moved_px"], h))
-        put("moved_px_h17-64", lambda s: round(float(np.nanmean(_curve(s["centroid_error_moved_px"])[16:64])), 3))
+        put_at("moved_px", "centroid_error_moved_px", (1, 16, 32, 64))
+        put("moved_px_h17-64", band_17_64)
         base = _curve(report["baseline"]["centroid_error_moved_px"])
         ahead = _curve(report["model"]["centroid_error_moved_px"]) < base
         figures["horizons_ahead_of_repeat_last"] = {"model": int(ahead.sum())}
         behind = np.flatnonzero(~ahead)
         figures["first_horizon_behind_repeat_last"] = {"model": int(behind[0]) + 1 if len(behind) else None}
-        put("objects_kept_h64", lambda s: _at(s["permanence"], 64))
-        for h in (16, 64) if "moved_permanence" in report["model"] else ():  # reports before it lack it
-            put(f"moved_objects_kept_h{h}", lambda s, h=h: _at(s["moved_permanence"], h))
+        put_at("objects_kept", "permanence", (64,))
+        put_at("moved_objects_kept", "moved_permanence", (16, 64))
+        put_at("objects_placed", "placed", (64,))
     elif name.startswith("occlusion_"):
         h = report["config"]["horizon"]
-        for k in sorted({16, h}):
-            put(f"objects_kept_h{k}", lambda s, k=k: _at(s["permanence"], k))
+        put_at("objects_kept", "permanence", sorted({16, h}))
+        put_at("objects_placed", "placed", (h,))
     elif name == "playground_600":
-        for h in (100, 300, 600):
-            put(f"objects_kept_h{h}", lambda s, h=h: _at(s["permanence"], h))
-        for h in (16, 600):
-            put(f"histogram_h{h}", lambda s, h=h: _at(s["color_histogram_distance"], h))
-        put("moved_px_h16", lambda s: _at(s["centroid_error_moved_px"], 16))
-        put("moved_px_h17-64", lambda s: round(float(np.nanmean(_curve(s["centroid_error_moved_px"])[16:64])), 3))
+        put_at("objects_kept", "permanence", (100, 300, 600))
+        put_at("objects_placed", "placed", (100, 300, 600))
+        put_at("histogram", "color_histogram_distance", (16, 600))
+        put_at("moved_px", "centroid_error_moved_px", (16,))
+        put("moved_px_h17-64", band_17_64)
     return figures
 
 
@@ -283,7 +288,7 @@ def markdown(summary: dict[str, Any]) -> str:
 
 #: The long-horizon curves ``--compare`` draws: (check, metric) by horizon.
 LONG_CURVES = (("pushbox_64", "centroid_error_moved_px"), ("pushbox_64", "permanence"),
-               ("occlusion_48", "permanence"), ("playground_600", "permanence"),
+               ("occlusion_48", "permanence"), ("playground_600", "permanence"), ("playground_600", "placed"),
                ("playground_600", "color_histogram_distance"))
 
 

@@ -9,7 +9,8 @@ that repeats the last context frame. Scores per horizon ``h = 1 .. H``:
 * centroid error in pixels of the objects that move in the ground truth, found by colour masks
   with the same detector on both sides (PSNR is a poor judge of mostly static scenes: repeating the
   last frame already scores high);
-* object permanence: the share of ground-truth-visible objects present in the generation;
+* object permanence: the share of ground-truth-visible objects present in the generation, and
+  placement: the share present within a few pixels of where the ground truth has them;
 * reward error and termination accuracy (the model's heads against the env's values).
 
 :func:`head_scores` checks the reward and termination heads alone, teacher forced: on true frames,
@@ -122,7 +123,9 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
     spans more than 2 px anywhere in the horizon, at every step, also while it still rests;
     ``centroid_error_moved_px`` counts an object from the step it has moved at all (0.25 px) since
     ``since``, so its value at a step does not change with the length of the check; ``moved_permanence``
-    is the share of those moved objects the generation still shows. ``colors`` are the
+    is the share of those moved objects the generation still shows; ``placed`` the share of all objects
+    it shows within a few pixels of their true place (:meth:`~worldsim.metrics.ObjectComparison.placed`).
+    ``colors`` are the
     objects' rendered colours; ``background`` colours (floor, walls) compete for pixels in the detector
     but are not reported.
     """
@@ -133,6 +136,7 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
     moved = np.full((N, H), np.nan)
     permanence = np.full((N, H), np.nan)
     moved_kept = np.full((N, H), np.nan)
+    placed = np.full((N, H), np.nan)
     histogram = np.full((N, H), np.nan)
     for i in range(N):
         v = valid[i]
@@ -146,9 +150,10 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
         moved[i, v] = objects.moving_error(per_step=True)
         permanence[i, v] = objects.permanence
         moved_kept[i, v] = objects.moved_permanence()
+        placed[i, v] = objects.placed()
         histogram[i, v] = metrics.color_histogram_distance(g, p)
     return {"psnr": psnr, "ssim": ssim, "centroid_error_px": centroid, "centroid_error_moved_px": moved,
-            "permanence": permanence, "moved_permanence": moved_kept,
+            "permanence": permanence, "moved_permanence": moved_kept, "placed": placed,
             "color_histogram_distance": histogram}
 
 

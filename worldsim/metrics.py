@@ -37,6 +37,9 @@ DEFAULT_MOVE_THRESHOLD = 2.0  # px an object's GT centroid path must span to cou
 # A resting object's GT centroid does not change at all (rendering is deterministic), and the slowest
 # move that matters, an agent's first step from rest, is 0.3 to 0.6 px at 64x64.
 DEFAULT_MOVED_THRESHOLD = 0.25
+# px from its true centroid within which a kept object counts as in its true place: about the half-width
+# of the smallest object at 64x64, so an object counted as placed still overlaps where it truly is.
+DEFAULT_PLACED_RADIUS = 4.0
 _CHUNK = 128  # frames processed at once, to bound temporary memory on long clips
 
 
@@ -361,10 +364,20 @@ class ObjectComparison:
             raise ValueError("moved permanence needs the frame before the clip: pass since= to compare_objects")
         return self._kept_share(self.moved & self.gt.visible)
 
-    def _kept_share(self, counted: np.ndarray) -> np.ndarray:
-        """Share of the ``counted`` objects (bool ``[..., T, K]``) the generation shows, ``[..., T]``."""
+    def placed(self, radius: float = DEFAULT_PLACED_RADIUS) -> np.ndarray:
+        """float64 ``[..., T]``: share of GT-visible objects the generation shows within ``radius`` pixels
+        of their true centroid; NaN where GT shows no object. :attr:`permanence` counts an object that is
+        still drawn anywhere, so a scene frozen while the truth moves on keeps all its objects; this
+        counts only the ones that are where MuJoCo has them."""
+        if radius <= 0:
+            raise ValueError(f"radius must be > 0 pixels, got {radius}")
+        return self._kept_share(self.gt.visible, self.gen.visible & (self.error <= radius))
+
+    def _kept_share(self, counted: np.ndarray, shown_in_gen: np.ndarray | None = None) -> np.ndarray:
+        """Share of the ``counted`` objects (bool ``[..., T, K]``) the generation shows (``shown_in_gen``,
+        default: found anywhere), ``[..., T]``."""
         shown = counted.sum(-1)  # (..., T)
-        kept = (counted & self.gen.visible).sum(-1)  # (..., T)
+        kept = (counted & (self.gen.visible if shown_in_gen is None else shown_in_gen)).sum(-1)  # (..., T)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(shown > 0, kept / shown, np.nan)
 

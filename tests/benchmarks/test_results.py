@@ -17,7 +17,7 @@ def _stats(values: list[float | None]) -> dict:
 def _check_report(env: str, horizon: int, moved: list[float], moved_base: list[float], kept: float) -> dict:
     side = lambda curve, k: {"centroid_error_moved_px": _stats(curve), "centroid_error_px": _stats(curve),
                              "permanence": _stats([k] * horizon), "moved_permanence": _stats([k - 0.1] * horizon),
-                             "color_histogram_distance": _stats([0.1] * horizon)}
+                             "placed": _stats([k - 0.2] * horizon), "color_histogram_distance": _stats([0.1] * horizon)}
     return {"model": side(moved, kept), "baseline": side(moved_base, 1.0), "checkpoint": {"hash": "c0ffee"},
             "config": {"env": env, "horizon": horizon, "episodes": 2, "samples": 3, "seed": 3_000_000},
             "machine": {"cpus": 2}}
@@ -60,6 +60,7 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert push["moved_px_h16"] == {"model": 1.0, "repeat_last": 10.0}
     assert push["moved_px_h17-64"]["model"] == round((4 * 1.0 + 44 * 30.0) / 48, 3)
     assert push["moved_objects_kept_h64"] == {"model": 0.65, "repeat_last": 0.9}
+    assert push["objects_placed_h64"] == {"model": 0.55, "repeat_last": 0.8}  # kept where the truth has them
     speed = figures["speed"]  # at the checkpoint's own 2 moves; the compiled passes beside the plain ones
     assert speed["steps_per_s_batch_1"] == {"model": 50.0, "mujoco": 2000.0}
     assert speed["steps_per_s_batch_1_compiled"] == {"model": 70.0}

@@ -195,6 +195,19 @@ def test_moved_permanence_counts_only_objects_that_have_moved():
     np.testing.assert_allclose(cmp.permanence, [1.0, 1.0, 0.5])
 
 
+def test_placed_counts_only_objects_drawn_where_the_truth_has_them():
+    """Red glides on in the truth while the generation freezes it: it is still kept, but no longer placed
+    once it is more than the radius away; blue stays put and stays placed; a lost agent is neither."""
+    gt = clip(*(frame({"red": (10 + 3 * t, 10), "blue": (40, 40), "agent": (5, 40)}) for t in range(4)))
+    gen = clip(*(frame({"red": (10, 10), "blue": (40, 40)}) for _ in range(4)))
+    cmp = compare_objects(gt, gen, COLORS)
+    np.testing.assert_allclose(cmp.permanence, [2 / 3] * 4)
+    np.testing.assert_allclose(cmp.placed(), [2 / 3, 2 / 3, 1 / 3, 1 / 3])  # red is 6 px off at t = 2
+    np.testing.assert_allclose(cmp.placed(radius=10.0), [2 / 3] * 4)
+    with pytest.raises(ValueError, match="radius"):
+        cmp.placed(radius=0.0)
+
+
 def test_detector_rejects_bad_input():
     with pytest.raises(TypeError, match="uint8"):
         detect_objects(np.zeros((8, 8, 3), dtype=np.float32), COLORS)
