@@ -139,6 +139,9 @@ _MOTION_VERBS = _words(
 _REACH_VERBS = _words("reach reaches reaching")
 _STILL_WORDS = _words("still stationary static resting rest motionless")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
+#: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
+#: model trained on captions can be told.
+_SLOW_WORDS = _words("slowly slow gently gradually leisurely")
 _PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of across")
 _UNDER = _words("under beneath below underneath")  # "below the box": a row lower in the frame
 _OVER = _words("above over")  # "above the box": a row higher
@@ -187,6 +190,7 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("still", _STILL_WORDS),
     ("not", {"not"}),
     ("fast", _FAST_WORDS),
+    ("slow", _SLOW_WORDS),
     ("prep", _PREPOSITIONS),
     ("under", _UNDER),
     ("over", _OVER),
@@ -208,6 +212,7 @@ def _build_kinds() -> dict[str, str]:
 
 _KINDS = _build_kinds()
 _REGION_KINDS = frozenset({"vert", "horiz", "centre"})
+_SPEED_KINDS = frozenset({"fast", "slow"})
 _PLACE_WORDS = frozenset({"prep", "under", "over", "beside"})
 _NOUN_KINDS = frozenset(
     {"art", "num", "vague", "ord", "other", "size", "color", "badcolor", "shape", "generic", "badshape"}
@@ -221,7 +226,7 @@ _HELP_GROUPS = (
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
     ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside")),
-    ("motion", ("motion", "still", "not", "fast")),
+    ("motion", ("motion", "still", "not", "fast", "slow")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
     ("goal and tasks", ("goal", "push", "reach")),
@@ -389,7 +394,7 @@ class _Marker:
     """A word that stands alone: a push verb, "quickly" and the like, or "empty"."""
 
     words: list[str]
-    kind: str  # "push", "fast" or "empty"
+    kind: str  # "push", "fast", "slow" or "empty"
 
 
 @dataclass
@@ -650,7 +655,7 @@ class _Segmenter:
                 raise PromptError(f"{self.words[self.i - 1]!r}: only the goal is reached; {_REACH_FORM}")
             self.out.append(_Marker(self.words[self.i - len(noun.words) - 1 : self.i - len(noun.words)], "reach"))
             self.out.append(_Relation(noun.words, noun))
-        else:  # "still", "push", "fast", "empty"
+        else:  # "still", "push", "fast", "slow", "empty"
             word = self.words[self.i]
             self.i += 1
             self.out.append(_Motion([word], still=True) if kind == "still" else _Marker([word], kind))
@@ -706,7 +711,8 @@ class _Segmenter:
         if negated and self._peek() != "motion":
             raise PromptError("'not' must come right before a motion verb, e.g. 'the ball does not move'")
         self.i += 1  # the verb
-        fast = bool(self._take_while({"fast"}))
+        speed = [_Marker([w], _kind(w)) for w in self._take_while(_SPEED_KINDS)]  # "moves quickly", "slowly"
+        fast = _speed_of(speed, self.words[start : self.i]) == "fast"
         before_direction = self.i
         self._take_while({"prep", "art"})
         region_words = self._take_while(_REGION_KINDS)
@@ -827,7 +833,15 @@ def _clauses(tokens: list[str]) -> list[_Clause]:
 
 
 def _is_modifier(segment: _Segment) -> bool:
-    return isinstance(segment, (_Place, _Motion)) or (isinstance(segment, _Marker) and segment.kind == "fast")
+    return isinstance(segment, (_Place, _Motion)) or (isinstance(segment, _Marker) and segment.kind in _SPEED_KINDS)
+
+
+def _speed_of(markers: list[_Marker], words: list[str]) -> str | None:
+    """"fast", "slow" or None from a phrase's speed words; both at once is refused."""
+    kinds = {m.kind for m in markers}
+    if len(kinds) > 1:
+        raise PromptError(f"{' '.join(words)!r} asks for two speeds; say 'quickly' or 'slowly', not both")
+    return next(iter(kinds), None)
 
 
 def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
@@ -916,12 +930,15 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
             if seg.direction is None and not seg.still:
                 raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up'")
             _attach_one(segments, p, "motion", seg)
-    fast = [s for s in segments if isinstance(s, _Marker) and s.kind == "fast"]
+    speed = [s for s in segments if isinstance(s, _Marker) and s.kind in _SPEED_KINDS]
     motions = [s for s in segments if isinstance(s, _Motion) and not s.still]
-    if fast and not motions:
-        raise PromptError(f"{fast[0].words[0]!r}: nothing in {_words_of(segments)!r} moves")
+    if speed and not motions:
+        raise PromptError(f"{speed[0].words[0]!r}: nothing in {_words_of(segments)!r} moves")
+    fast = _speed_of(speed, _words_of(segments).split()) == "fast"
     for m in motions:
-        m.fast = m.fast or bool(fast)
+        if speed and m.fast != fast and any(_kind(w) in _SPEED_KINDS for w in m.words):
+            _speed_of([*speed, _Marker([], "fast" if m.fast else "slow")], _words_of(segments).split())
+        m.fast = m.fast or fast
     return [s for s in segments if isinstance(s, _Noun)]
 
 

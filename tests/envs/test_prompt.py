@@ -433,6 +433,8 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
          "at the top right; the white agent pushes the {} box into the goal"),
         ("a red ball rolling toward the bottom right corner", "a red ball {}; the white agent is {}; the red ball "
          "moves down-right"),
+        ("a red ball slowly rolling left", "a red ball {}; the white agent is {}; the red ball moves left"),
+        ("a red ball moves up gently", "a red ball {}; the white agent is {}; the red ball moves up"),
     ],
 )
 def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, caption: str) -> None:
@@ -454,6 +456,9 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a red ball. the ball is blue", "is red, not blue"),
         ("the green thing is a cylinder", "in one phrase"),
         ("a slab in the centre with a red ball under it", "not the slab or the goal"),
+        ("a red ball moves slowly and quickly left", "say which way"),
+        ("a red ball moves quickly to the left, slowly", "two speeds"),
+        ("a red ball, slowly", "nothing in"),
     ],
 )
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
