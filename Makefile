@@ -88,14 +88,17 @@ checkpoint: $(STAMP)
 		--latent-hold 0.2 --latent-grid 0
 
 # The next checkpoint, under way: the same stores, a DiT pre-trained from scratch with attention by
-# row and column and layout tokens (12,000 steps, bfloat16, weight average 0.998), then the shipped
+# row and column and layout tokens (12,000 steps, weight average 0.998), then the shipped
 # recipe's later stages (first frames and clips from rest, distillation to 2 moves, float16 with the
 # latent hold). It goes to runs/next/model and replaces the shipped one only if `make results` on it
 # measures better. About 5 hours of pre-training on a 2-core CPU, then 2 hours; every stage resumes.
+# PRECISION=bfloat16 pre-trains faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
+# AMX); where a CPU lacks them bfloat16 is emulated and many times slower than float32.
+PRECISION ?= float32
 next-checkpoint: $(STAMP)
 	$(MAKE) --no-print-directory collect-stores
 	$(BIN)/worldsim train --data $(STORES) $(MORES) --autoencoder worldsim/checkpoints/default --out runs/pre \
-		--dit.steps 12000 --dit.precision bfloat16 --dit.ema 0.998 --dit.spatial-rope --dit.layout \
+		--dit.steps 12000 --dit.precision $(PRECISION) --dit.ema 0.998 --dit.spatial-rope --dit.layout \
 		--save-every 250 $(if $(wildcard runs/pre/state/state.json),--resume,)
 	$(BIN)/worldsim finetune --checkpoint runs/pre/model --data $(STORES) $(MORES) --first-frames $(FIRSTS) \
 		--first-frame-batch 32 --start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 3000 --lr 1e-4 --ema 0.998 \

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,6 +255,17 @@ class FitConfig:
             raise ValueError(f"precision must be float32 or bfloat16, got {self.precision!r}")
 
 
+def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
+    """Whether this CPU has bfloat16 matrix instructions (AVX512-BF16 or AMX-BF16); None where the
+    system does not say (no ``/proc/cpuinfo``). Without them bfloat16 is emulated, slower than float32."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return None
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), None)
+    return None if flags is None else bool({"avx512_bf16", "amx_bf16"} & set(flags))
+
+
 class Trainer:
     """Runs an objective to ``cfg.steps`` optimizer steps of ``module`` (see the module docstring).
 
@@ -274,6 +286,11 @@ class Trainer:
         broadcast_parameters(module, self.d)
         self.ema = EMA(module, cfg.ema) if cfg.ema else None
         self.start, self.log = 0, []
+        on_cpu = next(module.parameters()).device.type == "cpu"
+        if cfg.precision == "bfloat16" and on_cpu and cpu_has_bfloat16() is False:
+            warnings.warn("precision bfloat16 on a CPU without bfloat16 instructions (AVX512-BF16, AMX): it is "
+                          "emulated and runs many times slower than float32; train with --precision float32",
+                          stacklevel=2)
 
     @property
     def weights(self) -> torch.nn.Module:

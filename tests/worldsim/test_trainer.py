@@ -115,3 +115,27 @@ def test_a_finished_run_still_has_its_checkpoint(tmp_path):
     assert Trainer("toy", net, opt, FitConfig(steps=0, lr=0.05), tmp_path, g).fit(objective,
                                                                                 _saver(tmp_path, saved)) == 0
     assert saved == [0]
+
+
+def test_bfloat16_on_a_cpu_without_its_instructions_warns(tmp_path, monkeypatch):
+    import warnings
+
+    from worldsim import trainer
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n")
+    assert trainer.cpu_has_bfloat16(info) is False
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert trainer.cpu_has_bfloat16(info) is True
+    assert trainer.cpu_has_bfloat16(tmp_path / "absent") is None
+    net, opt, g, _ = _problem()
+    monkeypatch.setattr(trainer, "cpu_has_bfloat16", lambda: False)
+    with pytest.warns(UserWarning, match="float32"):
+        Trainer("t", net, opt, FitConfig(steps=1, lr=0.01, precision="bfloat16"), tmp_path, g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer("t", net, opt, FitConfig(steps=1, lr=0.01), tmp_path, g)  # float32: nothing to say
+    monkeypatch.setattr(trainer, "cpu_has_bfloat16", lambda: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer("t", net, opt, FitConfig(steps=1, lr=0.01, precision="bfloat16"), tmp_path, g)  # unknown: no guess
