@@ -26,10 +26,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
 * A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
   a bare count followed by a comma ("two objects, a red ball and a blue box"), or a count of things
-  followed by a comma and "one ..." ("two balls, one red and one blue"). The list, up to the
-  end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe exactly that many
-  objects, and they take the colour, shape or size the count names ("two red balls: one on the left,
-  one on the right").
+  followed by a comma and "one ..." ("two balls, one red and one blue", or "... and the other blue").
+  The list, up to the end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe
+  exactly that many objects, and they take the colour, shape or size the count names ("two red balls:
+  one on the left, one on the right").
 * A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
   puts the ball one region higher ("below", "under", "to the left of", "on" or "on top of", "at the top
   right of" likewise), and the place may come first ("to the left of the box there is a ball");
@@ -962,7 +962,8 @@ def _check_object_noun(noun: _Noun) -> None:
     if noun.color_word is not None and noun.color is None:
         raise PromptError(f"unknown colour {noun.color_word!r}; {_supported('colour')}")
     if noun.other:
-        raise PromptError(f"{noun.text!r}: 'other' only names the second agent; for objects say 'the second ...'")
+        raise PromptError(f"{noun.text!r}: 'other' names the second agent, or the second of two objects listed "
+                          "after their count ('two balls, one red and the other blue'); else say 'the second ...'")
     if noun.count is not None and noun.count < 1:
         raise PromptError(f"unsupported count {noun.count_word!r}; {_supported('count')}")
     if noun.count is not None and noun.count > MAX_OBJECTS:
@@ -1295,12 +1296,21 @@ class _PromptReader:
             if _is_said_of_both(clauses[i]) and header.count == 2:  # "two balls: one left, one right, both red"
                 _say(header, clauses[i].segments[0].words[1:])
             else:
+                if header.count == 2 and len(self.draft.objects) - first == 1:
+                    _other_as_second(clauses[i])  # "two balls, one red and the other blue"
                 self._read_clause(clauses[i], defer=False, in_list=True)
             i += 1
             if clauses[i - 1].end in _SENTENCE_ENDS:
                 break
         _check_list(header, self.draft.objects[first:])
         return i
+
+
+def _other_as_second(clause: _Clause) -> None:
+    """In a list of two after its first item, "the other" is the second item ("one red, the other blue")."""
+    noun = clause.segments[0] if clause.segments else None
+    if isinstance(noun, _Noun) and noun.other and noun.kind == "object" and noun.article == "the":
+        noun.other, noun.article, noun.count, noun.count_word = False, None, 1, "one"
 
 
 def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:

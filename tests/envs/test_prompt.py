@@ -423,6 +423,9 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("a red and a blue box", "a red box {} and a blue box"),
         ("two cubes, one red and one blue", "a red box {} and a blue box"),
         ("two balls, both red", "a red ball {} and a red ball"),
+        ("two balls, one red on the left and the other blue on the right", "a red ball on the left and a blue ball on "
+         "the right"),
+        ("two cubes: one at the top, the other one at the bottom", "a {} box at the top and a {} box at the bottom"),
         ("two balls: one on the left, one on the right, both big", "a large {} ball on the left and a large {} ball on "
          "the right"),
         ("a cyan ball in the bottom right corner", "a cyan ball at the bottom right"),
@@ -459,6 +462,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a red ball moves slowly and quickly left", "say which way"),
         ("a red ball moves quickly to the left, slowly", "two speeds"),
         ("a red ball, slowly", "nothing in"),
+        ("three balls, one red and the other blue", "the second of two"),
     ],
 )
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
