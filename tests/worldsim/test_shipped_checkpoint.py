@@ -73,7 +73,8 @@ def test_shipped_model_draws_the_named_colours_from_text_above_chance():
 @pytest.mark.slow
 def test_shipped_model_keeps_the_objects_and_their_colours_over_64_random_steps(tmp_path):
     """The floor at a long horizon: 64 steps of Playground with random actions from one true frame,
-    the objects still drawn and no unasked colours spreading over the floor."""
+    the objects still drawn and no unasked colours spreading over the floor, and over the 64 steps more
+    of them in their true places than repeating the first frame leaves there."""
     from worldsim.check import CheckConfig, check
 
     report = check(CheckConfig(env="WorldSim/Playground-v0", policy="random", episodes=8, horizon=64,
@@ -82,3 +83,6 @@ def test_shipped_model_keeps_the_objects_and_their_colours_over_64_random_steps(
     histogram = np.array(report["model"]["color_histogram_distance"]["mean"], float)
     assert kept[63] >= 0.9 and kept.min() >= 0.9, kept
     assert histogram[63] < 0.4, histogram[63]
+    placed = np.array(report["model"]["placed"]["mean"], float)
+    placed_repeat = np.array(report["baseline"]["placed"]["mean"], float)
+    assert placed.mean() > placed_repeat.mean(), (placed.mean(), placed_repeat.mean())
