@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from worldsim.envs.caption import ORDINALS, PARSED_SPEEDS, SIZE_CLASSES, caption
+from worldsim.envs.caption import ORDINALS, PARSED_SPEEDS, SHAPE_NOUNS, SIZE_CLASSES, caption
 from worldsim.envs.scene import (
     AGENT_COLORS,
     AGENT_RADIUS,
@@ -721,7 +721,26 @@ class _Segmenter:
         if not region_words:
             self.i = before_direction  # "moves the box", "moves into the goal": not a direction
         direction = _direction(region_words) if region_words and not negated else None
+        if direction is not None and before_direction < self.i and self.words[before_direction] not in ("to", "into"):
+            self._destination(direction)  # "moves down to the bottom": where it goes, not where it starts
         self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast))
+
+    def _destination(self, direction: str) -> None:
+        """Read "to the bottom" after "moves down" as where the motion goes: it must go the same way."""
+        at = self.i
+        if self._peek() != "prep" or self.words[self.i] not in ("to", "towards", "toward", "into"):
+            return
+        self.i += 1
+        self._take_while({"art"})
+        region_words = self._take_while(_REGION_KINDS)
+        if not region_words:
+            self.i = at  # "moves left to the box": not a place on the grid
+            return
+        if self._peek() == "side":
+            self._side(region_words)
+        if _direction(region_words) != direction:
+            raise PromptError(f"{' '.join(self.words[at - 1 : self.i])!r}: the way it moves and where it goes "
+                              f"disagree; say one of them, e.g. 'moves {_direction(region_words)}'")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1015,7 +1034,12 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
         cands = cands[noun.ordinal - 1 : noun.ordinal]
     if noun.count is not None and 0 < len(cands) < noun.count:
         raise PromptError(f"{noun.text!r}: the prompt describes only {len(cands)} of them")
-    if cands:  # "the balls": all of them; "the two balls": two; "the ball": the first
+    if len(cands) > 1 and not noun.plural and noun.count is None and noun.ordinal is None:
+        objs = [draft.objects[i] for i in cands]
+        fits = " and ".join(" ".join(w for w in ("a", o.color, SHAPE_NOUNS.get(o.shape, "thing")) if w) for o in objs)
+        raise PromptError(f"{noun.text!r} could be any of {len(cands)} things described ({fits}); say which, e.g. by "
+                          "its colour and shape, or 'the first ...'")
+    if cands:  # "the balls": all of them; "the two balls": two; "the ball": the one
         return cands if noun.plural and noun.count is None else cands[: noun.count or 1]
     n = noun.count or (2 if noun.plural else 1)
     return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
@@ -1277,7 +1301,7 @@ class _PromptReader:
         for noun in nouns:
             if noun.kind != "object" or noun.pronoun:
                 continue
-            if not in_list and _refers_back(noun):
+            if not in_list and _refers_back(noun) and not noun.definite:  # "the red one" is found by its colour
                 if self.last_object is None:
                     raise PromptError(f"{noun.text!r}: one of what? Name the shape, e.g. 'a blue ball'")
                 _take_look(noun, self.last_object)

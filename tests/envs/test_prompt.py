@@ -437,6 +437,9 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("a red ball rolling toward the bottom right corner", "a red ball {}; the white agent is {}; the red ball "
          "moves down-right"),
         ("a red ball slowly rolling left", "a red ball {}; the white agent is {}; the red ball moves left"),
+        ("a red ball and a blue box; the red one moves left", "a red ball {} and a blue box {}; the white agent is {}; "
+         "the red ball moves left"),
+        ("a red ball rolls down to the bottom", "a red ball {}; the white agent is {}; the red ball moves down"),
         ("a red ball moves up gently", "a red ball {}; the white agent is {}; the red ball moves up"),
     ],
 )
@@ -463,6 +466,9 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a red ball moves quickly to the left, slowly", "two speeds"),
         ("a red ball, slowly", "nothing in"),
         ("three balls, one red and the other blue", "the second of two"),
+        ("a red ball and a red box; the red one moves left", "could be any of 2"),
+        ("a red ball and a blue ball; the ball moves left", "could be any of 2"),
+        ("a red ball moves down to the bottom right corner", "disagree"),
     ],
 )
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
