@@ -276,13 +276,22 @@ def summarize(out: Path) -> dict[str, Any]:
 
 def markdown(summary: dict[str, Any]) -> str:
     """The summary as one Markdown table: a row per figure, beside its baseline (:data:`BASELINES`)."""
-    lines = ["| check | figure | model | baseline | target |", "|---|---|---|---|---|"]
-    for key in summary["order"]:
-        name, figure = key.split("/", 1)
-        cells = summary["figures"][name][figure]
-        baseline = next((cells[k] for k in BASELINES if k in cells), None)
-        lines.append(f"| {name} | {figure} | {_fmt(cells.get('model'))} | {_fmt(baseline)} | "
-                     f"{summary['targets'].get(key, '')} |")
+    return _table({"model": summary})
+
+
+def _table(summaries: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table of the summaries' figures, a column per summary, beside the first baseline and
+    target any of them gives."""
+    names = list(summaries)
+    order = list(dict.fromkeys(key for s in summaries.values() for key in s["order"]))
+    lines = [f"| check | figure | {' | '.join(names)} | baseline | target |", "|---|---|" + "---|" * (len(names) + 2)]
+    for key in order:
+        check, figure = key.split("/", 1)
+        cells = [summaries[n]["figures"].get(check, {}).get(figure, {}) for n in names]
+        baseline = next((c[k] for c in cells for k in BASELINES if k in c), None)
+        target = next((s["targets"][key] for s in summaries.values() if key in s["targets"]), "")
+        row = [_fmt(c.get("model")) for c in cells]
+        lines.append(f"| {check} | {figure} | {' | '.join(row)} | {_fmt(baseline)} | {target} |")
     return "\n".join(lines)
 
 
@@ -305,20 +314,11 @@ def compare(runs: dict[str, Path], out: Path) -> Path:
     if empty:
         raise SystemExit(f"no reports for {', '.join(empty)}: run benchmarks/results.py --out DIR on each first")
     names = list(summaries)
-    order = list(dict.fromkeys(key for s in summaries.values() for key in s["order"]))
-    lines = [f"| check | figure | {' | '.join(names)} | baseline | target |", "|---|---|" + "---|" * (len(names) + 2)]
-    for key in order:
-        check, figure = key.split("/", 1)
-        cells = [summaries[n]["figures"].get(check, {}).get(figure, {}) for n in names]
-        baseline = next((c[k] for c in cells for k in BASELINES if k in c), None)
-        target = next((s["targets"][key] for s in summaries.values() if key in s["targets"]), "")
-        row = [_fmt(c.get("model")) for c in cells]
-        lines.append(f"| {check} | {figure} | {' | '.join(row)} | {_fmt(baseline)} | {target} |")
     out.mkdir(parents=True, exist_ok=True)
     hashes = {n: sorted(set(filter(None, s.get("checkpoints", {}).values()))) for n, s in summaries.items()}
     header = "\n".join(f"- {n}: `{runs[n]}`, checkpoint {', '.join(h) or 'unknown'}" for n, h in hashes.items())
     path = out / "compare.md"
-    atomic_write_bytes(path, (header + "\n\n" + "\n".join(lines) + "\n").encode())
+    atomic_write_bytes(path, (header + "\n\n" + _table(summaries) + "\n").encode())
     for check, metric in LONG_CURVES:
         reports = {n: json.loads((runs[n] / f"{check}.json").read_text()) for n in names
                    if (runs[n] / f"{check}.json").exists()}
