@@ -711,7 +711,7 @@ class _Segmenter:
         if negated and self._peek() != "motion":
             raise PromptError("'not' must come right before a motion verb, e.g. 'the ball does not move'")
         self.i += 1  # the verb
-        speed = [_Marker([w], _kind(w)) for w in self._take_while(_SPEED_KINDS)]  # "moves quickly", "slowly"
+        speed = {_kind(w) for w in self._take_while(_SPEED_KINDS)}  # "moves quickly", "moves slowly"
         fast = _speed_of(speed, self.words[start : self.i]) == "fast"
         before_direction = self.i
         self._take_while({"prep", "art"})
@@ -855,9 +855,8 @@ def _is_modifier(segment: _Segment) -> bool:
     return isinstance(segment, (_Place, _Motion)) or (isinstance(segment, _Marker) and segment.kind in _SPEED_KINDS)
 
 
-def _speed_of(markers: list[_Marker], words: list[str]) -> str | None:
-    """"fast", "slow" or None from a phrase's speed words; both at once is refused."""
-    kinds = {m.kind for m in markers}
+def _speed_of(kinds: set[str], words: list[str]) -> str | None:
+    """"fast", "slow" or None from the kinds of a phrase's speed words; both at once is refused."""
     if len(kinds) > 1:
         raise PromptError(f"{' '.join(words)!r} asks for two speeds; say 'quickly' or 'slowly', not both")
     return next(iter(kinds), None)
@@ -953,11 +952,11 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
     motions = [s for s in segments if isinstance(s, _Motion) and not s.still]
     if speed and not motions:
         raise PromptError(f"{speed[0].words[0]!r}: nothing in {_words_of(segments)!r} moves")
-    fast = _speed_of(speed, _words_of(segments).split()) == "fast"
+    said = {s.kind for s in speed}  # "slowly" or "quickly" beside the motion, not in it
+    words = _words_of(segments).split()
     for m in motions:
-        if speed and m.fast != fast and any(_kind(w) in _SPEED_KINDS for w in m.words):
-            _speed_of([*speed, _Marker([], "fast" if m.fast else "slow")], _words_of(segments).split())
-        m.fast = m.fast or fast
+        _speed_of(said | ({_kind(w) for w in m.words} & _SPEED_KINDS), words)  # one speed per motion
+        m.fast = m.fast or _speed_of(said, words) == "fast"
     return [s for s in segments if isinstance(s, _Noun)]
 
 
