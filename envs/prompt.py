@@ -37,7 +37,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   else to its left, below or above it). When neither has a region, the one named second goes
   in the centre. "To its left" reads as "to the left of it", and "it" right after a clause that ends
   on an agent (or the slab, or the goal) names that thing ("the agent in the middle and a green box to
-  its left").
+  its left"). Otherwise "it" names the object described last, and is refused when the sentence that
+  described it described others too ("a red ball and a blue box. it moves left": which?); a second "to
+  the right of it" right after "... to the left of it" names the same thing as the first.
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
   top"), or a second place or motion for one object are refused with the reason.
@@ -351,6 +353,8 @@ class _Noun:
     region: str | None = None
     motion: _Motion | None = None
     said: dict[str, str] = field(default_factory=dict)  # "the ball is red": {"color": "red"}, given to it
+    same_as: _Noun | None = None  # "... to the right of it" after "... to the left of it": that noun's things
+    targets: list[int] = field(default_factory=list)  # the objects it was found to name, once applied
 
     @property
     def kind(self) -> str:
@@ -578,6 +582,13 @@ def _is_said_of_both(clause: _Clause) -> bool:
         and all(_kind(w) in ("color", "badcolor", "size") for w in noun.words[1:])
 
 
+def _said_of_both(noun: _Noun) -> _Noun:
+    """ "both red" standing alone, as "they are both red": the two things described last, said red."""
+    both = _Noun(words=["both"], count=2, count_word="both", pronoun=True)
+    _say(both, noun.words[1:])
+    return both
+
+
 def _is_bare(noun: _Noun) -> bool:
     """Colour and size words alone, as said of a thing ("is red", "is big"): no article, count or noun."""
     return noun.head is None and noun.article is None and noun.count_word is None and noun.ordinal is None \
@@ -777,6 +788,7 @@ class _Draft:
     besides: list[tuple[_Ref, tuple[int, int] | None, _Ref, str]] = field(default_factory=list)
     # (thing, grid step or None for a neighbour, the thing it is placed by, the words)
     clause: int = 0  # the clause being applied (clauses that refer to objects are applied last)
+    sentences: dict[int, int] = field(default_factory=dict)  # each clause's sentence, both counted from 1
 
     def region_of(self, ref: _Ref) -> str | None:
         kind, i = ref
@@ -1011,17 +1023,10 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
         draft: The scene read so far.
         noun: "the red box", "the second ball", "the balls", "it".
     """
+    if noun.same_as is not None:
+        return noun.same_as.targets
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
-        n = noun.count or 1  # "it": the last object described before its clause; "both": the last two
-        before = sorted((o.clause, i) for i, o in enumerate(draft.objects) if o.clause < draft.clause)
-        seen = len(before)
-        if not seen:
-            raise PromptError(f"{noun.text!r} refers to {'an object' if n == 1 else f'{n} objects'} "
-                              "before any is described")
-        if seen < n:
-            raise PromptError(f"{noun.text!r} refers to {n} objects, but only {seen} "
-                              f"{'is' if seen == 1 else 'are'} described before it")
-        return [i for _, i in before[seen - n :]]
+        return _refer_back(draft, noun)
     cands = [
         i
         for i, o in enumerate(draft.objects)
@@ -1035,13 +1040,41 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
         raise PromptError(f"{noun.text!r}: the prompt describes only {len(cands)} of them")
     if len(cands) > 1 and not noun.plural and noun.count is None and noun.ordinal is None:
         objs = [draft.objects[i] for i in cands]
-        fits = " and ".join(" ".join(w for w in ("a", o.color, SHAPE_NOUNS.get(o.shape, "thing")) if w) for o in objs)
+        fits = " and ".join(_look(o) for o in objs)
         raise PromptError(f"{noun.text!r} could be any of {len(cands)} things described ({fits}); say which, e.g. by "
                           "its colour and shape, or 'the first ...'")
     if cands:  # "the balls": all of them; "the two balls": two; "the ball": the one
         return cands if noun.plural and noun.count is None else cands[: noun.count or 1]
     n = noun.count or (2 if noun.plural else 1)
     return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
+
+
+def _refer_back(draft: _Draft, noun: _Noun) -> list[int]:
+    """The objects "it" (or "both") names: the last one (two) described before its clause. When the
+    sentence that described them describes more ("a red ball and a blue box. it moves left"), it could
+    be any of them, and is refused."""
+    n = noun.count or 1
+    before = sorted((o.clause, i) for i, o in enumerate(draft.objects) if o.clause < draft.clause)
+    seen = len(before)
+    if not seen:
+        raise PromptError(f"{noun.text!r} refers to {'an object' if n == 1 else f'{n} objects'} "
+                          "before any is described")
+    if seen < n:
+        raise PromptError(f"{noun.text!r} refers to {n} objects, but only {seen} "
+                          f"{'is' if seen == 1 else 'are'} described before it")
+    sentence = lambda k: draft.sentences.get(before[k][0])
+    if seen > n and sentence(seen - n - 1) == sentence(seen - n):
+        fits = [_look(draft.objects[i]) for _, i in before if draft.sentences.get(draft.objects[i].clause)
+                == sentence(seen - n)]
+        which = " or ".join(fits) if n == 1 else f"any {n} of {', '.join(fits[:-1])} and {fits[-1]}"
+        example = " and ".join("the " + f.split(" ", 1)[1] for f in fits[-n:])
+        raise PromptError(f"{noun.text!r} could mean {which}; say which, e.g. '{example}'")
+    return [i for _, i in before[seen - n :]]
+
+
+def _look(obj: _ObjDraft) -> str:
+    """"a red ball", "a box", "a thing": how a message names an object."""
+    return " ".join(w for w in ("a", obj.color, SHAPE_NOUNS.get(obj.shape, "thing")) if w)
 
 
 def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
@@ -1051,6 +1084,7 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
     else:
         n = noun.count or (2 if noun.plural else 1)
         targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
+    noun.targets = targets
     for i in targets:
         _update_object(draft.objects[i], noun)
         for name, value in noun.said.items():
@@ -1252,7 +1286,9 @@ class _PromptReader:
         self.deferred: list[Callable[[], None]] = []
         self.last_thing: _Noun | None = None  # the agent, slab or goal the clause before ended on ("... its left")
         self.last_object: _Noun | None = None  # the last object noun with a shape, for "a blue one"
+        self.last_anchor: _Noun | None = None  # the clause before placed a thing by "it": "... left of it"
         self.clauses_read = 0
+        self.sentence = 1
 
     def read(self, clauses: list[_Clause]) -> _Draft:
         clauses = _share_shapes(clauses)
@@ -1262,6 +1298,8 @@ class _PromptReader:
             if header is not None and i + 1 < len(clauses):
                 i = self._read_list(header, clauses, i + 1)
             else:
+                if _is_said_of_both(clauses[i]):  # "a ball and a box, both red"
+                    clauses[i].segments = [_said_of_both(clauses[i].segments[0])]
                 self._read_clause(clauses[i])
                 i += 1
         for apply in self.deferred:
@@ -1275,7 +1313,10 @@ class _PromptReader:
         segments, draft = clause.segments, self.draft
         self.clauses_read += 1
         order = draft.clause = self.clauses_read
+        draft.sentences[order] = self.sentence
+        self.sentence += clause.end in _SENTENCE_ENDS
         last_thing, self.last_thing = self.last_thing, None
+        last_anchor, self.last_anchor = self.last_anchor, None
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
@@ -1289,14 +1330,7 @@ class _PromptReader:
         segments, besides = _read_besides(segments)
         _apply_markers(draft, segments)
         nouns = _attach(segments)
-        for noun in nouns:
-            if last_thing is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
-                noun.head, noun.color_word, noun.ordinal = last_thing.head, last_thing.color_word, last_thing.ordinal
-                noun.other, noun.count_word = last_thing.other, last_thing.count_word
-                noun.color_word = noun.said.pop("color_word", noun.color_word)
-                noun.size = noun.said.pop("size", None)
-        if nouns and nouns[-1].kind != "object" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
-            self.last_thing = nouns[-1]
+        self._link_pronouns(nouns, besides, last_thing, last_anchor)
         for noun in nouns:
             if noun.kind != "object" or noun.pronoun:
                 continue
@@ -1310,6 +1344,22 @@ class _PromptReader:
             self.deferred.append(lambda: _apply_nouns(draft, nouns, order, besides))
         else:
             _apply_nouns(draft, nouns, order, besides)
+
+    def _link_pronouns(self, nouns: list[_Noun], besides: list[_Beside], last_thing: _Noun | None,
+                       last_anchor: _Noun | None) -> None:
+        """Point a clause's "it" at what the clause before makes it name, and note what this clause
+        leaves for the next one."""
+        for noun in nouns:
+            if last_thing is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
+                noun.head, noun.color_word, noun.ordinal = last_thing.head, last_thing.color_word, last_thing.ordinal
+                noun.other, noun.count_word = last_thing.other, last_thing.count_word
+                noun.color_word = noun.said.pop("color_word", noun.color_word)
+                noun.size = noun.said.pop("size", None)
+        if nouns and nouns[-1].kind != "object" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
+            self.last_thing = nouns[-1]
+        for b in besides:  # "a box with a ball to the left of it and a cube to the right of it": the box twice
+            if b.anchor.pronoun and b.anchor.kind == "object":
+                b.anchor.same_as, self.last_anchor = last_anchor, b.anchor
 
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
         """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""

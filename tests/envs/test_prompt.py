@@ -400,6 +400,8 @@ def test_bad_reach_prompts_are_refused(prompt: str) -> None:
         ("the pink agent at the bottom and a red ball above it", "a red ball in the centre; the white agent"),
         ("a red ball on the blue box", "a red ball at the top and a blue box in the centre"),
         ("to the left of the blue box there is a red ball", "a blue box in the centre and a red ball on the left"),
+        ("a green cube with a red ball to the left of it and a blue ball to the right of it",
+         "a green box in the centre, a red ball on the left and a blue ball on the right"),
     ],
 )
 def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, caption: str) -> None:
@@ -423,6 +425,9 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("a red and a blue box", "a red box {} and a blue box"),
         ("two cubes, one red and one blue", "a red box {} and a blue box"),
         ("two balls, both red", "a red ball {} and a red ball"),
+        ("a ball and a box, both red", "a red ball {} and a red box"),
+        ("a red ball. a blue box moves left and it is big", "a red ball {} and a large blue box {}; the white agent "
+         "is {}; the blue box moves left"),
         ("two balls, one red on the left and the other blue on the right", "a red ball on the left and a blue ball on "
          "the right"),
         ("two cubes: one at the top, the other one at the bottom", "a {} box at the top and a {} box at the bottom"),
@@ -468,6 +473,10 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("three balls, one red and the other blue", "the second of two"),
         ("a red ball and a red box; the red one moves left", "could be any of 2"),
         ("a red ball and a blue ball; the ball moves left", "could be any of 2"),
+        ("a red ball and a blue box. it moves left", "could mean a red ball or a blue box"),
+        ("a red box next to a blue ball, the agent pushes it to the right", "could mean a red box or a blue ball"),
+        ("two balls: one red, one blue. it moves left", "could mean a red ball or a blue ball"),
+        ("a red ball, a blue box and a green cylinder. both move left", "any 2 of"),
         ("a red ball moves down to the bottom right corner", "disagree"),
     ],
 )
