@@ -226,23 +226,31 @@ class NoiseLevelEmbedder(nn.Module):
         return self.mlp(sinusoidal(sigma * 1000.0, self.freq_dim))
 
 
-def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, Tensor]:
+def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, tuple[int, ...]]:
     """Rotate-half RoPE on consecutive slices of a head, as tables for :func:`rope`.
 
     Slice ``i`` (``widths[i]`` channels, even) is rotated by ``positions[i]`` ``(N,)``, pairing its first
-    half with its second. Returns ``cos`` and signed ``sin`` ``(N, d)`` and the channel order ``(d,)`` that
-    swaps each slice's halves, so a rotation is ``x * cos + x[..., swap] * sin``: four tensor operations
-    however many slices.
+    half with its second. Returns ``cos`` and signed ``sin`` ``(N, d)`` and the slice widths, so a rotation
+    is ``x * cos + swap_halves(x) * sin``, however many slices.
     """
-    cos, sin, swap, start = [], [], [], 0
+    cos, sin = [], []
     for pos, w in zip(positions, widths, strict=True):
         freqs = base ** (-torch.arange(0, w, 2, device=pos.device, dtype=torch.float32) / w)  # (w/2,)
         angles = pos[:, None].float() * freqs  # (N, w/2)
         cos += [angles.cos()] * 2
         sin += [-angles.sin(), angles.sin()]  # first half: x1 c - x2 s; second: x2 c + x1 s
-        swap.append(torch.arange(start, start + w, device=pos.device).roll(w // 2))
+    return torch.cat(cos, -1), torch.cat(sin, -1), tuple(widths)
+
+
+def swap_halves(x: Tensor, widths: tuple[int, ...]) -> Tensor:
+    """``x`` with the two halves of each consecutive slice of its last dim (``widths``) swapped: copies of
+    contiguous blocks, several times faster on a CPU than gathering the channels by an index."""
+    parts, start = [], 0
+    for w in widths:
+        half = w // 2
+        parts += [x[..., start + half : start + w], x[..., start : start + half]]
         start += w
-    return torch.cat(cos, -1), torch.cat(sin, -1), torch.cat(swap)
+    return torch.cat(parts, -1)
 
 
 def token_grid(cfg: DiTConfig) -> tuple[int, int]:
@@ -250,10 +258,10 @@ def token_grid(cfg: DiTConfig) -> tuple[int, int]:
     return cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]
 
 
-def rope(x: Tensor, tables: tuple[Tensor, Tensor, Tensor]) -> Tensor:
-    """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, swap)``."""
-    cos, sin, swap = tables
-    return x * cos.to(x.dtype) + x[..., swap] * sin.to(x.dtype)
+def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
+    """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, widths)``."""
+    cos, sin, widths = tables
+    return x * cos.to(x.dtype) + swap_halves(x, widths) * sin.to(x.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,9 +279,9 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(cfg.width, cfg.width)
         self.grid = token_grid(cfg) if cfg.spatial_rope else None
         self._table_key: tuple | None = None
-        self._table: tuple[Tensor, Tensor, Tensor] | None = None
+        self._table: tuple[Tensor, Tensor, tuple[int, ...]] | None = None
 
-    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, tuple[int, ...]]:
         """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
         the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
         the next call with the same shape, which in a rollout is every call once the window is full."""
@@ -304,9 +312,9 @@ class CausalSelfAttention(nn.Module):
             k_all, v_all = k, v
         steps_k = torch.arange(past + n, device=x.device)  # (m+n,) window-relative positions
         steps_q = steps_k[past:]  # (n,)
-        cos, sin, swap = self._tables(past + n, L, q.shape[-1], x.device)
-        q_rot = rope(q, (cos[past * L:], sin[past * L:], swap))  # the new steps come last
-        k_rot = rope(k_all, (cos, sin, swap))
+        cos, sin, widths = self._tables(past + n, L, q.shape[-1], x.device)
+        q_rot = rope(q, (cos[past * L:], sin[past * L:], widths))  # the new steps come last
+        k_rot = rope(k_all, (cos, sin, widths))
         allowed = (steps_k[None, :] <= steps_q[:, None]) & (steps_k[None, :] > steps_q[:, None] - window)
         mask = allowed[None] & valid[:, None, :]  # (B, n, m+n)
         mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (m+n)*L)

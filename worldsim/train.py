@@ -76,6 +76,9 @@ class DiTTrainConfig:
     window: int = 4
     """Attention window W (steps) stored in the model; rollouts keep this many steps of context.
     Keep it at most clip_steps: training shows the model no longer distances."""
+    patch: tuple[int, int] = (2, 2)
+    """Latent cells a token covers, rows by columns: 4 4 gives a quarter of the tokens of 2 2 (16 a
+    step instead of 64 on a 16x16 latent), each one wider, for about a quarter of the compute."""
     residual: bool = True
     """Denoise each step's change from the previous one, scaled by its std in the data (see
     DiTConfig.residual_scale), instead of the latent itself."""
@@ -213,6 +216,7 @@ def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale
         raise ValueError(f"unknown preset {cfg.dit.preset!r}; choose one of {sorted(MODELS)}")
     return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
                                   action_dim=action_dim, window=cfg.dit.window, residual_scale=residual_scale,
+                                  patch=(1, *cfg.dit.patch),
                                   spatial_rope=cfg.dit.spatial_rope, layout_dim=LAYOUT_DIM if cfg.dit.layout else 0)
 
 
