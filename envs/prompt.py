@@ -284,6 +284,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
     t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
+    t = re.sub(r"\b(north|south)(east|west)(?:ward|wards)?\b", r"\1 \2", t)  # northeast -> north east
     t = t.replace("&", " and ").replace("+", " plus ")
     t = re.sub(
         r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t

@@ -426,6 +426,8 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("two cubes, one red and one blue", "a red box {} and a blue box"),
         ("two balls, both red", "a red ball {} and a red ball"),
         ("a ball and a box, both red", "a red ball {} and a red box"),
+        ("a red ball in the northeast corner, heading southwest", "a red ball at the top right; the white agent is "
+         "{}; the red ball moves down-left"),
         ("a red ball. a blue box moves left and it is big", "a red ball {} and a large blue box {}; the white agent "
          "is {}; the blue box moves left"),
         ("two balls, one red on the left and the other blue on the right", "a red ball on the left and a blue ball on "
