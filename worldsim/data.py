@@ -8,6 +8,7 @@ flow loss).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,11 +149,18 @@ class ClipSampler:
                      to(torch.stack(rew)), to(torch.stack(done)), text, to(torch.stack(sink)), to(torch.stack(change)))
 
 
+CAPTION_CACHE_SIZE = 1024
+"""Captions the training encoder keeps at least; a dataset with more distinct captions gets a cache that
+holds them all, so its file on disk spares every later run the encoding."""
+
+
 def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:
     """Text embeddings for every episode's caption, cached on disk by the text encoder."""
-    from .text import get_text_encoder
+    from .text import TextEncoderConfig, get_text_encoder
 
-    enc = get_text_encoder()
+    distinct = len(set(captions))
+    size = CAPTION_CACHE_SIZE if distinct <= CAPTION_CACHE_SIZE else 2 ** math.ceil(math.log2(distinct))
+    enc = get_text_encoder(TextEncoderConfig(cache_size=size))
     if cache_path.exists():
         enc.load_cache(cache_path)
     emb = enc.encode_cached(captions)
