@@ -98,7 +98,8 @@ class FinetuneConfig:
     the model to sample in --distill-steps moves what the teacher samples in its own moves (4, or
     what a distilled teacher records), by progressive distillation (worldsim.diffusion.distill_loss)
     instead of the flow loss; first-frame batches keep the flow loss. The new checkpoint records its
-    moves for its rollouts (Euler, no timestep shift)."""
+    moves for its rollouts (Euler, no timestep shift). With as many moves as the teacher's, it learns
+    the teacher's own velocities: a way to move a model into another shape (--merge-patches)."""
     distill_steps: int = 2
     """The distilled model's denoising moves per frame; they must divide the teacher's."""
     context_noise: float = 0.02
@@ -141,6 +142,10 @@ class FinetuneConfig:
     """Rotate the model's attention by each token's row and column as well as its step before
     fine-tuning (DiTConfig.spatial_rope). Not a no-op: the rotated slices change their meaning, and
     the fine-tune re-learns them."""
+    merge_patches: int = 1
+    """Merge each k x k of the model's patches into one token before fine-tuning (DiT.merge_patches):
+    k*k fewer tokens a step, so a cheaper step to train and to roll out. Not a no-op: a merged token
+    starts from its patches' mean embedding, and the fine-tune re-learns the rest. 1 keeps them."""
     window: int | None = None
     """Give the model this attention window W (steps it sees: itself and W - 1 before it) before
     fine-tuning (clips are at least W steps long, so every distance in the window is trained).
@@ -223,10 +228,10 @@ def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> 
     teacher = WorldModel.load(Path(cfg.distill_from), device=device)
     teacher.dit.eval().requires_grad_(False)
     moves = recorded_sampling_steps(teacher)
-    if not 1 <= cfg.distill_steps < moves or moves % cfg.distill_steps:
-        raise ValueError(f"the teacher samples in {moves} moves a frame; --distill-steps must divide it and be "
-                         f"smaller (e.g. {moves // 2}), got {cfg.distill_steps}")
-    inputs = ("latent_channels", "latent_size", "patch", "residual_scale", "null_action", "sink", "prev_noise_cond",
+    if not 1 <= cfg.distill_steps <= moves or moves % cfg.distill_steps:
+        raise ValueError(f"the teacher samples in {moves} moves a frame; --distill-steps must divide it "
+                         f"(e.g. {max(moves // 2, 1)}), got {cfg.distill_steps}")
+    inputs = ("latent_channels", "latent_size", "residual_scale", "null_action", "sink", "prev_noise_cond",
               "action_dim")
     differs = [name for name in inputs if getattr(teacher.dit.cfg, name) != getattr(student.cfg, name)]
     if differs:
@@ -246,6 +251,7 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         dit.cfg.residual_scale = 0.0
     if cfg.spatial_rope:
         dit.add_spatial_rope()
+    dit.merge_patches(cfg.merge_patches)
     if cfg.window is not None:
         dit.set_window(cfg.window)
     if cfg.layout:

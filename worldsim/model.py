@@ -632,6 +632,56 @@ class DiT(nn.Module):
         for block in self.blocks:
             block.attn.grid = token_grid(self.cfg)
 
+    def merge_patches(self, k: int) -> None:
+        """Let each token cover ``k`` x ``k`` of a trained model's patches from now on (``k**2`` fewer
+        tokens a step, so a cheaper step). A merged token's embedding starts as the mean of its
+        patches' embeddings, and its output as each of its patches' outputs read from it; the model's
+        outputs change, so fine-tune before rolling out."""
+        pt, ph, pw = self.cfg.patch
+        if k < 1 or self.cfg.latent_size % (k * ph) or self.cfg.latent_size % (k * pw):
+            raise ValueError(f"merging {k} x {k} patches of {ph} x {pw} cells does not tile the "
+                             f"{self.cfg.latent_size} x {self.cfg.latent_size} latent; pick k that divides "
+                             f"{self.cfg.latent_size // max(ph, pw)}")
+        if k == 1:
+            return
+        if self.cfg.spatial_heads:
+            raise ValueError("the spatial reward heads read every token in its place and cannot be merged; "
+                             "merge patches of a model with the pooled heads")
+        C = self.cfg.latent_channels
+        fine = "pt r s c"  # one patch's values, as DiT.patchify lays them out
+        merged = "(pt a r b s c)"  # a merged token's: k x k patches, each row of cells a*ph + r
+
+        def spread_inputs(w: Tensor) -> Tensor:  # (D, P) -> (D, k*k*P): the mean of the patches' embeddings
+            w = rearrange(w, f"d ({fine}) -> d {fine}", pt=pt, r=ph, s=pw, c=C)
+            return repeat(w, f"d {fine} -> d {merged}", a=k, b=k) / k**2
+
+        def spread_outputs(w: Tensor) -> Tensor:  # (P, ...) -> (k*k*P, ...): every patch read as before
+            w = rearrange(w, f"({fine}) ... -> {fine} ...", pt=pt, r=ph, s=pw, c=C)
+            return repeat(w, f"{fine} ... -> {merged} ...", a=k, b=k)
+
+        def linear(old: nn.Linear, weight: Tensor, bias: Tensor) -> nn.Linear:
+            new = nn.Linear(weight.shape[1], weight.shape[0]).to(old.weight.device, old.weight.dtype)
+            with torch.no_grad():
+                new.weight.copy_(weight)
+                new.bias.copy_(bias)
+            return new
+
+        with torch.no_grad():
+            noisy, prev = self.patch_embed.weight.chunk(2, dim=1)
+            merged_embed = torch.cat([spread_inputs(noisy), spread_inputs(prev)], 1)
+            self.patch_embed = linear(self.patch_embed, merged_embed, self.patch_embed.bias)
+            if self.cfg.change_input:
+                self.change_embed = linear(self.change_embed, spread_inputs(self.change_embed.weight),
+                                           self.change_embed.bias)
+            out = self.final.linear
+            self.final.linear = linear(out, spread_outputs(out.weight), spread_outputs(out.bias))
+        self.cfg.patch = (pt, k * ph, k * pw)
+        h, w = token_grid(self.cfg)
+        self.pos = sincos_2d(h, w, self.cfg.width).to(self.pos.device, self.pos.dtype)
+        for block in self.blocks:
+            if block.attn.grid is not None:
+                block.attn.grid = (h, w)
+
     def add_sink(self) -> None:
         """Give a trained model the frame sink (``sink``) for fine-tuning; its attention starts as a
         no-op, so the model's outputs are unchanged until it trains."""

@@ -93,6 +93,30 @@ def test_adding_spatial_rope_to_a_trained_model_makes_it_the_spatial_model_with_
 
 
 @pytest.mark.parametrize("spatial_rope", [False, True])
+def test_merged_patches_embed_the_mean_of_their_patches_and_read_each_patch_as_before(spatial_rope):
+    dit = tiny_dit(width=48, heads=2, spatial_rope=spatial_rope, change_input=True)  # 2x2 cells: 16 tokens
+    x = torch.randn(2, 1, 4, 8, 8)
+    fine_in = dit.patch_embed(torch.cat([dit.patchify(x), dit.patchify(-x)], -1))  # (B, 1, 16, D)
+    fine_change = dit.change_embed(dit.patchify(x))
+    h = torch.randn(2, 1, 4, 48)  # one merged token's features per 2 x 2 patches
+    spread = h.reshape(2, 1, 2, 2, 48).repeat_interleave(2, 2).repeat_interleave(2, 3).reshape(2, 1, 16, 48)
+    fine_out = dit.unpatchify(dit.final.linear(spread))
+    dit.merge_patches(2)
+    assert dit.cfg.patch == (1, 4, 4) and dit.cfg.tokens_per_step == 4
+    by_token = lambda t: t.reshape(2, 1, 2, 2, 2, 2, -1).permute(0, 1, 2, 4, 3, 5, 6).reshape(2, 1, 4, 4, -1)
+    merged_in = dit.patch_embed(torch.cat([dit.patchify(x), dit.patchify(-x)], -1))
+    torch.testing.assert_close(merged_in, by_token(fine_in).mean(3))
+    torch.testing.assert_close(dit.change_embed(dit.patchify(x)), by_token(fine_change).mean(3))
+    torch.testing.assert_close(dit.unpatchify(dit.final.linear(h)), fine_out)
+    merged = tiny_dit(width=48, heads=2, spatial_rope=spatial_rope, change_input=True, patch=(1, 4, 4))
+    merged.load_state_dict(dit.state_dict())
+    inputs, text = random_inputs(dit), random_text(2)
+    torch.testing.assert_close(dit(*inputs, text).velocity, merged(*inputs, text).velocity)
+    with pytest.raises(ValueError, match="does not tile"):
+        dit.merge_patches(3)
+
+
+@pytest.mark.parametrize("spatial_rope", [False, True])
 def test_kv_cache_matches_full_forward(spatial_rope):
     dit = tiny_dit(window=3, spatial_rope=spatial_rope)
     x, prev, sigma, action, first = random_inputs(dit, steps=6)

@@ -399,8 +399,13 @@ def test_a_distilled_checkpoint_rolls_out_in_its_own_number_of_moves(data, tiny_
     with pytest.raises(ValueError, match="drop --rollout-steps"):
         run("both", distill_from=tiny_checkpoint, rollout_steps=1)
     distilled = str(tmp_path / "distilled" / "model")
-    with pytest.raises(ValueError, match="samples in 1 moves"):  # a teacher's own moves, not twice the student's
-        run("again", distill_from=distilled, distill_steps=1)
+    with pytest.raises(ValueError, match="samples in 1 moves"):  # a teacher's own moves, not more
+        run("again", distill_from=distilled, distill_steps=2)
+    teacher = WorldModel.load(tiny_checkpoint).dit.cfg
+    merged = WorldModel.load(run("merged", distill_from=tiny_checkpoint, distill_steps=4, merge_patches=2))
+    assert merged.dit.cfg.patch == (teacher.patch[0], 2 * teacher.patch[1], 2 * teacher.patch[2])
+    assert merged.dit.cfg.tokens_per_step * 4 == teacher.tokens_per_step
+    assert merged.meta["rollout"]["sampling_steps"] == 4
     retrained = WorldModel.load(finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "plain"), steps=1,
                                                         batch_size=2), Path(distilled)))
     assert "sampling_steps" not in retrained.meta["rollout"] and "distilled_from" not in retrained.meta
