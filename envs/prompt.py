@@ -51,6 +51,7 @@ encoder sees a caption, which always fits ``worldsim.text.TextEncoderConfig.max_
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable, Collection
@@ -261,11 +262,18 @@ def supported_words() -> dict[str, tuple[str, ...]]:
 
 
 def _vocabulary_help() -> str:
-    groups = "; ".join(f"{title}: {', '.join(words)}" for title, words in supported_words().items())
+    groups = "".join(f"\n  {title}: {', '.join(words)}" for title, words in supported_words().items())
     return (
-        f"Supported words - {groups}. Counts may also be digits (1-{MAX_OBJECTS}); "
+        f"Supported words:{groups}\nCounts may also be digits (1-{MAX_OBJECTS}); "
         f"clauses are separated by {' '.join(sorted(_PUNCTUATION))} or a joining word."
     )
+
+
+def _did_you_mean(word: str) -> str:
+    """' (did you mean 'x'?)' for a supported word spelt close to this one, else ''."""
+    known = [w for words in supported_words().values() for w in words if w not in FILLER_WORDS]
+    close = difflib.get_close_matches(word, known, n=2, cutoff=0.65)
+    return f" (did you mean {' or '.join(repr(w) for w in close)}?)" if close else ""
 
 
 def _supported(kind: str) -> str:
@@ -315,8 +323,8 @@ def _check_vocabulary(tokens: list[str]) -> None:
     """Raise a PromptError naming every word the parser does not know."""
     unknown = [t for t in dict.fromkeys(tokens) if t not in _PUNCTUATION and _kind(t) == "unknown"]
     if unknown:
-        names = ", ".join(repr(w) for w in unknown)
-        raise PromptError(f"unknown word{'s' if len(unknown) > 1 else ''} {names}. {_vocabulary_help()}")
+        names = ", ".join(repr(w) + _did_you_mean(w) for w in unknown)
+        raise PromptError(f"unknown word{'s' if len(unknown) > 1 else ''} {names}.\n{_vocabulary_help()}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -220,6 +220,17 @@ def test_unknown_words_are_named_with_the_supported_words() -> None:
         parse_prompt("a red ball # at the top")
 
 
+def test_misspelt_words_are_refused_with_the_close_supported_words() -> None:
+    with pytest.raises(PromptError) as err:
+        parse_prompt("a rde bal on the lfet")
+    first_line = str(err.value).splitlines()[0]
+    assert "'rde' (did you mean" in first_line and "'red'" in first_line
+    assert "'bal' (did you mean 'ball'" in first_line and "'lfet' (did you mean 'left'" in first_line
+    with pytest.raises(PromptError) as err:
+        parse_prompt("a red ball xyzzy")
+    assert "did you mean" not in str(err.value)
+
+
 def test_filler_words_are_skipped_and_nothing_else_is() -> None:
     spec = parse_prompt(" ".join(sorted(FILLER_WORDS)) + " a red ball", seed=0)
     assert [(o.color, o.shape) for o in spec.objects] == [("red", "sphere")]
