@@ -113,7 +113,7 @@ _SHAPE_WORDS = (
     | _to("box", "box boxes cube cubes block blocks crate crates")
     | _to("cylinder", "cylinder cylinders can cans puck pucks disc discs disk disks drum drums")
 )
-_GENERIC_NOUNS = _words("object objects thing things shape shapes item items toy toys")
+_GENERIC_NOUNS = _words("object objects thing things shape shapes item items toy toys ones")
 _UNSUPPORTED_SHAPES = _words(
     "pyramid pyramids cone cones capsule capsules torus ring rings star stars triangle "
     "triangles ellipsoid egg "
@@ -1430,16 +1430,19 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
 
 def _refers_back(noun: _Noun) -> bool:
     """Whether an object noun stands for one named before: "a blue one", "the red ones", "another"."""
-    return noun.shape is None and ((noun.words[-1] in ("one", "ones") and len(noun.words) > 1)
-                                   or noun.words == ["another"])
+    return noun.shape is None and ((noun.words[-1] == "one" and len(noun.words) > 1)
+                                   or noun.words[-1] == "ones" or noun.words == ["another"])
 
 
 def _take_look(noun: _Noun, before: _Noun) -> None:
-    """Give ``noun`` ("a blue one") the shape of ``before``; "another" or "another one" with no colour or
-    size of its own is one more of the same, and takes its colour and size too."""
+    """Give ``noun`` ("a blue one") the shape of ``before``, and its colour when it names none ("a small
+    red ball and a large one": a large red ball); "another" or "another one" with no colour or size of its
+    own is one more of the same, and takes its size too."""
     noun.shape = before.shape
-    if noun.count_word == "another" and noun.color_word is None and noun.size is None:
-        noun.color_word, noun.size = before.color_word, before.size
+    if noun.color_word is None:
+        noun.color_word = before.color_word
+        if noun.count_word == "another" and noun.size is None:
+            noun.size = before.size
 
 
 def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
