@@ -427,6 +427,12 @@ _Segment = _Motion | _Noun | _Place | _Relation | _Marker
 
 
 def _relative_place_error(words: list[str]) -> PromptError:
+    if words and words[0] in ("to", "towards", "toward", "into") and len(words) > 1:
+        return PromptError(
+            f"{' '.join(words)!r}: a motion towards another thing is not supported; say which way it moves and "
+            "place the two so that it meets it, e.g. 'a blue ball on the left moving right and a red box on the "
+            "right'"
+        )
     return PromptError(
         f"{' '.join(words)!r}: this place relative to another thing is not supported; place a thing above, "
         "below, to the left or right of, on top of, near, next to, beside or by an object or an agent (not "

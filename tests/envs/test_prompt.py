@@ -480,6 +480,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a ball at the top left edge", "say which edge"),
         ("a blue one", "one of what"),
         ("ones", "one of what"),
+        ("a blue ball moving towards a red box", "say which way it moves"),
         ("a red ball. the ball is blue", "is red, not blue"),
         ("the green thing is a cylinder", "in one phrase"),
         ("a slab in the centre with a red ball under it", "not the slab or the goal"),
