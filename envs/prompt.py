@@ -15,8 +15,11 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 * Colours and sizes after a noun describe it ("the ball is red", "the ball on the left is big", "a box
   that is big and blue", "a ball. It is red."); a thing said to be a shape ("the green thing is a
   cylinder") is refused, to be said in one phrase. "A blue one" takes the shape of the object named
-  before it, and "another" (or "another one") with no colour or size is one more of the same. Colours
-  listed before a shape name one object each ("red, green and blue balls", "a red and a blue box").
+  before it (and its colour, when it names none: "a small red ball and a large one"), and "another"
+  (or "another one") with no colour or size is one more of the same. Colours listed before a shape
+  name one object each ("red, green and blue balls", "a red and a blue box"). "Both" names the two
+  objects described last, and "all" or "each" every object of the last sentence that described one
+  ("a ball and two boxes, all green"; "three balls. All move left").
 * "Corner", "side" and "edge" belong to the region before them ("the top left corner", "the left side");
   alone ("in the corner") they do not say which one, and are refused.
 * Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
@@ -122,6 +125,8 @@ _UNSUPPORTED_SHAPES = _words(
 _ARTICLES = _words("a an the")
 _COUNTS = {"one": 1, "single": 1, "another": 1, "two": 2, "pair": 2, "both": 2, "three": 3}
 _COUNTS |= {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # refused
+# "all" and "each" count every object described before them in their sentence ("three balls, all red").
+_EVERY = _words("all each")
 _UNSUPPORTED_COUNTS = _words("several many multiple few dozen dozens lots zero no numerous hundred")
 _SIZES = (
     _to("small", "small tiny little smaller")
@@ -172,7 +177,7 @@ FILLER_WORDS = _words(
 _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("join", _JOINING_WORDS),
     ("art", _ARTICLES),
-    ("num", _COUNTS),
+    ("num", _COUNTS.keys() | _EVERY),
     ("vague", _UNSUPPORTED_COUNTS),
     ("ord", ORDINALS),
     ("other", {"other"}),
@@ -524,7 +529,9 @@ def _direction(words: list[str]) -> str:
     return region.replace("top", "up").replace("bottom", "down").replace(" ", "-")
 
 
-def _count_value(word: str) -> int:
+def _count_value(word: str) -> int | None:
+    if word in _EVERY:
+        return None  # as many as were described before (``_refer_back``)
     if word in _COUNTS:
         return _COUNTS[word]
     return int(word)
@@ -560,7 +567,7 @@ def _add_modifier(noun: _Noun, word: str, kind: str) -> None:
         noun.article = word
     elif kind == "num":
         noun.count, noun.count_word = _count_value(word), word
-        noun.article = "the" if word == "both" else noun.article  # "both balls": the two already described
+        noun.article = "the" if word in _EVERY | {"both"} else noun.article  # "both balls": the two described
     elif kind == "vague":
         raise PromptError(f"unsupported count {word!r}; {_supported('count')}")
     elif kind == "ord":
@@ -591,15 +598,17 @@ def _add_word(noun: _Noun, word: str) -> None:
 
 
 def _is_said_of_both(clause: _Clause) -> bool:
-    """A clause that only says "both red" (or "both big"): said of the two things named before it."""
+    """A clause that only says "both red" (or "both big", "all red"): said of the things named before it."""
     noun = clause.segments[0] if len(clause.segments) == 1 else None
-    return isinstance(noun, _Noun) and noun.count_word == "both" and noun.head is None and len(noun.words) > 1 \
-        and all(_kind(w) in ("color", "badcolor", "size") for w in noun.words[1:])
+    return isinstance(noun, _Noun) and noun.count_word in _EVERY | {"both"} and noun.head is None \
+        and len(noun.words) > 1 and all(_kind(w) in ("color", "badcolor", "size") for w in noun.words[1:])
 
 
 def _said_of_both(noun: _Noun) -> _Noun:
-    """ "both red" standing alone, as "they are both red": the two things described last, said red."""
-    both = _Noun(words=["both"], count=2, count_word="both", pronoun=True)
+    """ "both red" standing alone, as "they are both red": the two things described last, said red ("all
+    red": every thing described before in the sentence)."""
+    word = noun.words[0]
+    both = _Noun(words=[word], count=_count_value(word), count_word=word, pronoun=True)
     _say(both, noun.words[1:])
     return both
 
@@ -1053,13 +1062,14 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
         cands = cands[noun.ordinal - 1 : noun.ordinal]
     if noun.count is not None and 0 < len(cands) < noun.count:
         raise PromptError(f"{noun.text!r}: the prompt describes only {len(cands)} of them")
-    if len(cands) > 1 and not noun.plural and noun.count is None and noun.ordinal is None:
+    every = noun.count_word in _EVERY  # "each ball", "all the balls": every one described
+    if len(cands) > 1 and not noun.plural and noun.count is None and noun.ordinal is None and not every:
         objs = [draft.objects[i] for i in cands]
         fits = " and ".join(_look(o) for o in objs)
         raise PromptError(f"{noun.text!r} could be any of {len(cands)} things described ({fits}); say which, e.g. by "
                           "its colour and shape, or 'the first ...'")
     if cands:  # "the balls": all of them; "the two balls": two; "the ball": the one
-        return cands if noun.plural and noun.count is None else cands[: noun.count or 1]
+        return cands if (noun.plural or every) and noun.count is None else cands[: noun.count or 1]
     n = noun.count or (2 if noun.plural else 1)
     return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
 
@@ -1067,17 +1077,21 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
 def _refer_back(draft: _Draft, noun: _Noun) -> list[int]:
     """The objects "it" (or "both") names: the last one (two) described before its clause. When the
     sentence that described them describes more ("a red ball and a blue box. it moves left"), it could
-    be any of them, and is refused."""
+    be any of them, and is refused. "All" and "each" name every object of the last sentence that
+    described one ("a ball and a box, all red"; "three balls. all move left")."""
     n = noun.count or 1
     before = sorted((o.clause, i) for i, o in enumerate(draft.objects) if o.clause < draft.clause)
     seen = len(before)
+    sentence = lambda k: draft.sentences.get(before[k][0])
+    if noun.count_word in _EVERY and seen:
+        n = sum(sentence(k) == sentence(seen - 1) for k in range(seen))
     if not seen:
-        raise PromptError(f"{noun.text!r} refers to {'an object' if n == 1 else f'{n} objects'} "
-                          "before any is described")
+        what = "objects described before it, and none is" if noun.count_word in _EVERY else \
+            f"{'an object' if n == 1 else f'{n} objects'} before any is described"
+        raise PromptError(f"{noun.text!r} refers to {what}")
     if seen < n:
         raise PromptError(f"{noun.text!r} refers to {n} objects, but only {seen} "
                           f"{'is' if seen == 1 else 'are'} described before it")
-    sentence = lambda k: draft.sentences.get(before[k][0])
     if seen > n and sentence(seen - n - 1) == sentence(seen - n):
         fits = [_look(draft.objects[i]) for _, i in before if draft.sentences.get(draft.objects[i].clause)
                 == sentence(seen - n)]
@@ -1425,7 +1439,12 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
         noun = clause.segments[0]
         bare = len(clause.segments) == 1 and isinstance(noun, _Noun) and _is_bare(noun)
         before = [s for s in out[-1].segments if isinstance(s, _Noun)] if out else []
+        if bare and out and _is_said_of_both(out[-1]):  # "both big and green", "all big and green"
+            out[-1].segments[0].words += noun.words
+            out[-1].words, out[-1].end = out[-1].words + clause.words, clause.end
+            continue
         both = _is_said_of_both(clause) and len(before) == 1 and before[0].count == 2  # "two balls, both red"
+        both = both and noun.count_word == "both"  # "all" names every object of the sentence (_refer_back)
         if (bare or both) and len(before) == 1 and before[0].head is not None and _list_header(out[-1], clause) is None:
             _say(before[0], noun.words[1:] if both else noun.words)
             out[-1].words, out[-1].end = out[-1].words + clause.words, clause.end
