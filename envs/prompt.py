@@ -27,6 +27,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   to the noun before it, or to the noun after it when the one before already has one ("in the top
   left corner there is a red ball"). A clause that only places or moves something ("on the right,
   a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
+* A motion says which way ("moves left", "rolls towards the top right corner"); "from" a side says
+  where it starts and that it moves away from there ("rolls in from the left": on the left, moving
+  right). After a motion, "in", "at" or "on" a region places the thing ("moves left at the top").
 * A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
   a bare count followed by a comma ("two objects, a red ball and a blue box"), or a count of things
   followed by a comma and "one ..." ("two balls, one red and one blue", or "... and the other blue").
@@ -142,7 +145,8 @@ _PUSH_VERBS = _words(
 _MOTION_VERBS = _words(
     "move moves moving roll rolls rolling slide slides sliding go goes going travel travels "
     "travelling traveling "
-    "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing"
+    "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing "
+    "come comes coming enter enters entering"
 )
 _REACH_VERBS = _words("reach reaches reaching")
 _STILL_WORDS = _words("still stationary static resting rest motionless")
@@ -191,6 +195,7 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("agent", _AGENT_NOUNS),
     ("slab", _SLAB_NOUNS),
     ("goal", {"goal"}),
+    ("from", {"from"}),
     ("empty", {"empty"}),
     ("push", _PUSH_VERBS),
     ("reach", _REACH_VERBS),
@@ -233,7 +238,7 @@ _HELP_GROUPS = (
     ("shapes", ("shape", "generic", "pronoun")),
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
-    ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside")),
+    ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside", "from")),
     ("motion", ("motion", "still", "not", "fast", "slow")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
@@ -446,7 +451,9 @@ def _relative_place_error(words: list[str]) -> PromptError:
     )
 
 
+_TOWARDS = frozenset({"to", "towards", "toward", "into"})
 _ROWS = {"top": -1, "bottom": 1}
+_OPPOSITE = {"top": "bottom", "bottom": "top", "left": "right", "right": "left"}
 _COLUMNS = {"left": -1, "right": 1}
 
 
@@ -681,6 +688,9 @@ class _Segmenter:
             raise PromptError(f"{word!r}: say which {word.rstrip('s')}, e.g. 'in the top left corner' or 'on the "
                               "left side'; or name a region (top left, top, top right, left, centre, right, "
                               "bottom left, bottom, bottom right)")
+        elif kind == "from":
+            raise PromptError(f"{' '.join(self.words[self.i : self.i + 4])!r}: 'from' comes right after a motion, "
+                              "e.g. 'a ball rolls in from the left' (it starts there and moves right)")
         elif kind in _NOUN_KINDS:
             self._noun()
         elif kind == "reach":  # "reaches the goal": the goal is what is reached, not a place
@@ -749,8 +759,11 @@ class _Segmenter:
         speed = {_kind(w) for w in self._take_while(_SPEED_KINDS)}  # "moves quickly", "moves slowly"
         fast = _speed_of(speed, self.words[start : self.i]) == "fast"
         before_direction = self.i
-        self._take_while({"prep", "art"})
-        region_words = self._take_while(_REGION_KINDS)
+        if self._from(start, negated, fast):
+            return
+        preps = [w for w in self._take_while({"prep", "art"}) if _kind(w) == "prep"]
+        # "moves to(wards) the left" says where it goes; "moves in the top left" where it is (a place)
+        region_words = self._take_while(_REGION_KINDS) if set(preps) <= _TOWARDS else []
         if region_words and self._peek() == "side":
             self._side(region_words)  # "rolls towards the bottom right corner"
         if not region_words:
@@ -759,6 +772,34 @@ class _Segmenter:
         if direction is not None and before_direction < self.i and self.words[before_direction] not in ("to", "into"):
             self._destination(direction)  # "moves down to the bottom": where it goes, not where it starts
         self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast))
+
+    def _from(self, motion_start: int, negated: bool, fast: bool) -> bool:
+        """Read "from the left" ("rolls in from the left") after a motion verb: the thing starts in that
+        region and moves away from it, across the arena. False when no "from" follows."""
+        start = self.i
+        verb = " ".join(self.words[motion_start:start])
+        if self.words[self.i : self.i + 1] == ["in"]:  # "rolls in from the left", "slides in slowly from ..."
+            self.i += 1
+            fast = _speed_of({_kind(w) for w in self._take_while(_SPEED_KINDS)}, self.words[motion_start : self.i]) \
+                == "fast" or fast
+        if self._peek() != "from":
+            self.i = start
+            return False
+        self.i += 1
+        self._take_while({"art"})
+        region_words = self._take_while(_REGION_KINDS)
+        if region_words and self._peek() == "side":
+            self._side(region_words)
+        words = self.words[start : self.i]
+        if negated or not region_words or _region(region_words) == "centre":
+            raise PromptError(f"{verb + ' ' + ' '.join(words)!r}: say which side it comes from, e.g. 'rolls in "
+                              "from the left' (it starts there and moves right)")
+        origin = _region(region_words)
+        away = _direction([_OPPOSITE[w] for w in origin.split()])
+        self._destination(away)  # "from the left to the right"
+        self.out.append(_Place(words, origin))
+        self.out.append(_Motion(self.words[motion_start : self.i], away, fast=fast))
+        return True
 
     def _destination(self, direction: str) -> None:
         """Read "to the bottom" after "moves down" as where the motion goes: it must go the same way."""

@@ -433,6 +433,12 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("a big box and a small one", "a large {} box {} and a small {} box"),
         ("a small red ball and a large one", "a small red ball {} and a large red ball"),
         ("a red ball and two small ones", "a red ball {}, a small red ball {} and a small red ball"),
+        ("a blue ball rolls in from the left", "a blue ball on the left; the white agent is {}; the blue ball moves "
+         "right"),
+        ("a red box comes quickly from the top right corner", "a red box at the top right; the white agent is {}; "
+         "the red box moves quickly down-left"),
+        ("a ball slides in slowly from the north to the south", "a {} ball at the top; the white agent is {}; the {} "
+         "ball moves down"),
         ("three boxes, all big and green", "a large green box {}, a large green box {} and a large green box"),
         ("a ball and two boxes, all green", "a green ball {}, a green box {} and a green box"),
         ("a ball and a box, both big and green", "a large green ball {} and a large green box"),
@@ -487,6 +493,10 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a blue one", "one of what"),
         ("ones", "one of what"),
         ("all moving left", "none is"),
+        ("a ball from the left", "right after a motion"),
+        ("a ball comes from the centre", "which side"),
+        ("a red ball moves in the top left", "say which way"),
+        ("a ball rolls in from the left to the top", "disagree"),
         ("a blue ball moving towards a red box", "say which way it moves"),
         ("a red ball. the ball is blue", "is red, not blue"),
         ("the green thing is a cylinder", "in one phrase"),
