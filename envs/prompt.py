@@ -33,6 +33,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 * A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
   a bare count followed by a comma ("two objects, a red ball and a blue box"), or a count of things
   followed by a comma and "one ..." ("two balls, one red and one blue", or "... and the other blue").
+  The count may carry a place that every listed thing shares ("two objects at the top: a red ball and
+  a blue box").
   The list, up to the end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe
   exactly that many objects, and they take the colour, shape or size the count names ("two red balls:
   one on the left, one on the right").
@@ -46,6 +48,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   its left"). Otherwise "it" names the object described last, and is refused when the sentence that
   described it described others too ("a red ball and a blue box. it moves left": which?); a second "to
   the right of it" right after "... to the left of it" names the same thing as the first.
+* Two or three things "in a row" (or "in a column") take one region each along a row of the grid (the
+  two ends for two): the row named ("in a row at the top") or one drawn with the scene.
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
   top"), or a second place or motion for one object are refused with the reason.
@@ -164,6 +168,9 @@ _VERTICAL |= _to("bottom", "bottom lower down downwards downward south")
 _HORIZONTAL = _to("left", "left leftwards leftward west") | _to("right", "right rightwards rightward east")
 _CENTRE_WORDS = _words("centre center middle central centrally")
 _SIDE_WORDS = _words("corner corners side sides edge edges")  # "the top left corner", "the left side"
+# "in a row": two or three things side by side, one region each along a row of the grid ("column": down)
+_LINE_WORDS = {"row": "row", "column": "column"}
+_LINE_SLOTS = {"row": ("left", "centre", "right"), "column": ("top", "centre", "bottom")}
 _JOINING_WORDS = _words("and plus with while then but")
 _PUNCTUATION = frozenset(";,.!?:")  # clause separators
 _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: ...")
@@ -196,6 +203,7 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("slab", _SLAB_NOUNS),
     ("goal", {"goal"}),
     ("from", {"from"}),
+    ("line", _LINE_WORDS),
     ("empty", {"empty"}),
     ("push", _PUSH_VERBS),
     ("reach", _REACH_VERBS),
@@ -238,7 +246,7 @@ _HELP_GROUPS = (
     ("shapes", ("shape", "generic", "pronoun")),
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
-    ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside", "from")),
+    ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside", "from", "line")),
     ("motion", ("motion", "still", "not", "fast", "slow")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
@@ -722,6 +730,9 @@ class _Segmenter:
     def _place_or_relation(self) -> None:
         start = self.i
         preps = self._take_while(_PLACE_WORDS)
+        if self._peek(self._peek() == "art") == "line":
+            self._line(start)
+            return
         self.i += self._peek() == "art" and self._peek(1) in _REGION_KINDS  # the "the" of "at the top"
         region_words = self._take_while(_REGION_KINDS)
         if region_words and self._peek() == "side":
@@ -737,6 +748,26 @@ class _Segmenter:
         elif not nothing:
             self.out.append(_Relation(words, noun))
         # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
+
+    def _line(self, start: int) -> None:
+        """Read "in a row" (or "in a column"), and the row it is in when one follows ("in a row at the top")."""
+        self.i += self._peek() == "art"
+        line = _LINE_WORDS[self.words[self.i]]
+        self.i += 1
+        at = self.i
+        self._take_while(_PLACE_WORDS | {"art"})
+        region_words = self._take_while(_REGION_KINDS)
+        if region_words and self._peek() == "side":
+            self._side(region_words)
+        if not region_words:
+            self.i = at
+        words = self.words[start : self.i]
+        region = _region(region_words) if region_words else None
+        across = {"row": ("left", "right"), "column": ("top", "bottom")}[line]
+        if region is not None and any(w in across for w in region.split()):
+            raise PromptError(f"{' '.join(words)!r}: a {line} runs {' to '.join(across)}; say which {line}, e.g. "
+                              f"'in a {line} at the {'top' if line == 'row' else 'left'}'")
+        self.out.append(_Place(words, line if region is None else f"{line} {region}"))
 
     def _side(self, region_words: list[str]) -> None:
         """Read the "corner" of "the top left corner" (or "side", "edge"): it must name one place."""
@@ -851,6 +882,7 @@ class _Draft:
     # goal, direction, random direction)
     empty: bool = False
     besides: list[tuple[_Ref, tuple[int, int] | None, _Ref, str]] = field(default_factory=list)
+    lines: list[tuple[list[int], str]] = field(default_factory=list)  # ("in a row", row drawn with the scene)
     # (thing, grid step or None for a neighbour, the thing it is placed by, the words)
     clause: int = 0  # the clause being applied (clauses that refer to objects are applied last)
     sentences: dict[int, int] = field(default_factory=dict)  # each clause's sentence, both counted from 1
@@ -1081,6 +1113,31 @@ def _update_object(obj: _ObjDraft, noun: _Noun) -> None:
     obj.motion_given = True
 
 
+def _set_line(draft: _Draft, noun: _Noun, targets: list[int], line: str) -> None:
+    """Give two or three objects "in a row" one region each along that row (the ends for two); a row not
+    named is drawn with the scene (``_make_spec``)."""
+    if not 2 <= len(targets) <= len(_LINE_SLOTS[line]):
+        raise PromptError(f"{noun.text!r} in a {line}: a {line} is two or three things named together, e.g. "
+                          f"'three balls in a {line}'")
+    fixed = noun.region.split(" ", 1)[1] if " " in noun.region else None
+    noun.region = None
+    if any(draft.objects[i].region is not None for i in targets):
+        raise PromptError(f"{noun.text!r} is placed twice; give each object one place")
+    if fixed is None:
+        draft.lines.append((list(targets), line))
+        return
+    for i, slot in zip(targets, _line_slots(line, fixed, len(targets)), strict=True):
+        draft.objects[i].region = slot
+
+
+def _line_slots(line: str, fixed: str, n: int) -> list[str]:
+    """The regions of n things in a row (or column) through the region ``fixed``: "top" -> top left, top, top right."""
+    slots = _LINE_SLOTS[line] if n == 3 else _LINE_SLOTS[line][::2]
+    if fixed == "centre":
+        return list(slots)
+    return [fixed if s == "centre" else (f"{fixed} {s}" if line == "row" else f"{s} {fixed}") for s in slots]
+
+
 def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
     """Indices of the objects a definite noun phrase refers to; new objects when none matches.
 
@@ -1155,6 +1212,9 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
         n = noun.count or (2 if noun.plural else 1)
         targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
     noun.targets = targets
+    line = noun.region.split()[0] if noun.region and noun.region.split()[0] in _LINE_SLOTS else None
+    if line is not None:
+        _set_line(draft, noun, targets, line)
     for i in targets:
         _update_object(draft.objects[i], noun)
         for name, value in noun.said.items():
@@ -1434,6 +1494,7 @@ class _PromptReader:
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
         """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""
         _check_object_noun(header)
+        start = i
         first = len(self.draft.objects)
         while i < len(clauses):
             if _is_said_of_both(clauses[i]) and header.count == 2:  # "two balls: one left, one right, both red"
@@ -1445,7 +1506,16 @@ class _PromptReader:
             i += 1
             if clauses[i - 1].end in _SENTENCE_ENDS:
                 break
-        _check_list(header, self.draft.objects[first:])
+        listed = list(range(first, len(self.draft.objects)))
+        _check_list(header, [self.draft.objects[k] for k in listed])
+        place = next((s for s in clauses[start - 1].segments if isinstance(s, _Place)), None)
+        if place is not None:  # "two objects at the top: ...": each listed object is there
+            header.region = place.region
+            if place.region.split()[0] in _LINE_SLOTS:
+                _set_line(self.draft, header, listed, place.region.split()[0])
+            for k in listed:
+                self.draft.objects[k].region = _set_region(self.draft.objects[k].region, header.region,
+                                                           repr(header.text))
         return i
 
 
@@ -1518,7 +1588,10 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     bare count before a comma ("two objects, a red ball and a blue box"), or a count of things before a
     comma when the clause ``after`` it goes on with "one" ("two balls, one red and one blue").
     """
-    noun = clause.segments[0] if len(clause.segments) == 1 else None
+    nouns = [s for s in clause.segments if isinstance(s, _Noun)]
+    places = len(clause.segments) - len(nouns)  # "two objects at the top:", "three balls in a row:"
+    lone = len(nouns) == 1 and places <= 1 and all(isinstance(s, (_Noun, _Place)) for s in clause.segments)
+    noun = nouns[0] if lone else None
     if not isinstance(noun, _Noun) or noun.kind != "object" or noun.definite:
         return None
     generic = noun.head == "object" and noun.shape is None  # "objects", "things"
@@ -1625,9 +1698,20 @@ def _place_in(
     return xy
 
 
+def _draw_lines(draft: _Draft, objs: list[_ObjDraft], rng: np.random.Generator) -> None:
+    """Put the things "in a row" whose row was not named along a row drawn at random."""
+    for targets, line in draft.lines:
+        if any(objs[i].region is not None for i in targets):
+            raise PromptError(f"things in a {line} are also placed elsewhere; give each object one place")
+        through = str(rng.choice(_LINE_SLOTS["column" if line == "row" else "row"]))
+        for i, slot in zip(targets, _line_slots(line, through, len(targets)), strict=True):
+            objs[i].region = slot
+
+
 def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     arena = ArenaSpec()
     objs = _fill_objects(draft, rng)
+    _draw_lines(draft, objs, rng)
     sizes = [_sample_size(rng, o.size) for o in objs]
     masses = [float(rng.uniform(*MASS_RANGE)) for _ in objs]
     vels = [_sample_velocity(rng, o) for o in objs]

@@ -439,6 +439,14 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
          "the red box moves quickly down-left"),
         ("a ball slides in slowly from the north to the south", "a {} ball at the top; the white agent is {}; the {} "
          "ball moves down"),
+        ("three boxes in a row at the top", "a {} box at the top left, a {} box at the top and a {} box at the top "
+         "right"),
+        ("two red balls in a column on the right", "a red ball at the top right and a red ball at the bottom right"),
+        ("in a row in the middle, three blue balls", "a blue ball on the left, a blue ball in the centre and a blue "
+         "ball on the right"),
+        ("two objects at the top: a red ball and a blue box", "a red ball at the top and a blue box at the top;"),
+        ("two objects in a row at the bottom: a red ball and a blue box", "a red ball at the bottom left and a blue "
+         "box at the bottom right;"),
         ("three boxes, all big and green", "a large green box {}, a large green box {} and a large green box"),
         ("a ball and two boxes, all green", "a green ball {}, a green box {} and a green box"),
         ("a ball and a box, both big and green", "a large green ball {} and a large green box"),
@@ -494,6 +502,9 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("ones", "one of what"),
         ("all moving left", "none is"),
         ("a ball from the left", "right after a motion"),
+        ("a ball in a row", "two or three things"),
+        ("three balls in a row at the left", "say which row"),
+        ("three balls in a row. the first ball is at the top", "one place"),
         ("a ball comes from the centre", "which side"),
         ("a red ball moves in the top left", "say which way"),
         ("a ball rolls in from the left to the top", "disagree"),
@@ -527,3 +538,14 @@ def test_requests_read_as_descriptions() -> None:
     for verb in ("put", "place", "add", "show", "draw", "create"):
         assert canonical_prompt(f"{verb} a red ball at the top left", seed=0) == canonical_prompt(
             "a red ball at the top left", seed=0)
+
+
+def test_things_in_a_row_take_one_row_of_the_grid_drawn_with_the_scene() -> None:
+    rows = set()
+    for seed in range(12):
+        spec = parse_prompt("three boxes in a row", seed=seed)
+        regions = [region_of(spec, o.pos) for o in spec.objects]
+        row = {r.replace("left", "").replace("right", "").strip() or "centre" for r in regions}
+        assert len(row) == 1 and len(set(regions)) == 3
+        rows |= row
+    assert rows == {"top", "centre", "bottom"}
