@@ -48,6 +48,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   its left"). Otherwise "it" names the object described last, and is refused when the sentence that
   described it described others too ("a red ball and a blue box. it moves left": which?); a second "to
   the right of it" right after "... to the left of it" names the same thing as the first.
+* "Rolls under the slab" (or slides, passes, ... under it) starts a thing beside the slab, moving left,
+  right, up or down fast enough to glide under it and out of its far side.
 * Two or three things "in a row" (or "in a column") take one region each along a row of the grid (the
   two ends for two): the row named ("in a row at the top") or one drawn with the scene.
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
@@ -73,9 +75,11 @@ from worldsim.envs.caption import ORDINALS, PARSED_SPEEDS, SHAPE_NOUNS, SIZE_CLA
 from worldsim.envs.scene import (
     AGENT_COLORS,
     AGENT_RADIUS,
+    CLEARANCE,
     DIRECTIONS,
     MASS_RANGE,
     MAX_OBJECTS,
+    OBJECT_DRAG_TIME,
     PALETTE,
     REACH_MIN_START,
     SHAPES,
@@ -90,6 +94,8 @@ from worldsim.envs.scene import (
     direction_vector,
     place,
     region_bounds,
+    region_of,
+    slab_cover_fraction,
 )
 
 
@@ -150,7 +156,7 @@ _MOTION_VERBS = _words(
     "move moves moving roll rolls rolling slide slides sliding go goes going travel travels "
     "travelling traveling "
     "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing "
-    "come comes coming enter enters entering"
+    "come comes coming enter enters entering pass passes passing cross crosses crossing"
 )
 _REACH_VERBS = _words("reach reaches reaching")
 _STILL_WORDS = _words("still stationary static resting rest motionless")
@@ -182,6 +188,7 @@ FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area "
     "half sits sitting lies lying placed located stands standing covers covering contains containing please "
     "put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
+    " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
 )
 
 # Word kinds, first match wins: "can" is a shape, "one" a count (or "a red one": a noun).
@@ -312,6 +319,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
     t = re.sub(r"\b(north|south)(east|west)(?:ward|wards)?\b", r"\1 \2", t)  # northeast -> north east
     t = t.replace("&", " and ").replace("+", " plus ")
+    t = re.sub(r"\bnothing but\b|(?:,?\s*\band\s+)?\bnothing else\b", " only ", t)  # no other objects
     t = re.sub(
         r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t
     )
@@ -358,6 +366,7 @@ class _Motion:
     direction: str | None = None
     still: bool = False
     fast: bool = False
+    under_slab: bool = False  # "rolls under the slab": starts beside it and glides under it
 
 
 @dataclass
@@ -445,6 +454,11 @@ _Segment = _Motion | _Noun | _Place | _Relation | _Marker
 
 
 def _relative_place_error(words: list[str]) -> PromptError:
+    if any(w in _SLAB_NOUNS for w in words):
+        return PromptError(
+            f"{' '.join(words)!r}: things are not placed by the slab; one may roll under it ('a red ball rolls "
+            "under the slab'), and the slab may be put in a region ('a slab at the top')"
+        )
     if words and words[0] in ("to", "towards", "toward", "into") and len(words) > 1:
         return PromptError(
             f"{' '.join(words)!r}: a motion towards another thing is not supported; say which way it moves and "
@@ -460,6 +474,7 @@ def _relative_place_error(words: list[str]) -> PromptError:
 
 
 _TOWARDS = frozenset({"to", "towards", "toward", "into"})
+_AXES = ("left", "right", "up", "down")  # the ways a thing may go under the slab
 _ROWS = {"top": -1, "bottom": 1}
 _OPPOSITE = {"top": "bottom", "bottom": "top", "left": "right", "right": "left"}
 _COLUMNS = {"left": -1, "right": 1}
@@ -740,7 +755,9 @@ class _Segmenter:
         noun = self._read_noun() if not region_words and self._peek() in _NOUN_KINDS else None
         words = self.words[start : self.i]
         nothing = noun is None or noun.words == [noun.article]  # a lone article ("a" in "in a corner")
-        if any(_kind(w) in ("under", "over", "beside") for w in preps) and (region_words or nothing):
+        last = next((s for s in reversed(self.out) if isinstance(s, _Noun)), None)
+        over_slab = region_words and last is not None and last.kind == "slab" and {_kind(w) for w in preps} == {"over"}
+        if any(_kind(w) in ("under", "over", "beside") for w in preps) and (region_words or nothing) and not over_slab:
             # "below the top", "above" alone: a place by another thing names that thing
             raise PromptError(f"{' '.join(words)!r}: say what it is {preps[0]}, e.g. '{preps[0]} the red box'")
         if region_words:
@@ -802,7 +819,23 @@ class _Segmenter:
         direction = _direction(region_words) if region_words and not negated else None
         if direction is not None and before_direction < self.i and self.words[before_direction] not in ("to", "into"):
             self._destination(direction)  # "moves down to the bottom": where it goes, not where it starts
-        self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast))
+        under = self._under_slab()
+        if under and negated:
+            raise PromptError(f"{' '.join(self.words[start : self.i])!r}: a thing that does not move does not go "
+                              "under the slab; say 'rolls under the slab'")
+        self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast, under_slab=under))
+
+    def _under_slab(self) -> bool:
+        """Read "under the slab" (or "beneath the roof") after a motion verb."""
+        at = self.i
+        if self._peek() == "under":
+            self.i += 1
+            self._take_while({"art"})
+            if self._peek() == "slab":
+                self.i += 1
+                return True
+        self.i = at
+        return False
 
     def _from(self, motion_start: int, negated: bool, fast: bool) -> bool:
         """Read "from the left" ("rolls in from the left") after a motion verb: the thing starts in that
@@ -867,6 +900,7 @@ class _ObjDraft:
     direction: str | None = None  # None: still
     fast: bool = False
     motion_given: bool = False
+    under_slab: bool = False  # starts beside the slab and glides under it
     clause: int = 0  # the clause that first described it, in reading order
 
 
@@ -1054,7 +1088,7 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
         if isinstance(seg, _Place):
             _attach_one(segments, p, "region", seg.region)
         elif isinstance(seg, _Motion):
-            if seg.direction is None and not seg.still:
+            if seg.direction is None and not seg.still and not seg.under_slab:
                 raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up'")
             _attach_one(segments, p, "motion", seg)
     speed = [s for s in segments if isinstance(s, _Marker) and s.kind in _SPEED_KINDS]
@@ -1111,6 +1145,10 @@ def _update_object(obj: _ObjDraft, noun: _Noun) -> None:
         raise PromptError(f"{noun.text!r} is given two motions; give each object one")
     obj.direction, obj.fast = direction, m.fast or (obj.fast and obj.motion_given)
     obj.motion_given = True
+    if m.under_slab:
+        if direction is not None and direction not in _AXES:
+            raise PromptError(f"{noun.text!r} goes under the slab one of {', '.join(_AXES)}, not {direction}")
+        obj.under_slab = True
 
 
 def _set_line(draft: _Draft, noun: _Noun, targets: list[int], line: str) -> None:
@@ -1225,6 +1263,7 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
             if old not in (None, value):
                 raise PromptError(f"{noun.text!r}: the object it names is {old}, not {value}")
             setattr(draft.objects[i], field_name, value)
+    draft.slab |= any(draft.objects[i].under_slab for i in targets)  # "a ball rolls under the slab"
     return targets
 
 
@@ -1698,6 +1737,70 @@ def _place_in(
     return xy
 
 
+def _sample_slab(rng: np.random.Generator, arena: ArenaSpec, region: str | None, crossed: bool) -> SlabSpec:
+    """A slab in ``region`` (anywhere when None); one that things go under leaves room beside it."""
+    hs = rng.uniform(0.15, 0.22 if crossed else 0.3, size=2)
+    lim = arena.half_size - hs - (0.3 if crossed else 0.0)
+    lo, hi = -lim, lim
+    if region is not None:
+        b = region_bounds(arena, region)
+        lo = np.maximum(lo, [b[0] + 0.02, b[2] + 0.02])
+        hi = np.minimum(hi, [b[1] - 0.02, b[3] - 0.02])
+    c = rng.uniform(lo, np.maximum(lo, hi))
+    return SlabSpec(center=(c[0], c[1]), half_size=(hs[0], hs[1]))
+
+
+def _cross_under_slab(
+    rng: np.random.Generator,
+    arena: ArenaSpec,
+    region: str | None,
+    crossing: list[int],
+    objs: list[_ObjDraft],
+    sizes: list[float],
+    placed: list[Body],
+) -> tuple[SlabSpec, list[Body], dict[int, tuple[np.ndarray, tuple[float, float]]]]:
+    """A slab and, for each object that goes under it, a start and a velocity; redrawn until all fit."""
+    for _ in range(100):
+        slab, trial, starts = _sample_slab(rng, arena, region, crossed=True), list(placed), {}
+        for i in crossing:
+            start = _place_under_slab(rng, arena, slab, sizes[i], objs[i], trial)
+            if start is None:
+                break
+            starts[i] = start
+        else:
+            return slab, trial, starts
+    o = objs[crossing[-1]]
+    raise _fail(f"the {o.color} {o.shape} going under the slab", o.region)
+
+
+def _place_under_slab(
+    rng: np.random.Generator, arena: ArenaSpec, slab: SlabSpec, half: float, o: _ObjDraft, placed: list[Body]
+) -> tuple[np.ndarray, tuple[float, float]] | None:
+    """A start beside the slab, in ``o``'s region if it has one, and a velocity whose glide carries the
+    object under the slab and out of its far side; its path is added to ``placed``. None if none fits."""
+    centre, slab_half = np.array(slab.center), np.array(slab.half_size)
+    square = o.shape == "box"
+    lim = arena.half_size - half - CLEARANCE
+    for _ in range(20):
+        way = direction_vector(o.direction or str(rng.choice(_AXES)))
+        axis = int(abs(way[1]) > abs(way[0]))  # 0: along x
+        gap = rng.uniform(0.05, 0.3)
+        start = centre.copy()
+        start[axis] -= way[axis] * (slab_half[axis] + half + CLEARANCE + gap)
+        lane = max(slab_half[1 - axis] - half - 0.03, 0.0)  # the whole object passes under the slab
+        start[1 - axis] += rng.uniform(-lane, lane)
+        if np.any(np.abs(start) > lim) or (o.region is not None and region_of(arena, start) != o.region):
+            continue
+        travel = gap + 2 * (slab_half[axis] + half + CLEARANCE) + rng.uniform(0.1, 0.3)
+        path = [Body(start + way * d, half, square) for d in np.arange(0.0, travel, half)]
+        if any(b.overlaps(p) for b in path for p in placed):
+            continue
+        placed.extend(b for b in path if slab_cover_fraction(slab, b.xy, half + CLEARANCE) == 0.0)
+        speed = travel / OBJECT_DRAG_TIME * (1.25 if o.fast else 1.0)  # a glide covers speed x drag time
+        return start, (float(way[0] * speed), float(way[1] * speed))
+    return None
+
+
 def _draw_lines(draft: _Draft, objs: list[_ObjDraft], rng: np.random.Generator) -> None:
     """Put the things "in a row" whose row was not named along a row drawn at random."""
     for targets, line in draft.lines:
@@ -1718,17 +1821,7 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     task = draft.task
     if task is not None and task[3]:
         task = (task[0], task[1], str(rng.choice(DIRECTIONS)), False)
-    slab = None
-    if draft.slab:
-        hs = rng.uniform(0.15, 0.3, size=2)
-        lim = arena.half_size - hs
-        lo, hi = -lim, lim
-        if draft.slab_region is not None:
-            b = region_bounds(arena, draft.slab_region)
-            lo = np.maximum(lo, [b[0] + 0.02, b[2] + 0.02])
-            hi = np.minimum(hi, [b[1] - 0.02, b[3] - 0.02])
-        c = rng.uniform(lo, hi)
-        slab = SlabSpec(center=(c[0], c[1]), half_size=(hs[0], hs[1]))
+    slab = _sample_slab(rng, arena, draft.slab_region, crossed=False) if draft.slab else None
     placed: list[Body] = []
     goal = None
     if draft.goal and draft.goal_region is not None:
@@ -1737,8 +1830,15 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
             raise _fail("the goal", draft.goal_region)
         goal = GoalSpec(center=(g[0], g[1]))
         placed.append(Body(g, goal.half_size, True))
-    positions = []
+    positions: dict[int, np.ndarray] = {}
+    crossing = [i for i, o in enumerate(objs) if o.under_slab]
+    if crossing:  # their paths first, under a slab drawn until they fit
+        slab, placed, starts = _cross_under_slab(rng, arena, draft.slab_region, crossing, objs, sizes, placed)
+        for i, (xy, vel) in starts.items():
+            positions[i], vels[i] = xy, vel
     for i, o in enumerate(objs):
+        if o.under_slab:
+            continue
         bounds = None
         if task is not None and task[1] == i:
             # Leave room to push it: ahead of it for a direction, all round for the goal.
@@ -1749,7 +1849,7 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
         if xy is None:
             raise _fail(f"the {o.color} {o.shape}", o.region)
         placed.append(Body(xy, sizes[i], o.shape == "box"))
-        positions.append(xy)
+        positions[i] = xy
     if draft.goal and goal is None:
         pushed = task is not None and task[1] is not None
         goal = _place_goal_away(rng, arena, placed, positions[task[1]] if pushed else None)

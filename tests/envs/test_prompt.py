@@ -26,6 +26,7 @@ from worldsim.envs.scene import (
     direction_vector,
     region_bounds,
     region_of,
+    slab_cover_fraction,
 )
 
 
@@ -242,7 +243,7 @@ def test_filler_words_are_skipped_and_nothing_else_is() -> None:
     ("prompt", "reason"),
     [
         ("a red ball near the goal", "relative"),
-        ("a green box under the slab", "relative"),
+        ("a green box under the slab", "not placed by the slab"),
         ("a red ball above a green box at the top", "off the arena"),
         ("a red ball at the top above a green box at the top", "off the arena"),
         ("a red ball at the bottom above a green box", "off the arena"),
@@ -503,6 +504,8 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("all moving left", "none is"),
         ("a ball from the left", "right after a motion"),
         ("a ball in a row", "two or three things"),
+        ("a red ball moves up-left under the slab", "left, right, up, down"),
+        ("a red ball does not move under the slab", "does not go under"),
         ("three balls in a row at the left", "say which row"),
         ("three balls in a row. the first ball is at the top", "one place"),
         ("a ball comes from the centre", "which side"),
@@ -549,3 +552,29 @@ def test_things_in_a_row_take_one_row_of_the_grid_drawn_with_the_scene() -> None
         assert len(row) == 1 and len(set(regions)) == 3
         rows |= row
     assert rows == {"top", "centre", "bottom"}
+
+
+@pytest.mark.parametrize("prompt", ["a red ball rolls under the slab", "on the left, a green box slides under the roof",
+                                    "a slab at the top and a blue ball moving right under it"])
+def test_a_thing_that_rolls_under_the_slab_starts_beside_it_and_glides_under_it(prompt: str) -> None:
+    import gymnasium as gym
+
+    if "under it" in prompt:
+        with pytest.raises(PromptError):
+            parse_prompt(prompt, seed=0)
+        return
+    for seed in range(3):
+        spec = parse_prompt(prompt, seed=seed)
+        obj = spec.objects[0]
+        assert spec.slab is not None and slab_cover_fraction(spec.slab, obj.pos, obj.size) == 0.0
+        if "left" in prompt:
+            assert region_of(spec, obj.pos) == "left" and obj.vel[0] > 0
+        env = gym.make("WorldSim/Playground-v0")
+        env.reset(options={"spec": spec})
+        hidden = 0.0
+        for _ in range(30):
+            env.step(np.zeros(env.action_space.shape, np.float32))
+            xy = env.unwrapped.object_states()[env.unwrapped.n_agents, :2]
+            hidden = max(hidden, slab_cover_fraction(spec.slab, xy, obj.size))
+        env.close()
+        assert hidden > 0.99, f"seed {seed}: the {obj.color} {obj.shape} was never wholly under the slab"
