@@ -70,6 +70,9 @@ class Args:
     """Steps of an imagined episode."""
     burn_in: int = 4
     """True context frames of an imagined episode's start."""
+    reward: str = "heads"
+    """The dream's reward: "heads" (the model's, retrained each round) or "frames" (the task's rule read
+    off the imagined frames, worldsim.envs.frame_rewards)."""
     num_envs: int = 32
     """Imagined episodes batched in one simulator."""
     n_steps: int = 64
@@ -164,7 +167,7 @@ def run_loop(args: Args) -> dict[str, Any]:
                          horizon=args.horizon, init_policy=policy, eval_every=0, eval_episodes=args.eval_episodes,
                          eval_seed=args.eval_seed, seed=args.seed + r, out=str(here / "ppo"), device="cpu",
                          progress_bar=True, n_steps=args.n_steps, batch_size=args.batch_size, n_epochs=args.n_epochs,
-                         learning_rate=args.learning_rate)
+                         learning_rate=args.learning_rate, reward=args.reward)
         print(f"round {r}: PPO in the dream, {args.dream_steps} steps, on {real} real steps")
         score = stage(here / "ppo", asdict(dream), lambda d=dream: _scores(ppo.train(d)))
         policy = str(here / "ppo" / "policy.safetensors")

@@ -74,6 +74,9 @@ class Args:
     """True context frames of a dataset start."""
     horizon: int | None = None
     """Training episode length in the learned env (H of the dream protocol); None uses max_episode_steps."""
+    reward: str = "heads"
+    """Learned envs only: "heads" pays what the model's reward and termination heads predict; "frames"
+    applies the task's own rule to the imagined frames (worldsim.envs.frame_rewards; Reach has one)."""
     init_policy: str | None = None
     """A policy file (``policy.safetensors`` of an earlier run, same spaces and network) to start from
     instead of a fresh network: training continues from it, as DIAMOND's loop continues its policy."""
@@ -130,8 +133,10 @@ def check_args(args: Args) -> None:
         raise ValueError(f"horizon must be >= 1 or None, got {args.horizon}")
     if args.init_policy is not None and not Path(args.init_policy).is_file():
         raise ValueError(f"init_policy {args.init_policy} does not exist; give a policy.safetensors of an earlier run")
-    if (args.dataset or args.horizon is not None) and not is_learned(args.env_id):
-        raise ValueError(f"--dataset and --horizon are for learned envs; {args.env_id} is a MuJoCo scene")
+    if (args.dataset or args.horizon is not None or args.reward != "heads") and not is_learned(args.env_id):
+        raise ValueError(f"--dataset, --horizon and --reward are for learned envs; {args.env_id} is a MuJoCo scene")
+    if args.reward not in ("heads", "frames"):
+        raise ValueError(f"reward must be 'heads' or 'frames', got {args.reward!r}")
 
 
 def check_sizes(args: Any, counts: tuple[str, ...], num_envs: int, envs_text: str) -> None:
@@ -160,7 +165,7 @@ def make_train_env(args: Args) -> VecEnv:
         start = {"dataset": list(args.dataset), "burn_in": args.burn_in} if args.dataset else {}
         venv = gym.make_vec(args.env_id, num_envs=args.num_envs, vectorization_mode="vector_entry_point",
                             checkpoint=checkpoint, sim=sim, max_episode_steps=args.horizon or args.max_episode_steps,
-                            device=None if args.device == "auto" else args.device, **start)
+                            device=None if args.device == "auto" else args.device, reward=args.reward, **start)
         env: VecEnv = SB3VecEnv(venv)
     else:  # ground truth: one MuJoCo env per slot
         env = DummyVecEnv([lambda: gym.make(args.env_id, max_episode_steps=args.max_episode_steps)] * args.num_envs)

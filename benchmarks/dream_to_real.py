@@ -10,7 +10,8 @@ seeded episodes (``agents/evaluate.py``'s protocol, seeds the data never used), 
 * ``random``: the random policy;
 * ``dream``: PPO trained only in ``WorldSim/<Task>-Learned-v0``, with imagined episodes of ``--horizon``
   steps that start at random recorded steps of ``--dataset`` after ``--burn-in`` true frames (the dream
-  protocol of DIAMOND and IRIS), rewards and terminations from the model's heads;
+  protocol of DIAMOND and IRIS), rewards and terminations from the model's heads (``--reward heads``)
+  or from the task's rule applied to the imagined frames (``--reward frames``);
 * ``mujoco_B``: PPO trained in ``WorldSim/<Task>-v0`` for B steps;
 * ``mujoco_ref``: PPO trained in MuJoCo for ``--ref-steps``, scored every ``--eval-every`` steps on
   the way: the learning curve.
@@ -102,6 +103,8 @@ def main() -> None:
                    help="episode stores of the task the world model was trained on; the dream starts from them")
     p.add_argument("--horizon", type=int, default=16, help="H: steps of an imagined episode")
     p.add_argument("--burn-in", type=int, default=4, help="true context frames of a dataset start")
+    p.add_argument("--reward", choices=["heads", "frames"], default="heads",
+                   help="the dream's reward: the model's heads, or the task's rule read off the imagined frames")
     p.add_argument("--dream-steps", type=int, default=150_000, help="PPO steps inside the learned simulator")
     p.add_argument("--ref-steps", type=int, default=300_000, help="PPO steps in MuJoCo for the reference curve")
     p.add_argument("--eval-every", type=int, default=25_000, help="steps between scores on the way (curves)")
@@ -141,7 +144,8 @@ def main() -> None:
         return lambda: ppo.train(args)
 
     common = {"n_epochs": a.n_epochs, "learning_rate": a.learning_rate, **score}
-    dream = {"dataset": tuple(a.dataset), "horizon": a.horizon, "burn_in": a.burn_in, "n_steps": a.dream_n_steps}
+    dream = {"dataset": tuple(a.dataset), "horizon": a.horizon, "burn_in": a.burn_in, "n_steps": a.dream_n_steps,
+             "reward": a.reward}
     plans = {  # row -> (env, steps, extra PPO arguments, extra settings)
         "mujoco_B": (gt_id, budget, {}, {}),
         "mujoco_ref": (gt_id, a.ref_steps, {}, {}),

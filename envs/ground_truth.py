@@ -545,6 +545,11 @@ class PushBoxHeavyEnv(PushBoxEnv):
     mass_scale = 4.0
 
 
+REACH_PROGRESS_WEIGHT = 10.0  # reward per metre moved towards the goal
+REACH_CTRL_WEIGHT = 0.01  # weight of the squared action
+REACH_SUCCESS_BONUS = 10.0  # reward on arrival
+
+
 class ReachEnv(WorldSimEnv):
     """Drive the agent onto the goal square, past the still objects in its way.
 
@@ -570,9 +575,9 @@ class ReachEnv(WorldSimEnv):
         self,
         render_mode: str | None = "rgb_array",
         *,
-        progress_weight: float = 10.0,
-        ctrl_weight: float = 0.01,
-        success_bonus: float = 10.0,
+        progress_weight: float = REACH_PROGRESS_WEIGHT,
+        ctrl_weight: float = REACH_CTRL_WEIGHT,
+        success_bonus: float = REACH_SUCCESS_BONUS,
     ):
         super().__init__(render_mode=render_mode)
         self.progress_weight, self.ctrl_weight, self.success_bonus = progress_weight, ctrl_weight, success_bonus

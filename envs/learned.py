@@ -36,6 +36,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from worldsim.data import pad_actions
 from worldsim.envs.actions import check_action, check_options
 from worldsim.envs.caption import caption
+from worldsim.envs.frame_rewards import FrameReward, frame_reward
 from worldsim.envs.layout import first_frame_score, layout_batch
 from worldsim.envs.prompt import parse_prompt
 from worldsim.simulator import Simulator, SimulatorConfig
@@ -174,19 +175,23 @@ class LearnedEnv(gym.Env):
         dataset: Episode store(s) to start imagined episodes from (see the module docstring); None
             starts every episode from the MuJoCo scene.
         burn_in: True frames of context for a dataset start.
+        reward: ``"heads"``: reward and termination from the model's heads; ``"frames"``: the scene's
+            rule applied to the imagined frames (:mod:`worldsim.envs.frame_rewards`); or such a rule.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, scene: str, checkpoint: str | os.PathLike | None = None, sim: SimulatorConfig | None = None,
                  render_mode: str | None = "rgb_array", device: str | None = None,
-                 dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4):
+                 dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4,
+                 reward: str | FrameReward = "heads"):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
         self.render_mode = render_mode
         self.scene_id = scene
         self._init_args = {"scene": scene, "checkpoint": checkpoint, "sim": sim, "render_mode": render_mode,
-                           "device": device, "dataset": dataset, "burn_in": burn_in}
+                           "device": device, "dataset": dataset, "burn_in": burn_in, "reward": reward}
+        self.reward_rule = _reward_rule(reward, scene, 1)
         self.starts = _GroundTruthStarts(scene, 1)
         self.sim = Simulator(load_model(checkpoint), 1, sim, device)
         self.action_space = self.starts.action_space
@@ -228,6 +233,8 @@ class LearnedEnv(gym.Env):
             info = {"caption": gt_info.get("caption", ""), "spec": gt_info.get("spec"), "source": "ground_truth"}
         self._frame = out.frames[0]
         self._episode_info = {k: info[k] for k in ("caption", "spec") if info.get(k) is not None}
+        if self.reward_rule is not None:
+            self.reward_rule.reset(np.arange(1), out.frames)
         return self._frame, info
 
     def step(self, action):
@@ -241,11 +248,13 @@ class LearnedEnv(gym.Env):
             raise RuntimeError(f"{self.scene_id} (learned): call reset() before step()")
         out = self.sim.step(self.actions(action))
         self._frame = out.frames[0]
-        terminated = bool(out.terminated[0])
+        rewards, terminated = out.rewards, out.terminated
+        if self.reward_rule is not None:
+            rewards, terminated = self.reward_rule.step(out.frames, np.asarray(action)[None])
         info = copy.deepcopy(self._episode_info)  # callers keep what they are given
         if self._has_task:
-            info["is_success"] = terminated
-        return self._frame, float(out.rewards[0]), terminated, False, info
+            info["is_success"] = bool(terminated[0])
+        return self._frame, float(rewards[0]), bool(terminated[0]), False, info
 
     def __reduce__(self):
         """Pickle (and deep-copy) by the constructor's arguments: the copy is a fresh env of the same
@@ -260,6 +269,17 @@ class LearnedEnv(gym.Env):
     def close(self):
         self.starts.close()
         self._closed = True
+
+
+def _reward_rule(reward: str | FrameReward, scene: str, num_envs: int) -> FrameReward | None:
+    """None for the heads' reward, else the rule that reads it off the frames."""
+    if reward == "heads":
+        return None
+    if reward == "frames":
+        return frame_reward(scene, num_envs)
+    if isinstance(reward, str) or not (hasattr(reward, "reset") and hasattr(reward, "step")):
+        raise ValueError(f"reward must be 'heads', 'frames' or a rule with reset() and step(), got {reward!r}")
+    return reward
 
 
 def _rebuild_learned_env(kwargs: dict[str, Any]) -> LearnedEnv:
@@ -286,7 +306,8 @@ class LearnedVectorEnv(VectorEnv):
                  sim: SimulatorConfig | None = None, max_episode_steps: int | None = None,
                  render_mode: str | None = "rgb_array", device: str | None = None,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
-                 dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4):
+                 dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4,
+                 reward: str | FrameReward = "heads"):
         mode = AutoresetMode(autoreset_mode)
         if mode not in (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP):
             raise ValueError(f"autoreset_mode {mode} is not supported; use SAME_STEP or NEXT_STEP")
@@ -309,6 +330,7 @@ class LearnedVectorEnv(VectorEnv):
         self._frames: np.ndarray | None = None
         self._captions = [""] * num_envs
         self._pending = np.zeros(num_envs, dtype=bool)  # NEXT_STEP: ended, reset on the next step
+        self.reward_rule = _reward_rule(reward, scene, num_envs)
 
     def _start_frames(self, rows: np.ndarray, seeds: list[int | None], options: dict | None
                       ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -338,6 +360,8 @@ class LearnedVectorEnv(VectorEnv):
         self.elapsed[:] = 0
         self._pending[:] = False
         self._frames = out.frames
+        if self.reward_rule is not None:
+            self.reward_rule.reset(rows, out.frames)
         return out.frames.copy(), {"caption": np.array(self._captions, dtype=object)}
 
     def _check_seeds(self, seed: Any) -> list[int | None]:
@@ -360,6 +384,8 @@ class LearnedVectorEnv(VectorEnv):
         frames, actions = self._start_frames(rows, [None] * len(rows), None)
         obs[rows] = self.sim.reset(context_frames=frames, context_actions=actions,
                                    prompt=[self._captions[r] for r in rows], rows=rows).frames
+        if self.reward_rule is not None:
+            self.reward_rule.reset(rows, obs[rows])
         self.elapsed[rows] = 0
         infos["caption"] = np.empty(self.num_envs, dtype=object)
         infos["caption"][rows] = [self._captions[r] for r in rows]
@@ -372,6 +398,8 @@ class LearnedVectorEnv(VectorEnv):
         self.elapsed += 1
         obs, rewards = out.frames.copy(), out.rewards.astype(np.float64)
         terminated = out.terminated.copy()
+        if self.reward_rule is not None:
+            rewards, terminated = self.reward_rule.step(out.frames, np.asarray(actions))
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             truncated = (self.elapsed >= self.max_episode_steps) & ~terminated

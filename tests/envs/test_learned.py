@@ -298,3 +298,60 @@ def test_vector_env_restarts_from_the_dataset(checkpoint, reach_store):
     obs, _, _, trunc, info = venv.step(np.zeros((2, 2), np.float32))
     assert trunc.all() and info["_caption"].all() and info["caption"][0].endswith("goes to the goal")
     venv.close()
+
+
+def test_reach_reward_read_off_true_frames_follows_mujocos_reward():
+    from worldsim.envs.frame_rewards import ReachFromFrames
+
+    rule, rng = ReachFromFrames(1), np.random.default_rng(0)
+    true, read, ends_true, ends_read = [], [], [], []
+    env = gym.make("WorldSim/Reach-v0")
+    for episode in range(6):
+        obs, _ = env.reset(seed=5000 + episode)
+        rule.reset(np.arange(1), obs[None])
+        for _ in range(60):
+            act = env.unwrapped.scripted_action(rng) if episode % 2 == 0 else env.action_space.sample()
+            obs, r, term, trunc, _ = env.step(act)
+            got, arrived = rule.step(obs[None], act[None])
+            true.append(r), read.append(got[0]), ends_true.append(term), ends_read.append(arrived[0])
+            if term or trunc:
+                break
+    env.close()
+    true, read, ends_true, ends_read = map(np.asarray, (true, read, ends_true, ends_read))
+    on_the_way = ~ends_true & ~ends_read
+    assert np.corrcoef(true[on_the_way], read[on_the_way])[0, 1] > 0.9
+    assert ends_true.sum() >= 2 and (ends_read == ends_true).mean() > 0.95
+
+
+def test_a_frame_reward_rule_pays_and_ends_the_dreamed_episodes(checkpoint, reach_store):
+    class EndRowZeroAtStepTwo:
+        def __init__(self):
+            self.resets, self.steps = [], 0
+
+        def reset(self, rows, frames):
+            assert frames.shape == (len(rows), 64, 64, 3)
+            self.resets.append(list(rows))
+
+        def step(self, frames, actions):
+            self.steps += 1
+            return np.full(len(frames), 7.0), np.array([self.steps == 2, False])
+
+    rule = EndRowZeroAtStepTwo()
+    venv = gym.make_vec("WorldSim/Reach-Learned-v0", num_envs=2, checkpoint=checkpoint, dataset=[reach_store],
+                        sim=NEVER_DONE, reward=rule)
+    venv.reset(seed=0)
+    _, r, term, _, _ = venv.step(np.zeros((2, 2), np.float32))
+    assert r.tolist() == [7.0, 7.0] and not term.any()
+    _, r, term, _, info = venv.step(np.zeros((2, 2), np.float32))
+    assert term.tolist() == [True, False] and info["_final_obs"].tolist() == [True, False]
+    assert rule.resets == [[0, 1], [0]]  # the restarted row starts over
+    venv.close()
+    with pytest.raises(ValueError, match="no reward read off the frames"):
+        gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, reward="frames")
+    with pytest.raises(ValueError, match="'heads', 'frames'"):
+        gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, reward="pixels")
+    env = gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, reward="frames", sim=NEVER_DONE)
+    env.reset(seed=0)
+    _, r, term, _, info = env.step(np.zeros(2, np.float32))
+    assert np.isfinite(r) and info["is_success"] == term
+    env.close()
