@@ -153,3 +153,11 @@ def test_training_starts_from_a_policy_file_of_the_same_network(tmp_path):
         ppo.start_from(model(0, "WorldSim/TwoAgents-v0"), path)
     with pytest.raises(ValueError, match="init_policy .* does not exist"):
         ppo.train(ppo.Args(init_policy=str(tmp_path / "missing.safetensors"), out=str(tmp_path)))
+
+
+def test_ppo_arguments_that_do_not_fit_the_env_are_refused_before_training():
+    with pytest.raises(ValueError, match="are for learned envs"):
+        ppo.check_args(ppo.Args(env_id="WorldSim/Reach-v0", eval_env_id="WorldSim/Reach-v0", reward="frames"))
+    with pytest.raises(ValueError, match="'heads' or 'frames'"):
+        ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", reward="pixels"))
+    ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", reward="frames"))
