@@ -28,7 +28,7 @@ def test_prompts_file_parses_each_line_and_lists_refusals(tmp_path):
     assert [(o.color, o.shape) for o in items[0][1].objects] == [("red", "sphere")]
     assert len(items[1][1].objects) == 2
     assert [r["prompt"] for r in refused] == ["a green ball under the slab"]
-    assert "relative" in refused[0]["error"]
+    assert "not placed by the slab" in refused[0]["error"]
     assert tf.prompts_from_file(str(path), seed=0)[0][1][1] == items[1][1]  # same seed, same scenes
 
 
