@@ -27,8 +27,8 @@ import argparse
 import gymnasium as gym
 import numpy as np
 
-from worldsim import envs, metrics
 from worldsim.diffusion import SamplerConfig
+from worldsim.envs.frame_rewards import find_agent_and_goal
 from worldsim.report import write_json
 from worldsim.simulator import SimulatorConfig
 
@@ -36,10 +36,7 @@ from worldsim.simulator import SimulatorConfig
 def agent_goal_distance(frames: np.ndarray) -> np.ndarray:
     """Pixels between the agent's and the goal patch's centroids in frames ``(N, H, W, 3)``; NaN where
     either is not found."""
-    scenery = envs.render_scenery_colors()
-    colors = {"agent": envs.render_palette()["agent"], "goal": scenery["goal"]}
-    background = tuple(v for k, v in scenery.items() if k != "goal")
-    c = metrics.detect_objects(frames[:, None], colors, background=background, min_pixels=2).centroids[:, 0]
+    c = find_agent_and_goal(frames)
     return np.linalg.norm(c[:, 0] - c[:, 1], axis=-1)
 
 

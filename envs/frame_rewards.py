@@ -33,6 +33,15 @@ class FrameReward(Protocol):
         """float64 rewards and bool terminations ``(num_envs,)`` for the step that showed ``frames``."""
 
 
+def find_agent_and_goal(frames: np.ndarray) -> np.ndarray:
+    """Centroids ``(N, 2, 2)``, (col, row) pixels, of the agent and the goal patch in frames ``(N, H, W, 3)``,
+    found by their rendered colours; NaN where one is not found."""
+    scenery = render_scenery_colors()
+    colors = {"agent": render_palette()["agent"], "goal": scenery["goal"]}
+    background = tuple(v for k, v in scenery.items() if k != "goal")
+    return metrics.detect_objects(frames, colors, background=background, min_pixels=2).centroids
+
+
 class ReachFromFrames:
     """Reach's reward, read off the frames: ``progress_weight`` per metre the agent's centroid came
     closer to the goal patch's centre, minus ``ctrl_weight * |action|^2``, plus ``success_bonus`` when
@@ -52,23 +61,16 @@ class ReachFromFrames:
         self.progress_weight, self.ctrl_weight, self.success_bonus = progress_weight, ctrl_weight, success_bonus
         self.goal = np.full((num_envs, 2), np.nan)  # (col, row) pixels
         self.distance = np.full(num_envs, np.nan)  # metres
-        scenery = render_scenery_colors()
-        self._colors = {"agent": render_palette()["agent"], "goal": scenery["goal"]}
-        self._background = tuple(v for k, v in scenery.items() if k != "goal")
         self._metres_per_pixel = 1.0 / pixels_per_metre()
         self._goal_half_px = GOAL_HALF_SIZE * pixels_per_metre()
 
-    def _find(self, frames: np.ndarray) -> np.ndarray:
-        """Centroids ``(N, 2 things, 2)`` of the agent and the goal in ``frames`` (NaN where not found)."""
-        return metrics.detect_objects(frames, self._colors, background=self._background, min_pixels=2).centroids
-
     def reset(self, rows: np.ndarray, frames: np.ndarray) -> None:
-        found = self._find(frames)
+        found = find_agent_and_goal(frames)
         self.goal[rows] = found[:, 1]
         self.distance[rows] = np.linalg.norm(found[:, 0] - found[:, 1], axis=-1) * self._metres_per_pixel
 
     def step(self, frames: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        agent = self._find(frames)[:, 0]
+        agent = find_agent_and_goal(frames)[:, 0]
         seen = ~np.isnan(agent[:, 0]) & ~np.isnan(self.goal[:, 0])
         distance = np.where(seen, np.linalg.norm(agent - self.goal, axis=-1) * self._metres_per_pixel,
                             self.distance)
@@ -91,4 +93,4 @@ def frame_reward(scene: str, num_envs: int) -> FrameReward:
     return _RULES[scene](num_envs)
 
 
-__all__ = ["FrameReward", "ReachFromFrames", "frame_reward"]
+__all__ = ["FrameReward", "ReachFromFrames", "find_agent_and_goal", "frame_reward"]

@@ -175,7 +175,7 @@ _HORIZONTAL = _to("left", "left leftwards leftward west") | _to("right", "right 
 _CENTRE_WORDS = _words("centre center middle central centrally")
 _SIDE_WORDS = _words("corner corners side sides edge edges")  # "the top left corner", "the left side"
 # "in a row": two or three things side by side, one region each along a row of the grid ("column": down)
-_LINE_WORDS = {"row": "row", "column": "column"}
+_LINE_WORDS = _words("row column")
 _LINE_SLOTS = {"row": ("left", "centre", "right"), "column": ("top", "centre", "bottom")}
 _JOINING_WORDS = _words("and plus with while then but")
 _PUNCTUATION = frozenset(";,.!?:")  # clause separators
@@ -459,7 +459,7 @@ def _relative_place_error(words: list[str]) -> PromptError:
             f"{' '.join(words)!r}: things are not placed by the slab; one may roll under it ('a red ball rolls "
             "under the slab'), and the slab may be put in a region ('a slab at the top')"
         )
-    if words and words[0] in ("to", "towards", "toward", "into") and len(words) > 1:
+    if len(words) > 1 and words[0] in _TOWARDS:
         return PromptError(
             f"{' '.join(words)!r}: a motion towards another thing is not supported; say which way it moves and "
             "place the two so that it meets it, e.g. 'a blue ball on the left moving right and a red box on the "
@@ -769,7 +769,7 @@ class _Segmenter:
     def _line(self, start: int) -> None:
         """Read "in a row" (or "in a column"), and the row it is in when one follows ("in a row at the top")."""
         self.i += self._peek() == "art"
-        line = _LINE_WORDS[self.words[self.i]]
+        line = self.words[self.i]
         self.i += 1
         at = self.i
         self._take_while(_PLACE_WORDS | {"art"})
@@ -916,8 +916,8 @@ class _Draft:
     # goal, direction, random direction)
     empty: bool = False
     besides: list[tuple[_Ref, tuple[int, int] | None, _Ref, str]] = field(default_factory=list)
-    lines: list[tuple[list[int], str]] = field(default_factory=list)  # ("in a row", row drawn with the scene)
     # (thing, grid step or None for a neighbour, the thing it is placed by, the words)
+    lines: list[tuple[list[int], str]] = field(default_factory=list)  # ("in a row", row drawn with the scene)
     clause: int = 0  # the clause being applied (clauses that refer to objects are applied last)
     sentences: dict[int, int] = field(default_factory=dict)  # each clause's sentence, both counted from 1
 
@@ -1151,13 +1151,19 @@ def _update_object(obj: _ObjDraft, noun: _Noun) -> None:
         obj.under_slab = True
 
 
-def _set_line(draft: _Draft, noun: _Noun, targets: list[int], line: str) -> None:
-    """Give two or three objects "in a row" one region each along that row (the ends for two); a row not
-    named is drawn with the scene (``_make_spec``)."""
+def _line_of(region: str | None) -> tuple[str, str | None] | None:
+    """("row", "top") for the place "in a row at the top" (``_Segmenter._line``), ("row", None) for "in a
+    row"; None for a region of the grid."""
+    line, _, fixed = (region or "").partition(" ")
+    return (line, fixed or None) if line in _LINE_SLOTS else None
+
+
+def _set_line(draft: _Draft, noun: _Noun, targets: list[int], line: str, fixed: str | None) -> None:
+    """Give two or three objects "in a row" one region each along that row (the ends for two): the row
+    ``fixed``, or one drawn with the scene (``_make_spec``) when None."""
     if not 2 <= len(targets) <= len(_LINE_SLOTS[line]):
         raise PromptError(f"{noun.text!r} in a {line}: a {line} is two or three things named together, e.g. "
                           f"'three balls in a {line}'")
-    fixed = noun.region.split(" ", 1)[1] if " " in noun.region else None
     noun.region = None
     if any(draft.objects[i].region is not None for i in targets):
         raise PromptError(f"{noun.text!r} is placed twice; give each object one place")
@@ -1250,9 +1256,9 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
         n = noun.count or (2 if noun.plural else 1)
         targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
     noun.targets = targets
-    line = noun.region.split()[0] if noun.region and noun.region.split()[0] in _LINE_SLOTS else None
+    line = _line_of(noun.region)
     if line is not None:
-        _set_line(draft, noun, targets, line)
+        _set_line(draft, noun, targets, *line)
     for i in targets:
         _update_object(draft.objects[i], noun)
         for name, value in noun.said.items():
@@ -1550,8 +1556,9 @@ class _PromptReader:
         place = next((s for s in clauses[start - 1].segments if isinstance(s, _Place)), None)
         if place is not None:  # "two objects at the top: ...": each listed object is there
             header.region = place.region
-            if place.region.split()[0] in _LINE_SLOTS:
-                _set_line(self.draft, header, listed, place.region.split()[0])
+            line = _line_of(place.region)
+            if line is not None:
+                _set_line(self.draft, header, listed, *line)
             for k in listed:
                 self.draft.objects[k].region = _set_region(self.draft.objects[k].region, header.region,
                                                            repr(header.text))
@@ -1821,7 +1828,8 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     task = draft.task
     if task is not None and task[3]:
         task = (task[0], task[1], str(rng.choice(DIRECTIONS)), False)
-    slab = _sample_slab(rng, arena, draft.slab_region, crossed=False) if draft.slab else None
+    crossing = [i for i, o in enumerate(objs) if o.under_slab]  # their slab is drawn with their paths
+    slab = _sample_slab(rng, arena, draft.slab_region, crossed=False) if draft.slab and not crossing else None
     placed: list[Body] = []
     goal = None
     if draft.goal and draft.goal_region is not None:
@@ -1831,7 +1839,6 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
         goal = GoalSpec(center=(g[0], g[1]))
         placed.append(Body(g, goal.half_size, True))
     positions: dict[int, np.ndarray] = {}
-    crossing = [i for i, o in enumerate(objs) if o.under_slab]
     if crossing:  # their paths first, under a slab drawn until they fit
         slab, placed, starts = _cross_under_slab(rng, arena, draft.slab_region, crossing, objs, sizes, placed)
         for i, (xy, vel) in starts.items():
