@@ -51,7 +51,13 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 * "Rolls under the slab" (or slides, passes, ... under it) starts a thing beside the slab, moving left,
   right, up or down fast enough to glide under it and out of its far side.
 * Two or three things "in a row" (or "in a column") take one region each along a row of the grid (the
-  two ends for two): the row named ("in a row at the top") or one drawn with the scene.
+  two ends for two): the row named ("in a row at the top") or one drawn with the scene. "A row of three
+  balls" reads as "three balls in a row"; "side by side" and "next to each other" as "in a row", "one
+  above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
+  box in a row") the row holds every object of the sentence, in the order named.
+* "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
+* "Between" is refused with the row that says it; "no ..." with the reason (a scene holds only what a
+  prompt names).
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
   top"), or a second place or motion for one object are refused with the reason.
@@ -156,8 +162,12 @@ _MOTION_VERBS = _words(
     "move moves moving roll rolls rolling slide slides sliding go goes going travel travels "
     "travelling traveling "
     "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing "
-    "come comes coming enter enters entering pass passes passing cross crosses crossing"
+    "come comes coming enter enters entering pass passes passing cross crosses crossing "
+    "bounce bounces bouncing"
 )
+#: "moves around": a motion whose way is drawn with the scene (one of the eight directions)
+_AROUND = _words("around about")
+_ANY_WAY = "around"
 _REACH_VERBS = _words("reach reaches reaching")
 _STILL_WORDS = _words("still stationary static resting rest motionless")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
@@ -185,8 +195,8 @@ _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: .
 #: stand ("there is a red ball in the corner of the arena" reads as "a red ball in the ..."). Every
 #: other word must be one the parser reads, or :func:`parse_prompt` raises :class:`PromptError`.
 FILLER_WORDS = _words(
-    "there here is are has have does also that which scene arena world part area "
-    "half sits sitting lies lying placed located stands standing covers covering contains containing please "
+    "there here is are has have does also that which scene arena world part area half floor ground "
+    "sits sitting lies lying placed located stands standing covers covering contains containing please "
     "put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
 )
@@ -215,6 +225,8 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("push", _PUSH_VERBS),
     ("reach", _REACH_VERBS),
     ("motion", _MOTION_VERBS),
+    ("around", _AROUND),
+    ("between", {"between"}),
     ("still", _STILL_WORDS),
     ("not", {"not"}),
     ("fast", _FAST_WORDS),
@@ -254,7 +266,7 @@ _HELP_GROUPS = (
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
     ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside", "from", "line")),
-    ("motion", ("motion", "still", "not", "fast", "slow")),
+    ("motion", ("motion", "around", "still", "not", "fast", "slow")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
     ("goal and tasks", ("goal", "push", "reach")),
@@ -324,6 +336,8 @@ def _normalise(text: str) -> str:
         r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t
     )
     t = re.sub(r"\b(left|right)\s+and\s+(up|down)\b", r"\2 \1", t)
+    t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
+    t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
     return t
 
 
@@ -341,6 +355,31 @@ def _tokenise(text: str) -> list[str]:
             out += ["the", *tokens[i + 1 : j], "of", "it"]
         else:
             out.append(tokens[i])
+        i = j
+    return _row_of(out)
+
+
+_ROW_OF_KINDS = frozenset({"num", "size", "color", "badcolor", "shape", "generic", "badshape"})
+
+
+def _row_of(tokens: list[str]) -> list[str]:
+    """"a row of three balls" -> "three balls in a row" (and "a column of ...", "a row of red, green and
+    blue boxes"): the things come first, then the line they stand in."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if not (tokens[i] in ("a", "one") and tokens[i + 1 : i + 3] in (["row", "of"], ["column", "of"])):
+            out.append(tokens[i])
+            i += 1
+            continue
+        j = i + 3
+        while j < len(tokens) and (_kind(tokens[j]) in _ROW_OF_KINDS or (
+                tokens[j] in (",", "and") and j + 1 < len(tokens) and _kind(tokens[j + 1]) in ("color", "size"))):
+            j += 1
+        if j == i + 3 or _kind(tokens[j - 1]) not in ("shape", "generic", "badshape"):
+            raise PromptError(f"{' '.join(tokens[i : j + 1])!r}: say what the {tokens[i + 1]} is of, e.g. "
+                              f"'a {tokens[i + 1]} of three balls'")
+        out += [*tokens[i + 3 : j], "in", "a", tokens[i + 1]]
         i = j
     return out
 
@@ -598,6 +637,9 @@ def _add_modifier(noun: _Noun, word: str, kind: str) -> None:
     elif kind == "num":
         noun.count, noun.count_word = _count_value(word), word
         noun.article = "the" if word in _EVERY | {"both"} else noun.article  # "both balls": the two described
+    elif kind == "vague" and word == "no":
+        raise PromptError("'no': name only what the scene holds; it holds nothing else (every scene has at least "
+                          "the white agent)")
     elif kind == "vague":
         raise PromptError(f"unsupported count {word!r}; {_supported('count')}")
     elif kind == "ord":
@@ -714,6 +756,12 @@ class _Segmenter:
         elif kind == "from":
             raise PromptError(f"{' '.join(self.words[self.i : self.i + 4])!r}: 'from' comes right after a motion, "
                               "e.g. 'a ball rolls in from the left' (it starts there and moves right)")
+        elif kind == "around":
+            raise PromptError(f"{self.words[self.i]!r} comes right after a motion verb ('a ball rolls around': one "
+                              "of eight ways, drawn with the scene); a push names its way ('pushes the box left')")
+        elif kind == "between":
+            raise PromptError("'between' is not read; put the things in a row instead, e.g. 'a blue box, a red "
+                              "ball and a blue box in a row' (the middle one between the others)")
         elif kind in _NOUN_KINDS:
             self._noun()
         elif kind == "reach":  # "reaches the goal": the goal is what is reached, not a place
@@ -806,6 +854,15 @@ class _Segmenter:
         self.i += 1  # the verb
         speed = {_kind(w) for w in self._take_while(_SPEED_KINDS)}  # "moves quickly", "moves slowly"
         fast = _speed_of(speed, self.words[start : self.i]) == "fast"
+        if self._peek() == "around":  # "rolls around": one of the eight ways, drawn with the scene
+            self.i += 1
+            if negated:
+                raise PromptError(f"{' '.join(self.words[start : self.i])!r}: say 'does not move', or how it moves")
+            if self._under_slab():
+                raise PromptError(f"{' '.join(self.words[start : self.i])!r}: a thing goes under the slab one way, "
+                                  f"one of {', '.join(_AXES)} ('rolls left under the slab')")
+            self.out.append(_Motion(self.words[start : self.i], _ANY_WAY, fast=fast))
+            return
         before_direction = self.i
         if self._from(start, negated, fast):
             return
@@ -1089,7 +1146,8 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
             _attach_one(segments, p, "region", seg.region)
         elif isinstance(seg, _Motion):
             if seg.direction is None and not seg.still and not seg.under_slab:
-                raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up'")
+                raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up', "
+                                  "or 'moves around' for a way drawn with the scene")
             _attach_one(segments, p, "motion", seg)
     speed = [s for s in segments if isinstance(s, _Marker) and s.kind in _SPEED_KINDS]
     motions = [s for s in segments if isinstance(s, _Motion) and not s.still]
@@ -1172,6 +1230,16 @@ def _set_line(draft: _Draft, noun: _Noun, targets: list[int], line: str, fixed: 
         return
     for i, slot in zip(targets, _line_slots(line, fixed, len(targets)), strict=True):
         draft.objects[i].region = slot
+
+
+def _in_line(draft: _Draft, targets: list[int]) -> list[int]:
+    """What "in a row" after one thing lines up: every object its sentence names, when there are two or
+    three ("a red ball, a blue box and a green ball in a row"); else the thing itself."""
+    if len(targets) != 1:
+        return targets
+    sentence = draft.sentences.get(draft.clause)
+    named = [i for i, o in enumerate(draft.objects) if draft.sentences.get(o.clause) == sentence]
+    return named if 2 <= len(named) <= 3 and targets[0] in named else targets
 
 
 def _line_slots(line: str, fixed: str, n: int) -> list[str]:
@@ -1258,7 +1326,7 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
     noun.targets = targets
     line = _line_of(noun.region)
     if line is not None:
-        _set_line(draft, noun, targets, *line)
+        _set_line(draft, noun, _in_line(draft, targets), *line)
     for i in targets:
         _update_object(draft.objects[i], noun)
         for name, value in noun.said.items():
@@ -1431,8 +1499,8 @@ def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | Non
             where.append("goal")
         else:
             raise PromptError(f"{' '.join(seg.words)!r} does not fit a push; {_PUSH_FORM}")
-    if len(where) > 1:
-        raise PromptError(f"{_words_of(rest)!r}: a push goes one way")
+    if len(where) > 1 or _ANY_WAY in where:
+        raise PromptError(f"{_words_of(rest)!r}: a push goes one way; say which, e.g. 'to the left'")
     if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
         raise PromptError(f"{target.text!r}: an agent pushes one object")
     return target, (where[0] if where else None), goal_region
@@ -1705,6 +1773,8 @@ def _sample_size(rng: np.random.Generator, bucket: str | None) -> float:
 def _sample_velocity(rng: np.random.Generator, o: _ObjDraft) -> tuple[float, float]:
     if o.direction is None:
         return (0.0, 0.0)
+    if o.direction == _ANY_WAY:  # "rolls around"
+        o.direction = str(rng.choice(DIRECTIONS))
     angle = math.atan2(*direction_vector(o.direction)[::-1]) + rng.uniform(-0.3, 0.3)
     speed = rng.uniform(*PARSED_SPEEDS[o.fast])
     return (speed * math.cos(angle), speed * math.sin(angle))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -446,6 +447,17 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("in a row in the middle, three blue balls", "a blue ball on the left, a blue ball in the centre and a blue "
          "ball on the right"),
         ("two objects at the top: a red ball and a blue box", "a red ball at the top and a blue box at the top;"),
+        ("a row of three balls at the top", "a {} ball at the top left, a {} ball at the top and a {} ball at the "
+         "top right"),
+        ("a column of red, green and blue boxes on the left", "a red box at the top left, a green box on the left "
+         "and a blue box at the bottom left"),
+        ("a blue box, a red ball and a blue box in a row at the bottom", "a blue box at the bottom left, a red ball "
+         "at the bottom and a blue box at the bottom right"),
+        ("a red ball and a blue ball side by side at the top", "a red ball at the top left and a blue ball at the "
+         "top right"),
+        ("a red ball and a blue box one above the other in the middle", "a red ball at the top and a blue box at the "
+         "bottom"),
+        ("a red ball in the middle of the floor", "a red ball in the centre"),
         ("two objects in a row at the bottom: a red ball and a blue box", "a red ball at the bottom left and a blue "
          "box at the bottom right;"),
         ("three boxes, all big and green", "a large green box {}, a large green box {} and a large green box"),
@@ -504,6 +516,14 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("all moving left", "none is"),
         ("a ball from the left", "right after a motion"),
         ("a ball in a row", "two or three things"),
+        ("a red ball on the left and a blue box in a row", "placed twice"),
+        ("a row of red", "say what the row is of"),
+        ("a red ball between two blue boxes", "in a row instead"),
+        ("no agent, just a red ball", "name only what the scene holds"),
+        ("a red ball, around", "right after a motion verb"),
+        ("the agent pushes the box around", "a push names its way"),
+        ("a red ball rolls around under the slab", "left, right, up, down"),
+        ("a ball moving", "or 'moves around'"),
         ("a red ball moves up-left under the slab", "left, right, up, down"),
         ("a red ball does not move under the slab", "does not go under"),
         ("three balls in a row at the left", "say which row"),
@@ -531,6 +551,16 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
     with pytest.raises(PromptError, match=message):
         parse_prompt(prompt, seed=0)
+
+
+def test_a_thing_that_moves_around_goes_one_of_the_eight_ways_drawn_with_the_scene() -> None:
+    ways = set()
+    for seed in range(24):
+        spec = parse_prompt("a yellow ball rolls around", seed=seed)
+        vx, vy = spec.objects[0].vel
+        assert math.hypot(vx, vy) > 0
+        ways.add(round(math.degrees(math.atan2(vy, vx)) / 45) % 8)
+    assert len(ways) >= 6  # not one way for every seed
 
 
 def test_across_places_like_on() -> None:
