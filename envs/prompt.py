@@ -49,13 +49,20 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   described it described others too ("a red ball and a blue box. it moves left": which?); a second "to
   the right of it" right after "... to the left of it" names the same thing as the first.
 * "Rolls under the slab" (or slides, passes, ... under it) starts a thing beside the slab, moving left,
-  right, up or down fast enough to glide under it and out of its far side.
+  right, up or down fast enough to glide under it and out of its far side; "from the left" says it moves
+  right. "Under it" names the slab when the slab is the last thing named before ("a slab at the top and
+  a ball rolling left under it").
 * Two or three things "in a row" (or "in a column") take one region each along a row of the grid (the
   two ends for two): the row named ("in a row at the top") or one drawn with the scene. "A row of three
   balls" reads as "three balls in a row"; "side by side" and "next to each other" as "in a row", "one
   above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
   box in a row") the row holds every object of the sentence, in the order named.
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
+* "The top left quadrant" is the top left corner; "the right wall" the right side. "To the left of the
+  centre" is the left, "above the middle" the top; "right in the middle", "the far left", "slightly ..."
+  name the regions they qualify.
+* "Two agents: one on the left, one on the right" (or "the first ..., the second ...") names the white
+  agent, then the pink one; "the pink one" is the pink agent.
 * "Between" is refused with the row that says it; "no ..." with the reason (a scene holds only what a
   prompt names).
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
@@ -169,7 +176,7 @@ _MOTION_VERBS = _words(
 _AROUND = _words("around about")
 _ANY_WAY = "around"
 _REACH_VERBS = _words("reach reaches reaching")
-_STILL_WORDS = _words("still stationary static resting rest motionless")
+_STILL_WORDS = _words("still stationary static resting rest rests motionless")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 #: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
 #: model trained on captions can be told.
@@ -183,7 +190,8 @@ _VERTICAL = _to("top", "top upper up upwards upward north")
 _VERTICAL |= _to("bottom", "bottom lower down downwards downward south")
 _HORIZONTAL = _to("left", "left leftwards leftward west") | _to("right", "right rightwards rightward east")
 _CENTRE_WORDS = _words("centre center middle central centrally")
-_SIDE_WORDS = _words("corner corners side sides edge edges")  # "the top left corner", "the left side"
+_SIDE_WORDS = _words("corner corners quadrant quadrants side sides edge edges wall walls")  # "the top left corner"
+_CORNER_WORDS = _words("corner corners quadrant quadrants")  # name a corner region ("the top left quadrant")
 # "in a row": two or three things side by side, one region each along a row of the grid ("column": down)
 _LINE_WORDS = _words("row column")
 _LINE_SLOTS = {"row": ("left", "centre", "right"), "column": ("top", "centre", "bottom")}
@@ -198,6 +206,8 @@ FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area half floor ground "
     "sits sitting lies lying placed located stands standing covers covering contains containing please "
     "put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
+    " starts start starting begins must should will"  # "the agent starts at the top"
+    " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
 )
 
@@ -324,6 +334,9 @@ def _supported(kind: str) -> str:
     return f"supported counts: a/an/one, two, three (at most {MAX_OBJECTS} objects in a scene)"
 
 
+_THING_NOUNS = "|".join(sorted(_SHAPE_WORDS.keys() | _GENERIC_NOUNS | _AGENT_NOUNS | {"one"}))
+
+
 def _normalise(text: str) -> str:
     t = text.lower()
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
@@ -336,6 +349,12 @@ def _normalise(text: str) -> str:
         r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t
     )
     t = re.sub(r"\b(left|right)\s+and\s+(up|down)\b", r"\2 \1", t)
+    # a region said by the centre: "to the left of the centre" is the left, "above the middle" the top
+    centre = rf"(?:the\s+)?(?:centre|center|middle)\b(?!\s+(?:{_THING_NOUNS}))"
+    t = re.sub(rf"\b(?:to\s+)?(?:the\s+)?(left|right)\s+of\s+{centre}", r"on the \1", t)
+    t = re.sub(rf"\b(?:above|over)\s+{centre}", "at the top", t)
+    t = re.sub(rf"\b(?:below|under|beneath)\s+{centre}", "at the bottom", t)
+    t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
     return t
@@ -356,7 +375,24 @@ def _tokenise(text: str) -> list[str]:
         else:
             out.append(tokens[i])
         i = j
-    return _row_of(out)
+    return _under_the_slab(_row_of(out))
+
+
+def _under_the_slab(tokens: list[str]) -> list[str]:
+    """"Under it" names the slab when the slab is the last thing named before the clause ("a slab at the
+    top and a ball rolling left under it")."""
+    out: list[str] = []
+    start = 0  # where the current clause starts in ``out``
+    for t in tokens:
+        if t in _PUNCTUATION or _kind(t) == "join":
+            start = len(out) + 1
+        if t == "it" and out and _kind(out[-1]) == "under":
+            named = next((_kind(w) for w in reversed(out[:start]) if _kind(w) in _HEADS and w != "one"), None)
+            if named == "slab":
+                out += ["the", "slab"]
+                continue
+        out.append(t)
+    return out
 
 
 _ROW_OF_KINDS = frozenset({"num", "size", "color", "badcolor", "shape", "generic", "badshape"})
@@ -839,9 +875,10 @@ class _Segmenter:
         word = self.words[self.i]
         self.i += 1
         region = _region(region_words)
-        if word.startswith("corner") and " " not in region:
-            raise PromptError(f"{' '.join(region_words + [word])!r}: say which corner, e.g. 'the top left corner'")
-        if not word.startswith("corner") and (" " in region or region == "centre"):
+        if word in _CORNER_WORDS and " " not in region:
+            raise PromptError(f"{' '.join(region_words + [word])!r}: say which {word.rstrip('s')}, e.g. 'the top "
+                              f"left {word.rstrip('s')}'")
+        if word not in _CORNER_WORDS and (" " in region or region == "centre"):
             raise PromptError(f"{' '.join(region_words + [word])!r}: say which {word.rstrip('s')}: top, bottom, left "
                               "or right")
 
@@ -880,6 +917,8 @@ class _Segmenter:
         if under and negated:
             raise PromptError(f"{' '.join(self.words[start : self.i])!r}: a thing that does not move does not go "
                               "under the slab; say 'rolls under the slab'")
+        if under and self._peek() == "from":  # "rolls under the slab from the left": moving right
+            direction = self._way_from(start, direction)
         self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast, under_slab=under))
 
     def _under_slab(self) -> bool:
@@ -893,6 +932,22 @@ class _Segmenter:
                 return True
         self.i = at
         return False
+
+    def _way_from(self, motion_start: int, direction: str | None) -> str:
+        """The way a thing moves that comes "from the left" (right), read after "rolls under the slab"."""
+        self.i += 1
+        self._take_while({"art"})
+        region_words = self._take_while(_REGION_KINDS)
+        if region_words and self._peek() == "side":
+            self._side(region_words)
+        words = " ".join(self.words[motion_start : self.i])
+        if not region_words or " " in _region(region_words) or _region(region_words) == "centre":
+            raise PromptError(f"{words!r}: say which side it comes from: the left, the right, the top or the bottom")
+        away = _OPPOSITE[_region(region_words)]
+        away = {"top": "up", "bottom": "down"}.get(away, away)
+        if direction not in (None, away):
+            raise PromptError(f"{words!r}: the way it moves and where it comes from disagree; say one of them")
+        return away
 
     def _from(self, motion_start: int, negated: bool, fast: bool) -> bool:
         """Read "from the left" ("rolls in from the left") after a motion verb: the thing starts in that
@@ -1537,6 +1592,7 @@ class _PromptReader:
         clauses = _share_shapes(clauses)
         i = 0
         while i < len(clauses):
+            _agents_listed(clauses, i)
             header = _list_header(clauses[i], clauses[i + 1] if i + 1 < len(clauses) else None)
             if header is not None and i + 1 < len(clauses):
                 i = self._read_list(header, clauses, i + 1)
@@ -1575,6 +1631,8 @@ class _PromptReader:
         nouns = _attach(segments)
         self._link_pronouns(nouns, besides, last_thing, last_anchor)
         for noun in nouns:
+            if _refers_back(noun) and noun.color_word in AGENT_COLORS:  # "the pink one": only agents are pink
+                noun.head = "agent"
             if noun.kind != "object" or noun.pronoun:
                 continue
             if not in_list and _refers_back(noun) and not noun.definite:  # "the red one" is found by its colour
@@ -1693,6 +1751,25 @@ def _take_look(noun: _Noun, before: _Noun) -> None:
         noun.color_word = before.color_word
         if noun.count_word == "another" and noun.size is None:
             noun.size = before.size
+
+
+def _agents_listed(clauses: list[_Clause], i: int) -> None:
+    """After "two agents:" (or "two agents," then "one ..."), the clauses that begin with "one", "the
+    other", "the first" or "the second" up to the end of the sentence name the agents, in order."""
+    nouns = [s for s in clauses[i].segments if isinstance(s, _Noun)]
+    if len(nouns) != 1 or nouns[0].kind != "agent" or nouns[0].count != 2 or clauses[i].end not in (":", ","):
+        return
+    for k, clause in enumerate(clauses[i + 1 : i + 3]):
+        noun = clause.segments[0] if clause.segments else None
+        if not (isinstance(noun, _Noun) and noun.shape is None and noun.head in (None, "object")
+                and (noun.count_word == "one" or noun.words[-1] in ("one", "other") or noun.ordinal)):
+            return
+        noun.head, noun.count, noun.count_word = "agent", None, None
+        if noun.color_word is None and noun.ordinal is None:
+            noun.ordinal = k + 1  # "one ..., one ...": the white agent, then the pink one
+        noun.other = False
+        if clause.end in _SENTENCE_ENDS:
+            return
 
 
 def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
