@@ -205,7 +205,7 @@ _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: .
 FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area half floor ground "
     "sits sitting lies lying placed located stands standing covers covering contains containing please "
-    "put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
+    "being gets put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
@@ -1497,9 +1497,16 @@ def _split_task(segments: list[_Segment]) -> tuple[list[_Segment], _Segment, lis
         for i, s in enumerate(segments)
         if (isinstance(s, _Marker) and s.kind == "push") or (isinstance(s, _Motion) and not s.still)
     )
-    return segments[:v], segments[v], segments[v + 1 :]
+    subject, verb, rest = segments[:v], segments[v], segments[v + 1 :]
+    passive = isinstance(verb, _Marker) and verb.words[0] in _PASSIVE_PUSH
+    if passive and subject and all(isinstance(s, _Noun) and s.kind == "object" for s in subject):
+        # "the red box is pushed to the left by the pink agent": the agent pushes the red box to the left
+        by = [s for s in rest if isinstance(s, _Relation) and s.words[0] == "by" and s.noun.kind == "agent"]
+        return [b.noun for b in by[:1]], verb, [*subject, *(s for s in rest if s not in by[:1])]
+    return subject, verb, rest
 
 
+_PASSIVE_PUSH = _words("pushed shoved nudged kicked")
 _PUSH_FORM = "a push reads e.g. 'the pink agent pushes the red box to the left' or '... into the goal'"
 _REACH_FORM = "a reach task reads e.g. 'the white agent goes to the goal' or 'the agent reaches the goal'"
 

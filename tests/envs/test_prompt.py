@@ -459,6 +459,10 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
          "bottom"),
         ("a red ball in the middle of the floor", "a red ball in the centre"),
         ("a red sphere in the upper-left quadrant", "a red ball at the top left"),
+        ("a cyan box pushed to the left by the agent", "a cyan box {}; the white agent is {}; the white agent "
+         "pushes the cyan box to the left"),
+        ("the red box is being pushed into the goal by the pink agent", "a red box {}; the white agent is {} and the "
+         "pink agent is {}; the goal is {}; the pink agent pushes the red box into the goal"),
         ("a green box slightly to the left of the center", "a green box on the left"),
         ("a blue ball above the middle and a red box right in the middle", "a blue ball at the top and a red box in "
          "the centre"),
@@ -532,6 +536,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("the agent pushes the box around", "a push names its way"),
         ("a red ball rolls around under the slab", "left, right, up, down"),
         ("a ball moving", "or 'moves around'"),
+        ("a red ball pushed left by a blue box", "does not fit a push"),
         ("a slab with a red ball under it", "things are not placed by the slab"),
         ("a ball rolls under the slab from the top left", "which side it comes from"),
         ("a ball rolls left under the slab from the left", "disagree"),
