@@ -205,7 +205,8 @@ _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: .
 FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area half floor ground "
     "sits sitting lies lying placed located stands standing covers covering contains containing please "
-    "being gets put place add show draw create make generate render"  # "put a red ball at the top": asks for the scene
+    "me see where simulation region regions diagonally"  # "show me", "a scene where ...", "the top left region"
+    " being gets put place add show draw create make generate render"  # "put a red ball at the top": a request
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
@@ -343,7 +344,12 @@ def _normalise(text: str) -> str:
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
     t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
     t = re.sub(r"\b(north|south)(east|west)(?:ward|wards)?\b", r"\1 \2", t)  # northeast -> north east
-    t = t.replace("&", " and ").replace("+", " plus ")
+    t = t.replace("&", " and ").replace("+", " plus ").replace("@", " at ")
+    # requests: "can you draw ...", "i want ...", "show me ...", "let us see ..."
+    t = re.sub(r"\b(?:can|could|would|will) you\b|\bi(?: would| d)? (?:want|like)\b|\blet(?: is| us)\b", " ", t)
+    t = re.sub(r"\bat (?:a )?(?:high|great|full) speed\b", " quickly ", t)
+    t = re.sub(r"\bat (?:a )?(?:low|gentle) speed\b", " slowly ", t)
+    t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
     t = re.sub(r"\bnothing but\b|(?:,?\s*\band\s+)?\bnothing else\b", " only ", t)  # no other objects
     t = re.sub(
         r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t
@@ -1142,8 +1148,13 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
                 and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
             raise PromptError(f"'{' '.join(last.words)} and {' '.join(clause.segments[0].words)}': a motion goes "
                               "one way; give each moving object one direction")
-        # a place goes forward ("on the right, a yellow cylinder") unless a colon gave it ("red box: top")
-        forward_first = any(isinstance(s, _Place) for s in clause.segments) and not (i and out[i - 1].end == ":")
+        # a place goes forward ("on the right, a yellow cylinder") unless a colon gave it ("red box: top"), it
+        # ends its sentence ("a red ball, top left."), or places alternate with things ("red ball, top left,
+        # blue box, bottom right")
+        pairs = i + 2 < len(out) and all(isinstance(s, _Place) for s in out[i + 2].segments)
+        ends = clause.end in _SENTENCE_ENDS or not clause.end
+        forward_first = any(isinstance(s, _Place) for s in clause.segments) and not (
+            i and (out[i - 1].end == ":" or ends or pairs))
         order = (i + 1, i - 1) if forward_first else (i - 1, i + 1)
         j = next((j for j in order if 0 <= j < len(out) and _can_merge(clause, out[j], j < i)), None)
         if j is None:
@@ -1226,6 +1237,10 @@ def _apply_markers(draft: _Draft, segments: list[_Segment]) -> None:
 
 
 def _set_region(current: str | None, region: str | None, what: str) -> str | None:
+    line = _line_of(region)
+    if line is not None:  # objects in a row have taken their regions by now (_set_line)
+        raise PromptError(f"{what} in a {line[0]}: a {line[0]} is two or three objects named together, e.g. "
+                          f"'three balls in a {line[0]}'; an agent, the slab or the goal takes a region")
     if region is not None and current not in (None, region):
         raise PromptError(f"{what} is placed twice: at the {current} and at the {region}")
     return region or current

@@ -459,6 +459,14 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
          "bottom"),
         ("a red ball in the middle of the floor", "a red ball in the centre"),
         ("a red sphere in the upper-left quadrant", "a red ball at the top left"),
+        ("Red ball, top left. Blue box, bottom right.", "a red ball at the top left and a blue box at the bottom "
+         "right"),
+        ("red ball, top left, blue box, bottom right", "a red ball at the top left and a blue box at the bottom right"),
+        ("Can you draw a magenta cube at the bottom?", "a magenta box at the bottom;"),
+        ("I'd like a red ball @ the top", "a red ball at the top;"),
+        ("show me a scene where a green ball in the top-left region moves at high speed to the right", "a green ball "
+         "at the top left; the white agent is {}; the green ball moves quickly right"),
+        ("the arena has a green ball in its center", "a green ball in the centre;"),
         ("a cyan box pushed to the left by the agent", "a cyan box {}; the white agent is {}; the white agent "
          "pushes the cyan box to the left"),
         ("the red box is being pushed into the goal by the pink agent", "a red box {}; the white agent is {} and the "
@@ -536,6 +544,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("the agent pushes the box around", "a push names its way"),
         ("a red ball rolls around under the slab", "left, right, up, down"),
         ("a ball moving", "or 'moves around'"),
+        ("two agents in a row", "an agent, the slab or the goal takes a region"),
         ("a red ball pushed left by a blue box", "does not fit a push"),
         ("a slab with a red ball under it", "things are not placed by the slab"),
         ("a ball rolls under the slab from the top left", "which side it comes from"),
