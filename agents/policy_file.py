@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import torch
 from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy
@@ -38,8 +39,12 @@ EXTRACTORS: dict[str, type[nn.Module]] = {c.__name__: c for c in (NatureCNN, Fla
 ACTIVATIONS: dict[str, type[nn.Module]] = {c.__name__: c for c in (nn.Tanh, nn.ReLU, nn.SiLU, nn.GELU)}
 
 
-def save_policy_file(model: BaseAlgorithm | BasePolicy, path: str | os.PathLike) -> Path:
+def save_policy_file(model: BaseAlgorithm | BasePolicy, path: str | os.PathLike,
+                     storage: Literal["float32", "float16"] = "float32") -> Path:
     """Write ``model``'s policy (a PPO model or its ``.policy``) to ``path``, atomically.
+
+    ``storage="float16"`` stores the weights at half precision (half the file, for a policy that ships
+    with the code); they load back into the float32 network.
 
     Raises:
         ValueError: for a policy this format cannot describe (another class, feature extractor or
@@ -63,7 +68,11 @@ def save_policy_file(model: BaseAlgorithm | BasePolicy, path: str | os.PathLike)
         "share_features_extractor": policy.share_features_extractor,
     }
     meta = json.dumps(spec)  # fails here, before writing, on anything JSON cannot hold
-    save_tensors(path, _without_aliases(policy.state_dict()), metadata={FORMAT: meta})
+    if storage not in ("float32", "float16"):
+        raise ValueError(f"storage must be 'float32' or 'float16', got {storage!r}")
+    tensors = {k: v.to(getattr(torch, storage)) if v.is_floating_point() else v
+               for k, v in _without_aliases(policy.state_dict()).items()}
+    save_tensors(path, tensors, metadata={FORMAT: meta})
     return Path(path)
 
 

@@ -34,6 +34,20 @@ def test_a_saved_policy_acts_as_the_original(tmp_path):
     assert spec["observation_space"] == {"shape": [3, 64, 64], "dtype": "uint8", "low": 0, "high": 255}
 
 
+def test_a_policy_stored_at_half_precision_is_half_the_file_and_acts_almost_alike(tmp_path):
+    policy = _policy()
+    full = save_policy_file(policy, tmp_path / "full.safetensors")
+    half = save_policy_file(policy, tmp_path / "half.safetensors", storage="float16")
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    loaded = load_policy_file(half)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    obs = np.random.default_rng(1).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
+    np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], policy.predict(obs, deterministic=True)[0],
+                               atol=1e-2)
+    with pytest.raises(ValueError, match="storage"):
+        save_policy_file(policy, tmp_path / "x.safetensors", storage="int8")
+
+
 def test_evaluate_scores_a_policy_file_in_mujoco(tmp_path):
     path = save_policy_file(_policy(), tmp_path / "policy.safetensors")
     a = evaluate(path, "WorldSim/Reach-v0", episodes=1, seed=3, max_episode_steps=4)
