@@ -58,6 +58,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
   box in a row") the row holds every object of the sentence, in the order named.
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
+* Two things that "roll towards each other" start apart and move at each other along one line: the
+  line between the regions they were given, else a row or column drawn with the scene; two that "move
+  apart" (or "in opposite directions") start close and move away from each other.
 * "The top left quadrant" is the top left corner; "the right wall" the right side. "To the left of the
   centre" is the left, "above the middle" the top; "right in the middle", "the far left", "slightly ..."
   name the regions they qualify.
@@ -172,6 +175,8 @@ _MOTION_VERBS = _words(
     "come comes coming enter enters entering pass passes passing cross crosses crossing "
     "bounce bounces bouncing"
 )
+#: Two things that move "towards each other" (converging) or "apart" (diverging), along one line
+_PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverging diverge diverges apart")
 #: "moves around": a motion whose way is drawn with the scene (one of the eight directions)
 _AROUND = _words("around about")
 _ANY_WAY = "around"
@@ -237,6 +242,7 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("reach", _REACH_VERBS),
     ("motion", _MOTION_VERBS),
     ("around", _AROUND),
+    ("pair", _PAIR_WAYS),
     ("between", {"between"}),
     ("still", _STILL_WORDS),
     ("not", {"not"}),
@@ -277,7 +283,7 @@ _HELP_GROUPS = (
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
     ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside", "from", "line")),
-    ("motion", ("motion", "around", "still", "not", "fast", "slow")),
+    ("motion", ("motion", "around", "pair", "still", "not", "fast", "slow")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
     ("goal and tasks", ("goal", "push", "reach")),
@@ -361,6 +367,9 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b(?:above|over)\s+{centre}", "at the top", t)
     t = re.sub(rf"\b(?:below|under|beneath)\s+{centre}", "at the bottom", t)
     t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
+    t = re.sub(r"\b(?:towards?|at) (?:each other|one another)\b", " converging ", t)
+    t = re.sub(r"\b(?:in opposite (?:directions|ways)|away from (?:each other|one another))\b", " diverging ", t)
+    t = re.sub(r"\bacross the (?:arena|scene|floor|world)\b", " ", t)  # "rolls across the arena from the left"
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
     return t
@@ -798,6 +807,10 @@ class _Segmenter:
         elif kind == "from":
             raise PromptError(f"{' '.join(self.words[self.i : self.i + 4])!r}: 'from' comes right after a motion, "
                               "e.g. 'a ball rolls in from the left' (it starts there and moves right)")
+        elif kind == "pair":  # "two balls converging", "two boxes, diverging"
+            word = self.words[self.i]
+            self.i += 1
+            self.out.append(_Motion([word], _PAIR_WAYS[word]))
         elif kind == "around":
             raise PromptError(f"{self.words[self.i]!r} comes right after a motion verb ('a ball rolls around': one "
                               "of eight ways, drawn with the scene); a push names its way ('pushes the box left')")
@@ -897,6 +910,10 @@ class _Segmenter:
         self.i += 1  # the verb
         speed = {_kind(w) for w in self._take_while(_SPEED_KINDS)}  # "moves quickly", "moves slowly"
         fast = _speed_of(speed, self.words[start : self.i]) == "fast"
+        if self._peek() == "pair" and not negated:  # "roll towards each other", "move apart"
+            self.i += 1
+            self.out.append(_Motion(self.words[start : self.i], _PAIR_WAYS[self.words[self.i - 1]], fast=fast))
+            return
         if self._peek() == "around":  # "rolls around": one of the eight ways, drawn with the scene
             self.i += 1
             if negated:
@@ -1262,9 +1279,10 @@ def _check_object_noun(noun: _Noun) -> None:
         )
 
 
-def _update_object(obj: _ObjDraft, noun: _Noun) -> None:
-    """Give an object the place and motion its noun phrase carries."""
-    obj.region = _set_region(obj.region, noun.region, repr(noun.text))
+def _update_object(obj: _ObjDraft, noun: _Noun, place: bool = True) -> None:
+    """Give an object the place (unless not ``place``) and motion its noun phrase carries."""
+    if place:
+        obj.region = _set_region(obj.region, noun.region, repr(noun.text))
     m = noun.motion
     if m is None:
         return
@@ -1303,8 +1321,9 @@ def _set_line(draft: _Draft, noun: _Noun, targets: list[int], line: str, fixed: 
 
 
 def _in_line(draft: _Draft, targets: list[int]) -> list[int]:
-    """What "in a row" after one thing lines up: every object its sentence names, when there are two or
-    three ("a red ball, a blue box and a green ball in a row"); else the thing itself."""
+    """What "in a row" (or "towards each other") after one thing is said of: every object its sentence
+    names, when there are two or three ("a red ball, a blue box and a green ball in a row"); else the
+    thing itself."""
     if len(targets) != 1:
         return targets
     sentence = draft.sentences.get(draft.clause)
@@ -1397,6 +1416,9 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
     line = _line_of(noun.region)
     if line is not None:
         _set_line(draft, noun, _in_line(draft, targets), *line)
+    if noun.motion is not None and noun.motion.direction in _PAIR_WAYS.values():
+        for i in set(_in_line(draft, targets)) - set(targets):  # "a ball and a box roll towards each other"
+            _update_object(draft.objects[i], noun, place=False)
     for i in targets:
         _update_object(draft.objects[i], noun)
         for name, value in noun.said.items():
@@ -1987,10 +2009,60 @@ def _draw_lines(draft: _Draft, objs: list[_ObjDraft], rng: np.random.Generator) 
             objs[i].region = slot
 
 
+def _pair_up(objs: list[_ObjDraft], way: str, rng: np.random.Generator) -> tuple[int, int] | None:
+    """Give the two things that move towards each other (``way`` "meet") or apart ("apart") their
+    places and opposite ways. Two regions given set the line between them; with none the line is a row
+    or column drawn here (its two ends to meet, its middle to part); one region given is mirrored across
+    the centre to meet, and shared to part. Returns the pair when both share a region: which way each
+    goes then depends on where they are put (:func:`_face_each_other`)."""
+    pair = [i for i, o in enumerate(objs) if o.direction == way]
+    if not pair:
+        return None
+    said = "towards each other" if way == "meet" else "apart"
+    if len(pair) != 2:
+        things = "only one thing moves" if len(pair) == 1 else f"{len(pair)} things move"
+        raise PromptError(f"{things} {said}; say it of two things, e.g. 'two balls roll {said}'")
+    a, b = objs[pair[0]], objs[pair[1]]
+    given = a.region or b.region
+    if given is not None and (a.region is None or b.region is None):
+        if way == "meet" and given == "centre":
+            raise PromptError(f"one of the things that move {said} is in the centre; place it, or the other, "
+                              f"elsewhere, e.g. 'a red ball on the left and a blue ball on the right roll {said}'")
+        row, col = _cell(given)
+        other = given if way == "apart" else _region_at(-row, -col)  # shared, or across the centre
+        a.region, b.region = a.region or other, b.region or other
+    elif given is None:
+        ends = ("left", "right") if rng.random() < 0.5 else ("top", "bottom")
+        a.region, b.region = ends if way == "meet" else ("centre", "centre")
+    if a.region == b.region:  # along a line drawn here, each way set once they are placed
+        a.direction, b.direction = ("left", "right") if rng.random() < 0.5 else ("up", "down")
+        return pair[0], pair[1]
+    (ra, ca), (rb, cb) = _cell(a.region), _cell(b.region)
+    step = [w for w, d in (("top", rb - ra), ("bottom", ra - rb)) if d < 0] + \
+        [w for w, d in (("left", cb - ca), ("right", ca - cb)) if d < 0]
+    ahead, back = _direction(step), _direction([_OPPOSITE[w] for w in step])  # from a towards b, and back
+    a.direction, b.direction = (ahead, back) if way == "meet" else (back, ahead)
+    return None
+
+
+def _face_each_other(pairs: dict[str, tuple[int, int] | None], positions: dict[int, np.ndarray],
+                     vels: list[tuple[float, float]]) -> None:
+    """Turn each pair that shares a region (:func:`_pair_up`) round when, where they were put, their
+    ways would not bring them together (way "meet") or apart."""
+    for way, pair in pairs.items():
+        if pair is None:
+            continue
+        i, j = pair
+        closing = float(np.dot(positions[j] - positions[i], np.subtract(vels[j], vels[i]))) < 0
+        if closing != (way == "meet"):  # swapping their velocities reverses how they go relative to each other
+            vels[i], vels[j] = vels[j], vels[i]
+
+
 def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     arena = ArenaSpec()
     objs = _fill_objects(draft, rng)
     _draw_lines(draft, objs, rng)
+    pairs = {way: _pair_up(objs, way, rng) for way in ("meet", "apart")}
     sizes = [_sample_size(rng, o.size) for o in objs]
     masses = [float(rng.uniform(*MASS_RANGE)) for _ in objs]
     vels = [_sample_velocity(rng, o) for o in objs]
@@ -2026,6 +2098,7 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
             raise _fail(f"the {o.color} {o.shape}", o.region)
         placed.append(Body(xy, sizes[i], o.shape == "box"))
         positions[i] = xy
+    _face_each_other(pairs, positions, vels)
     if draft.goal and goal is None:
         pushed = task is not None and task[1] is not None
         goal = _place_goal_away(rng, arena, placed, positions[task[1]] if pushed else None)

@@ -544,6 +544,9 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("the agent pushes the box around", "a push names its way"),
         ("a red ball rolls around under the slab", "left, right, up, down"),
         ("a ball moving", "or 'moves around'"),
+        ("a red ball rolls towards each other", "only one thing moves towards each other"),
+        ("three balls roll apart", "3 things move apart"),
+        ("a red ball in the centre and a blue ball roll towards each other", "is in the centre"),
         ("two agents in a row", "an agent, the slab or the goal takes a region"),
         ("a red ball pushed left by a blue box", "does not fit a push"),
         ("a slab with a red ball under it", "things are not placed by the slab"),
@@ -600,6 +603,24 @@ def test_a_thing_that_moves_around_goes_one_of_the_eight_ways_drawn_with_the_sce
 def test_agents_listed_after_their_count_or_named_by_colour_as_one(prompt: str, agents: str) -> None:
     for seed in range(3):
         assert agents in canonical_prompt(prompt, seed=seed)
+
+
+@pytest.mark.parametrize("prompt", [
+    "two balls roll towards each other", "a red ball on the left and a blue box on the right roll towards each other",
+    "two boxes at the top slide at each other", "a red ball at the top and a blue ball move quickly towards each other",
+    "a red ball and a blue ball move in opposite directions", "two boxes move apart",
+    "a red ball at the top left and a blue ball slide away from each other",
+])
+def test_two_things_that_move_towards_each_other_close_in_and_two_that_part_open_up(prompt: str) -> None:
+    meet = "apart" not in prompt and "opposite" not in prompt and "away" not in prompt
+    for seed in range(12):
+        spec = parse_prompt(prompt, seed=seed)
+        a, b = spec.objects[:2]
+        assert np.hypot(*a.vel) > 0 and np.hypot(*b.vel) > 0
+        closing = np.dot(np.subtract(b.pos, a.pos), np.subtract(b.vel, a.vel)) < 0
+        assert closing == meet, (prompt, seed)
+        if "on the left and" in prompt:
+            assert region_of(spec, a.pos) == "left" and region_of(spec, b.pos) == "right"
 
 
 def test_across_places_like_on() -> None:
