@@ -76,7 +76,7 @@ class Args:
     """Training episode length in the learned env (H of the dream protocol); None uses max_episode_steps."""
     reward: str = "heads"
     """Learned envs only: "heads" pays what the model's reward and termination heads predict; "frames"
-    applies the task's own rule to the imagined frames (worldsim.envs.frame_rewards; Reach has one)."""
+    applies the task's own rule to the imagined frames (worldsim.envs.frame_rewards: Reach and PushBox)."""
     init_policy: str | None = None
     """A policy file (``policy.safetensors`` of an earlier run, same spaces and network) to start from
     instead of a fresh network: training continues from it, as DIAMOND's loop continues its policy."""

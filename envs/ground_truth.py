@@ -446,6 +446,12 @@ class TwoAgentsEnv(WorldSimEnv):
     env_id = "WorldSim/TwoAgents-v0"
 
 
+PUSHBOX_DIST_WEIGHT = 1.0  # cost per metre between the box and the goal
+PUSHBOX_NEAR_WEIGHT = 0.2  # cost per metre between the agent and the box
+PUSHBOX_CTRL_WEIGHT = 0.05  # weight of the squared action
+PUSHBOX_SUCCESS_BONUS = 10.0  # reward when the box reaches the goal
+
+
 class PushBoxEnv(WorldSimEnv):
     """Push the task's box into the goal square.
 
@@ -472,10 +478,10 @@ class PushBoxEnv(WorldSimEnv):
         self,
         render_mode: str | None = "rgb_array",
         *,
-        dist_weight: float = 1.0,
-        near_weight: float = 0.2,
-        ctrl_weight: float = 0.05,
-        success_bonus: float = 10.0,
+        dist_weight: float = PUSHBOX_DIST_WEIGHT,
+        near_weight: float = PUSHBOX_NEAR_WEIGHT,
+        ctrl_weight: float = PUSHBOX_CTRL_WEIGHT,
+        success_bonus: float = PUSHBOX_SUCCESS_BONUS,
     ):
         super().__init__(render_mode=render_mode)
         self.dist_weight, self.near_weight = dist_weight, near_weight

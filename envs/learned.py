@@ -224,7 +224,7 @@ class LearnedEnv(gym.Env):
             text = caption(spec)
             out = self.sim.reset(prompt=text, seed=sim_seed, layout=layout_batch([spec], self.sim.dit.cfg.layout_dim),
                                  first_frame_score=first_frame_score([spec]))
-            info = {"caption": text, "prompt": prompt, "source": "prompt"}
+            info = {"caption": text, "prompt": prompt, "spec": spec.to_dict(), "source": "prompt"}
         else:
             if prompt is not None:
                 options["prompt"] = prompt
@@ -234,7 +234,7 @@ class LearnedEnv(gym.Env):
         self._frame = out.frames[0]
         self._episode_info = {k: info[k] for k in ("caption", "spec") if info.get(k) is not None}
         if self.reward_rule is not None:
-            self.reward_rule.reset(np.arange(1), out.frames)
+            self.reward_rule.reset(np.arange(1), out.frames, [info.get("spec")])
         return self._frame, info
 
     def step(self, action):
@@ -329,6 +329,7 @@ class LearnedVectorEnv(VectorEnv):
         self.elapsed = np.zeros(num_envs, dtype=np.int64)
         self._frames: np.ndarray | None = None
         self._captions = [""] * num_envs
+        self._specs: list[dict | None] = [None] * num_envs  # each row's scene, where its start has one
         self._pending = np.zeros(num_envs, dtype=bool)  # NEXT_STEP: ended, reset on the next step
         self.reward_rule = _reward_rule(reward, scene, num_envs)
 
@@ -345,6 +346,7 @@ class LearnedVectorEnv(VectorEnv):
                 obs = obs[None]
             frames.append(obs)
             self._captions[row] = info.get("caption", "")
+            self._specs[row] = info.get("spec")
         return np.stack(frames), _context_actions(self.actions, actions)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
@@ -361,7 +363,7 @@ class LearnedVectorEnv(VectorEnv):
         self._pending[:] = False
         self._frames = out.frames
         if self.reward_rule is not None:
-            self.reward_rule.reset(rows, out.frames)
+            self.reward_rule.reset(rows, out.frames, [self._specs[r] for r in rows])
         return out.frames.copy(), {"caption": np.array(self._captions, dtype=object)}
 
     def _check_seeds(self, seed: Any) -> list[int | None]:
@@ -385,7 +387,7 @@ class LearnedVectorEnv(VectorEnv):
         obs[rows] = self.sim.reset(context_frames=frames, context_actions=actions,
                                    prompt=[self._captions[r] for r in rows], rows=rows).frames
         if self.reward_rule is not None:
-            self.reward_rule.reset(rows, obs[rows])
+            self.reward_rule.reset(rows, obs[rows], [self._specs[r] for r in rows])
         self.elapsed[rows] = 0
         infos["caption"] = np.empty(self.num_envs, dtype=object)
         infos["caption"][rows] = [self._captions[r] for r in rows]

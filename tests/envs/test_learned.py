@@ -307,8 +307,8 @@ def test_reach_reward_read_off_true_frames_follows_mujocos_reward():
     true, read, ends_true, ends_read = [], [], [], []
     env = gym.make("WorldSim/Reach-v0")
     for episode in range(6):
-        obs, _ = env.reset(seed=5000 + episode)
-        rule.reset(np.arange(1), obs[None])
+        obs, info = env.reset(seed=5000 + episode)
+        rule.reset(np.arange(1), obs[None], [info["spec"]])
         for _ in range(60):
             act = env.unwrapped.scripted_action(rng) if episode % 2 == 0 else env.action_space.sample()
             obs, r, term, trunc, _ = env.step(act)
@@ -323,13 +323,40 @@ def test_reach_reward_read_off_true_frames_follows_mujocos_reward():
     assert ends_true.sum() >= 2 and (ends_read == ends_true).mean() > 0.95
 
 
+def test_pushbox_reward_read_off_true_frames_follows_mujocos_reward():
+    from worldsim.envs.frame_rewards import PushBoxFromFrames
+
+    rule, rng = PushBoxFromFrames(1), np.random.default_rng(0)
+    true, read, ends_true, ends_read = [], [], [], []
+    env = gym.make("WorldSim/PushBox-v0")
+    for episode in range(8):
+        obs, info = env.reset(seed=6000 + episode)
+        rule.reset(np.arange(1), obs[None], [info["spec"]])
+        for _ in range(80):
+            act = env.unwrapped.scripted_action(rng) if episode % 2 == 0 else env.action_space.sample()
+            obs, r, term, trunc, _ = env.step(act)
+            got, done = rule.step(obs[None], act[None])
+            true.append(r), read.append(got[0]), ends_true.append(term), ends_read.append(done[0])
+            if term or trunc:
+                break
+    env.close()
+    true, read, ends_true, ends_read = map(np.asarray, (true, read, ends_true, ends_read))
+    on_the_way = ~ends_true & ~ends_read
+    assert np.corrcoef(true[on_the_way], read[on_the_way])[0, 1] > 0.9
+    assert np.abs(true[on_the_way] - read[on_the_way]).mean() < 0.1
+    assert ends_true.sum() >= 2 and (ends_read == ends_true).mean() > 0.95
+    with pytest.raises(ValueError, match="needs each episode's scene spec"):
+        rule.reset(np.arange(1), obs[None], [None])
+
+
 def test_a_frame_reward_rule_pays_and_ends_the_dreamed_episodes(checkpoint, reach_store):
     class EndRowZeroAtStepTwo:
         def __init__(self):
             self.resets, self.steps = [], 0
 
-        def reset(self, rows, frames):
-            assert frames.shape == (len(rows), 64, 64, 3)
+        def reset(self, rows, frames, specs):
+            assert frames.shape == (len(rows), 64, 64, 3) and len(specs) == len(rows)
+            assert all(spec["task"]["object"] is None for spec in specs)  # the recorded Reach scenes
             self.resets.append(list(rows))
 
         def step(self, frames, actions):
@@ -347,7 +374,7 @@ def test_a_frame_reward_rule_pays_and_ends_the_dreamed_episodes(checkpoint, reac
     assert rule.resets == [[0, 1], [0]]  # the restarted row starts over
     venv.close()
     with pytest.raises(ValueError, match="no reward read off the frames"):
-        gym.make("WorldSim/PushBox-Learned-v0", checkpoint=checkpoint, reward="frames")
+        gym.make("WorldSim/Playground-Learned-v0", checkpoint=checkpoint, reward="frames")
     with pytest.raises(ValueError, match="'heads', 'frames'"):
         gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, reward="pixels")
     env = gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, reward="frames", sim=NEVER_DONE)
