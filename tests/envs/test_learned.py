@@ -300,37 +300,16 @@ def test_vector_env_restarts_from_the_dataset(checkpoint, reach_store):
     venv.close()
 
 
-def test_reach_reward_read_off_true_frames_follows_mujocos_reward():
-    from worldsim.envs.frame_rewards import ReachFromFrames
+@pytest.mark.parametrize(("env_id", "rule_name", "seed"), [("WorldSim/Reach-v0", "ReachFromFrames", 5000),
+                                                         ("WorldSim/PushBox-v0", "PushBoxFromFrames", 6000)])
+def test_a_reward_read_off_true_frames_follows_mujocos_reward(env_id, rule_name, seed):
+    from worldsim.envs import frame_rewards
 
-    rule, rng = ReachFromFrames(1), np.random.default_rng(0)
+    rule, rng = getattr(frame_rewards, rule_name)(1), np.random.default_rng(0)
     true, read, ends_true, ends_read = [], [], [], []
-    env = gym.make("WorldSim/Reach-v0")
-    for episode in range(6):
-        obs, info = env.reset(seed=5000 + episode)
-        rule.reset(np.arange(1), obs[None], [info["spec"]])
-        for _ in range(60):
-            act = env.unwrapped.scripted_action(rng) if episode % 2 == 0 else env.action_space.sample()
-            obs, r, term, trunc, _ = env.step(act)
-            got, arrived = rule.step(obs[None], act[None])
-            true.append(r), read.append(got[0]), ends_true.append(term), ends_read.append(arrived[0])
-            if term or trunc:
-                break
-    env.close()
-    true, read, ends_true, ends_read = map(np.asarray, (true, read, ends_true, ends_read))
-    on_the_way = ~ends_true & ~ends_read
-    assert np.corrcoef(true[on_the_way], read[on_the_way])[0, 1] > 0.9
-    assert ends_true.sum() >= 2 and (ends_read == ends_true).mean() > 0.95
-
-
-def test_pushbox_reward_read_off_true_frames_follows_mujocos_reward():
-    from worldsim.envs.frame_rewards import PushBoxFromFrames
-
-    rule, rng = PushBoxFromFrames(1), np.random.default_rng(0)
-    true, read, ends_true, ends_read = [], [], [], []
-    env = gym.make("WorldSim/PushBox-v0")
+    env = gym.make(env_id)
     for episode in range(8):
-        obs, info = env.reset(seed=6000 + episode)
+        obs, info = env.reset(seed=seed + episode)
         rule.reset(np.arange(1), obs[None], [info["spec"]])
         for _ in range(80):
             act = env.unwrapped.scripted_action(rng) if episode % 2 == 0 else env.action_space.sample()
@@ -345,8 +324,13 @@ def test_pushbox_reward_read_off_true_frames_follows_mujocos_reward():
     assert np.corrcoef(true[on_the_way], read[on_the_way])[0, 1] > 0.9
     assert np.abs(true[on_the_way] - read[on_the_way]).mean() < 0.1
     assert ends_true.sum() >= 2 and (ends_read == ends_true).mean() > 0.95
+
+
+def test_pushbox_frame_reward_needs_the_scene_spec():
+    from worldsim.envs.frame_rewards import PushBoxFromFrames
+
     with pytest.raises(ValueError, match="needs each episode's scene spec"):
-        rule.reset(np.arange(1), obs[None], [None])
+        PushBoxFromFrames(1).reset(np.arange(1), np.zeros((1, 64, 64, 3), np.uint8), [None])
 
 
 def test_a_frame_reward_rule_pays_and_ends_the_dreamed_episodes(checkpoint, reach_store):
