@@ -148,8 +148,9 @@ class PushBoxFromFrames:
         for row, raw in zip(rows, specs):
             spec = raw if isinstance(raw, SceneSpec) else SceneSpec.from_dict(raw)
             if spec.task is None or spec.task.object is None or spec.goal is None:
-                raise ValueError(f"the scene of row {row} has no box to push into a goal; PushBox's frame reward "
-                                 "needs one")
+                raise ValueError(f"the scene of row {row} has no box to push into a goal, which PushBox's frame "
+                                 "reward needs; a prompt names one as in 'the agent pushes the red box into the "
+                                 "goal'")
             self.target[row] = 1 + list(PALETTE).index(spec.objects[spec.task.object].color)
             self.goal[row] = world_to_pixel(spec, spec.goal.center) + 0.5  # the detector's pixel centres
             self.goal_half[row] = spec.goal.half_size * pixels_per_metre(spec)
