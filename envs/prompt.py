@@ -210,7 +210,7 @@ _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: .
 FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area half floor ground "
     "sits sitting lies lying placed located stands standing covers covering contains containing please "
-    "me see where simulation region regions diagonally"  # "show me", "a scene where ...", "the top left region"
+    "me see be shows showing where simulation region regions diagonally"  # "show me", "the top left region"
     " being gets put place add show draw create make generate render"  # "put a red ball at the top": a request
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
@@ -353,6 +353,7 @@ def _normalise(text: str) -> str:
     t = t.replace("&", " and ").replace("+", " plus ").replace("@", " at ")
     # requests: "can you draw ...", "i want ...", "show me ...", "let us see ..."
     t = re.sub(r"\b(?:can|could|would|will) you\b|\bi(?: would| d)? (?:want|like)\b|\blet(?: is| us)\b", " ", t)
+    t = re.sub(r"\bclose (?:to|by)\b", " near ", t)
     t = re.sub(r"\bat (?:a )?(?:high|great|full) speed\b", " quickly ", t)
     t = re.sub(r"\bat (?:a )?(?:low|gentle) speed\b", " slowly ", t)
     t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
@@ -372,6 +373,10 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bacross the (?:arena|scene|floor|world)\b", " ", t)  # "rolls across the arena from the left"
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
+    far = re.search(r"\b(?:far|away) from\b", t)
+    if far:
+        raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
+                          "the top left and the agent at the bottom right', or say which way a thing moves")
     return t
 
 

@@ -467,6 +467,8 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("show me a scene where a green ball in the top-left region moves at high speed to the right", "a green ball "
          "at the top left; the white agent is {}; the green ball moves quickly right"),
         ("the arena has a green ball in its center", "a green ball in the centre;"),
+        ("the scene shows a blue box close to the agent in the centre", "a blue box {}; the white agent is in the "
+         "centre"),
         ("a cyan box pushed to the left by the agent", "a cyan box {}; the white agent is {}; the white agent "
          "pushes the cyan box to the left"),
         ("the red box is being pushed into the goal by the pink agent", "a red box {}; the white agent is {} and the "
@@ -544,6 +546,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("the agent pushes the box around", "a push names its way"),
         ("a red ball rolls around under the slab", "left, right, up, down"),
         ("a ball moving", "or 'moves around'"),
+        ("a blue box far from the agent", "'far from' is not read"),
         ("a red ball rolls towards each other", "only one thing moves towards each other"),
         ("three balls roll apart", "3 things move apart"),
         ("a red ball in the centre and a blue ball roll towards each other", "is in the centre"),
