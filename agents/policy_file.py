@@ -33,6 +33,7 @@ from worldsim.checkpoint import CheckpointError, load_tensors, save_tensors, ten
 
 FORMAT = "worldsim-policy"
 VERSION = 1
+PROVENANCE = "worldsim-policy-provenance"  # metadata key: how the policy was trained (JSON)
 #: The classes a policy file may name, by name: loading builds nothing else.
 POLICIES: dict[str, type[ActorCriticPolicy]] = {c.__name__: c for c in (ActorCriticPolicy, ActorCriticCnnPolicy)}
 EXTRACTORS: dict[str, type[nn.Module]] = {c.__name__: c for c in (NatureCNN, FlattenExtractor)}
@@ -40,11 +41,13 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {c.__name__: c for c in (nn.Tanh, nn.R
 
 
 def save_policy_file(model: BaseAlgorithm | BasePolicy, path: str | os.PathLike,
-                     storage: Literal["float32", "float16"] = "float32") -> Path:
+                     storage: Literal["float32", "float16"] = "float32",
+                     provenance: dict[str, Any] | None = None) -> Path:
     """Write ``model``'s policy (a PPO model or its ``.policy``) to ``path``, atomically.
 
     ``storage="float16"`` stores the weights at half precision (half the file, for a policy that ships
-    with the code); they load back into the float32 network.
+    with the code); they load back into the float32 network. ``provenance`` (JSON) says how the
+    policy was trained; :func:`policy_provenance` reads it back.
 
     Raises:
         ValueError: for a policy this format cannot describe (another class, feature extractor or
@@ -72,8 +75,20 @@ def save_policy_file(model: BaseAlgorithm | BasePolicy, path: str | os.PathLike,
         raise ValueError(f"storage must be 'float32' or 'float16', got {storage!r}")
     tensors = {k: v.to(getattr(torch, storage)) if v.is_floating_point() else v
                for k, v in _without_aliases(policy.state_dict()).items()}
-    save_tensors(path, tensors, metadata={FORMAT: meta})
+    save_tensors(path, tensors, metadata={FORMAT: meta, PROVENANCE: json.dumps(provenance or {})})
     return Path(path)
+
+
+def policy_provenance(path: str | os.PathLike) -> dict[str, Any]:
+    """How the policy at ``path`` was trained, as its maker recorded it (``{}`` when nothing was)."""
+    raw = tensor_metadata(path).get(PROVENANCE)
+    try:
+        out = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: its provenance is not JSON ({e}); save it again") from e
+    if not isinstance(out, dict):
+        raise CheckpointError(f"{path}: its provenance is not a JSON object; save it again")
+    return out
 
 
 def load_policy_file(path: str | os.PathLike, device: str = "auto") -> ActorCriticPolicy:

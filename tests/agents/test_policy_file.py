@@ -10,7 +10,7 @@ from safetensors.torch import save_file
 from stable_baselines3.common.policies import ActorCriticCnnPolicy
 
 from worldsim.agents.evaluate import evaluate
-from worldsim.agents.policy_file import FORMAT, load_policy_file, save_policy_file
+from worldsim.agents.policy_file import FORMAT, load_policy_file, policy_provenance, save_policy_file
 from worldsim.checkpoint import CheckpointError, load_tensors, tensor_metadata
 
 OBS = spaces.Box(0, 255, (3, 64, 64), np.uint8)  # channels first, as PPO's CnnPolicy sees the scenes
@@ -46,6 +46,13 @@ def test_a_policy_stored_at_half_precision_is_half_the_file_and_acts_almost_alik
                                atol=1e-2)
     with pytest.raises(ValueError, match="storage"):
         save_policy_file(policy, tmp_path / "x.safetensors", storage="int8")
+
+
+def test_a_policy_file_keeps_how_it_was_trained(tmp_path):
+    made = {"env": "WorldSim/Reach-Learned-v0", "steps": 200_000, "checkpoint_hash": "e71484c088f54288"}
+    path = save_policy_file(_policy(), tmp_path / "policy.safetensors", provenance=made)
+    assert policy_provenance(path) == made
+    assert policy_provenance(save_policy_file(_policy(), tmp_path / "bare.safetensors")) == {}
 
 
 def test_evaluate_scores_a_policy_file_in_mujoco(tmp_path):
