@@ -43,7 +43,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, Ve
 from worldsim import envs  # noqa: F401  (registers WorldSim/*)
 from worldsim.agents.evaluate import evaluate
 from worldsim.agents.policy_file import load_policy_file, save_policy_file
-from worldsim.checkpoint import atomic_write_json
+from worldsim.checkpoint import atomic_write_json, checkpoint_hash
 from worldsim.diffusion import SamplerConfig
 from worldsim.envs.sb3 import SB3VecEnv
 from worldsim.simulator import SimulatorConfig
@@ -238,14 +238,17 @@ def train(args: Args) -> dict[str, Any]:
             cb.eval_env.close()
     train_s = time.perf_counter() - start
     model.save(out / "policy.zip")
-    policy_file = save_policy_file(model, out / "policy.safetensors")
+    learned_from = str(args.checkpoint or default_checkpoint()) if is_learned(args.env_id) else None
+    made = {"trainer": "worldsim.agents.ppo", "args": asdict(args), "num_timesteps": int(model.num_timesteps),
+            "checkpoint_hash": checkpoint_hash(learned_from) if learned_from else None}
+    policy_file = save_policy_file(model, out / "policy.safetensors", provenance=made)
 
     score = evaluate(model, args.eval_env_id, episodes=args.eval_episodes, seed=args.eval_seed,
                      max_episode_steps=args.max_episode_steps)
     summary = {
         "env_id": args.env_id,
         "eval_env_id": args.eval_env_id,
-        "checkpoint": str(args.checkpoint or default_checkpoint()) if is_learned(args.env_id) else None,
+        "checkpoint": learned_from,
         "num_timesteps": int(model.num_timesteps),
         "train_seconds": round(train_s, 2),
         "policy": str(policy_file),

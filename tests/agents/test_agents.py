@@ -11,6 +11,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecTransposeImage
 from worldsim.agents import evaluate as evaluate_script
 from worldsim.agents import ppo
 from worldsim.agents.evaluate import evaluate
+from worldsim.agents.policy_file import policy_provenance
 from worldsim.envs.sb3 import SB3VecEnv
 
 TINY = ["--num-envs", "2", "--total-timesteps", "32", "--n-steps", "16", "--batch-size", "32", "--n-epochs", "1",
@@ -39,6 +40,9 @@ def test_ppo_writes_policy_and_summary(trained):
     assert (out / "policy.zip").is_file()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["policy"] == str(out / "policy.safetensors")
+    made = policy_provenance(out / "policy.safetensors")
+    assert made["args"]["env_id"] == summary["env_id"] and made["num_timesteps"] == summary["num_timesteps"]
+    assert made["checkpoint_hash"] is not None and len(made["checkpoint_hash"]) == 16
     assert summary["num_timesteps"] >= 32 and summary["env_id"] == "WorldSim/PushBox-Learned-v0"
     assert _finite(summary["mean_return"], summary["std_return"]) and summary["std_return"] >= 0
     assert 0.0 <= summary["success_rate"] <= 1.0
