@@ -9,7 +9,7 @@ export MUJOCO_GL ?= egl
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint collect-stores results dream-to-real clean
+.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint collect-stores results dream-to-real reach-policy clean
 
 setup: $(STAMP)
 
@@ -156,6 +156,30 @@ dream-to-real: $(STAMP)
 	$(BIN)/python -m worldsim.agents.dream_loop --checkpoint runs/reach_fh/model --dataset $(REACH)/scripted \
 		$(REACH)/random --rounds 3 --dream-steps 40000 --out runs/dream_loop --json $(RESULTS)/dream_loop.json
 	$(BIN)/python benchmarks/results.py --summarize-only --out $(RESULTS) --json benchmarks/results.json
+
+# The shipped Reach policy (agents/policies/reach.safetensors): PPO in the dream only, paid by
+# Reach's own rule read off the imagined frames, on the world model of `make dream-to-real` (its first
+# stages), 100k + 100k + 75k dreamed steps, each stage going on from the last policy. Written to
+# runs/reach_policy.safetensors; copy it over the shipped one only if it scores better.
+DREAM_PPO := --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 --checkpoint runs/reach_wm/model \
+	--num-envs 32 --n-steps 64 --n-epochs 10 --learning-rate 3e-4 --dataset $(REACH)/scripted $(REACH)/random \
+	--burn-in 4 --horizon 16 --reward frames --eval-every 25000 --eval-episodes 30 --eval-seed 10000 \
+	--device cpu --no-progress-bar
+reach-policy: $(STAMP)
+	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_wm/model \
+		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --eval-every 50000 \
+		--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 --reward frames --rows random dream mujoco_B \
+		--out runs/dream_to_real_frames
+	test -f runs/dream_cont/summary.json || $(BIN)/python -m worldsim.agents.ppo $(DREAM_PPO) --seed 1 \
+		--total-timesteps 100000 --init-policy runs/dream_to_real_frames/reach/dream/seed0/policy.safetensors \
+		--out runs/dream_cont
+	test -f runs/dream_cont2/summary.json || $(BIN)/python -m worldsim.agents.ppo $(DREAM_PPO) --seed 2 \
+		--total-timesteps 75000 --init-policy runs/dream_cont/policy.safetensors --out runs/dream_cont2
+	$(BIN)/python -m worldsim.agents.policy_file runs/dream_cont2/policy.safetensors runs/reach_policy.safetensors \
+		--storage float16 --provenance runs/dream_to_real_frames/reach/dream/seed0/summary.json \
+		runs/dream_cont/summary.json runs/dream_cont2/summary.json
+	$(BIN)/python -m worldsim.agents.evaluate --policy runs/reach_policy.safetensors --env-id WorldSim/Reach-v0 \
+		--episodes 100 --seed 50000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -31,7 +31,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 
 from worldsim import envs  # noqa: F401  (registers WorldSim/*)
-from worldsim.agents.policy_file import load_policy_file
+from worldsim.agents.policy_file import SHIPPED, load_policy_file
 from worldsim.checkpoint import atomic_write_json, file_sha256
 from worldsim.report import write_video
 
@@ -45,7 +45,8 @@ Policy = BaseAlgorithm | BasePolicy | str | os.PathLike
 class Args:
     policy: str = "runs/ppo/policy.safetensors"
     """Saved policy: a policy file (.safetensors, loads without unpickling), an SB3 .zip (unpickled:
-    trusted files only), or random for the random baseline."""
+    trusted files only), the name of a shipped policy (reach: trained in the learned simulator only), or
+    random for the random baseline."""
     algo: Literal["ppo", "sac"] = "ppo"
     """Algorithm that saved a .zip policy."""
     env_id: str = "WorldSim/PushBox-v0"
@@ -82,9 +83,11 @@ def load_policy(policy: Policy, algo: str = "ppo", device: str = "auto") -> Base
     if algo not in ALGOS:
         raise ValueError(f"unknown algo {algo!r}; choose one of {sorted(ALGOS)}")
     path = Path(policy)
+    if not path.is_file() and str(policy) in SHIPPED:
+        path = SHIPPED[str(policy)]
     if not path.is_file():
-        raise FileNotFoundError(f"no policy at {path}: pass a .safetensors or .zip saved by agents/ppo.py, "
-                                "or 'random'")
+        raise FileNotFoundError(f"no policy at {path}: pass a .safetensors or .zip saved by agents/ppo.py, the "
+                                f"name of a shipped policy ({', '.join(SHIPPED)}), or 'random'")
     if path.suffix == ".safetensors":
         return load_policy_file(path, device=device)
     return ALGOS[algo].load(path, device=device)

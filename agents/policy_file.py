@@ -11,6 +11,9 @@ known classes, so a policy file from anyone is safe to open:
     policy = load_policy_file("runs/ppo/policy.safetensors")    # an SB3 policy; .predict(obs) as usual
 
 ``python -m worldsim.agents.evaluate --policy runs/ppo/policy.safetensors`` scores one in MuJoCo.
+
+Policies that ship with the package are named in :data:`SHIPPED`: ``--policy reach`` is the Reach
+policy trained only inside the learned simulator (:func:`policy_provenance` says how).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from worldsim.checkpoint import CheckpointError, load_tensors, save_tensors, ten
 FORMAT = "worldsim-policy"
 VERSION = 1
 PROVENANCE = "worldsim-policy-provenance"  # metadata key: how the policy was trained (JSON)
+#: Policy files that ship with the package, by name.
+SHIPPED: dict[str, Path] = {"reach": Path(__file__).parent / "policies" / "reach.safetensors"}
 #: The classes a policy file may name, by name: loading builds nothing else.
 POLICIES: dict[str, type[ActorCriticPolicy]] = {c.__name__: c for c in (ActorCriticPolicy, ActorCriticCnnPolicy)}
 EXTRACTORS: dict[str, type[nn.Module]] = {c.__name__: c for c in (NatureCNN, FlattenExtractor)}
@@ -159,3 +164,31 @@ def _box_from_json(d: dict[str, Any]) -> spaces.Box:
     shape = tuple(int(n) for n in d["shape"])
     return spaces.Box(np.broadcast_to(np.asarray(d["low"], dtype), shape),
                       np.broadcast_to(np.asarray(d["high"], dtype), shape), shape, dtype)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m worldsim.agents.policy_file SRC DST --storage float16``: copy a policy file (or a PPO
+    ``.zip`` you trust: it is unpickled), at the precision asked, keeping its provenance or taking the
+    JSON files given (a run's ``summary.json``, say) as its provenance, in order."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=main.__doc__.split(":")[0])
+    p.add_argument("src", help="a policy file (.safetensors) or an SB3 PPO .zip you trust")
+    p.add_argument("dst", help="the policy file to write")
+    p.add_argument("--storage", choices=["float32", "float16"], default="float32")
+    p.add_argument("--provenance", nargs="+", default=None, help="JSON files that say how it was trained")
+    a = p.parse_args(argv)
+    src = Path(a.src)
+    if src.suffix == ".zip":
+        from stable_baselines3 import PPO
+
+        policy, made = PPO.load(src, device="cpu").policy, {}
+    else:
+        policy, made = load_policy_file(src, device="cpu"), policy_provenance(src)
+    if a.provenance:
+        made = {"stages": [json.loads(Path(f).read_text()) for f in a.provenance]}
+    print(save_policy_file(policy, a.dst, storage=a.storage, provenance=made))
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,7 @@ from safetensors.torch import save_file
 from stable_baselines3.common.policies import ActorCriticCnnPolicy
 
 from worldsim.agents.evaluate import evaluate
-from worldsim.agents.policy_file import FORMAT, load_policy_file, policy_provenance, save_policy_file
+from worldsim.agents.policy_file import FORMAT, load_policy_file, main, policy_provenance, save_policy_file
 from worldsim.checkpoint import CheckpointError, load_tensors, tensor_metadata
 
 OBS = spaces.Box(0, 255, (3, 64, 64), np.uint8)  # channels first, as PPO's CnnPolicy sees the scenes
@@ -53,6 +53,11 @@ def test_a_policy_file_keeps_how_it_was_trained(tmp_path):
     path = save_policy_file(_policy(), tmp_path / "policy.safetensors", provenance=made)
     assert policy_provenance(path) == made
     assert policy_provenance(save_policy_file(_policy(), tmp_path / "bare.safetensors")) == {}
+    (tmp_path / "run.json").write_text(json.dumps(made))
+    main([str(path), str(tmp_path / "half.safetensors"), "--storage", "float16", "--provenance",
+          str(tmp_path / "run.json")])
+    assert policy_provenance(tmp_path / "half.safetensors") == {"stages": [made]}
+    assert load_policy_file(tmp_path / "half.safetensors").net_arch == [32]
 
 
 def test_evaluate_scores_a_policy_file_in_mujoco(tmp_path):
