@@ -10,7 +10,14 @@ from safetensors.torch import save_file
 from stable_baselines3.common.policies import ActorCriticCnnPolicy
 
 from worldsim.agents.evaluate import evaluate
-from worldsim.agents.policy_file import FORMAT, load_policy_file, main, policy_provenance, save_policy_file
+from worldsim.agents.policy_file import (
+    FORMAT,
+    SHIPPED,
+    load_policy_file,
+    main,
+    policy_provenance,
+    save_policy_file,
+)
 from worldsim.checkpoint import CheckpointError, load_tensors, tensor_metadata
 
 OBS = spaces.Box(0, 255, (3, 64, 64), np.uint8)  # channels first, as PPO's CnnPolicy sees the scenes
@@ -58,6 +65,15 @@ def test_a_policy_file_keeps_how_it_was_trained(tmp_path):
           str(tmp_path / "run.json")])
     assert policy_provenance(tmp_path / "half.safetensors") == {"stages": [made]}
     assert load_policy_file(tmp_path / "half.safetensors").net_arch == [32]
+
+
+def test_the_shipped_reach_policy_loads_without_unpickling_and_acts_in_mujoco():
+    path = SHIPPED["reach"]
+    assert path.is_file() and path.stat().st_size < 2_000_000
+    stages = policy_provenance(path)["stages"]
+    assert stages and all("WorldSim/Reach-Learned-v0" in json.dumps(stage) for stage in stages)  # the dream only
+    score = evaluate("reach", "WorldSim/Reach-v0", episodes=1, seed=3, max_episode_steps=4)
+    assert len(score["returns"]) == 1 and np.isfinite(score["returns"][0])
 
 
 def test_evaluate_scores_a_policy_file_in_mujoco(tmp_path):
