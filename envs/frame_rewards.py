@@ -35,6 +35,7 @@ from worldsim.envs.ground_truth import (
     REACH_SUCCESS_BONUS,
 )
 from worldsim.envs.scene import (
+    AGENT_PALETTE_NAMES,
     GOAL_HALF_SIZE,
     PALETTE,
     SceneSpec,
@@ -104,13 +105,16 @@ class ReachFromFrames:
         return rewards, arrived
 
 
-def find_agent_and_objects(frames: np.ndarray) -> np.ndarray:
-    """Centroids ``(N, 1 + len(PALETTE), 2)``, (col, row) pixels, of the agent and of each palette
-    colour's object in frames ``(N, H, W, 3)``; NaN where one is not found."""
-    palette = render_palette()
-    colors = {"agent": palette["agent"], **{c: palette[c] for c in PALETTE}}
-    scenery = render_scenery_colors()
-    return metrics.detect_objects(frames, colors, background=tuple(scenery.values()), min_pixels=2).centroids
+#: The colours :func:`find_objects` reports, in the order of its columns (those of ``render_palette()``):
+#: every object colour, then the agents.
+FOUND = (*PALETTE, *AGENT_PALETTE_NAMES.values())
+
+
+def find_objects(frames: np.ndarray) -> np.ndarray:
+    """Centroids ``(N, len(FOUND), 2)``, (col, row) pixels, of each colour of :data:`FOUND` in frames
+    ``(N, H, W, 3)``, found as ``worldsim check`` finds objects; NaN where one is not found."""
+    return metrics.detect_objects(frames, render_palette(), background=tuple(render_scenery_colors().values()),
+                                  min_pixels=2).centroids
 
 
 class PushBoxFromFrames:
@@ -133,7 +137,7 @@ class PushBoxFromFrames:
                  success_bonus: float = PUSHBOX_SUCCESS_BONUS):
         self.dist_weight, self.near_weight = dist_weight, near_weight
         self.ctrl_weight, self.success_bonus = ctrl_weight, success_bonus
-        self.target = np.zeros(num_envs, dtype=int)  # column of the box in find_agent_and_objects
+        self.target = np.zeros(num_envs, dtype=int)  # column of the box in find_objects
         self.goal = np.full((num_envs, 2), np.nan)  # (col, row) pixels
         self.goal_half = np.zeros(num_envs)  # pixels
         self.agent = np.full((num_envs, 2), np.nan)
@@ -151,7 +155,7 @@ class PushBoxFromFrames:
                 raise ValueError(f"the scene of row {row} has no box to push into a goal, which PushBox's frame "
                                  "reward needs; a prompt names one as in 'the agent pushes the red box into the "
                                  "goal'")
-            self.target[row] = 1 + list(PALETTE).index(spec.objects[spec.task.object].color)
+            self.target[row] = FOUND.index(spec.objects[spec.task.object].color)
             self.goal[row] = world_to_pixel(spec, spec.goal.center) + 0.5  # the detector's pixel centres
             self.goal_half[row] = spec.goal.half_size * pixels_per_metre(spec)
         self.agent[rows], self.box[rows] = np.nan, np.nan
@@ -159,8 +163,8 @@ class PushBoxFromFrames:
 
     def _see(self, rows: np.ndarray, frames: np.ndarray) -> np.ndarray:
         """Update where the agent and the box are seen in ``rows``; True where the box is seen now."""
-        found = find_agent_and_objects(frames)
-        agent, box = found[:, 0], found[np.arange(len(rows)), self.target[rows]]
+        found = find_objects(frames)
+        agent, box = found[:, FOUND.index("agent")], found[np.arange(len(rows)), self.target[rows]]
         self.agent[rows] = np.where(np.isnan(agent), self.agent[rows], agent)
         self.box[rows] = np.where(np.isnan(box), self.box[rows], box)
         return ~np.isnan(box[:, 0])
@@ -189,5 +193,5 @@ def frame_reward(scene: str, num_envs: int) -> FrameReward:
     return _RULES[scene](num_envs)
 
 
-__all__ = ["FrameReward", "PushBoxFromFrames", "ReachFromFrames", "find_agent_and_goal", "find_agent_and_objects",
+__all__ = ["FOUND", "FrameReward", "PushBoxFromFrames", "ReachFromFrames", "find_agent_and_goal", "find_objects",
            "frame_reward"]

@@ -961,18 +961,24 @@ class _Segmenter:
         self.i = at
         return False
 
-    def _way_from(self, motion_start: int, direction: str | None) -> str:
-        """The way a thing moves that comes "from the left" (right), read after "rolls under the slab"."""
+    def _origin(self) -> str | None:
+        """Read "from the left" (the "from" next): the region a thing comes from; None when none, or the
+        centre, is named."""
         self.i += 1
         self._take_while({"art"})
         region_words = self._take_while(_REGION_KINDS)
         if region_words and self._peek() == "side":
             self._side(region_words)
+        region = _region(region_words) if region_words else None
+        return None if region == "centre" else region
+
+    def _way_from(self, motion_start: int, direction: str | None) -> str:
+        """The way a thing moves that comes "from the left" (right), read after "rolls under the slab"."""
+        origin = self._origin()
         words = " ".join(self.words[motion_start : self.i])
-        if not region_words or " " in _region(region_words) or _region(region_words) == "centre":
+        if origin is None or " " in origin:
             raise PromptError(f"{words!r}: say which side it comes from: the left, the right, the top or the bottom")
-        away = _OPPOSITE[_region(region_words)]
-        away = {"top": "up", "bottom": "down"}.get(away, away)
+        away = _direction([_OPPOSITE[origin]])
         if direction not in (None, away):
             raise PromptError(f"{words!r}: the way it moves and where it comes from disagree; say one of them")
         return away
@@ -989,16 +995,11 @@ class _Segmenter:
         if self._peek() != "from":
             self.i = start
             return False
-        self.i += 1
-        self._take_while({"art"})
-        region_words = self._take_while(_REGION_KINDS)
-        if region_words and self._peek() == "side":
-            self._side(region_words)
+        origin = self._origin()
         words = self.words[start : self.i]
-        if negated or not region_words or _region(region_words) == "centre":
+        if negated or origin is None:
             raise PromptError(f"{verb + ' ' + ' '.join(words)!r}: say which side it comes from, e.g. 'rolls in "
                               "from the left' (it starts there and moves right)")
-        origin = _region(region_words)
         away = _direction([_OPPOSITE[w] for w in origin.split()])
         self._destination(away)  # "from the left to the right"
         self.out.append(_Place(words, origin))
@@ -1899,9 +1900,8 @@ def _sample_size(rng: np.random.Generator, bucket: str | None) -> float:
 def _sample_velocity(rng: np.random.Generator, o: _ObjDraft) -> tuple[float, float]:
     if o.direction is None:
         return (0.0, 0.0)
-    if o.direction == _ANY_WAY:  # "rolls around"
-        o.direction = str(rng.choice(DIRECTIONS))
-    angle = math.atan2(*direction_vector(o.direction)[::-1]) + rng.uniform(-0.3, 0.3)
+    way = str(rng.choice(DIRECTIONS)) if o.direction == _ANY_WAY else o.direction  # "rolls around"
+    angle = math.atan2(*direction_vector(way)[::-1]) + rng.uniform(-0.3, 0.3)
     speed = rng.uniform(*PARSED_SPEEDS[o.fast])
     return (speed * math.cos(angle), speed * math.sin(angle))
 
