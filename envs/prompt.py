@@ -348,11 +348,23 @@ def _normalise(text: str) -> str:
     t = text.lower()
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
+    t = re.sub(r"\s[-\u2013\u2014]+\s", " : ", t)  # "three cubes - red, green and blue": a spaced dash introduces
     t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
     t = re.sub(r"\b(north|south)(east|west)(?:ward|wards)?\b", r"\1 \2", t)  # northeast -> north east
     t = t.replace("&", " and ").replace("+", " plus ").replace("@", " at ")
-    # requests: "can you draw ...", "i want ...", "show me ...", "let us see ..."
-    t = re.sub(r"\b(?:can|could|would|will) you\b|\bi(?: would| d)? (?:want|like)\b|\blet(?: is| us)\b", " ", t)
+    # requests: "can you draw ...", "i want ...", "show me ...", "let us see ...", greetings and thanks
+    t = re.sub(r"\b(?:can|could|would|will) you\b|\bi(?: would| d)? (?:want|like|need)(?: to (?:see|have|get))?\b"
+               r"|\blet(?: is| us)\b|\b(?:can|could|may) (?:i|we) (?:get|have|see)\b|\b(?:give|get) me\b"
+               r"|^\W*(?:hi|hello|hey)\b|\bthanks?(?: you)?(?: very much)?\b|\bset up\b|\bdo(?= an? (?:scene|arena)\b)",
+               " ", t)
+    t = re.sub(r"\bgoal (?:patch|square|pad|zone|tile|spot|mat|marker|target)\b", "goal", t)
+    t = re.sub(r"\b(left|right) hand\b", r"\1", t)  # "the right-hand side"
+    t = re.sub(r"\bup top\b", " at the top ", t)
+    t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
+    t = re.sub(r"\bat speed\b", " quickly ", t)
+    slab = "|".join(sorted(_SLAB_NOUNS))
+    t = re.sub(rf"\b(?:raised|flat|elevated|overhead|floating)\s+(?=(?:{slab})\b)", "", t)  # the slab's look is fixed
+    t = re.sub(rf"\b({slab})\s+(?:{slab})\b", r"\1", t)  # "a slab roof", "a roof slab": one slab
     t = re.sub(r"\bclose (?:to|by)\b", " near ", t)
     t = re.sub(r"\bat (?:a )?(?:high|great|full) speed\b", " quickly ", t)
     t = re.sub(r"\bat (?:a )?(?:low|gentle) speed\b", " slowly ", t)
@@ -395,7 +407,18 @@ def _tokenise(text: str) -> list[str]:
         else:
             out.append(tokens[i])
         i = j
-    return _under_the_slab(_row_of(out))
+    return _under_the_slab(_row_of(_right_by(out)))
+
+
+_RIGHT_BY = frozenset({"above", "below", "beneath", "under", "underneath", "over", "next", "beside", "by", "near"})
+
+
+def _right_by(tokens: list[str]) -> list[str]:
+    """"a ball right above the box", "the agent is right below it": "right" only stresses the place after
+    it. After a motion ("rolls right under the slab") it is the way the thing moves, and is kept."""
+    return [t for k, t in enumerate(tokens) if not (
+        t == "right" and 0 < k < len(tokens) - 1 and tokens[k + 1] in _RIGHT_BY
+        and (_kind(tokens[k - 1]) in _HEADS or _kind(tokens[k - 1]) == "filler"))]
 
 
 def _under_the_slab(tokens: list[str]) -> list[str]:
@@ -483,6 +506,7 @@ class _Noun:
     plural: bool = False
     region: str | None = None
     motion: _Motion | None = None
+    origin: _Place | None = None  # the region is where it starts moving from ("from the bottom")
     said: dict[str, str] = field(default_factory=dict)  # "the ball is red": {"color": "red"}, given to it
     same_as: _Noun | None = None  # "... to the right of it" after "... to the left of it": that noun's things
     targets: list[int] = field(default_factory=list)  # the objects it was found to name, once applied
@@ -514,6 +538,7 @@ class _Place:
 
     words: list[str]
     region: str
+    origin: bool = False  # "starting from the bottom": where a moving thing starts; it moves away from it
 
 
 @dataclass
@@ -554,7 +579,7 @@ def _relative_place_error(words: list[str]) -> PromptError:
             f"{' '.join(words)!r}: things are not placed by the slab; one may roll under it ('a red ball rolls "
             "under the slab'), and the slab may be put in a region ('a slab at the top')"
         )
-    if len(words) > 1 and words[0] in _TOWARDS:
+    if len(words) > 1 and words[0] in _TOWARDS and "of" not in words:
         return PromptError(
             f"{' '.join(words)!r}: a motion towards another thing is not supported; say which way it moves and "
             "place the two so that it meets it, e.g. 'a blue ball on the left moving right and a red box on the "
@@ -562,7 +587,7 @@ def _relative_place_error(words: list[str]) -> PromptError:
         )
     return PromptError(
         f"{' '.join(words)!r}: this place relative to another thing is not supported; place a thing above, "
-        "below, to the left or right of, on top of, near, next to, beside or by an object or an agent (not "
+        "below, to the left or right of, on top of, near, next to, beside or by an object or an agent (or beside "
         "the slab or the goal), or in a region (top left, top, top right, left, centre, right, bottom left, "
         "bottom, bottom right)"
     )
@@ -609,17 +634,28 @@ def _relation_step(relation: _Relation, place: _Place | None) -> tuple[int, int]
     return False
 
 
+def _beside_fixture(relation: _Relation, step: tuple[int, int] | None) -> bool:
+    """Whether a place by the slab or the goal is a region of the grid: beside either, and above or below
+    the goal ("the agent right below the goal"); "under the slab" hides a thing, and "on the goal" is not a
+    neighbour."""
+    if relation.words[0] in ("on", "onto", "in", "into"):
+        return False
+    return relation.noun.kind == "goal" or step is None or relation.words[0] == "of"
+
+
 def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Beside]]:
     """Replace each place given by another thing ("above the red box") with that thing's noun, which
     the clause then describes as usual, and return what is placed by what."""
     out: list[_Segment] = []
     besides: list[_Beside] = []
     for k, seg in enumerate(segments):
-        if not isinstance(seg, _Relation) or seg.noun.kind not in ("object", "agent"):
+        if not isinstance(seg, _Relation) or seg.noun.kind not in ("object", "agent", "slab", "goal"):
             out.append(seg)
             continue
         place = out[-1] if out and isinstance(out[-1], _Place) else None
         step = _relation_step(seg, place)
+        if seg.noun.kind in ("slab", "goal") and step is not False and not _beside_fixture(seg, step):
+            step = False  # "under the slab", "on the goal": not a region of the grid
         if step is False:
             out.append(seg)
             continue
@@ -809,9 +845,13 @@ class _Segmenter:
             raise PromptError(f"{word!r}: say which {word.rstrip('s')}, e.g. 'in the top left corner' or 'on the "
                               "left side'; or name a region (top left, top, top right, left, centre, right, "
                               "bottom left, bottom, bottom right)")
-        elif kind == "from":
-            raise PromptError(f"{' '.join(self.words[self.i : self.i + 4])!r}: 'from' comes right after a motion, "
-                              "e.g. 'a ball rolls in from the left' (it starts there and moves right)")
+        elif kind == "from":  # "rolls north, starting from the bottom": where it starts
+            start = self.i
+            origin = self._origin(centre=True)
+            if origin is None:
+                raise PromptError(f"{' '.join(self.words[start : self.i + 1])!r}: say where it starts from, "
+                                  "e.g. 'a ball rolls up from the bottom'")
+            self.out.append(_Place(self.words[start : self.i], origin, origin=True))
         elif kind == "pair":  # "two balls converging", "two boxes, diverging"
             word = self.words[self.i]
             self.i += 1
@@ -940,13 +980,14 @@ class _Segmenter:
             self.i = before_direction  # "moves the box", "moves into the goal": not a direction
         direction = _direction(region_words) if region_words and not negated else None
         if direction is not None and before_direction < self.i and self.words[before_direction] not in ("to", "into"):
-            self._destination(direction)  # "moves down to the bottom": where it goes, not where it starts
+            direction = self._destination(direction, turn=True)  # "moves down to the bottom": where it goes
         under = self._under_slab()
         if under and negated:
             raise PromptError(f"{' '.join(self.words[start : self.i])!r}: a thing that does not move does not go "
                               "under the slab; say 'rolls under the slab'")
-        if under and self._peek() == "from":  # "rolls under the slab from the left": moving right
+        if under and self._peek() == "from":  # "rolls under the slab from the left (to the right)": moving right
             direction = self._way_from(start, direction)
+            self._destination(direction)
         self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast, under_slab=under))
 
     def _under_slab(self) -> bool:
@@ -961,16 +1002,16 @@ class _Segmenter:
         self.i = at
         return False
 
-    def _origin(self) -> str | None:
+    def _origin(self, centre: bool = False) -> str | None:
         """Read "from the left" (the "from" next): the region a thing comes from; None when none, or the
-        centre, is named."""
+        centre unless ``centre``, is named."""
         self.i += 1
         self._take_while({"art"})
         region_words = self._take_while(_REGION_KINDS)
         if region_words and self._peek() == "side":
             self._side(region_words)
         region = _region(region_words) if region_words else None
-        return None if region == "centre" else region
+        return None if region == "centre" and not centre else region
 
     def _way_from(self, motion_start: int, direction: str | None) -> str:
         """The way a thing moves that comes "from the left" (right), read after "rolls under the slab"."""
@@ -994,34 +1035,69 @@ class _Segmenter:
                 == "fast" or fast
         if self._peek() != "from":
             self.i = start
-            return False
+            return self._left_to_right(motion_start, negated, fast)
         origin = self._origin()
-        words = self.words[start : self.i]
         if negated or origin is None:
-            raise PromptError(f"{verb + ' ' + ' '.join(words)!r}: say which side it comes from, e.g. 'rolls in "
-                              "from the left' (it starts there and moves right)")
-        away = _direction([_OPPOSITE[w] for w in origin.split()])
-        self._destination(away)  # "from the left to the right"
-        self.out.append(_Place(words, origin))
-        self.out.append(_Motion(self.words[motion_start : self.i], away, fast=fast))
+            raise PromptError(f"{verb + ' ' + ' '.join(self.words[start : self.i])!r}: say which side it comes "
+                              "from, e.g. 'rolls in from the left' (it starts there and moves right)")
+        self._came_from(motion_start, start, origin, fast)
         return True
 
-    def _destination(self, direction: str) -> None:
-        """Read "to the bottom" after "moves down" as where the motion goes: it must go the same way."""
+    def _left_to_right(self, motion_start: int, negated: bool, fast: bool) -> bool:
+        """Read "rolls left to right" (no "from") as "rolls from the left to the right": only when the
+        place after "to" lies straight across from the first. False, and nothing read, otherwise."""
+        start = self.i
+        region_words = self._take_while(_REGION_KINDS)
+        at = self.i
+        origin = _region(region_words) if region_words else "centre"
+        if negated or origin == "centre" or self.words[self.i : self.i + 1] != ["to"]:
+            self.i = start
+            return False
+        self.i += 1
+        self._take_while({"art"})
+        across = self._take_while(_REGION_KINDS)
+        self.i = at
+        if not across or _direction(across) != _direction([_OPPOSITE[w] for w in origin.split()]):
+            self.i = start
+            return False
+        self._came_from(motion_start, start, origin, fast)
+        return True
+
+    def _came_from(self, motion_start: int, origin_start: int, origin: str, fast: bool) -> None:
+        """A thing that comes from ``origin`` starts there and moves away from it, across the arena ("to
+        the right" may follow); "under the slab" may follow too, and then the slab's side is where it
+        starts."""
+        away = _direction([_OPPOSITE[w] for w in origin.split()])
+        place_words = self.words[origin_start : self.i]
+        self._destination(away)  # "from the left to the right"
+        if self._under_slab():  # "rolls from the left under the slab"
+            self.out.append(_Motion(self.words[motion_start : self.i], away, fast=fast, under_slab=True))
+            return
+        self.out.append(_Place(place_words, origin))
+        self.out.append(_Motion(self.words[motion_start : self.i], away, fast=fast))
+
+    def _destination(self, direction: str, turn: bool = False) -> str:
+        """Read "to the bottom" after "moves down" as where the motion goes: it must go the same way. With
+        ``turn``, a side across the way read makes a diagonal ("moves up to the right": up-right). Returns
+        the way it moves."""
         at = self.i
         if self._peek() != "prep" or self.words[self.i] not in ("to", "towards", "toward", "into"):
-            return
+            return direction
         self.i += 1
         self._take_while({"art"})
         region_words = self._take_while(_REGION_KINDS)
         if not region_words:
             self.i = at  # "moves left to the box": not a place on the grid
-            return
+            return direction
         if self._peek() == "side":
             self._side(region_words)
-        if _direction(region_words) != direction:
+        to = _direction(region_words)
+        if turn and "-" not in direction + to and (direction in ("up", "down")) != (to in ("up", "down")):
+            return f"{direction}-{to}" if direction in ("up", "down") else f"{to}-{direction}"
+        if to != direction:
             raise PromptError(f"{' '.join(self.words[at - 1 : self.i])!r}: the way it moves and where it goes "
                               f"disagree; say one of them, e.g. 'moves {_direction(region_words)}'")
+        return direction
 
 
 # --------------------------------------------------------------------------------------------
@@ -1029,7 +1105,7 @@ class _Segmenter:
 # --------------------------------------------------------------------------------------------
 
 
-_Ref = tuple[str, int]  # ("object", index) or ("agent", index) in a draft
+_Ref = tuple[str, int]  # ("object", index), ("agent", index), ("slab", 0) or ("goal", 0) in a draft
 
 
 @dataclass
@@ -1043,6 +1119,7 @@ class _ObjDraft:
     motion_given: bool = False
     under_slab: bool = False  # starts beside the slab and glides under it
     clause: int = 0  # the clause that first described it, in reading order
+    origin: tuple[str, str] | None = None  # ("from the bottom", "bottom"): its region is where it starts from
 
 
 @dataclass
@@ -1064,12 +1141,16 @@ class _Draft:
 
     def region_of(self, ref: _Ref) -> str | None:
         kind, i = ref
+        if kind in ("slab", "goal"):
+            return getattr(self, f"{kind}_region")
         return self.objects[i].region if kind == "object" else self.agent_regions[i]
 
     def place(self, ref: _Ref, region: str | None, what: str) -> None:
         """Put a thing in ``region`` (None: leave it); a second, different region is an error."""
         kind, i = ref
-        if kind == "object":
+        if kind in ("slab", "goal"):
+            setattr(self, f"{kind}_region", _set_region(getattr(self, f"{kind}_region"), region, what))
+        elif kind == "object":
             self.objects[i].region = _set_region(self.objects[i].region, region, what)
         else:
             self.agent_regions[i] = _set_region(self.agent_regions[i], region, what)
@@ -1214,14 +1295,27 @@ def _words_of(segments: list[_Segment]) -> str:
     return " ".join(w for s in segments for w in s.words)
 
 
-def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> None:
-    """Give a place or motion to the noun before it if that one has none yet, else to the noun after."""
+def _check_origin(obj: _ObjDraft) -> None:
+    """A thing that starts "from the left" moves, and away from the left: not left, nor up-left."""
+    words, region = obj.origin
+    away = _direction([_OPPOSITE[w] for w in region.split()]) if region != "centre" else "left"
+    if obj.direction is None:
+        raise PromptError(f"{words!r}: say how the thing that starts there moves, e.g. 'rolls {away} {words}'")
+    back = {_direction([w]) for w in region.split() if w in _OPPOSITE}  # the ways back to where it starts
+    if back & set(obj.direction.split("-")):
+        raise PromptError(f"moves {obj.direction} {words}: it would start against that side; say one of them, "
+                          f"e.g. 'moves {away} {words}'")
+
+
+def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> _Noun:
+    """Give a place or motion to the noun before it if that one has none yet, else to the noun after;
+    returns that noun."""
     before = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun)), None)
     after = next((s for s in segments[p + 1 :] if isinstance(s, _Noun)), None)
     for noun in (before, after):
         if noun is not None and getattr(noun, name) is None:
             setattr(noun, name, value)
-            return
+            return noun
     phrase = " ".join(segments[p].words)
     if before is None and after is None:
         raise PromptError(f"{phrase!r} does not say what it describes; e.g. 'a red ball {phrase}'")
@@ -1232,7 +1326,8 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
     """Give the clause's places and motions to its nouns; returns the nouns."""
     for p, seg in enumerate(segments):
         if isinstance(seg, _Place):
-            _attach_one(segments, p, "region", seg.region)
+            noun = _attach_one(segments, p, "region", seg.region)
+            noun.origin = seg if seg.origin else None
         elif isinstance(seg, _Motion):
             if seg.direction is None and not seg.still and not seg.under_slab:
                 raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up', "
@@ -1289,6 +1384,8 @@ def _update_object(obj: _ObjDraft, noun: _Noun, place: bool = True) -> None:
     """Give an object the place (unless not ``place``) and motion its noun phrase carries."""
     if place:
         obj.region = _set_region(obj.region, noun.region, repr(noun.text))
+        if noun.origin is not None:
+            obj.origin = (" ".join(noun.origin.words), noun.origin.region)
     m = noun.motion
     if m is None:
         return
@@ -1488,14 +1585,12 @@ def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int, besides: Collec
             refs[id(noun)] = [("agent", k) for k in _apply_agent(draft, noun)]
         elif noun.kind in ("slab", "goal"):
             _apply_fixture(draft, noun)
-            refs[id(noun)] = []
+            refs[id(noun)] = [(noun.kind, 0)]
         else:
             refs[id(noun)] = [("object", i) for i in _apply_object(draft, noun)]
     for b in besides:
         phrase = " ".join(b.words)
         for noun in (b.subject, b.anchor):
-            if noun.kind in ("slab", "goal"):
-                raise _relative_place_error(b.words)
             if len(refs[id(noun)]) != 1:
                 raise PromptError(f"{noun.text!r} {phrase}: place one thing by one other")
         draft.besides.append((refs[id(b.subject)][0], b.step, refs[id(b.anchor)][0], phrase))
@@ -1870,7 +1965,11 @@ def _read_prompt(text: str) -> _Draft:
     clauses = _merge_modifiers(_clauses(tokens))
     if not clauses:
         raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
-    return _PromptReader().read(clauses)
+    draft = _PromptReader().read(clauses)
+    for obj in draft.objects:
+        if obj.origin is not None:
+            _check_origin(obj)
+    return draft
 
 
 # --------------------------------------------------------------------------------------------
