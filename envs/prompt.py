@@ -29,7 +29,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
 * A motion says which way ("moves left", "rolls towards the top right corner"); "from" a side says
   where it starts and that it moves away from there ("rolls in from the left": on the left, moving
-  right). After a motion, "in", "at" or "on" a region places the thing ("moves left at the top").
+  right; "rolls left to right" likewise), and may stand apart from the motion ("rolls north, starting
+  from the bottom"), which must then lead away from it. A side across the way makes a diagonal ("rolls
+  up to the right": up-right). After a motion, "in", "at" or "on" a region places the thing ("moves
+  left at the top").
 * A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
   a bare count followed by a comma ("two objects, a red ball and a blue box"), or a count of things
   followed by a comma and "one ..." ("two balls, one red and one blue", or "... and the other blue").
@@ -43,7 +46,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   right of" likewise), and the place may come first ("to the left of the box there is a ball");
   "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the other,
   else to its left, below or above it). When neither has a region, the one named second goes
-  in the centre. "To its left" reads as "to the left of it", and "it" right after a clause that ends
+  in the centre. Beside the slab or the goal works the same, and above or below the goal too ("the
+  agent right below the goal"). "Between the agent and the goal" (or "between the two boxes", or
+  "between them" after two things are named) puts a thing in the region halfway between the two, which
+  must be two regions apart; those without a region go either side of it. "To its left" reads as "to the left of it", and "it" right after a clause that ends
   on an agent (or the slab, or the goal) names that thing ("the agent in the middle and a green box to
   its left"). Otherwise "it" names the object described last, and is refused when the sentence that
   described it described others too ("a red ball and a blue box. it moves left": which?); a second "to
@@ -244,6 +250,7 @@ _KIND_GROUPS: tuple[tuple[str, Collection[str]], ...] = (
     ("around", _AROUND),
     ("pair", _PAIR_WAYS),
     ("between", {"between"}),
+    ("them", {"them"}),
     ("still", _STILL_WORDS),
     ("not", {"not"}),
     ("fast", _FAST_WORDS),
@@ -282,7 +289,8 @@ _HELP_GROUPS = (
     ("shapes", ("shape", "generic", "pronoun")),
     ("sizes", ("size",)),
     ("counts and order", ("art", "num", "ord", "other")),
-    ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside", "from", "line")),
+    ("places and directions", ("prep", "vert", "horiz", "centre", "side", "under", "over", "beside", "from", "line",
+                               "between", "them")),
     ("motion", ("motion", "around", "pair", "still", "not", "fast", "slow")),
     ("agents", ("agent",)),
     ("slab", ("slab",)),
@@ -570,7 +578,17 @@ class _Beside:
     anchor: _Noun
 
 
-_Segment = _Motion | _Noun | _Place | _Relation | _Marker
+@dataclass
+class _Between:
+    """A thing placed midway between two others: "between the agent and the goal", "between the two boxes",
+    or "between them" (``anchors`` None: the last two things named before the clause)."""
+
+    words: list[str]
+    anchors: tuple[_Noun, ...] | None
+    subject: _Noun | None = None
+
+
+_Segment = _Motion | _Noun | _Place | _Relation | _Marker | _Between
 
 
 def _relative_place_error(words: list[str]) -> PromptError:
@@ -643,12 +661,27 @@ def _beside_fixture(relation: _Relation, step: tuple[int, int] | None) -> bool:
     return relation.noun.kind == "goal" or step is None or relation.words[0] == "of"
 
 
-def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Beside]]:
+def _placed_thing(before: list[_Segment], after: list[_Segment], words: list[str]) -> _Noun:
+    """The noun a place by other things describes: the one before it, else ("to the left of the box there is
+    a ball") the one after."""
+    subject = next((s for s in reversed(before) if isinstance(s, _Noun)), None)
+    subject = subject or next((s for s in after if isinstance(s, _Noun)), None)
+    if subject is None:
+        raise PromptError(f"{' '.join(words)!r} does not say what it places; e.g. 'a red ball {' '.join(words)}'")
+    return subject
+
+
+def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Beside | _Between]]:
     """Replace each place given by another thing ("above the red box") with that thing's noun, which
     the clause then describes as usual, and return what is placed by what."""
     out: list[_Segment] = []
-    besides: list[_Beside] = []
+    besides: list[_Beside | _Between] = []
     for k, seg in enumerate(segments):
+        if isinstance(seg, _Between):
+            seg.subject = _placed_thing(out, segments[k + 1 :], seg.words)
+            besides.append(seg)
+            out += seg.anchors or ()
+            continue
         if not isinstance(seg, _Relation) or seg.noun.kind not in ("object", "agent", "slab", "goal"):
             out.append(seg)
             continue
@@ -663,12 +696,7 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
         if seg.words[0] == "of" and place is not None and step is not None:
             out.pop()
             words = place.words + seg.words
-        subject = next((s for s in reversed(out) if isinstance(s, _Noun)), None)
-        if subject is None:  # the place first: "to the left of the box there is a ball"
-            subject = next((s for s in segments[k + 1 :] if isinstance(s, _Noun)), None)
-        if subject is None:
-            raise PromptError(f"{' '.join(words)!r} does not say what it places; e.g. 'a red ball {' '.join(words)}'")
-        besides.append(_Beside(words, subject, step, seg.noun))
+        besides.append(_Beside(words, _placed_thing(out, segments[k + 1 :], words), step, seg.noun))
         out.append(seg.noun)
     return out, besides
 
@@ -859,9 +887,8 @@ class _Segmenter:
         elif kind == "around":
             raise PromptError(f"{self.words[self.i]!r} comes right after a motion verb ('a ball rolls around': one "
                               "of eight ways, drawn with the scene); a push names its way ('pushes the box left')")
-        elif kind == "between":
-            raise PromptError("'between' is not read; put the things in a row instead, e.g. 'a blue box, a red "
-                              "ball and a blue box in a row' (the middle one between the others)")
+        elif kind in ("between", "them"):
+            self._between()
         elif kind in _NOUN_KINDS:
             self._noun()
         elif kind == "reach":  # "reaches the goal": the goal is what is reached, not a place
@@ -889,6 +916,27 @@ class _Segmenter:
         noun = self._read_noun()
         if noun.words != [noun.article]:  # a lone article ("a" in "a scene") says nothing
             self.out.append(noun)
+
+    def _between(self) -> None:
+        """Read "between them", "between the two boxes" or "between the agent and the goal"."""
+        if self._peek() == "them":
+            raise PromptError("'them' is read only in 'between them' (right after two things are named); else "
+                              "name the things")
+        start = self.i
+        self.i += 1
+        if self.words[self.i : self.i + 1] == ["them"]:
+            self.i += 1
+            self.out.append(_Between(self.words[start : self.i], None))
+            return
+        first = self._read_noun() if self._peek() in _NOUN_KINDS else None
+        if first is not None and self.words[self.i : self.i + 1] == ["and"] and self._peek(1) in _NOUN_KINDS:
+            self.i += 1
+            self.out.append(_Between(self.words[start : self.i], (first, self._read_noun())))
+        elif first is not None and first.count == 2:
+            self.out.append(_Between(self.words[start : self.i], (first,)))
+        else:
+            raise PromptError(f"{' '.join(self.words[start : self.i + 1])!r}: say between which two things, e.g. "
+                              "'a red ball between the agent and the goal', or 'between them' after naming two")
 
     def _place_or_relation(self) -> None:
         start = self.i
@@ -1136,6 +1184,8 @@ class _Draft:
     besides: list[tuple[_Ref, tuple[int, int] | None, _Ref, str]] = field(default_factory=list)
     # (thing, grid step or None for a neighbour, the thing it is placed by, the words)
     lines: list[tuple[list[int], str]] = field(default_factory=list)  # ("in a row", row drawn with the scene)
+    betweens: list[tuple[_Ref, tuple[_Ref, _Ref], str]] = field(default_factory=list)  # (thing, the two, words)
+    named: list[_Ref] = field(default_factory=list)  # the things described so far, in reading order
     clause: int = 0  # the clause being applied (clauses that refer to objects are applied last)
     sentences: dict[int, int] = field(default_factory=dict)  # each clause's sentence, both counted from 1
 
@@ -1198,12 +1248,17 @@ def _refuse_is_a(words: list[str]) -> None:
 def _clauses(tokens: list[str]) -> list[_Clause]:
     """Split tokens at separators and read each clause; clauses with nothing in them are dropped."""
     raw, words = [], []
+    between = False  # inside "between the agent and the goal": its "and" joins the two things
     for token in tokens:
-        if token in _PUNCTUATION or _kind(token) == "join":
+        if token == "and" and between:
+            words.append(token)
+            between = False
+        elif token in _PUNCTUATION or _kind(token) == "join":
             raw.append(_Clause(words, token))
-            words = []
+            words, between = [], False
         else:
             words.append(token)
+            between = between or token == "between"
     raw.append(_Clause(words, ""))
     clauses: list[_Clause] = []
     for clause in raw:
@@ -1575,7 +1630,7 @@ def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
     setattr(draft, f"{what}_region", _set_region(region, noun.region, f"the {what}"))
 
 
-def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int, besides: Collection[_Beside] = ()) -> None:
+def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int, besides: Collection[_Beside | _Between] = ()) -> None:
     """Add or update what each noun of the ``clause``-th clause describes, then note what ``besides``
     places by what."""
     draft.clause = clause
@@ -1588,12 +1643,65 @@ def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int, besides: Collec
             refs[id(noun)] = [(noun.kind, 0)]
         else:
             refs[id(noun)] = [("object", i) for i in _apply_object(draft, noun)]
+    named, draft.named = draft.named, draft.named + [r for noun in nouns for r in refs[id(noun)]]
     for b in besides:
         phrase = " ".join(b.words)
+        if isinstance(b, _Between):
+            draft.betweens.append((_one_ref(refs, b.subject, phrase), _anchors(refs, b, named, phrase), phrase))
+            continue
         for noun in (b.subject, b.anchor):
             if len(refs[id(noun)]) != 1:
                 raise PromptError(f"{noun.text!r} {phrase}: place one thing by one other")
         draft.besides.append((refs[id(b.subject)][0], b.step, refs[id(b.anchor)][0], phrase))
+
+
+def _one_ref(refs: dict[int, list[_Ref]], noun: _Noun, phrase: str) -> _Ref:
+    if len(refs[id(noun)]) != 1:
+        raise PromptError(f"{noun.text!r} {phrase}: place one thing between two others")
+    return refs[id(noun)][0]
+
+
+def _anchors(refs: dict[int, list[_Ref]], b: _Between, named: list[_Ref], phrase: str) -> tuple[_Ref, _Ref]:
+    """The two things a thing is placed between: named in the phrase, or ("them") the last two before."""
+    if b.anchors is None:
+        before = list(dict.fromkeys(named))
+        if len(before) < 2:
+            raise PromptError(f"{phrase!r}: name two things before 'between them', or say 'between the agent and "
+                              "the goal'")
+        return before[-2], before[-1]
+    two = [r for noun in b.anchors for r in refs[id(noun)]]
+    if len(two) != 2:
+        raise PromptError(f"{phrase!r}: say between which two things, e.g. 'between the agent and the goal'")
+    return two[0], two[1]
+
+
+def _place_betweens(draft: _Draft) -> None:
+    """Give regions to things placed between two others: the middle region of the two, which must lie
+    on the grid halfway between them ("between the top left and the top right": the top). Where the two
+    have no region yet they go either side of the thing, along its row (else its column)."""
+    for thing, (a, b), phrase in draft.betweens:
+        ra, rb, here = draft.region_of(a), draft.region_of(b), draft.region_of(thing)
+        if ra is None and rb is None:
+            row, col = _cell(here or "centre")
+            sides = ((_region_at(row, col - 1), _region_at(row, col + 1)),
+                     (_region_at(row - 1, col), _region_at(row + 1, col)))
+            ra, rb = next(((x, y) for x, y in sides if x and y), (None, None))
+            if ra is None:
+                raise PromptError(f"{phrase!r}: the thing placed is in a corner, so the two either side would be "
+                                  "off the arena; place it further in")
+        elif ra is None or rb is None:  # the other goes across the thing (the centre unless it has a region)
+            known, mid = _cell(ra or rb), _cell(here or "centre")
+            other = _region_at(2 * mid[0] - known[0], 2 * mid[1] - known[1])
+            if other is None or mid == known:
+                raise PromptError(f"{phrase!r}: nothing fits on the other side; place both things")
+            ra, rb = (ra, other) if rb is None else (other, rb)
+        (r1, c1), (r2, c2) = _cell(ra), _cell(rb)
+        if (r1 + r2) % 2 or (c1 + c2) % 2 or (r1, c1) == (r2, c2):
+            raise PromptError(f"{phrase!r}: no region lies halfway between the {ra} and the {rb}; place them two "
+                              "regions apart, e.g. on the left and on the right")
+        draft.place(a, ra, repr(phrase))
+        draft.place(b, rb, repr(phrase))
+        draft.place(thing, _region_at((r1 + r2) // 2, (c1 + c2) // 2), repr(phrase))
 
 
 def _place_besides(draft: _Draft) -> None:
@@ -1749,6 +1857,7 @@ class _PromptReader:
         for apply in self.deferred:
             apply()
         _place_besides(self.draft)
+        _place_betweens(self.draft)
         if self.draft.empty and self.draft.objects:
             raise PromptError("the prompt says the arena is empty but also describes objects")
         return self.draft
@@ -1791,7 +1900,7 @@ class _PromptReader:
         else:
             _apply_nouns(draft, nouns, order, besides)
 
-    def _link_pronouns(self, nouns: list[_Noun], besides: list[_Beside], last_thing: _Noun | None,
+    def _link_pronouns(self, nouns: list[_Noun], besides: list[_Beside | _Between], last_thing: _Noun | None,
                        last_anchor: _Noun | None) -> None:
         """Point a clause's "it" at what the clause before makes it name, and note what this clause
         leaves for the next one."""
@@ -1804,7 +1913,7 @@ class _PromptReader:
         if nouns and nouns[-1].kind != "object" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:
             self.last_thing = nouns[-1]
         for b in besides:  # "a box with a ball to the left of it and a cube to the right of it": the box twice
-            if b.anchor.pronoun and b.anchor.kind == "object":
+            if isinstance(b, _Beside) and b.anchor.pronoun and b.anchor.kind == "object":
                 b.anchor.same_as, self.last_anchor = last_anchor, b.anchor
 
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:

@@ -421,6 +421,16 @@ def test_bad_reach_prompts_are_refused(prompt: str) -> None:
          "a slab covers the centre"),
         ("a goal at the top right and the agent right below it", "the white agent is on the right; the goal is at "
          "the top right"),
+        ("Agent at left, goal patch at right, and an orange box between them.", "an orange box in the centre; the "
+         "white agent is on the left; the goal is on the right"),
+        ("a blue box at the top left, a blue box at the top right and a red ball between them",
+         "a blue box at the top left, a blue box at the top right and a red ball at the top"),
+        ("a red ball between two blue boxes", "a red ball in the centre, a blue box on the left and a blue box on "
+         "the right"),
+        ("between the agent and the goal there is a red ball", "a red ball in the centre; the white agent is on the "
+         "left; the goal is on the right"),
+        ("a pink agent at the top and a white agent at the bottom, with a green box between them",
+         "a green box in the centre; the white agent is at the bottom and the pink agent is at the top"),
         ("goal patch in the centre, agent in the bottom right corner, yellow cube next to the goal",
          "a yellow box on the right; the white agent is at the bottom right; the goal is in the centre"),
     ],
@@ -565,7 +575,10 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a ball in a row", "two or three things"),
         ("a red ball on the left and a blue box in a row", "placed twice"),
         ("a row of red", "say what the row is of"),
-        ("a red ball between two blue boxes", "in a row instead"),
+        ("a red ball between them", "name two things before"),
+        ("a box on the left, a ball at the top and a cylinder between them", "no region lies halfway"),
+        ("a red ball between the agent", "say between which two things"),
+        ("two balls and them", "'them' is read only in 'between them'"),
         ("no agent, just a red ball", "name only what the scene holds"),
         ("a red ball, around", "right after a motion verb"),
         ("the agent pushes the box around", "a push names its way"),
