@@ -49,7 +49,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   in the centre. Beside the slab or the goal works the same, and above or below the goal too ("the
   agent right below the goal"). "Between the agent and the goal" (or "between the two boxes", or
   "between them" after two things are named) puts a thing in the region halfway between the two, which
-  must be two regions apart; those without a region go either side of it. "To its left" reads as "to the left of it", and "it" right after a clause that ends
+  must be two regions apart; those without a region go either side of it. "To its left" reads as "to
+  the left of it", and "it" right after a clause that ends
   on an agent (or the slab, or the goal) names that thing ("the agent in the middle and a green box to
   its left"). Otherwise "it" names the object described last, and is refused when the sentence that
   described it described others too ("a red ball and a blue box. it moves left": which?); a second "to
