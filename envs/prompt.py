@@ -49,7 +49,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   in the centre. Beside the slab or the goal works the same, and above or below the goal too ("the
   agent right below the goal"). "Between the agent and the goal" (or "between the two boxes", or
   "between them" after two things are named) puts a thing in the region halfway between the two, which
-  must be two regions apart; those without a region go either side of it. "To its left" reads as "to
+  must be two regions apart; those without a region go either side of it. An object that "rolls towards"
+  another thing heads from its region to that thing's (one without a region starts across the arena
+  from it, or one step back along the way it was told to move). "To its left" reads as "to
   the left of it", and "it" right after a clause that ends
   on an agent (or the slab, or the goal) names that thing ("the agent in the middle and a green box to
   its left"). Otherwise "it" names the object described last, and is refused when the sentence that
@@ -474,6 +476,10 @@ def _row_of(tokens: list[str]) -> list[str]:
 
 def _check_vocabulary(tokens: list[str]) -> None:
     """Raise a PromptError naming every word the parser does not know."""
+    hidden = next((t for t in tokens if t in ("hidden", "hides", "hiding")), None)
+    if hidden is not None:
+        raise PromptError(f"{hidden!r}: a thing hidden at rest is never seen, so no frame could show it; a thing "
+                          "may pass under the slab instead ('a red ball rolls under the slab')")
     unknown = [t for t in dict.fromkeys(tokens) if t not in _PUNCTUATION and _kind(t) == "unknown"]
     if unknown:
         names = ", ".join(repr(w) + _did_you_mean(w) for w in unknown)
@@ -589,6 +595,15 @@ class _Between:
     subject: _Noun | None = None
 
 
+@dataclass
+class _Towards:
+    """A moving thing that heads for another: "a ball rolling towards the box", "... towards it"."""
+
+    words: list[str]
+    subject: _Noun
+    anchor: _Noun
+
+
 _Segment = _Motion | _Noun | _Place | _Relation | _Marker | _Between
 
 
@@ -613,6 +628,7 @@ def _relative_place_error(words: list[str]) -> PromptError:
 
 
 _TOWARDS = frozenset({"to", "towards", "toward", "into"})
+_TOWARDS_THING = "towards"  # a motion's way until the thing it heads for has a region (_aim)
 _AXES = ("left", "right", "up", "down")  # the ways a thing may go under the slab
 _ROWS = {"top": -1, "bottom": 1}
 _OPPOSITE = {"top": "bottom", "bottom": "top", "left": "right", "right": "left"}
@@ -662,6 +678,19 @@ def _beside_fixture(relation: _Relation, step: tuple[int, int] | None) -> bool:
     return relation.noun.kind == "goal" or step is None or relation.words[0] == "of"
 
 
+def _heads_for(segments: list[_Segment], relation: _Relation) -> bool:
+    """Whether "towards the box" says where a motion of its clause heads ("rolling towards the box"): then
+    that motion's way is the way to the box."""
+    k = segments.index(relation)
+    motion = next((s for s in reversed(segments[:k]) if isinstance(s, (_Motion, _Noun))), None)
+    if not isinstance(motion, _Motion) or motion.still:
+        return False
+    if motion.direction is None:
+        motion.direction = _TOWARDS_THING  # the way is known once both things have their regions
+    motion.words = motion.words + relation.words
+    return True
+
+
 def _placed_thing(before: list[_Segment], after: list[_Segment], words: list[str]) -> _Noun:
     """The noun a place by other things describes: the one before it, else ("to the left of the box there is
     a ball") the one after."""
@@ -672,11 +701,11 @@ def _placed_thing(before: list[_Segment], after: list[_Segment], words: list[str
     return subject
 
 
-def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Beside | _Between]]:
+def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Beside | _Between | _Towards]]:
     """Replace each place given by another thing ("above the red box") with that thing's noun, which
     the clause then describes as usual, and return what is placed by what."""
     out: list[_Segment] = []
-    besides: list[_Beside | _Between] = []
+    besides: list[_Beside | _Between | _Towards] = []
     for k, seg in enumerate(segments):
         if isinstance(seg, _Between):
             seg.subject = _placed_thing(out, segments[k + 1 :], seg.words)
@@ -685,6 +714,10 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
             continue
         if not isinstance(seg, _Relation) or seg.noun.kind not in ("object", "agent", "slab", "goal"):
             out.append(seg)
+            continue
+        if seg.words[0] in ("towards", "toward", "to") and _heads_for(segments, seg):
+            besides.append(_Towards(seg.words, _placed_thing(out, segments[k + 1 :], seg.words), seg.noun))
+            out.append(seg.noun)
             continue
         place = out[-1] if out and isinstance(out[-1], _Place) else None
         step = _relation_step(seg, place)
@@ -1187,6 +1220,7 @@ class _Draft:
     lines: list[tuple[list[int], str]] = field(default_factory=list)  # ("in a row", row drawn with the scene)
     betweens: list[tuple[_Ref, tuple[_Ref, _Ref], str]] = field(default_factory=list)  # (thing, the two, words)
     named: list[_Ref] = field(default_factory=list)  # the things described so far, in reading order
+    towards: list[tuple[_Ref, _Ref, str]] = field(default_factory=list)  # (object, what it heads for, words)
     clause: int = 0  # the clause being applied (clauses that refer to objects are applied last)
     sentences: dict[int, int] = field(default_factory=dict)  # each clause's sentence, both counted from 1
 
@@ -1273,7 +1307,8 @@ def _clauses(tokens: list[str]) -> list[_Clause]:
 
 
 def _is_modifier(segment: _Segment) -> bool:
-    return isinstance(segment, (_Place, _Motion)) or (isinstance(segment, _Marker) and segment.kind in _SPEED_KINDS)
+    return (isinstance(segment, (_Place, _Motion)) or (isinstance(segment, _Marker) and segment.kind in _SPEED_KINDS)
+            or (isinstance(segment, _Relation) and segment.words[0] in ("towards", "toward")))
 
 
 def _speed_of(kinds: set[str], words: list[str]) -> str | None:
@@ -1381,7 +1416,11 @@ def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> _
 def _attach(segments: list[_Segment]) -> list[_Noun]:
     """Give the clause's places and motions to its nouns; returns the nouns."""
     for p, seg in enumerate(segments):
-        if isinstance(seg, _Place):
+        mover = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun) and s.motion is not None
+                      and s.region is None), None) if isinstance(seg, _Place) and seg.origin else None
+        if mover is not None:  # "a ball rolling towards the agent from the left": the ball starts there
+            mover.region, mover.origin = seg.region, seg
+        elif isinstance(seg, _Place):
             noun = _attach_one(segments, p, "region", seg.region)
             noun.origin = seg if seg.origin else None
         elif isinstance(seg, _Motion):
@@ -1619,10 +1658,16 @@ def _apply_agent(draft: _Draft, noun: _Noun) -> list[int]:
     return targets
 
 
+_FIXTURE_LOOKS = {"goal": "a dark slate square on the floor", "slab": "a brown slab raised above the floor"}
+
+
 def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
     """The slab or the goal: at most one each, with a fixed look, and they do not move."""
     what = noun.kind
-    if (noun.count or 1) > 1 or noun.color_word or noun.size or noun.ordinal or noun.other:
+    if noun.color_word or noun.size:
+        raise PromptError(f"{noun.text!r}: the {what} always looks the same ({_FIXTURE_LOOKS[what]}); say 'a {what}' "
+                          "without a colour or size")
+    if (noun.count or 1) > 1 or noun.ordinal or noun.other:
         raise PromptError(f"{noun.text!r}: a scene has at most one {what}, and its look is fixed")
     if noun.motion is not None and not noun.motion.still:
         raise PromptError(f"{noun.text!r}: the {what} does not move")
@@ -1631,7 +1676,8 @@ def _apply_fixture(draft: _Draft, noun: _Noun) -> None:
     setattr(draft, f"{what}_region", _set_region(region, noun.region, f"the {what}"))
 
 
-def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int, besides: Collection[_Beside | _Between] = ()) -> None:
+def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int,
+                 besides: Collection[_Beside | _Between | _Towards] = ()) -> None:
     """Add or update what each noun of the ``clause``-th clause describes, then note what ``besides``
     places by what."""
     draft.clause = clause
@@ -1649,6 +1695,12 @@ def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int, besides: Collec
         phrase = " ".join(b.words)
         if isinstance(b, _Between):
             draft.betweens.append((_one_ref(refs, b.subject, phrase), _anchors(refs, b, named, phrase), phrase))
+            continue
+        if isinstance(b, _Towards):
+            thing = _one_ref(refs, b.subject, phrase)
+            if thing[0] != "object":
+                raise PromptError(f"{b.subject.text!r} {phrase}: only objects move by themselves")
+            draft.towards.append((thing, _one_ref(refs, b.anchor, phrase), phrase))
             continue
         for noun in (b.subject, b.anchor):
             if len(refs[id(noun)]) != 1:
@@ -1703,6 +1755,38 @@ def _place_betweens(draft: _Draft) -> None:
         draft.place(a, ra, repr(phrase))
         draft.place(b, rb, repr(phrase))
         draft.place(thing, _region_at((r1 + r2) // 2, (c1 + c2) // 2), repr(phrase))
+
+
+def _aim(draft: _Draft) -> None:
+    """Give each object that heads for another thing the way from its region to that thing's ("a ball on the
+    left rolling towards the box on the right": right). One without a region starts across the arena from
+    the thing (on the left when the thing is in the centre); a thing without one goes in the centre."""
+    for (_, i), anchor, phrase in draft.towards:
+        obj, there = draft.objects[i], draft.region_of(anchor)
+        if there is None:
+            there = "centre" if obj.region != "centre" else None
+            if there is None:
+                raise PromptError(f"{phrase!r}: the moving thing is in the centre; say where the other one is")
+            draft.place(anchor, there, repr(phrase))
+        if obj.region is None and obj.direction != _TOWARDS_THING:  # one step back along its way
+            row, col = _cell(there)
+            step = _cell(obj.direction.replace("up", "top").replace("down", "bottom").replace("-", " "))
+            obj.region = _region_at(row - step[0], col - step[1])
+            if obj.region is None:
+                raise PromptError(f"{phrase!r}: moving {obj.direction}, nothing can head for a thing at the "
+                                  f"{there}; say another way")
+        if obj.region is None:
+            row, col = _cell(there)
+            obj.region = _region_at(-row, -col) if (row, col) != (0, 0) else "left"
+        (r1, c1), (r2, c2) = _cell(obj.region), _cell(there)
+        if (r1, c1) == (r2, c2):
+            raise PromptError(f"{phrase!r}: both are at the {there}; put them in different regions")
+        way = _direction([w for w in ("top" if r2 < r1 else "bottom" if r2 > r1 else "",
+                                      "left" if c2 < c1 else "right" if c2 > c1 else "") if w])
+        if obj.direction not in (_TOWARDS_THING, way):
+            raise PromptError(f"{phrase!r}: it moves {obj.direction}, but the way from the {obj.region} to the "
+                              f"{there} is {way}; say one of them")
+        obj.direction = way
 
 
 def _place_besides(draft: _Draft) -> None:
@@ -1859,6 +1943,7 @@ class _PromptReader:
             apply()
         _place_besides(self.draft)
         _place_betweens(self.draft)
+        _aim(self.draft)
         if self.draft.empty and self.draft.objects:
             raise PromptError("the prompt says the arena is empty but also describes objects")
         return self.draft
@@ -1901,7 +1986,8 @@ class _PromptReader:
         else:
             _apply_nouns(draft, nouns, order, besides)
 
-    def _link_pronouns(self, nouns: list[_Noun], besides: list[_Beside | _Between], last_thing: _Noun | None,
+    def _link_pronouns(self, nouns: list[_Noun], besides: list[_Beside | _Between | _Towards],
+                       last_thing: _Noun | None,
                        last_anchor: _Noun | None) -> None:
         """Point a clause's "it" at what the clause before makes it name, and note what this clause
         leaves for the next one."""

@@ -431,6 +431,14 @@ def test_bad_reach_prompts_are_refused(prompt: str) -> None:
          "left; the goal is on the right"),
         ("a pink agent at the top and a white agent at the bottom, with a green box between them",
          "a green box in the centre; the white agent is at the bottom and the pink agent is at the top"),
+        ("a red ball on the left rolling towards a blue box at the top right", "a red ball on the left and a blue "
+         "box at the top right; the white agent is {}; the red ball moves up-right"),
+        ("the pink agent is in the centre and a purple ball is rolling towards it from the left", "a magenta ball on "
+         "the left; the white agent is {} and the pink agent is in the centre; the magenta ball moves right"),
+        ("a slab at the top left and a box gliding up and to the left from the centre, towards it", "a {} box in the "
+         "centre; the white agent is {}; a slab covers the top left; the {} box moves up-left"),
+        ("a green ball rolls toward the goal", "a green ball on the left; the white agent is {}; the goal is in the "
+         "centre; the green ball moves right"),
         ("goal patch in the centre, agent in the bottom right corner, yellow cube next to the goal",
          "a yellow box on the right; the white agent is at the bottom right; the goal is in the centre"),
     ],
@@ -601,7 +609,12 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a ball comes from the centre", "which side"),
         ("a red ball moves in the top left", "say which way"),
         ("a ball rolls in from the left to the top", "disagree"),
-        ("a blue ball moving towards a red box", "say which way it moves"),
+        ("a blue ball at the top moving towards a red box at the top", "both are at the top"),
+        ("a blue ball moving left towards a red box on the right", "nothing can head for a thing at the right"),
+        ("a blue ball on the left moving left towards a red box on the right", "it moves left, but the way"),
+        ("a red ball towards the box", "a motion towards another thing is not supported"),
+        ("a green goal at the top", "the goal always looks the same"),
+        ("a magenta cylinder hidden under a slab", "a thing hidden at rest is never seen"),
         ("a red ball. the ball is blue", "is red, not blue"),
         ("the green thing is a cylinder", "in one phrase"),
         ("a slab in the centre with a red ball under it", "things are not placed by the slab"),
