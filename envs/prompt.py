@@ -171,7 +171,9 @@ _SIZES = (
     | _to("large", "big large huge bigger larger")
     | {"medium": "medium"}
 )
-_AGENT_NOUNS = _words("agent agents robot robots player players")
+_AGENT_NOUNS = _words(
+    "agent agents robot robots player players character characters avatar avatars bot bots guy guys"
+)
 _SLAB_NOUNS = _words("slab occluder roof bridge canopy cover shelter tunnel platform overhang")
 _PUSH_VERBS = _words(
     "push pushes pushing pushed shove shoves shoving nudge nudges nudging kick kicks kicking "
@@ -190,7 +192,7 @@ _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverg
 _AROUND = _words("around about")
 _ANY_WAY = "around"
 _REACH_VERBS = _words("reach reaches reaching")
-_STILL_WORDS = _words("still stationary static resting rest rests motionless")
+_STILL_WORDS = _words("still stationary static resting rest rests motionless stay stays staying")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 #: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
 #: model trained on captions can be told.
@@ -220,10 +222,13 @@ FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area half floor ground "
     "sits sitting lies lying placed located stands standing covers covering contains containing please "
     "me see be shows showing where simulation region regions diagonally"  # "show me", "the top left region"
-    " being gets put place add show draw create make generate render"  # "put a red ball at the top": a request
+    " being gets put place add show draw create make generate render spawn spawns"  # "put a red ball at the top": a request
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
+    " really directly somewhere"  # "really fast", "directly above it", "somewhere in the middle"
+    " need needs include includes including occupies occupy occupying positioned cell cells"
+    " task setup layout configuration"  # "task: push the box onto the goal"
 )
 
 # Word kinds, first match wins: "can" is a shape, "one" a count (or "a red one": a noun).
@@ -353,6 +358,7 @@ def _supported(kind: str) -> str:
 
 
 _THING_NOUNS = "|".join(sorted(_SHAPE_WORDS.keys() | _GENERIC_NOUNS | _AGENT_NOUNS | {"one"}))
+_DESCRIBING = "|".join(sorted(_SIZES.keys() | _COLOR_WORDS.keys()))  # the words before a thing's noun
 
 
 def _normalise(text: str) -> str:
@@ -369,6 +375,19 @@ def _normalise(text: str) -> str:
                r"|^\W*(?:hi|hello|hey)\b|\bthanks?(?: you)?(?: very much)?\b|\bset up\b|\bdo(?= an? (?:scene|arena)\b)",
                " ", t)
     t = re.sub(r"\bgoal (?:patch|square|pad|zone|tile|spot|mat|marker|target)\b", "goal", t)
+    t = re.sub(r"\b(?:of|in|on) the 3 ?x ?3 grid\b", " ", t)  # "the top left cell of the 3x3 grid"
+    t = re.sub(r"\b(?:gets?|getting) to\b", " reaches ", t)  # "the agent has to get to the goal"
+    t = re.sub(r"\buntil (?=the goal\b)", "onto ", t)  # "push the box until the goal"
+    t = re.sub(r"\bthey\b", " all ", t)  # "two balls, and they roll down"
+    t = re.sub(r"\b(?:he|she)\b", " it ", t)  # "an agent, and he goes to the goal"
+    t = re.sub(r"\bprimary\b", " first ", t)
+    t = re.sub(r"\bsecondary\b", " second ", t)
+    t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left
+    t = re.sub(r"\b(fast|quick|slow)[ -]moving\b", r" \1 ", t)  # "a fast-moving cube heading north"
+    t = re.sub(rf"\b(fast|quick|slow)\s+((?:(?:{_DESCRIBING})\s+)*(?:{_THING_NOUNS}))\b", r"\2 \1", t)  # "a fast cube"
+    t = re.sub(r"->|=>|=|>", " : ", t)  # "objects = a red ball, ...", "scene -> a red ball"
+    t = re.sub(r"\b(n|s)(e|w)\b", lambda m: {"n": " north ", "s": " south "}[m.group(1)]
+               + {"e": "east ", "w": "west "}[m.group(2)], t)  # "NE corner", "drifting SW"
     t = re.sub(r"\b(left|right) hand\b", r"\1", t)  # "the right-hand side"
     t = re.sub(r"\bup top\b", " at the top ", t)
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
@@ -380,7 +399,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bat (?:a )?(?:high|great|full) speed\b", " quickly ", t)
     t = re.sub(r"\bat (?:a )?(?:low|gentle) speed\b", " slowly ", t)
     t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
-    t = re.sub(r"\bnothing but\b|(?:,?\s*\band\s+)?\bnothing else\b", " only ", t)  # no other objects
+    t = re.sub(r"\bnothing but\b|(?:,?\s*\band\s+)?\bnothing else\b|\bno (?:other )?(?:objects|things|items|shapes)\b"
+               r"|\bexcept(?: for)?\b", " only ", t)  # no other objects
+    t = re.sub(r"\bin between\b(?!\s+(?:the|a|an|two|both)\b)", " between them ", t)  # "a box in between"
     t = re.sub(
         r"\b(up|down|upwards|downwards|upward|downward)\s+and\s+(?:to\s+the\s+)?(left|right)\b", r"\1 \2", t
     )
@@ -476,7 +497,7 @@ def _row_of(tokens: list[str]) -> list[str]:
 
 def _check_vocabulary(tokens: list[str]) -> None:
     """Raise a PromptError naming every word the parser does not know."""
-    hidden = next((t for t in tokens if t in ("hidden", "hides", "hiding")), None)
+    hidden = next((t for t in tokens if t in ("hidden", "hide", "hides", "hiding")), None)
     if hidden is not None:
         raise PromptError(f"{hidden!r}: a thing hidden at rest is never seen, so no frame could show it; a thing "
                           "may pass under the slab instead ('a red ball rolls under the slab')")
@@ -522,6 +543,7 @@ class _Noun:
     region: str | None = None
     motion: _Motion | None = None
     origin: _Place | None = None  # the region is where it starts moving from ("from the bottom")
+    anchor: bool = False  # named only as what another thing is placed by ("... to the left of the slab")
     said: dict[str, str] = field(default_factory=dict)  # "the ball is red": {"color": "red"}, given to it
     same_as: _Noun | None = None  # "... to the right of it" after "... to the left of it": that noun's things
     targets: list[int] = field(default_factory=list)  # the objects it was found to name, once applied
@@ -731,6 +753,7 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
             out.pop()
             words = place.words + seg.words
         besides.append(_Beside(words, _placed_thing(out, segments[k + 1 :], words), step, seg.noun))
+        seg.noun.anchor = True
         out.append(seg.noun)
     return out, besides
 
@@ -1324,6 +1347,10 @@ def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
         return False  # keep "two objects:" a count for the list after it
     kinds = {type(s) for s in clause.segments} & {_Place, _Motion}
     has_noun = any(isinstance(s, _Noun) for s in into.segments)
+    if backward and _is_task(into.segments):  # "... pushes the box onto the goal, at the top": the goal's place
+        last = into.segments[-1]
+        return (len(clause.segments) == 1 and isinstance(clause.segments[0], _Place)
+                and isinstance(last, _Relation) and last.noun.kind == "goal")
     return has_noun and not _is_task(into.segments) and not kinds & {type(s) for s in into.segments}
 
 
@@ -1402,6 +1429,9 @@ def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> _
     """Give a place or motion to the noun before it if that one has none yet, else to the noun after;
     returns that noun."""
     before = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun)), None)
+    if name == "motion" and before is not None and before.anchor and before.kind != "object":
+        # "a ball starts to the left of the slab and rolls right": the slab, the goal and agents do not roll
+        before = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun) and not s.anchor), before)
     after = next((s for s in segments[p + 1 :] if isinstance(s, _Noun)), None)
     for noun in (before, after):
         if noun is not None and getattr(noun, name) is None:
@@ -2162,6 +2192,8 @@ def _read_prompt(text: str) -> _Draft:
     if not clauses:
         raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
     draft = _PromptReader().read(clauses)
+    if not draft.objects and {"only", "just", "alone"} & set(tokens):  # "only the agent": no objects at all
+        draft.empty = True
     for obj in draft.objects:
         if obj.origin is not None:
             _check_origin(obj)

@@ -435,8 +435,12 @@ def test_bad_reach_prompts_are_refused(prompt: str) -> None:
          "box at the top right; the white agent is {}; the red ball moves up-right"),
         ("the pink agent is in the centre and a purple ball is rolling towards it from the left", "a magenta ball on "
          "the left; the white agent is {} and the pink agent is in the centre; the magenta ball moves right"),
-        ("a slab at the top left and a box gliding up and to the left from the centre, towards it", "a {} box in the "
-         "centre; the white agent is {}; a slab covers the top left; the {} box moves up-left"),
+        ("a slab at the top left and a box gliding up and to the left from the centre, towards it",
+         "box in the centre; the white agent is {}; a slab covers the top left; the {} box moves up-left"),
+        ("a small cyan ball starts to the left of the slab and moves east", "a small cyan ball on the left; the "
+         "white agent is {}; a slab covers the centre; the cyan ball moves right"),
+        ("agent at the top, goal at the bottom, a small green box in between", "a small green box in the centre; the "
+         "white agent is at the top; the goal is at the bottom"),
         ("a green ball rolls toward the goal", "a green ball on the left; the white agent is {}; the goal is in the "
          "centre; the green ball moves right"),
         ("goal patch in the centre, agent in the bottom right corner, yellow cube next to the goal",
@@ -679,6 +683,32 @@ def test_two_things_that_move_towards_each_other_close_in_and_two_that_part_open
 
 def test_across_places_like_on() -> None:
     assert canonical_prompt("a slab across the top", seed=0) == canonical_prompt("a slab on the top", seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["only the agent", "the agent alone in the centre", "a goal at the top left. No "
+                                    "objects.", "Empty arena except for the slab at the top right"])
+def test_a_prompt_that_asks_for_no_objects_gets_none(prompt: str) -> None:
+    assert all(not parse_prompt(prompt, seed=seed).objects for seed in range(4))
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a blue ball rolling to the right really fast", "a blue ball rolling quickly to the right"),
+    ("the white guy has to get to the goal", "the white agent reaches the goal"),
+    ("two balls, a red one and a blue one, and they roll down", "a red ball and a blue ball, all rolling down"),
+    ("purple sphere NE corner, drifting SW slowly", "a purple ball at the top right moving down-left"),
+    ("a large red cube in the top-left cell of the 3x3 grid", "a large red box at the top left"),
+    ("the agent must push the green box until the goal", "the agent pushes the green box onto the goal"),
+    ("objects = purple cylinder at top right, orange sphere at bottom left",
+     "a purple cylinder at the top right and an orange ball at the bottom left"),
+    ("the primary (white) agent at left, the secondary (pink) agent at right",
+     "the white agent on the left and the pink agent on the right"),
+    ("a single fast-moving purple cube heading north", "a purple box moving quickly up"),
+    ("a red ball in the middle, no other objects", "only a red ball in the middle"),
+    ("the agent should push the magenta box onto the goal, which is at the top of the arena",
+     "the agent pushes the magenta box into the goal at the top"),
+])
+def test_everyday_phrasings_read_as_their_plain_form(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
 
 
 def test_requests_read_as_descriptions() -> None:
