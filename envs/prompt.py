@@ -222,7 +222,7 @@ FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area half floor ground "
     "sits sitting lies lying placed located stands standing covers covering contains containing please "
     "me see be shows showing where simulation region regions diagonally"  # "show me", "the top left region"
-    " being gets put place add show draw create make generate render spawn spawns"  # "put a red ball at the top": a request
+    " being gets put place add show draw create make generate render spawn spawns"  # "put a red ball ...": a request
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
