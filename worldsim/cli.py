@@ -5,6 +5,7 @@
     worldsim finetune --env WorldSim/PushBox-v0 --data data/pushbox_ft --out runs/ft
     worldsim check --env WorldSim/PushBox-v0 --episodes 8 --horizon 16 --json report.json
     worldsim rollout --prompt "a red box at the top left and a blue ball in the centre"
+    worldsim parse --prompt "in the top left corner there is a red ball"
     worldsim demo
     worldsim play --env WorldSim/PushBox-v0
     worldsim convert --checkpoint runs/ft/model --out my_model
@@ -188,6 +189,59 @@ def run_rollout(cfg: RolloutConfig) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass
+class ParseConfig:
+    """worldsim parse: how a prompt is read, without a model: the scene it describes and the caption the
+    model is given, or why it is refused. With --file, every line of a text file (blank lines and lines
+    starting with '#' are skipped) and how many of them parse."""
+
+    prompt: str | None = None
+    """One prompt."""
+    file: str | None = None
+    """A text file of prompts, one a line."""
+    seed: int = 0
+    """Seed for what a prompt leaves out (places inside regions, sizes, unnamed colours and shapes)."""
+    json: str | None = None
+    """Also write the result here."""
+
+
+def parse_prompts(cfg: ParseConfig) -> dict[str, Any]:
+    """Each prompt's caption and scene, or its refusal; with the counts of both."""
+    from worldsim.envs.caption import caption
+    from worldsim.envs.prompt import PromptError, parse_prompt
+
+    if (cfg.prompt is None) == (cfg.file is None):
+        raise ValueError("give one of --prompt or --file")
+    lines = [cfg.prompt] if cfg.prompt is not None else Path(cfg.file).read_text().splitlines()
+    prompts = [p.strip() for p in lines if p.strip() and not p.strip().startswith("#")]
+    rows = []
+    for prompt in prompts:
+        try:
+            spec = parse_prompt(prompt, seed=cfg.seed)
+            rows.append({"prompt": prompt, "caption": caption(spec), "scene": asdict(spec)})
+        except PromptError as e:
+            rows.append({"prompt": prompt, "refused": str(e)})
+    return {"parsed": sum("caption" in r for r in rows), "refused": sum("refused" in r for r in rows),
+            "seed": cfg.seed, "prompts": rows}
+
+
+def run_parse(cfg: ParseConfig) -> None:
+    result = parse_prompts(cfg)
+    if cfg.json:
+        write_json(cfg.json, result)
+    if cfg.prompt is not None:
+        row = result["prompts"][0]
+        if "refused" in row:
+            print(f"worldsim parse: refused: {row['refused']}", file=sys.stderr)
+            raise SystemExit(2)
+        _print_json({k: row[k] for k in ("caption", "scene")})
+        return
+    for row in result["prompts"]:
+        print(f"ok       {row['prompt']}\n         -> {row['caption']}" if "caption" in row else
+              f"refused  {row['prompt']}\n         -> {row['refused'].splitlines()[0]}")
+    print(f"{result['parsed']} of {len(result['prompts'])} prompts parse ({result['refused']} refused)")
+
+
 def run_demo(cfg: DemoConfig) -> None:
     summary = demo(cfg)
     if cfg.json:
@@ -345,6 +399,7 @@ VERBS: dict[str, tuple[type, Callable[[Any], None]]] = {
     "frame-heads": (FrameHeadsTrainConfig, run_frame_heads),
     "check": (CheckConfig, run_check),
     "rollout": (RolloutConfig, run_rollout),
+    "parse": (ParseConfig, run_parse),
     "demo": (DemoConfig, run_demo),
     "bench": (BenchConfig, run_bench),
     "play": (PlayConfig, run_play),

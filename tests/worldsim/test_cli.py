@@ -53,3 +53,19 @@ def test_every_verb_takes_its_flags_at_the_top_level_and_fine_tuning_keeps_its_o
         assert "``" not in text, verb  # field docstrings are plain text: --help shows them as written
     assert set(VERBS) >= {"collect", "train", "finetune", "finetune-decoder", "check", "rollout", "demo", "bench",
                           "play", "convert", "export"}
+
+
+def test_parse_prints_the_caption_and_refuses_with_the_reason(tmp_path, capsys):
+    import json
+
+    main(["parse", "--prompt", "in the top left corner there is a red ball"])
+    assert json.loads(capsys.readouterr().out)["caption"].startswith("a red ball at the top left")
+    with pytest.raises(SystemExit) as exit_:
+        main(["parse", "--prompt", "seventeen invisible balls"])
+    assert exit_.value.code == 2 and "unknown words 'seventeen', 'invisible'" in capsys.readouterr().err
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("# a comment\na red ball\n\na blue box between them\n")
+    main(["parse", "--file", str(prompts), "--json", str(tmp_path / "p.json")])
+    assert capsys.readouterr().out.strip().endswith("1 of 2 prompts parse (1 refused)")
+    report = json.loads((tmp_path / "p.json").read_text())
+    assert [("caption" in r, "refused" in r) for r in report["prompts"]] == [(True, False), (False, True)]
