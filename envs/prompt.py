@@ -184,7 +184,8 @@ _MOTION_VERBS = _words(
     "travelling traveling "
     "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing "
     "come comes coming enter enters entering pass passes passing cross crosses crossing "
-    "bounce bounces bouncing"
+    "bounce bounces bouncing zip zips zipping zoom zooms zooming crawl crawls crawling trundle trundles trundling "
+    "translate translates translating race races racing shoot shoots shooting"
 )
 #: Two things that move "towards each other" (converging) or "apart" (diverging), along one line
 _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverging diverge diverges apart")
@@ -192,7 +193,7 @@ _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverg
 _AROUND = _words("around about")
 _ANY_WAY = "around"
 _REACH_VERBS = _words("reach reaches reaching")
-_STILL_WORDS = _words("still stationary static resting rest rests motionless stay stays staying")
+_STILL_WORDS = _words("still stationary static resting rest rests motionless stay stays staying parked waits waiting")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 #: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
 #: model trained on captions can be told.
@@ -226,7 +227,7 @@ FILLER_WORDS = _words(
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
-    " really directly somewhere"  # "really fast", "directly above it", "somewhere in the middle"
+    " really directly somewhere sat position positions"  # "really fast", "at the top-right position"
     " need needs include includes including occupies occupy occupying positioned cell cells"
     " task setup layout configuration"  # "task: push the box onto the goal"
 )
@@ -379,6 +380,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:gets?|getting) to\b", " reaches ", t)  # "the agent has to get to the goal"
     t = re.sub(r"\buntil (?=the goal\b)", "onto ", t)  # "push the box until the goal"
     t = re.sub(r"\bthey\b", " all ", t)  # "two balls, and they roll down"
+    t = re.sub(r"\blets(?: (?:get|have|see|make))?\b", " ", t)  # "lets get a ball ..." (let's, no apostrophe)
+    t = re.sub(r"\b(?:the |a )?target(?! (?:box|ball|cylinder|cube|sphere|object))\b", " the goal ", t)
     t = re.sub(r"\b(?:he|she)\b", " it ", t)  # "an agent, and he goes to the goal"
     t = re.sub(r"\bprimary\b", " first ", t)
     t = re.sub(r"\bsecondary\b", " second ", t)
@@ -396,8 +399,10 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b(?:raised|flat|elevated|overhead|floating)\s+(?=(?:{slab})\b)", "", t)  # the slab's look is fixed
     t = re.sub(rf"\b({slab})\s+(?:{slab})\b", r"\1", t)  # "a slab roof", "a roof slab": one slab
     t = re.sub(r"\bclose (?:to|by)\b", " near ", t)
-    t = re.sub(r"\bat (?:a )?(?:high|great|full) speed\b", " quickly ", t)
-    t = re.sub(r"\bat (?:a )?(?:low|gentle) speed\b", " slowly ", t)
+    t = re.sub(r"\b(?:at|with) (?:a )?(?:high|great|full|maximum|top|fast|quick|brisk) (?:speed|velocity|pace)\b",
+               " quickly ", t)
+    t = re.sub(r"\b(?:at|with) (?:a )?(?:low|gentle|slow|leisurely|steady) (?:speed|velocity|pace)\b", " slowly ", t)
+    t = re.sub(r"\bwith zero velocity\b", " still ", t)
     t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
     t = re.sub(r"\bnothing but\b|(?:,?\s*\band\s+)?\bnothing else\b|\bno (?:other )?(?:objects|things|items|shapes)\b"
                r"|\bexcept(?: for)?\b", " only ", t)  # no other objects

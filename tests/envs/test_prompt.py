@@ -704,6 +704,12 @@ def test_a_prompt_that_asks_for_no_objects_gets_none(prompt: str) -> None:
      "the white agent on the left and the pink agent on the right"),
     ("a single fast-moving purple cube heading north", "a purple box moving quickly up"),
     ("a red ball in the middle, no other objects", "only a red ball in the middle"),
+    ("a small blue sphere at the top-right position, moving northwest at low velocity",
+     "a small blue ball at the top right moving up-left"),
+    ("lets get a tiny cyan ball zipping up-left from the bottom right", "a small cyan ball at the bottom right "
+     "moving up-left"),
+    ("the agent at the bottom reaches the target at the top", "the agent at the bottom reaches the goal at the top"),
+    ("a magenta cube in the top right, parked", "a magenta box at the top right, still"),
     ("the agent should push the magenta box onto the goal, which is at the top of the arena",
      "the agent pushes the magenta box into the goal at the top"),
 ])
