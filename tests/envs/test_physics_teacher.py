@@ -1,9 +1,9 @@
 """MuJoCo as the teacher of the model's own frames: the scene read off frames, stepped and rendered."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-import gymnasium as gym
 from worldsim import metrics
 from worldsim.envs.physics_teacher import PhysicsTeacher, estimate_state, scene_at
 from worldsim.envs.scene import AGENT_PALETTE_NAMES, SceneSpec, render_palette, render_scenery_colors
