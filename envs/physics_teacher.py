@@ -146,13 +146,18 @@ class PhysicsTeacher:
     def next_frame(self, env_id: str, spec: SceneSpec | dict[str, Any], frames: np.ndarray,
                    action: np.ndarray) -> np.ndarray | None:
         """The frame after ``action`` from the scene the last of ``frames`` ``(T, H, W, 3)`` shows
-        (uint8 ``(H, W, 3)``), or None when it cannot be read as a scene (see :func:`scene_at`)."""
+        (uint8 ``(H, W, 3)``), or None when it cannot be read as a scene (see :func:`scene_at`). An action
+        zero-padded to a model's width is cut to the env's."""
         scene = self.read_scene(env_id, spec, frames)
         if scene is None:
             return None
         env = self._env(env_id)
         env.reset(options={"spec": scene})
-        return env.step(np.asarray(action, dtype=np.float32))[0]
+        action = np.asarray(action, dtype=np.float32)
+        size = env.action_space.shape[0]
+        if action[size:].any():
+            raise ValueError(f"{env_id} takes {size} action values; the rest of {action} must be the zero padding")
+        return env.step(action[:size])[0]
 
     def close(self) -> None:
         for env in self._envs.values():

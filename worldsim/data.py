@@ -47,6 +47,7 @@ class EpisodeData:
     action_dim: int
     source: np.ndarray | None = None  # per episode, the index of the store it was read from
     specs: list[dict] | None = None  # per episode, the JSON scene spec at reset ({} if the env gives none)
+    env_ids: list[str] | None = None  # per episode, the env that recorded it
 
     @property
     def num_frames(self) -> int:
@@ -97,6 +98,7 @@ def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
         action_dim=action_dim,
         source=np.array(source, dtype=np.int64),
         specs=[ep.spec for ep in episodes],
+        env_ids=[ep.env_id for ep in episodes],
     )
 
 
@@ -121,7 +123,7 @@ class ClipSampler:
     def sample(self, batch_size: int, device: torch.device) -> Batch:
         g = self.g
         eps_idx = torch.randint(len(self.episodes), (batch_size,), generator=g)
-        lat, prev, change, act, first, rew, done, rows, sink = [], [], [], [], [], [], [], [], []
+        lat, prev, change, act, first, rew, done, rows, sink, starts = [], [], [], [], [], [], [], [], [], []
         for i in eps_idx.tolist():
             e = self.episodes[i]
             z = self.latents[e]  # (T+1, C, h, w)
@@ -141,12 +143,14 @@ class ClipSampler:
             rew.append(torch.from_numpy(self.data.rewards[e][t_prev]) * (idx > 0))
             done.append(torch.from_numpy(self.data.terminated[e][t_prev].astype(np.float32)) * (idx > 0))
             rows.append(e)
+            starts.append(s)
         layout = self.text.get("layout")  # (E, K, F) layout tokens, for models that read them
         to = lambda t: t.to(device)
         text = TextCond(to(self.text["tokens"][rows]), to(self.text["mask"][rows]), to(self.text["pooled"][rows]),
                         None if layout is None else to(layout[rows]))
         return Batch(to(torch.stack(lat)), to(torch.stack(prev)), to(torch.stack(act)), to(torch.stack(first)),
-                     to(torch.stack(rew)), to(torch.stack(done)), text, to(torch.stack(sink)), to(torch.stack(change)))
+                     to(torch.stack(rew)), to(torch.stack(done)), text, to(torch.stack(sink)), to(torch.stack(change)),
+                     torch.tensor([rows, starts], dtype=torch.long).T)
 
 
 CAPTION_CACHE_SIZE = 1024

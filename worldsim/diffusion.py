@@ -91,6 +91,7 @@ class Batch:
     text: TextCond
     sink: Tensor | None = None  # (B, 1, C, h, w) the episode's first latent, for ``sink`` models
     prev_change: Tensor | None = None  # (B, n, C, h, w) prev minus its own predecessor (zeros where none)
+    clips: Tensor | None = None  # (B, 2) long: each clip's episode (in its sampler's data) and first step
 
 
 @dataclass

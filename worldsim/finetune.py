@@ -16,6 +16,11 @@ Options that change what is trained:
   memory stays that of one training pass per unrolled step. A regression of the sampled frame
   onto the truth is deliberately not offered: its minimiser is the conditional *mean*, which for a
   small moving object is a faded blur of its possible positions.
+* ``physics_teacher`` (with ``rollout_steps``): the target of each unrolled step is not the recorded
+  future but MuJoCo's next frame from the scene the model's own frames show, read off them by colour
+  (:mod:`worldsim.envs.physics_teacher`): the short-horizon teacher that corrects the student's own
+  window in Self-Forcing++, here exact. It asks only for what is predictable from the model's context,
+  and a body the model lost comes back where it was last seen.
 * ``flow.repair_prev``: a cheaper stand-in for the unroll; the previous frame is corrupted at random
   (``flow.prev_noise``, ``flow.prev_blur``) and the target is expressed against the corrupted frame.
   With ``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames
@@ -28,15 +33,16 @@ Options that change what is trained:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from .autoencoder import Autoencoder
-from .data import ClipSampler, encode_all, encode_captions, load_episodes, pad_actions, scene_layouts
+from .data import ClipSampler, EpisodeData, encode_all, encode_captions, load_episodes, pad_actions, scene_layouts
 from .diffusion import (
     Batch,
     FlowConfig,
@@ -90,6 +96,10 @@ class FinetuneConfig:
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
     """Weight of the rollout loss against the flow loss."""
+    physics_teacher: bool = False
+    """With --rollout-steps: each unrolled step's target is the frame MuJoCo renders from the scene the
+    model's own frames show (worldsim.envs.physics_teacher), not the recorded future, which after a few
+    of its own steps is no longer predictable from them. Needs stores that record their scene specs."""
     sampling_steps: int | None = None
     """Denoising moves per unrolled sample; default: the checkpoint's own (as the simulator's, so the
     drift is the one it meets)."""
@@ -172,7 +182,49 @@ class FinetuneConfig:
     """Teacher-forced flow loss settings."""
 
 
-def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.Generator) -> torch.Tensor:
+Targets = Callable[[int, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""``z, keep = targets(j, prev)``: the latent ``(B, 1, C, h, w)`` unrolled step ``j`` should reach from the
+model's own previous latent ``prev``, and which rows ``(B,)`` have one."""
+
+
+class PhysicsTargets:
+    """The unrolled steps' targets of one batch from MuJoCo (:class:`~worldsim.envs.physics_teacher.
+    PhysicsTeacher`): the model's own frames so far, the true context before them, are read as a scene,
+    stepped with the recorded action and rendered, then encoded."""
+
+    def __init__(self, teacher: Any, ae: Autoencoder, data: EpisodeData, clips: torch.Tensor, context: int,
+                 actions: torch.Tensor) -> None:
+        self.teacher, self.ae, self.data = teacher, ae, data
+        self.rows = [(int(e), int(s)) for e, s in clips.tolist()]
+        self.frames = [data.frames[e][s : s + context] for e, s in self.rows]  # true context, then own frames
+        self.actions, self.context = actions.cpu().numpy(), context
+
+    @torch.no_grad()
+    def __call__(self, j: int, prev: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if j > self.context:  # the model's own frame j - 1 joins the history
+            own = self.ae.decode(prev[:, 0]).cpu().numpy()  # (B, H, W, 3)
+            self.frames = [np.concatenate([f, o[None]]) for f, o in zip(self.frames, own)]
+        taught = [self.teacher.next_frame(self.data.env_ids[e], self.data.specs[e], f, self.actions[b, j])
+                  for b, ((e, _), f) in enumerate(zip(self.rows, self.frames))]
+        keep = torch.tensor([t is not None for t in taught], device=prev.device)
+        frames = np.stack([t if t is not None else f[-1] for t, f in zip(taught, self.frames)])
+        return self.ae.encode(torch.from_numpy(frames).to(prev.device))[:, None], keep
+
+
+def physics_targets(ae: Autoencoder, data: EpisodeData) -> Callable[[Batch, int], PhysicsTargets]:
+    """A maker of :class:`PhysicsTargets` for each batch drawn from ``data``."""
+    from worldsim.envs.physics_teacher import PhysicsTeacher
+
+    missing = sorted({data.env_ids[e] or "?" for e, spec in enumerate(data.specs) if not spec})
+    if missing:
+        raise ValueError(f"--physics-teacher needs each episode's scene spec; episodes of {missing} have none "
+                         "(collect them again with this version)")
+    teacher = PhysicsTeacher()
+    return lambda batch, context: PhysicsTargets(teacher, ae, data, batch.clips, context, batch.action)
+
+
+def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.Generator,
+                 targets: Targets | None = None) -> torch.Tensor:
     """Flow loss towards the ground truth from the model's own context, over ``rollout_steps`` steps.
 
     The first ``context_steps`` ground-truth steps are committed to a fresh KV cache. At each later
@@ -180,6 +232,7 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     (:func:`~worldsim.diffusion.to_target`), is noised to a sampled level and the velocity is scored
     with the flow loss, attending to the self-made cache. Then the model samples step ``j`` itself
     (no gradients) and that sample, not the ground truth, becomes the context of step ``j + 1``.
+    ``targets`` replaces the ground truth of each unrolled step (:class:`PhysicsTargets`).
     """
     k, r = cfg.context_steps, cfg.rollout_steps
     target_levels = replace(cfg.flow, all_context_prob=0.0)  # every unrolled step is a target
@@ -204,11 +257,14 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     losses = []
     for j in range(k, k + r):
         act, first = batch.action[:, j:j + 1], batch.first[:, j:j + 1]
-        y_true = to_target(dit, z[:, j:j + 1], prev, first)
+        z_j, keep = (z[:, j:j + 1], torch.ones(B, dtype=torch.bool, device=device)) if targets is None else \
+            targets(j, prev)
+        y_true = to_target(dit, z_j, prev, first)
         sigma, _ = sample_noise_levels(target_levels, B, 1, generator, device)  # (B, 1)
         eps = randn(y_true.shape)
         v = dit(add_noise(y_true, sigma, eps), prev, sigma, act, first, batch.text, cache=cache).velocity
-        losses.append((v - (eps - y_true)).square().mean())
+        per_row = (v - (eps - y_true)).square().flatten(1).mean(1)  # (B,)
+        losses.append((per_row * keep).sum() / keep.sum().clamp_min(1))
         with torch.no_grad():
             denoise = lambda x, s, prev=prev, act=act, first=first: dit(x, prev, s, act, first, batch.text,
                                                                         cache=cache).velocity
@@ -307,6 +363,9 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps, dit.cfg.window)
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
+    if cfg.physics_teacher and not cfg.rollout_steps:
+        raise ValueError("--physics-teacher teaches the unrolled steps; give --rollout-steps too")
+    taught = physics_targets(ae, sampler.data) if cfg.physics_teacher else None
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
     opt = torch.optim.AdamW([p for p in dit.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01,
@@ -336,7 +395,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         batch = sampler.sample(cfg.batch_size, device)
         flow = (flow_loss(dit, batch, cfg.flow, g) if distilling is None else
                 distill_loss(dit, teacher.dit, batch, cfg.flow, cfg.distill_steps, teacher_steps, generator=g))
-        roll = rollout_loss(dit, batch, cfg, g) if cfg.rollout_steps else None
+        targets = taught(batch, cfg.context_steps) if taught is not None else None
+        roll = rollout_loss(dit, batch, cfg, g, targets) if cfg.rollout_steps else None
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None
         loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)
         loss = loss + (first.loss if first is not None else 0)

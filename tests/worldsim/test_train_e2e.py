@@ -122,6 +122,41 @@ def test_finetune_with_rollout_and_first_frame_losses(data, tiny_checkpoint, tmp
     assert any(not (p == start.dit.state_dict()[n]).all() for n, p in model.dit.state_dict().items())
 
 
+def test_finetune_with_the_physics_teacher(data, tiny_checkpoint, tmp_path):
+    """The unrolled steps learn MuJoCo's next frames from the model's own ones: each step's target is the
+    teacher's frame for the clip's episode, and the rollout loss trains the model."""
+    import json
+    from pathlib import Path
+
+    from worldsim.data import load_episodes
+    from worldsim.envs.physics_teacher import PhysicsTeacher
+    from worldsim.finetune import FinetuneConfig, PhysicsTargets, finetune
+
+    cfg = FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1,
+                         context_steps=2, rollout_steps=2, sampling_steps=1, physics_teacher=True)
+    model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
+    log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
+    assert model.meta["finetune_step"] == 2 and all(row["rollout"] > 0 for row in log)
+
+    episodes = load_episodes((data,), 0.0)
+    clips = torch.tensor([[0, 3], [1, 0]])
+    into = lambda e, s: np.stack([episodes.actions[e][t - 1] if t else 0 * episodes.actions[e][0]
+                                  for t in range(s, s + 4)])  # the action into each step of a clip
+    actions = torch.from_numpy(np.stack([into(0, 3), into(1, 0)]))
+    targets = PhysicsTargets(PhysicsTeacher(), model.autoencoder, episodes, clips, 2, actions)
+    z, keep = targets(2, torch.zeros(2, 1, *model.autoencoder.encode(torch.zeros(1, 64, 64, 3, dtype=torch.uint8)
+                                                                      ).shape[1:]))
+    assert keep.all() and z.shape[:2] == (2, 1)
+    with torch.no_grad():
+        nxt, now = (model.autoencoder.encode(torch.from_numpy(np.stack([episodes.frames[0][5 - k],
+                                                                        episodes.frames[1][2 - k]]))) for k in (0, 1))
+    # from the true context, the true next frame (not a copy of the last one)
+    assert ((z[:, 0] - nxt).abs().flatten(1).mean(1) < (z[:, 0] - now).abs().flatten(1).mean(1)).all()
+    with pytest.raises(ValueError, match="give --rollout-steps"):
+        finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "no"), steps=1, physics_teacher=True),
+                 Path(tiny_checkpoint))
+
+
 def test_finetune_draws_clips_from_the_episode_start(data, tiny_checkpoint, tmp_path):
     """``start_prob`` reaches the clip sampler: every clip starts at frame 0 when it is 1."""
     import json
