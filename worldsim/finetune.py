@@ -20,7 +20,8 @@ Options that change what is trained:
   future but MuJoCo's next frame from the scene the model's own frames show, read off them by colour
   (:mod:`worldsim.envs.physics_teacher`): the short-horizon teacher that corrects the student's own
   window in Self-Forcing++, here exact. It asks only for what is predictable from the model's context,
-  and a body the model lost comes back where it was last seen.
+  and a body the model lost comes back where it was last seen. ``rollout_burn_in`` unrolls that many
+  of the model's own steps first, without a loss, so the taught steps start deep in its own rollout.
 * ``flow.repair_prev``: a cheaper stand-in for the unroll; the previous frame is corrupted at random
   (``flow.prev_noise``, ``flow.prev_blur``) and the target is expressed against the corrupted frame.
   With ``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames
@@ -34,7 +35,7 @@ Options that change what is trained:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +97,11 @@ class FinetuneConfig:
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
     """Weight of the rollout loss against the flow loss."""
+    rollout_burn_in: int = 0
+    """Steps unrolled on the model's own samples, without a loss, before the --rollout-steps that are
+    trained: those then start from a context the model made itself over that many steps, as deep in a
+    long rollout (with --physics-teacher; the recorded future is unpredictable that far). The
+    teacher-forced loss keeps clips of --clip-steps."""
     physics_teacher: bool = False
     """With --rollout-steps: each unrolled step's target is the frame MuJoCo renders from the scene the
     model's own frames show (worldsim.envs.physics_teacher), not the recorded future, which after a few
@@ -182,9 +188,10 @@ class FinetuneConfig:
     """Teacher-forced flow loss settings."""
 
 
-Targets = Callable[[int, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-"""``z, keep = targets(j, prev)``: the latent ``(B, 1, C, h, w)`` unrolled step ``j`` should reach from the
-model's own previous latent ``prev``, and which rows ``(B,)`` have one."""
+Targets = Callable[[int, torch.Tensor, bool], tuple[torch.Tensor, torch.Tensor] | None]
+"""``z, keep = targets(j, prev, True)``: the latent ``(B, 1, C, h, w)`` unrolled step ``j`` should reach from
+the model's own previous latent ``prev``, and which rows ``(B,)`` have one; ``targets(j, prev, False)``
+only takes note of ``prev`` (a step unrolled without a loss) and returns None."""
 
 
 class PhysicsTargets:
@@ -200,15 +207,27 @@ class PhysicsTargets:
         self.actions, self.context = actions.cpu().numpy(), context
 
     @torch.no_grad()
-    def __call__(self, j: int, prev: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, j: int, prev: torch.Tensor, teach: bool = True) -> tuple[torch.Tensor, torch.Tensor] | None:
         if j > self.context:  # the model's own frame j - 1 joins the history
             own = self.ae.decode(prev[:, 0]).cpu().numpy()  # (B, H, W, 3)
             self.frames = [np.concatenate([f, o[None]]) for f, o in zip(self.frames, own)]
+        if not teach:
+            return None
         taught = [self.teacher.next_frame(self.data.env_ids[e], self.data.specs[e], f, self.actions[b, j])
                   for b, ((e, _), f) in enumerate(zip(self.rows, self.frames))]
         keep = torch.tensor([t is not None for t in taught], device=prev.device)
         frames = np.stack([t if t is not None else f[-1] for t, f in zip(taught, self.frames)])
         return self.ae.encode(torch.from_numpy(frames).to(prev.device))[:, None], keep
+
+
+def first_steps(batch: Batch, n: int) -> Batch:
+    """The first ``n`` steps of each clip of ``batch``."""
+    if n >= batch.latents.shape[1]:
+        return batch
+    cut = {f.name: getattr(batch, f.name)[:, :n] for f in fields(Batch)
+           if f.name in ("latents", "prev", "action", "first", "reward", "done", "prev_change")
+           and getattr(batch, f.name) is not None}
+    return replace(batch, **cut)
 
 
 def physics_targets(ae: Autoencoder, data: EpisodeData) -> Callable[[Batch, int], PhysicsTargets]:
@@ -232,9 +251,10 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     (:func:`~worldsim.diffusion.to_target`), is noised to a sampled level and the velocity is scored
     with the flow loss, attending to the self-made cache. Then the model samples step ``j`` itself
     (no gradients) and that sample, not the ground truth, becomes the context of step ``j + 1``.
-    ``targets`` replaces the ground truth of each unrolled step (:class:`PhysicsTargets`).
+    ``targets`` replaces the ground truth of each unrolled step (:class:`PhysicsTargets`). The first
+    ``rollout_burn_in`` unrolled steps are sampled and committed without a loss.
     """
-    k, r = cfg.context_steps, cfg.rollout_steps
+    k, r, burn = cfg.context_steps, cfg.rollout_steps, cfg.rollout_burn_in
     target_levels = replace(cfg.flow, all_context_prob=0.0)  # every unrolled step is a target
     z = batch.latents  # (B, k+r, C, h, w)
     B, device = z.shape[0], z.device
@@ -255,16 +275,19 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
         commit(to_target(dit, z[:, :k], batch.prev[:, :k], batch.first[:, :k]), batch.prev[:, :k], slice(0, k))
     prev = z[:, k - 1:k]  # (B, 1, C, h, w): the last ground-truth frame, then the model's own
     losses = []
-    for j in range(k, k + r):
+    for j in range(k, k + burn + r):
         act, first = batch.action[:, j:j + 1], batch.first[:, j:j + 1]
-        z_j, keep = (z[:, j:j + 1], torch.ones(B, dtype=torch.bool, device=device)) if targets is None else \
-            targets(j, prev)
-        y_true = to_target(dit, z_j, prev, first)
-        sigma, _ = sample_noise_levels(target_levels, B, 1, generator, device)  # (B, 1)
-        eps = randn(y_true.shape)
-        v = dit(add_noise(y_true, sigma, eps), prev, sigma, act, first, batch.text, cache=cache).velocity
-        per_row = (v - (eps - y_true)).square().flatten(1).mean(1)  # (B,)
-        losses.append((per_row * keep).sum() / keep.sum().clamp_min(1))
+        if j >= k + burn:
+            z_j, keep = (z[:, j:j + 1], torch.ones(B, dtype=torch.bool, device=device)) if targets is None else \
+                targets(j, prev, True)
+            y_true = to_target(dit, z_j, prev, first)
+            sigma, _ = sample_noise_levels(target_levels, B, 1, generator, device)  # (B, 1)
+            eps = randn(y_true.shape)
+            v = dit(add_noise(y_true, sigma, eps), prev, sigma, act, first, batch.text, cache=cache).velocity
+            per_row = (v - (eps - y_true)).square().flatten(1).mean(1)  # (B,)
+            losses.append((per_row * keep).sum() / keep.sum().clamp_min(1))
+        elif targets is not None:
+            targets(j, prev, False)
         with torch.no_grad():
             denoise = lambda x, s, prev=prev, act=act, first=first: dit(x, prev, s, act, first, batch.text,
                                                                         cache=cache).velocity
@@ -361,10 +384,11 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         cfg = replace(cfg, sampling_steps=recorded_sampling_steps(model))
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
-    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_steps, dit.cfg.window)
+    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, dit.cfg.window)
+    forced = max(cfg.clip_steps, dit.cfg.window) if cfg.rollout_burn_in else clip  # steps the flow loss sees
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
-    if cfg.physics_teacher and not cfg.rollout_steps:
-        raise ValueError("--physics-teacher teaches the unrolled steps; give --rollout-steps too")
+    if (cfg.physics_teacher or cfg.rollout_burn_in) and not cfg.rollout_steps:
+        raise ValueError("--physics-teacher and --rollout-burn-in act on the unrolled steps; give --rollout-steps too")
     taught = physics_targets(ae, sampler.data) if cfg.physics_teacher else None
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
@@ -393,8 +417,9 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         batch = sampler.sample(cfg.batch_size, device)
-        flow = (flow_loss(dit, batch, cfg.flow, g) if distilling is None else
-                distill_loss(dit, teacher.dit, batch, cfg.flow, cfg.distill_steps, teacher_steps, generator=g))
+        head = first_steps(batch, forced)
+        flow = (flow_loss(dit, head, cfg.flow, g) if distilling is None else
+                distill_loss(dit, teacher.dit, head, cfg.flow, cfg.distill_steps, teacher_steps, generator=g))
         targets = taught(batch, cfg.context_steps) if taught is not None else None
         roll = rollout_loss(dit, batch, cfg, g, targets) if cfg.rollout_steps else None
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None

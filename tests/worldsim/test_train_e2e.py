@@ -133,7 +133,7 @@ def test_finetune_with_the_physics_teacher(data, tiny_checkpoint, tmp_path):
     from worldsim.finetune import FinetuneConfig, PhysicsTargets, finetune
 
     cfg = FinetuneConfig(data=(data,), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=1,
-                         context_steps=2, rollout_steps=2, sampling_steps=1, physics_teacher=True)
+                         context_steps=2, rollout_steps=2, rollout_burn_in=1, sampling_steps=1, physics_teacher=True)
     model = WorldModel.load(finetune(cfg, Path(tiny_checkpoint)))
     log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
     assert model.meta["finetune_step"] == 2 and all(row["rollout"] > 0 for row in log)
@@ -237,6 +237,16 @@ def test_rollout_loss_backpropagates_from_self_made_context():
     loss = rollout_loss(dit, batch, FinetuneConfig(context_steps=2, rollout_steps=2), torch.Generator().manual_seed(0))
     loss.backward()
     assert torch.isfinite(loss) and dit.final.linear.weight.grad is not None
+
+    calls = []  # a burn-in step is sampled and noted, not trained: only the last step asks for a target
+
+    def targets(j, prev, teach):
+        calls.append((j, teach))
+        return (lat[:, j:j + 1], torch.ones(B, dtype=torch.bool)) if teach else None
+
+    cfg = FinetuneConfig(context_steps=2, rollout_steps=1, rollout_burn_in=1)
+    assert torch.isfinite(rollout_loss(dit, batch, cfg, torch.Generator().manual_seed(0), targets))
+    assert calls == [(2, False), (3, True)]
 
 
 def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_path):
