@@ -142,7 +142,6 @@ class PhysicsTeacher:
             env = self._envs[env_id] = gym.make(env_id, disable_env_checker=True)
         return env
 
-
     def next_frame(self, env_id: str, spec: SceneSpec | dict[str, Any], frames: np.ndarray,
                    action: np.ndarray) -> np.ndarray | None:
         """The frame after ``action`` from the scene the last of ``frames`` ``(T, H, W, 3)`` shows

@@ -1798,6 +1798,9 @@ def _aim(draft: _Draft) -> None:
     the thing (on the left when the thing is in the centre); a thing without one goes in the centre."""
     for (_, i), anchor, phrase in draft.towards:
         obj, there = draft.objects[i], draft.region_of(anchor)
+        if obj.direction is None or anchor == ("object", i):
+            raise PromptError(f"{phrase!r} does not say what moves towards what; e.g. 'a red ball rolls towards the "
+                              "blue box'")
         if there is None:
             there = "centre" if obj.region != "centre" else None
             if there is None:

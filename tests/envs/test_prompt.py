@@ -617,6 +617,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a blue ball moving left towards a red box on the right", "nothing can head for a thing at the right"),
         ("a blue ball on the left moving left towards a red box on the right", "it moves left, but the way"),
         ("a red ball towards the box", "a motion towards another thing is not supported"),
+        ("sliding toward violet first", "does not say what moves towards what"),
         ("a green goal at the top", "the goal always looks the same"),
         ("a magenta cylinder hidden under a slab", "a thing hidden at rest is never seen"),
         ("a red ball. the ball is blue", "is red, not blue"),
