@@ -780,6 +780,18 @@ def _direction(words: list[str]) -> str:
     return region.replace("top", "up").replace("bottom", "down").replace(" ", "-")
 
 
+def _away_from(region: str) -> str:
+    """The way away from a region off the centre: "left" -> "right", "top left" -> "down-right"."""
+    return _direction([_OPPOSITE[w] for w in region.split()])
+
+
+def _way_between(here: str, there: str) -> str:
+    """The way from one region of the grid to another: ("left", "top right") -> "up-right"."""
+    (r1, c1), (r2, c2) = _cell(here), _cell(there)
+    return _direction([w for w, d in (("top", r1 - r2), ("bottom", r2 - r1), ("left", c1 - c2), ("right", c2 - c1))
+                       if d > 0])
+
+
 def _count_value(word: str) -> int | None:
     if word in _EVERY:
         return None  # as many as were described before (``_refer_back``)
@@ -1129,7 +1141,7 @@ class _Segmenter:
         words = " ".join(self.words[motion_start : self.i])
         if origin is None or " " in origin:
             raise PromptError(f"{words!r}: say which side it comes from: the left, the right, the top or the bottom")
-        away = _direction([_OPPOSITE[origin]])
+        away = _away_from(origin)
         if direction not in (None, away):
             raise PromptError(f"{words!r}: the way it moves and where it comes from disagree; say one of them")
         return away
@@ -1167,7 +1179,7 @@ class _Segmenter:
         self._take_while({"art"})
         across = self._take_while(_REGION_KINDS)
         self.i = at
-        if not across or _direction(across) != _direction([_OPPOSITE[w] for w in origin.split()]):
+        if not across or _direction(across) != _away_from(origin):
             self.i = start
             return False
         self._came_from(motion_start, start, origin, fast)
@@ -1177,7 +1189,7 @@ class _Segmenter:
         """A thing that comes from ``origin`` starts there and moves away from it, across the arena ("to
         the right" may follow); "under the slab" may follow too, and then the slab's side is where it
         starts."""
-        away = _direction([_OPPOSITE[w] for w in origin.split()])
+        away = _away_from(origin)
         place_words = self.words[origin_start : self.i]
         self._destination(away)  # "from the left to the right"
         if self._under_slab():  # "rolls from the left under the slab"
@@ -1421,7 +1433,7 @@ def _words_of(segments: list[_Segment]) -> str:
 def _check_origin(obj: _ObjDraft) -> None:
     """A thing that starts "from the left" moves, and away from the left: not left, nor up-left."""
     words, region = obj.origin
-    away = _direction([_OPPOSITE[w] for w in region.split()]) if region != "centre" else "left"
+    away = _away_from(region) if region != "centre" else "left"
     if obj.direction is None:
         raise PromptError(f"{words!r}: say how the thing that starts there moves, e.g. 'rolls {away} {words}'")
     back = {_direction([w]) for w in region.split() if w in _OPPOSITE}  # the ways back to where it starts
@@ -1745,7 +1757,7 @@ def _apply_nouns(draft: _Draft, nouns: list[_Noun], clause: int,
 
 def _one_ref(refs: dict[int, list[_Ref]], noun: _Noun, phrase: str) -> _Ref:
     if len(refs[id(noun)]) != 1:
-        raise PromptError(f"{noun.text!r} {phrase}: place one thing between two others")
+        raise PromptError(f"{noun.text!r} {phrase}: this names one thing, not several")
     return refs[id(noun)][0]
 
 
@@ -1816,11 +1828,9 @@ def _aim(draft: _Draft) -> None:
         if obj.region is None:
             row, col = _cell(there)
             obj.region = _region_at(-row, -col) if (row, col) != (0, 0) else "left"
-        (r1, c1), (r2, c2) = _cell(obj.region), _cell(there)
-        if (r1, c1) == (r2, c2):
+        if obj.region == there:
             raise PromptError(f"{phrase!r}: both are at the {there}; put them in different regions")
-        way = _direction([w for w in ("top" if r2 < r1 else "bottom" if r2 > r1 else "",
-                                      "left" if c2 < c1 else "right" if c2 > c1 else "") if w])
+        way = _way_between(obj.region, there)
         if obj.direction not in (_TOWARDS_THING, way):
             raise PromptError(f"{phrase!r}: it moves {obj.direction}, but the way from the {obj.region} to the "
                               f"{there} is {way}; say one of them")
@@ -2377,10 +2387,7 @@ def _pair_up(objs: list[_ObjDraft], way: str, rng: np.random.Generator) -> tuple
     if a.region == b.region:  # along a line drawn here, each way set once they are placed
         a.direction, b.direction = ("left", "right") if rng.random() < 0.5 else ("up", "down")
         return pair[0], pair[1]
-    (ra, ca), (rb, cb) = _cell(a.region), _cell(b.region)
-    step = [w for w, d in (("top", rb - ra), ("bottom", ra - rb)) if d < 0] + \
-        [w for w, d in (("left", cb - ca), ("right", ca - cb)) if d < 0]
-    ahead, back = _direction(step), _direction([_OPPOSITE[w] for w in step])  # from a towards b, and back
+    ahead, back = _way_between(a.region, b.region), _way_between(b.region, a.region)  # a towards b, and back
     a.direction, b.direction = (ahead, back) if way == "meet" else (back, ahead)
     return None
 
