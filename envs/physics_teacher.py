@@ -7,8 +7,8 @@ stop). Asking it for the *true* future from its own context does not work either
 own steps that future is no longer predictable from what it drew. This teacher asks for what *is*
 predictable: it reads the scene off the model's frames (each body found by its colour, its velocity
 from the last two frames), puts that scene into MuJoCo, applies the step's action and renders the
-result. A body the model lost is put back where it was last seen, at rest, so the teacher's frame
-holds every object of the episode.
+result. A body the model lost is put back where it was last seen (carried on at the velocity it had
+then), so the teacher's frame holds every object of the episode.
 
     teacher = PhysicsTeacher()
     frame = teacher.next_frame("WorldSim/PushBox-v0", spec, own_frames, action)  # (64, 64, 3) or None
@@ -49,6 +49,9 @@ def _colour_names(spec: SceneSpec) -> list[str]:
 
 def _find(spec: SceneSpec, frames: np.ndarray) -> np.ndarray:
     """Each body's centroid ``(T, n, 2)`` in ``frames`` ``(T, H, W, 3)`` (NaN where it is not found)."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 (T, H, W, 3), got {frames.dtype} {frames.shape}")
     palette = render_palette()
     return metrics.detect_objects(frames, {n: palette[n] for n in _colour_names(spec)},
                                   background=list(render_scenery_colors().values())).centroids
@@ -69,15 +72,15 @@ def estimate_state(spec: SceneSpec, frames: np.ndarray, dt: float = CONTROL_DT) 
         by the model) has gone on at the velocity it last had from where it was last seen, or sits there
         when it was at rest; one never seen sits where the spec starts it.
     """
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8 (T, H, W, 3), got {frames.dtype} {frames.shape}")
-    names = _colour_names(spec)
-    found = _find(spec, frames)  # (T, n, 2)
+    return _state_from(spec, _find(spec, frames), dt)
+
+
+def _state_from(spec: SceneSpec, found: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`estimate_state` from the bodies' centroids ``(T, n, 2)`` found in the frames."""
     start = np.array([b.pos for b in (*spec.agents, *spec.objects)], dtype=float)  # (n, 2)
-    states = np.zeros((len(names), 4))
+    states = np.zeros((len(start), 4))
     visible = ~np.isnan(found[..., 0])  # (T, n)
-    for k in range(len(names)):
+    for k in range(len(start)):
         seen_at = np.flatnonzero(visible[:, k])
         if not len(seen_at):
             states[k, :2] = start[k]
@@ -86,7 +89,7 @@ def estimate_state(spec: SceneSpec, frames: np.ndarray, dt: float = CONTROL_DT) 
         states[k, :2] = pixel_to_world(spec, found[t, k])
         if t > 0 and visible[t - 1, k]:
             states[k, 2:] = (states[k, :2] - pixel_to_world(spec, found[t - 1, k])) / dt
-        states[k, :2] += states[k, 2:] * dt * (len(frames) - 1 - t)  # gone on since it was last seen
+        states[k, :2] += states[k, 2:] * dt * (len(found) - 1 - t)  # gone on since it was last seen
     return states, visible[-1]
 
 
@@ -125,8 +128,9 @@ class PhysicsTeacher:
         """The scene the last of ``frames`` ``(T, H, W, 3)`` shows, in ``spec``'s bodies; None when it
         cannot be read as one (see :func:`scene_at`)."""
         spec = spec if isinstance(spec, SceneSpec) else SceneSpec.from_dict(spec)
-        states, seen = estimate_state(spec, frames)
-        target = _find(spec, frames[-1:])[0]  # (n, 2)
+        found = _find(spec, frames)  # (T, n, 2)
+        states, seen = _state_from(spec, found, CONTROL_DT)
+        target = found[-1]  # (n, 2)
         for _ in range(self.refine):
             scene = scene_at(spec, states)
             if scene is None:
