@@ -58,7 +58,7 @@ from .diffusion import (
 )
 from .model import DiT
 from .simulator import DEFAULT_SAMPLING_STEPS, recorded_sampling_steps
-from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable
+from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable, stage_generators
 from .worldmodel import WorldModel
 
 
@@ -383,7 +383,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     if cfg.sampling_steps is None:
         cfg = replace(cfg, sampling_steps=recorded_sampling_steps(model))
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
-    g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
+    g, noise = stage_generators(cfg.seed + 1000 * d.rank, device)
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, dit.cfg.window)
     forced = max(cfg.clip_steps, dit.cfg.window) if cfg.rollout_burn_in else clip  # steps the flow loss sees
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
@@ -397,7 +397,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     fit = FitConfig(steps=cfg.steps, lr=cfg.lr, warmup=20, save_every=cfg.save_every,
                     time_budget_min=cfg.time_budget_min, ema=cfg.ema, grad_clip=1.0,
                     precision=cfg.precision)
-    trainer = Trainer("finetune", dit, opt, fit, out, g, d)
+    trainer = Trainer("finetune", dit, opt, fit, out, g, d, noise)
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("finetune_step", -1)))
@@ -418,11 +418,11 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         batch = sampler.sample(cfg.batch_size, device)
         head = first_steps(batch, forced)
-        flow = (flow_loss(dit, head, cfg.flow, g) if distilling is None else
-                distill_loss(dit, teacher.dit, head, cfg.flow, cfg.distill_steps, teacher_steps, generator=g))
+        flow = (flow_loss(dit, head, cfg.flow, noise) if distilling is None else
+                distill_loss(dit, teacher.dit, head, cfg.flow, cfg.distill_steps, teacher_steps, generator=noise))
         targets = taught(batch, cfg.context_steps) if taught is not None else None
-        roll = rollout_loss(dit, batch, cfg, g, targets) if cfg.rollout_steps else None
-        first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, g) if firsts else None
+        roll = rollout_loss(dit, batch, cfg, noise, targets) if cfg.rollout_steps else None
+        first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, noise) if firsts else None
         loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)
         loss = loss + (first.loss if first is not None else 0)
         return loss, {"flow": flow.flow, "reward": flow.reward, "done": flow.done,

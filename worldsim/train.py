@@ -35,7 +35,7 @@ from .checkpoint import (
 from .data import ClipSampler, EpisodeData, encode_all, encode_captions, load_episodes, scene_layouts, split_frames
 from .diffusion import FlowConfig, flow_loss
 from .model import MODELS, DiT
-from .trainer import Dist, FitConfig, Trainer, default_device, init_distributed, resumable
+from .trainer import Dist, FitConfig, Trainer, default_device, init_distributed, resumable, stage_generators
 from .worldmodel import WorldModel
 
 # --------------------------------------------------------------------------------------------
@@ -239,11 +239,11 @@ def train(cfg: TrainConfig) -> Path:
         text["layout"] = scene_layouts(data, dit.cfg.layout_dim)
     c = cfg.dit
     opt = torch.optim.AdamW(dit.parameters(), lr=c.lr, weight_decay=c.weight_decay, betas=(0.9, 0.99))
-    g = torch.Generator().manual_seed(cfg.seed + 1000 * d.rank)
+    g, noise = stage_generators(cfg.seed + 1000 * d.rank, device)
     fit = FitConfig(steps=c.steps, lr=c.lr, warmup=c.warmup, save_every=cfg.save_every,
                     time_budget_min=cfg.time_budget_min, log_every=cfg.log_every, ema=c.ema, grad_clip=1.0,
                     precision=c.precision)
-    trainer = Trainer("dit", dit, opt, fit, out, g, d)
+    trainer = Trainer("dit", dit, opt, fit, out, g, d, noise)
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("step", -1)))
@@ -252,7 +252,7 @@ def train(cfg: TrainConfig) -> Path:
             **({"ema": c.ema} if c.ema else {})}
 
     def objective(step: int) -> tuple[Tensor, dict[str, Tensor]]:
-        losses = flow_loss(dit, sampler.sample(c.batch_size, device), c.flow, g)
+        losses = flow_loss(dit, sampler.sample(c.batch_size, device), c.flow, noise)
         return losses.loss, {"flow": losses.flow, "reward": losses.reward, "done": losses.done}
 
     def save(step: int, weights: torch.nn.Module) -> None:

@@ -163,16 +163,30 @@ def check_finite(loss: Tensor, step: int, out: Path) -> None:
                             f"or lower the learning rate and resume")
 
 
-def save_state(out: Path, opt: torch.optim.Optimizer, step: int, g: torch.Generator, log: list[dict]) -> None:
-    """Write the optimizer, RNG, step and log to ``out/state`` (atomically, file by file)."""
+def stage_generators(seed: int, device: torch.device) -> tuple[torch.Generator, torch.Generator]:
+    """A stage's two random streams: the one that picks the data, on the host where the episodes are, and
+    the one that draws the diffusion noise, on ``device`` (CUDA draws only from a CUDA generator).
+
+    On the CPU the two are one and the same generator.
+    """
+    host = torch.Generator().manual_seed(seed)
+    return host, (host if device.type == "cpu" else torch.Generator(device=device).manual_seed(seed))
+
+
+def save_state(out: Path, opt: torch.optim.Optimizer, step: int, g: torch.Generator, log: list[dict],
+               noise: torch.Generator | None = None) -> None:
+    """Write the optimizer, RNG, step and log to ``out/state`` (atomically, file by file). ``noise`` is a
+    second generator (the device's, see :func:`stage_generators`) saved beside ``g`` when it is another one."""
     tensors, scalars = flatten_optimizer_state(opt)
     tensors["rng"] = g.get_state()
+    if noise is not None and noise is not g:
+        tensors["noise_rng"] = noise.get_state()
     save_tensors(out / STATE / "optimizer.safetensors", tensors)
     atomic_write_json(out / STATE / "state.json", {"step": step, "optimizer": scalars, "log": log})
 
 
 def load_state(out: Path, opt: torch.optim.Optimizer, g: torch.Generator,
-               model_step: int | None = None) -> tuple[int, list[dict]]:
+               model_step: int | None = None, noise: torch.Generator | None = None) -> tuple[int, list[dict]]:
     """The optimizer, RNG, step and log saved in ``out/state``.
 
     ``model_step`` is the step recorded in the checkpoint: a run stopped between saving the model
@@ -189,8 +203,23 @@ def load_state(out: Path, opt: torch.optim.Optimizer, g: torch.Generator,
                          f"train on, start a new run from it or delete {out} and start again")
     tensors = load_tensors(out / STATE / "optimizer.safetensors")
     g.set_state(tensors.pop("rng"))
+    saved_noise = tensors.pop("noise_rng", None)
+    if noise is not None and noise is not g:
+        _restore_noise(noise, saved_noise, out)
     opt.load_state_dict(unflatten_optimizer_state(tensors, state["optimizer"]))
     return step, list(state.get("log", []))
+
+
+def _restore_noise(noise: torch.Generator, state: Tensor | None, out: Path) -> None:
+    """Set the device's noise generator to its saved state; a run saved on another kind of device has none
+    that fits, and its noise goes on from the generator's seed instead (the data stream is still exact)."""
+    try:
+        if state is None:
+            raise RuntimeError("no saved state")
+        noise.set_state(state)
+    except RuntimeError:
+        warnings.warn(f"--resume: {out}/state holds no noise stream for a {noise.device.type} device (the run was "
+                      "saved on another kind of device); the noise is drawn afresh from the seed", stacklevel=3)
 
 
 def resumable(out: Path, resume: bool, checkpoint: Path) -> bool:
@@ -277,11 +306,14 @@ class Trainer:
         out: Run directory; ``out/state`` holds what resuming needs, ``out/tb`` TensorBoard's scalars.
         generator: The stage's random generator; its state is saved and restored with the run.
         d: This process's place in a torchrun group; only rank 0 logs and saves.
+        noise: The stage's noise generator on the device, where it is not ``generator`` (see
+            :func:`stage_generators`); saved and restored beside it.
     """
 
     def __init__(self, name: str, module: torch.nn.Module, opt: torch.optim.Optimizer, cfg: FitConfig, out: Path,
-                 generator: torch.Generator, d: Dist | None = None):
+                 generator: torch.Generator, d: Dist | None = None, noise: torch.Generator | None = None):
         self.name, self.module, self.opt, self.cfg, self.out, self.g = name, module, opt, cfg, out, generator
+        self.noise = noise
         self.d = d or Dist()
         broadcast_parameters(module, self.d)
         self.ema = EMA(module, cfg.ema) if cfg.ema else None
@@ -300,7 +332,7 @@ class Trainer:
     def resume(self, saved: dict[str, Tensor], model_step: int) -> None:
         """Go on from ``out/state``: optimizer, RNG, step and log, with ``saved`` (the checkpoint's
         weights of ``module`` at ``model_step``) as the trained weights, or as the average under EMA."""
-        self.start, self.log = load_state(self.out, self.opt, self.g, model_step=model_step)
+        self.start, self.log = load_state(self.out, self.opt, self.g, model_step=model_step, noise=self.noise)
         raw = self.out / RAW_WEIGHTS
         if bool(self.ema) != raw.is_file():
             was = "with" if raw.is_file() else "without"
@@ -382,7 +414,7 @@ class Trainer:
             self._scalars(writer, measured, step)
         if self.ema:
             save_tensors(self.out / RAW_WEIGHTS, self.module.state_dict())
-        save_state(self.out, self.opt, step, self.g, self.log)
+        save_state(self.out, self.opt, step, self.g, self.log, self.noise)
 
     def _scalars(self, writer: Any, row: dict[str, float], step: int) -> None:
         if writer:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from worldsim.checkpoint import load_tensors, save_tensors
-from worldsim.trainer import RAW_WEIGHTS, DivergedError, FitConfig, Trainer, cosine_lr, resumable
+from worldsim.trainer import RAW_WEIGHTS, DivergedError, FitConfig, Trainer, cosine_lr, resumable, stage_generators
 
 
 def _problem(seed: int = 0):
@@ -70,6 +70,34 @@ def test_a_resumed_run_lands_where_a_straight_one_does(tmp_path):
     torch.testing.assert_close(split["raw"], straight["raw"], rtol=0, atol=0)
     assert (tmp_path / "split" / RAW_WEIGHTS).exists()
     assert not torch.equal(split["average"], split["raw"])
+
+
+def test_a_second_noise_stream_is_saved_and_resumed_with_the_data_stream(tmp_path):
+    # On a GPU the noise comes from a generator on the device, beside the host's data generator; a
+    # second CPU generator stands in for it here.
+    def run(out: Path, steps: int, resume: bool) -> torch.Tensor:
+        net, opt, g, objective = _problem()
+        noise = torch.Generator().manual_seed(7)
+
+        def noisy(step: int) -> tuple[torch.Tensor, dict[str, float]]:
+            loss, logs = objective(step)
+            return loss + 0.1 * torch.randn((), generator=noise) * net.weight.sum(), logs
+
+        trainer = Trainer("toy", net, opt, FitConfig(steps=steps, lr=0.05, warmup=2), out, g, noise=noise)
+        if resumable(out, resume, out / "model.safetensors"):
+            trainer.resume(load_tensors(out / "model.safetensors"), model_step=3)
+        trainer.fit(noisy, _saver(out, []))
+        return net.weight.detach().clone()
+
+    straight = run(tmp_path / "straight", 8, resume=False)
+    run(tmp_path / "split", 3, resume=False)
+    assert "noise_rng" in load_tensors(tmp_path / "split" / "state" / "optimizer.safetensors")
+    torch.testing.assert_close(run(tmp_path / "split", 8, resume=True), straight, rtol=0, atol=0)
+
+
+def test_on_the_cpu_the_data_and_the_noise_share_one_generator():
+    data, noise = stage_generators(3, torch.device("cpu"))
+    assert data is noise and data.initial_seed() == 3
 
 
 def test_resuming_refuses_what_it_cannot_resume(tmp_path):
