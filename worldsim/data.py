@@ -119,38 +119,44 @@ class ClipSampler:
         if not self.episodes:
             raise ValueError(f"no episode has {n} frames; collect longer episodes or lower clip_steps")
         self.start_prob, self.g = start_prob, generator
+        # Every episode's frames end to end, so that a batch is gathered in a few indexing operations
+        # rather than episode by episode (on a GPU, a loop over the batch would leave it waiting).
+        frames = torch.tensor([len(z) for z in latents])  # (E,) T + 1 per episode
+        self._frame_at = torch.cumsum(frames, 0) - frames  # (E,) where each episode's frames start
+        self._step_at = self._frame_at - torch.arange(len(latents))  # (E,) where its T steps start
+        self._frames = frames
+        self._z = torch.cat(latents)  # (sum T+1, C, h, w)
+        self._actions = torch.from_numpy(np.concatenate(data.actions)).float()  # (sum T, A)
+        self._rewards = torch.from_numpy(np.concatenate(data.rewards)).float()  # (sum T,)
+        self._done = torch.from_numpy(np.concatenate(data.terminated).astype(np.float32))  # (sum T,)
+        self._pool = torch.tensor(self.episodes)
+        self._start_prob = torch.from_numpy(np.ascontiguousarray(start_prob, dtype=np.float32))
 
     def sample(self, batch_size: int, device: torch.device) -> Batch:
-        g = self.g
-        eps_idx = torch.randint(len(self.episodes), (batch_size,), generator=g)
-        lat, prev, change, act, first, rew, done, rows, sink, starts = [], [], [], [], [], [], [], [], [], []
-        for i in eps_idx.tolist():
-            e = self.episodes[i]
-            z = self.latents[e]  # (T+1, C, h, w)
-            T1 = len(z)
-            at_start = torch.rand((), generator=g).item() < self.start_prob[e]
-            s = 0 if at_start else int(torch.randint(T1 - self.n + 1, (), generator=g))
-            idx = torch.arange(s, s + self.n)  # frame indices of the clip
-            lat.append(z[idx])
-            sink.append(z[:1])
-            prev.append(torch.where((idx > 0)[:, None, None, None], z[(idx - 1).clamp_min(0)], 0.0))
-            moved = z[(idx - 1).clamp_min(0)] - z[(idx - 2).clamp_min(0)]  # how prev changed from its predecessor
-            change.append(torch.where((idx > 1)[:, None, None, None], moved, 0.0))
-            t_prev = (idx - 1).clamp_min(0).numpy()
-            a = torch.from_numpy(self.data.actions[e][t_prev]) * (idx > 0)[:, None]
-            act.append(a)
-            first.append(idx == 0)
-            rew.append(torch.from_numpy(self.data.rewards[e][t_prev]) * (idx > 0))
-            done.append(torch.from_numpy(self.data.terminated[e][t_prev].astype(np.float32)) * (idx > 0))
-            rows.append(e)
-            starts.append(s)
+        g, n = self.g, self.n
+        rows = self._pool[torch.randint(len(self._pool), (batch_size,), generator=g)]  # (B,) episodes
+        at_start = torch.rand(batch_size, generator=g) < self._start_prob[rows]
+        starts_possible = self._frames[rows] - n + 1  # (B,)
+        anywhere = (torch.rand(batch_size, generator=g, dtype=torch.float64) * starts_possible).long()
+        starts = torch.where(at_start, 0, anywhere.clamp_max(starts_possible - 1))  # (B,)
+        idx = starts[:, None] + torch.arange(n)  # (B, n) frame indices of each clip
+        base, step_base = self._frame_at[rows][:, None], self._step_at[rows][:, None]  # (B, 1)
+        z, after_first = self._z, (idx > 0)
+        frame = lambda i: z[base + i.clamp_min(0)]  # (B, n, C, h, w); index -1 reads frame 0, masked below
+        past = lambda x: torch.where(after_first[..., None, None, None], x, 0.0)
+        lat = frame(idx)
+        prev = past(frame(idx - 1))
+        change = torch.where((idx > 1)[..., None, None, None], frame(idx - 1) - frame(idx - 2), 0.0)
+        t_prev = step_base + (idx - 1).clamp_min(0)  # (B, n) the step that made each frame
+        act = self._actions[t_prev] * after_first[..., None]
+        rew, done = self._rewards[t_prev] * after_first, self._done[t_prev] * after_first
+        sink, first = z[base[:, 0]][:, None], idx == 0
         layout = self.text.get("layout")  # (E, K, F) layout tokens, for models that read them
         to = lambda t: t.to(device)
         text = TextCond(to(self.text["tokens"][rows]), to(self.text["mask"][rows]), to(self.text["pooled"][rows]),
                         None if layout is None else to(layout[rows]))
-        return Batch(to(torch.stack(lat)), to(torch.stack(prev)), to(torch.stack(act)), to(torch.stack(first)),
-                     to(torch.stack(rew)), to(torch.stack(done)), text, to(torch.stack(sink)), to(torch.stack(change)),
-                     torch.tensor([rows, starts], dtype=torch.long).T)
+        return Batch(to(lat), to(prev), to(act), to(first), to(rew), to(done), text, to(sink), to(change),
+                     torch.stack([rows, starts], 1))
 
 
 CAPTION_CACHE_SIZE = 1024

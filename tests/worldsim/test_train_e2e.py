@@ -211,6 +211,43 @@ def test_clip_sampler_start_chance_per_episode():
     assert starts[episode == 1].float().mean() < 0.12
 
 
+def test_clip_sampler_gathers_each_clip_from_its_own_episode():
+    """Episodes of different lengths, some too short for a clip: every row of a batch is its episode's
+    frames, previous frames, changes, actions, rewards and ends at the clip's start, as ``clips`` says."""
+    import torch
+
+    from worldsim.data import ClipSampler, EpisodeData
+
+    lengths, n = [6, 2, 9, 4], 4  # the 2-step episode holds no 4-frame clip
+    rng = np.random.default_rng(0)
+    acts = [rng.normal(size=(T, 2)).astype(np.float32) for T in lengths]
+    rews = [rng.normal(size=T).astype(np.float32) for T in lengths]
+    ends = [np.arange(T) == T - 1 for T in lengths]
+    data = EpisodeData([np.zeros((T + 1, 8, 8, 3), np.uint8) for T in lengths], acts, rews, ends,
+                       [""] * 4, np.zeros(4, bool), 2)
+    latents = [torch.randn(T + 1, 3, 2, 2) for T in lengths]
+    text = {"tokens": torch.zeros(4, 3, 8), "mask": torch.ones(4, 3, dtype=torch.bool),
+            "pooled": torch.arange(4.0)[:, None].expand(4, 8)}
+    batch = ClipSampler(latents, data, text, np.arange(4), n, 0.3, torch.Generator().manual_seed(1)).sample(
+        200, torch.device("cpu"))
+    assert set(batch.clips[:, 0].tolist()) == {0, 2, 3}
+    for row, (e, s) in enumerate(batch.clips.tolist()):
+        z, idx = latents[e], torch.arange(s, s + n)
+        assert batch.text.pooled[row, 0] == e and 0 <= s <= lengths[e] + 1 - n
+        torch.testing.assert_close(batch.latents[row], z[idx], rtol=0, atol=0)
+        torch.testing.assert_close(batch.sink[row], z[:1], rtol=0, atol=0)
+        for k, i in enumerate(idx.tolist()):
+            prev = z[i - 1] if i > 0 else torch.zeros_like(z[0])
+            change = z[i - 1] - z[i - 2] if i > 1 else torch.zeros_like(z[0])
+            torch.testing.assert_close(batch.prev[row, k], prev, rtol=0, atol=0)
+            torch.testing.assert_close(batch.prev_change[row, k], change, rtol=0, atol=0)
+            made_by = torch.from_numpy(acts[e][i - 1]) if i > 0 else torch.zeros(2)
+            torch.testing.assert_close(batch.action[row, k], made_by, rtol=0, atol=0)
+            assert batch.reward[row, k] == (rews[e][i - 1] if i > 0 else 0.0)
+            assert batch.done[row, k] == (float(ends[e][i - 1]) if i > 0 else 0.0)
+            assert batch.first[row, k] == (i == 0)
+
+
 def test_finetune_start_chances_must_match_the_stores(data, tiny_checkpoint, tmp_path):
     from pathlib import Path
 
