@@ -30,6 +30,8 @@ from worldsim.worldmodel import WorldModel, default_checkpoint
 
 def step_rate(model: WorldModel, batch: int, steps: int, dtype: str, device: str, repeats: int) -> dict:
     """Env steps/s of ``batch`` rollouts after the cache has filled, and the memory they hold."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)  # the peak of this row, not of every row so far
     sim = Simulator(model, batch, SimulatorConfig(sampler=SamplerConfig(steps=steps), dtype=dtype), device)
     rng = np.random.default_rng(0)
     sim.reset(context_frames=rng.integers(0, 256, (batch, 1, *sim.frame_shape), dtype=np.uint8), seed=0)
