@@ -656,6 +656,7 @@ def _relative_place_error(words: list[str]) -> PromptError:
 
 _TOWARDS = frozenset({"to", "towards", "toward", "into"})
 _TOWARDS_THING = "towards"  # a motion's way until the thing it heads for has a region (_aim)
+_TO_CENTRE = "to the centre"  # a motion's way until its thing has a region (_head_for_the_centre)
 _AXES = ("left", "right", "up", "down")  # the ways a thing may go under the slab
 _ROWS = {"top": -1, "bottom": 1}
 _OPPOSITE = {"top": "bottom", "bottom": "top", "left": "right", "right": "left"}
@@ -1081,14 +1082,7 @@ class _Segmenter:
             self.i += 1
             self.out.append(_Motion(self.words[start : self.i], _PAIR_WAYS[self.words[self.i - 1]], fast=fast))
             return
-        if self._peek() == "around":  # "rolls around": one of the eight ways, drawn with the scene
-            self.i += 1
-            if negated:
-                raise PromptError(f"{' '.join(self.words[start : self.i])!r}: say 'does not move', or how it moves")
-            if self._under_slab():
-                raise PromptError(f"{' '.join(self.words[start : self.i])!r}: a thing goes under the slab one way, "
-                                  f"one of {', '.join(_AXES)} ('rolls left under the slab')")
-            self.out.append(_Motion(self.words[start : self.i], _ANY_WAY, fast=fast))
+        if self._around(start, negated, fast):
             return
         before_direction = self.i
         if self._from(start, negated, fast):
@@ -1100,6 +1094,9 @@ class _Segmenter:
             self._side(region_words)  # "rolls towards the bottom right corner"
         if not region_words:
             self.i = before_direction  # "moves the box", "moves into the goal": not a direction
+        if region_words and not negated and _region(region_words) == "centre":
+            self.out.append(_Motion(self.words[start : self.i], _TO_CENTRE, fast=fast))  # "rolls to the middle"
+            return
         direction = _direction(region_words) if region_words and not negated else None
         if direction is not None and before_direction < self.i and self.words[before_direction] not in ("to", "into"):
             direction = self._destination(direction, turn=True)  # "moves down to the bottom": where it goes
@@ -1111,6 +1108,19 @@ class _Segmenter:
             direction = self._way_from(start, direction)
             self._destination(direction)
         self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast, under_slab=under))
+
+    def _around(self, start: int, negated: bool, fast: bool) -> bool:
+        """Read "rolls around": one of the eight ways, drawn with the scene. False when "around" is not next."""
+        if self._peek() != "around":
+            return False
+        self.i += 1
+        if negated:
+            raise PromptError(f"{' '.join(self.words[start : self.i])!r}: say 'does not move', or how it moves")
+        if self._under_slab():
+            raise PromptError(f"{' '.join(self.words[start : self.i])!r}: a thing goes under the slab one way, "
+                              f"one of {', '.join(_AXES)} ('rolls left under the slab')")
+        self.out.append(_Motion(self.words[start : self.i], _ANY_WAY, fast=fast))
+        return True
 
     def _under_slab(self) -> bool:
         """Read "under the slab" (or "beneath the roof") after a motion verb."""
@@ -1213,6 +1223,8 @@ class _Segmenter:
             return direction
         if self._peek() == "side":
             self._side(region_words)
+        if _region(region_words) == "centre":  # "from the left to the centre": on its way across
+            return direction
         to = _direction(region_words)
         if turn and "-" not in direction + to and (direction in ("up", "down")) != (to in ("up", "down")):
             return f"{direction}-{to}" if direction in ("up", "down") else f"{to}-{direction}"
@@ -2213,9 +2225,21 @@ def _read_prompt(text: str) -> _Draft:
     if not draft.objects and {"only", "just", "alone"} & set(tokens):  # "only the agent": no objects at all
         draft.empty = True
     for obj in draft.objects:
+        _head_for_the_centre(obj)
         if obj.origin is not None:
             _check_origin(obj)
     return draft
+
+
+def _head_for_the_centre(obj: _ObjDraft) -> None:
+    """Give a thing that moves "towards the centre" the way from its region to the centre."""
+    if obj.direction != _TO_CENTRE:
+        return
+    if obj.region in (None, "centre"):
+        where = "is in the centre" if obj.region else "has no place"
+        raise PromptError(f"a thing that moves towards the centre {where}; say where it starts, e.g. 'a red ball on "
+                          "the left rolls towards the centre'")
+    obj.direction = _way_between(obj.region, "centre")
 
 
 # --------------------------------------------------------------------------------------------

@@ -772,3 +772,21 @@ def test_a_thing_that_rolls_under_the_slab_starts_beside_it_and_glides_under_it(
             hidden = max(hidden, slab_cover_fraction(spec.slab, xy, obj.size))
         env.close()
         assert hidden > 0.99, f"seed {seed}: the {obj.color} {obj.shape} was never wholly under the slab"
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball rolling towards the centre from the left", "a red ball on the left rolls right"),
+    ("a blue box at the top right slides quickly towards the center", "a blue box at the top right moves quickly "
+                                                                       "down-left"),
+    ("a cyan cylinder on the right and a yellow one on the left, both rolling to the middle",
+     "a cyan cylinder on the right rolls left and a yellow cylinder on the left rolls right"),
+    ("a red ball rolls from the bottom to the centre", "a red ball rolls up from the bottom"),
+])
+def test_a_thing_heading_for_the_centre_moves_from_its_region_to_the_centre(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["a red ball rolls to the middle", "a red ball in the centre rolls to the centre"])
+def test_heading_for_the_centre_needs_a_start_off_it(prompt: str) -> None:
+    with pytest.raises(PromptError, match="say where it starts"):
+        parse_prompt(prompt, seed=0)
