@@ -417,6 +417,8 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b(?:above|over)\s+{centre}", "at the top", t)
     t = re.sub(rf"\b(?:below|under|beneath)\s+{centre}", "at the bottom", t)
     t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
+    if re.search(r"\b(?:agents|players)\b", t):  # "two agents: white on the left, pink on the right"
+        t = re.sub(rf"\b(white|pink)\b(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)", r"\1 agent", t)
     t = re.sub(r"\b(?:towards?|at) (?:each other|one another)\b", " converging ", t)
     t = re.sub(r"\b(?:in opposite (?:directions|ways)|away from (?:each other|one another))\b", " diverging ", t)
     t = re.sub(r"\bacross the (?:arena|scene|floor|world)\b", " ", t)  # "rolls across the arena from the left"

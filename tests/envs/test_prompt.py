@@ -790,3 +790,19 @@ def test_a_thing_heading_for_the_centre_moves_from_its_region_to_the_centre(prom
 def test_heading_for_the_centre_needs_a_start_off_it(prompt: str) -> None:
     with pytest.raises(PromptError, match="say where it starts"):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("agents: white bottom, pink top", "the white agent at the bottom and the pink agent at the top"),
+    ("two agents, white in the southwest and pink in the northeast",
+     "the white agent at the bottom left and the pink agent at the top right"),
+    ("the agents: white on the left, pink on the right; a red ball in the centre",
+     "the white agent on the left, the pink agent on the right and a red ball in the centre"),
+])
+def test_after_agents_white_and_pink_name_them(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_white_still_names_no_object_colour_beside_agents() -> None:
+    with pytest.raises(PromptError, match="unknown colour 'white'"):
+        parse_prompt("two agents and a white ball", seed=0)
