@@ -419,6 +419,11 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
     if re.search(r"\b(?:agents|players)\b", t):  # "two agents: white on the left, pink on the right"
         t = re.sub(rf"\b(white|pink)\b(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)", r"\1 agent", t)
+    t = re.sub(r"\bfrom above\b", " from the top ", t)
+    t = re.sub(r"\bfrom below\b", " from the bottom ", t)
+    # "rolls up through the middle": it crosses the arena by the centre, so it comes from the bottom
+    t = re.sub(r"\b(up|down|left|right)(?:wards?)?\s+(?:through|across)\s+(?:the\s+)?(?:centre|center|middle)\b",
+               lambda m: f"{m.group(1)} from the {_CROSSING_FROM[m.group(1)]}", t)
     t = re.sub(r"\b(?:towards?|at) (?:each other|one another)\b", " converging ", t)
     t = re.sub(r"\b(?:in opposite (?:directions|ways)|away from (?:each other|one another))\b", " diverging ", t)
     t = re.sub(r"\bacross the (?:arena|scene|floor|world)\b", " ", t)  # "rolls across the arena from the left"
@@ -429,6 +434,9 @@ def _normalise(text: str) -> str:
         raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
                           "the top left and the agent at the bottom right', or say which way a thing moves")
     return t
+
+
+_CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
 
 
 def _tokenise(text: str) -> list[str]:

@@ -806,3 +806,13 @@ def test_after_agents_white_and_pink_name_them(prompt: str, same_as: str) -> Non
 def test_white_still_names_no_object_colour_beside_agents() -> None:
     with pytest.raises(PromptError, match="unknown colour 'white'"):
         parse_prompt("two agents and a white ball", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a small red ball moving slowly up through the centre", "a small red ball rolls up from the bottom"),
+    ("a blue box slides right across the middle", "a blue box slides in from the left"),
+    ("a yellow ball drifting down from above", "a yellow ball rolls down from the top"),
+    ("a red ball rolls in from below", "a red ball rolls in from the bottom"),
+])
+def test_a_thing_crossing_the_middle_or_coming_from_above_starts_on_that_side(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
