@@ -197,7 +197,7 @@ _STILL_WORDS = _words("still stationary static resting rest rests motionless sta
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 #: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
 #: model trained on captions can be told.
-_SLOW_WORDS = _words("slowly slow gently gradually leisurely")
+_SLOW_WORDS = _words("slowly slow gently gradually leisurely steadily")
 _PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of across")
 _UNDER = _words("under beneath below underneath")  # "below the box": a row lower in the frame
 _OVER = _words("above over")  # "above the box": a row higher
@@ -402,7 +402,18 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:at|with) (?:a )?(?:high|great|full|maximum|top|fast|quick|brisk) (?:speed|velocity|pace)\b",
                " quickly ", t)
     t = re.sub(r"\b(?:at|with) (?:a )?(?:low|gentle|slow|leisurely|steady) (?:speed|velocity|pace)\b", " slowly ", t)
+    t = re.sub(r"\b(?:at|with) (?:a |the )?(?:normal|regular|moderate|medium|average|usual|ordinary|steady|constant) "
+               r"(?:speed|velocity|pace)\b", " steadily ", t)  # the ordinary speed, as "slowly" is
     t = re.sub(r"\bwith zero velocity\b", " still ", t)
+    # an order that starts with the motion, "roll a red ball left": "a red ball rolls left"
+    objects = "|".join(sorted(_SHAPE_WORDS.keys() | _GENERIC_NOUNS))
+    t = re.sub(rf"(^|[.;!?]\s*)(?:(?:then|now|and)\s+)?(?:please\s+)?(roll|slide|move|glide|drift|send)\s+"
+               rf"(it|them|(?:an?|the|one)\s+(?:\w+\s+){{0,3}}?(?:{objects}))\b",
+               lambda m: f"{m.group(1)}{m.group(3)} {_THIRD_PERSON[m.group(2)]}", t)
+    colours = "|".join(sorted(_COLOR_WORDS))
+    t = re.sub(rf"\b(?:of\s+|in\s+)?({colours})(?:\s*-\s*|\s+)colou?r(?:ed)?\b", r" \1 ", t)  # "a ball of red colour"
+    t = re.sub(r"\b(small|medium|large|big|little|tiny|huge)(?:\s*-\s*|\s+)size[d]?\b", r" \1 ", t)  # "big size"
+    t = re.sub(r"\b(?:to|in|towards?)\s+(?:the\s+)?(up|down|left|right|upward|downward)\s+direction\b", r" \1 ", t)
     t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
     t = re.sub(r"\bnothing but\b|(?:,?\s*\band\s+)?\bnothing else\b|\bno (?:other )?(?:objects|things|items|shapes)\b"
                r"|\bexcept(?: for)?\b", " only ", t)  # no other objects
@@ -437,6 +448,8 @@ def _normalise(text: str) -> str:
 
 
 _CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
+_THIRD_PERSON = {"roll": "rolls", "slide": "slides", "move": "moves", "glide": "glides", "drift": "drifts",
+                 "send": "moves"}
 
 
 def _tokenise(text: str) -> list[str]:
@@ -1393,6 +1406,24 @@ def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
     return has_noun and not _is_task(into.segments) and not kinds & {type(s) for s in into.segments}
 
 
+def _goes_under(clause: _Clause, before: _Clause) -> bool:
+    """Whether ``clause`` only says that the thing moving one way in ``before`` goes under the slab ("a
+    ball rolls left from the right, and goes under the slab"); if so that motion now goes under it."""
+    motion = clause.segments[0] if len(clause.segments) == 1 else None
+    if not (isinstance(motion, _Motion) and motion.under_slab and not motion.still):
+        return False
+    moves = [s for s in before.segments if isinstance(s, _Motion) and not s.still]
+    if len(moves) != 1:
+        return False
+    said = f"'{' '.join(moves[0].words)} and {' '.join(motion.words)}'"
+    if moves[0].direction not in _AXES:
+        raise PromptError(f"{said}: a thing goes under the slab one of {', '.join(_AXES)}")
+    if motion.direction not in (None, moves[0].direction):
+        raise PromptError(f"{said}: a motion goes one way; give each moving object one direction")
+    moves[0].under_slab = True
+    return True
+
+
 def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
     """Join each clause that only places or moves something to its neighbour: "on the right, a yellow
     cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back, and
@@ -1403,6 +1434,10 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
         clause = out[i]
         if not all(_is_modifier(s) for s in clause.segments):
             i += 1
+            continue
+        if i and _goes_under(clause, out[i - 1]):  # "... rolls left, and goes under the slab"
+            out[i - 1].words, out[i - 1].end = out[i - 1].words + clause.words, clause.end
+            del out[i]
             continue
         last = out[i - 1].segments[-1] if i else None
         if (isinstance(last, _Motion) and last.direction and len(clause.segments) == 1

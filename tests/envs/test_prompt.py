@@ -816,3 +816,29 @@ def test_white_still_names_no_object_colour_beside_agents() -> None:
 ])
 def test_a_thing_crossing_the_middle_or_coming_from_above_starts_on_that_side(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("orange ball rolls left from the right side, quickly, and goes under the slab",
+     "an orange ball rolls quickly left under the slab from the right"),
+    ("a red ball rolls right and passes under the slab", "a red ball rolls right under the slab"),
+    ("a ball moving up-left at normal speed from the bottom right", "a ball moving up-left from the bottom right"),
+    ("Please make one ball of red colour, it is moving to up direction fast.", "one red ball moving quickly up"),
+    ("one ball red color big size in center", "a big red ball in the centre"),
+    ("a medium-sized red-coloured box", "a medium red box"),
+    ("Slide a green box from the left side to the right side.", "a green box slides in from the left"),
+    ("roll a ball quickly down-right", "a ball rolls quickly down-right"),
+    ("a blue box at the top. Then roll the red ball to the left", "a blue box at the top and a red ball rolling left"),
+    ("a red ball; roll it left", "a red ball rolls left"),
+])
+def test_orders_colour_size_and_speed_words_read_as_their_plain_form(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a red ball rolls down-left and goes under the slab", "under the slab one of"),
+    ("a red ball rolls right, and goes left under the slab", "one way"),
+])
+def test_going_under_the_slab_after_a_motion_keeps_to_one_axis(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
