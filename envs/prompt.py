@@ -167,7 +167,7 @@ _COUNTS |= {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "
 _EVERY = _words("all each")
 _UNSUPPORTED_COUNTS = _words("several many multiple few dozen dozens lots zero no numerous hundred")
 _SIZES = (
-    _to("small", "small tiny little smaller")
+    _to("small", "small tiny little smaller lil")
     | _to("large", "big large huge bigger larger")
     | {"medium": "medium"}
 )
@@ -185,7 +185,8 @@ _MOTION_VERBS = _words(
     "head heads heading drift drifts drifting glide glides gliding fly flies flying bring brings bringing "
     "come comes coming enter enters entering pass passes passing cross crosses crossing "
     "bounce bounces bouncing zip zips zipping zoom zooms zooming crawl crawls crawling trundle trundles trundling "
-    "translate translates translating race races racing shoot shoots shooting"
+    "translate translates translating race races racing shoot shoots shooting rush rushes rushing "
+    "speeds"
 )
 #: Two things that move "towards each other" (converging) or "apart" (diverging), along one line
 _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverging diverge diverges apart")
@@ -227,7 +228,7 @@ FILLER_WORDS = _words(
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
-    " really directly somewhere sat position positions"  # "really fast", "at the top-right position"
+    " really directly somewhere sat position positions now"  # "really fast", "at the top-right position"
     " need needs include includes including occupies occupy occupying positioned cell cells"
     " task setup layout configuration"  # "task: push the box onto the goal"
 )
@@ -367,12 +368,16 @@ def _normalise(text: str) -> str:
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
     t = re.sub(r"\s[-\u2013\u2014]+\s", " : ", t)  # "three cubes - red, green and blue": a spaced dash introduces
+    t = re.sub(r"\bw/\s*", " with ", t)  # "a scene w/ 3 cylinders"
     t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
     t = re.sub(r"\b(north|south)(east|west)(?:ward|wards)?\b", r"\1 \2", t)  # northeast -> north east
     t = t.replace("&", " and ").replace("+", " plus ").replace("@", " at ")
     # requests: "can you draw ...", "i want ...", "show me ...", "let us see ...", greetings and thanks
-    t = re.sub(r"\b(?:can|could|would|will) you\b|\bi(?: would| d)? (?:want|like|need)(?: to (?:see|have|get))?\b"
-               r"|\blet(?: is| us)\b|\b(?:can|could|may) (?:i|we) (?:get|have|see)\b|\b(?:give|get) me\b"
+    t = re.sub(r"\bpl(?:s|z|ease)\b", " please ", t)
+    t = re.sub(r"^\W*(?:can|could|would|will) (?=(?:the|a|an|one|two|three) )", " ", t)  # "could the ball roll ..."
+    t = re.sub(r"\b(?:can|could|would|will) (?:you|u|ya)\b"
+               r"|\bi(?: would| d)? (?:want|like|need)(?: to (?:see|have|get))?\b|\blet(?: is| us)\b"
+               r"|\b(?:can|could|may) (?:i|we) (?:get|have|see)\b|\b(?:give|get) me\b"
                r"|^\W*(?:hi|hello|hey)\b|\bthanks?(?: you)?(?: very much)?\b|\bset up\b|\bdo(?= an? (?:scene|arena)\b)",
                " ", t)
     t = re.sub(r"\bgoal (?:patch|square|pad|zone|tile|spot|mat|marker|target)\b", "goal", t)
@@ -393,6 +398,12 @@ def _normalise(text: str) -> str:
                + {"e": "east ", "w": "west "}[m.group(2)], t)  # "NE corner", "drifting SW"
     t = re.sub(r"\b(left|right) hand\b", r"\1", t)  # "the right-hand side"
     t = re.sub(r"\bup top\b", " at the top ", t)
+    t = re.sub(r"\bcomes? (roll|slid|glid|mov|driv|drift|zoom|zipp|rac)ing\b",
+               lambda m: f" {_COMING[m.group(1)]} ", t)  # "the ball comes rolling in from the left"
+    t = re.sub(r"\b(?:bumping|crashing|smashing|running) into\b|\bcolliding with\b", " rolling towards ", t)
+    t = re.sub(r"\b(?:bumps|crashes|smashes|runs) into\b|\bcollides with\b", " rolls towards ", t)
+    t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
+    t = re.sub(r"\blined up\b", " in a row ", t)
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
     t = re.sub(r"\bat speed\b", " quickly ", t)
     slab = "|".join(sorted(_SLAB_NOUNS))
@@ -447,6 +458,8 @@ def _normalise(text: str) -> str:
     return t
 
 
+_COMING = {"roll": "rolls", "slid": "slides", "glid": "glides", "mov": "moves", "driv": "moves", "drift": "drifts",
+           "zoom": "zooms", "zipp": "zips", "rac": "races"}
 _CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
 _THIRD_PERSON = {"roll": "rolls", "slide": "slides", "move": "moves", "glide": "glides", "drift": "drifts",
                  "send": "moves"}

@@ -842,3 +842,19 @@ def test_orders_colour_size_and_speed_words_read_as_their_plain_form(prompt: str
 def test_going_under_the_slab_after_a_motion_keeps_to_one_axis(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the ball comes rolling in from the top", "a ball rolls in from the top"),
+    ("a medium red ball bumping into a small green cylinder on the right",
+     "a medium red ball rolling towards a small green cylinder on the right"),
+    ("three small balls lined up across the middle", "three small balls in a row across the middle"),
+    ("a large yellow cylinder in the exact centre of the arena", "a large yellow cylinder in the centre"),
+    ("Blue box at the bottom. Now add a red ball above it.", "a blue box at the bottom and a red ball above it"),
+    ("Could the magenta ball roll in from the right?", "the magenta ball rolls in from the right"),
+    ("hi! could u put a blue ball on the right side pls", "a blue ball on the right"),
+    ("lil green ball top right", "a small green ball at the top right"),
+    ("a big orange ball rushes up from the bottom", "a big orange ball rolls up from the bottom"),
+])
+def test_chat_and_verbs_of_impact_read_as_their_plain_form(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
