@@ -2138,6 +2138,11 @@ class _PromptReader:
                 break
         listed = list(range(first, len(self.draft.objects)))
         _check_list(header, [self.draft.objects[k] for k in listed])
+        motion = next((s for s in clauses[start - 1].segments if isinstance(s, _Motion)), None)
+        if motion is not None:  # "two balls heading at each other: ...": each listed object moves so
+            header.motion = motion
+            for k in listed:
+                _update_object(self.draft.objects[k], header, place=False)
         place = next((s for s in clauses[start - 1].segments if isinstance(s, _Place)), None)
         if place is not None:  # "two objects at the top: ...": each listed object is there
             header.region = place.region
@@ -2239,8 +2244,10 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     comma when the clause ``after`` it goes on with "one" ("two balls, one red and one blue").
     """
     nouns = [s for s in clause.segments if isinstance(s, _Noun)]
-    places = len(clause.segments) - len(nouns)  # "two objects at the top:", "three balls in a row:"
-    lone = len(nouns) == 1 and places <= 1 and all(isinstance(s, (_Noun, _Place)) for s in clause.segments)
+    motions = [s for s in clause.segments if isinstance(s, _Motion)] if clause.end == ":" else []
+    places = len(clause.segments) - len(nouns) - len(motions)  # "two objects at the top:", "three balls in a row:"
+    lone = (len(nouns) == 1 and places <= 1 and len(motions) <= 1  # "two balls rolling towards each other:"
+            and all(isinstance(s, (_Noun, _Place, _Motion)) for s in clause.segments))
     noun = nouns[0] if lone else None
     if not isinstance(noun, _Noun) or noun.kind != "object" or noun.definite:
         return None

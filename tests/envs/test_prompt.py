@@ -858,3 +858,18 @@ def test_going_under_the_slab_after_a_motion_keeps_to_one_axis(prompt: str, matc
 ])
 def test_chat_and_verbs_of_impact_read_as_their_plain_form(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Two balls heading at each other: red one from the left, blue one from the right.",
+     "a red ball on the left rolls right and a blue ball on the right rolls left"),
+    ("two balls rolling left: a red one at the top and a blue one at the bottom",
+     "a red ball at the top rolls left and a blue ball at the bottom rolls left"),
+])
+def test_a_motion_in_a_count_before_its_list_moves_every_listed_object(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_listed_object_with_its_own_motion_against_the_count_is_refused() -> None:
+    with pytest.raises(PromptError, match="two motions"):
+        parse_prompt("two balls rolling left: a red one rolling right and a blue one", seed=0)
