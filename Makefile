@@ -95,16 +95,21 @@ checkpoint: $(STAMP)
 # PRECISION=bfloat16 pre-trains faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
 # AMX); where a CPU lacks them bfloat16 is emulated and many times slower than float32.
 PRECISION ?= float32
+# BATCH=256 (or more) fills a GPU; the stages after pre-training take half of it for their clips.
+BATCH ?= 32
+HALF_BATCH = $(shell echo $$(( $(BATCH) / 2 )))
 next-checkpoint: $(STAMP)
 	$(MAKE) --no-print-directory collect-stores
 	$(BIN)/worldsim train --data $(STORES) $(MORES) --autoencoder worldsim/checkpoints/default --out runs/pre \
 		--dit.steps 12000 --dit.precision $(PRECISION) --dit.ema 0.998 --dit.spatial-rope --dit.layout \
-		--save-every 250 $(if $(wildcard runs/pre/state/state.json),--resume,)
+		--dit.batch-size $(BATCH) --save-every 250 $(if $(wildcard runs/pre/state/state.json),--resume,)
 	$(BIN)/worldsim finetune --checkpoint runs/pre/model --data $(STORES) $(MORES) --first-frames $(FIRSTS) \
-		--first-frame-batch 32 --start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 3000 --lr 1e-4 --ema 0.998 \
+		--batch-size $(HALF_BATCH) --first-frame-batch $(BATCH) --precision $(PRECISION) \
+		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 3000 --lr 1e-4 --ema 0.998 \
 		--save-every 100 --out runs/pre_ft --check-episodes 0 --resume
 	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --distill-from runs/pre_ft/model --distill-steps 2 \
-		--data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch 32 \
+		--data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch $(BATCH) \
+		--batch-size $(HALF_BATCH) --precision $(PRECISION) \
 		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 2000 --lr 5e-5 --ema 0.998 --save-every 100 \
 		--out runs/pre_distill --check-episodes 0 --resume
 	$(BIN)/worldsim convert --checkpoint runs/pre_distill/model --out runs/next/model --storage float16 \
