@@ -404,6 +404,13 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:bumps|crashes|smashes|runs) into\b|\bcollides with\b", " rolls towards ", t)
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
+    # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
+    down = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
+    t = re.sub(rf"(?:\b{down},?\s+)?\b(?:down|in)\s+the\s+(left|right|middle|centre|center)\s+column(?:,?\s+{down})?\b",
+               lambda m: f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} ", t)
+    t = re.sub(rf"([,:;]\s*)(left|right) column,?\s+{down}\b", r"\1 in a column on the \2 ", t)
+    t = re.sub(rf"(^|[,:;]|\band\b|\brest\b)\s*(?:(?:from\s+)?(left)\s+to\s+(?:the\s+)?right|{down})\b",
+               lambda m: f"{m.group(1)} in a {'row' if m.group(2) else 'column'} ", t)
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
     t = re.sub(r"\bat speed\b", " quickly ", t)
     slab = "|".join(sorted(_SLAB_NOUNS))
@@ -451,6 +458,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bacross the (?:arena|scene|floor|world)\b", " ", t)  # "rolls across the arena from the left"
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
+    t = re.sub(r"\bin a (row|column)\b(?=[^.;]*\bin a \1\b)", " ", t)  # said twice: the fuller one
     far = re.search(r"\b(?:far|away) from\b", t)
     if far:
         raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
@@ -460,6 +468,7 @@ def _normalise(text: str) -> str:
 
 _COMING = {"roll": "rolls", "slid": "slides", "glid": "glides", "mov": "moves", "driv": "moves", "drift": "drifts",
            "zoom": "zooms", "zipp": "zips", "rac": "races"}
+_COLUMN_PLACE = {"left": "on the left", "right": "on the right"}
 _CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
 _THIRD_PERSON = {"roll": "rolls", "slide": "slides", "move": "moves", "glide": "glides", "drift": "drifts",
                  "send": "moves"}
@@ -900,9 +909,11 @@ def _add_word(noun: _Noun, word: str) -> None:
     noun.plural = kind in ("shape", "generic", "agent") and word.endswith("s")
 
 
-def _is_said_of_both(clause: _Clause) -> bool:
-    """A clause that only says "both red" (or "both big", "all red"): said of the things named before it."""
-    noun = clause.segments[0] if len(clause.segments) == 1 else None
+def _is_said_of_both(clause: _Clause, placed: bool = False) -> bool:
+    """A clause that only says "both red" (or "both big", "all red"): said of the things named before it.
+    With ``placed``, a place or motion may follow ("all blue, in a row")."""
+    rest = clause.segments[1:]
+    noun = clause.segments[0] if not rest or (placed and all(_is_modifier(s) for s in rest)) else None
     return isinstance(noun, _Noun) and noun.count_word in _EVERY | {"both"} and noun.head is None \
         and len(noun.words) > 1 and all(_kind(w) in ("color", "badcolor", "size") for w in noun.words[1:])
 
@@ -2053,8 +2064,8 @@ class _PromptReader:
             if header is not None and i + 1 < len(clauses):
                 i = self._read_list(header, clauses, i + 1)
             else:
-                if _is_said_of_both(clauses[i]):  # "a ball and a box, both red"
-                    clauses[i].segments = [_said_of_both(clauses[i].segments[0])]
+                if _is_said_of_both(clauses[i], placed=True):  # "a ball and a box, both red (, at the top)"
+                    clauses[i].segments = [_said_of_both(clauses[i].segments[0]), *clauses[i].segments[1:]]
                 self._read_clause(clauses[i])
                 i += 1
         for apply in self.deferred:

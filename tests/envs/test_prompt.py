@@ -873,3 +873,20 @@ def test_a_motion_in_a_count_before_its_list_moves_every_listed_object(prompt: s
 def test_a_listed_object_with_its_own_motion_against_the_count_is_refused() -> None:
     with pytest.raises(PromptError, match="two motions"):
         parse_prompt("two balls rolling left: a red one rolling right and a blue one", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("three balls: red, green and blue, left to right across the centre",
+     "a red ball on the left, a green ball in the centre and a blue ball on the right"),
+    ("red box, blue box, green box - all at rest, left column top to bottom",
+     "a red box at the top left, a blue box on the left and a green box at the bottom left"),
+    ("One large ball, one medium ball, one small ball, all blue, from top to bottom down the middle column.",
+     "a large blue ball at the top, a medium blue ball in the centre and a small blue ball at the bottom"),
+    ("Two cyan boxes, one above the other, in the middle column.",
+     "a cyan box at the top and a cyan box at the bottom"),
+    ("a ball, a box and a cylinder, all blue, in a row at the top",
+     "a blue ball at the top left, a blue box at the top and a blue cylinder at the top right"),
+    ("a red ball rolls left to right", "a red ball rolls in from the left"),
+])
+def test_lists_in_order_fill_a_row_or_a_column_in_that_order(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
