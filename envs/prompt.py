@@ -404,6 +404,13 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:bumps|crashes|smashes|runs) into\b|\bcollides with\b", " rolls towards ", t)
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
+    t = re.sub(r"\bthe (?:scene|arena|world|simulation|setup|layout) (?:contains|has|holds|includes|shows)\b", " ", t)
+    # numbered items: "two objects. object 1: a red ball, top left. object 2: ..." is a count and its list
+    t = re.sub(r"\b(objects|things|items)\s*[.:]?\s*\b(?:object|item|thing)\s*(?:#|no\s*)?1\s*:", r"\1:", t)
+    t = re.sub(r"[.;,]?\s*\b(?:object|item|thing)\s*(?:#|no\s*)?[2-9]\s*:", ",", t)
+    # "the one on the left is a red ball": the red ball is on the left
+    t = re.sub(r"\bthe one ((?:on|at|in) the (?:top |bottom )?(?:left|right|top|bottom|centre|center|middle))(?: is)? "
+               r"(an? [a-z ]+?)(?=\s*(?:[,;.]|\band\b|$))", r"\2 \1", t)
     # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
     down = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
     t = re.sub(rf"(?:\b{down},?\s+)?\b(?:down|in)\s+the\s+(left|right|middle|centre|center)\s+column(?:,?\s+{down})?\b",

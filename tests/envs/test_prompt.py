@@ -890,3 +890,16 @@ def test_a_listed_object_with_its_own_motion_against_the_count_is_refused() -> N
 ])
 def test_lists_in_order_fill_a_row_or_a_column_in_that_order(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("The scene contains one object: a small blue sphere at the top right, moving northwest.",
+     "a small blue ball at the top right moving up-left"),
+    ("The arena contains two objects. Object 1: a large yellow cylinder, top-left, stationary. Object 2: a small "
+     "magenta sphere, bottom-right, moving west at high speed.",
+     "a large yellow cylinder at the top left and a small magenta ball at the bottom right rolling quickly left"),
+    ("the one on the left is a red ball, the one on the right a yellow box",
+     "a red ball on the left and a yellow box on the right"),
+])
+def test_specs_written_as_forms_read_as_their_plain_form(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
