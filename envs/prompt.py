@@ -1548,6 +1548,21 @@ def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> _
     raise PromptError(f"{phrase!r}: {(before or after).text!r} already has a {name}; give each object one")
 
 
+def _said_again(said: _Motion, again: _Motion) -> bool:
+    """Whether ``again`` says the motion ``said`` once more ("comes in from the top, heading down", "slides
+    under the slab heading down", "stays still"); if so ``said`` takes what ``again`` adds to it."""
+    if said.still or again.still:
+        return said.still and again.still
+    ways = {said.direction, again.direction} - {None}
+    if len(ways) > 1 or ways & {_ANY_WAY, _TOWARDS_THING, _TO_CENTRE, *_PAIR_WAYS.values()}:
+        return False
+    if said.under_slab and again.under_slab:
+        return False  # under the slab twice: not one motion said again
+    said.direction, said.words = next(iter(ways), None), said.words + again.words
+    said.fast, said.under_slab = said.fast or again.fast, said.under_slab or again.under_slab
+    return True
+
+
 def _attach(segments: list[_Segment]) -> list[_Noun]:
     """Give the clause's places and motions to its nouns; returns the nouns."""
     for p, seg in enumerate(segments):
@@ -1562,7 +1577,9 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
             if seg.direction is None and not seg.still and not seg.under_slab:
                 raise PromptError(f"{' '.join(seg.words)!r}: say which way, e.g. 'moves left' or 'moves quickly up', "
                                   "or 'moves around' for a way drawn with the scene")
-            _attach_one(segments, p, "motion", seg)
+            before = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun)), None)
+            if not (before is not None and before.motion is not None and _said_again(before.motion, seg)):
+                _attach_one(segments, p, "motion", seg)
     speed = [s for s in segments if isinstance(s, _Marker) and s.kind in _SPEED_KINDS]
     motions = [s for s in segments if isinstance(s, _Motion) and not s.still]
     if speed and not motions:

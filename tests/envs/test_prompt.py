@@ -903,3 +903,18 @@ def test_lists_in_order_fill_a_row_or_a_column_in_that_order(prompt: str, same_a
 ])
 def test_specs_written_as_forms_read_as_their_plain_form(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a fast orange ball coming in from the top edge heading down", "an orange ball rolls quickly in from the top"),
+    ("a small cyan cube slides under the slab heading down", "a small cyan cube slides down under the slab"),
+    ("small green cube, stays still, bottom", "a small green cube at the bottom"),
+])
+def test_a_motion_said_twice_is_one_motion(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["a red ball rolls left heading right", "a red ball stays still, rolling left"])
+def test_two_motions_that_disagree_are_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
