@@ -92,12 +92,12 @@ checkpoint: $(STAMP)
 # recipe's later stages (first frames and clips from rest, distillation to 2 moves, float16 with the
 # latent hold). It goes to runs/next/model and replaces the shipped one only if `make results` on it
 # measures better. About 5 hours of pre-training on a 2-core CPU, then 2 hours; every stage resumes.
-# PRECISION=bfloat16 pre-trains faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
+# PRECISION=bfloat16 trains every stage faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
 # AMX); where a CPU lacks them bfloat16 is emulated and many times slower than float32.
 PRECISION ?= float32
 # BATCH=256 (or more) fills a GPU; the stages after pre-training take half of it for their clips.
 BATCH ?= 32
-HALF_BATCH = $(shell echo $$(( $(BATCH) / 2 )))
+HALF_BATCH = $(shell echo $$(( $(BATCH) > 1 ? $(BATCH) / 2 : 1 )))
 next-checkpoint: $(STAMP)
 	$(MAKE) --no-print-directory collect-stores
 	$(BIN)/worldsim train --data $(STORES) $(MORES) --autoencoder worldsim/checkpoints/default --out runs/pre \

@@ -186,7 +186,7 @@ _MOTION_VERBS = _words(
     "come comes coming enter enters entering pass passes passing cross crosses crossing "
     "bounce bounces bouncing zip zips zipping zoom zooms zooming crawl crawls crawling trundle trundles trundling "
     "translate translates translating race races racing shoot shoots shooting rush rushes rushing "
-    "speeds"
+    "speeds headed"
 )
 #: Two things that move "towards each other" (converging) or "apart" (diverging), along one line
 _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverging diverge diverges apart")
@@ -228,7 +228,8 @@ FILLER_WORDS = _words(
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
     " only just alone"  # a scene holds the objects a prompt names and no others ("only a red ball")
-    " really directly somewhere sat position positions now"  # "really fast", "at the top-right position"
+    " really directly somewhere sat sit position positions"  # "really fast", "at the top-right position"
+    " now finally ok okay"  # "now add a ball", "ok? and a box"
     " need needs include includes including occupies occupy occupying positioned cell cells"
     " task setup layout configuration"  # "task: push the box onto the goal"
 )
@@ -404,20 +405,25 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:bumps|crashes|smashes|runs) into\b|\bcollides with\b", " rolls towards ", t)
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
+    t = re.sub(r"\b(?:shape|colou?r|size|position|location|motion|movement|speed)\s*[:=]\s*", " ", t)  # "colour: cyan"
+    t = re.sub(r"\b(?:kind|sort) of\b|\blet there be\b|\blay out\b|^\W*nothing\b", " ", t)
+    t = re.sub(r"\bno (?:movement|motion)\b", " still ", t)
+    t = re.sub(r"\b(left|right|top|bottom) (?:wall|border)\b", r"\1", t)  # "starting from the right wall"
+    t = re.sub(r"\bdark (?:square|patch|tile|pad)\b", " goal ", t)  # the goal, by its look
+    t = re.sub(rf"\b({'|'.join(sorted(_SHAPE_WORDS))}) of (?=(?:{'|'.join(sorted(_COLOR_WORDS))})\b)", r"\1 ",
+               t)  # "a cylinder of cyan"
+    t = re.sub(r"\b(small|medium|large|big|little|tiny|huge) of size\b", r" \1 ", t)  # "small of size"
     t = re.sub(r"\bthe (?:scene|arena|world|simulation|setup|layout) (?:contains|has|holds|includes|shows)\b", " ", t)
     # numbered items: "two objects. object 1: a red ball, top left. object 2: ..." is a count and its list
     t = re.sub(r"\b(objects|things|items)\s*[.:]?\s*\b(?:object|item|thing)\s*(?:#|no\s*)?1\s*:", r"\1:", t)
     t = re.sub(r"[.;,]?\s*\b(?:object|item|thing)\s*(?:#|no\s*)?[2-9]\s*:", ",", t)
-    # "the one on the left is a red ball": the red ball is on the left
-    t = re.sub(r"\bthe one ((?:on|at|in) the (?:top |bottom )?(?:left|right|top|bottom|centre|center|middle))(?: is)? "
-               r"(an? [a-z ]+?)(?=\s*(?:[,;.]|\band\b|$))", r"\2 \1", t)
+    # "the one on the left is a red ball" (before anything is named): the red ball is on the left
+    one = (r"\bthe one ((?:on|at|in) the (?:top |bottom )?(?:left|right|top|bottom|centre|center|middle))(?: is)? "
+           r"(an? [a-z ]+?)(?=\s*(?:[,;.]|\band\b|$))")
+    if re.match(r"\W*" + one, t):
+        t = re.sub(one, r"\2 \1", t)
     # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
-    down = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
-    t = re.sub(rf"(?:\b{down},?\s+)?\b(?:down|in)\s+the\s+(left|right|middle|centre|center)\s+column(?:,?\s+{down})?\b",
-               lambda m: f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} ", t)
-    t = re.sub(rf"([,:;]\s*)(left|right) column,?\s+{down}\b", r"\1 in a column on the \2 ", t)
-    t = re.sub(rf"(^|[,:;]|\band\b|\brest\b)\s*(?:(?:from\s+)?(left)\s+to\s+(?:the\s+)?right|{down})\b",
-               lambda m: f"{m.group(1)} in a {'row' if m.group(2) else 'column'} ", t)
+    t = _in_order(t)
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
     t = re.sub(r"\bat speed\b", " quickly ", t)
     slab = "|".join(sorted(_SLAB_NOUNS))
@@ -432,7 +438,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bwith zero velocity\b", " still ", t)
     # an order that starts with the motion, "roll a red ball left": "a red ball rolls left"
     objects = "|".join(sorted(_SHAPE_WORDS.keys() | _GENERIC_NOUNS))
-    t = re.sub(rf"(^|[.;!?]\s*)(?:(?:then|now|and)\s+)?(?:please\s+)?(roll|slide|move|glide|drift|send)\s+"
+    t = re.sub(rf"(^\s*|[.;!?]\s*)(?:(?:then|now|and)\s+)?(?:please\s+)?(roll|slide|glide|drift)\s+"
                rf"(it|them|(?:an?|the|one)\s+(?:\w+\s+){{0,3}}?(?:{objects}))\b",
                lambda m: f"{m.group(1)}{m.group(3)} {_THIRD_PERSON[m.group(2)]}", t)
     colours = "|".join(sorted(_COLOR_WORDS))
@@ -454,9 +460,10 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b(?:below|under|beneath)\s+{centre}", "at the bottom", t)
     t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
     if re.search(r"\b(?:agents|players)\b", t):  # "two agents: white on the left, pink on the right"
-        t = re.sub(rf"\b(white|pink)\b(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)", r"\1 agent", t)
-    t = re.sub(r"\bfrom above\b", " from the top ", t)
-    t = re.sub(r"\bfrom below\b", " from the bottom ", t)
+        t = re.sub(rf"(^|[,:;]|\band\b)(\s*)(white|pink)\b(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)",
+                   r"\1\2\3 agent", t)
+    t = re.sub(r"\bfrom above\b(?!\s+(?:the|a|an|it|them|one|two|three)\b)", " from the top ", t)
+    t = re.sub(r"\bfrom below\b(?!\s+(?:the|a|an|it|them|one|two|three)\b)", " from the bottom ", t)
     # "rolls up through the middle": it crosses the arena by the centre, so it comes from the bottom
     t = re.sub(r"\b(up|down|left|right)(?:wards?)?\s+(?:through|across)\s+(?:the\s+)?(?:centre|center|middle)\b",
                lambda m: f"{m.group(1)} from the {_CROSSING_FROM[m.group(1)]}", t)
@@ -476,9 +483,33 @@ def _normalise(text: str) -> str:
 _COMING = {"roll": "rolls", "slid": "slides", "glid": "glides", "mov": "moves", "driv": "moves", "drift": "drifts",
            "zoom": "zooms", "zipp": "zips", "rac": "races"}
 _COLUMN_PLACE = {"left": "on the left", "right": "on the right"}
+_DOWN = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
+_LISTED = re.compile(rf"\b(?:two|three|2|3|both|all)\b|(?:\b(?:{'|'.join(sorted(_SHAPE_WORDS))})\b.*){{2}}")
+
+
+def _in_order(t: str) -> str:
+    """A list said in order fills a row or column in that order: "red, green and blue, left to right" (a row),
+    "..., top to bottom down the left column", "one above the other in the middle column". Read only after
+    two or more things (or a count), and not right before a verb."""
+    def ordered(m: re.Match) -> str:
+        before = re.split(r"[.;!?]", t[: m.start()])[-1]  # its sentence so far: a list, and no motion in it
+        if not _LISTED.search(before) or any(w in _MOTION_VERBS for w in re.findall(r"[a-z]+", before)):
+            return m.group(0)
+        where = m.group("col") or m.group("side")
+        place = f" {_COLUMN_PLACE.get(where, 'in the centre')}" if where else ""
+        return f"{m.group('lead')} in a {'row' if m.group('left') else 'column'}{place} "
+
+    column = r"(?:,?\s*(?:down|in|along)\s+the\s+(?P<col>left|right|middle|centre|center)\s+(?:column|edge|side))"
+    order = (rf"(?:(?:from\s+)?(?P<left>left)\s+to\s+(?:the\s+)?right|{_DOWN}{column}?"
+             rf"|(?P<side>left|right)\s+column,?\s+{_DOWN})")
+    t = re.sub(rf"(?P<lead>^|[,:;]|\band\b|\brest\b)\s*{order}(?=\s*(?:[,.;:!?]|across|in|on|at|along)|\s*$)",
+               ordered, t)
+    if re.search(r"\bin a column\b|\bone (?:above|over|below|under|beneath) the other\b", t):  # already a column
+        t = re.sub(r"\bin the (left|right|middle|centre|center) column\b",
+                   lambda m: f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} ", t)
+    return re.sub(r"(\b(?:two|three|2|3)\s+\w+),\s*(in a (?:row|column))\s*:", r"\1 \2:", t)  # "three balls, in a row:"
 _CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
-_THIRD_PERSON = {"roll": "rolls", "slide": "slides", "move": "moves", "glide": "glides", "drift": "drifts",
-                 "send": "moves"}
+_THIRD_PERSON = {"roll": "rolls", "slide": "slides", "glide": "glides", "drift": "drifts"}
 
 
 def _tokenise(text: str) -> list[str]:
@@ -1243,7 +1274,7 @@ class _Segmenter:
         self._take_while({"art"})
         across = self._take_while(_REGION_KINDS)
         self.i = at
-        if not across or _direction(across) != _away_from(origin):
+        if not across or _region(across) == "centre" or _direction(across) != _away_from(origin):
             self.i = start
             return False
         self._came_from(motion_start, start, origin, fast)
@@ -1280,6 +1311,8 @@ class _Segmenter:
         if _region(region_words) == "centre":  # "from the left to the centre": on its way across
             return direction
         to = _direction(region_words)
+        if turn and "-" in to and direction in to.split("-"):  # "moves up to the top right": up-right
+            return to
         if turn and "-" not in direction + to and (direction in ("up", "down")) != (to in ("up", "down")):
             return f"{direction}-{to}" if direction in ("up", "down") else f"{to}-{direction}"
         if to != direction:
@@ -2219,9 +2252,10 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
     out: list[_Clause] = []
     for clause in clauses:
         noun = clause.segments[0]
-        bare = len(clause.segments) == 1 and isinstance(noun, _Noun) and _is_bare(noun)
+        rest = clause.segments[1:]  # "a red cylinder, small, at the bottom right": the place is the cylinder's too
+        bare = isinstance(noun, _Noun) and _is_bare(noun) and all(_is_modifier(s) for s in rest)
         before = [s for s in out[-1].segments if isinstance(s, _Noun)] if out else []
-        if bare and out and _is_said_of_both(out[-1]):  # "both big and green", "all big and green"
+        if bare and not rest and out and _is_said_of_both(out[-1]):  # "both big and green", "all big and green"
             out[-1].segments[0].words += noun.words
             out[-1].words, out[-1].end = out[-1].words + clause.words, clause.end
             continue
@@ -2230,6 +2264,7 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
         if (bare or both) and len(before) == 1 and before[0].head is not None and _list_header(out[-1], clause) is None:
             _say(before[0], noun.words[1:] if both else noun.words)
             out[-1].words, out[-1].end = out[-1].words + clause.words, clause.end
+            out[-1].segments += rest if bare else []
             continue
         out.append(clause)
     return out
@@ -2325,6 +2360,10 @@ def _read_prompt(text: str) -> _Draft:
     if not draft.objects and {"only", "just", "alone"} & set(tokens):  # "only the agent": no objects at all
         draft.empty = True
     for obj in draft.objects:
+        if obj.direction == _TOWARDS_THING:  # "rolls left, rolls towards the box": which way?
+            raise PromptError("a motion towards another thing follows another motion, and what moves towards what "
+                              "is unclear; give each moving thing one motion, e.g. 'a red ball rolls towards the "
+                              "blue box'")
         _head_for_the_centre(obj)
         if obj.origin is not None:
             _check_origin(obj)

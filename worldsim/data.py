@@ -126,6 +126,7 @@ class ClipSampler:
         self._step_at = self._frame_at - torch.arange(len(latents))  # (E,) where its T steps start
         self._frames = frames
         self._z = torch.cat(latents)  # (sum T+1, C, h, w)
+        self.latents = list(torch.split(self._z, frames.tolist()))  # views: the caller's copies can be freed
         self._actions = torch.from_numpy(np.concatenate(data.actions)).float()  # (sum T, A)
         self._rewards = torch.from_numpy(np.concatenate(data.rewards)).float()  # (sum T,)
         self._done = torch.from_numpy(np.concatenate(data.terminated).astype(np.float32))  # (sum T,)

@@ -248,6 +248,7 @@ def train(cfg: TrainConfig) -> Path:
         saved = WorldModel.load(out / "model", device=device)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("step", -1)))
     sampler = ClipSampler(latents, data, text, np.flatnonzero(~data.val), c.clip_steps, c.start_prob, g)
+    del latents, train_latents  # the sampler holds them, laid end to end
     meta = {"data": list(cfg.data), "frames": data.num_frames, "episodes": len(data.frames),
             **({"ema": c.ema} if c.ema else {})}
 

@@ -333,6 +333,9 @@ class Trainer:
         """Go on from ``out/state``: optimizer, RNG, step and log, with ``saved`` (the checkpoint's
         weights of ``module`` at ``model_step``) as the trained weights, or as the average under EMA."""
         self.start, self.log = load_state(self.out, self.opt, self.g, model_step=model_step, noise=self.noise)
+        if self.d.rank:  # the state holds rank 0's streams: every other rank draws its own from here on
+            for gen in {id(g): g for g in (self.g, self.noise) if g is not None}.values():
+                gen.manual_seed(int(torch.randint(2**62, (), generator=gen)) + 1_000_003 * self.d.rank)
         raw = self.out / RAW_WEIGHTS
         if bool(self.ema) != raw.is_file():
             was = "with" if raw.is_file() else "without"

@@ -633,7 +633,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a red box next to a blue ball, the agent pushes it to the right", "could mean a red box or a blue ball"),
         ("two balls: one red, one blue. it moves left", "could mean a red ball or a blue ball"),
         ("a red ball, a blue box and a green cylinder. both move left", "any 2 of"),
-        ("a red ball moves down to the bottom right corner", "disagree"),
+        ("a red ball moves down to the top right corner", "disagree"),
     ],
 )
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
@@ -916,5 +916,34 @@ def test_a_motion_said_twice_is_one_motion(prompt: str, same_as: str) -> None:
 
 @pytest.mark.parametrize("prompt", ["a red ball rolls left heading right", "a red ball stays still, rolling left"])
 def test_two_motions_that_disagree_are_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a blue box in the right column", "a blue box on the right"),
+    ("a red ball rolls down the left column", "a red ball on the left rolls down"),
+    ("a red cylinder, small, at the bottom right", "a small red cylinder at the bottom right"),
+    ("shape: cylinder; colour: cyan; size: large; position: left; motion: still", "a large cyan cylinder on the left"),
+    ("I want a ball. Put it in the bottom left and have it roll up to the top right.",
+     "a ball at the bottom left rolls up-right"),
+    ("a red ball moves down to the bottom right corner", "a red ball moves down-right"),
+])
+def test_places_and_sizes_said_apart_keep_to_one_thing(prompt: str, same_as: str) -> None:
+    spec, same = parse_prompt(prompt, seed=0), parse_prompt(same_as, seed=0)
+    assert len(spec.objects) == len(same.objects) == 1
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a ball rolls left bumping into the box",  # two motions for one ball: was an uncaught ValueError
+    "a red ball rolls left rolls towards the box",
+    "two agents and a ball that is pink",  # pink names an agent only where an agent is listed
+    "two agents, a red ball, the ball is white",
+    "a ball rolls down from above the box",  # "from above" a thing is not read as "from the top"
+    "move the box to the left",  # only an agent moves a box
+    "a red ball and a blue ball. the one on the left is a big one",  # "the one": which?
+])
+def test_what_would_be_a_guess_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
         parse_prompt(prompt, seed=0)

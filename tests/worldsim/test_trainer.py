@@ -167,3 +167,22 @@ def test_bfloat16_on_a_cpu_without_its_instructions_warns(tmp_path, monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Trainer("t", net, opt, FitConfig(steps=1, lr=0.01, precision="bfloat16"), tmp_path, g)  # unknown: no guess
+
+
+def test_a_resumed_rank_draws_its_own_streams(tmp_path):
+    from worldsim.trainer import Dist
+
+    def resumed(rank: int) -> float:
+        net, opt, g, objective = _problem()
+        noise = torch.Generator().manual_seed(7)
+        rank_of_two = Dist(rank, 1)  # world 1, so that no process group is needed to check the streams
+        trainer = Trainer("toy", net, opt, FitConfig(steps=3, lr=0.05, warmup=1), tmp_path, g, rank_of_two, noise)
+        trainer.resume(load_tensors(tmp_path / "model.safetensors"), model_step=3)
+        return torch.rand((), generator=g).item(), torch.rand((), generator=noise).item()
+
+    net, opt, g, objective = _problem()
+    Trainer("toy", net, opt, FitConfig(steps=3, lr=0.05, warmup=1), tmp_path, g,
+            noise=torch.Generator().manual_seed(7)).fit(objective, _saver(tmp_path, []))
+    first, second = resumed(0), resumed(1)
+    assert first[0] != second[0] and first[1] != second[1]
+    assert resumed(1) == second  # still reproducible
