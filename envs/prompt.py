@@ -1671,7 +1671,13 @@ def _update_object(obj: _ObjDraft, noun: _Noun, place: bool = True) -> None:
         return
     direction = None if m.still else m.direction
     if obj.motion_given and obj.direction != direction:
-        raise PromptError(f"{noun.text!r} is given two motions; give each object one")
+        # "rolls under the slab ... moving right": the way of a motion under the slab said apart from it
+        if obj.under_slab and obj.direction is None and direction in _AXES:
+            pass
+        elif m.under_slab and direction is None and obj.direction in _AXES:
+            direction = obj.direction
+        else:
+            raise PromptError(f"{noun.text!r} is given two motions; give each object one")
     obj.direction, obj.fast = direction, m.fast or (obj.fast and obj.motion_given)
     obj.motion_given = True
     if m.under_slab:
@@ -1788,9 +1794,32 @@ def _look(obj: _ObjDraft) -> str:
     return " ".join(w for w in ("a", obj.color, SHAPE_NOUNS.get(obj.shape, "thing")) if w)
 
 
+def _named_before(draft: _Draft, noun: _Noun) -> int | None:
+    """The object a bare noun of a later sentence names ("a ball on the left. ball is red": the ball): one
+    of that shape described in an earlier sentence and none yet in this one; None otherwise."""
+    bare = noun.article is None and noun.count_word is None and not noun.plural and noun.ordinal is None
+    if not (bare and noun.shape is not None and noun.words and _SHAPE_WORDS.get(noun.words[0]) == noun.shape):
+        return None
+    now = draft.sentences.get(draft.clause)
+    same = [i for i, o in enumerate(draft.objects) if o.shape == noun.shape]
+    if any(draft.sentences.get(draft.objects[i].clause) == now for i in same) or len(same) != 1:
+        return None
+    obj = draft.objects[same[0]]
+    for name in ("color", "size"):
+        value, old = getattr(noun, name), getattr(obj, name)
+        if old not in (None, value) and value is not None:
+            raise PromptError(f"{noun.text!r}: the {SHAPE_NOUNS.get(obj.shape, 'thing')} described before is {old}, "
+                              f"not {value}; say 'a {value} ...' for another one")
+        setattr(obj, name, old if value is None else value)
+    return same[0]
+
+
 def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
     _check_object_noun(noun)
-    if noun.definite:
+    before = None if noun.definite else _named_before(draft, noun)
+    if before is not None:
+        targets = [before]
+    elif noun.definite:
         targets = _resolve(draft, noun)
     else:
         n = noun.count or (2 if noun.plural else 1)

@@ -947,3 +947,24 @@ def test_places_and_sizes_said_apart_keep_to_one_thing(prompt: str, same_as: str
 def test_what_would_be_a_guess_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a ball on the left. ball is red", "a red ball on the left"),
+    ("ball on the left, box on the right. ball red, box blue.", "a red ball on the left and a blue box on the right"),
+    ("red ball, blue ball", "a red ball and a blue ball"),  # in one sentence: two balls
+])
+def test_a_bare_noun_in_a_later_sentence_names_the_thing_described_before(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_bare_noun_that_contradicts_the_thing_before_is_refused() -> None:
+    with pytest.raises(PromptError, match="described before is red"):
+        parse_prompt("a red ball. ball blue", seed=0)
+
+
+def test_the_way_under_the_slab_may_be_said_apart_from_it() -> None:
+    said_apart = ("a blue sphere that rolls under a slab. Slab in the middle, sphere starting on the left and moving "
+                  "right.")
+    assert canonical_prompt(said_apart, seed=0) == canonical_prompt("a blue ball rolls right under the slab from the "
+                                                                     "left", seed=0)
