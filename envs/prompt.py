@@ -405,7 +405,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:bumps|crashes|smashes|runs) into\b|\bcollides with\b", " rolls towards ", t)
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
-    t = re.sub(r"\b(?:shape|colou?r|size|position|location|motion|movement|speed)\s*[:=]\s*", " ", t)  # "colour: cyan"
+    t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
+    shapes = "|".join(sorted(_SHAPE_WORDS))
+    t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
     t = re.sub(r"\b(?:kind|sort) of\b|\blet there be\b|\blay out\b|^\W*nothing\b", " ", t)
     t = re.sub(r"\bno (?:movement|motion)\b", " still ", t)
     t = re.sub(r"\b(left|right|top|bottom) (?:wall|border)\b", r"\1", t)  # "starting from the right wall"
@@ -420,7 +422,7 @@ def _normalise(text: str) -> str:
     # "the one on the left is a red ball" (before anything is named): the red ball is on the left
     one = (r"\bthe one ((?:on|at|in) the (?:top |bottom )?(?:left|right|top|bottom|centre|center|middle))(?: is)? "
            r"(an? [a-z ]+?)(?=\s*(?:[,;.]|\band\b|$))")
-    if re.match(r"\W*" + one, t):
+    if re.match(r"(?:\W*|.*:\s*)" + one, t):  # before anything is named, or first in a list after its count
         t = re.sub(one, r"\2 \1", t)
     # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
     t = _in_order(t)
@@ -441,6 +443,9 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"(^\s*|[.;!?]\s*)(?:(?:then|now|and)\s+)?(?:please\s+)?(roll|slide|glide|drift)\s+"
                rf"(it|them|(?:an?|the|one)\s+(?:\w+\s+){{0,3}}?(?:{objects}))\b",
                lambda m: f"{m.group(1)}{m.group(3)} {_THIRD_PERSON[m.group(2)]}", t)
+    # "move a red ball left" asks for a moving ball; "move the box" is an agent's push, and is not read so
+    t = re.sub(rf"(^\s*|[.;!?]\s*)(?:please\s+)?move\s+((?:an?|one)\s+(?:\w+\s+){{0,3}}?(?:{objects}))\b",
+               r"\1\2 moves", t)
     colours = "|".join(sorted(_COLOR_WORDS))
     t = re.sub(rf"\b(?:of\s+|in\s+)?({colours})(?:\s*-\s*|\s+)colou?r(?:ed)?\b", r" \1 ", t)  # "a ball of red colour"
     t = re.sub(r"\b(small|medium|large|big|little|tiny|huge)(?:\s*-\s*|\s+)size[d]?\b", r" \1 ", t)  # "big size"
@@ -460,7 +465,8 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b(?:below|under|beneath)\s+{centre}", "at the bottom", t)
     t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
     if re.search(r"\b(?:agents|players)\b", t):  # "two agents: white on the left, pink on the right"
-        t = re.sub(rf"(^|[,:;]|\band\b)(\s*)(white|pink)\b(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)",
+        t = re.sub(rf"(^|[,:;.!?]|\band\b|\bwith\b|\bthe\b)(\s*)(white|pink)\b"
+                   rf"(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)",
                    r"\1\2\3 agent", t)
     t = re.sub(r"\bfrom above\b(?!\s+(?:the|a|an|it|them|one|two|three)\b)", " from the top ", t)
     t = re.sub(r"\bfrom below\b(?!\s+(?:the|a|an|it|them|one|two|three)\b)", " from the bottom ", t)
@@ -484,7 +490,47 @@ _COMING = {"roll": "rolls", "slid": "slides", "glid": "glides", "mov": "moves", 
            "zoom": "zooms", "zipp": "zips", "rac": "races"}
 _COLUMN_PLACE = {"left": "on the left", "right": "on the right"}
 _DOWN = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
-_LISTED = re.compile(rf"\b(?:two|three|2|3|both|all)\b|(?:\b(?:{'|'.join(sorted(_SHAPE_WORDS))})\b.*){{2}}")
+_COUNTED = re.compile(r"\b(?:two|three|2|3|both|all)\b")
+_LISTED = re.compile(rf"(?:\b(?:{'|'.join(sorted(_SHAPE_WORDS))})\b.*){{2}}"
+                     rf"|(?:\b(?:{'|'.join(sorted(_COLOR_WORDS))})\b.*){{2}}")
+
+
+def _is_list(before: str) -> bool:
+    """Whether the sentence so far names two or three things: a count, or two shapes or colours with no
+    motion among them ("a ball rolls right, and a box": the box is not in a list)."""
+    sentence = re.split(r"[.;!?]", before)[-1]
+    if _COUNTED.search(sentence):
+        return True
+    return bool(_LISTED.search(sentence)) and not any(w in _MOTION_VERBS for w in re.findall(r"[a-z]+", sentence))
+
+
+_RECORD_KEYS = {"shape": "shape", "colour": "colour", "color": "colour", "size": "size", "position": "place",
+                "location": "place", "place": "place", "motion": "motion", "movement": "motion", "speed": "speed"}
+
+
+def _record(t: str) -> str:
+    """A thing said as key-value fields ("shape: cylinder; colour: cyan; size: large; position: left; motion:
+    still") is read as one noun phrase ("a large cyan cylinder at the left still"). A sentence that is not
+    wholly such fields is left as it is, so its keys stay unknown words."""
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+", t):
+        parts = [p for p in re.split(r"[;,]", sentence.rstrip(" .!?")) if p.strip()]
+        fields = [re.fullmatch(rf"\s*({'|'.join(_RECORD_KEYS)})\s*[:=]\s*([^:=]+?)\s*", p) for p in parts]
+        keys = [_RECORD_KEYS[f.group(1)] for f in fields if f]
+        if len(parts) < 2 or not all(fields) or len(set(keys)) != len(keys):
+            out.append(sentence)
+            continue
+        value = {_RECORD_KEYS[f.group(1)]: f.group(2) for f in fields}
+        place = value.get("place", "")
+        if place and not re.match(r"(?:at|in|on|near|by)\b", place):
+            place = f"at the {place}"
+        motion = value.get("motion", "")
+        if motion and not re.match(rf"(?:{'|'.join(sorted(_MOTION_VERBS | _STILL_WORDS))})\b", motion):
+            motion = f"moving {motion}"  # "motion: left"
+        words = [value.get("size", ""), value.get("colour", ""), value.get("shape", "thing"), place, motion,
+                 value.get("speed", "")]
+        out.append("a " + " ".join(w for w in words if w) + ".")
+    return " ".join(out)
 
 
 def _in_order(t: str) -> str:
@@ -492,8 +538,7 @@ def _in_order(t: str) -> str:
     "..., top to bottom down the left column", "one above the other in the middle column". Read only after
     two or more things (or a count), and not right before a verb."""
     def ordered(m: re.Match) -> str:
-        before = re.split(r"[.;!?]", t[: m.start()])[-1]  # its sentence so far: a list, and no motion in it
-        if not _LISTED.search(before) or any(w in _MOTION_VERBS for w in re.findall(r"[a-z]+", before)):
+        if not _is_list(t[: m.start()]):
             return m.group(0)
         where = m.group("col") or m.group("side")
         place = f" {_COLUMN_PLACE.get(where, 'in the centre')}" if where else ""
@@ -504,9 +549,10 @@ def _in_order(t: str) -> str:
              rf"|(?P<side>left|right)\s+column,?\s+{_DOWN})")
     t = re.sub(rf"(?P<lead>^|[,:;]|\band\b|\brest\b)\s*{order}(?=\s*(?:[,.;:!?]|across|in|on|at|along)|\s*$)",
                ordered, t)
-    if re.search(r"\bin a column\b|\bone (?:above|over|below|under|beneath) the other\b", t):  # already a column
-        t = re.sub(r"\bin the (left|right|middle|centre|center) column\b",
-                   lambda m: f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} ", t)
+    column_said = re.search(r"\bin a column\b|\bone (?:above|over|below|under|beneath) the other\b", t)
+    t = re.sub(r"\bin the (left|right|middle|centre|center) column\b",  # of two or three things: a column
+               lambda m: f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} "
+               if column_said or _is_list(t[: m.start()]) else m.group(0), t)
     return re.sub(r"(\b(?:two|three|2|3)\s+\w+),\s*(in a (?:row|column))\s*:", r"\1 \2:", t)  # "three balls, in a row:"
 _CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
 _THIRD_PERSON = {"roll": "rolls", "slide": "slides", "glide": "glides", "drift": "drifts"}
@@ -1311,8 +1357,6 @@ class _Segmenter:
         if _region(region_words) == "centre":  # "from the left to the centre": on its way across
             return direction
         to = _direction(region_words)
-        if turn and "-" in to and direction in to.split("-"):  # "moves up to the top right": up-right
-            return to
         if turn and "-" not in direction + to and (direction in ("up", "down")) != (to in ("up", "down")):
             return f"{direction}-{to}" if direction in ("up", "down") else f"{to}-{direction}"
         if to != direction:
@@ -1670,6 +1714,9 @@ def _update_object(obj: _ObjDraft, noun: _Noun, place: bool = True) -> None:
     if m is None:
         return
     direction = None if m.still else m.direction
+    was_still = obj.motion_given and obj.direction is None and not obj.under_slab
+    if obj.motion_given and ((m.still and obj.under_slab) or (m.under_slab and was_still)):
+        raise PromptError(f"{noun.text!r} is said to be still and to move under the slab; give each object one motion")
     if obj.motion_given and obj.direction != direction:
         # "rolls under the slab ... moving right": the way of a motion under the slab said apart from it
         if obj.under_slab and obj.direction is None and direction in _AXES:
@@ -1800,6 +1847,8 @@ def _named_before(draft: _Draft, noun: _Noun) -> int | None:
     bare = noun.article is None and noun.count_word is None and not noun.plural and noun.ordinal is None
     if not (bare and noun.shape is not None and noun.words and _SHAPE_WORDS.get(noun.words[0]) == noun.shape):
         return None
+    if noun.region is not None or noun.motion is not None or not (noun.color or noun.size):
+        return None  # "ball on the right" may be another ball; only "ball is red", "ball red" describe the one
     now = draft.sentences.get(draft.clause)
     same = [i for i, o in enumerate(draft.objects) if o.shape == noun.shape]
     if any(draft.sentences.get(draft.objects[i].clause) == now for i in same) or len(same) != 1:
@@ -2065,6 +2114,8 @@ def _read_reach(draft: _Draft, segments: list[_Segment]) -> None:
             isinstance(s, _Place) for s in rest[1:]):
         raise PromptError(f"{_words_of(segments)!r}: {_REACH_FORM}")
     goal = _attach([rest[0].noun, *rest[1:]])[0]  # "the goal at the top right"
+    if goal.kind != "goal":
+        raise PromptError(f"{_words_of(segments)!r}: {_REACH_FORM}")
     _apply_fixture(draft, goal)
     k = _apply_agent(draft, nouns[0])
     if len(k) > 1:
