@@ -408,6 +408,8 @@ def _normalise(text: str) -> str:
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
+    verbs = "|".join(sorted(_MOTION_VERBS | _STILL_WORDS))
+    t = re.sub(rf"([.;!?]\s*)({shapes}) ({verbs})\b", r"\1the \2 \3", t)  # "a ball. ball rolls right": that ball
     t = re.sub(r"\b(?:kind|sort) of\b|\blet there be\b|\blay out\b|^\W*nothing\b", " ", t)
     t = re.sub(r"\bno (?:movement|motion)\b", " still ", t)
     t = re.sub(r"\b(left|right|top|bottom) (?:wall|border)\b", r"\1", t)  # "starting from the right wall"
@@ -422,7 +424,7 @@ def _normalise(text: str) -> str:
     # "the one on the left is a red ball" (before anything is named): the red ball is on the left
     one = (r"\bthe one ((?:on|at|in) the (?:top |bottom )?(?:left|right|top|bottom|centre|center|middle))(?: is)? "
            r"(an? [a-z ]+?)(?=\s*(?:[,;.]|\band\b|$))")
-    if re.match(r"(?:\W*|.*:\s*)" + one, t):  # before anything is named, or first in a list after its count
+    if re.match(r"(?:\W*|.*\b(?:two|three|2|3)\s+\w+\s*:\s*)" + one, t):  # first, or first after a count
         t = re.sub(one, r"\2 \1", t)
     # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
     t = _in_order(t)
@@ -521,6 +523,10 @@ def _record(t: str) -> str:
             out.append(sentence)
             continue
         value = {_RECORD_KEYS[f.group(1)]: f.group(2) for f in fields}
+        if any(re.search(r"\b(?:and|or|plus|with|one|two|three|\d+)\b", v) for v in value.values()) or (
+                len(value.get("shape", "x").split()) > 1 or len(value.get("colour", "x").split()) > 1):
+            out.append(sentence)  # a field that holds more than one thing is not a field of one thing
+            continue
         place = value.get("place", "")
         if place and not re.match(r"(?:at|in|on|near|by)\b", place):
             place = f"at the {place}"
@@ -550,9 +556,13 @@ def _in_order(t: str) -> str:
     t = re.sub(rf"(?P<lead>^|[,:;]|\band\b|\brest\b)\s*{order}(?=\s*(?:[,.;:!?]|across|in|on|at|along)|\s*$)",
                ordered, t)
     column_said = re.search(r"\bin a column\b|\bone (?:above|over|below|under|beneath) the other\b", t)
-    t = re.sub(r"\bin the (left|right|middle|centre|center) column\b",  # of two or three things: a column
-               lambda m: f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} "
-               if column_said or _is_list(t[: m.start()]) else m.group(0), t)
+    def column(m: re.Match) -> str:  # of two or three things named before it, none placed yet: a column
+        sentence = re.split(r"[.;!?]", t[: m.start()])[-1]
+        placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row)\b", sentence)
+        listed = column_said or (_is_list(sentence) and not placed)
+        return f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} " if listed else m.group(0)
+
+    t = re.sub(r"\bin the (left|right|middle|centre|center) column\b", column, t)
     return re.sub(r"(\b(?:two|three|2|3)\s+\w+),\s*(in a (?:row|column))\s*:", r"\1 \2:", t)  # "three balls, in a row:"
 _CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
 _THIRD_PERSON = {"roll": "rolls", "slide": "slides", "glide": "glides", "drift": "drifts"}

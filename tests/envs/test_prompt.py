@@ -976,3 +976,19 @@ def test_the_way_under_the_slab_may_be_said_apart_from_it() -> None:
                   "moving right.")
     assert canonical_prompt(said_apart, seed=0) == canonical_prompt("a blue ball rolls right under the slab from the "
                                                                      "left", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball in the left column and a blue box in the right column", "a red ball on the left and a blue box on the "
+                                                                          "right"),
+    ("a ball on the left. ball rolls right", "a ball on the left rolls right"),
+])
+def test_a_column_or_a_later_motion_goes_to_the_thing_it_follows(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["shape: two balls; colour: red", "shape: ball; colour: red and blue",
+                                    "shape: ball; colour: red; size: 3"])
+def test_a_field_that_holds_more_than_one_thing_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
