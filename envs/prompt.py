@@ -490,7 +490,13 @@ def _normalise(text: str) -> str:
 
 _COMING = {"roll": "rolls", "slid": "slides", "glid": "glides", "mov": "moves", "driv": "moves", "drift": "drifts",
            "zoom": "zooms", "zipp": "zips", "rac": "races"}
-_COLUMN_PLACE = {"left": "on the left", "right": "on the right"}
+
+
+def _column_place(column: str) -> str:
+    """Where a column of the grid stands: "on the left", "on the right", "in the centre"."""
+    return f"on the {column}" if column in ("left", "right") else "in the centre"
+
+
 _DOWN = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
 _COUNTED = re.compile(r"\b(?:two|three|2|3|both|all)\b")
 _LISTED = re.compile(rf"(?:\b(?:{'|'.join(sorted(_SHAPE_WORDS))})\b.*){{2}}"
@@ -547,7 +553,7 @@ def _in_order(t: str) -> str:
         if not _is_list(t[: m.start()]):
             return m.group(0)
         where = m.group("col") or m.group("side")
-        place = f" {_COLUMN_PLACE.get(where, 'in the centre')}" if where else ""
+        place = f" {_column_place(where)}" if where else ""
         return f"{m.group('lead')} in a {'row' if m.group('left') else 'column'}{place} "
 
     column = r"(?:,?\s*(?:down|in|along)\s+the\s+(?P<col>left|right|middle|centre|center)\s+(?:column|edge|side))"
@@ -560,7 +566,7 @@ def _in_order(t: str) -> str:
         sentence = re.split(r"[.;!?]", t[: m.start()])[-1]
         placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row)\b", sentence)
         listed = column_said or (_is_list(sentence) and not placed)
-        return f" in a column {_COLUMN_PLACE.get(m.group(1), 'in the centre')} " if listed else m.group(0)
+        return f" in a column {_column_place(m.group(1))} " if listed else m.group(0)
 
     t = re.sub(r"\bin the (left|right|middle|centre|center) column\b", column, t)
     return re.sub(r"(\b(?:two|three|2|3)\s+\w+),\s*(in a (?:row|column))\s*:", r"\1 \2:", t)  # "three balls, in a row:"

@@ -118,7 +118,7 @@ class ClipSampler:
         self.episodes = [int(e) for e in episodes if len(latents[e]) >= n]
         if not self.episodes:
             raise ValueError(f"no episode has {n} frames; collect longer episodes or lower clip_steps")
-        self.start_prob, self.g = start_prob, generator
+        self.g = generator
         # Every episode's frames end to end, so that a batch is gathered in a few indexing operations
         # rather than episode by episode (on a GPU, a loop over the batch would leave it waiting).
         frames = torch.tensor([len(z) for z in latents])  # (E,) T + 1 per episode
