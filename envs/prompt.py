@@ -67,6 +67,11 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
   box in a row") the row holds every object of the sentence, in the order named.
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
+* A scene family may head the prompt ("occlusion: a slab on the left, ...", "reach task: the agent at
+  the bottom left", "an occlusion scene where ...", "a playground with ...") and asks for what the
+  family has: an occlusion scene has a slab (drawn when none is placed), a reach task is the agent going
+  to the goal, a push-box task is the agent pushing the one box into the goal unless another push is
+  said. A family word anywhere else is not read.
 * Two things that "roll towards each other" start apart and move at each other along one line: the
   line between the regions they were given, else a row or column drawn with the scene; two that "move
   apart" (or "in opposite directions") start close and move away from each other.
@@ -364,6 +369,67 @@ _THING_NOUNS = "|".join(sorted(_SHAPE_WORDS.keys() | _GENERIC_NOUNS | _AGENT_NOU
 _DESCRIBING = "|".join(sorted(_SIZES.keys() | _COLOR_WORDS.keys()))  # the words before a thing's noun
 
 
+#: Words that name a way to move (and only that), for "a blue ball fast left".
+_WAY_WORDS = "up|down|left|right|north|south|east|west|upwards?|downwards?|leftwards?|rightwards?"
+def _speed_and_way(t: str) -> str:
+    """"blue ball fast left": a thing followed by a speed and a way, in a clause with no verb of motion,
+    moves that way ("blue ball moving fast left")."""
+    def verbless(m: re.Match) -> str:
+        clause = re.split(r"[.,;:!?]", t[:m.start()])[-1] + m.group(0) + re.split(r"[.,;:!?]", t[m.end():])[0]
+        if set(re.findall(r"[a-z]+", clause)) & (_MOTION_VERBS | _STILL_WORDS | {"roll", "slide", "glide", "drift",
+                                                                               "move"}):
+            return m.group(0)
+        return f"{m.group(1)} moving {m.group(2)} "
+    return re.sub(rf"\b({_THING_NOUNS})\s+(fast|quickly|slowly|slow)\s+(?=(?:{_WAY_WORDS})\b)", verbless, t)
+
+
+#: Scene families a prompt may be headed by, as users name them, and the family each names.
+_FAMILY_NAMES = {"occlusion": "occlusion", "reach": "reach", "reaching": "reach", "playground": "playground",
+                 "pushbox": "pushbox", "push box": "pushbox", "box pushing": "pushbox", "pushing": "pushbox"}
+_FAMILY_WORDS = ("scene|task|test|setup|level|env|environment|world|example|demo|game|challenge|experiment"
+                 "|scenario|case|episode")
+_FAMILY = (rf"(?P<family>{'|'.join(sorted(_FAMILY_NAMES, key=len, reverse=True))})"
+           rf"(?P<kind>\s+(?:{_FAMILY_WORDS}))?")
+
+
+def _scene_family(text: str) -> tuple[str | None, str]:
+    """The scene family heading a prompt and the prompt without it: "occlusion: a slab on the left, ...",
+    "reach task, the agent ...", "an occlusion scene where ...", "a playground with ..." (read as "a scene
+    with ..."). A family word anywhere else is left in place (and refused as an unknown word)."""
+    low = text.lower()
+    t = low.replace("-", " ")  # "push-box", "occlusion-test"; the same length, so its places are the text's
+    header = re.match(rf"\W*(?:an?\s+|the\s+)?{_FAMILY}\s*(?:[:,.;!]|\s-\s|$)", t)
+    if header:
+        return _FAMILY_NAMES[header.group("family")], low[header.end():]
+    # "... an occlusion scene where ...", "a playground with ...": the family names the scene
+    scene = re.search(rf"\b(?:an?\s+|the\s+)?{_FAMILY}\s+(?=(?:with|where|in which|that has)\b)", t)
+    if scene and (scene.group("kind") or scene.group("family") != "reaching"):
+        return _FAMILY_NAMES[scene.group("family")], low[:scene.start()] + " a scene " + low[scene.end():]
+    return None, text
+
+
+def _apply_family(draft: _Draft, family: str | None) -> None:
+    """Ask for what the named family has (see the module's notes)."""
+    if family == "occlusion":
+        draft.slab = True
+    elif family == "reach":
+        if draft.task is not None and draft.task[1] is not None:
+            raise PromptError(f"a reach task has no push; {_REACH_FORM}, or head the prompt 'pushbox:'")
+        draft.goal = True
+        draft.task = draft.task or (0, None, None, False)
+    elif family == "pushbox" and draft.task is None:  # the agent pushes the box into the goal
+        boxes = [i for i, o in enumerate(draft.objects) if o.shape in ("box", None)]
+        if not draft.objects:
+            boxes = [draft.add_object(_ObjDraft(shape="box"))]
+        if len(boxes) != 1:
+            raise PromptError(f"a push-box scene has one box for the agent to push; {_PUSH_FORM}")
+        draft.objects[boxes[0]].shape = "box"
+        draft.goal = True
+        draft.task = (0, boxes[0], None, False)
+    elif family == "pushbox" and draft.task[1] is None:
+        raise PromptError(f"a push-box task pushes a box, not a reach; {_PUSH_FORM}")
+
+
 def _normalise(text: str) -> str:
     t = text.lower()
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
@@ -394,6 +460,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left
     t = re.sub(r"\b(fast|quick|slow)[ -]moving\b", r" \1 ", t)  # "a fast-moving cube heading north"
     t = re.sub(rf"\b(fast|quick|slow)\s+((?:(?:{_DESCRIBING})\s+)*(?:{_THING_NOUNS}))\b", r"\2 \1", t)  # "a fast cube"
+    t = _speed_and_way(t)  # "blue ball fast left"
     t = re.sub(r"->|=>|=|>", " : ", t)  # "objects = a red ball, ...", "scene -> a red ball"
     t = re.sub(r"\b(n|s)(e|w)\b", lambda m: {"n": " north ", "s": " south "}[m.group(1)]
                + {"e": "east ", "w": "west "}[m.group(2)], t)  # "NE corner", "drifting SW"
@@ -477,6 +544,10 @@ def _normalise(text: str) -> str:
                lambda m: f"{m.group(1)} from the {_CROSSING_FROM[m.group(1)]}", t)
     t = re.sub(r"\b(?:towards?|at) (?:each other|one another)\b", " converging ", t)
     t = re.sub(r"\b(?:in opposite (?:directions|ways)|away from (?:each other|one another))\b", " diverging ", t)
+    if re.search(r"\b(?:under|beneath|underneath)\b", t):  # "... under the slab and comes out the other side"
+        t = re.sub(r"(?:,?\s*\b(?:and|then)\s+)*\b(?:(?:comes?|coming|goes|going|pops?|popping|emerges?|emerging"
+                   r"|exits?|exiting|reappears?|reappearing)\s+)?(?:back\s+)?(?:out\s+)?(?:on|at|from|of)?\s*"
+                   r"the (?:other|far) side\b(?:\s+of (?:it|the slab))?", " ", t)
     t = re.sub(r"\bacross the (?:arena|scene|floor|world)\b", " ", t)  # "rolls across the arena from the left"
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
@@ -605,12 +676,19 @@ def _right_by(tokens: list[str]) -> list[str]:
 
 def _under_the_slab(tokens: list[str]) -> list[str]:
     """"Under it" names the slab when the slab is the last thing named before the clause ("a slab at the
-    top and a ball rolling left under it")."""
+    top and a ball rolling left under it"); so does "under" with nothing after it after a motion, when
+    the prompt names a slab ("a slab on the right, a ball passes beneath heading right")."""
     out: list[str] = []
     start = 0  # where the current clause starts in ``out``
-    for t in tokens:
+    slab = any(_kind(t) == "slab" for t in tokens)
+    for k, t in enumerate(tokens):
         if t in _PUNCTUATION or _kind(t) == "join":
             start = len(out) + 1
+        after = _kind(tokens[k + 1]) if k + 1 < len(tokens) else None
+        if slab and _kind(t) == "under" and out and _kind(out[-1]) == "motion" and (
+                after is None or tokens[k + 1] in _PUNCTUATION or after in ("join", "motion", "fast", "slow")):
+            out += [t, "the", "slab"]
+            continue
         if t == "it" and out and _kind(out[-1]) == "under":
             named = next((_kind(w) for w in reversed(out[:start]) if _kind(w) in _HEADS and w != "one"), None)
             if named == "slab":
@@ -1859,17 +1937,22 @@ def _look(obj: _ObjDraft) -> str:
 
 def _named_before(draft: _Draft, noun: _Noun) -> int | None:
     """The object a bare noun of a later sentence names ("a ball on the left. ball is red": the ball): one
-    of that shape described in an earlier sentence and none yet in this one; None otherwise."""
+    of that shape described in an earlier sentence and none yet in this one, which the noun only tells
+    more of (a place or a motion it had not been given: "box, goal, agent. box centre"); None otherwise
+    ("a ball on the left. ball on the right" is another ball)."""
     bare = noun.article is None and noun.count_word is None and not noun.plural and noun.ordinal is None
     if not (bare and noun.shape is not None and noun.words and _SHAPE_WORDS.get(noun.words[0]) == noun.shape):
         return None
-    if noun.region is not None or noun.motion is not None or not (noun.color or noun.size):
-        return None  # "ball on the right" may be another ball; only "ball is red", "ball red" describe the one
+    if not (noun.color or noun.size or noun.region is not None or noun.motion is not None):
+        return None
     now = draft.sentences.get(draft.clause)
     same = [i for i, o in enumerate(draft.objects) if o.shape == noun.shape]
     if any(draft.sentences.get(draft.objects[i].clause) == now for i in same) or len(same) != 1:
         return None
     obj = draft.objects[same[0]]
+    if (noun.region is not None and (obj.region is not None or _line_of(noun.region) is not None)) or (
+            noun.motion is not None and obj.motion_given) or noun.origin is not None:
+        return None
     for name in ("color", "size"):
         value, old = getattr(noun, name), getattr(obj, name)
         if old not in (None, value) and value is not None:
@@ -2174,7 +2257,7 @@ def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | Non
             where.append("goal")
         else:
             raise PromptError(f"{' '.join(seg.words)!r} does not fit a push; {_PUSH_FORM}")
-    if len(where) > 1 or _ANY_WAY in where:
+    if len(where) > 1 or _ANY_WAY in where or set(where) & set(_PAIR_WAYS.values()):
         raise PromptError(f"{_words_of(rest)!r}: a push goes one way; say which, e.g. 'to the left'")
     if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
         raise PromptError(f"{target.text!r}: an agent pushes one object")
@@ -2447,12 +2530,16 @@ def _check_list(header: _Noun, listed: list[_ObjDraft]) -> None:
 def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
-    tokens = _tokenise(text)
+    family, rest = _scene_family(text)
+    tokens = _tokenise(rest)
     _check_vocabulary(tokens)
     clauses = _merge_modifiers(_clauses(tokens))
     if not clauses:
-        raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
-    draft = _PromptReader().read(clauses)
+        if family is None:
+            raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
+        clauses = []
+    draft = _PromptReader().read(clauses) if clauses else _Draft()
+    _apply_family(draft, family)
     if not draft.objects and {"only", "just", "alone"} & set(tokens):  # "only the agent": no objects at all
         draft.empty = True
     for obj in draft.objects:

@@ -948,6 +948,7 @@ def test_places_and_sizes_said_apart_keep_to_one_thing(prompt: str, same_as: str
     "a red ball rolls under the slab. the ball stays still",
     "the agent on the goal rolls towards the box",  # was an uncaught AttributeError
     "a red ball at the top left rolls right to the top right",
+    "guy roll converges drum",  # an agent that moves a thing towards each other: was an uncaught ValueError
 ])
 def test_what_would_be_a_guess_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
@@ -990,5 +991,59 @@ def test_a_column_or_a_later_motion_goes_to_the_thing_it_follows(prompt: str, sa
 @pytest.mark.parametrize("prompt", ["shape: two balls; colour: red", "shape: ball; colour: red and blue",
                                     "shape: ball; colour: red; size: 3"])
 def test_a_field_that_holds_more_than_one_thing_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("occlusion: a slab on the left, a red ball rolls left under it", "a slab on the left, a red ball rolls left under "
+                                                                       "it"),
+    ("Could you make an occlusion scene where a red box rolls right under the slab",
+     "a red box rolls right under the slab"),
+    ("reach task: the agent in the bottom left, the goal in the top right",
+     "the agent in the bottom left, the goal in the top right. the agent goes to the goal"),
+    ("Reach: goal bottom right.", "the goal at the bottom right. the agent goes to the goal"),
+    ("make a playground with an agent and two red balls", "an agent and two red balls"),
+    ("push-box scene with the goal at the top right", "the agent pushes a box into the goal at the top right"),
+    ("push box: the agent on the left, a red box in the centre, the goal on the right",
+     "the agent on the left, a red box in the centre, the goal on the right. the agent pushes the box into the goal"),
+])
+def test_a_scene_family_at_the_head_asks_for_what_the_family_has(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_an_occlusion_scene_has_a_slab_even_when_none_is_named() -> None:
+    assert all(parse_prompt("occlusion: a red ball on the left", seed=s).slab is not None for s in range(4))
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("pushbox: two boxes", "one box"),
+    ("reach task: the agent pushes the box left", "no push"),
+    ("the agent should reach.", "reach"),  # a family word heads the prompt, or is not read as one
+    ("a red ball in the playground", "playground"),
+])
+def test_a_scene_family_that_disagrees_or_stands_elsewhere_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("blue ball fast left", "a blue ball moves quickly left"),
+    ("a slab on the right, an orange ball passes beneath heading right",
+     "a slab on the right, an orange ball passes under the slab heading right"),
+    ("a red box rolls right under the slab and comes out the other side", "a red box rolls right under the slab"),
+    ("a red box rolls right under the slab, then emerging on the far side", "a red box rolls right under the slab"),
+    ("box, goal, agent. agent bottom left, box centre, goal top right",
+     "a box in the centre, the goal at the top right and the agent at the bottom left"),
+])
+def test_terse_speeds_bare_unders_and_places_said_later_read_as_their_plain_form(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a ball rolls left and comes out the other side",  # out of what? nothing goes under anything
+    "a ball rolls under quickly",  # under what? no slab is named
+])
+def test_an_under_or_far_side_with_nothing_to_go_under_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
         parse_prompt(prompt, seed=0)
