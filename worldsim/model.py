@@ -172,7 +172,9 @@ class KVCache:
     """Keys and values of committed steps, per layer, in a rolling window of window - 1 steps.
 
     Keys are stored before RoPE and rotated at use with window-relative positions. valid marks
-    which cached steps each batch row may attend to, so rows can be reset independently.
+    which cached steps each batch row may attend to, so rows can be reset independently. From the
+    first commit on, the cache holds window - 1 steps, the missing ones padded on the left and not
+    valid, so every later pass has the same shapes (which a compiled graph needs to be reused).
     """
 
     window: int
@@ -197,6 +199,16 @@ class KVCache:
 # --------------------------------------------------------------------------------------------
 #                                 Embedders and positions
 # --------------------------------------------------------------------------------------------
+
+
+def left_pad(t: Tensor, size: int, dim: int) -> Tensor:
+    """``t`` padded with zeros (False for bool) before its start along ``dim`` to ``size``."""
+    missing = size - t.shape[dim]
+    if missing <= 0:
+        return t.contiguous()
+    shape = list(t.shape)
+    shape[dim] = missing
+    return torch.cat([t.new_zeros(shape), t], dim=dim)
 
 
 def sinusoidal(x: Tensor, dim: int, max_period: float = 10000.0) -> Tensor:
@@ -286,17 +298,19 @@ class CausalSelfAttention(nn.Module):
         the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
         the next call with the same shape, which in a rollout is every call once the window is full."""
         key = (steps, L, d, device, self.grid)
+        if torch.compiler.is_compiling():  # a compiled graph folds them in; keeping them would add a guard
+            return self._make_tables(steps, L, d, device)
         if self._table_key != key:
-            t = torch.arange(steps, device=device).repeat_interleave(L)
-            if self.grid is None:
-                self._table = rope_tables([t], [d], self.base)
-            else:
-                ds = (d // 3) // 2 * 2  # channels per spatial axis, even
-                idx = torch.arange(L, device=device).repeat(steps)
-                self._table = rope_tables([t, idx // self.grid[1], idx % self.grid[1]], [d - 2 * ds, ds, ds],
-                                          self.base)
-            self._table_key = key
+            self._table, self._table_key = self._make_tables(steps, L, d, device), key
         return self._table
+
+    def _make_tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+        t = torch.arange(steps, device=device).repeat_interleave(L)
+        if self.grid is None:
+            return rope_tables([t], [d], self.base)
+        ds = (d // 3) // 2 * 2  # channels per spatial axis, even
+        idx = torch.arange(L, device=device).repeat(steps)
+        return rope_tables([t, idx // self.grid[1], idx % self.grid[1]], [d - 2 * ds, ds, ds], self.base)
 
     def forward(self, x: Tensor, cache: KVCache | None, layer: int, commit: bool) -> Tensor:
         B, n, L, D = x.shape
@@ -321,8 +335,8 @@ class CausalSelfAttention(nn.Module):
         out = F.scaled_dot_product_attention(q_rot, k_rot, v_all, attn_mask=mask)  # (B, H, n*L, d)
         if commit and cache is not None:
             keep = (window - 1) * L  # a new step sees itself plus window-1 cached steps
-            cache.keys[layer] = k_all[:, :, -keep:] if keep else k_all[:, :, :0]
-            cache.values[layer] = v_all[:, :, -keep:] if keep else v_all[:, :, :0]
+            cache.keys[layer] = left_pad(k_all[:, :, -keep:] if keep else k_all[:, :, :0], keep, dim=2)
+            cache.values[layer] = left_pad(v_all[:, :, -keep:] if keep else v_all[:, :, :0], keep, dim=2)
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
 
 
@@ -833,9 +847,11 @@ class DiT(nn.Module):
             h = block(h, c, text_kv[i], cache, i, commit,
                       None if sink_kv is None else (*sink_kv[i], first), layout)  # (B, n, L, D)
         if commit and cache is not None:
-            new_valid = torch.ones(x.shape[0], sigma.shape[1], dtype=torch.bool, device=x.device)
-            valid = new_valid if cache.valid is None else torch.cat([cache.valid, new_valid], dim=1)
-            cache.valid = valid[:, -(cache.window - 1):] if cache.window > 1 else valid[:, :0]
+            keep = cache.window - 1
+            new_valid = torch.ones(x.shape[0], min(sigma.shape[1], keep), dtype=torch.bool, device=x.device)
+            old = max(0, cache.steps - (keep - new_valid.shape[1]))  # the oldest ones drop out
+            valid = new_valid if cache.valid is None else torch.cat([cache.valid[:, old:], new_valid], dim=1)
+            cache.valid = left_pad(valid, keep, dim=1)
         velocity = self.unpatchify(self.final(h, c))  # (B, n*pt, C, h, w)
         heads = self.heads(h if self.cfg.spatial_heads else h.mean(dim=2))  # (B, n, 2)
         return DiTOutput(velocity, heads[..., 0], heads[..., 1])

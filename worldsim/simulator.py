@@ -35,7 +35,7 @@ import torch
 from torch import Tensor
 
 from .diffusion import FlowSampler, SamplerConfig, add_noise, from_target, to_target
-from .model import DiT, KVCache, TextCond
+from .model import DiT, KVCache, TextCond, left_pad
 from .worldmodel import WorldModel
 
 
@@ -489,6 +489,8 @@ class Simulator:
         ``action_known`` (the new steps') False: the pass does not see those steps' actions.
         ``change``: the new steps' ``prev`` change from the latent before it (change_input models)."""
         if self.cfg.use_cache:
+            if self.cfg.compile:  # one memory layout, so the compiled graph is not recompiled for another
+                x, prev = x.contiguous(), prev.contiguous()
             return self._net(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
                              prev_sigma=self._prev_level(first), action_known=action_known, prev_change=change)
         h = sub.history
@@ -673,27 +675,15 @@ def _put_rows(dst: Tensor, src: Tensor, rows: Tensor) -> Tensor:
     return out
 
 
-def _left_pad_steps(t: Tensor | None, steps: int, per_step: int, dim: int) -> Tensor | None:
-    """Left-pad a cache tensor to ``steps`` steps along ``dim`` (padding is masked out by ``valid``)."""
-    if t is None:
-        return None
-    missing = steps * per_step - t.shape[dim]
-    if missing <= 0:
-        return t
-    shape = list(t.shape)
-    shape[dim] = missing
-    return torch.cat([torch.zeros(shape, dtype=t.dtype, device=t.device), t], dim=dim)
-
-
 def _merge_cache(dst: KVCache, src: KVCache, rows: Tensor) -> None:
     m = max(dst.steps, src.steps)
     L = dst.keys[0].shape[2] // dst.steps if dst.steps else src.keys[0].shape[2] // max(src.steps, 1)
     for layer in range(len(dst.keys)):
         for name in ("keys", "values"):
-            a = _left_pad_steps(getattr(dst, name)[layer], m, L, 2)
-            b = _left_pad_steps(getattr(src, name)[layer], m, L, 2)
+            a = left_pad(getattr(dst, name)[layer], m * L, dim=2)
+            b = left_pad(getattr(src, name)[layer], m * L, dim=2)
             getattr(dst, name)[layer] = _put_rows(a, b, rows)
-    dst.valid = _put_rows(_left_pad_steps(dst.valid, m, 1, 1), _left_pad_steps(src.valid, m, 1, 1), rows)
+    dst.valid = _put_rows(left_pad(dst.valid, m, dim=1), left_pad(src.valid, m, dim=1), rows)
     S = max(dst.text_mask.shape[1], src.text_mask.shape[1])
     pad_s = lambda t: torch.nn.functional.pad(t, (0, 0, 0, S - t.shape[2]))
     dst.text_kv = [(_put_rows(pad_s(dk), pad_s(sk), rows), _put_rows(pad_s(dv), pad_s(sv), rows))

@@ -129,6 +129,27 @@ def test_kv_cache_matches_full_forward(spatial_rope):
     assert cache.steps == 2  # window - 1 steps kept
 
 
+def test_the_cache_keeps_one_shape_from_the_first_commit_so_a_compiled_pass_is_reused():
+    dit = tiny_dit(window=4).eval()
+    x, prev, sigma, action, first = random_inputs(dit, steps=8)
+    text = random_text(2)
+    cache = dit.new_cache(text)
+    net = torch.compile(dit, backend="eager")  # dynamo's guards without a compiler
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    shapes = set()
+    with torch.no_grad():
+        for t in range(8):
+            step = (x[:, t:t + 1], prev[:, t:t + 1], sigma[:, t:t + 1], action[:, t:t + 1], first[:, t:t + 1])
+            net(*step, text, cache=cache)  # a sampling pass
+            net(*step, text, cache=cache, commit=True)
+            shapes.add((tuple(cache.keys[0].shape), tuple(cache.valid.shape), cache.valid.is_contiguous()))
+    assert shapes == {((2, dit.cfg.heads, 3 * dit.cfg.tokens_per_step, dit.cfg.width // dit.cfg.heads), (2, 3), True)}
+    assert cache.valid[:, 0].all()  # full after window - 1 commits
+    # the empty cache's first pass and its commit, then one graph for every later sampling pass and commit
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] <= 4
+
+
 def test_spatial_rope_scores_depend_on_the_offset_between_tokens_not_their_place():
     def scores(attn, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:  # one query and key in every place
         L = 16  # a 4x4 grid of tokens, one step
