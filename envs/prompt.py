@@ -78,6 +78,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 * "The top left quadrant" is the top left corner; "the right wall" the right side. "To the left of the
   centre" is the left, "above the middle" the top; "right in the middle", "the far left", "slightly ..."
   name the regions they qualify.
+* "The other" (or "the other one") right after a clause about one of exactly two objects names the
+  second ("a yellow ball and a blue ball, the yellow one moves right, the other one stays"). An order
+  to reach the goal starting a sentence ("reach it", "go to the goal") is the agent's, in a scene of
+  one agent.
 * "Two agents: one on the left, one on the right" (or "the first ..., the second ...") names the white
   agent, then the pink one; "the pink one" is the pink agent.
 * "Between" is refused with the row that says it; "no ..." with the reason (a scene holds only what a
@@ -383,6 +387,22 @@ def _speed_and_way(t: str) -> str:
     return re.sub(rf"\b({_THING_NOUNS})\s+(fast|quickly|slowly|slow)\s+(?=(?:{_WAY_WORDS})\b)", verbless, t)
 
 
+def _reach_order(t: str) -> str:
+    """An order to reach the goal, "reach the goal" or "go to it" starting a sentence, is the agent's reach
+    ("the agent reaches the goal") in a scene of one agent; "it" must follow the goal, the last thing
+    named before it."""
+    def order(m: re.Match) -> str:
+        if re.search(r"\b(?:pink|second|other|both|two|2)\b|\b(?:agent|player|robot|bot|guy|character|avatar)s\b", t):
+            return m.group(0)  # two agents: which one goes?
+        if m.group(3) == "it":
+            things = re.findall(rf"\b(goal|{_THING_NOUNS}|{'|'.join(sorted(_SLAB_NOUNS))})\b", t[:m.start()])
+            if not things or things[-1] != "goal":
+                return m.group(0)
+        return f"{m.group(1)}the agent reaches the goal"
+    return re.sub(r"(^\s*|[.;!?]\s*)(?:(?:then|now|and|please)\s+)*(reach|(?:go|get|drive|move|head|walk) to)\s+"
+                  r"(the goal|it)\b", order, t)
+
+
 #: Scene families a prompt may be headed by, as users name them, and the family each names.
 _FAMILY_NAMES = {"occlusion": "occlusion", "reach": "reach", "reaching": "reach", "playground": "playground",
                  "pushbox": "pushbox", "push box": "pushbox", "box pushing": "pushbox", "pushing": "pushbox"}
@@ -461,6 +481,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(fast|quick|slow)[ -]moving\b", r" \1 ", t)  # "a fast-moving cube heading north"
     t = re.sub(rf"\b(fast|quick|slow)\s+((?:(?:{_DESCRIBING})\s+)*(?:{_THING_NOUNS}))\b", r"\2 \1", t)  # "a fast cube"
     t = _speed_and_way(t)  # "blue ball fast left"
+    t = _reach_order(t)  # "... goal at the top left. reach it."
     t = re.sub(r"->|=>|=|>", " : ", t)  # "objects = a red ball, ...", "scene -> a red ball"
     t = re.sub(r"\b(n|s)(e|w)\b", lambda m: {"n": " north ", "s": " south "}[m.group(1)]
                + {"e": "east ", "w": "west "}[m.group(2)], t)  # "NE corner", "drifting SW"
@@ -774,6 +795,7 @@ class _Noun:
     anchor: bool = False  # named only as what another thing is placed by ("... to the left of the slab")
     said: dict[str, str] = field(default_factory=dict)  # "the ball is red": {"color": "red"}, given to it
     same_as: _Noun | None = None  # "... to the right of it" after "... to the left of it": that noun's things
+    other_than: _Noun | None = None  # "the other one" right after a clause about "the red one": not its thing
     targets: list[int] = field(default_factory=list)  # the objects it was found to name, once applied
 
     @property
@@ -1786,7 +1808,7 @@ def _check_object_noun(noun: _Noun) -> None:
     """Refuse colours, counts and words that objects cannot have."""
     if noun.color_word is not None and noun.color is None:
         raise PromptError(f"unknown colour {noun.color_word!r}; {_supported('colour')}")
-    if noun.other:
+    if noun.other and noun.other_than is None:
         raise PromptError(f"{noun.text!r}: 'other' names the second agent, or the second of two objects listed "
                           "after their count ('two balls, one red and the other blue'); else say 'the second ...'")
     if noun.count is not None and noun.count < 1:
@@ -1878,6 +1900,13 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
     """
     if noun.same_as is not None:
         return noun.same_as.targets
+    if noun.other_than is not None:  # "the red one rolls left, the other one stays": the one left of two
+        rest = [i for i in range(len(draft.objects)) if i not in noun.other_than.targets]
+        if len(draft.objects) != 2 or len(rest) != 1 or draft.objects[rest[0]].shape not in (None, noun.shape or
+                                                                                              draft.objects[rest[0]].shape):
+            raise PromptError(f"{noun.text!r}: 'the other' names the second of exactly two objects when the one "
+                              "before names the first; say which, e.g. by its colour and shape")
+        return rest
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
         return _refer_back(draft, noun)
     cands = [
@@ -2288,6 +2317,7 @@ class _PromptReader:
         self.last_thing: _Noun | None = None  # the agent, slab or goal the clause before ended on ("... its left")
         self.last_object: _Noun | None = None  # the last object noun with a shape, for "a blue one"
         self.last_anchor: _Noun | None = None  # the clause before placed a thing by "it": "... left of it"
+        self.last_one: _Noun | None = None  # the clause before named one object it had described: "the red one"
         self.clauses_read = 0
         self.sentence = 1
 
@@ -2321,6 +2351,7 @@ class _PromptReader:
         self.sentence += clause.end in _SENTENCE_ENDS
         last_thing, self.last_thing = self.last_thing, None
         last_anchor, self.last_anchor = self.last_anchor, None
+        last_one, self.last_one = self.last_one, None
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
@@ -2335,6 +2366,7 @@ class _PromptReader:
         _apply_markers(draft, segments)
         nouns = _attach(segments)
         self._link_pronouns(nouns, besides, last_thing, last_anchor)
+        self._link_other(nouns, last_one)
         for noun in nouns:
             if _refers_back(noun) and noun.color_word in AGENT_COLORS:  # "the pink one": only agents are pink
                 noun.head = "agent"
@@ -2367,6 +2399,19 @@ class _PromptReader:
         for b in besides:  # "a box with a ball to the left of it and a cube to the right of it": the box twice
             if isinstance(b, _Beside) and b.anchor.pronoun and b.anchor.kind == "object":
                 b.anchor.same_as, self.last_anchor = last_anchor, b.anchor
+
+    def _link_other(self, nouns: list[_Noun], last_one: _Noun | None) -> None:
+        """Point "the other (one)" at what the clause before named ("the yellow one moves right, the other
+        one stays"), and note the one object this clause names, for the next."""
+        objects = [n for n in nouns if n.kind == "object"]
+        if len(objects) != 1:
+            return
+        noun = objects[0]
+        if noun.other and noun.article == "the" and last_one is not None and not (
+                noun.color_word or noun.size or noun.count_word or noun.ordinal or noun.plural):
+            noun.other_than = last_one
+        elif noun.definite and not noun.other and not noun.plural and (noun.count or 1) == 1:
+            self.last_one = noun
 
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
         """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""

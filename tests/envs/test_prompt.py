@@ -1047,3 +1047,42 @@ def test_terse_speeds_bare_unders_and_places_said_later_read_as_their_plain_form
 def test_an_under_or_far_side_with_nothing_to_go_under_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a yellow ball and a blue ball, the yellow one moves right, the other one stays still",
+     "a yellow ball moves right and a blue ball stays still"),
+    ("a red ball and a blue box. the red ball rolls left. the other rolls right",
+     "a red ball rolls left and a blue box rolls right"),
+])
+def test_the_other_after_one_of_two_things_is_the_second(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a red ball and a blue ball, the red one rolls left, the other box stays",  # the other one is a ball
+    "a red ball, a blue ball and a green box. the red ball rolls left, the other one stays",  # which of two?
+    "the other ball rolls left",
+])
+def test_the_other_that_names_no_one_thing_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Agent at the bottom right. Goal at the top left. Reach it.",
+     "the agent at the bottom right goes to the goal at the top left"),
+    ("the agent on the left, the goal on the right. then go to the goal",
+     "the agent on the left goes to the goal on the right"),
+])
+def test_an_order_to_reach_the_goal_is_the_agents_reach(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "two agents and a goal. reach the goal",  # which agent?
+    "the goal on the left and a red ball. reach it",  # 'it' follows the ball
+])
+def test_an_order_to_reach_that_could_mean_another_thing_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
