@@ -375,16 +375,32 @@ _DESCRIBING = "|".join(sorted(_SIZES.keys() | _COLOR_WORDS.keys()))  # the words
 
 #: Words that name a way to move (and only that), for "a blue ball fast left".
 _WAY_WORDS = "up|down|left|right|north|south|east|west|upwards?|downwards?|leftwards?|rightwards?"
+def _out_the_far_side(t: str) -> str:
+    """"rolls under the slab and comes out the other side": coming out on the far side is where going
+    under leads, and says nothing more. Read only right after an "under" in the same sentence, and only
+    with a verb of coming out or "out" ("a red ball on the other side" places a thing, and is kept)."""
+    def after_under(m: re.Match) -> str:
+        sentence = re.split(r"[.;!?]", t[:m.start()])[-1]
+        return " " if re.search(r"\b(?:under|beneath|underneath)\b", sentence) else m.group(0)
+    verb = r"(?:comes?|coming|emerges?|emerging|exits?|exiting|reappears?|reappearing|pops?|popping|goes|going)"
+    return re.sub(rf"(?:,?\s*\b(?:and|then)\s+)*\b(?:{verb}\s+(?:back\s+)?(?:out\s+)?(?:on\s+|at\s+|from\s+)?"
+                  rf"|(?:back\s+)?out\s+(?:on\s+|at\s+|from\s+|of\s+)?)the (?:other|far) side\b"
+                  rf"(?:\s+of (?:it|the slab))?", after_under, t)
+
+
 def _speed_and_way(t: str) -> str:
     """"blue ball fast left": a thing followed by a speed and a way, in a clause with no verb of motion,
     moves that way ("blue ball moving fast left")."""
     def verbless(m: re.Match) -> str:
         clause = re.split(r"[.,;:!?]", t[:m.start()])[-1] + m.group(0) + re.split(r"[.,;:!?]", t[m.end():])[0]
-        if set(re.findall(r"[a-z]+", clause)) & (_MOTION_VERBS | _STILL_WORDS | {"roll", "slide", "glide", "drift",
-                                                                               "move"}):
+        words = re.findall(r"[a-z]+", clause)
+        if set(words) & (_MOTION_VERBS | _STILL_WORDS | {"roll", "slide", "glide", "drift", "move", "and", "plus"}):
             return m.group(0)
         return f"{m.group(1)} moving {m.group(2)} "
-    return re.sub(rf"\b({_THING_NOUNS})\s+(fast|quickly|slowly|slow)\s+(?=(?:{_WAY_WORDS})\b)", verbless, t)
+    place = (r"next|beside|by|above|below|under|beneath|underneath|over|at|in|on|of|side|half|corner|edge|wall|part"
+             r"|region|column|row|alone|top|bottom|centre|center|middle")
+    return re.sub(rf"\b({_THING_NOUNS})\s+(fast|quickly|slowly|slow)\s+(?=(?:{_WAY_WORDS})\b(?!\s+(?:{place})\b))",
+                  verbless, t)
 
 
 def _reach_order(t: str) -> str:
@@ -417,13 +433,13 @@ def _scene_family(text: str) -> tuple[str | None, str]:
     "reach task, the agent ...", "an occlusion scene where ...", "a playground with ..." (read as "a scene
     with ..."). A family word anywhere else is left in place (and refused as an unknown word)."""
     low = text.lower()
-    t = low.replace("-", " ")  # "push-box", "occlusion-test"; the same length, so its places are the text's
-    header = re.match(rf"\W*(?:an?\s+|the\s+)?{_FAMILY}\s*(?:[:,.;!]|\s-\s|$)", t)
+    t = re.sub(r"(?<=\w)-(?=\w)", " ", low)  # "push-box"; the same length, so its places are the text's
+    header = re.match(rf"\W*(?:an?\s+|the\s+)?{_FAMILY}\s*(?:[:,.;!]|-\s|$)", t)
     if header:
         return _FAMILY_NAMES[header.group("family")], low[header.end():]
     # "... an occlusion scene where ...", "a playground with ...": the family names the scene
-    scene = re.search(rf"\b(?:an?\s+|the\s+)?{_FAMILY}\s+(?=(?:with|where|in which|that has)\b)", t)
-    if scene and (scene.group("kind") or scene.group("family") != "reaching"):
+    scene = re.search(rf"(?:^\W*|\ban?\s+){_FAMILY}\s+(?=(?:with|where|in which|that has)\b)", t)
+    if scene and (scene.group("kind") or scene.group("family") in ("occlusion", "playground", "pushbox", "push box")):
         return _FAMILY_NAMES[scene.group("family")], low[:scene.start()] + " a scene " + low[scene.end():]
     return None, text
 
@@ -432,22 +448,33 @@ def _apply_family(draft: _Draft, family: str | None) -> None:
     """Ask for what the named family has (see the module's notes)."""
     if family == "occlusion":
         draft.slab = True
-    elif family == "reach":
+        return
+    if family not in ("reach", "pushbox"):
+        return
+    if draft.task is None and len(draft.agent_regions) > 1:
+        raise PromptError(f"a {family} task names the agent that does it when there are two; "
+                          + (_REACH_FORM if family == "reach" else _PUSH_FORM))
+    if family == "reach":
         if draft.task is not None and draft.task[1] is not None:
             raise PromptError(f"a reach task has no push; {_REACH_FORM}, or head the prompt 'pushbox:'")
         draft.goal = True
         draft.task = draft.task or (0, None, None, False)
-    elif family == "pushbox" and draft.task is None:  # the agent pushes the box into the goal
+    elif draft.task is None:  # the agent pushes the box into the goal
+        if draft.empty:
+            raise PromptError("a push-box scene has a box to push, and the prompt says there is nothing else")
         boxes = [i for i, o in enumerate(draft.objects) if o.shape in ("box", None)]
         if not draft.objects:
             boxes = [draft.add_object(_ObjDraft(shape="box"))]
-        if len(boxes) != 1:
-            raise PromptError(f"a push-box scene has one box for the agent to push; {_PUSH_FORM}")
+        if len(boxes) != 1 or draft.objects[boxes[0]].motion_given:
+            raise PromptError(f"a push-box scene has one box, at rest, for the agent to push; {_PUSH_FORM}")
         draft.objects[boxes[0]].shape = "box"
         draft.goal = True
         draft.task = (0, boxes[0], None, False)
-    elif family == "pushbox" and draft.task[1] is None:
+    elif draft.task[1] is None:
         raise PromptError(f"a push-box task pushes a box, not a reach; {_PUSH_FORM}")
+    elif draft.task[3]:  # a push with no way in a push-box scene: into its goal
+        draft.goal = True
+        draft.task = (*draft.task[:2], None, False)
 
 
 def _normalise(text: str) -> str:
@@ -565,10 +592,7 @@ def _normalise(text: str) -> str:
                lambda m: f"{m.group(1)} from the {_CROSSING_FROM[m.group(1)]}", t)
     t = re.sub(r"\b(?:towards?|at) (?:each other|one another)\b", " converging ", t)
     t = re.sub(r"\b(?:in opposite (?:directions|ways)|away from (?:each other|one another))\b", " diverging ", t)
-    if re.search(r"\b(?:under|beneath|underneath)\b", t):  # "... under the slab and comes out the other side"
-        t = re.sub(r"(?:,?\s*\b(?:and|then)\s+)*\b(?:(?:comes?|coming|goes|going|pops?|popping|emerges?|emerging"
-                   r"|exits?|exiting|reappears?|reappearing)\s+)?(?:back\s+)?(?:out\s+)?(?:on|at|from|of)?\s*"
-                   r"the (?:other|far) side\b(?:\s+of (?:it|the slab))?", " ", t)
+    t = _out_the_far_side(t)  # "... under the slab and comes out the other side"
     t = re.sub(r"\bacross the (?:arena|scene|floor|world)\b", " ", t)  # "rolls across the arena from the left"
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
@@ -1522,6 +1546,7 @@ class _Draft:
     towards: list[tuple[_Ref, _Ref, str]] = field(default_factory=list)  # (object, what it heads for, words)
     clause: int = 0  # the clause being applied (clauses that refer to objects are applied last)
     sentences: dict[int, int] = field(default_factory=dict)  # each clause's sentence, both counted from 1
+    linked: set[tuple[int | None, str]] = field(default_factory=set)  # (sentence, shape) of a bare noun named again
 
     def region_of(self, ref: _Ref) -> str | None:
         kind, i = ref
@@ -1970,18 +1995,27 @@ def _named_before(draft: _Draft, noun: _Noun) -> int | None:
     more of (a place or a motion it had not been given: "box, goal, agent. box centre"); None otherwise
     ("a ball on the left. ball on the right" is another ball)."""
     bare = noun.article is None and noun.count_word is None and not noun.plural and noun.ordinal is None
-    if not (bare and noun.shape is not None and noun.words and _SHAPE_WORDS.get(noun.words[0]) == noun.shape):
+    if not (bare and noun.shape is not None and noun.words):
         return None
+    looks_first = _SHAPE_WORDS.get(noun.words[0]) != noun.shape  # "red ball rolls up", not "ball red"
     if not (noun.color or noun.size or noun.region is not None or noun.motion is not None):
         return None
     now = draft.sentences.get(draft.clause)
     same = [i for i, o in enumerate(draft.objects) if o.shape == noun.shape]
     if any(draft.sentences.get(draft.objects[i].clause) == now for i in same) or len(same) != 1:
         return None
+    if (now, noun.shape) in draft.linked:  # "a red ball. ball on the left, ball on the right": which is it?
+        name = SHAPE_NOUNS.get(noun.shape, "thing")
+        raise PromptError(f"{noun.text!r}: a {name} named again, twice in one sentence; say 'the {name}' for the one "
+                          f"described before and 'a {name}' for another")
     obj = draft.objects[same[0]]
     if (noun.region is not None and (obj.region is not None or _line_of(noun.region) is not None)) or (
             noun.motion is not None and obj.motion_given) or noun.origin is not None:
         return None
+    if looks_first and (noun.region is None and noun.motion is None or any(
+            getattr(noun, name) not in (None, getattr(obj, name)) for name in ("color", "size"))):
+        return None  # "red ball on the left" names the red ball before it, and only that one
+    draft.linked.add((now, noun.shape))
     for name in ("color", "size"):
         value, old = getattr(noun, name), getattr(obj, name)
         if old not in (None, value) and value is not None:
@@ -2584,9 +2618,9 @@ def _read_prompt(text: str) -> _Draft:
             raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
         clauses = []
     draft = _PromptReader().read(clauses) if clauses else _Draft()
-    _apply_family(draft, family)
     if not draft.objects and {"only", "just", "alone"} & set(tokens):  # "only the agent": no objects at all
         draft.empty = True
+    _apply_family(draft, family)
     for obj in draft.objects:
         if obj.direction == _TOWARDS_THING:  # "rolls left, rolls towards the box": which way?
             raise PromptError("a motion towards another thing follows another motion, and what moves towards what "

@@ -1086,3 +1086,40 @@ def test_an_order_to_reach_the_goal_is_the_agents_reach(prompt: str, same_as: st
 def test_an_order_to_reach_that_could_mean_another_thing_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    # "the other side" places a thing unless it follows going under, with a verb of coming out
+    "a slab on the left, a red ball on the other side, a blue ball rolls right under the slab",
+    "a red ball rolls right under the slab, the agent is on the left, the goal is on the other side",
+    "a slab in the centre, a red ball rolls under it from the other side",
+    # a way word that starts a place, or "right" that stresses one, is no motion
+    "a fast ball right next to the box",
+    "a blue ball fast left side of the arena",
+    "a slow cube left alone",
+    "a red ball and a blue ball fast left",  # which of them moves?
+    # a family's task needs its one agent, and a push-box scene its one box at rest
+    "reach task: a pink agent",
+    "pushbox: two agents and a box",
+    "pushbox: only the agent",
+    "pushing scene where box stays still",
+    # a bare noun named again twice in one sentence
+    "a red ball. ball on the left, ball on the right",
+    "a red ball and a box. ball on the left, red ball rolls up",
+    # a family word mid-sentence without an article is not read
+    "a red ball in the playground with a blue box",
+])
+def test_what_the_terse_and_family_readings_could_guess_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("push box: the agent pushes the box", "the agent pushes the box into the goal"),
+    ("pushbox: the agent pushes the red box, the goal on the right",
+     "the goal on the right. the agent pushes the red box into the goal"),
+    ("push box - the agent on the left, a box in the centre, the goal on the right",
+     "the agent on the left, a box in the centre, the goal on the right. the agent pushes the box into the goal"),
+])
+def test_a_push_with_no_way_in_a_push_box_scene_goes_into_the_goal(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
