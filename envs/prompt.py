@@ -82,6 +82,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   second ("a yellow ball and a blue ball, the yellow one moves right, the other one stays"). An order
   to reach the goal starting a sentence ("reach it", "go to the goal") is the agent's, in a scene of
   one agent.
+* "It's an orange ball" opening a prompt is "there is an orange ball"; a later sentence that is one
+  field ("Colour: blue.") describes "it"; "push the box onto it" pushes it into the goal, the one thing
+  a box is pushed onto.
 * "Two agents: one on the left, one on the right" (or "the first ..., the second ...") names the white
   agent, then the pink one; "the pink one" is the pink agent.
 * "Between" is refused with the row that says it; "no ..." with the reason (a scene holds only what a
@@ -521,6 +524,12 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
+    t = re.sub(r"^(\W*)it is (?=(?:an?|one|two|three|some)\b)", r"\1there is ", t)  # "It's an orange ball. It's ..."
+    # a later sentence that is one field, "... Colour: blue.", describes "it": the thing described before
+    t = re.sub(r"([.;!?]\s*)(?:colou?r|size)\s*:\s*(?=[a-z]+\s*(?:[.;!?]|$))", r"\1it is ", t)
+    if re.search(r"\bgoal\b", t):  # "push the box onto it": only the goal is pushed onto
+        t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\b[^.;!?]*?\b(?:onto|into|on to|in to|to|towards?)) it\b",
+                   r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
     verbs = "|".join(sorted(_MOTION_VERBS | _STILL_WORDS))

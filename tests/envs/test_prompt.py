@@ -1123,3 +1123,19 @@ def test_what_the_terse_and_family_readings_could_guess_is_refused(prompt: str) 
 ])
 def test_a_push_with_no_way_in_a_push_box_scene_goes_into_the_goal(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("It's an orange ball. It's at the top. It rolls down.", "an orange ball at the top rolls down"),
+    ("A cube sliding to the left, starting from the right wall. Colour: blue.",
+     "a blue cube slides left from the right"),
+    ("Put the goal in the center and a box next to it; the agent should push the box onto it.",
+     "the goal in the centre and a box next to it; the agent pushes the box into the goal"),
+])
+def test_it_at_the_start_a_lone_field_and_a_push_onto_it_read_as_their_plain_form(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_lone_field_after_two_things_is_refused() -> None:
+    with pytest.raises(PromptError, match="could mean"):
+        parse_prompt("a red ball and a blue box. colour: green", seed=0)
