@@ -528,7 +528,7 @@ def _normalise(text: str) -> str:
     # a later sentence that is one field, "... Colour: blue.", describes "it": the thing described before
     t = re.sub(r"([.;!?]\s*)(?:colou?r|size)\s*:\s*(?=[a-z]+\s*(?:[.;!?]|$))", r"\1it is ", t)
     if re.search(r"\bgoal\b", t):  # "push the box onto it": only the goal is pushed onto
-        t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\b[^.;!?]*?\b(?:onto|into|on to|in to|to|towards?)) it\b",
+        t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\b[^.;!?]*?\b(?:onto|into|on to|in to|to)) it\b",
                    r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
