@@ -384,7 +384,12 @@ def _out_the_far_side(t: str) -> str:
     with a verb of coming out or "out" ("a red ball on the other side" places a thing, and is kept)."""
     def after_under(m: re.Match) -> str:
         sentence = re.split(r"[.;!?]", t[:m.start()])[-1]
-        return " " if re.search(r"\b(?:under|beneath|underneath)\b", sentence) else m.group(0)
+        under = list(re.finditer(r"\b(?:under|beneath|underneath)\b", sentence))
+        if not under or re.search(rf"\b(?:{_THING_NOUNS})\b", sentence[under[-1].end():]):
+            return m.group(0)  # "... and a blue ball comes out the other side": another thing
+        return " "
+    t = re.sub(r"\b((?:under|beneath|underneath) (?:the slab|it))\s+(?:out\s+)?(?:to|onto|on)\s+the (?:other|far) side"
+               r"\b", r"\1", t)  # "rolls under the slab to the other side"
     verb = r"(?:comes?|coming|emerges?|emerging|exits?|exiting|reappears?|reappearing|pops?|popping|goes|going)"
     return re.sub(rf"(?:,?\s*\b(?:and|then)\s+)*\b(?:{verb}\s+(?:back\s+)?(?:out\s+)?(?:on\s+|at\s+|from\s+)?"
                   rf"|(?:back\s+)?out\s+(?:on\s+|at\s+|from\s+|of\s+)?)the (?:other|far) side\b"
@@ -397,13 +402,14 @@ def _speed_and_way(t: str) -> str:
     def verbless(m: re.Match) -> str:
         clause = re.split(r"[.,;:!?]", t[:m.start()])[-1] + m.group(0) + re.split(r"[.,;:!?]", t[m.end():])[0]
         words = re.findall(r"[a-z]+", clause)
-        if set(words) & (_MOTION_VERBS | _STILL_WORDS | {"roll", "slide", "glide", "drift", "move", "and", "plus"}):
-            return m.group(0)
+        if set(words) & (_MOTION_VERBS | _STILL_WORDS | {"roll", "slide", "glide", "drift", "move"}) or len(
+                re.findall(rf"\b(?:{_THING_NOUNS})\b", clause)) != len(re.findall(pattern, clause)):
+            return m.group(0)  # "cylinder and box slowly up": does the cylinder move?
         return f"{m.group(1)} moving {m.group(2)} "
     place = (r"next|beside|by|above|below|under|beneath|underneath|over|at|in|on|of|side|half|corner|edge|wall|part"
              r"|region|column|row|alone|top|bottom|centre|center|middle")
-    return re.sub(rf"\b({_THING_NOUNS})\s+(fast|quickly|slowly|slow)\s+(?=(?:{_WAY_WORDS})\b(?!\s+(?:{place})\b))",
-                  verbless, t)
+    pattern = rf"\b({_THING_NOUNS})\s+(fast|quickly|slowly|slow)\s+(?=(?:{_WAY_WORDS})\b(?!\s+(?:{place})\b))"
+    return re.sub(pattern, verbless, t)
 
 
 def _reach_order(t: str) -> str:
@@ -411,14 +417,15 @@ def _reach_order(t: str) -> str:
     ("the agent reaches the goal") in a scene of one agent; "it" must follow the goal, the last thing
     named before it."""
     def order(m: re.Match) -> str:
-        if re.search(r"\b(?:pink|second|other|both|two|2)\b|\b(?:agent|player|robot|bot|guy|character|avatar)s\b", t):
+        if re.search(r"\b(?:pink|second|other|another|both|two|2)\b"
+                     r"|\b(?:agent|player|robot|bot|guy|character|avatar)s\b", t):
             return m.group(0)  # two agents: which one goes?
         if m.group(3) == "it":
             things = re.findall(rf"\b(goal|{_THING_NOUNS}|{'|'.join(sorted(_SLAB_NOUNS))})\b", t[:m.start()])
             if not things or things[-1] != "goal":
                 return m.group(0)
         return f"{m.group(1)}the agent reaches the goal"
-    return re.sub(r"(^\s*|[.;!?]\s*)(?:(?:then|now|and|please)\s+)*(reach|(?:go|get|drive|move|head|walk) to)\s+"
+    return re.sub(r"(^\s*|[.!?]\s*)(?:(?:then|now|and|please)\s+)*(reach|(?:go|get|drive|move|head|walk) to)\s+"
                   r"(the goal|it)\b", order, t)
 
 
@@ -1940,6 +1947,7 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
                                                                                               draft.objects[rest[0]].shape):
             raise PromptError(f"{noun.text!r}: 'the other' names the second of exactly two objects when the one "
                               "before names the first; say which, e.g. by its colour and shape")
+        draft.objects[rest[0]].shape = draft.objects[rest[0]].shape or noun.shape  # "the other ball"
         return rest
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
         return _refer_back(draft, noun)
@@ -2011,7 +2019,12 @@ def _named_before(draft: _Draft, noun: _Noun) -> int | None:
         return None
     now = draft.sentences.get(draft.clause)
     same = [i for i, o in enumerate(draft.objects) if o.shape == noun.shape]
-    if any(draft.sentences.get(draft.objects[i].clause) == now for i in same) or len(same) != 1:
+    if any(draft.sentences.get(draft.objects[i].clause) == now for i in same):
+        return None
+    if looks_first:  # "a red ball and a blue ball. red ball moves up": the red one
+        same = [i for i in same if all(getattr(noun, name) in (None, getattr(draft.objects[i], name))
+                                       for name in ("color", "size"))]
+    if len(same) != 1:
         return None
     if (now, noun.shape) in draft.linked:  # "a red ball. ball on the left, ball on the right": which is it?
         name = SHAPE_NOUNS.get(noun.shape, "thing")
@@ -2453,8 +2466,9 @@ class _PromptReader:
         if noun.other and noun.article == "the" and last_one is not None and not (
                 noun.color_word or noun.size or noun.count_word or noun.ordinal or noun.plural):
             noun.other_than = last_one
-        elif noun.definite and not noun.other and not noun.plural and (noun.count or 1) == 1:
-            self.last_one = noun
+        elif noun.definite and not noun.other and not noun.plural and (noun.count or 1) == 1 and (
+                noun.region is not None or noun.motion is not None or noun.said):
+            self.last_one = noun  # it says something of its thing ("the red one and the other one move": both)
 
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
         """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""

@@ -1139,3 +1139,26 @@ def test_it_at_the_start_a_lone_field_and_a_push_onto_it_read_as_their_plain_for
 def test_a_lone_field_after_two_things_is_refused() -> None:
     with pytest.raises(PromptError, match="could mean"):
         parse_prompt("a red ball and a blue box. colour: green", seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a red ball and a blue ball, the red one and the other one move left",  # 'the red one' alone says nothing
+    "agent on the left, another agent on the right, goal at the top. reach it",  # which agent?
+    "blue cube: top left; move to the goal",  # the order may be the cube's
+    "a red ball rolls under the slab and a blue ball comes out the other side",  # another thing comes out
+    "cylinder and box slowly up",  # does the cylinder move?
+])
+def test_what_a_second_review_found_guessed_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a box and a thing. the box at the top, the other ball at the bottom",
+     "a box at the top and a ball at the bottom"),
+    ("a red ball and a blue ball. red ball moves up", "a red ball moves up and a blue ball"),
+    ("a red ball on the left rolls under the slab to the other side", "a red ball on the left rolls under the slab"),
+    ("blue ball fast left and red box slow right", "a blue ball moves quickly left and a red box moves right"),
+])
+def test_what_a_second_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
