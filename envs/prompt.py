@@ -624,6 +624,9 @@ _COMING = {"roll": "rolls", "slid": "slides", "glid": "glides", "mov": "moves", 
            "zoom": "zooms", "zipp": "zips", "rac": "races"}
 
 
+_ROW_PLACE = {"top": "at the top", "bottom": "at the bottom"}  # where a row of the grid stands; else the centre
+
+
 def _column_place(column: str) -> str:
     """Where a column of the grid stands: "on the left", "on the right", "in the centre"."""
     return f"on the {column}" if column in ("left", "right") else "in the centre"
@@ -680,7 +683,8 @@ def _record(t: str) -> str:
 def _in_order(t: str) -> str:
     """A list said in order fills a row or column in that order: "red, green and blue, left to right" (a row),
     "..., top to bottom down the left column", "one above the other in the middle column". Read only after
-    two or more things (or a count), and not right before a verb."""
+    two or more things (or a count), and not right before a verb. Two or three things "in the top row" (or
+    "in the left column") none of which is placed yet stand in a row there."""
     def ordered(m: re.Match) -> str:
         if not _is_list(t[: m.start()]):
             return m.group(0)
@@ -688,6 +692,8 @@ def _in_order(t: str) -> str:
         place = f" {_column_place(where)}" if where else ""
         return f"{m.group('lead')} in a {'row' if m.group('left') else 'column'}{place} "
 
+    t = re.sub(r"\bleft to right,?\s+(?:in|along|across) the (top|middle|centre|center|bottom) row\b",
+               lambda m: f"left to right {_ROW_PLACE.get(m.group(1), 'in the centre')}", t)
     column = r"(?:,?\s*(?:down|in|along)\s+the\s+(?P<col>left|right|middle|centre|center)\s+(?:column|edge|side))"
     order = (rf"(?:(?:from\s+)?(?P<left>left)\s+to\s+(?:the\s+)?right|{_DOWN}{column}?"
              rf"|(?P<side>left|right)\s+column,?\s+{_DOWN})")
@@ -701,6 +707,14 @@ def _in_order(t: str) -> str:
         return f" in a column {_column_place(m.group(1))} " if listed else m.group(0)
 
     t = re.sub(r"\bin the (left|right|middle|centre|center) column\b", column, t)
+    def row(m: re.Match) -> str:  # "three balls in the top row": a row, as a column is
+        sentence = re.split(r"[.;!?]", t[: m.start()])[-1]
+        placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row)\b", sentence)
+        if not (_is_list(sentence) and not placed):
+            return m.group(0)
+        return f" in a row {_ROW_PLACE.get(m.group(1), 'in the centre')} "
+
+    t = re.sub(r"\b(?:in|along|across) the (top|middle|centre|center|bottom) row\b", row, t)
     return re.sub(r"(\b(?:two|three|2|3)\s+\w+),\s*(in a (?:row|column))\s*:", r"\1 \2:", t)  # "three balls, in a row:"
 _CROSSING_FROM = {"up": "bottom", "down": "top", "left": "right", "right": "left"}
 _THIRD_PERSON = {"roll": "rolls", "slide": "slides", "glide": "glides", "drift": "drifts"}

@@ -1162,3 +1162,13 @@ def test_what_a_second_review_found_guessed_is_refused(prompt: str) -> None:
 ])
 def test_what_a_second_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("three balls in the middle row", "three balls in a row in the centre"),  # were all three in the centre cell
+    ("two balls in the bottom row", "two balls in a row at the bottom"),
+    ("one red ball, one red box, and one red cylinder, left to right in the middle row",
+     "a red ball on the left, a red box in the centre and a red cylinder on the right"),
+])
+def test_two_or_three_things_in_a_row_of_the_grid_stand_along_it(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
