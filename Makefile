@@ -9,7 +9,7 @@ export MUJOCO_GL ?= egl
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint collect-stores results dream-to-real reach-policy clean
+.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint next-teacher collect-stores results dream-to-real reach-policy clean
 
 setup: $(STAMP)
 
@@ -114,6 +114,24 @@ next-checkpoint: $(STAMP)
 		--out runs/pre_distill --check-episodes 0 --resume
 	$(BIN)/worldsim convert --checkpoint runs/pre_distill/model --out runs/next/model --storage float16 \
 		--latent-hold 0.2 --latent-grid 0
+
+# Its long-horizon variant, for comparison with runs/next/model: from the first-frame stage's model, MuJoCo
+# teaches the model on its own rollouts (12 of its own steps unrolled, then 4 steps whose targets MuJoCo
+# renders from the scene read off its frames), then the same distillation and conversion, into
+# runs/next_teacher/model. Needs runs/pre_ft/model (`make next-checkpoint`); about 5 s a step here.
+TEACHER_DATA := $(MORE)/pushbox $(MORE)/playground $(MORE)/occlusion
+next-teacher: $(STAMP)
+	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --data $(TEACHER_DATA) --context-steps 4 \
+		--rollout-burn-in 12 --rollout-steps 4 --physics-teacher --clip-steps 12 --steps 1000 --lr 1e-4 \
+		--batch-size 8 --precision $(PRECISION) --ema 0.998 --save-every 50 --out runs/pre_teacher \
+		--check-episodes 0 --resume
+	$(BIN)/worldsim finetune --checkpoint runs/pre_teacher/model --distill-from runs/pre_teacher/model \
+		--distill-steps 2 --data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch $(BATCH) \
+		--batch-size $(HALF_BATCH) --precision $(PRECISION) \
+		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 2000 --lr 5e-5 --ema 0.998 --save-every 100 \
+		--out runs/pre_teacher_distill --check-episodes 0 --resume
+	$(BIN)/worldsim convert --checkpoint runs/pre_teacher_distill/model --out runs/next_teacher/model \
+		--storage float16 --latent-hold 0.2 --latent-grid 0
 
 # The episode stores the checkpoints train on (each collection resumes where it stopped).
 collect-stores: $(STAMP)
