@@ -417,8 +417,8 @@ def _reach_order(t: str) -> str:
     ("the agent reaches the goal") in a scene of one agent; "it" must follow the goal, the last thing
     named before it."""
     def order(m: re.Match) -> str:
-        if re.search(r"\b(?:pink|second|other|another|both|two|2)\b"
-                     r"|\b(?:agent|player|robot|bot|guy|character|avatar)s\b", t):
+        agent = r"(?:agent|player|robot|bot|guy|character|avatar)"
+        if re.search(rf"\b(?:pink|second|both|two|2)\b|\b(?:other|another)\s+{agent}|\b{agent}s\b", t):
             return m.group(0)  # two agents: which one goes?
         if m.group(3) == "it":
             things = re.findall(rf"\b(goal|{_THING_NOUNS}|{'|'.join(sorted(_SLAB_NOUNS))})\b", t[:m.start()])
@@ -533,10 +533,13 @@ def _normalise(text: str) -> str:
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
     t = re.sub(r"^(\W*)it is (?=(?:an?|one|two|three|some)\b)", r"\1there is ", t)  # "It's an orange ball. It's ..."
     # a later sentence that is one field, "... Colour: blue.", describes "it": the thing described before
-    t = re.sub(r"([.;!?]\s*)(?:colou?r|size)\s*:\s*(?=[a-z]+\s*(?:[.;!?]|$))", r"\1it is ", t)
+    colours = "|".join(sorted(_COLOR_WORDS))
+    sizes = "small|medium|large|big|little|tiny|huge"
+    t = re.sub(rf"([.;!?]\s*)(?:colou?r\s*:\s*(?=(?:{colours})\s*(?:[.;!?]|$))|size\s*:\s*(?=(?:{sizes})\s*(?:[.;!?]"
+               rf"|$)))", r"\1it is ", t)
     if re.search(r"\bgoal\b", t):  # "push the box onto it": only the goal is pushed onto
-        t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\b[^.;!?]*?\b(?:onto|into|on to|in to|to)) it\b",
-                   r"\1 the goal", t)
+        t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+(?:the|a|an|it|one)\b(?:(?!\band\b)[^.;!?,])*?"
+                   rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
     verbs = "|".join(sorted(_MOTION_VERBS | _STILL_WORDS))
@@ -708,9 +711,11 @@ def _in_order(t: str) -> str:
 
     t = re.sub(r"\bin the (left|right|middle|centre|center) column\b", column, t)
     def row(m: re.Match) -> str:  # "three balls in the top row": a row, as a column is
-        sentence = re.split(r"[.;!?]", t[: m.start()])[-1]
-        placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row)\b", sentence)
-        if not (_is_list(sentence) and not placed):
+        sentence = re.split(r"[.!?]", t[: m.start()])[-1]  # the row takes in the things of its whole sentence
+        placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row|north|south|east|west|corner"
+                           r"|near|beside|by|next|above|below|under|over|between|goal|slab|it|them)\b", sentence)
+        moving = set(re.findall(r"[a-z]+", sentence)) & (_MOTION_VERBS | _STILL_WORDS | _PUSH_VERBS)
+        if not (_is_list(sentence) and not placed and not moving):
             return m.group(0)
         return f" in a row {_ROW_PLACE.get(m.group(1), 'in the centre')} "
 

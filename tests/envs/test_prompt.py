@@ -1172,3 +1172,26 @@ def test_what_a_second_review_found_refused_or_misread_reads_as_meant(prompt: st
 ])
 def test_two_or_three_things_in_a_row_of_the_grid_stand_along_it(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a goal at the top, a red box and a blue ball. the agent pushes the box left, and the blue ball rolls to it",
+    "A goal on the right and a red ball on the left. The agent drives to it.",  # no push: no box to invent
+    "the agent on the left. colour: pink.",  # agents are not coloured by a field
+    "a ball. size: left.",  # a field holds a value of its key
+])
+def test_what_a_third_review_found_guessed_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    # a row takes in only the things of a sentence none of which is placed, moved or placed by another
+    ("two balls roll down, and a box in the top row", "two balls roll down, and a box at the top"),
+    ("a red ball beside a box, and a blue ball in the bottom row", "a red ball beside a box, and a blue ball at "
+                                                                    "the bottom"),
+    ("Agent at the bottom right. Goal at the top left. Another ball on the right. Reach the goal.",
+     "the agent at the bottom right goes to the goal at the top left. a ball on the right"),
+])
+def test_what_a_third_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
