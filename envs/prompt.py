@@ -2447,6 +2447,8 @@ class _PromptReader:
                 noun.head = "agent"
             if noun.kind != "object" or noun.pronoun:
                 continue
+            if not in_list and _refers_back(noun) and _names_one_before(draft, noun):
+                noun.article = "the"  # "a big ball and a small ball, big one still": the big one
             if not in_list and _refers_back(noun) and not noun.definite:  # "the red one" is found by its colour
                 if self.last_object is None:
                     raise PromptError(f"{noun.text!r}: one of what? Name the shape, e.g. 'a blue ball'")
@@ -2574,6 +2576,20 @@ def _refers_back(noun: _Noun) -> bool:
     """Whether an object noun stands for one named before: "a blue one", "the red ones", "another"."""
     return noun.shape is None and ((noun.words[-1] == "one" and len(noun.words) > 1)
                                    or noun.words[-1] == "ones" or noun.words == ["another"])
+
+
+def _names_one_before(draft: _Draft, noun: _Noun) -> bool:
+    """Whether a bare "big one" or "red one" (no article or count) names the one thing described before
+    with that size or colour: terse for "the big one". Two such things are refused (which one?); with
+    none, it is a new one ("a red ball, blue one on the right")."""
+    if noun.article is not None or noun.count_word is not None or noun.plural or not (noun.color or noun.size):
+        return False
+    fits = [o for o in draft.objects if (noun.color is None or o.color == noun.color)
+            and (noun.size is None or o.size == noun.size)]
+    if len(fits) > 1:
+        raise PromptError(f"{noun.text!r} could be any of {' and '.join(_look(o) for o in fits)}; say which, e.g. by "
+                          "its colour and shape, or 'a ...' for another one")
+    return len(fits) == 1
 
 
 def _take_look(noun: _Noun, before: _Noun) -> None:

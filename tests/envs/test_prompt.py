@@ -1195,3 +1195,18 @@ def test_what_a_third_review_found_guessed_is_refused(prompt: str) -> None:
 ])
 def test_what_a_third_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("big yellow sphere and small yellow sphere, big one still, small one moving left",
+     "a big yellow ball stays still and a small yellow ball moves left"),
+    ("a red ball and a blue ball, blue one on the right", "a red ball and a blue ball on the right"),  # was 3 balls
+    ("a red ball, blue one on the right", "a red ball and a blue ball on the right"),  # none before: a new one
+])
+def test_a_bare_big_one_names_the_one_big_thing_before(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_bare_big_one_that_fits_two_things_is_refused() -> None:
+    with pytest.raises(PromptError, match="could be any of"):
+        parse_prompt("a big red ball and a big blue ball, big one still", seed=0)
