@@ -2358,6 +2358,9 @@ def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | Non
         elif isinstance(seg, _Place):
             where.append(_direction(seg.region.split()))
         elif isinstance(seg, _Relation) and seg.noun.kind == "goal":
+            if set(seg.words) & {"next", "near", "beside", "by", "alongside", "close"}:
+                raise PromptError(f"{' '.join(seg.words)!r}: a push takes the box into the goal or one way; "
+                                  f"{_PUSH_FORM}")
             where.append("goal")
         else:
             raise PromptError(f"{' '.join(seg.words)!r} does not fit a push; {_PUSH_FORM}")
@@ -2469,6 +2472,10 @@ class _PromptReader:
             if last_thing is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
                 noun.head, noun.color_word, noun.ordinal = last_thing.head, last_thing.color_word, last_thing.ordinal
                 noun.other, noun.count_word = last_thing.other, last_thing.count_word
+                said = noun.said.get("color_word")
+                if last_thing.head == "agent" and said is not None and said != (last_thing.color_word or "white"):
+                    raise PromptError(f"{noun.text!r}: the agent named before is {last_thing.color_word or 'white'}; "
+                                      "agents are white (the first) and pink (the second), each named as such")
                 noun.color_word = noun.said.pop("color_word", noun.color_word)
                 noun.size = noun.said.pop("size", None)
         if nouns and nouns[-1].kind != "object" and not nouns[-1].plural and (nouns[-1].count or 1) == 1:

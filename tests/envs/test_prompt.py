@@ -1210,3 +1210,13 @@ def test_a_bare_big_one_names_the_one_big_thing_before(prompt: str, same_as: str
 def test_a_bare_big_one_that_fits_two_things_is_refused() -> None:
     with pytest.raises(PromptError, match="could be any of"):
         parse_prompt("a big red ball and a big blue ball, big one still", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("the agent pushes the box next to the goal", "into the goal or one way"),  # was read as into the goal
+    ("the agent pushes the box near the goal", "into the goal or one way"),
+    ("the agent on the left. It is pink.", "agent named before is white"),  # made a second, pink agent
+])
+def test_a_push_beside_the_goal_or_a_recoloured_agent_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
