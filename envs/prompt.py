@@ -683,6 +683,17 @@ def _record(t: str) -> str:
     return " ".join(out)
 
 
+def _unplaced_list(before: str) -> bool:
+    """Whether the sentence so far (``.``, ``!`` or ``?`` ends one) names two or three things none of which
+    is placed, moved or placed by another: the things a row or column of the grid said after them takes in
+    ("three balls in the top row", "a red box, a blue ball and a green box in the left column")."""
+    sentence = re.split(r"[.!?]", before)[-1]  # a line takes in the things of its whole sentence
+    placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row|north|south|east|west|corner"
+                       r"|near|beside|by|next|above|below|under|over|between|goal|slab|it|them)\b", sentence)
+    moving = set(re.findall(r"[a-z]+", sentence)) & (_MOTION_VERBS | _STILL_WORDS | _PUSH_VERBS)
+    return _is_list(sentence) and not placed and not moving
+
+
 def _in_order(t: str) -> str:
     """A list said in order fills a row or column in that order: "red, green and blue, left to right" (a row),
     "..., top to bottom down the left column", "one above the other in the middle column". Read only after
@@ -704,18 +715,12 @@ def _in_order(t: str) -> str:
                ordered, t)
     column_said = re.search(r"\bin a column\b|\bone (?:above|over|below|under|beneath) the other\b", t)
     def column(m: re.Match) -> str:  # of two or three things named before it, none placed yet: a column
-        sentence = re.split(r"[.;!?]", t[: m.start()])[-1]
-        placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row)\b", sentence)
-        listed = column_said or (_is_list(sentence) and not placed)
+        listed = column_said or _unplaced_list(t[: m.start()])
         return f" in a column {_column_place(m.group(1))} " if listed else m.group(0)
 
     t = re.sub(r"\bin the (left|right|middle|centre|center) column\b", column, t)
     def row(m: re.Match) -> str:  # "three balls in the top row": a row, as a column is
-        sentence = re.split(r"[.!?]", t[: m.start()])[-1]  # the row takes in the things of its whole sentence
-        placed = re.search(r"\b(?:left|right|top|bottom|centre|center|middle|column|row|north|south|east|west|corner"
-                           r"|near|beside|by|next|above|below|under|over|between|goal|slab|it|them)\b", sentence)
-        moving = set(re.findall(r"[a-z]+", sentence)) & (_MOTION_VERBS | _STILL_WORDS | _PUSH_VERBS)
-        if not (_is_list(sentence) and not placed and not moving):
+        if not _unplaced_list(t[: m.start()]):
             return m.group(0)
         return f" in a row {_ROW_PLACE.get(m.group(1), 'in the centre')} "
 

@@ -1190,6 +1190,9 @@ def test_what_a_third_review_found_guessed_is_refused(prompt: str) -> None:
     ("two balls roll down, and a box in the top row", "two balls roll down, and a box at the top"),
     ("a red ball beside a box, and a blue ball in the bottom row", "a red ball beside a box, and a blue ball at "
                                                                     "the bottom"),
+    ("two balls roll down, and a box in the left column", "two balls roll down, and a box on the left"),  # a column
+    ("a red ball beside a box, and a blue ball in the left column", "a red ball beside a box, and a blue ball on the "
+                                                                     "left"),
     ("Agent at the bottom right. Goal at the top left. Another ball on the right. Reach the goal.",
      "the agent at the bottom right goes to the goal at the top left. a ball on the right"),
 ])
