@@ -297,9 +297,9 @@ class CausalSelfAttention(nn.Module):
         """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
         the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
         the next call with the same shape, which in a rollout is every call once the window is full."""
-        key = (steps, L, d, device, self.grid)
         if torch.compiler.is_compiling():  # a compiled graph folds them in; keeping them would add a guard
             return self._make_tables(steps, L, d, device)
+        key = (steps, L, d, device, self.grid)
         if self._table_key != key:
             self._table, self._table_key = self._make_tables(steps, L, d, device), key
         return self._table
