@@ -2056,7 +2056,7 @@ def _named_before(draft: _Draft, noun: _Noun) -> int | None:
                           f"described before and 'a {name}' for another")
     obj = draft.objects[same[0]]
     if (noun.region is not None and (obj.region is not None or _line_of(noun.region) is not None)) or (
-            noun.motion is not None and obj.motion_given) or noun.origin is not None:
+            noun.motion is not None and obj.motion_given) or (noun.origin is not None and obj.origin is not None):
         return None
     if looks_first and (noun.region is None and noun.motion is None or any(
             getattr(noun, name) not in (None, getattr(obj, name)) for name in ("color", "size"))):

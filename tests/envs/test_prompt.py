@@ -962,6 +962,9 @@ def test_what_would_be_a_guess_is_refused(prompt: str) -> None:
     ("a red ball on the left. ball on the right", "a red ball on the left and a ball on the right"),
     ("ball on the left, box on the right. ball red, box blue.", "a red ball on the left and a blue box on the right"),
     ("red ball, blue ball", "a red ball and a blue ball"),  # in one sentence: two balls
+    ("a ball. ball from the left rolls right", "a ball rolls right from the left"),  # was two balls
+    ("a ball on the right. ball from the left rolls right",  # placed before: another ball
+     "a ball on the right and a ball rolls right from the left"),
 ])
 def test_a_bare_noun_in_a_later_sentence_names_the_thing_described_before(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
