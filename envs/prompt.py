@@ -1733,6 +1733,12 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
                 and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
             raise PromptError(f"'{' '.join(last.words)} and {' '.join(clause.segments[0].words)}': a motion goes "
                               "one way; give each moving object one direction")
+        # "... rolls under the slab then right": the way, said apart from a motion that had none
+        if (isinstance(last, _Motion) and last.under_slab and last.direction is None and len(clause.segments) == 1
+                and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
+            raise PromptError(f"'{' '.join(last.words)}, {' '.join(clause.segments[0].words)}': say the way in the "
+                              f"motion ('rolls {clause.segments[0].words[-1]} under the slab'), or the place with 'on "
+                              "the ...'")
         # a place goes forward ("on the right, a yellow cylinder") unless a colon gave it ("red box: top"), it
         # ends its sentence ("a red ball, top left."), or places alternate with things ("red ball, top left,
         # blue box, bottom right")
@@ -1845,7 +1851,10 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
     said = {s.kind for s in speed}  # "slowly" or "quickly" beside the motion, not in it
     words = _words_of(segments).split()
     for m in motions:
-        _speed_of(said | ({_kind(w) for w in m.words} & _SPEED_KINDS), words)  # one speed per motion
+        speed = _speed_of(said | ({_kind(w) for w in m.words} & _SPEED_KINDS), words)  # one speed per motion
+        if speed == "slow" and m.under_slab:
+            raise PromptError(f"{' '.join(m.words)!r}: a thing that goes under the slab glides quickly, or the "
+                              "floor stops it before it comes out; leave out the slow speed")
         m.fast = m.fast or _speed_of(said, words) == "fast"
     return [s for s in segments if isinstance(s, _Noun)]
 

@@ -949,6 +949,9 @@ def test_places_and_sizes_said_apart_keep_to_one_thing(prompt: str, same_as: str
     "the agent on the goal rolls towards the box",  # was an uncaught AttributeError
     "a red ball at the top left rolls right to the top right",
     "guy roll converges drum",  # an agent that moves a thing towards each other: was an uncaught ValueError
+    "a ball rolls slowly under the slab",  # was read quickly: a slow glide stops under the slab
+    "a ball rolls left slowly, and goes under the slab",
+    "a slab on the right, a ball rolls under the slab then right",  # 'right' was read as the ball's place
 ])
 def test_what_would_be_a_guess_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
