@@ -2003,6 +2003,9 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
                           "its colour and shape, or 'the first ...'")
     if cands:  # "the balls": all of them; "the two balls": two; "the ball": the one
         return cands if (noun.plural or every) and noun.count is None else cands[: noun.count or 1]
+    if _refers_back(noun):  # "the red one" with nothing red before it: one of what?
+        raise PromptError(f"{noun.text!r}: nothing described before it fits; name the shape, e.g. 'a "
+                          f"{noun.color_word or 'blue'} ball'")
     n = noun.count or (2 if noun.plural else 1)
     return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
 

@@ -952,6 +952,8 @@ def test_places_and_sizes_said_apart_keep_to_one_thing(prompt: str, same_as: str
     "a ball rolls slowly under the slab",  # was read quickly: a slow glide stops under the slab
     "a ball rolls left slowly, and goes under the slab",
     "a slab on the right, a ball rolls under the slab then right",  # 'right' was read as the ball's place
+    "the red one moves left",  # nothing before: was a red thing of a shape drawn at random
+    "a blue ball. the red one moves left",
 ])
 def test_what_would_be_a_guess_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
