@@ -2912,8 +2912,21 @@ def _face_each_other(pairs: dict[str, tuple[int, int] | None], positions: dict[i
             vels[i], vels[j] = vels[j], vels[i]
 
 
+def _check_pushed(draft: _Draft) -> None:
+    """Refuse a pushed thing that is also said to move on its own, or to stay still ("the agent pushes the
+    box. the box rolls left": which way does it go?)."""
+    target = draft.task[1] if draft.task is not None else None
+    if target is None or target >= len(draft.objects) or not draft.objects[target].motion_given:
+        return
+    what = _look(draft.objects[target]).split(" ", 1)[1]
+    said = "move on its own" if draft.objects[target].direction is not None else "stay still"
+    raise PromptError(f"the {what} the agent pushes is also said to {said}; say the way in the push, e.g. 'the "
+                      "agent pushes the box to the left'")
+
+
 def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     arena = ArenaSpec()
+    _check_pushed(draft)
     objs = _fill_objects(draft, rng)
     _draw_lines(draft, objs, rng)
     pairs = {way: _pair_up(objs, way, rng) for way in ("meet", "apart")}

@@ -954,6 +954,9 @@ def test_places_and_sizes_said_apart_keep_to_one_thing(prompt: str, same_as: str
     "a slab on the right, a ball rolls under the slab then right",  # 'right' was read as the ball's place
     "the red one moves left",  # nothing before: was a red thing of a shape drawn at random
     "a blue ball. the red one moves left",
+    "the agent pushes the box and the ball towards each other",  # the box was pushed and also rolled
+    "the agent pushes the box. the box rolls left",  # pushed one way, rolling another
+    "the agent pushes the box. the box stays still",
 ])
 def test_what_would_be_a_guess_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
