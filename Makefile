@@ -98,6 +98,16 @@ PRECISION ?= float32
 # BATCH=256 (or more) fills a GPU; the stages after pre-training take half of it for their clips.
 BATCH ?= 32
 HALF_BATCH = $(shell echo $$(( $(BATCH) > 1 ? $(BATCH) / 2 : 1 )))
+# $(call distil,MODEL,RUN,OUT): MODEL (4 moves) taught to draw in 2 what it draws in 4, working in RUN (resumable),
+# then stored with float16 weights and its rollout settings in OUT.
+define distil
+	$(BIN)/worldsim finetune --checkpoint $(1) --distill-from $(1) --distill-steps 2 \
+		--data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch $(BATCH) \
+		--batch-size $(HALF_BATCH) --precision $(PRECISION) \
+		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 2000 --lr 5e-5 --ema 0.998 --save-every 100 \
+		--out $(2) --check-episodes 0 --resume
+	$(BIN)/worldsim convert --checkpoint $(2)/model --out $(3) --storage float16 --latent-hold 0.2 --latent-grid 0
+endef
 next-checkpoint: $(STAMP)
 	$(MAKE) --no-print-directory collect-stores
 	$(BIN)/worldsim train --data $(STORES) $(MORES) --autoencoder worldsim/checkpoints/default --out runs/pre \
@@ -107,13 +117,7 @@ next-checkpoint: $(STAMP)
 		--batch-size $(HALF_BATCH) --first-frame-batch $(BATCH) --precision $(PRECISION) \
 		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 3000 --lr 1e-4 --ema 0.998 \
 		--save-every 100 --out runs/pre_ft --check-episodes 0 --resume
-	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --distill-from runs/pre_ft/model --distill-steps 2 \
-		--data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch $(BATCH) \
-		--batch-size $(HALF_BATCH) --precision $(PRECISION) \
-		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 2000 --lr 5e-5 --ema 0.998 --save-every 100 \
-		--out runs/pre_distill --check-episodes 0 --resume
-	$(BIN)/worldsim convert --checkpoint runs/pre_distill/model --out runs/next/model --storage float16 \
-		--latent-hold 0.2 --latent-grid 0
+	$(call distil,runs/pre_ft/model,runs/pre_distill,runs/next/model)
 
 # Its long-horizon variant, for comparison with runs/next/model: from the first-frame stage's model, MuJoCo
 # teaches the model on its own rollouts (12 of its own steps unrolled, then 4 steps whose targets MuJoCo
@@ -125,13 +129,7 @@ next-teacher: $(STAMP)
 		--rollout-burn-in 12 --rollout-steps 4 --physics-teacher --clip-steps 12 --steps 1000 --lr 1e-4 \
 		--batch-size 8 --precision $(PRECISION) --ema 0.998 --save-every 50 --out runs/pre_teacher \
 		--check-episodes 0 --resume
-	$(BIN)/worldsim finetune --checkpoint runs/pre_teacher/model --distill-from runs/pre_teacher/model \
-		--distill-steps 2 --data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch $(BATCH) \
-		--batch-size $(HALF_BATCH) --precision $(PRECISION) \
-		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 2000 --lr 5e-5 --ema 0.998 --save-every 100 \
-		--out runs/pre_teacher_distill --check-episodes 0 --resume
-	$(BIN)/worldsim convert --checkpoint runs/pre_teacher_distill/model --out runs/next_teacher/model \
-		--storage float16 --latent-hold 0.2 --latent-grid 0
+	$(call distil,runs/pre_teacher/model,runs/pre_teacher_distill,runs/next_teacher/model)
 
 # The episode stores the checkpoints train on (each collection resumes where it stopped).
 collect-stores: $(STAMP)

@@ -1729,13 +1729,12 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
             del out[i]
             continue
         last = out[i - 1].segments[-1] if i else None
-        if (isinstance(last, _Motion) and last.direction and len(clause.segments) == 1
-                and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
+        bare_place = len(clause.segments) == 1 and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)
+        if isinstance(last, _Motion) and last.direction and bare_place:
             raise PromptError(f"'{' '.join(last.words)} and {' '.join(clause.segments[0].words)}': a motion goes "
                               "one way; give each moving object one direction")
         # "... rolls under the slab then right": the way, said apart from a motion that had none
-        if (isinstance(last, _Motion) and last.under_slab and last.direction is None and len(clause.segments) == 1
-                and all(_kind(w) in _REGION_KINDS for w in clause.segments[0].words)):
+        if isinstance(last, _Motion) and last.under_slab and last.direction is None and bare_place:
             raise PromptError(f"'{' '.join(last.words)}, {' '.join(clause.segments[0].words)}': say the way in the "
                               f"motion ('rolls {clause.segments[0].words[-1]} under the slab'), or the place with 'on "
                               "the ...'")
@@ -1965,6 +1964,11 @@ def _line_slots(line: str, fixed: str, n: int) -> list[str]:
     return [fixed if s == "centre" else (f"{fixed} {s}" if line == "row" else f"{s} {fixed}") for s in slots]
 
 
+def _fits(obj: _ObjDraft, noun: _Noun) -> bool:
+    """Whether an object has the colour, shape and size a noun phrase names (any, where it names none)."""
+    return all(getattr(noun, name) in (None, getattr(obj, name)) for name in ("color", "shape", "size"))
+
+
 def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
     """Indices of the objects a definite noun phrase refers to; new objects when none matches.
 
@@ -1984,13 +1988,7 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
         return rest
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
         return _refer_back(draft, noun)
-    cands = [
-        i
-        for i, o in enumerate(draft.objects)
-        if (noun.color is None or o.color == noun.color)
-        and (noun.shape is None or o.shape == noun.shape)
-        and (noun.size is None or o.size == noun.size)
-    ]
+    cands = [i for i, o in enumerate(draft.objects) if _fits(o, noun)]
     if noun.ordinal is not None:
         cands = cands[noun.ordinal - 1 : noun.ordinal]
     if noun.count is not None and 0 < len(cands) < noun.count:
@@ -2058,8 +2056,7 @@ def _named_before(draft: _Draft, noun: _Noun) -> int | None:
     if any(draft.sentences.get(draft.objects[i].clause) == now for i in same):
         return None
     if looks_first:  # "a red ball and a blue ball. red ball moves up": the red one
-        same = [i for i in same if all(getattr(noun, name) in (None, getattr(draft.objects[i], name))
-                                       for name in ("color", "size"))]
+        same = [i for i in same if _fits(draft.objects[i], noun)]
     if len(same) != 1:
         return None
     if (now, noun.shape) in draft.linked:  # "a red ball. ball on the left, ball on the right": which is it?
@@ -2070,8 +2067,7 @@ def _named_before(draft: _Draft, noun: _Noun) -> int | None:
     if (noun.region is not None and (obj.region is not None or _line_of(noun.region) is not None)) or (
             noun.motion is not None and obj.motion_given) or (noun.origin is not None and obj.origin is not None):
         return None
-    if looks_first and (noun.region is None and noun.motion is None or any(
-            getattr(noun, name) not in (None, getattr(obj, name)) for name in ("color", "size"))):
+    if looks_first and (noun.region is None and noun.motion is None or not _fits(obj, noun)):
         return None  # "red ball on the left" names the red ball before it, and only that one
     draft.linked.add((now, noun.shape))
     for name in ("color", "size"):
@@ -2608,8 +2604,7 @@ def _names_one_before(draft: _Draft, noun: _Noun) -> bool:
     none, it is a new one ("a red ball, blue one on the right")."""
     if noun.article is not None or noun.count_word is not None or noun.plural or not (noun.color or noun.size):
         return False
-    fits = [o for o in draft.objects if (noun.color is None or o.color == noun.color)
-            and (noun.size is None or o.size == noun.size)]
+    fits = [o for o in draft.objects if _fits(o, noun)]
     if len(fits) > 1:
         raise PromptError(f"{noun.text!r} could be any of {' and '.join(_look(o) for o in fits)}; say which, e.g. by "
                           "its colour and shape, or 'a ...' for another one")
@@ -2916,7 +2911,7 @@ def _check_pushed(draft: _Draft) -> None:
     """Refuse a pushed thing that is also said to move on its own, or to stay still ("the agent pushes the
     box. the box rolls left": which way does it go?)."""
     target = draft.task[1] if draft.task is not None else None
-    if target is None or target >= len(draft.objects) or not draft.objects[target].motion_given:
+    if target is None or not draft.objects[target].motion_given:
         return
     what = _look(draft.objects[target]).split(" ", 1)[1]
     said = "move on its own" if draft.objects[target].direction is not None else "stay still"
