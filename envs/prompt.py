@@ -1575,6 +1575,7 @@ class _Draft:
     slab_region: str | None = None
     goal: bool = False
     goal_region: str | None = None
+    goal_way: str | None = None  # "pushes the box down to the goal": the way from the pushed object to the goal
     task: tuple[int, int | None, str | None, bool] | None = None  # (agent, object or None to reach the
     # goal, direction, random direction)
     empty: bool = False
@@ -1594,9 +1595,19 @@ class _Draft:
             return getattr(self, f"{kind}_region")
         return self.objects[i].region if kind == "object" else self.agent_regions[i]
 
-    def place(self, ref: _Ref, region: str | None, what: str) -> None:
-        """Put a thing in ``region`` (None: leave it); a second, different region is an error."""
+    def place(self, ref: _Ref, region: str | None, what: str, replace: str | None = None) -> None:
+        """Put a thing in ``region`` (None: leave it); a second, different region is an error. ``replace``
+        puts it there whatever region it had."""
         kind, i = ref
+        if replace is not None:
+            self.place(ref, None, what)
+            if kind in ("slab", "goal"):
+                setattr(self, f"{kind}_region", replace)
+            elif kind == "object":
+                self.objects[i].region = replace
+            else:
+                self.agent_regions[i] = replace
+            return
         if kind in ("slab", "goal"):
             setattr(self, f"{kind}_region", _set_region(getattr(self, f"{kind}_region"), region, what))
         elif kind == "object":
@@ -2269,6 +2280,32 @@ def _aim(draft: _Draft) -> None:
         obj.direction = way
 
 
+def _aim_push(draft: _Draft) -> None:
+    """Place the pushed object and the goal so that the goal lies the way the push names ("pushes the box up
+    onto the goal"): one region apart along it, the object in the centre when neither has a region."""
+    if draft.goal_way is None or draft.task is None or draft.task[1] is None:
+        return
+    obj, way = draft.objects[draft.task[1]], draft.goal_way
+    step = _cell(way.replace("up", "top").replace("down", "bottom").replace("-", " "))
+    what = f"the push {way} onto the goal"
+    if obj.region is None:
+        if draft.goal_region is None:
+            obj.region = "centre"
+        else:
+            obj.region = _region_at(_cell(draft.goal_region)[0] - step[0], _cell(draft.goal_region)[1] - step[1])
+            if obj.region is None:
+                raise PromptError(f"{what}: the goal is at the {draft.goal_region}, so the pushed object would be "
+                                  "off the arena; say another way or another place for the goal")
+    if draft.goal_region is None:
+        draft.goal_region = _region_at(_cell(obj.region)[0] + step[0], _cell(obj.region)[1] + step[1])
+        if draft.goal_region is None:
+            raise PromptError(f"{what}: the pushed object is at the {obj.region}, so the goal would be off the "
+                              "arena; say another way or another place for the object")
+    if obj.region == draft.goal_region or _way_between(obj.region, draft.goal_region) != way:
+        raise PromptError(f"{what}: the pushed object is at the {obj.region} and the goal at the "
+                          f"{draft.goal_region}; say one of the way and the places, or make them agree")
+
+
 def _place_besides(draft: _Draft) -> None:
     """Give regions to things placed by other things: "a red ball above the box" puts the ball one row
     above the box's region; when neither has a region, the one it is placed by goes in the centre."""
@@ -2298,7 +2335,18 @@ def _place_besides(draft: _Draft) -> None:
         if want is None:
             raise PromptError(f"{phrase!r} is off the arena: the thing it names is at the {there}; place that "
                               "one further in")
-        draft.place(thing, want, repr(phrase))
+        if here == there and _along_line(there, step):  # "a box left of a ball, both in the middle row"
+            draft.place(thing, None, repr(phrase), replace=want)
+        else:
+            draft.place(thing, want, repr(phrase))
+
+
+def _along_line(region: str, step: tuple[int, int]) -> bool:
+    """Whether a step from one thing to another stays in the line that a region shared by both names: a
+    step sideways in the middle of a row ("top", "centre", "bottom": "both near the top"), a step up or
+    down in the middle of a column ("left", "centre", "right": "both in the left column")."""
+    row, column = _cell(region)
+    return (step[0] == 0 and column == 0) or (step[1] == 0 and row == 0)
 
 
 def _split_task(segments: list[_Segment]) -> tuple[list[_Segment], _Segment, list[_Segment]]:
@@ -2357,9 +2405,12 @@ def _task_agent(draft: _Draft, subject: list[_Segment]) -> int:
     return targets[0]
 
 
-def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | None, str | None, str | None]:
-    """The pushed object (None: not named), where to (a direction, "goal", or None: not said), and the
-    goal's region when the push names it ("into the goal at the top right")."""
+def _task_destination(
+    verb: _Segment, rest: list[_Segment]
+) -> tuple[_Noun | None, str | None, str | None, str | None]:
+    """The pushed object (None: not named), where to (a direction, "goal", or None: not said), the
+    goal's region when the push names it ("into the goal at the top right"), and the way to the goal when
+    the push names one too ("down to the goal")."""
     target = rest[0] if rest and isinstance(rest[0], _Noun) else None
     dests = rest[1:] if target is not None else rest
     where = [verb.direction] if isinstance(verb, _Motion) and verb.direction else []
@@ -2377,14 +2428,19 @@ def _task_destination(verb: _Segment, rest: list[_Segment]) -> tuple[_Noun | Non
             where.append("goal")
         else:
             raise PromptError(f"{' '.join(seg.words)!r} does not fit a push; {_PUSH_FORM}")
+    way = None
+    if "goal" in where and len(where) == 2 and where[1 - where.index("goal")] in DIRECTIONS:
+        way = where.pop(1 - where.index("goal"))  # "pushes the box up onto the goal": the goal lies that way
     if len(where) > 1 or _ANY_WAY in where or set(where) & set(_PAIR_WAYS.values()):
         raise PromptError(f"{_words_of(rest)!r}: a push goes one way; say which, e.g. 'to the left'")
     if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
         raise PromptError(f"{target.text!r}: an agent pushes one object")
-    return target, (where[0] if where else None), goal_region
+    return target, (where[0] if where else None), goal_region, way
 
 
-def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None, clause: int) -> None:
+def _set_task(
+    draft: _Draft, agent: int, target: _Noun | None, dest: str | None, clause: int, way: str | None = None
+) -> None:
     if draft.task is not None:
         raise PromptError("the prompt gives two tasks; a scene has at most one")
     noun = target or _Noun(["the", "box"], article="the", head="object", shape="box")
@@ -2394,6 +2450,7 @@ def _set_task(draft: _Draft, agent: int, target: _Noun | None, dest: str | None,
     if dest == "goal":
         draft.goal = True
         draft.task = (agent, obj, None, False)
+        draft.goal_way = way
     else:
         draft.task = (agent, obj, dest, dest is None)
 
@@ -2430,6 +2487,7 @@ class _PromptReader:
         _place_besides(self.draft)
         _place_betweens(self.draft)
         _aim(self.draft)
+        _aim_push(self.draft)
         if self.draft.empty and self.draft.objects:
             raise PromptError("the prompt says the arena is empty but also describes objects")
         return self.draft
@@ -2449,9 +2507,9 @@ class _PromptReader:
         if _is_task(segments):
             subject, verb, rest = _split_task(segments)
             agent = _task_agent(draft, subject)
-            target, dest, goal_region = _task_destination(verb, rest)
+            target, dest, goal_region, way = _task_destination(verb, rest)
             draft.goal_region = _set_region(draft.goal_region, goal_region, "the goal")
-            self.deferred.append(lambda: _set_task(draft, agent, target, dest, order))
+            self.deferred.append(lambda: _set_task(draft, agent, target, dest, order, way))
             return
         segments, besides = _read_besides(segments)
         _apply_markers(draft, segments)

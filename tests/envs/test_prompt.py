@@ -1234,3 +1234,48 @@ def test_a_bare_big_one_that_fits_two_things_is_refused() -> None:
 def test_a_push_beside_the_goal_or_a_recoloured_agent_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the agent pushes the box down to the goal at the bottom",
+     "a box in the centre. the goal at the bottom. the agent pushes the box into the goal"),
+    ("the agent pushes a box in the centre up onto the goal", "a box in the centre. the goal at the top. "
+                                                              "the agent pushes the box into the goal"),
+    ("the agent pushes the box left into the goal at the top left", "a box at the top. the goal at the top left. "
+                                                                    "the agent pushes the box into the goal"),
+])
+def test_a_push_with_a_way_onto_the_goal_puts_the_goal_that_way(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a box at the top left. the agent pushes the box down into the goal at the top right", "make them agree"),
+    ("the agent pushes the box up into the goal at the bottom", "would be off the arena"),
+    ("a box at the top. the agent pushes the box up onto the goal", "would be off the arena"),
+    ("the agent pushes the box up to the left into the goal", "one way"),
+])
+def test_a_push_whose_way_and_goal_disagree_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    # the shared place is the line the pair stands in; the one placed by the other steps along it
+    ("a blue box above a yellow ball, both in the left column",
+     "a blue box at the top left, a yellow ball on the left"),
+    ("a small cube left of a big ball, both in the middle row", "a small cube on the left, a big ball in the centre"),
+    ("a red cylinder to the right of a blue box, both near the top", "a red cylinder at the top right, a blue box at "
+                                                                     "the top"),
+])
+def test_a_thing_placed_by_another_steps_along_the_line_both_are_said_to_share(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a red ball above a blue box, both in the bottom row",  # a step up leaves the row
+    "a red ball left of a blue box, both in the left column",  # a step sideways leaves the column
+    "a red ball above a blue box, both at the top left",
+])
+def test_a_thing_placed_by_another_off_the_line_both_share_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
