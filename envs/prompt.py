@@ -46,7 +46,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   right of" likewise), and the place may come first ("to the left of the box there is a ball");
   "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the other,
   else to its left, below or above it). When neither has a region, the one named second goes
-  in the centre. Beside the slab or the goal works the same, and above or below the goal too ("the
+  in the centre. Where both share a place that names a row or a column ("a box above a ball, both in
+  the left column"), the one named second takes it and the other steps along that line. Beside the slab
+  or the goal works the same, and above or below the goal too ("the
   agent right below the goal"). "Between the agent and the goal" (or "between the two boxes", or
   "between them" after two things are named) puts a thing in the region halfway between the two, which
   must be two regions apart; those without a region go either side of it. An object that "rolls towards"
@@ -71,7 +73,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   the bottom left", "an occlusion scene where ...", "a playground with ...") and asks for what the
   family has: an occlusion scene has a slab (drawn when none is placed), a reach task is the agent going
   to the goal, a push-box task is the agent pushing the one box into the goal unless another push is
-  said. A family word anywhere else is not read.
+  said. A family word anywhere else is not read. A push with a way onto the goal ("pushes the box down
+  to the goal") puts the goal one region that way from the pushed object.
 * Two things that "roll towards each other" start apart and move at each other along one line: the
   line between the regions they were given, else a row or column drawn with the scene; two that "move
   apart" (or "in opposite directions") start close and move away from each other.
