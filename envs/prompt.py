@@ -69,6 +69,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
   box in a row") the row holds every object of the sentence, in the order named.
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
+* A speed said apart from any motion ("both slow", "two fast balls: ...") is said of things whose motions
+  are given elsewhere; said of a thing that does not move, it is refused.
 * A scene family may head the prompt ("occlusion: a slab on the left, ...", "reach task: the agent at
   the bottom left", "an occlusion scene where ...", "a playground with ...") and asks for what the
   family has: an occlusion scene has a slab (drawn when none is placed), a reach task is the agent going
@@ -864,6 +866,7 @@ class _Noun:
     same_as: _Noun | None = None  # "... to the right of it" after "... to the left of it": that noun's things
     other_than: _Noun | None = None  # "the other one" right after a clause about "the red one": not its thing
     targets: list[int] = field(default_factory=list)  # the objects it was found to name, once applied
+    speed: str | None = None  # "fast" or "slow" said of it apart from a motion ("both slow", "two slow balls: ...")
 
     @property
     def kind(self) -> str:
@@ -1568,6 +1571,7 @@ class _ObjDraft:
     under_slab: bool = False  # starts beside the slab and glides under it
     clause: int = 0  # the clause that first described it, in reading order
     origin: tuple[str, str] | None = None  # ("from the bottom", "bottom"): its region is where it starts from
+    speed: str | None = None  # "fast" or "slow" said apart from its motion, checked once every motion is read
 
 
 @dataclass
@@ -1857,8 +1861,13 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
             before = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun)), None)
             if not (before is not None and before.motion is not None and _said_again(before.motion, seg)):
                 _attach_one(segments, p, "motion", seg)
-    speed = [s for s in segments if isinstance(s, _Marker) and s.kind in _SPEED_KINDS]
+    speed = _speed_markers(segments)
     motions = [s for s in segments if isinstance(s, _Motion) and not s.still]
+    nouns = [s for s in segments if isinstance(s, _Noun)]
+    if speed and not motions and len(nouns) == 1 and nouns[0].kind == "object":
+        # "both slow", "two slow cylinders: ...": said of things whose motions are said elsewhere
+        nouns[0].speed = _speed_of({s.kind for s in speed}, _words_of(segments).split())
+        return nouns
     if speed and not motions:
         raise PromptError(f"{speed[0].words[0]!r}: nothing in {_words_of(segments)!r} moves")
     said = {s.kind for s in speed}  # "slowly" or "quickly" beside the motion, not in it
@@ -1913,6 +1922,10 @@ def _update_object(obj: _ObjDraft, noun: _Noun, place: bool = True) -> None:
         obj.region = _set_region(obj.region, noun.region, repr(noun.text))
         if noun.origin is not None:
             obj.origin = (" ".join(noun.origin.words), noun.origin.region)
+    if noun.speed is not None:
+        if obj.speed not in (None, noun.speed):
+            raise PromptError(f"{noun.text!r} is said to be fast and slow; say one speed")
+        obj.speed = noun.speed
     m = noun.motion
     if m is None:
         return
@@ -2283,6 +2296,20 @@ def _aim(draft: _Draft) -> None:
         obj.direction = way
 
 
+def _check_speeds(draft: _Draft) -> None:
+    """Give the speeds said apart from a motion ("both slow") to the things they were said of, which must
+    move, and at no other speed."""
+    for obj in draft.objects:
+        what = f"the {obj.color or ''} {SHAPE_NOUNS.get(obj.shape, 'thing')}".replace("  ", " ")
+        if obj.speed is None:
+            continue
+        if obj.direction is None and not obj.under_slab:
+            raise PromptError(f"{obj.speed!r} is said of {what}, which does not move; say which way it moves")
+        if obj.speed == "slow" and (obj.fast or obj.under_slab):
+            raise PromptError(f"{what} is said to be slow and to move quickly; say one speed")
+        obj.fast = obj.fast or obj.speed == "fast"
+
+
 def _aim_push(draft: _Draft) -> None:
     """Place the pushed object and the goal so that the goal lies the way the push names ("pushes the box up
     onto the goal"): one region apart along it, the object in the centre when neither has a region."""
@@ -2491,6 +2518,7 @@ class _PromptReader:
         _place_betweens(self.draft)
         _aim(self.draft)
         _aim_push(self.draft)
+        _check_speeds(self.draft)
         if self.draft.empty and self.draft.objects:
             raise PromptError("the prompt says the arena is empty but also describes objects")
         return self.draft
@@ -2590,8 +2618,11 @@ class _PromptReader:
         listed = list(range(first, len(self.draft.objects)))
         _check_list(header, [self.draft.objects[k] for k in listed])
         motion = next((s for s in clauses[start - 1].segments if isinstance(s, _Motion)), None)
-        if motion is not None:  # "two balls heading at each other: ...": each listed object moves so
-            header.motion = motion
+        speeds = _speed_markers(clauses[start - 1].segments)
+        if speeds:
+            header.speed = _speed_of({s.kind for s in speeds}, _words_of(clauses[start - 1].segments).split())
+        if motion is not None or header.speed is not None:  # "two balls heading at each other: ...": each
+            header.motion = motion  # listed object moves so ("two slow balls: ...": at that speed)
             for k in listed:
                 _update_object(self.draft.objects[k], header, place=False)
         place = next((s for s in clauses[start - 1].segments if isinstance(s, _Place)), None)
@@ -2702,6 +2733,10 @@ def _agents_listed(clauses: list[_Clause], i: int) -> None:
             return
 
 
+def _speed_markers(segments: list[_Segment]) -> list[_Marker]:
+    return [s for s in segments if isinstance(s, _Marker) and s.kind in _SPEED_KINDS]
+
+
 def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     """The noun of a clause that announces a list, else None.
 
@@ -2711,9 +2746,10 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     """
     nouns = [s for s in clause.segments if isinstance(s, _Noun)]
     motions = [s for s in clause.segments if isinstance(s, _Motion)] if clause.end == ":" else []
-    places = len(clause.segments) - len(nouns) - len(motions)  # "two objects at the top:", "three balls in a row:"
+    speeds = _speed_markers(clause.segments)  # "two slow balls: ..."
+    places = len(clause.segments) - len(nouns) - len(motions) - len(speeds)  # "two objects at the top:"
     lone = (len(nouns) == 1 and places <= 1 and len(motions) <= 1  # "two balls rolling towards each other:"
-            and all(isinstance(s, (_Noun, _Place, _Motion)) for s in clause.segments))
+            and all(isinstance(s, (_Noun, _Place, _Motion)) or s in speeds for s in clause.segments))
     noun = nouns[0] if lone else None
     if not isinstance(noun, _Noun) or noun.kind != "object" or noun.definite:
         return None

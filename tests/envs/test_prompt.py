@@ -625,7 +625,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a slab in the centre with a red ball under it", "things are not placed by the slab"),
         ("a red ball moves slowly and quickly left", "say which way"),
         ("a red ball moves quickly to the left, slowly", "two speeds"),
-        ("a red ball, slowly", "nothing in"),
+        ("a red ball, slowly", "does not move"),
         ("three balls, one red and the other blue", "the second of two"),
         ("a red ball and a red box; the red one moves left", "could be any of 2"),
         ("a red ball and a blue ball; the ball moves left", "could be any of 2"),
@@ -1278,4 +1278,27 @@ def test_a_thing_placed_by_another_steps_along_the_line_both_are_said_to_share(p
 ])
 def test_a_thing_placed_by_another_off_the_line_both_share_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a blue ball at the top heading down and an orange ball at the bottom heading up, both fast",
+     "a blue ball at the top moves quickly down and an orange ball at the bottom moves quickly up"),
+    ("two slow cylinders: an orange one moving down from the top and a cyan one moving up from the bottom",
+     "an orange cylinder at the top moves down and a cyan cylinder at the bottom moves up"),
+    ("two fast balls: one red rolling left, one blue rolling right",
+     "a red ball moves quickly left and a blue ball moves quickly right"),
+    ("a red ball, fast. it rolls left", "a red ball moves quickly left"),
+])
+def test_a_speed_said_apart_from_the_motion_goes_to_the_things_it_is_said_of(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("two fast balls: one on the left, one on the right", "does not move"),
+    ("a red ball rolls quickly left and a blue ball rolls right. both slow", "slow and to move quickly"),
+    ("a red ball rolls under the slab and a blue ball rolls left. both slow", "slow and to move quickly"),
+])
+def test_a_speed_said_of_things_that_do_not_move_so_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
