@@ -417,13 +417,20 @@ def _speed_and_way(t: str) -> str:
     return re.sub(pattern, verbless, t)
 
 
+_AGENT_NOUN = r"(?:agent|player|robot|bot|guy|character|avatar)"
+
+
+def _two_agents(t: str) -> bool:
+    """Whether a prompt may name two agents ("the pink agent", "both players", "another robot")."""
+    return bool(re.search(rf"\b(?:pink|second|both|two|2)\b|\b(?:other|another)\s+{_AGENT_NOUN}|\b{_AGENT_NOUN}s\b", t))
+
+
 def _reach_order(t: str) -> str:
     """An order to reach the goal, "reach the goal" or "go to it" starting a sentence, is the agent's reach
     ("the agent reaches the goal") in a scene of one agent; "it" must follow the goal, the last thing
     named before it."""
     def order(m: re.Match) -> str:
-        agent = r"(?:agent|player|robot|bot|guy|character|avatar)"
-        if re.search(rf"\b(?:pink|second|both|two|2)\b|\b(?:other|another)\s+{agent}|\b{agent}s\b", t):
+        if _two_agents(t):
             return m.group(0)  # two agents: which one goes?
         if m.group(3) == "it":
             things = re.findall(rf"\b(goal|{_THING_NOUNS}|{'|'.join(sorted(_SLAB_NOUNS))})\b", t[:m.start()])
@@ -509,14 +516,16 @@ def _normalise(text: str) -> str:
                r"|\b(?:can|could|may) (?:i|we) (?:get|have|see)\b|\b(?:give|get) me\b"
                r"|^\W*(?:hi|hello|hey)\b|\bthanks?(?: you)?(?: very much)?\b|\bset up\b|\bdo(?= an? (?:scene|arena)\b)",
                " ", t)
-    t = re.sub(r"\bgoal (?:patch|square|pad|zone|tile|spot|mat|marker|target)\b", "goal", t)
+    t = re.sub(r"\bgoal (?:patch|square|pad|zone|tile|spot|mat|marker|target|thing|area|region)\b", "goal", t)
     t = re.sub(r"\b(?:of|in|on) the 3 ?x ?3 grid\b", " ", t)  # "the top left cell of the 3x3 grid"
     t = re.sub(r"\b(?:gets?|getting) to\b", " reaches ", t)  # "the agent has to get to the goal"
     t = re.sub(r"\buntil (?=the goal\b)", "onto ", t)  # "push the box until the goal"
     t = re.sub(r"\bthey\b", " all ", t)  # "two balls, and they roll down"
     t = re.sub(r"\blets(?: (?:get|have|see|make))?\b", " ", t)  # "lets get a ball ..." (let's, no apostrophe)
     t = re.sub(r"\b(?:the |a )?target(?! (?:box|ball|cylinder|cube|sphere|object))\b", " the goal ", t)
-    t = re.sub(r"\b(?:he|she)\b", " it ", t)  # "an agent, and he goes to the goal"
+    if re.search(rf"\b{_AGENT_NOUN}\b", t) and not _two_agents(t):  # "the agent ..., and he starts at the left"
+        t = re.sub(r"\b(?:he|she|him|her)\b", " the agent ", t)
+    t = re.sub(r"\b(?:he|she)\b", " it ", t)
     t = re.sub(r"\bprimary\b", " first ", t)
     t = re.sub(r"\bsecondary\b", " second ", t)
     t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left

@@ -1302,3 +1302,13 @@ def test_a_speed_said_apart_from_the_motion_goes_to_the_things_it_is_said_of(pro
 def test_a_speed_said_of_things_that_do_not_move_so_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("make the white guy go to the goal thing, goal is top left and he starts bottom right",
+     "the white agent at the bottom right goes to the goal at the top left"),
+    ("a ball on the left and an agent. she pushes it right", "a ball on the left. the agent pushes the ball right"),
+    ("a red ball, he rolls left", "a red ball rolls left"),  # no agent named: "he" is the thing before
+])
+def test_he_or_she_in_a_scene_of_one_agent_is_the_agent(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
