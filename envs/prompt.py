@@ -19,7 +19,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   (or "another one") with no colour or size is one more of the same. Colours listed before a shape
   name one object each ("red, green and blue balls", "a red and a blue box"). "Both" names the two
   objects described last, and "all" or "each" every object of the last sentence that described one
-  ("a ball and two boxes, all green"; "three balls. All move left").
+  ("a ball and two boxes, all green"; "three balls. All move left"). "The red ball" with no red ball
+  described names the one ball described without a colour ("a ball at the top. The red ball rolls
+  left"), and is refused when that could be more than one.
 * "Corner", "side" and "edge" belong to the region before them ("the top left corner", "the left side");
   alone ("in the corner") they do not say which one, and are refused.
 * Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
@@ -2005,6 +2007,27 @@ def _fits(obj: _ObjDraft, noun: _Noun) -> bool:
     return all(getattr(noun, name) in (None, getattr(obj, name)) for name in ("color", "shape", "size"))
 
 
+def _may_be(obj: _ObjDraft, noun: _Noun) -> bool:
+    """Whether an object described without some of what a noun phrase names could be that thing: its
+    colour, shape and size are each unsaid or the noun's."""
+    return all(getattr(noun, name) is None or getattr(obj, name) in (None, getattr(noun, name))
+               for name in ("color", "shape", "size"))
+
+
+def _told_more(draft: _Draft, noun: _Noun) -> list[int]:
+    """The one object described with less than a definite noun names ("the red ball" after "a ball"), given
+    what it names; [] when none could be it; refused when more than one could."""
+    told = [i for i, o in enumerate(draft.objects) if _may_be(o, noun)]
+    if len(told) > 1:
+        fits = " and ".join(_look(draft.objects[i]) for i in told)
+        raise PromptError(f"{noun.text!r} could be any of {len(told)} things described ({fits}); say which, "
+                          "e.g. 'a red ball' for a new one, or describe each with its colour and shape")
+    for i in told:
+        for name in ("color", "shape", "size"):
+            setattr(draft.objects[i], name, getattr(noun, name) or getattr(draft.objects[i], name))
+    return told
+
+
 def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
     """Indices of the objects a definite noun phrase refers to; new objects when none matches.
 
@@ -2037,6 +2060,9 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
                           "its colour and shape, or 'the first ...'")
     if cands:  # "the balls": all of them; "the two balls": two; "the ball": the one
         return cands if (noun.plural or every) and noun.count is None else cands[: noun.count or 1]
+    told = [] if noun.plural or every or noun.count or noun.ordinal else _told_more(draft, noun)
+    if told:  # "a ball. the red ball rolls left": that ball
+        return told
     if _refers_back(noun):  # "the red one" with nothing red before it: one of what?
         raise PromptError(f"{noun.text!r}: nothing described before it fits; name the shape, e.g. 'a "
                           f"{noun.color_word or 'blue'} ball'")

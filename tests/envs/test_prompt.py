@@ -1312,3 +1312,18 @@ def test_a_speed_said_of_things_that_do_not_move_so_is_refused(prompt: str, matc
 ])
 def test_he_or_she_in_a_scene_of_one_agent_is_the_agent(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a ball at the top. the red ball rolls left", "a red ball at the top rolls left"),  # made two balls
+    ("the agent pushes the small green cube to the goal; cube at the top",  # made a second box
+     "a small green box at the top. the agent pushes the box into the goal"),
+    ("a red ball and a ball. the blue ball rolls left", "a red ball and a blue ball rolling left"),
+])
+def test_the_thing_named_with_more_than_was_said_before_is_that_thing(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_the_thing_named_with_more_that_fits_two_things_before_is_refused() -> None:
+    with pytest.raises(PromptError, match="could be any of 2"):
+        parse_prompt("two balls. the red ball rolls left", seed=0)
