@@ -17,7 +17,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   cylinder") is refused, to be said in one phrase. "A blue one" takes the shape of the object named
   before it (and its colour, when it names none: "a small red ball and a large one"), and "another"
   (or "another one") with no colour or size is one more of the same. Colours listed before a shape
-  name one object each ("red, green and blue balls", "a red and a blue box"). "Both" names the two
+  name one object each ("red, green and blue balls", "a red and a blue box"), and the place or motion
+  after such a list goes to each ("red and blue balls on the left"), as does a verb in the plural after
+  a list of things ("a red ball and a blue box roll right": both roll). A size and a colour split by a
+  comma describe one thing ("a big, red ball"). "Both" names the two
   objects described last, and "all" or "each" every object of the last sentence that described one
   ("a ball and two boxes, all green"; "three balls. All move left"). "The red ball" with no red ball
   described names the one ball described without a colour ("a ball at the top. The red ball rolls
@@ -107,6 +110,7 @@ encoder sees a caption, which always fits ``worldsim.text.TextEncoderConfig.max_
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import re
@@ -2679,6 +2683,45 @@ def _other_as_second(clause: _Clause) -> None:
         noun.other, noun.article, noun.count, noun.count_word = False, None, 1, "one"
 
 
+def _share_predicate(clause: _Clause, others: list[_Clause]) -> None:
+    """Give the place and motion after the last noun of a list to the bare nouns listed before it ("red and
+    blue balls on the left", "a red ball and a blue box roll right"). A row, a pairing ("towards each
+    other") or a place by another thing stays with the clause: those already take in the whole list."""
+    shared = [s for s in clause.segments[1:] if (isinstance(s, _Place) and _line_of(s.region) is None) or (
+        isinstance(s, _Motion) and s.direction not in _PAIR_WAYS.values())]
+    if not others or len(shared) != len(clause.segments) - 1:
+        return
+    for other in others:
+        other.segments += [copy.deepcopy(s) for s in shared]
+
+
+def _plural_verb(clause: _Clause) -> bool:
+    """A singular object noun followed by a verb in the plural ("... a blue box roll right", "... a blue box
+    are on the left"): the subject is the list that ends with it."""
+    noun = clause.segments[0] if clause.segments else None
+    if not isinstance(noun, _Noun) or noun.kind != "object" or noun.plural or (noun.count or 1) > 1 \
+            or len(clause.segments) < 2:
+        return False
+    after = clause.words[len(noun.words)] if len(clause.words) > len(noun.words) else ""
+    verbs = _MOTION_VERBS | _STILL_WORDS
+    return after == "are" or (after in verbs and (after + "s" in verbs or after + "es" in verbs))
+
+
+def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
+    """The clauses right before one, in its sentence, joined by "and" or a comma, that hold an object noun
+    each, with a place at most ("a red ball on the left", "a green cylinder" before "and a blue box roll
+    right")."""
+    bare: list[_Clause] = []
+    for clause in reversed(clauses):
+        noun, *rest = clause.segments
+        placed = len(rest) == 1 and isinstance(rest[0], _Place)  # "a red ball on the left and a box roll right"
+        if clause.end not in (",", "and") or not isinstance(noun, _Noun) or noun.kind != "object" or noun.pronoun \
+                or not (placed or not rest):
+            break
+        bare.insert(0, clause)
+    return bare
+
+
 def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
     """Colours listed right before a shape name one object each: "red, green and blue balls" (three balls),
     "a red and blue ball", "a red and a blue box" (two). Bare colours and sizes after a clause that
@@ -2697,7 +2740,11 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
                 listed.head, listed.shape = "object", noun.shape
             if noun.plural and noun.count is None and noun.color_word:
                 noun.plural = False  # "red and blue balls": one blue ball
+            _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
         run = []
+    for k, clause in enumerate(clauses):  # "a red ball and a blue box roll right": both roll
+        if _plural_verb(clause):
+            _share_predicate(clause, _bare_subjects(clauses[:k]))
     out: list[_Clause] = []
     for clause in clauses:
         noun = clause.segments[0]
@@ -2815,11 +2862,36 @@ def _check_list(header: _Noun, listed: list[_ObjDraft]) -> None:
             setattr(obj, name, have or want)
 
 
+def _join_adjectives(tokens: list[str]) -> list[str]:
+    """Drop the commas between a size and a colour said before their noun: "a big, red ball" is one big red
+    ball, "large, cyan, cylinder" one large cyan cylinder. Colours alone keep theirs: "red, green and blue
+    balls" are three balls."""
+    def adjective(word: str) -> str | None:
+        kind = _kind(word)
+        return "color" if kind in ("color", "badcolor") else "size" if kind == "size" else None
+
+    out: list[str] = []
+    for k, word in enumerate(tokens):
+        if word == "," and k + 1 < len(tokens):
+            i, kinds = len(out), []  # the adjectives just before, commas between them skipped
+            while i > 0 and (out[i - 1] == "," or adjective(out[i - 1])):
+                i -= 1
+                kinds += [adjective(out[i])] if out[i] != "," else []
+            nxt = _kind(tokens[k + 1])
+            kinds += [adjective(tokens[k + 1])] if adjective(tokens[k + 1]) else []
+            opens = i == 0 or out[i - 1] in _PUNCTUATION or _kind(out[i - 1]) in ("art", "join", "num")
+            if kinds and opens and len(set(kinds)) == len(kinds) and (
+                    adjective(tokens[k + 1]) or nxt in ("shape", "generic")):
+                continue
+        out.append(word)
+    return out
+
+
 def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
     family, rest = _scene_family(text)
-    tokens = _tokenise(rest)
+    tokens = _join_adjectives(_tokenise(rest))
     _check_vocabulary(tokens)
     clauses = _merge_modifiers(_clauses(tokens))
     if not clauses:

@@ -1153,7 +1153,6 @@ def test_a_lone_field_after_two_things_is_refused() -> None:
 
 
 @pytest.mark.parametrize("prompt", [
-    "a red ball and a blue ball, the red one and the other one move left",  # 'the red one' alone says nothing
     "agent on the left, another agent on the right, goal at the top. reach it",  # which agent?
     "blue cube: top left; move to the goal",  # the order may be the cube's
     "a red ball rolls under the slab and a blue ball comes out the other side",  # another thing comes out
@@ -1327,3 +1326,38 @@ def test_the_thing_named_with_more_than_was_said_before_is_that_thing(prompt: st
 def test_the_thing_named_with_more_that_fits_two_things_before_is_refused() -> None:
     with pytest.raises(PromptError, match="could be any of 2"):
         parse_prompt("two balls. the red ball rolls left", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball and a blue box roll right", "a red ball rolls right and a blue box rolls right"),  # the box alone
+    ("a red ball, a green cylinder and a blue box stay still", "a still red ball, a still green cylinder and a "
+                                                               "still blue box"),
+    ("a red ball on the left and a blue box roll right", "a red ball on the left rolls right, a blue box rolls right"),
+    ("a red ball and a blue ball, the red one and the other one move left",  # was refused
+     "a red ball moves left and a blue ball moves left"),
+    ("red, green and blue balls moving left", "a red ball moving left, a green ball moving left and a blue ball "
+                                              "moving left"),
+    ("red and blue balls on the left", "a red ball on the left and a blue ball on the left"),
+    ("a red and a blue ball at the bottom", "a red ball at the bottom and a blue ball at the bottom"),
+])
+def test_a_place_or_motion_said_of_a_list_goes_to_every_thing_in_it(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball and a blue box, the box rolling right", "a red ball and a blue box rolling right"),
+    ("a red ball and a blue box rolling right", "a red ball, and a blue box rolling right"),  # a participle: the box
+    ("red and blue balls in a row", "a red ball and a blue ball in a row"),
+])
+def test_a_singular_verb_or_a_row_after_a_list_is_read_as_before(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a big, red ball", "a big red ball"),  # was a big thing and a red ball
+    ("large, cyan, cylinder, top right, static", "a large cyan cylinder at the top right stays still"),
+    ("a small, blue box on the left", "a small blue box on the left"),
+    ("red, green and blue balls", "a red ball, a green ball and a blue ball"),  # colours alone: a list
+])
+def test_a_size_and_a_colour_split_by_a_comma_describe_one_thing(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
