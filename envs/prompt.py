@@ -1064,7 +1064,10 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
     the clause then describes as usual, and return what is placed by what."""
     out: list[_Segment] = []
     besides: list[_Beside | _Between | _Towards] = []
+    moved: set[int] = set()  # motions read already, as the placed thing's
     for k, seg in enumerate(segments):
+        if k in moved:
+            continue
         if isinstance(seg, _Between):
             seg.subject = _placed_thing(out, segments[k + 1 :], seg.words)
             besides.append(seg)
@@ -1088,8 +1091,13 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
         if seg.words[0] == "of" and place is not None and step is not None:
             out.pop()
             words = place.words + seg.words
-        besides.append(_Beside(words, _placed_thing(out, segments[k + 1 :], words), step, seg.noun))
+        subject = _placed_thing(out, segments[k + 1 :], words)
+        besides.append(_Beside(words, subject, step, seg.noun))
         seg.noun.anchor = True
+        after = segments[k + 1] if k + 1 < len(segments) else None
+        if isinstance(after, _Motion) and any(s is subject for s in out) and subject.motion is None:
+            out.append(after)  # "a ball below the box rolling left": the ball rolls, not the box
+            moved.add(k + 1)
         out.append(seg.noun)
     return out, besides
 
