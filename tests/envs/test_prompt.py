@@ -1365,7 +1365,7 @@ def test_a_size_and_a_colour_split_by_a_comma_describe_one_thing(prompt: str, sa
 
 @pytest.mark.parametrize(("prompt", "same_as"), [
     ("a box at the top and a ball below it rolling left", "a box at the top and a ball rolling left below it"),
-    ("a box in the centre and a ball to its left moving up", "a box in the centre and a ball moving up to its left"),
+    ("a box in the centre and a ball to its left moving up", "a box in the centre and a ball on the left moving up"),
     ("a ball below the box rolling left", "a ball rolls left below the box"),  # the box rolled
 ])
 def test_a_motion_after_a_place_by_another_thing_is_the_placed_things(prompt: str, same_as: str) -> None:
