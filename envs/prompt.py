@@ -24,7 +24,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   objects described last, and "all" or "each" every object of the last sentence that described one
   ("a ball and two boxes, all green"; "three balls. All move left"). "The red ball" with no red ball
   described names the one ball described without a colour ("a ball at the top. The red ball rolls
-  left"), and is refused when that could be more than one.
+  left"), and is refused when that could be more than one. "The ball on the left" (or "the left ball",
+  "the bottom one") names the one described there; a bare "one" after things are described is refused
+  (one of them, or a new one?).
 * "Corner", "side" and "edge" belong to the region before them ("the top left corner", "the left side");
   alone ("in the corner") they do not say which one, and are refused.
 * Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
@@ -423,6 +425,8 @@ def _speed_and_way(t: str) -> str:
     return re.sub(pattern, verbless, t)
 
 
+_PLACE_OF = {"left": "on the left", "right": "on the right", "top": "at the top", "bottom": "at the bottom",
+             "upper": "at the top", "lower": "at the bottom", "middle": "in the centre", "central": "in the centre"}
 _AGENT_NOUN = r"(?:agent|player|robot|bot|guy|character|avatar)"
 
 
@@ -532,6 +536,8 @@ def _normalise(text: str) -> str:
     if re.search(rf"\b{_AGENT_NOUN}\b", t) and not _two_agents(t):  # "the agent ..., and he starts at the left"
         t = re.sub(r"\b(?:he|she|him|her)\b", " the agent ", t)
     t = re.sub(r"\b(?:he|she)\b", " it ", t)
+    t = re.sub(rf"\bthe (left|right|top|bottom|upper|lower|middle|central)(?:most)? ({_THING_NOUNS}|one|ones)\b",
+               lambda m: f"the {m.group(2)} {_PLACE_OF[m.group(1)]}", t)  # "the left ball": the ball on the left
     t = re.sub(r"\bprimary\b", " first ", t)
     t = re.sub(r"\bsecondary\b", " second ", t)
     t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left
@@ -2057,9 +2063,12 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
                               "before names the first; say which, e.g. by its colour and shape")
         draft.objects[rest[0]].shape = draft.objects[rest[0]].shape or noun.shape  # "the other ball"
         return rest
+    cands = [i for i, o in enumerate(draft.objects) if _fits(o, noun)]
+    here = [i for i in cands if noun.region is not None and draft.objects[i].region == noun.region]
+    if len(cands) > 1 and len(here) == 1 and not (noun.pronoun or noun.plural or noun.count or noun.ordinal):
+        return here  # "a red ball on the left and a blue one on the right. the ball on the left rolls right"
     if noun.pronoun or not (noun.color or noun.shape or noun.size or noun.ordinal):
         return _refer_back(draft, noun)
-    cands = [i for i, o in enumerate(draft.objects) if _fits(o, noun)]
     if noun.ordinal is not None:
         cands = cands[noun.ordinal - 1 : noun.ordinal]
     if noun.count is not None and 0 < len(cands) < noun.count:
@@ -2599,6 +2608,9 @@ class _PromptReader:
                 noun.head = "agent"
             if noun.kind != "object" or noun.pronoun:
                 continue
+            if not in_list and noun.words == ["one"] and draft.objects:  # "a red ball and a blue ball; one rolls up"
+                raise PromptError("'one' could name one of the things described before, or a new one; say which, "
+                                  "e.g. 'the red ball rolls up' or 'another ball rolls up'")
             if not in_list and _refers_back(noun) and _names_one_before(draft, noun):
                 noun.article = "the"  # "a big ball and a small ball, big one still": the big one
             if not in_list and _refers_back(noun) and not noun.definite:  # "the red one" is found by its colour

@@ -1370,3 +1370,25 @@ def test_a_size_and_a_colour_split_by_a_comma_describe_one_thing(prompt: str, sa
 ])
 def test_a_motion_after_a_place_by_another_thing_is_the_placed_things(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball on the left and a blue ball on the right. the left ball rolls right",  # made a third ball
+     "a red ball on the left rolls right and a blue ball on the right"),
+    ("a red ball at the top and a blue box at the bottom. the bottom one rolls up",
+     "a red ball at the top and a blue box at the bottom rolls up"),
+    ("a red ball on the left and a blue ball on the right. the ball on the left rolls right",  # was refused
+     "a red ball on the left rolls right and a blue ball on the right"),
+])
+def test_a_thing_named_by_its_place_is_the_one_described_there(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a red ball and a blue ball; one rolls up",  # made a third thing
+    "two balls at the top; one rolls left",
+    "a red ball and a blue ball. the left ball rolls right",  # neither has a place
+])
+def test_one_thing_of_several_named_without_saying_which_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError):
+        parse_prompt(prompt, seed=0)
