@@ -427,6 +427,13 @@ def _speed_and_way(t: str) -> str:
 
 _PLACE_OF = {"left": "on the left", "right": "on the right", "top": "at the top", "bottom": "at the bottom",
              "upper": "at the top", "lower": "at the bottom", "middle": "in the centre", "central": "in the centre"}
+def _line_along(side: str) -> str:
+    """The line two things that meet or part "along" a side share: "top" -> "in a row at the top"."""
+    if side in ("left", "right"):
+        return f"in a column on the {side}"
+    return f"in a row {_PLACE_OF.get(side, 'in the centre')}"
+
+
 _AGENT_NOUN = r"(?:agent|player|robot|bot|guy|character|avatar)"
 
 
@@ -453,7 +460,8 @@ def _reach_order(t: str) -> str:
 
 #: Scene families a prompt may be headed by, as users name them, and the family each names.
 _FAMILY_NAMES = {"occlusion": "occlusion", "reach": "reach", "reaching": "reach", "playground": "playground",
-                 "pushbox": "pushbox", "push box": "pushbox", "box pushing": "pushbox", "pushing": "pushbox"}
+                 "pushbox": "pushbox", "push box": "pushbox", "box pushing": "pushbox", "pushing": "pushbox",
+                 "push": "pushbox", "box push": "pushbox"}
 _FAMILY_WORDS = ("scene|task|test|setup|level|env|environment|world|example|demo|game|challenge|experiment"
                  "|scenario|case|episode")
 _FAMILY = (rf"(?P<family>{'|'.join(sorted(_FAMILY_NAMES, key=len, reverse=True))})"
@@ -570,7 +578,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
     verbs = "|".join(sorted(_MOTION_VERBS | _STILL_WORDS))
     t = re.sub(rf"([.;!?]\s*)({shapes}) ({verbs})\b", r"\1the \2 \3", t)  # "a ball. ball rolls right": that ball
-    t = re.sub(r"\b(?:kind|sort) of\b|\blet there be\b|\blay out\b|^\W*nothing\b", " ", t)
+    t = re.sub(r"\b(?:kind|sort) of\b|\blet there be\b|\blay out\b|^\W*nothing\b(?!\s+(?:but|else|except)\b)", " ", t)
     t = re.sub(r"\bno (?:movement|motion)\b", " still ", t)
     t = re.sub(r"\b(left|right|top|bottom) (?:wall|border)\b", r"\1", t)  # "starting from the right wall"
     t = re.sub(r"\bdark (?:square|patch|tile|pad)\b", " goal ", t)  # the goal, by its look
@@ -588,6 +596,11 @@ def _normalise(text: str) -> str:
         t = re.sub(one, r"\2 \1", t)
     # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
     t = _in_order(t)
+    slab = "|".join(sorted(_SLAB_NOUNS))  # "rolls under the slab, which is at the top": the slab is there
+    t = re.sub(rf"\b({slab})\s*,?\s*(?:which|that) (?:is|sits|lies|stands|hangs)\b", " slab . the slab is ", t)
+    pair = r"(?:towards?|at) (?:each other|one another)|apart|away from each other|in opposite directions"
+    t = re.sub(rf"\b({pair}|converg\w*|diverg\w*|meet)\s+along the (top|bottom|middle|centre|center|left|right)"
+               r"(?: row| column| side| edge)?\b", lambda m: f"{m.group(1)} {_line_along(m.group(2))}", t)
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
     t = re.sub(r"\bat speed\b", " quickly ", t)
     slab = "|".join(sorted(_SLAB_NOUNS))
@@ -642,6 +655,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
     t = re.sub(r"\bin a (row|column)\b(?=[^.;]*\bin a \1\b)", " ", t)  # said twice: the fuller one
+    that = re.search(r"\b(?:of|from|beside|near|by|to) (?:that|this)\s*(?=$|[,.;!?]|and\b)", t)
+    if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
+        raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
     far = re.search(r"\b(?:far|away) from\b", t)
     if far:
         raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
@@ -2459,6 +2475,9 @@ _REACH_FORM = "a reach task reads e.g. 'the white agent goes to the goal' or 'th
 def _read_reach(draft: _Draft, segments: list[_Segment]) -> None:
     """"the white agent (on the left) goes to the goal": one agent, a verb, the goal, and nothing else."""
     v = next(i for i, s in enumerate(segments) if isinstance(s, (_Marker, _Motion)))
+    if isinstance(segments[v], _Motion) and segments[v].under_slab:  # "goes under the slab to the goal"
+        raise PromptError(f"{_words_of(segments)!r}: an agent goes to the goal by its own way; only objects glide "
+                          f"under the slab. {_REACH_FORM}")
     nouns, rest = _attach(segments[:v]), segments[v + 1:]
     if len(nouns) != 1 or not rest or not isinstance(rest[0], _Relation) or not all(
             isinstance(s, _Place) for s in rest[1:]):
@@ -2755,7 +2774,7 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
             run.append(noun)
             continue
         elif noun.shape is not None and run and noun.count_word is None and (
-                noun.article is None or (len(run) == 1 and run[0].article == noun.article)):
+                noun.article is None or all(listed.article in (None, noun.article) for listed in run)):
             for listed in run:
                 listed.head, listed.shape = "object", noun.shape
             if noun.plural and noun.count is None and noun.color_word:

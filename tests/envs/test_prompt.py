@@ -1392,3 +1392,25 @@ def test_a_thing_named_by_its_place_is_the_one_described_there(prompt: str, same
 def test_one_thing_of_several_named_without_saying_which_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red, a green and a blue ball", "a red ball, a green ball and a blue ball"),  # made a box of two of them
+    ("push task: a red box on the left, goal on the right",  # pushed the box a way drawn at random
+     "a red box on the left, the goal on the right. the agent pushes the red box into the goal"),
+    ("nothing but the agent and the goal", "only the agent and the goal"),  # drew objects
+    ("a blue ball and a red ball rolling towards each other along the top",  # met along a column
+     "a blue ball and a red ball rolling towards each other in a row at the top"),
+    ("a ball rolls under the slab, which is at the top", "a slab at the top, and a ball rolls under the slab"),
+])
+def test_what_a_fourth_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("the agent goes under the slab to the goal", "only objects glide under the slab"),  # the slab was dropped
+    ("a red ball, then a blue ball to its right, then a green ball to the right of that", "say which thing"),
+])
+def test_what_a_fourth_review_found_misread_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
