@@ -76,6 +76,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
   box in a row") the row holds every object of the sentence, in the order named.
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
+* In a push, a place right after the pushed thing ("pushes the box on the left up") is where the thing
+  is; "to" a side is the way. "The pink agent is on the left and pushes ..." is the pink agent's push.
 * A speed said apart from any motion ("both slow", "two fast balls: ...") is said of things whose motions
   are given elsewhere; said of a thing that does not move, it is refused.
 * A scene family may head the prompt ("occlusion: a slab on the left, ...", "reach task: the agent at
@@ -596,6 +598,10 @@ def _normalise(text: str) -> str:
         t = re.sub(one, r"\2 \1", t)
     # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
     t = _in_order(t)
+    t = re.sub(rf"\b(one|two|three|[123]) (stationary|motionless|static|still|resting|parked) ((?:\w+ ){{0,3}}?"
+               rf"(?:{_THING_NOUNS})s?)\b", r"\1 \3 \2", t)  # "two motionless balls": two balls, motionless
+    t = re.sub(r"\b(?:one|1|a) (?:cell|square|step|region|space|tile)\s+(?=(?:to|above|below|left|right|north|south"
+               r"|east|west|up|down|over|under)\b)", " ", t)  # "one cell to its north": the next region
     slab = "|".join(sorted(_SLAB_NOUNS))  # "rolls under the slab, which is at the top": the slab is there
     t = re.sub(rf"\b({slab})\s*,?\s*(?:which|that) (?:is|sits|lies|stands|hangs)\b", " slab . the slab is ", t)
     pair = r"(?:towards?|at) (?:each other|one another)|apart|away from each other|in opposite directions"
@@ -2510,6 +2516,21 @@ def _task_agent(draft: _Draft, subject: list[_Segment]) -> int:
     return targets[0]
 
 
+_WAY_ONLY = _words("up upwards upward down downwards downward leftwards leftward rightwards rightward")
+
+
+def _split_locative(place: _Place) -> tuple[_Place, list[_Place]]:
+    """Split "on the left up" into where a thing is ("on the left") and the way after it ("up"), if any."""
+    words, k = place.words, 1
+    said: set[str] = set()
+    while k < len(words) and words[k] not in _WAY_ONLY and not (
+            (words[k] in _VERTICAL and "v" in said) or (words[k] in _HORIZONTAL and "h" in said)):
+        said |= {"v"} if words[k] in _VERTICAL else {"h"} if words[k] in _HORIZONTAL else set()
+        k += 1
+    here = _Place(words[:k], _region(words[:k]))
+    return here, ([_Place(words[k:], _region(words[k:]))] if k < len(words) else [])
+
+
 def _task_destination(
     verb: _Segment, rest: list[_Segment]
 ) -> tuple[_Noun | None, str | None, str | None, str | None]:
@@ -2518,6 +2539,11 @@ def _task_destination(
     the push names one too ("down to the goal")."""
     target = rest[0] if rest and isinstance(rest[0], _Noun) else None
     dests = rest[1:] if target is not None else rest
+    if target is not None and dests and isinstance(dests[0], _Place) and dests[0].words[0] in ("on", "in", "at") \
+            and not dests[0].origin:  # "pushes the box on the left up": the box is on the left
+        here, way = _split_locative(dests[0])
+        target.region = here.region
+        dests = [*way, *dests[1:]]
     where = [verb.direction] if isinstance(verb, _Motion) and verb.direction else []
     goal_region = None
     for k, seg in enumerate(dests):
@@ -2552,6 +2578,7 @@ def _set_task(
     _check_object_noun(noun)
     draft.clause = clause
     obj = _resolve(draft, noun)[0]
+    draft.objects[obj].region = _set_region(draft.objects[obj].region, noun.region, repr(noun.text))
     if dest == "goal":
         draft.goal = True
         draft.task = (agent, obj, None, False)
@@ -2572,6 +2599,7 @@ class _PromptReader:
         self.last_anchor: _Noun | None = None  # the clause before placed a thing by "it": "... left of it"
         self.last_one: _Noun | None = None  # the clause before named one object it had described: "the red one"
         self.clauses_read = 0
+        self.last_agent: _Noun | None = None  # the agent a clause before "and pushes ..." was about
         self.sentence = 1
 
     def read(self, clauses: list[_Clause]) -> _Draft:
@@ -2607,11 +2635,18 @@ class _PromptReader:
         last_thing, self.last_thing = self.last_thing, None
         last_anchor, self.last_anchor = self.last_anchor, None
         last_one, self.last_one = self.last_one, None
+        last_agent = self.last_agent
+        first = segments[0] if segments else None
+        agent = isinstance(first, _Noun) and (first.kind == "agent" or (  # "the pink one is ... and pushes"
+            _refers_back(first) and first.color_word in AGENT_COLORS))
+        self.last_agent = first if agent and clause.end in ("and", ",") else None
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
         if _is_task(segments):
             subject, verb, rest = _split_task(segments)
+            if not subject and last_agent is not None:  # "the pink agent is on the left and pushes the box"
+                subject = [last_agent]
             agent = _task_agent(draft, subject)
             target, dest, goal_region, way = _task_destination(verb, rest)
             draft.goal_region = _set_region(draft.goal_region, goal_region, "the goal")
@@ -2627,7 +2662,7 @@ class _PromptReader:
                 noun.head = "agent"
             if noun.kind != "object" or noun.pronoun:
                 continue
-            if not in_list and noun.words == ["one"] and draft.objects:  # "a red ball and a blue ball; one rolls up"
+            if not in_list and noun.words == ["one"] and (draft.objects or len(nouns) > 1):  # "a red ball and a blue ball; one rolls up"
                 raise PromptError("'one' could name one of the things described before, or a new one; say which, "
                                   "e.g. 'the red ball rolls up' or 'another ball rolls up'")
             if not in_list and _refers_back(noun) and _names_one_before(draft, noun):
@@ -2727,11 +2762,18 @@ def _share_predicate(clause: _Clause, others: list[_Clause]) -> None:
     blue balls on the left", "a red ball and a blue box roll right"). A row, a pairing ("towards each
     other") or a place by another thing stays with the clause: those already take in the whole list."""
     shared = [s for s in clause.segments[1:] if (isinstance(s, _Place) and _line_of(s.region) is None) or (
-        isinstance(s, _Motion) and s.direction not in _PAIR_WAYS.values())]
-    if not others or len(shared) != len(clause.segments) - 1:
+        isinstance(s, _Motion) and not _is_pairing(s)) or s in _speed_markers(clause.segments)]
+    paired = [s for s in clause.segments[1:] if _is_pairing(s)]  # "... at the top rolling towards each other"
+    if not others or len(shared) + len(paired) != len(clause.segments) - 1:
         return
-    for other in others:
-        other.segments += [copy.deepcopy(s) for s in shared]
+    for other in others:  # one placed already keeps its place ("a red ball on the left and a blue ball ...")
+        placed = any(isinstance(s, _Place) for s in other.segments)
+        other.segments += [copy.deepcopy(s) for s in shared if not (placed and isinstance(s, _Place))]
+
+
+def _is_pairing(segment: _Segment) -> bool:
+    """A motion of two things at or away from each other ("rolling towards each other", "moving apart")."""
+    return isinstance(segment, _Motion) and segment.direction in _PAIR_WAYS.values()
 
 
 def _plural_verb(clause: _Clause) -> bool:
@@ -2741,8 +2783,8 @@ def _plural_verb(clause: _Clause) -> bool:
     if not isinstance(noun, _Noun) or noun.kind != "object" or noun.plural or (noun.count or 1) > 1 \
             or len(clause.segments) < 2:
         return False
-    after = clause.words[len(noun.words)] if len(clause.words) > len(noun.words) else ""
     verbs = _MOTION_VERBS | _STILL_WORDS
+    after = next((w for w in clause.words[len(noun.words):] if w in verbs | {"is", "are"}), "")  # the verb
     return after == "are" or (after in verbs and (after + "s" in verbs or after + "es" in verbs))
 
 
@@ -2782,7 +2824,7 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
             _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
         run = []
     for k, clause in enumerate(clauses):  # "a red ball and a blue box roll right": both roll
-        if _plural_verb(clause):
+        if _plural_verb(clause) or any(_is_pairing(s) for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
     out: list[_Clause] = []
     for clause in clauses:
@@ -3022,8 +3064,11 @@ def _place_in(
     slab: SlabSpec | None,
     bounds: tuple[float, ...] | None = None,
 ) -> np.ndarray | None:
-    if region is not None:
-        bounds = region_bounds(arena, region)
+    if region is not None:  # the region, and within it the room a push needs where there is any
+        rb = region_bounds(arena, region)
+        both = rb if bounds is None else (max(rb[0], bounds[0]), min(rb[1], bounds[1]), max(rb[2], bounds[2]),
+                                          min(rb[3], bounds[3]))
+        bounds = both if both[0] < both[1] and both[2] < both[3] else rb
     xy = place(rng, arena, half, square, placed, bounds=bounds, avoid=slab)
     if xy is None:
         xy = place(rng, arena, half, square, placed, bounds=bounds)
@@ -3129,8 +3174,10 @@ def _pair_up(objs: list[_ObjDraft], way: str, rng: np.random.Generator) -> tuple
     elif given is None:
         ends = ("left", "right") if rng.random() < 0.5 else ("top", "bottom")
         a.region, b.region = ends if way == "meet" else ("centre", "centre")
-    if a.region == b.region:  # along a line drawn here, each way set once they are placed
-        a.direction, b.direction = ("left", "right") if rng.random() < 0.5 else ("up", "down")
+    if a.region == b.region:  # along a line drawn here (along the edge they are at), each way set once placed
+        row, col = _cell(a.region)
+        across = rng.random() < 0.5 if row == col else row != 0  # "both at the top": along the top
+        a.direction, b.direction = ("left", "right") if across else ("up", "down")
         return pair[0], pair[1]
     ahead, back = _way_between(a.region, b.region), _way_between(b.region, a.region)  # a towards b, and back
     a.direction, b.direction = (ahead, back) if way == "meet" else (back, ahead)
@@ -3197,7 +3244,9 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
             # Leave room to push it: ahead of it for a direction, all round for the goal.
             inner = arena.half_size - 0.3
             d = task[2]
-            bounds = _push_room_bounds(arena, direction_vector(d)) if d else (-inner, inner, -inner, inner)
+            behind = sizes[i] * 1.42 + 2 * AGENT_RADIUS + 0.23  # where _place_agents stands the agent
+            bounds = _push_room_bounds(arena, direction_vector(d), behind=behind) if d else \
+                (-inner, inner, -inner, inner)
         xy = _place_in(rng, arena, sizes[i], o.shape == "box", placed, o.region, slab, bounds)
         if xy is None:
             raise _fail(f"the {o.color} {o.shape}", o.region)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -1414,3 +1415,37 @@ def test_what_a_fourth_review_found_misread_reads_as_meant(prompt: str, same_as:
 def test_what_a_fourth_review_found_misread_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the pink agent is on the left and pushes the box to the right",  # the white agent pushed
+     "the pink agent on the left pushes the box to the right"),
+    ("two agents; the pink one is at the bottom and pushes the red box up",
+     "two agents. the pink agent at the bottom pushes the red box up"),
+    ("the agent pushes the box on the left up", "a box on the left. the agent pushes the box up"),  # up-left
+    ("the agent pushes the box in the centre down", "a box in the centre. the agent pushes the box down"),
+    ("a red ball and a blue ball move left quickly", "a red ball moves quickly left and a blue ball moves quickly "
+                                                     "left"),  # the red ball stayed
+    ("a box in the centre and a ball one square above it", "a box in the centre and a ball above it"),  # 3 things
+    ("one stationary yellow box in the bottom right and nothing else",  # two boxes
+     "only a still yellow box at the bottom right"),
+])
+def test_what_a_fifth_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_agent_stands_behind_a_box_placed_by_the_prompt_to_push_it(seed: int) -> None:
+    spec = parse_prompt("a red box on the left. the agent pushes the red box to the right", seed=seed)
+    assert spec.agents[0].pos[0] < spec.objects[0].pos[0] - spec.objects[0].size  # it was put anywhere at times
+    assert abs(spec.agents[0].pos[1] - spec.objects[0].pos[1]) < 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_two_things_at_one_edge_meet_along_it(seed: int) -> None:
+    text = "a red ball and a blue ball at the top rolling towards each other"  # one was put at the bottom
+    said = canonical_prompt(text, seed=seed)
+    assert "red ball at the top" in said and "blue ball at the top" in said
+    assert {"moves left", "moves right"} == set(re.findall(r"moves (?:left|right|up|down)", said))
+    a, b = parse_prompt(text, seed=seed).objects
+    assert (b.pos[0] - a.pos[0]) * (b.vel[0] - a.vel[0]) < 0  # closing
