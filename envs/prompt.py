@@ -2626,6 +2626,16 @@ class _PromptReader:
             raise PromptError("the prompt says the arena is empty but also describes objects")
         return self.draft
 
+    def _read_task(self, segments: list[_Segment], last_agent: _Noun | None, order: int) -> None:
+        """A push: its agent (the one the clause before was about when it names none: "the pink agent is on the
+        left and pushes the box"), the pushed thing and where to; applied once every object is read."""
+        draft = self.draft
+        subject, verb, rest = _split_task(segments)
+        agent = _task_agent(draft, subject or ([last_agent] if last_agent is not None else []))
+        target, dest, goal_region, way = _task_destination(verb, rest)
+        draft.goal_region = _set_region(draft.goal_region, goal_region, "the goal")
+        self.deferred.append(lambda: _set_task(draft, agent, target, dest, order, way))
+
     def _read_clause(self, clause: _Clause, defer: bool = True, in_list: bool = False) -> None:
         segments, draft = clause.segments, self.draft
         self.clauses_read += 1
@@ -2635,22 +2645,12 @@ class _PromptReader:
         last_thing, self.last_thing = self.last_thing, None
         last_anchor, self.last_anchor = self.last_anchor, None
         last_one, self.last_one = self.last_one, None
-        last_agent = self.last_agent
-        first = segments[0] if segments else None
-        agent = isinstance(first, _Noun) and (first.kind == "agent" or (  # "the pink one is ... and pushes"
-            _refers_back(first) and first.color_word in AGENT_COLORS))
-        self.last_agent = first if agent and clause.end in ("and", ",") else None
+        last_agent, self.last_agent = self.last_agent, _agent_going_on(clause)
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
         if _is_task(segments):
-            subject, verb, rest = _split_task(segments)
-            if not subject and last_agent is not None:  # "the pink agent is on the left and pushes the box"
-                subject = [last_agent]
-            agent = _task_agent(draft, subject)
-            target, dest, goal_region, way = _task_destination(verb, rest)
-            draft.goal_region = _set_region(draft.goal_region, goal_region, "the goal")
-            self.deferred.append(lambda: _set_task(draft, agent, target, dest, order, way))
+            self._read_task(segments, last_agent, order)
             return
         segments, besides = _read_besides(segments)
         _apply_markers(draft, segments)
@@ -2662,7 +2662,7 @@ class _PromptReader:
                 noun.head = "agent"
             if noun.kind != "object" or noun.pronoun:
                 continue
-            if not in_list and noun.words == ["one"] and (draft.objects or len(nouns) > 1):  # "a red ball and a blue ball; one rolls up"
+            if not in_list and noun.words == ["one"] and (draft.objects or len(nouns) > 1):  # "two balls; one rolls"
                 raise PromptError("'one' could name one of the things described before, or a new one; say which, "
                                   "e.g. 'the red ball rolls up' or 'another ball rolls up'")
             if not in_list and _refers_back(noun) and _names_one_before(draft, noun):
@@ -2748,6 +2748,15 @@ class _PromptReader:
                 self.draft.objects[k].region = _set_region(self.draft.objects[k].region, header.region,
                                                            repr(header.text))
         return i
+
+
+def _agent_going_on(clause: _Clause) -> _Noun | None:
+    """The agent a clause is about when the next one goes on without a subject ("the pink agent is on the left
+    and pushes ..."; "the pink one is ... and ...")."""
+    first = clause.segments[0] if clause.segments else None
+    agent = isinstance(first, _Noun) and (first.kind == "agent" or (
+        _refers_back(first) and first.color_word in AGENT_COLORS))
+    return first if agent and clause.end in ("and", ",") else None
 
 
 def _other_as_second(clause: _Clause) -> None:
