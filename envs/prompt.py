@@ -65,7 +65,11 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   on an agent (or the slab, or the goal) names that thing ("the agent in the middle and a green box to
   its left"). Otherwise "it" names the object described last, and is refused when the sentence that
   described it described others too ("a red ball and a blue box. it moves left": which?); a second "to
-  the right of it" right after "... to the left of it" names the same thing as the first.
+  the right of it" right after "... to the left of it" names the same thing as the first, while the same
+  side twice is a chain ("a red ball to its right. a blue ball to its right": the blue one right of the red).
+  "Diagonally" reads with both ways said ("rolls diagonally up-left"); alone it is refused.
+  "Agent 1" and "agent 2" are the white and the pink agent; things named by number ("ball one") are
+  refused.
 * "Rolls under the slab" (or slides, passes, ... under it) starts a thing beside the slab, moving left,
   right, up or down fast enough to glide under it and out of its far side; "from the left" says it moves
   right. "Under it" names the slab when the slab is the last thing named before ("a slab at the top and
@@ -250,7 +254,7 @@ _SENTENCE_ENDS = frozenset(".!?")  # end the list after a count ("two objects: .
 FILLER_WORDS = _words(
     "there here is are has have does also that which scene arena world part area half floor ground "
     "sits sitting lies lying placed located stands standing covers covering contains containing please "
-    "me see be shows showing where simulation region regions diagonally"  # "show me", "the top left region"
+    "me see be shows showing where simulation region regions"  # "show me", "the top left region"
     " being gets put place add show draw create make generate render spawn spawns"  # "put a red ball ...": a request
     " starts start starting begins must should will"  # "the agent starts at the top"
     " far very slightly exactly"  # "on the far left", "slightly to the left": the region is the same
@@ -661,6 +665,24 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
     t = re.sub(r"\bin a (row|column)\b(?=[^.;]*\bin a \1\b)", " ", t)  # said twice: the fuller one
+    t = re.sub(rf"\b({_AGENT_NOUN}) in (pink|white)\b", r"\2 \1", t)  # "the agent in pink": the pink agent
+    t = re.sub(rf"\b({_AGENT_NOUN}) (?:#\s*)?(1|one|2|two)\b(?!\s+(?:{_THING_NOUNS})s?\b)",
+               lambda m: f" the {'first' if m.group(2) in ('1', 'one') else 'second'} {m.group(1)} ", t)  # "agent 1"
+    label = re.search(r"(?:^|[,.;:!?]|\band\b|\bthe\b)\s*(?:ball|box|cube|sphere|cylinder|object|thing) (?:#\s*)?"
+                      r"(?:[123]|one|two|three)\b(?!\s+(?:ball|box|cube|sphere|cylinder|object|thing)s?\b)", t)
+    if label:  # "ball one moves left", "box 2 at the top"
+        raise PromptError(f"{label.group(0).strip(' ,.;:!?')!r}: things are not named by number; describe each by "
+                          "its colour and shape, e.g. 'the red ball moves left'")
+    if re.search(r"\bgoal\b", t):  # "the goal is at the bottom right. the agent pushes the box there"
+        t = re.sub(r"\b(push(?:es|ing)?|shoves?|shoving) ((?:the|a|an|it)\b(?: \w+){0,3}?) there\b",
+                   r"\1 \2 into the goal", t)
+    for m in re.finditer(r"\bdiagonal(?:ly)?\b", t):  # said with both ways it reads as they do, else refused
+        near = set(re.split(r"[,;.!?:]|\band\b|\bwith\b", t[m.end():])[0].split())  # the words of its clause
+        near |= set(re.split(r"[,;.!?:]|\band\b|\bwith\b", t[: m.start()])[-1].split())
+        if not (near & _VERTICAL.keys() and near & _HORIZONTAL.keys()):
+            raise PromptError("'diagonally' says no way on its own; name both, e.g. 'rolls diagonally up-left' or "
+                              "'rolls towards the top right', or place each thing in a region")
+    t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)
     that = re.search(r"\b(?:of|from|beside|near|by|to) (?:that|this)\s*(?=$|[,.;!?]|and\b)", t)
     if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
         raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
@@ -1900,7 +1922,11 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
     for p, seg in enumerate(segments):
         mover = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun) and s.motion is not None
                       and s.region is None), None) if isinstance(seg, _Place) and seg.origin else None
-        if mover is not None:  # "a ball rolling towards the agent from the left": the ball starts there
+        before = segments[p - 1] if p else None
+        if isinstance(seg, _Place) and seg.words[0] in ("to", "towards", "toward") and isinstance(before, _Motion) \
+                and before.under_slab and before.direction is None and seg.region != "centre":
+            before.direction = _direction(seg.region.split())  # "slides under it to the right": the way it goes
+        elif mover is not None:  # "a ball rolling towards the agent from the left": the ball starts there
             mover.region, mover.origin = seg.region, seg
         elif isinstance(seg, _Place):
             noun = _attach_one(segments, p, "region", seg.region)
@@ -2600,6 +2626,7 @@ class _PromptReader:
         self.last_one: _Noun | None = None  # the clause before named one object it had described: "the red one"
         self.clauses_read = 0
         self.last_agent: _Noun | None = None  # the agent a clause before "and pushes ..." was about
+        self.anchor_steps: dict[int, tuple[int, int] | None] = {}  # the step of each "... of it" read
         self.sentence = 1
 
     def read(self, clauses: list[_Clause]) -> _Draft:
@@ -2697,7 +2724,9 @@ class _PromptReader:
             self.last_thing = nouns[-1]
         for b in besides:  # "a box with a ball to the left of it and a cube to the right of it": the box twice
             if isinstance(b, _Beside) and b.anchor.pronoun and b.anchor.kind == "object":
-                b.anchor.same_as, self.last_anchor = last_anchor, b.anchor
+                chain = last_anchor is not None and self.anchor_steps.get(id(last_anchor)) == b.step
+                b.anchor.same_as = None if chain else last_anchor  # "... to its right. ... to its right": a chain
+                self.last_anchor, self.anchor_steps[id(b.anchor)] = b.anchor, b.step
 
     def _link_other(self, nouns: list[_Noun], last_one: _Noun | None) -> None:
         """Point "the other (one)" at what the clause before named ("the yellow one moves right, the other

@@ -1449,3 +1449,29 @@ def test_two_things_at_one_edge_meet_along_it(seed: int) -> None:
     assert {"moves left", "moves right"} == set(re.findall(r"moves (?:left|right|up|down)", said))
     a, b = parse_prompt(text, seed=seed).objects
     assert (b.pos[0] - a.pos[0]) * (b.vel[0] - a.vel[0]) < 0  # closing
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a slab in the centre, a green box slides under it to the right",  # started on the right, moving left
+     "a slab in the centre, a green box slides right under it"),
+    ("a ball rolls diagonally up-left", "a ball rolls up-left"),
+    ("cyan box on the left, moving up diagonally to the right", "a cyan box on the left moves up-right"),
+    ("agent 1 at the top, agent 2 at the bottom", "the white agent at the top, the pink agent at the bottom"),
+    ("the agent in pink goes to the goal", "the pink agent goes to the goal"),  # the white agent went
+    ("the goal is at the bottom right. the agent pushes the box there",  # pushed a way drawn at random
+     "the goal is at the bottom right. the agent pushes the box into the goal"),
+    ("a green ball on the left. a red ball to its right. a blue ball to its right",  # red and blue both centre
+     "a green ball on the left, a red ball in the centre, a blue ball on the right"),
+])
+def test_what_a_fifth_review_found_misread_reads_as_meant_too(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a red ball at the top left and a blue ball diagonally below it", "diagonally"),  # was straight below
+    ("a red ball rolls diagonally left", "diagonally"),  # rolled left
+    ("ball one moves left", "not named by number"),  # a still ball and a box that moved
+])
+def test_what_a_fifth_review_found_misread_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
