@@ -595,6 +595,8 @@ def _normalise(text: str) -> str:
     # numbered items: "two objects. object 1: a red ball, top left. object 2: ..." is a count and its list
     t = re.sub(r"\b(objects|things|items)\s*[.:]?\s*\b(?:object|item|thing)\s*(?:#|no\s*)?1\s*:", r"\1:", t)
     t = re.sub(r"[.;,]?\s*\b(?:object|item|thing)\s*(?:#|no\s*)?[2-9]\s*:", ",", t)
+    t = re.sub(r"(^|[.;,])\s*(?:object|item|thing)\s*(?:#|no\s*)?1\s*:", r"\1 ", t)  # "object 1: a red ball. ..."
+    t = re.sub(r"(^|[.;,])\s*(ball|box|cube|sphere|cylinder)\s*(?:#|no\s*)?[1-3]\s*:", r"\1 a \2,", t)  # "ball 1: red"
     # "the one on the left is a red ball" (before anything is named): the red ball is on the left
     one = (r"\bthe one ((?:on|at|in) the (?:top |bottom )?(?:left|right|top|bottom|centre|center|middle))(?: is)? "
            r"(an? [a-z ]+?)(?=\s*(?:[,;.]|\band\b|$))")

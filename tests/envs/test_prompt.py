@@ -1475,3 +1475,13 @@ def test_what_a_fifth_review_found_misread_reads_as_meant_too(prompt: str, same_
 def test_what_a_fifth_review_found_misread_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Object 1: red ball, top left. Object 2: blue box, bottom right.",  # was refused as more than 3 objects
+     "a red ball at the top left. a blue box at the bottom right"),
+    ("Ball 1: red, top left. Ball 2: blue, bottom right.",
+     "a red ball at the top left. a blue ball at the bottom right"),
+])
+def test_numbered_items_with_a_colon_read_as_a_list(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
