@@ -120,6 +120,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import itertools
 import math
 import re
 from collections.abc import Callable, Collection
@@ -225,6 +226,11 @@ _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverg
 _AROUND = _words("around about")
 _ANY_WAY = "around"
 _REACH_VERBS = _words("reach reaches reaching")
+#: Motion verbs that say a speed, unless a speed word says another: "a red ball zooms left" moves quickly,
+#: "crawls" at the ordinary speed ("trundling quickly" is quick).
+_SPEED_VERBS = {"fast": _words("zip zips zipping zoom zooms zooming race races racing shoot shoots shooting rush "
+                               "rushes rushing speeds"),
+                "slow": _words("crawl crawls crawling trundle trundles trundling")}
 _STILL_WORDS = _words("still stationary static resting rest rests motionless stay stays staying parked waits waiting")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 #: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
@@ -685,6 +691,10 @@ def _normalise(text: str) -> str:
             raise PromptError("'diagonally' says no way on its own; name both, e.g. 'rolls diagonally up-left' or "
                               "'rolls towards the top right', or place each thing in a region")
     t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)
+    cells = re.search(r"\b(?:two|three|four|several|[2-9]) (?:cells|squares|steps|regions|spaces|tiles)\b", t)
+    if cells:  # "the goal is two cells to the right": not a count of things
+        raise PromptError(f"{cells.group(0)!r}: places are the regions of a 3x3 grid, one step apart at most; name "
+                          "the region, e.g. 'the goal on the right'")
     that = re.search(r"\b(?:of|from|beside|near|by|to) (?:that|this)\s*(?=$|[,.;!?]|and\b)", t)
     if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
         raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
@@ -1953,10 +1963,11 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
     words = _words_of(segments).split()
     for m in motions:
         speed = _speed_of(said | ({_kind(w) for w in m.words} & _SPEED_KINDS), words)  # one speed per motion
+        speed = speed or next((kind for kind, verbs in _SPEED_VERBS.items() if set(m.words) & verbs), None)
         if speed == "slow" and m.under_slab:
             raise PromptError(f"{' '.join(m.words)!r}: a thing that goes under the slab glides quickly, or the "
                               "floor stops it before it comes out; leave out the slow speed")
-        m.fast = m.fast or _speed_of(said, words) == "fast"
+        m.fast = m.fast or speed == "fast"
     return [s for s in segments if isinstance(s, _Noun)]
 
 
@@ -2823,9 +2834,22 @@ def _plural_verb(clause: _Clause) -> bool:
     if not isinstance(noun, _Noun) or noun.kind != "object" or noun.plural or (noun.count or 1) > 1 \
             or len(clause.segments) < 2:
         return False
-    verbs = _MOTION_VERBS | _STILL_WORDS
-    after = next((w for w in clause.words[len(noun.words):] if w in verbs | {"is", "are"}), "")  # the verb
+    verbs = _MOTION_VERBS | _STILL_WORDS | _BEING_VERBS
+    between = list(itertools.takewhile(lambda w: w not in verbs | {"is", "are"}, clause.words[len(noun.words):]))
+    if noun.pronoun or not all(_kind(w) in _SPEED_KINDS | _REGION_KINDS | {"prep", "art"} for w in between):
+        return False  # "... and it should sit ...": not the list's verb
+    after = clause.words[len(noun.words) + len(between)] if len(clause.words) > len(noun.words) + len(between) else ""
     return after == "are" or (after in verbs and (after + "s" in verbs or after + "es" in verbs))
+
+
+_BEING_VERBS = _words("sit sits stand stands lie lies start starts")  # "a ball and a box sit at the top"
+
+
+def _placed_only(clause: _Clause) -> bool:
+    """An object noun and a region of the grid, nothing else: "a blue ball on the left"."""
+    return len(clause.segments) == 2 and isinstance(clause.segments[0], _Noun) and \
+        clause.segments[0].kind == "object" and isinstance(clause.segments[1], _Place) and \
+        _line_of(clause.segments[1].region) is None and not clause.segments[1].origin
 
 
 def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
@@ -2837,8 +2861,8 @@ def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
         noun, *rest = clause.segments
         placed = len(rest) == 1 and isinstance(rest[0], _Place)  # "a red ball on the left and a box roll right"
         if clause.end not in (",", "and") or not isinstance(noun, _Noun) or noun.kind != "object" or noun.pronoun \
-                or not (placed or not rest):
-            break
+                or noun.head is None or _list_header(clause) is not None or not (placed or not rest):
+            break  # not a thing of its own ("orange", "two balls:", "it")
         bare.insert(0, clause)
     return bare
 
@@ -2866,6 +2890,8 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
     for k, clause in enumerate(clauses):  # "a red ball and a blue box roll right": both roll
         if _plural_verb(clause) or any(_is_pairing(s) for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
+        elif _placed_only(clause) and k and clauses[k - 1].end == "and":  # "a red ball and a blue ball on the
+            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k]) if len(c.segments) == 1])  # left"
     out: list[_Clause] = []
     for clause in clauses:
         noun = clause.segments[0]

@@ -709,7 +709,7 @@ def test_a_prompt_that_asks_for_no_objects_gets_none(prompt: str) -> None:
     ("a small blue sphere at the top-right position, moving northwest at low velocity",
      "a small blue ball at the top right moving up-left"),
     ("lets get a tiny cyan ball zipping up-left from the bottom right", "a small cyan ball at the bottom right "
-     "moving up-left"),
+     "moving quickly up-left"),
     ("the agent at the bottom reaches the target at the top", "the agent at the bottom reaches the goal at the top"),
     ("a magenta cube in the top right, parked", "a magenta box at the top right, still"),
     ("the agent should push the magenta box onto the goal, which is at the top of the arena",
@@ -855,7 +855,7 @@ def test_going_under_the_slab_after_a_motion_keeps_to_one_axis(prompt: str, matc
     ("Could the magenta ball roll in from the right?", "the magenta ball rolls in from the right"),
     ("hi! could u put a blue ball on the right side pls", "a blue ball on the right"),
     ("lil green ball top right", "a small green ball at the top right"),
-    ("a big orange ball rushes up from the bottom", "a big orange ball rolls up from the bottom"),
+    ("a big orange ball rushes up from the bottom", "a big orange ball rolls quickly up from the bottom"),
 ])
 def test_chat_and_verbs_of_impact_read_as_their_plain_form(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
@@ -1214,8 +1214,8 @@ def test_what_a_third_review_found_misread_reads_as_meant(prompt: str, same_as: 
 @pytest.mark.parametrize(("prompt", "same_as"), [
     ("big yellow sphere and small yellow sphere, big one still, small one moving left",
      "a big yellow ball stays still and a small yellow ball moves left"),
-    ("a red ball and a blue ball, blue one on the right", "a red ball and a blue ball on the right"),  # was 3 balls
-    ("a red ball, blue one on the right", "a red ball and a blue ball on the right"),  # none before: a new one
+    ("a red ball and a blue ball, blue one on the right", "a red ball, a blue ball on the right"),  # was 3 balls
+    ("a red ball, blue one on the right", "a red ball, a blue ball on the right"),  # none before: a new one
 ])
 def test_a_bare_big_one_names_the_one_big_thing_before(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
@@ -1485,3 +1485,21 @@ def test_what_a_fifth_review_found_misread_is_refused(prompt: str, match: str) -
 ])
 def test_numbered_items_with_a_colon_read_as_a_list(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("A red ball zooms left and a blue ball crawls right.",  # zooming was the ordinary speed
+     "a red ball moves quickly left and a blue ball moves right"),
+    ("a ball zooms slowly left", "a ball moves left"),  # a speed word says more than the verb
+    ("A red ball and a blue box sit at the top.", "a red ball at the top and a blue box at the top"),
+    ("A red ball and a blue ball on the left.", "a red ball on the left and a blue ball on the left"),
+    ("two green cylinders, one on the left and one on the right",  # a list: each its own place
+     "a green cylinder on the left and a green cylinder on the right"),
+])
+def test_what_a_sixth_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_place_counted_in_cells_is_refused() -> None:
+    with pytest.raises(PromptError, match="regions of a 3x3 grid"):  # made two things and placed the goal anywhere
+        parse_prompt("The agent is on the left. The goal is two cells to the right.", seed=0)
