@@ -2845,6 +2845,17 @@ def _plural_verb(clause: _Clause) -> bool:
 _BEING_VERBS = _words("sit sits stand stands lie lies start starts")  # "a ball and a box sit at the top"
 
 
+def _share_predicates(clauses: list[_Clause]) -> None:
+    """Give what is said of a list of things with a verb in the plural ("a red ball and a blue box roll
+    right") or a pairing ("... roll towards each other") to every thing listed, and a place after "a red
+    ball and a blue ball" to both."""
+    for k, clause in enumerate(clauses):
+        if _plural_verb(clause) or any(_is_pairing(s) for s in clause.segments):
+            _share_predicate(clause, _bare_subjects(clauses[:k]))
+        elif _placed_only(clause) and k and clauses[k - 1].end == "and":
+            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k]) if len(c.segments) == 1])
+
+
 def _placed_only(clause: _Clause) -> bool:
     """An object noun and a region of the grid, nothing else: "a blue ball on the left"."""
     return len(clause.segments) == 2 and isinstance(clause.segments[0], _Noun) and \
@@ -2887,11 +2898,7 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
                 noun.plural = False  # "red and blue balls": one blue ball
             _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
         run = []
-    for k, clause in enumerate(clauses):  # "a red ball and a blue box roll right": both roll
-        if _plural_verb(clause) or any(_is_pairing(s) for s in clause.segments):
-            _share_predicate(clause, _bare_subjects(clauses[:k]))
-        elif _placed_only(clause) and k and clauses[k - 1].end == "and":  # "a red ball and a blue ball on the
-            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k]) if len(c.segments) == 1])  # left"
+    _share_predicates(clauses)
     out: list[_Clause] = []
     for clause in clauses:
         noun = clause.segments[0]
