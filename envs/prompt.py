@@ -2155,16 +2155,19 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
 def _refer_back(draft: _Draft, noun: _Noun) -> list[int]:
     """The objects "it" (or "both") names: the last one (two) described before its clause. When the
     sentence that described them describes more ("a red ball and a blue box. it moves left"), it could
-    be any of them, and is refused. "All" and "each" name every object of the last sentence that
-    described one ("a ball and a box, all red"; "three balls. all move left")."""
+    be any of them, and is refused. "All" and "each" (or "the objects") name every object of the last
+    sentence that described one ("a ball and a box, all red"), or, in a sentence of their own, every object
+    described before ("a ball. a box. all move left")."""
     n = noun.count or 1
     before = sorted((o.clause, i) for i, o in enumerate(draft.objects) if o.clause < draft.clause)
     seen = len(before)
     sentence = lambda k: draft.sentences.get(before[k][0])
-    if noun.count_word in _EVERY and seen:
-        n = sum(sentence(k) == sentence(seen - 1) for k in range(seen))
+    every = noun.count_word in _EVERY or (noun.plural and noun.count is None)  # "all", "each", "the objects"
+    if every and seen:  # in a sentence of its own ("... . All move up."): every object described before
+        own = draft.sentences.get(draft.clause) != sentence(seen - 1)
+        n = seen if own else sum(sentence(k) == sentence(seen - 1) for k in range(seen))
     if not seen:
-        what = "objects described before it, and none is" if noun.count_word in _EVERY else \
+        what = "objects described before it, and none is" if every else \
             f"{'an object' if n == 1 else f'{n} objects'} before any is described"
         raise PromptError(f"{noun.text!r} refers to {what}")
     if seen < n:
@@ -2695,7 +2698,7 @@ class _PromptReader:
         segments, besides = _read_besides(segments)
         _apply_markers(draft, segments)
         nouns = _attach(segments)
-        self._link_pronouns(nouns, besides, last_thing, last_anchor)
+        self._link_pronouns(nouns, besides, last_thing, last_anchor, last_one)
         self._link_other(nouns, last_one)
         for noun in nouns:
             if _refers_back(noun) and noun.color_word in AGENT_COLORS:  # "the pink one": only agents are pink
@@ -2719,11 +2722,13 @@ class _PromptReader:
             _apply_nouns(draft, nouns, order, besides)
 
     def _link_pronouns(self, nouns: list[_Noun], besides: list[_Beside | _Between | _Towards],
-                       last_thing: _Noun | None,
-                       last_anchor: _Noun | None) -> None:
-        """Point a clause's "it" at what the clause before makes it name, and note what this clause
-        leaves for the next one."""
+                       last_thing: _Noun | None, last_anchor: _Noun | None, last_one: _Noun | None) -> None:
+        """Point a clause's "it" at what the clause before makes it name (the one object it said something
+        of: "the ball is big. it rolls right"), and note what this clause leaves for the next one."""
         for noun in nouns:
+            if last_thing is None and last_one is not None and noun.pronoun and noun.count is None \
+                    and last_one.kind == "object":
+                noun.same_as = last_one
             if last_thing is not None and noun.pronoun and noun.count is None:  # "it" after "the agent"
                 noun.head, noun.color_word, noun.ordinal = last_thing.head, last_thing.color_word, last_thing.ordinal
                 noun.other, noun.count_word = last_thing.other, last_thing.count_word

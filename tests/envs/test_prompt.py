@@ -1503,3 +1503,17 @@ def test_what_a_sixth_review_found_misread_reads_as_meant(prompt: str, same_as: 
 def test_a_place_counted_in_cells_is_refused() -> None:
     with pytest.raises(PromptError, match="regions of a 3x3 grid"):  # made two things and placed the goal anywhere
         parse_prompt("The agent is on the left. The goal is two cells to the right.", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("A red ball on the left. A blue box on the right. All objects move up.",  # the box alone moved
+     "a red ball on the left moves up. a blue box on the right moves up"),
+    ("A red ball on the left. A blue box on the right. The objects move up.",
+     "a red ball on the left moves up. a blue box on the right moves up"),
+    ("A red ball on the left. A blue box on the right. The ball is big. It rolls right.",  # the box rolled
+     "a large red ball on the left rolls right. a blue box on the right"),
+    ("a red ball and a blue box. The ball rolls right. It is big.",  # the box was made big
+     "a large red ball rolls right and a blue box"),
+])
+def test_all_and_it_in_later_sentences_name_what_the_sentences_before_named(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
