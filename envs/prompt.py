@@ -2190,8 +2190,9 @@ def _look(obj: _ObjDraft) -> str:
 def _named_before(draft: _Draft, noun: _Noun) -> int | None:
     """The object a bare noun of a later sentence names ("a ball on the left. ball is red": the ball): one
     of that shape described in an earlier sentence and none yet in this one, which the noun only tells
-    more of (a place or a motion it had not been given: "box, goal, agent. box centre"); None otherwise
-    ("a ball on the left. ball on the right" is another ball)."""
+    more of (a place or a motion it had not been given: "box, goal, agent. box centre"); in the same
+    sentence, a motion alone ("red ball left, blue box right, ball rolls right"); None otherwise ("a ball
+    on the left. ball on the right" is another ball)."""
     bare = noun.article is None and noun.count_word is None and not noun.plural and noun.ordinal is None
     if not (bare and noun.shape is not None and noun.words):
         return None
@@ -2200,8 +2201,9 @@ def _named_before(draft: _Draft, noun: _Noun) -> int | None:
         return None
     now = draft.sentences.get(draft.clause)
     same = [i for i, o in enumerate(draft.objects) if o.shape == noun.shape]
-    if any(draft.sentences.get(draft.objects[i].clause) == now for i in same):
-        return None
+    moves_only = noun.motion is not None and noun.region is None and noun.origin is None
+    if any(draft.sentences.get(draft.objects[i].clause) == now for i in same) and not moves_only:
+        return None  # in its own sentence only a motion tells more ("red ball left, ball rolls right")
     if looks_first:  # "a red ball and a blue ball. red ball moves up": the red one
         same = [i for i in same if _fits(draft.objects[i], noun)]
     if len(same) != 1:
@@ -2414,6 +2416,20 @@ def _aim(draft: _Draft) -> None:
             raise PromptError(f"{phrase!r}: it moves {obj.direction}, but the way from the {obj.region} to the "
                               f"{there} is {way}; say one of them")
         obj.direction = way
+
+
+def _push_from_where_the_agent_is(draft: _Draft) -> None:
+    """A push with no way said, by an agent placed beside the thing ("the agent is on its left. the agent
+    pushes it"), goes away from the agent: from its region to the thing's."""
+    if draft.task is None or not draft.task[3] or draft.task[1] is None:
+        return
+    here, there = draft.agent_regions[draft.task[0]], draft.objects[draft.task[1]].region
+    if here is None or there is None or here == there:
+        return
+    (r1, c1), (r2, c2) = _cell(here), _cell(there)
+    beside = max(abs(r1 - r2), abs(c1 - c2)) == 1
+    if beside and _region_at(2 * r2 - r1, 2 * c2 - c1) is not None:  # room to push it on, away from the agent
+        draft.task = (draft.task[0], draft.task[1], _way_between(here, there), False)
 
 
 def _check_speeds(draft: _Draft) -> None:
@@ -2664,6 +2680,7 @@ class _PromptReader:
         _place_betweens(self.draft)
         _aim(self.draft)
         _aim_push(self.draft)
+        _push_from_where_the_agent_is(self.draft)
         _check_speeds(self.draft)
         if self.draft.empty and self.draft.objects:
             raise PromptError("the prompt says the arena is empty but also describes objects")

@@ -1517,3 +1517,16 @@ def test_a_place_counted_in_cells_is_refused() -> None:
 ])
 def test_all_and_it_in_later_sentences_name_what_the_sentences_before_named(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("red ball left, blue box right, ball rolls right",  # a third ball rolled
+     "a red ball on the left rolls right, a blue box on the right"),
+    ("red ball at top, blue ball at bottom, red ball moves down", "a red ball at the top moves down, a blue ball at "
+                                                                  "the bottom"),
+    ("ball moving left, ball moving right", "a ball moving left and another ball moving right"),  # two balls
+    ("A box in the middle. The agent is on its left. The agent pushes it.",  # pushed a way drawn at random
+     "a box in the centre. the agent on the left pushes the box to the right"),
+])
+def test_what_a_sixth_review_found_misread_reads_as_meant_too(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
