@@ -583,6 +583,7 @@ def _normalise(text: str) -> str:
     sizes = "small|medium|large|big|little|tiny|huge"
     t = re.sub(rf"([.;!?]\s*)(?:colou?r\s*:\s*(?=(?:{colours})\s*(?:[.;!?]|$))|size\s*:\s*(?=(?:{sizes})\s*(?:[.;!?]"
                rf"|$)))", r"\1it is ", t)
+    t = re.sub(rf"([.;!?]\s*)shape\s*:\s*(?=(?:{'|'.join(sorted(_SHAPE_WORDS))})\s*(?:[.;!?]|$))", r"\1it is a ", t)
     if re.search(r"\bgoal\b", t):  # "push the box onto it": only the goal is pushed onto
         t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+(?:the|a|an|it|one)\b(?:(?!\band\b)[^.;!?,])*?"
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
@@ -2973,10 +2974,11 @@ def _take_look(noun: _Noun, before: _Noun) -> None:
 
 
 def _agents_listed(clauses: list[_Clause], i: int) -> None:
-    """After "two agents:" (or "two agents," then "one ..."), the clauses that begin with "one", "the
-    other", "the first" or "the second" up to the end of the sentence name the agents, in order."""
+    """After "two agents:" (or "two agents," or "two agents." then "one ..."), the clauses that begin with
+    "one", "the other", "the first" or "the second" up to the end of their sentence name the agents, in
+    order."""
     nouns = [s for s in clauses[i].segments if isinstance(s, _Noun)]
-    if len(nouns) != 1 or nouns[0].kind != "agent" or nouns[0].count != 2 or clauses[i].end not in (":", ","):
+    if len(nouns) != 1 or nouns[0].kind != "agent" or nouns[0].count != 2 or clauses[i].end not in (":", ",", "."):
         return
     for k, clause in enumerate(clauses[i + 1 : i + 3]):
         noun = clause.segments[0] if clause.segments else None

@@ -1530,3 +1530,13 @@ def test_all_and_it_in_later_sentences_name_what_the_sentences_before_named(prom
 ])
 def test_what_a_sixth_review_found_misread_reads_as_meant_too(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_two_agents_named_in_the_sentence_after_their_count_are_the_two_agents() -> None:
+    said = canonical_prompt("Two agents. The first is at the top, the second at the bottom.", seed=0)
+    assert "the white agent is at the top and the pink agent is at the bottom" in said  # two objects were made
+
+
+def test_a_shape_field_after_a_thing_is_refused_as_a_thing_said_to_be_a_shape() -> None:
+    with pytest.raises(PromptError, match="in one phrase"):  # it added a second object
+        parse_prompt("An object on the left. Colour: blue. Shape: box.", seed=0)
