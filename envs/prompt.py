@@ -529,12 +529,34 @@ def _apply_family(draft: _Draft, family: str | None) -> None:
         draft.task = (*draft.task[:2], None, False)
 
 
+def _line_breaks(text: str) -> str:
+    """A line break ends a clause ("ball: red⏎box: blue") unless the line breaks a phrase ("a red ball on
+    the⏎left"): after an article, a preposition or a joining word it is a space."""
+    lines = [line.strip(" \t-*•") for line in re.split(r"\s*\n\s*", text)]
+    out = lines[0] if lines else ""
+    for line in lines[1:]:
+        last = out.split()[-1] if out.split() else ""
+        joined = not out or out[-1] in ";,.:!?" or _kind(last) in ("art", "prep", "join", "from") or last in ("of",)
+        out += (" " if joined else "; ") + line
+    return out
+
+
 def _normalise(text: str) -> str:
-    t = text.lower()
+    t = _line_breaks(text.lower())
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
     t = re.sub(r"\s[-\u2013\u2014]+\s", " : ", t)  # "three cubes - red, green and blue": a spaced dash introduces
     t = re.sub(r"\bw/\s*", " with ", t)  # "a scene w/ 3 cylinders"
+    t = re.sub(r"(\w+\s+)?\b(objects|things|items|agents|balls|boxes|cubes|spheres|cylinders)\s*[:=]\s*"
+               r"(one|two|three|[1-9])\b(?=\s*(?:[,;.]|$))",  # "agents: 2", "objects: 2, a red ball and ..."
+               lambda m: m.group(0) if _kind((m.group(1) or "").strip()) == "num" else
+               f"{m.group(1) or ''} {m.group(3)} {m.group(2)} ", t)
+    t = re.sub(r"\b(?:1|one) (agent|player|robot)s\b", r"one \1", t)  # "agents: 1"
+    t = re.sub(r"\b(left|right|top|bottom|middle|upper|lower|centre|center) (?:third|half)\b", r"\1",
+               t)  # "in the right third"
+    t = re.sub(r"\b(speed(?:s|ing)?) up\b", r"\1", t)  # "speeds up to the left": faster, not upwards
+    t = re.sub(r"\bspeeding\b(?=\s+(?:to|towards|toward|left|right|up|down|north|south|east|west|across|away|in|from"
+               r"|along)\b)", " moving quickly ", t)  # "a red ball speeding to the left"
     t = re.sub(r"[-_/\"'`()\[\]{}]", " ", t)
     t = re.sub(r"\b(north|south)(east|west)(?:ward|wards)?\b", r"\1 \2", t)  # northeast -> north east
     t = t.replace("&", " and ").replace("+", " plus ").replace("@", " at ")
@@ -584,6 +606,8 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"([.;!?]\s*)(?:colou?r\s*:\s*(?=(?:{colours})\s*(?:[.;!?]|$))|size\s*:\s*(?=(?:{sizes})\s*(?:[.;!?]"
                rf"|$)))", r"\1it is ", t)
     t = re.sub(rf"([.;!?]\s*)shape\s*:\s*(?=(?:{'|'.join(sorted(_SHAPE_WORDS))})\s*(?:[.;!?]|$))", r"\1it is a ", t)
+    t = re.sub(rf"(?<!^)(?<![.;!?]\s)\bcolou?r(?:ed)?\s*(?:[:=]\s*)?(?=(?:{colours})\b)", " ",
+               t)  # "a ball, colour green"
     if re.search(r"\bgoal\b", t):  # "push the box onto it": only the goal is pushed onto
         t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+(?:the|a|an|it|one)\b(?:(?!\band\b)[^.;!?,])*?"
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
@@ -917,6 +941,7 @@ class _Motion:
     still: bool = False
     fast: bool = False
     under_slab: bool = False  # "rolls under the slab": starts beside it and glides under it
+    after_comma: bool = False  # said apart, after a list: "a red ball and a blue box, moving left"
 
 
 @dataclass
@@ -1817,6 +1842,33 @@ def _goes_under(clause: _Clause, before: _Clause) -> bool:
     return True
 
 
+def _check_one_thing_before(before: list[_Clause], clause: _Clause) -> None:
+    """Refuse a sentence that only moves something after a sentence that described several things."""
+    start = max((k + 1 for k, c in enumerate(before[:-1]) if c.end in _SENTENCE_ENDS), default=0)
+    things = [s for c in before[start:] for s in c.segments if isinstance(s, _Noun) and s.kind == "object"]
+    if len(things) > 1 or (things and (things[0].plural or (things[0].count or 1) > 1)):
+        raise PromptError(f"{' '.join(clause.words)!r} does not say what moves, and the sentence before describes "
+                          "more than one thing; say which, e.g. 'the red ball moves left'")
+
+
+def _head_the_list(heading: _Clause, after: list[_Clause]) -> bool:
+    """Give a place, motion or speed said before a colon to each thing listed after it, up to the end of the
+    sentence ("on the left: a red ball and a blue box", "moving left: ..."); False when no thing follows."""
+    items = []
+    for clause in after:  # a list: things joined by "and" or commas ("left: red ball; centre: ..." is no list)
+        first = clause.segments[0] if clause.segments else None
+        if not (isinstance(first, _Noun) and first.kind == "object"):
+            break
+        items.append(clause)
+        if clause.end not in (",", "and"):
+            break
+    if len(items) < 2:
+        return False
+    for clause in items:
+        clause.segments = [*clause.segments, *copy.deepcopy(heading.segments)]
+    return True
+
+
 def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
     """Join each clause that only places or moves something to its neighbour: "on the right, a yellow
     cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back, and
@@ -1827,6 +1879,9 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
         clause = out[i]
         if not all(_is_modifier(s) for s in clause.segments):
             i += 1
+            continue
+        if clause.end == ":" and _head_the_list(clause, out[i + 1:]):  # "on the left: a red ball and a blue box"
+            del out[i]
             continue
         if i and _goes_under(clause, out[i - 1]):  # "... rolls left, and goes under the slab"
             out[i - 1].words, out[i - 1].end = out[i - 1].words + clause.words, clause.end
@@ -1855,7 +1910,12 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
             i += 1
             continue
         into = out[j]
+        if j < i and into.end in _SENTENCE_ENDS and any(isinstance(s, _Motion) for s in clause.segments):
+            _check_one_thing_before(out[:i], clause)  # "a red ball and a blue box. moving left.": which?
         if j < i:
+            for s in clause.segments:  # "a red ball and a blue box, moving left": said of the list
+                if isinstance(s, _Motion):
+                    s.after_comma = into.end == ","
             into.words, into.segments, into.end = into.words + clause.words, into.segments + clause.segments, clause.end
         else:
             into.words, into.segments = clause.words + into.words, clause.segments + into.segments
@@ -2105,7 +2165,18 @@ def _told_more(draft: _Draft, noun: _Noun) -> list[int]:
     for i in told:
         for name in ("color", "shape", "size"):
             setattr(draft.objects[i], name, getattr(noun, name) or getattr(draft.objects[i], name))
+    if not told:
+        _check_described(draft, noun)  # "a green ball ... the red ball moves right": which?
     return told
+
+
+def _check_described(draft: _Draft, noun: _Noun) -> None:
+    """Refuse "the red ball" when the balls described are of other colours (or sizes): it names none of them,
+    and "the" says it is not a new one."""
+    others = [o for o in draft.objects if o.shape == noun.shape] if noun.shape and noun.article == "the" else []
+    if others and (noun.color or noun.size):
+        raise PromptError(f"{noun.text!r}: no such thing is described ({' and '.join(_look(o) for o in others)}); say "
+                          f"'a ...' for another one, or name the one described")
 
 
 def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
@@ -2873,7 +2944,10 @@ def _share_predicates(clauses: list[_Clause]) -> None:
     right") or a pairing ("... roll towards each other") to every thing listed, and a place after "a red
     ball and a blue ball" to both."""
     for k, clause in enumerate(clauses):
-        if _plural_verb(clause) or any(_is_pairing(s) for s in clause.segments):
+        noun = clause.segments[0] if clause.segments else None
+        if not isinstance(noun, _Noun) or noun.head is None:
+            continue  # "medium cube, yellow, bottom right, not moving": what follows "yellow" is the cube's
+        if _plural_verb(clause) or any(_is_pairing(s) or getattr(s, "after_comma", False) for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
         elif _placed_only(clause) and k and clauses[k - 1].end == "and":
             _share_predicate(clause, [c for c in _bare_subjects(clauses[:k]) if len(c.segments) == 1])
@@ -2911,7 +2985,7 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
         if noun is None or noun.kind != "object" or noun.pronoun:
             run = []
         elif noun.head is None and len(clause.segments) == 1 and noun.color_word and noun.count_word is None:
-            run.append(noun)
+            run = [*run, noun] if clause.end in (",", "and") else []  # "red, green and blue balls", not "red; box"
             continue
         elif noun.shape is not None and run and noun.count_word is None and (
                 noun.article is None or all(listed.article in (None, noun.article) for listed in run)):

@@ -1540,3 +1540,31 @@ def test_two_agents_named_in_the_sentence_after_their_count_are_the_two_agents()
 def test_a_shape_field_after_a_thing_is_refused_as_a_thing_said_to_be_a_shape() -> None:
     with pytest.raises(PromptError, match="in one phrase"):  # it added a second object
         parse_prompt("An object on the left. Colour: blue. Shape: box.", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball; agents: 2", "a red ball and two agents"),  # made three objects
+    ("objects: 2, red ball and blue box", "a red ball and a blue box"),
+    ("a red ball in the right third, moving left", "a red ball on the right moving left"),  # "third" made a thing
+    ("a red ball speeds up to the left", "a red ball moves quickly left"),  # went up-left
+    ("a ball, colour green", "a green ball"),
+    ("ball: red\nbox: blue", "a red ball; a blue box"),  # a line break ends a clause
+    ("a red ball on the\nleft", "a red ball on the left"),  # unless it breaks a phrase
+    ("on the left: a red ball and a blue box", "a red ball on the left and a blue box on the left"),
+    ("moving left: a red ball and a blue box", "a red ball moving left and a blue box moving left"),
+    ("three objects: a red ball, a blue box and a green cylinder, moving left",  # the cylinder alone moved
+     "a red ball moving left, a blue box moving left and a green cylinder moving left"),
+    ("left: red ball; centre: yellow ball; right: blue ball", "a red ball on the left, a yellow ball in the centre "
+                                                              "and a blue ball on the right"),
+])
+def test_what_a_seventh_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a red ball and a blue box. moving left.", "does not say what moves"),  # the box moved
+    ("a green ball at the top left; the red ball moves right", "no such thing is described"),  # made a red ball
+])
+def test_what_a_seventh_review_found_misread_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
