@@ -80,6 +80,11 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
   box in a row") the row holds every object of the sentence, in the order named.
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
+* A place, motion or speed before a colon goes to every thing listed after it ("on the left: a red ball
+  and a blue box"); a motion after the comma that ends a list goes to every thing listed ("a red ball and
+  a blue box, moving left"). A line break ends a clause unless it breaks a phrase; "agents: 2" and
+  "objects: 2, ..." are counts. "The red ball" when only balls of other colours are described, and a
+  sentence that only moves something after a sentence that described several things, are refused.
 * In a push, a place right after the pushed thing ("pushes the box on the left up") is where the thing
   is; "to" a side is the way. "The pink agent is on the left and pushes ..." is the pink agent's push.
 * A speed said apart from any motion ("both slow", "two fast balls: ...") is said of things whose motions
