@@ -546,8 +546,42 @@ def _line_breaks(text: str) -> str:
     return out
 
 
+def _refuse_unreadable(t: str) -> None:
+    """Refuse, with the reason, phrases that no reading of the grid, the things and their motions holds:
+    things named by number, "diagonally" alone, "all but ...", places counted in cells, "of that", "far from"."""
+    label = re.search(r"(?:^|[,.;:!?]|\band\b|\bthe\b)\s*(?:ball|box|cube|sphere|cylinder|object|thing) (?:#\s*)?"
+                      r"(?:[123]|one|two|three)\b(?!\s+(?:ball|box|cube|sphere|cylinder|object|thing)s?\b)", t)
+    if label:  # "ball one moves left", "box 2 at the top"
+        raise PromptError(f"{label.group(0).strip(' ,.;:!?')!r}: things are not named by number; describe each by "
+                          "its colour and shape, e.g. 'the red ball moves left'")
+    for m in re.finditer(r"\bdiagonal(?:ly)?\b", t):  # said with both ways it reads as they do, else refused
+        near = set(re.split(r"[,;.!?:]|\band\b|\bwith\b", t[m.end():])[0].split())  # the words of its clause
+        near |= set(re.split(r"[,;.!?:]|\band\b|\bwith\b", t[: m.start()])[-1].split())
+        if not (near & _VERTICAL.keys() and near & _HORIZONTAL.keys()):
+            raise PromptError("'diagonally' says no way on its own; name both, e.g. 'rolls diagonally up-left' or "
+                              "'rolls towards the top right', or place each thing in a region")
+    but = re.search(r"\b(?:all|each|every\w*|both)\s+(?:\w+\s+)?(?:but|except|apart from|other than|only)\b", t)
+    if but:  # "all but the box move left"
+        raise PromptError(f"'{but.group(0).split()[0]} but ...' (or 'except'): name the things it means, e.g. 'the "
+                          "red ball and the green cylinder move left'")
+    cells = re.search(r"\b(?:two|three|four|several|[2-9]) (?:cells|squares|steps|regions|spaces|tiles)\b", t)
+    if cells:  # "the goal is two cells to the right": not a count of things
+        raise PromptError(f"{cells.group(0)!r}: places are the regions of a 3x3 grid, one step apart at most; name "
+                          "the region, e.g. 'the goal on the right'")
+    that = re.search(r"\b(?:of|from|beside|near|by|to) (?:that|this)\s*(?=$|[,.;!?]|and\b)", t)
+    if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
+        raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
+    far = re.search(r"\b(?:far|away) from\b", t)
+    if far:
+        raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
+                          "the top left and the agent at the bottom right', or say which way a thing moves")
+
+
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
+    slabs = "|".join(sorted(_SLAB_NOUNS))
+    t = re.sub(rf"\b({slabs}) (?:over|above|across) (?=the (?:centre|center|middle|left|right|top|bottom)\b)",
+               r"\1 in ", t)  # "a bridge over the centre": the slab is in the centre
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
     t = re.sub(r"\s[-\u2013\u2014]+\s", " : ", t)  # "three cubes - red, green and blue": a spaced dash introduces
@@ -674,7 +708,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(small|medium|large|big|little|tiny|huge)(?:\s*-\s*|\s+)size[d]?\b", r" \1 ", t)  # "big size"
     t = re.sub(r"\b(?:to|in|towards?)\s+(?:the\s+)?(up|down|left|right|upward|downward)\s+direction\b", r" \1 ", t)
     t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
-    t = re.sub(r"\bnothing but\b|(?:,?\s*\band\s+)?\bnothing else\b|\bno (?:other )?(?:objects|things|items|shapes)\b"
+    t = re.sub(r"\bnothing (?:but|except(?: for)?)\b|(?:,?\s*\band\s+)?\bnothing else\b"
+               r"|\bno (?:other )?(?:objects|things|items|shapes)\b"
                r"|\bexcept(?: for)?\b", " only ", t)  # no other objects
     t = re.sub(r"\bin between\b(?!\s+(?:the|a|an|two|both)\b)", " between them ", t)  # "a box in between"
     t = re.sub(
@@ -706,32 +741,12 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b({_AGENT_NOUN}) in (pink|white)\b", r"\2 \1", t)  # "the agent in pink": the pink agent
     t = re.sub(rf"\b({_AGENT_NOUN}) (?:#\s*)?(1|one|2|two)\b(?!\s+(?:{_THING_NOUNS})s?\b)",
                lambda m: f" the {'first' if m.group(2) in ('1', 'one') else 'second'} {m.group(1)} ", t)  # "agent 1"
-    label = re.search(r"(?:^|[,.;:!?]|\band\b|\bthe\b)\s*(?:ball|box|cube|sphere|cylinder|object|thing) (?:#\s*)?"
-                      r"(?:[123]|one|two|three)\b(?!\s+(?:ball|box|cube|sphere|cylinder|object|thing)s?\b)", t)
-    if label:  # "ball one moves left", "box 2 at the top"
-        raise PromptError(f"{label.group(0).strip(' ,.;:!?')!r}: things are not named by number; describe each by "
-                          "its colour and shape, e.g. 'the red ball moves left'")
     if re.search(r"\bgoal\b", t):  # "the goal is at the bottom right. the agent pushes the box there"
         t = re.sub(r"\b(push(?:es|ing)?|shoves?|shoving) ((?:the|a|an|it)\b(?: \w+){0,3}?) there\b",
                    r"\1 \2 into the goal", t)
-    for m in re.finditer(r"\bdiagonal(?:ly)?\b", t):  # said with both ways it reads as they do, else refused
-        near = set(re.split(r"[,;.!?:]|\band\b|\bwith\b", t[m.end():])[0].split())  # the words of its clause
-        near |= set(re.split(r"[,;.!?:]|\band\b|\bwith\b", t[: m.start()])[-1].split())
-        if not (near & _VERTICAL.keys() and near & _HORIZONTAL.keys()):
-            raise PromptError("'diagonally' says no way on its own; name both, e.g. 'rolls diagonally up-left' or "
-                              "'rolls towards the top right', or place each thing in a region")
+    _refuse_unreadable(t)
     t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)
-    cells = re.search(r"\b(?:two|three|four|several|[2-9]) (?:cells|squares|steps|regions|spaces|tiles)\b", t)
-    if cells:  # "the goal is two cells to the right": not a count of things
-        raise PromptError(f"{cells.group(0)!r}: places are the regions of a 3x3 grid, one step apart at most; name "
-                          "the region, e.g. 'the goal on the right'")
-    that = re.search(r"\b(?:of|from|beside|near|by|to) (?:that|this)\s*(?=$|[,.;!?]|and\b)", t)
-    if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
-        raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
-    far = re.search(r"\b(?:far|away) from\b", t)
-    if far:
-        raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
-                          "the top left and the agent at the bottom right', or say which way a thing moves")
+    t = re.sub(r"(^|[.;!?]\s*)first,?\s+(?=(?:a|an|one|two|three|[123])\b)", r"\1 ", t)  # "first a red ball rolls"
     return t
 
 
@@ -2619,7 +2634,8 @@ def _read_reach(draft: _Draft, segments: list[_Segment]) -> None:
     if isinstance(segments[v], _Motion) and segments[v].under_slab:  # "goes under the slab to the goal"
         raise PromptError(f"{_words_of(segments)!r}: an agent goes to the goal by its own way; only objects glide "
                           f"under the slab. {_REACH_FORM}")
-    nouns, rest = _attach(segments[:v]), segments[v + 1:]
+    starts = [s for s in segments[v + 1:] if isinstance(s, _Place) and s.origin]  # "... to the goal from the left"
+    nouns, rest = _attach([*segments[:v], *starts]), [s for s in segments[v + 1:] if s not in starts]
     if len(nouns) != 1 or not rest or not isinstance(rest[0], _Relation) or not all(
             isinstance(s, _Place) for s in rest[1:]):
         raise PromptError(f"{_words_of(segments)!r}: {_REACH_FORM}")
@@ -2685,8 +2701,9 @@ def _task_destination(
         before = dests[k - 1] if k else None
         if isinstance(seg, _Place) and isinstance(before, _Relation) and before.noun.kind == "goal":
             goal_region = seg.region
-        elif isinstance(seg, _Place):
-            where.append(_direction(seg.region.split()))
+        elif isinstance(seg, _Place):  # "to the left"; "from below" is where the agent pushes from
+            where.append(_away_from(seg.region) if seg.origin and seg.region != "centre" else _direction(
+                seg.region.split()))
         elif isinstance(seg, _Relation) and seg.noun.kind == "goal":
             if set(seg.words) & {"next", "near", "beside", "by", "alongside", "close"}:
                 raise PromptError(f"{' '.join(seg.words)!r}: a push takes the box into the goal or one way; "
@@ -3057,7 +3074,8 @@ def _agents_listed(clauses: list[_Clause], i: int) -> None:
     "one", "the other", "the first" or "the second" up to the end of their sentence name the agents, in
     order."""
     nouns = [s for s in clauses[i].segments if isinstance(s, _Noun)]
-    if len(nouns) != 1 or nouns[0].kind != "agent" or nouns[0].count != 2 or clauses[i].end not in (":", ",", "."):
+    if len(nouns) != 1 or nouns[0].kind != "agent" or nouns[0].count != 2 or clauses[i].end not in (":", ",", ".",
+                                                                                                      ";"):
         return
     for k, clause in enumerate(clauses[i + 1 : i + 3]):
         noun = clause.segments[0] if clause.segments else None

@@ -1568,3 +1568,23 @@ def test_what_a_seventh_review_found_misread_reads_as_meant(prompt: str, same_as
 def test_what_a_seventh_review_found_misread_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the agent pushes the box from below", "the agent pushes the box up"),  # was pushed down
+    ("the agent pushes the box from the left", "the agent pushes the box to the right"),
+    ("the agent goes to the goal from the left", "the agent on the left goes to the goal"),  # the goal went left
+    ("two agents; the first at the top, the second at the bottom", "the white agent at the top, the pink agent at "
+                                                                   "the bottom"),
+    ("first a red ball rolls left, then a blue box slides right",  # "first" made a third thing
+     "a red ball rolls left, and a blue box slides right"),
+    ("a bridge over the centre with a ball rolling under it", "a slab in the centre, a ball rolls under it"),
+    ("nothing except a red ball", "only a red ball"),
+])
+def test_what_an_eighth_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_all_but_one_thing_is_refused() -> None:
+    with pytest.raises(PromptError, match="name the things it means"):  # "but" was skipped: the box alone moved
+        parse_prompt("a red ball, a blue box and a green cylinder; all but the box move left", seed=0)
