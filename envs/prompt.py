@@ -2511,9 +2511,12 @@ def _aim(draft: _Draft) -> None:
 
 
 def _push_from_where_the_agent_is(draft: _Draft) -> None:
-    """A push with no way said, by an agent placed beside the thing ("the agent is on its left. the agent
-    pushes it"), goes away from the agent: from its region to the thing's."""
+    """A push with no way said goes into the goal when the prompt names one, else, by an agent placed beside
+    the thing ("the agent is on its left. the agent pushes it"), away from the agent."""
     if draft.task is None or not draft.task[3] or draft.task[1] is None:
+        return
+    if draft.goal:  # "the agent pushes the box; the goal is on the right": into the goal
+        draft.task = (draft.task[0], draft.task[1], None, False)
         return
     here, there = draft.agent_regions[draft.task[0]], draft.objects[draft.task[1]].region
     if here is None or there is None or here == there:
@@ -2935,7 +2938,9 @@ def _share_predicate(clause: _Clause, others: list[_Clause]) -> None:
         return
     for other in others:  # one placed already keeps its place ("a red ball on the left and a blue ball ...")
         placed = any(isinstance(s, _Place) for s in other.segments)
-        other.segments += [copy.deepcopy(s) for s in shared if not (placed and isinstance(s, _Place))]
+        still = other.segments[0].kind != "object"  # an agent, the slab or the goal takes only the place
+        other.segments += [copy.deepcopy(s) for s in shared if not (placed and isinstance(s, _Place)) and not (
+            still and not isinstance(s, _Place))]
 
 
 def _is_pairing(segment: _Segment) -> bool:
@@ -2947,7 +2952,7 @@ def _plural_verb(clause: _Clause) -> bool:
     """A singular object noun followed by a verb in the plural ("... a blue box roll right", "... a blue box
     are on the left"): the subject is the list that ends with it."""
     noun = clause.segments[0] if clause.segments else None
-    if not isinstance(noun, _Noun) or noun.kind != "object" or noun.plural or (noun.count or 1) > 1 \
+    if not isinstance(noun, _Noun) or noun.kind not in _THINGS or noun.plural or (noun.count or 1) > 1 \
             or len(clause.segments) < 2:
         return False
     verbs = _MOTION_VERBS | _STILL_WORDS | _BEING_VERBS
@@ -2961,6 +2966,9 @@ def _plural_verb(clause: _Clause) -> bool:
 _BEING_VERBS = _words("sit sits stand stands lie lies start starts")  # "a ball and a box sit at the top"
 
 
+_THINGS = ("object", "agent", "slab", "goal")  # what a list of things may hold
+
+
 def _share_predicates(clauses: list[_Clause]) -> None:
     """Give what is said of a list of things with a verb in the plural ("a red ball and a blue box roll
     right") or a pairing ("... roll towards each other") to every thing listed, and a place after "a red
@@ -2971,8 +2979,9 @@ def _share_predicates(clauses: list[_Clause]) -> None:
             continue  # "medium cube, yellow, bottom right, not moving": what follows "yellow" is the cube's
         if _plural_verb(clause) or any(_is_pairing(s) or getattr(s, "after_comma", False) for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
-        elif _placed_only(clause) and k and clauses[k - 1].end == "and":
-            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k]) if len(c.segments) == 1])
+        elif _placed_only(clause) and k and clauses[k - 1].end == "and":  # objects only: "a pink guy and a
+            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k])  # big box in the middle" is the box's
+                                      if len(c.segments) == 1 and c.segments[0].kind == "object"])
 
 
 def _placed_only(clause: _Clause) -> bool:
@@ -2990,7 +2999,7 @@ def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
     for clause in reversed(clauses):
         noun, *rest = clause.segments
         placed = len(rest) == 1 and isinstance(rest[0], _Place)  # "a red ball on the left and a box roll right"
-        if clause.end not in (",", "and") or not isinstance(noun, _Noun) or noun.kind != "object" or noun.pronoun \
+        if clause.end not in (",", "and") or not isinstance(noun, _Noun) or noun.kind not in _THINGS or noun.pronoun \
                 or noun.head is None or _list_header(clause) is not None or not (placed or not rest):
             break  # not a thing of its own ("orange", "two balls:", "it")
         bare.insert(0, clause)

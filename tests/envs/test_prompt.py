@@ -1588,3 +1588,15 @@ def test_what_an_eighth_review_found_misread_reads_as_meant(prompt: str, same_as
 def test_all_but_one_thing_is_refused() -> None:
     with pytest.raises(PromptError, match="name the things it means"):  # "but" was skipped: the box alone moved
         parse_prompt("a red ball, a blue box and a green cylinder; all but the box move left", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the agent and the box are on the left", "the agent on the left and a box on the left"),  # the agent elsewhere
+    ("the white agent and the pink agent are at the top", "the white agent at the top and the pink agent at the top"),
+    ("the agent pushes the box; the goal is on the right",  # pushed a way drawn at random
+     "the goal on the right; the agent pushes the box into the goal"),
+    ("a pink guy and a white guy and a big magenta box in the middle",  # no plural verb: the box's place alone
+     "the pink agent, the white agent and a big magenta box in the centre"),
+])
+def test_a_plural_verb_shares_a_place_with_agents_and_a_named_goal_takes_the_push(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
