@@ -619,6 +619,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:he|she)\b", " it ", t)
     t = re.sub(rf"\bthe (left|right|top|bottom|upper|lower|middle|central)(?:most)? ({_THING_NOUNS}|one|ones)\b",
                lambda m: f"the {m.group(2)} {_PLACE_OF[m.group(1)]}", t)  # "the left ball": the ball on the left
+    t = re.sub(rf"\bthe (first|second|third)\b(?!\s+(?:{_THING_NOUNS}|ones|agents?|{_AGENT_NOUN}s?)\b)", r"the \1 one",
+               t)  # "...; the second is blue": the second one
     t = re.sub(r"\bprimary\b", " first ", t)
     t = re.sub(r"\bsecondary\b", " second ", t)
     t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left
@@ -2814,9 +2816,22 @@ class _PromptReader:
         nouns = _attach(segments)
         self._link_pronouns(nouns, besides, last_thing, last_anchor, last_one)
         self._link_other(nouns, last_one)
+        self._find_looks(nouns, in_list, last_agent)
+        if defer and any(n.kind == "object" and n.definite for n in nouns):
+            self.deferred.append(lambda: _apply_nouns(draft, nouns, order, besides))
+        else:
+            _apply_nouns(draft, nouns, order, besides)
+
+    def _find_looks(self, nouns: list[_Noun], in_list: bool, last_agent: _Noun | None) -> None:
+        """Settle what each noun of a clause is before it is applied: "the pink one" an agent, "one" after
+        "one agent on the left" the other agent, "a blue one" the shape of the object before it."""
+        draft = self.draft
         for noun in nouns:
             if _refers_back(noun) and noun.color_word in AGENT_COLORS:  # "the pink one": only agents are pink
                 noun.head = "agent"
+            if noun.words == ["one"] and noun.head is None and last_agent is not None and (last_agent.count or 1) == 1:
+                # "one agent on the left and one on the right": the other agent
+                noun.head, noun.count, noun.count_word, noun.ordinal = "agent", None, None, 2
             if noun.kind != "object" or noun.pronoun:
                 continue
             if not in_list and noun.words == ["one"] and (draft.objects or len(nouns) > 1):  # "two balls; one rolls"
@@ -2830,10 +2845,6 @@ class _PromptReader:
                 _take_look(noun, self.last_object)
             if noun.shape is not None:
                 self.last_object = noun
-        if defer and any(n.kind == "object" and n.definite for n in nouns):
-            self.deferred.append(lambda: _apply_nouns(draft, nouns, order, besides))
-        else:
-            _apply_nouns(draft, nouns, order, besides)
 
     def _link_pronouns(self, nouns: list[_Noun], besides: list[_Beside | _Between | _Towards],
                        last_thing: _Noun | None, last_anchor: _Noun | None, last_one: _Noun | None) -> None:

@@ -1600,3 +1600,13 @@ def test_all_but_one_thing_is_refused() -> None:
 ])
 def test_a_plural_verb_shares_a_place_with_agents_and_a_named_goal_takes_the_push(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_one_after_one_agent_is_the_other_agent() -> None:
+    said = canonical_prompt("one agent on the left and one on the right", seed=0)  # an object was made instead
+    assert "the white agent is on the left and the pink agent is on the right" in said
+
+
+def test_a_bare_ordinal_is_the_one_counted_before() -> None:
+    assert canonical_prompt("a ball on the left and a ball on the right; the second is blue", seed=0) == \
+        canonical_prompt("a ball on the left and a blue ball on the right", seed=0)  # a third ball was made
