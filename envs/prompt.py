@@ -964,6 +964,7 @@ class _Motion:
     fast: bool = False
     under_slab: bool = False  # "rolls under the slab": starts beside it and glides under it
     after_comma: bool = False  # said apart, after a list: "a red ball and a blue box, moving left"
+    slab_region: str | None = None  # "rolls under a slab on the left": where the slab is
 
 
 @dataclass
@@ -2012,15 +2013,28 @@ def _said_again(said: _Motion, again: _Motion) -> bool:
     return True
 
 
+def _said_of_the_glide(place: _Place, before: _Segment | None) -> bool:
+    """Read a place right after a motion under the slab as the glide's: "slides under it to the right" is the
+    way it goes, "rolls under a slab on the left" where the slab is. False when it is not."""
+    if not (isinstance(before, _Motion) and before.under_slab) or place.origin:
+        return False
+    if place.words[0] in ("to", "towards", "toward") and before.direction is None and place.region != "centre":
+        before.direction = _direction(place.region.split())
+        return True
+    if place.words[0] in ("on", "in", "at") and _kind(before.words[-1]) == "slab" and before.words[-2:-1] in (
+            ["a"], ["an"]):
+        before.slab_region = place.region
+        return True
+    return False
+
+
 def _attach(segments: list[_Segment]) -> list[_Noun]:
     """Give the clause's places and motions to its nouns; returns the nouns."""
     for p, seg in enumerate(segments):
         mover = next((s for s in reversed(segments[:p]) if isinstance(s, _Noun) and s.motion is not None
                       and s.region is None), None) if isinstance(seg, _Place) and seg.origin else None
-        before = segments[p - 1] if p else None
-        if isinstance(seg, _Place) and seg.words[0] in ("to", "towards", "toward") and isinstance(before, _Motion) \
-                and before.under_slab and before.direction is None and seg.region != "centre":
-            before.direction = _direction(seg.region.split())  # "slides under it to the right": the way it goes
+        if isinstance(seg, _Place) and _said_of_the_glide(seg, segments[p - 1] if p else None):
+            pass
         elif mover is not None:  # "a ball rolling towards the agent from the left": the ball starts there
             mover.region, mover.origin = seg.region, seg
         elif isinstance(seg, _Place):
@@ -2339,6 +2353,8 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
     if noun.motion is not None and noun.motion.direction in _PAIR_WAYS.values():
         for i in set(_in_line(draft, targets)) - set(targets):  # "a ball and a box roll towards each other"
             _update_object(draft.objects[i], noun, place=False)
+    if noun.motion is not None and noun.motion.slab_region is not None:
+        draft.slab_region = _set_region(draft.slab_region, noun.motion.slab_region, "the slab")
     for i in targets:
         _update_object(draft.objects[i], noun)
         for name, value in noun.said.items():

@@ -1610,3 +1610,8 @@ def test_one_after_one_agent_is_the_other_agent() -> None:
 def test_a_bare_ordinal_is_the_one_counted_before() -> None:
     assert canonical_prompt("a ball on the left and a ball on the right; the second is blue", seed=0) == \
         canonical_prompt("a ball on the left and a blue ball on the right", seed=0)  # a third ball was made
+
+
+def test_a_place_after_a_slab_said_with_its_glide_is_the_slabs() -> None:
+    for seed in range(4):  # "a red ball rolls under a slab on the left" put the ball on the left
+        assert "a slab covers the left" in canonical_prompt("a red ball rolls under a slab on the left", seed=seed)
