@@ -19,7 +19,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   (or "another one") with no colour or size is one more of the same. Colours listed before a shape
   name one object each ("red, green and blue balls", "a red and a blue box"), and the place or motion
   after such a list goes to each ("red and blue balls on the left"), as does a verb in the plural after
-  a list of things ("a red ball and a blue box roll right": both roll). A size and a colour split by a
+  a list of things ("a red ball and a blue box roll right": both roll), a place or a participle right
+  after "a red ball and a blue box" ("... on the left", "... moving left": both), and a place shared by
+  a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left"). A size and a colour split by a
   comma describe one thing ("a big, red ball"). "Both" names the two
   objects described last, and "all" or "each" every object of the last sentence that described one
   ("a ball and two boxes, all green"; "three balls. All move left"). "The red ball" with no red ball
@@ -3006,9 +3008,20 @@ def _share_predicates(clauses: list[_Clause]) -> None:
             continue  # "medium cube, yellow, bottom right, not moving": what follows "yellow" is the cube's
         if _plural_verb(clause) or any(_is_pairing(s) or getattr(s, "after_comma", False) for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
+        elif _moving_after_and(clause, clauses[k - 1] if k else None):  # "a red ball and a blue box moving left"
+            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k])
+                                      if len(c.segments) == 1 and c.segments[0].kind == "object"])
         elif _placed_only(clause) and k and clauses[k - 1].end == "and":  # objects only: "a pink guy and a
             _share_predicate(clause, [c for c in _bare_subjects(clauses[:k])  # big box in the middle" is the box's
                                       if len(c.segments) == 1 and c.segments[0].kind == "object"])
+
+
+def _moving_after_and(clause: _Clause, before: _Clause | None) -> bool:
+    """An object noun right after "and" with a participle of motion and nothing else: "... and a blue box
+    moving left" (the motion of the list)."""
+    noun, *rest = clause.segments
+    return before is not None and before.end == "and" and isinstance(noun, _Noun) and noun.kind == "object" \
+        and len(rest) == 1 and isinstance(rest[0], _Motion) and rest[0].words[0].endswith("ing")
 
 
 def _placed_only(clause: _Clause) -> bool:

@@ -1318,7 +1318,7 @@ def test_he_or_she_in_a_scene_of_one_agent_is_the_agent(prompt: str, same_as: st
     ("a ball at the top. the red ball rolls left", "a red ball at the top rolls left"),  # made two balls
     ("the agent pushes the small green cube to the goal; cube at the top",  # made a second box
      "a small green box at the top. the agent pushes the box into the goal"),
-    ("a red ball and a ball. the blue ball rolls left", "a red ball and a blue ball rolling left"),
+    ("a red ball and a ball. the blue ball rolls left", "a red ball. a blue ball rolls left"),
 ])
 def test_the_thing_named_with_more_than_was_said_before_is_that_thing(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
@@ -1346,11 +1346,11 @@ def test_a_place_or_motion_said_of_a_list_goes_to_every_thing_in_it(prompt: str,
 
 
 @pytest.mark.parametrize(("prompt", "same_as"), [
-    ("a red ball and a blue box, the box rolling right", "a red ball and a blue box rolling right"),
-    ("a red ball and a blue box rolling right", "a red ball, and a blue box rolling right"),  # a participle: the box
+    ("a red ball and a blue box, the box rolling right", "a red ball. a blue box rolling right"),
+    ("a red ball on the left and a blue box rolling right", "a red ball on the left. a blue box rolling right"),
     ("red and blue balls in a row", "a red ball and a blue ball in a row"),
 ])
-def test_a_singular_verb_or_a_row_after_a_list_is_read_as_before(prompt: str, same_as: str) -> None:
+def test_a_motion_said_of_the_last_thing_or_a_row_after_a_list_is_read_as_before(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
 
 
@@ -1615,3 +1615,8 @@ def test_a_bare_ordinal_is_the_one_counted_before() -> None:
 def test_a_place_after_a_slab_said_with_its_glide_is_the_slabs() -> None:
     for seed in range(4):  # "a red ball rolls under a slab on the left" put the ball on the left
         assert "a slab covers the left" in canonical_prompt("a red ball rolls under a slab on the left", seed=seed)
+
+
+def test_a_participle_right_after_a_list_of_bare_things_moves_each() -> None:
+    assert canonical_prompt("a red ball and a blue box moving left", seed=0) == canonical_prompt(
+        "a red ball moving left and a blue box moving left", seed=0)  # the box alone moved
