@@ -21,10 +21,11 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   after such a list goes to each ("red and blue balls on the left"), as does a verb in the plural after
   a list of things ("a red ball and a blue box roll right": both roll), a place or a participle right
   after "a red ball and a blue box" ("... on the left", "... moving left": both), and a place shared by
-  a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left"). A size and a colour split by a
-  comma describe one thing ("a big, red ball"). "Both" names the two
+  a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left"). A
+  size and a colour split by a comma describe one thing ("a big, red ball"). "Both" names the two
   objects described last, and "all" or "each" every object of the last sentence that described one
-  ("a ball and two boxes, all green"; "three balls. All move left"). "The red ball" with no red ball
+  ("a ball and two boxes, all green"), or, in a sentence of its own, every object described before ("a
+  ball. a box. All move left"). "The red ball" with no red ball
   described names the one ball described without a colour ("a ball at the top. The red ball rolls
   left"), and is refused when that could be more than one. "The ball on the left" (or "the left ball",
   "the bottom one") names the one described there; a bare "one" after things are described is refused
