@@ -85,9 +85,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
 * A place, motion or speed before a colon goes to every thing listed after it ("on the left: a red ball
   and a blue box"); a motion after the comma that ends a list goes to every thing listed ("a red ball and
-  a blue box, moving left"). A line break ends a clause unless it breaks a phrase; "agents: 2" and
-  "objects: 2, ..." are counts. "The red ball" when only balls of other colours are described, and a
-  sentence that only moves something after a sentence that described several things, are refused.
+  a blue box, moving left"). A line break ends a clause between the lines of a list or of fields, and
+  is a space in prose; "agents: 2" and
+  "objects: 2, ..." are counts. A sentence that only moves something after a sentence that described
+  several things is refused.
 * In a push, a place right after the pushed thing ("pushes the box on the left up") is where the thing
   is; "to" a side is the way. "The pink agent is on the left and pushes ..." is the pink agent's push.
 * A speed said apart from any motion ("both slow", "two fast balls: ...") is said of things whose motions
@@ -538,14 +539,16 @@ def _apply_family(draft: _Draft, family: str | None) -> None:
 
 
 def _line_breaks(text: str) -> str:
-    """A line break ends a clause ("ball: red⏎box: blue") unless the line breaks a phrase ("a red ball on
-    the⏎left"): after an article, a preposition or a joining word it is a space."""
-    lines = [line.strip(" \t-*•") for line in re.split(r"\s*\n\s*", text)]
+    """A line break ends a clause between lines of a list or of fields ("- a red ball⏎- a blue box",
+    "ball: red⏎box: blue"); within prose it is a space ("a red ball on the⏎left")."""
+    raw = re.split(r"\s*\n\s*", text.strip())
+    listed = [bool(re.match(r"[-*•]|\d+[.)]\s", line)) for line in raw]  # "- red ball", "1. a red ball"
+    lines = [re.sub(r"^(?:[-*•]+|\d+[.)])\s*", "", line) for line in raw]
     out = lines[0] if lines else ""
-    for line in lines[1:]:
-        last = out.split()[-1] if out.split() else ""
-        joined = not out or out[-1] in ";,.:!?" or _kind(last) in ("art", "prep", "join", "from") or last in ("of",)
-        out += (" " if joined else "; ") + line
+    for k, line in enumerate(lines[1:], start=1):
+        fields = ":" in lines[k - 1] or ":" in line  # "ball: red", "position: left"
+        ends = listed[k] or fields or not out or out[-1] in ";,.:!?"
+        out += ("; " if ends and out and out[-1] not in ";,.:!?" else " ") + line
     return out
 
 
@@ -563,7 +566,8 @@ def _refuse_unreadable(t: str) -> None:
         if not (near & _VERTICAL.keys() and near & _HORIZONTAL.keys()):
             raise PromptError("'diagonally' says no way on its own; name both, e.g. 'rolls diagonally up-left' or "
                               "'rolls towards the top right', or place each thing in a region")
-    but = re.search(r"\b(?:all|each|every\w*|both)\s+(?:\w+\s+)?(?:but|except|apart from|other than|only)\b", t)
+    but = re.search(r"\b(?:all|each|every\w*)\s+(?:(?:the|of the|objects|things|balls|boxes|cylinders)\s+)*"
+                    r"(?:but|except|apart from|other than|only)\b", t)
     if but:  # "all but the box move left"
         raise PromptError(f"'{but.group(0).split()[0]} but ...' (or 'except'): name the things it means, e.g. 'the "
                           "red ball and the green cylinder move left'")
@@ -622,8 +626,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:he|she)\b", " it ", t)
     t = re.sub(rf"\bthe (left|right|top|bottom|upper|lower|middle|central)(?:most)? ({_THING_NOUNS}|one|ones)\b",
                lambda m: f"the {m.group(2)} {_PLACE_OF[m.group(1)]}", t)  # "the left ball": the ball on the left
-    t = re.sub(rf"\bthe (first|second|third)\b(?!\s+(?:{_THING_NOUNS}|ones|agents?|{_AGENT_NOUN}s?)\b)", r"the \1 one",
-               t)  # "...; the second is blue": the second one
+    t = re.sub(r"\bthe (first|second|third) (?=(?:is|was)\b)", r"the \1 one ", t)  # "...; the second is blue"
     t = re.sub(r"\bprimary\b", " first ", t)
     t = re.sub(r"\bsecondary\b", " second ", t)
     t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left
@@ -747,7 +750,8 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b({_AGENT_NOUN}) (?:#\s*)?(1|one|2|two)\b(?!\s+(?:{_THING_NOUNS})s?\b)",
                lambda m: f" the {'first' if m.group(2) in ('1', 'one') else 'second'} {m.group(1)} ", t)  # "agent 1"
     if re.search(r"\bgoal\b", t):  # "the goal is at the bottom right. the agent pushes the box there"
-        t = re.sub(r"\b(push(?:es|ing)?|shoves?|shoving) ((?:the|a|an|it)\b(?: \w+){0,3}?) there\b",
+        t = re.sub(r"\b(push(?:es|ing)?|shoves?|shoving) ((?:the|a|an|it)\b(?: (?!and\b)\w+){0,3}?) there\b"
+                   r"(?!\s+(?:is|are|was|were|be)\b)",
                    r"\1 \2 into the goal", t)
     _refuse_unreadable(t)
     t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)
@@ -1890,8 +1894,9 @@ def _head_the_list(heading: _Clause, after: list[_Clause]) -> bool:
             break
     if len(items) < 2:
         return False
-    for clause in items:
-        clause.segments = [*clause.segments, *copy.deepcopy(heading.segments)]
+    for clause in items:  # an item's own place or motion stays ("on the left: a red ball and a blue box at the top")
+        own = {type(s) for s in clause.segments[1:]}
+        clause.segments = [*clause.segments, *copy.deepcopy([s for s in heading.segments if type(s) not in own])]
     return True
 
 
@@ -2204,18 +2209,7 @@ def _told_more(draft: _Draft, noun: _Noun) -> list[int]:
     for i in told:
         for name in ("color", "shape", "size"):
             setattr(draft.objects[i], name, getattr(noun, name) or getattr(draft.objects[i], name))
-    if not told:
-        _check_described(draft, noun)  # "a green ball ... the red ball moves right": which?
     return told
-
-
-def _check_described(draft: _Draft, noun: _Noun) -> None:
-    """Refuse "the red ball" when the balls described are of other colours (or sizes): it names none of them,
-    and "the" says it is not a new one."""
-    others = [o for o in draft.objects if o.shape == noun.shape] if noun.shape and noun.article == "the" else []
-    if others and (noun.color or noun.size):
-        raise PromptError(f"{noun.text!r}: no such thing is described ({' and '.join(_look(o) for o in others)}); say "
-                          f"'a ...' for another one, or name the one described")
 
 
 def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
@@ -2274,9 +2268,10 @@ def _refer_back(draft: _Draft, noun: _Noun) -> list[int]:
     seen = len(before)
     sentence = lambda k: draft.sentences.get(before[k][0])
     every = noun.count_word in _EVERY or (noun.plural and noun.count is None)  # "all", "each", "the objects"
-    if every and seen:  # in a sentence of its own ("... . All move up."): every object described before
-        own = draft.sentences.get(draft.clause) != sentence(seen - 1)
-        n = seen if own else sum(sentence(k) == sentence(seen - 1) for k in range(seen))
+    if every and seen:  # in a sentence of its own ("... . All move up."): every object described before, but
+        last = sum(sentence(k) == sentence(seen - 1) for k in range(seen))  # "each" after "two boxes ..." is theirs
+        own = draft.sentences.get(draft.clause) != sentence(seen - 1) and (noun.count_word != "each" or last == 1)
+        n = seen if own else last
     if not seen:
         what = "objects described before it, and none is" if every else \
             f"{'an object' if n == 1 else f'{n} objects'} before any is described"
@@ -2853,7 +2848,10 @@ class _PromptReader:
                 noun.head, noun.count, noun.count_word, noun.ordinal = "agent", None, None, 2
             if noun.kind != "object" or noun.pronoun:
                 continue
-            if not in_list and noun.words == ["one"] and (draft.objects or len(nouns) > 1):  # "two balls; one rolls"
+            if noun.words == ["one"] and self.last_object is not None and self.last_object.count_word == "one" \
+                    and not in_list:  # "one box at the top and one at the bottom": one more box
+                _take_look(noun, self.last_object)
+            elif not in_list and noun.words == ["one"] and (draft.objects or len(nouns) > 1):  # "two balls; one rolls"
                 raise PromptError("'one' could name one of the things described before, or a new one; say which, "
                                   "e.g. 'the red ball rolls up' or 'another ball rolls up'")
             if not in_list and _refers_back(noun) and _names_one_before(draft, noun):
@@ -3022,14 +3020,22 @@ def _moving_after_and(clause: _Clause, before: _Clause | None) -> bool:
     moving left" (the motion of the list)."""
     noun, *rest = clause.segments
     return before is not None and before.end == "and" and isinstance(noun, _Noun) and noun.kind == "object" \
-        and len(rest) == 1 and isinstance(rest[0], _Motion) and rest[0].words[0].endswith("ing")
+        and len(rest) == 1 and isinstance(rest[0], _Motion) and rest[0].words[0].endswith("ing") \
+        and _right_after(clause, noun, rest[0])  # not "... a blue box that is moving left"
 
 
 def _placed_only(clause: _Clause) -> bool:
     """An object noun and a region of the grid, nothing else: "a blue ball on the left"."""
     return len(clause.segments) == 2 and isinstance(clause.segments[0], _Noun) and \
         clause.segments[0].kind == "object" and isinstance(clause.segments[1], _Place) and \
-        _line_of(clause.segments[1].region) is None and not clause.segments[1].origin
+        _line_of(clause.segments[1].region) is None and not clause.segments[1].origin and \
+        _right_after(clause, clause.segments[0], clause.segments[1])  # not "... which is on the left", "... sits"
+
+
+def _right_after(clause: _Clause, noun: _Noun, segment: _Place | _Motion) -> bool:
+    """Whether a place or motion follows its noun with no word between ("a blue box on the left", not "a blue
+    box that sits on the left")."""
+    return clause.words[len(noun.words): len(noun.words) + len(segment.words)] == segment.words
 
 
 def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
