@@ -1177,7 +1177,8 @@ def _placed_thing(before: list[_Segment], after: list[_Segment], words: list[str
     return subject
 
 
-def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Beside | _Between | _Towards]]:
+def _read_besides(segments: list[_Segment], relative: bool = False
+                  ) -> tuple[list[_Segment], list[_Beside | _Between | _Towards]]:
     """Replace each place given by another thing ("above the red box") with that thing's noun, which
     the clause then describes as usual, and return what is placed by what."""
     out: list[_Segment] = []
@@ -1213,7 +1214,7 @@ def _read_besides(segments: list[_Segment]) -> tuple[list[_Segment], list[_Besid
         besides.append(_Beside(words, subject, step, seg.noun))
         seg.noun.anchor = True
         after = segments[k + 1] if k + 1 < len(segments) else None
-        if isinstance(after, _Motion) and any(s is subject for s in out) and subject.motion is None:
+        if isinstance(after, _Motion) and any(s is subject for s in out) and subject.motion is None and not relative:
             out.append(after)  # "a ball below the box rolling left": the ball rolls, not the box
             moved.add(k + 1)
         out.append(seg.noun)
@@ -2825,7 +2826,7 @@ class _PromptReader:
         if _is_task(segments):
             self._read_task(segments, last_agent, order)
             return
-        segments, besides = _read_besides(segments)
+        segments, besides = _read_besides(segments, relative=bool({"that", "which", "who"} & set(clause.words)))
         _apply_markers(draft, segments)
         nouns = _attach(segments)
         self._link_pronouns(nouns, besides, last_thing, last_anchor, last_one)
@@ -3007,12 +3008,22 @@ def _share_predicates(clauses: list[_Clause]) -> None:
             continue  # "medium cube, yellow, bottom right, not moving": what follows "yellow" is the cube's
         if _plural_verb(clause) or any(_is_pairing(s) or getattr(s, "after_comma", False) for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
-        elif _moving_after_and(clause, clauses[k - 1] if k else None):  # "a red ball and a blue box moving left"
-            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k])
-                                      if len(c.segments) == 1 and c.segments[0].kind == "object"])
-        elif _placed_only(clause) and k and clauses[k - 1].end == "and":  # objects only: "a pink guy and a
-            _share_predicate(clause, [c for c in _bare_subjects(clauses[:k])  # big box in the middle" is the box's
-                                      if len(c.segments) == 1 and c.segments[0].kind == "object"])
+        elif _new_thing(noun) and (_moving_after_and(clause, clauses[k - 1] if k else None) or (
+                _placed_only(clause) and k and clauses[k - 1].end == "and")):  # "a red ball and a blue box moving
+            _share_predicate(clause, _bare_objects(clauses[:k]))  # left" or "... on the left": both
+
+
+def _new_thing(noun: _Noun) -> bool:
+    """A noun that adds a thing of its own ("a blue box"), not one named before ("the box") or one more like
+    it ("another one", "a blue one")."""
+    return noun.article != "the" and not noun.pronoun and not _refers_back(noun) and noun.count_word != "another"
+
+
+def _bare_objects(clauses: list[_Clause]) -> list[_Clause]:
+    """The object nouns with nothing said of them right before a clause, back to the first that has."""
+    bare = list(itertools.takewhile(lambda c: len(c.segments) == 1 and c.segments[0].kind == "object",
+                                    reversed(_bare_subjects(clauses))))
+    return [c for c in bare if _new_thing(c.segments[0])][::-1]
 
 
 def _moving_after_and(clause: _Clause, before: _Clause | None) -> bool:

@@ -1640,3 +1640,14 @@ def test_a_participle_right_after_a_list_of_bare_things_moves_each() -> None:
 ])
 def test_what_a_review_of_the_new_readings_found_they_overreached(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a cyan cube and a magenta ball, the cube at the top and the ball at the bottom",  # was refused
+     "a cyan box at the top and a magenta ball at the bottom"),
+    ("a green box next to a red ball that rolls left", "a green box next to a red ball. the ball rolls left"),
+    ("a yellow ball below a blue box, which moves right", "a yellow ball below a blue box. the box moves right"),
+    ("a blue box and another one on the left", "a blue box, and a blue box on the left"),
+])
+def test_what_a_second_review_of_the_new_readings_found_they_overreached(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
