@@ -2819,7 +2819,13 @@ class _PromptReader:
         last_thing, self.last_thing = self.last_thing, None
         last_anchor, self.last_anchor = self.last_anchor, None
         last_one, self.last_one = self.last_one, None
+        for noun in segments:  # "the pink one": only agents are pink
+            if isinstance(noun, _Noun) and _refers_back(noun) and noun.color_word in AGENT_COLORS:
+                noun.head = "agent"
         last_agent, self.last_agent = self.last_agent, _agent_going_on(clause)
+        if last_agent is not None and segments and isinstance(segments[0], (_Marker, _Motion)) and _is_reach(
+                [last_agent, *segments]):  # "the agent starts at the bottom right and goes to the goal"
+            segments = [last_agent, *segments]
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return

@@ -1651,3 +1651,13 @@ def test_what_a_review_of_the_new_readings_found_they_overreached(prompt: str, s
 ])
 def test_what_a_second_review_of_the_new_readings_found_they_overreached(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("The goal is in the top left. The agent starts in the bottom right and goes to the goal.",  # was refused
+     "the goal at the top left. the agent at the bottom right goes to the goal"),
+    ("two agents. the white one is on the left and the pink one is on the right. the pink one goes to the goal.",
+     "the white agent on the left, the pink agent on the right. the pink agent goes to the goal"),
+])
+def test_a_reach_said_of_the_agent_before_or_of_the_pink_one_is_read(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
