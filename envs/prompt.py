@@ -2265,10 +2265,11 @@ def _refer_back(draft: _Draft, noun: _Noun) -> list[int]:
     sentence that described one ("a ball and a box, all red"), or, in a sentence of their own, every object
     described before ("a ball. a box. all move left")."""
     n = noun.count or 1
-    before = sorted((o.clause, i) for i, o in enumerate(draft.objects) if o.clause < draft.clause)
+    every = noun.count_word in _EVERY or (noun.plural and noun.count is None)  # "all", "each", "the objects"
+    until = draft.clause + every  # "all" takes in a thing of its own clause: "... and a green ball all moving right"
+    before = sorted((o.clause, i) for i, o in enumerate(draft.objects) if o.clause < until)
     seen = len(before)
     sentence = lambda k: draft.sentences.get(before[k][0])
-    every = noun.count_word in _EVERY or (noun.plural and noun.count is None)  # "all", "each", "the objects"
     if every and seen:  # in a sentence of its own ("... . All move up."): every object described before, but
         last = sum(sentence(k) == sentence(seen - 1) for k in range(seen))  # "each" after "two boxes ..." is theirs
         own = draft.sentences.get(draft.clause) != sentence(seen - 1) and (noun.count_word != "each" or last == 1)

@@ -1661,3 +1661,8 @@ def test_what_a_second_review_of_the_new_readings_found_they_overreached(prompt:
 ])
 def test_a_reach_said_of_the_agent_before_or_of_the_pink_one_is_read(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_all_in_the_clause_of_the_last_thing_listed_takes_it_in() -> None:
+    assert canonical_prompt("a red ball, a blue ball and a green ball all moving right", seed=0) == canonical_prompt(
+        "a red ball, a blue ball and a green ball, all moving right", seed=0)  # the green ball stayed
