@@ -216,6 +216,7 @@ _AGENT_NOUNS = _words(
     "agent agents robot robots player players character characters avatar avatars bot bots guy guys"
 )
 _SLAB_NOUNS = _words("slab occluder roof bridge canopy cover shelter tunnel platform overhang")
+_SLAB_ALTERNATION = "|".join(sorted(_SLAB_NOUNS))  # for patterns: "slab|occluder|..."
 _PUSH_VERBS = _words(
     "push pushes pushing pushed shove shoves shoving nudge nudges nudging kick kicks kicking "
     "drive drives driving"
@@ -448,6 +449,8 @@ def _speed_and_way(t: str) -> str:
 
 _PLACE_OF = {"left": "on the left", "right": "on the right", "top": "at the top", "bottom": "at the bottom",
              "upper": "at the top", "lower": "at the bottom", "middle": "in the centre", "central": "in the centre"}
+
+
 def _line_along(side: str) -> str:
     """The line two things that meet or part "along" a side share: "top" -> "in a row at the top"."""
     if side in ("left", "right"):
@@ -471,7 +474,7 @@ def _reach_order(t: str) -> str:
         if _two_agents(t):
             return m.group(0)  # two agents: which one goes?
         if m.group(3) == "it":
-            things = re.findall(rf"\b(goal|{_THING_NOUNS}|{'|'.join(sorted(_SLAB_NOUNS))})\b", t[:m.start()])
+            things = re.findall(rf"\b(goal|{_THING_NOUNS}|{_SLAB_ALTERNATION})\b", t[:m.start()])
             if not things or things[-1] != "goal":
                 return m.group(0)
         return f"{m.group(1)}the agent reaches the goal"
@@ -586,9 +589,8 @@ def _refuse_unreadable(t: str) -> None:
 
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
-    slabs = "|".join(sorted(_SLAB_NOUNS))
-    t = re.sub(rf"\b({slabs}) (?:over|above|across) (?=the (?:centre|center|middle|left|right|top|bottom)\b)",
-               r"\1 in ", t)  # "a bridge over the centre": the slab is in the centre
+    t = re.sub(rf"\b({_SLAB_ALTERNATION}) (?:over|above|across) "  # "a bridge over the centre": in the centre
+               r"(?=the (?:centre|center|middle|left|right|top|bottom)\b)", r"\1 in ", t)
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
     t = re.sub(r"\s[-\u2013\u2014]+\s", " : ", t)  # "three cubes - red, green and blue": a spaced dash introduces
@@ -686,14 +688,15 @@ def _normalise(text: str) -> str:
                rf"(?:{_THING_NOUNS})s?)\b", r"\1 \3 \2", t)  # "two motionless balls": two balls, motionless
     t = re.sub(r"\b(?:one|1|a) (?:cell|square|step|region|space|tile)\s+(?=(?:to|above|below|left|right|north|south"
                r"|east|west|up|down|over|under)\b)", " ", t)  # "one cell to its north": the next region
-    slab = "|".join(sorted(_SLAB_NOUNS))  # "rolls under the slab, which is at the top": the slab is there
-    t = re.sub(rf"\b({slab})\s*,?\s*(?:which|that) (?:is|sits|lies|stands|hangs)\b", " slab . the slab is ", t)
+    # "rolls under the slab, which is at the top": the slab is there
+    t = re.sub(rf"\b({_SLAB_ALTERNATION})\s*,?\s*(?:which|that) (?:is|sits|lies|stands|hangs)\b",
+               " slab . the slab is ", t)
     pair = r"(?:towards?|at) (?:each other|one another)|apart|away from each other|in opposite directions"
     t = re.sub(rf"\b({pair}|converg\w*|diverg\w*|meet)\s+along the (top|bottom|middle|centre|center|left|right)"
                r"(?: row| column| side| edge)?\b", lambda m: f"{m.group(1)} {_line_along(m.group(2))}", t)
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
     t = re.sub(r"\bat speed\b", " quickly ", t)
-    slab = "|".join(sorted(_SLAB_NOUNS))
+    slab = _SLAB_ALTERNATION
     t = re.sub(rf"\b(?:raised|flat|elevated|overhead|floating)\s+(?=(?:{slab})\b)", "", t)  # the slab's look is fixed
     t = re.sub(rf"\b({slab})\s+(?:{slab})\b", r"\1", t)  # "a slab roof", "a roof slab": one slab
     t = re.sub(r"\bclose (?:to|by)\b", " near ", t)
@@ -1115,6 +1118,17 @@ def _cell(region: str) -> tuple[int, int]:
     """A region's (row, column) on the 3x3 grid, each in -1..1: "top left" -> (-1, -1), "centre" -> (0, 0)."""
     parts = region.split()
     return sum(_ROWS.get(p, 0) for p in parts), sum(_COLUMNS.get(p, 0) for p in parts)
+
+
+def _way_step(way: str) -> tuple[int, int]:
+    """The grid step of one of the eight ways: "up-left" -> (-1, -1)."""
+    return _cell(way.replace("up", "top").replace("down", "bottom").replace("-", " "))
+
+
+def _stepped(region: str, step: tuple[int, int], times: int = 1) -> str | None:
+    """The region ``times`` steps on from ``region`` (back, for a negative count); None off the grid."""
+    row, column = _cell(region)
+    return _region_at(row + times * step[0], column + times * step[1])
 
 
 def _region_at(row: int, column: int) -> str | None:
@@ -1748,21 +1762,13 @@ class _Draft:
         """Put a thing in ``region`` (None: leave it); a second, different region is an error. ``replace``
         puts it there whatever region it had."""
         kind, i = ref
-        if replace is not None:
-            self.place(ref, None, what)
-            if kind in ("slab", "goal"):
-                setattr(self, f"{kind}_region", replace)
-            elif kind == "object":
-                self.objects[i].region = replace
-            else:
-                self.agent_regions[i] = replace
-            return
+        new = replace if replace is not None else _set_region(self.region_of(ref), region, what)
         if kind in ("slab", "goal"):
-            setattr(self, f"{kind}_region", _set_region(getattr(self, f"{kind}_region"), region, what))
+            setattr(self, f"{kind}_region", new)
         elif kind == "object":
-            self.objects[i].region = _set_region(self.objects[i].region, region, what)
+            self.objects[i].region = new
         else:
-            self.agent_regions[i] = _set_region(self.agent_regions[i], region, what)
+            self.agent_regions[i] = new
 
     def add_object(self, obj: _ObjDraft) -> int:
         if len(self.objects) >= MAX_OBJECTS:
@@ -2074,7 +2080,7 @@ def _attach(segments: list[_Segment]) -> list[_Noun]:
             raise PromptError(f"{' '.join(m.words)!r}: a thing that goes under the slab glides quickly, or the "
                               "floor stops it before it comes out; leave out the slow speed")
         m.fast = m.fast or speed == "fast"
-    return [s for s in segments if isinstance(s, _Noun)]
+    return nouns
 
 
 def _apply_markers(draft: _Draft, segments: list[_Segment]) -> None:
@@ -2510,9 +2516,7 @@ def _aim(draft: _Draft) -> None:
                 raise PromptError(f"{phrase!r}: the moving thing is in the centre; say where the other one is")
             draft.place(anchor, there, repr(phrase))
         if obj.region is None and obj.direction != _TOWARDS_THING:  # one step back along its way
-            row, col = _cell(there)
-            step = _cell(obj.direction.replace("up", "top").replace("down", "bottom").replace("-", " "))
-            obj.region = _region_at(row - step[0], col - step[1])
+            obj.region = _stepped(there, _way_step(obj.direction), -1)
             if obj.region is None:
                 raise PromptError(f"{phrase!r}: moving {obj.direction}, nothing can head for a thing at the "
                                   f"{there}; say another way")
@@ -2541,7 +2545,7 @@ def _push_from_where_the_agent_is(draft: _Draft) -> None:
         return
     (r1, c1), (r2, c2) = _cell(here), _cell(there)
     beside = max(abs(r1 - r2), abs(c1 - c2)) == 1
-    if beside and _region_at(2 * r2 - r1, 2 * c2 - c1) is not None:  # room to push it on, away from the agent
+    if beside and _stepped(there, (r2 - r1, c2 - c1)) is not None:  # room to push it on, away from the agent
         draft.task = (draft.task[0], draft.task[1], _way_between(here, there), False)
 
 
@@ -2549,9 +2553,9 @@ def _check_speeds(draft: _Draft) -> None:
     """Give the speeds said apart from a motion ("both slow") to the things they were said of, which must
     move, and at no other speed."""
     for obj in draft.objects:
-        what = f"the {obj.color or ''} {SHAPE_NOUNS.get(obj.shape, 'thing')}".replace("  ", " ")
         if obj.speed is None:
             continue
+        what = f"the {obj.color or ''} {SHAPE_NOUNS.get(obj.shape, 'thing')}".replace("  ", " ")
         if obj.direction is None and not obj.under_slab:
             raise PromptError(f"{obj.speed!r} is said of {what}, which does not move; say which way it moves")
         if obj.speed == "slow" and (obj.fast or obj.under_slab):
@@ -2565,18 +2569,18 @@ def _aim_push(draft: _Draft) -> None:
     if draft.goal_way is None or draft.task is None or draft.task[1] is None:
         return
     obj, way = draft.objects[draft.task[1]], draft.goal_way
-    step = _cell(way.replace("up", "top").replace("down", "bottom").replace("-", " "))
+    step = _way_step(way)
     what = f"the push {way} onto the goal"
     if obj.region is None:
         if draft.goal_region is None:
             obj.region = "centre"
         else:
-            obj.region = _region_at(_cell(draft.goal_region)[0] - step[0], _cell(draft.goal_region)[1] - step[1])
+            obj.region = _stepped(draft.goal_region, step, -1)
             if obj.region is None:
                 raise PromptError(f"{what}: the goal is at the {draft.goal_region}, so the pushed object would be "
                                   "off the arena; say another way or another place for the goal")
     if draft.goal_region is None:
-        draft.goal_region = _region_at(_cell(obj.region)[0] + step[0], _cell(obj.region)[1] + step[1])
+        draft.goal_region = _stepped(obj.region, step)
         if draft.goal_region is None:
             raise PromptError(f"{what}: the pushed object is at the {obj.region}, so the goal would be off the "
                               "arena; say another way or another place for the object")
@@ -2605,12 +2609,12 @@ def _place_besides(draft: _Draft) -> None:
             draft.place(free, near, repr(phrase))
             continue
         if there is None:
-            there = "centre" if here is None else _region_at(_cell(here)[0] - step[0], _cell(here)[1] - step[1])
+            there = "centre" if here is None else _stepped(here, step, -1)
             if there is None:
                 raise PromptError(f"{phrase!r}: the thing placed is at the {here}, so the other would be off the "
                                   "arena; place it further in")
             draft.place(anchor, there, repr(phrase))
-        want = _region_at(_cell(there)[0] + step[0], _cell(there)[1] + step[1])
+        want = _stepped(there, step)
         if want is None:
             raise PromptError(f"{phrase!r} is off the arena: the thing it names is at the {there}; place that "
                               "one further in")
@@ -2732,9 +2736,11 @@ def _task_destination(
             where.append("goal")
         else:
             raise PromptError(f"{' '.join(seg.words)!r} does not fit a push; {_PUSH_FORM}")
-    way = None
-    if "goal" in where and len(where) == 2 and where[1 - where.index("goal")] in DIRECTIONS:
-        way = where.pop(1 - where.index("goal"))  # "pushes the box up onto the goal": the goal lies that way
+    way = next((w for w in where if w != "goal"), None) if "goal" in where and len(where) == 2 else None
+    if way in DIRECTIONS:  # "pushes the box up onto the goal": the goal lies that way
+        where.remove(way)
+    else:
+        way = None
     if len(where) > 1 or _ANY_WAY in where or set(where) & set(_PAIR_WAYS.values()):
         raise PromptError(f"{_words_of(rest)!r}: a push goes one way; say which, e.g. 'to the left'")
     if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
@@ -2820,9 +2826,7 @@ class _PromptReader:
         last_thing, self.last_thing = self.last_thing, None
         last_anchor, self.last_anchor = self.last_anchor, None
         last_one, self.last_one = self.last_one, None
-        for noun in segments:  # "the pink one": only agents are pink
-            if isinstance(noun, _Noun) and _refers_back(noun) and noun.color_word in AGENT_COLORS:
-                noun.head = "agent"
+        _name_agents_by_colour([s for s in segments if isinstance(s, _Noun)])
         last_agent, self.last_agent = self.last_agent, _agent_going_on(clause)
         if last_agent is not None and segments and isinstance(segments[0], (_Marker, _Motion)) and _is_reach(
                 [last_agent, *segments]):  # "the agent starts at the bottom right and goes to the goal"
@@ -2848,9 +2852,8 @@ class _PromptReader:
         """Settle what each noun of a clause is before it is applied: "the pink one" an agent, "one" after
         "one agent on the left" the other agent, "a blue one" the shape of the object before it."""
         draft = self.draft
+        _name_agents_by_colour(nouns)  # nouns of places by other things too ("next to the pink one")
         for noun in nouns:
-            if _refers_back(noun) and noun.color_word in AGENT_COLORS:  # "the pink one": only agents are pink
-                noun.head = "agent"
             if noun.words == ["one"] and noun.head is None and last_agent is not None and (last_agent.count or 1) == 1:
                 # "one agent on the left and one on the right": the other agent
                 noun.head, noun.count, noun.count_word, noun.ordinal = "agent", None, None, 2
@@ -2951,9 +2954,16 @@ def _agent_going_on(clause: _Clause) -> _Noun | None:
     """The agent a clause is about when the next one goes on without a subject ("the pink agent is on the left
     and pushes ..."; "the pink one is ... and ...")."""
     first = clause.segments[0] if clause.segments else None
-    agent = isinstance(first, _Noun) and (first.kind == "agent" or (
-        _refers_back(first) and first.color_word in AGENT_COLORS))
-    return first if agent and clause.end in ("and", ",") else None
+    if isinstance(first, _Noun):
+        _name_agents_by_colour([first])
+    return first if isinstance(first, _Noun) and first.kind == "agent" and clause.end in ("and", ",") else None
+
+
+def _name_agents_by_colour(nouns: list[_Noun]) -> None:
+    """ "The pink one" (or "the white one") is an agent: only agents are pink or white."""
+    for noun in nouns:
+        if _refers_back(noun) and noun.color_word in AGENT_COLORS:
+            noun.head = "agent"
 
 
 def _other_as_second(clause: _Clause) -> None:
@@ -2972,11 +2982,10 @@ def _share_predicate(clause: _Clause, others: list[_Clause]) -> None:
     paired = [s for s in clause.segments[1:] if _is_pairing(s)]  # "... at the top rolling towards each other"
     if not others or len(shared) + len(paired) != len(clause.segments) - 1:
         return
-    for other in others:  # one placed already keeps its place ("a red ball on the left and a blue ball ...")
-        placed = any(isinstance(s, _Place) for s in other.segments)
-        still = other.segments[0].kind != "object"  # an agent, the slab or the goal takes only the place
-        other.segments += [copy.deepcopy(s) for s in shared if not (placed and isinstance(s, _Place)) and not (
-            still and not isinstance(s, _Place))]
+    for other in others:
+        placed = any(isinstance(s, _Place) for s in other.segments)  # keeps its place ("a red ball on the left ...")
+        moves = other.segments[0].kind == "object"  # an agent, the slab or the goal takes only the place
+        other.segments += [copy.deepcopy(s) for s in shared if (not placed if isinstance(s, _Place) else moves)]
 
 
 def _is_pairing(segment: _Segment) -> bool:
