@@ -2781,13 +2781,14 @@ class _PromptReader:
         self.last_agent: _Noun | None = None  # the agent a clause before "and pushes ..." was about
         self.anchor_steps: dict[int, tuple[int, int] | None] = {}  # the step of each "... of it" read
         self.sentence = 1
+        self.counted: _Noun | None = None  # "there are two objects." said in a sentence of its own: all there are
 
     def read(self, clauses: list[_Clause]) -> _Draft:
         clauses = _share_shapes(clauses)
         i = 0
         while i < len(clauses):
             _agents_listed(clauses, i)
-            header = _list_header(clauses[i], clauses[i + 1] if i + 1 < len(clauses) else None)
+            header = _list_header(clauses[i], _list_item_after(clauses, i))
             if header is not None and i + 1 < len(clauses):
                 i = self._read_list(header, clauses, i + 1)
             else:
@@ -2797,6 +2798,9 @@ class _PromptReader:
                 i += 1
         for apply in self.deferred:
             apply()
+        if self.counted is not None and len(self.draft.objects) != self.counted.count:
+            raise PromptError(f"{self.counted.text!r} says how many objects there are, but the prompt describes "
+                              f"{len(self.draft.objects)}; make the count and the things described agree")
         _place_besides(self.draft)
         _place_betweens(self.draft)
         _aim(self.draft)
@@ -2916,30 +2920,57 @@ class _PromptReader:
     def _read_list(self, header: _Noun, clauses: list[_Clause], i: int) -> int:
         """Read the list after "two objects:" up to the end of its sentence; returns the next clause."""
         _check_object_noun(header)
-        start = i
+        start, own_sentence = i, clauses[i - 1].end in _SENTENCE_ENDS
+        if own_sentence:
+            self.counted = header
         first = len(self.draft.objects)
+        i, of_each = self._read_items(header, clauses, i, own_sentence)
+        items = [c for c in clauses[start:i] if not (_is_said_of_both(c) or c in of_each)]
+        if not own_sentence and all(_says_one_of(c) for c in items):  # "two red balls, one big": the other is as
+            while len(self.draft.objects) - first < (header.count or 0):  # the count says; "three objects, all
+                self.draft.add_object(_ObjDraft())  # red": each is
+        listed = list(range(first, len(self.draft.objects)))
+        _check_list(header, [self.draft.objects[k] for k in listed], own_sentence)
+        for clause in of_each:
+            self._read_clause(clause, defer=False)
+        self._apply_header(header, clauses[start - 1].segments, listed)
+        return i
+
+    def _read_items(self, header: _Noun, clauses: list[_Clause], i: int,
+                    own_sentence: bool) -> tuple[int, list[_Clause]]:
+        """Read a list's items from clause ``i``; returns the clause after them, and the items said of each
+        thing counted ("all moving up"), left to be read once every listed thing is there."""
+        first = len(self.draft.objects)
+        of_each: list[_Clause] = []
         while i < len(clauses):
-            if _is_said_of_both(clauses[i]) and header.count == 2:  # "two balls: one left, one right, both red"
+            if _is_said_of_both(clauses[i]) and (header.count == 2 or clauses[i].segments[0].count_word in _EVERY):
+                # "two balls: one left, one right, both red"; "three objects, all red"
                 _say(header, clauses[i].segments[0].words[1:])
+            elif _moves_or_places_each(clauses[i]):
+                of_each.append(clauses[i])
             else:
                 if header.count == 2 and len(self.draft.objects) - first == 1:
                     _other_as_second(clauses[i])  # "two balls, one red and the other blue"
                 self._read_clause(clauses[i], defer=False, in_list=True)
             i += 1
-            if clauses[i - 1].end in _SENTENCE_ENDS:
-                break
-        listed = list(range(first, len(self.draft.objects)))
-        _check_list(header, [self.draft.objects[k] for k in listed])
-        motion = next((s for s in clauses[start - 1].segments if isinstance(s, _Motion)), None)
-        speeds = _speed_markers(clauses[start - 1].segments)
+            if clauses[i - 1].end in _SENTENCE_ENDS and not (
+                    own_sentence and len(self.draft.objects) - first < (header.count or 0)):
+                break  # a count said in a sentence of its own lists as many things, a sentence each or more
+        return i, of_each
+
+    def _apply_header(self, header: _Noun, segments: list[_Segment], listed: list[int]) -> None:
+        """Give each listed object the motion, speed and place said with the count ("two balls heading at each
+        other: ...", "two slow balls: ...", "two objects at the top: ...")."""
+        motion = next((s for s in segments if isinstance(s, _Motion)), None)
+        speeds = _speed_markers(segments)
         if speeds:
-            header.speed = _speed_of({s.kind for s in speeds}, _words_of(clauses[start - 1].segments).split())
-        if motion is not None or header.speed is not None:  # "two balls heading at each other: ...": each
-            header.motion = motion  # listed object moves so ("two slow balls: ...": at that speed)
+            header.speed = _speed_of({s.kind for s in speeds}, _words_of(segments).split())
+        if motion is not None or header.speed is not None:
+            header.motion = motion
             for k in listed:
                 _update_object(self.draft.objects[k], header, place=False)
-        place = next((s for s in clauses[start - 1].segments if isinstance(s, _Place)), None)
-        if place is not None:  # "two objects at the top: ...": each listed object is there
+        place = next((s for s in segments if isinstance(s, _Place)), None)
+        if place is not None:
             header.region = place.region
             line = _line_of(place.region)
             if line is not None:
@@ -2947,7 +2978,30 @@ class _PromptReader:
             for k in listed:
                 self.draft.objects[k].region = _set_region(self.draft.objects[k].region, header.region,
                                                            repr(header.text))
-        return i
+
+
+def _list_item_after(clauses: list[_Clause], i: int) -> _Clause | None:
+    """The clause after clause ``i``, or the one after that when it only says "both red" or "both moving left"
+    and the sentence goes on ("two balls, both red, one big")."""
+    after = clauses[i + 1] if i + 1 < len(clauses) else None
+    if after is not None and (_is_said_of_both(after) or _moves_or_places_each(after)) \
+            and after.end not in _SENTENCE_ENDS and i + 2 < len(clauses):
+        return clauses[i + 2]
+    return after
+
+
+def _moves_or_places_each(clause: _Clause) -> bool:
+    """A list item that only moves or places every thing counted ("all moving up", "both at the top")."""
+    first, rest = (clause.segments[0], clause.segments[1:]) if clause.segments else (None, [])
+    return isinstance(first, _Noun) and first.words in (["all"], ["both"], ["each"]) and bool(rest) \
+        and all(_is_modifier(s) for s in rest)
+
+
+def _says_one_of(clause: _Clause) -> bool:
+    """A list item that says something of one of the things counted ("one big", "one rolling left"), not
+    one that adds a thing of its own ("a red ball")."""
+    first = clause.segments[0] if clause.segments else None
+    return isinstance(first, _Noun) and first.count_word == "one" and first.shape is None and first.head is None
 
 
 def _agent_going_on(clause: _Clause) -> _Noun | None:
@@ -3200,17 +3254,31 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     first = after.segments[0] if after is not None else None
     goes_on = isinstance(first, _Noun) and first.head in (None, "object") and first.shape is None and (
         first.count_word == "one" or first.words[-1] == "one")
-    return noun if clause.end == "," and (bare or (noun.count_word and goes_on)) else None
+    if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence
+        counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
+        return noun if counted and _starts_new_object(after, noun.shape) else None
+    return noun if (clause.end == "," and bare) or (clause.end in (",", "but") and noun.count_word and goes_on) \
+        else None  # "two balls, both red but one big"
 
 
-def _check_list(header: _Noun, listed: list[_ObjDraft]) -> None:
+def _starts_new_object(clause: _Clause | None, shape: str | None = None) -> bool:
+    """Whether a clause begins by adding one object of its own ("a red ball ...", "one blue box ..."), of
+    ``shape`` when one is given."""
+    first = clause.segments[0] if clause is not None and clause.segments else None
+    return isinstance(first, _Noun) and first.kind == "object" and first.shape is not None and _new_thing(first) \
+        and (first.count or 1) == 1 and not first.plural and shape in (None, first.shape)
+
+
+def _check_list(header: _Noun, listed: list[_ObjDraft], own_sentence: bool = False) -> None:
     """The list after a count must give that many objects; they take the header's colour, shape, size."""
     if not listed:
         raise PromptError(f"{header.text!r} is not followed by any object")
     if header.count is not None and len(listed) != header.count:
+        hint = (f"; a count in a sentence of its own is followed by each thing it counts, e.g. '{header.text}. "
+                "A red ball is on the left. ...'") if own_sentence else ""
         raise PromptError(
             f"{header.text!r} announces {header.count} object{'s' * (header.count > 1)} "
-            f"but the list after it describes {len(listed)}"
+            f"but the list after it describes {len(listed)}{hint}"
         )
     for obj in listed:
         for name in ("color", "shape", "size"):

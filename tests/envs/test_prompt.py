@@ -1666,3 +1666,41 @@ def test_a_reach_said_of_the_agent_before_or_of_the_pink_one_is_read(prompt: str
 def test_all_in_the_clause_of_the_last_thing_listed_takes_it_in() -> None:
     assert canonical_prompt("a red ball, a blue ball and a green ball all moving right", seed=0) == canonical_prompt(
         "a red ball, a blue ball and a green ball, all moving right", seed=0)  # the green ball stayed
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("There are three objects. A red ball at the top left, a blue box at the bottom and a green cylinder on the right.",
+     "a red ball at the top left, a blue box at the bottom and a green cylinder on the right"),  # was refused
+    ("There are two objects. A red ball is on the left. It rolls up. A blue box is on the right.",
+     "a red ball on the left rolling up and a blue box on the right"),
+    ("There are two balls. A red ball is on the left. A blue ball is on the right.",
+     "a red ball on the left and a blue ball on the right"),
+    ("objects: 2. a red ball on the left. a blue box on the right",
+     "a red ball on the left and a blue box on the right"),
+])
+def test_a_count_in_a_sentence_of_its_own_counts_the_things_described_after_it(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("Two objects. A red ball on the left. A blue box on the right. A green cylinder at the top.",
+     "says how many objects there are, but the prompt describes 3"),
+    ("two balls. ball on the left is red", "followed by each thing it counts"),  # three balls were drawn
+    ("There are two balls. A red ball is on the left. A blue box is on the right.", "announces sphere objects"),
+])
+def test_a_count_in_a_sentence_of_its_own_that_the_things_after_it_do_not_match_is_refused(
+        prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two balls, both red but one big", "a big red ball and a red ball"),  # a third, orange ball was drawn
+    ("two red balls, one big", "a big red ball and a red ball"),  # was refused
+    ("3 objects, all red", "a red object, a red object and a red object"),  # only the first was red
+    ("3 objects, all red, all moving up", "three red objects, all moving up"),
+    ("two boxes, both moving left, one big", "a big box and a box, both moving left"),  # a third object was drawn
+    ("playground: three objects, one moving left", "playground: an object moving left, an object and an object"),
+])
+def test_a_count_with_fewer_items_than_it_counts_says_something_of_some_of_them(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
