@@ -1907,6 +1907,31 @@ def _head_the_list(heading: _Clause, after: list[_Clause]) -> bool:
     return True
 
 
+def _look_headings(clauses: list[_Clause]) -> list[_Clause]:
+    """Give a colour or size said before a colon to each thing listed after it, up to the end of the sentence:
+    "red: ball, top left" is one red ball, "big: a box and a ball" two big things."""
+    out: list[_Clause] = []
+    for i, clause in enumerate(clauses):
+        heading = clause.segments[0] if len(clause.segments) == 1 and clause.end == ":" else None
+        if not (isinstance(heading, _Noun) and heading.words and _is_bare(heading)):
+            out.append(clause)
+            continue
+        items = []
+        for item in clauses[i + 1:]:
+            first = item.segments[0] if item.segments else None
+            if not (isinstance(first, _Noun) and first.kind == "object" and not first.definite):
+                break
+            items.append(first)
+            if item.end not in (",", "and"):
+                break
+        if not items:
+            raise PromptError(f"'{' '.join(heading.words)}:' is said of no thing after it; say what it describes, "
+                              "e.g. 'red: a ball on the left'")
+        for noun in items:
+            _say(noun, heading.words)
+    return out
+
+
 def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
     """Join each clause that only places or moves something to its neighbour: "on the right, a yellow
     cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back, and
@@ -3319,7 +3344,7 @@ def _read_prompt(text: str) -> _Draft:
     family, rest = _scene_family(text)
     tokens = _join_adjectives(_tokenise(rest))
     _check_vocabulary(tokens)
-    clauses = _merge_modifiers(_clauses(tokens))
+    clauses = _look_headings(_merge_modifiers(_clauses(tokens)))
     if not clauses:
         if family is None:
             raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")

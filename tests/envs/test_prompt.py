@@ -1704,3 +1704,21 @@ def test_a_count_in_a_sentence_of_its_own_that_the_things_after_it_do_not_match_
 ])
 def test_a_count_with_fewer_items_than_it_counts_says_something_of_some_of_them(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("red: ball, top left", "a red ball at the top left"),  # a red box and a blue ball were drawn
+    ("red: ball, box. blue: cylinder", "a red ball, a red box and a blue cylinder"),
+    ("big: a box and a ball", "a big box and a big ball"),
+])
+def test_a_colour_or_size_before_a_colon_is_said_of_each_thing_listed_after_it(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("red: blue ball", "names two colors"),
+    ("red: the ball", "is said of no thing after it"),
+])
+def test_a_colour_before_a_colon_that_names_no_new_thing_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
