@@ -557,7 +557,7 @@ def _line_breaks(text: str) -> str:
 
 def _refuse_unreadable(t: str) -> None:
     """Refuse, with the reason, phrases that no reading of the grid, the things and their motions holds:
-    things named by number, "diagonally" alone, "all but ...", places counted in cells, "of that", "far from"."""
+    things named by number, "diagonally" alone, places counted in cells, "of that", "far from"."""
     label = re.search(r"(?:^|[,.;:!?]|\band\b|\bthe\b)\s*(?:ball|box|cube|sphere|cylinder|object|thing) (?:#\s*)?"
                       r"(?:[123]|one|two|three)\b(?!\s+(?:ball|box|cube|sphere|cylinder|object|thing)s?\b)", t)
     if label:  # "ball one moves left", "box 2 at the top"
@@ -569,11 +569,6 @@ def _refuse_unreadable(t: str) -> None:
         if not (near & _VERTICAL.keys() and near & _HORIZONTAL.keys()):
             raise PromptError("'diagonally' says no way on its own; name both, e.g. 'rolls diagonally up-left' or "
                               "'rolls towards the top right', or place each thing in a region")
-    but = re.search(r"\b(?:all|each|every\w*)\s+(?:(?:the|of the|objects|things|balls|boxes|cylinders)\s+)*"
-                    r"(?:but|except|apart from|other than|only)\b", t)
-    if but:  # "all but the box move left"
-        raise PromptError(f"'{but.group(0).split()[0]} but ...' (or 'except'): name the things it means, e.g. 'the "
-                          "red ball and the green cylinder move left'")
     cells = re.search(r"\b(?:two|three|four|several|[2-9]) (?:cells|squares|steps|regions|spaces|tiles)\b", t)
     if cells:  # "the goal is two cells to the right": not a count of things
         raise PromptError(f"{cells.group(0)!r}: places are the regions of a 3x3 grid, one step apart at most; name "
@@ -585,6 +580,18 @@ def _refuse_unreadable(t: str) -> None:
     if far:
         raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
                           "the top left and the agent at the bottom right', or say which way a thing moves")
+
+
+def _refuse_all_but(t: str) -> None:
+    """Refuse an exception to "all" ("all but the box move left", "all red but one", "all move left, except the
+    blue one"): which things it leaves out is not read."""
+    but = re.search(r"\b(?:all|each|every\w*)\s+(?:(?:the|of the|objects|things|balls|boxes|cylinders)\s+)*"
+                    r"(?:but|except|apart from|other than|only)\b", t)
+    but = but or re.search(r"\b(?:all|each|every\w*)\b[^.;!?]*?\b(?:but|except|apart from|other than)\s+(?:for\s+)?"
+                           rf"(?:one\b|two\b|the\b(?!\s+(?:white\s+|pink\s+)?(?:{_AGENT_NOUN}|goal)))", t)
+    if but:  # "all but the box move left", "all red but one", "all move left, except the blue one"
+        raise PromptError(f"'{but.group(0).split()[0]} but ...' (or 'except'): name the things it means, e.g. 'the "
+                          "red ball and the green cylinder move left'")
 
 
 def _normalise(text: str) -> str:
@@ -719,6 +726,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(small|medium|large|big|little|tiny|huge)(?:\s*-\s*|\s+)size[d]?\b", r" \1 ", t)  # "big size"
     t = re.sub(r"\b(?:to|in|towards?)\s+(?:the\s+)?(up|down|left|right|upward|downward)\s+direction\b", r" \1 ", t)
     t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
+    _refuse_all_but(t)
     t = re.sub(r"\bnothing (?:but|except(?: for)?)\b|(?:,?\s*\band\s+)?\bnothing else\b"
                r"|\bno (?:other )?(?:objects|things|items|shapes)\b"
                r"|\bexcept(?: for)?\b", " only ", t)  # no other objects
@@ -3338,11 +3346,76 @@ def _join_adjectives(tokens: list[str]) -> list[str]:
     return out
 
 
+def _looks_after_the_noun(tokens: list[str]) -> list[str]:
+    """Move a colour or size set off by commas after its noun to before it: "a ball, red, and a box, blue" is a
+    red ball and a blue box, "a box, big and blue." one big blue box. After a count, as many colours as it
+    counts are one each: "three balls, red, green and blue" are "three balls, one red, one green and one blue"."""
+    def adjective(k: int) -> bool:
+        return 0 <= k < len(tokens) and _kind(tokens[k]) in ("color", "badcolor", "size")
+
+    def run_after(k: int) -> int:  # the end of the adjectives (joined by "and") from k
+        while adjective(k) or (tokens[k:k + 1] == ["and"] and adjective(k - 1) and adjective(k + 1)):
+            k += 1
+        return k
+
+    def closes(k: int) -> bool:  # the run ends the noun's description, not the start of another thing's
+        return k == len(tokens) or tokens[k] in _PUNCTUATION or (
+            tokens[k] == "and" and k + 1 < len(tokens) and _kind(tokens[k + 1]) in ("art", "num"))
+
+    out = list(tokens)
+    k = 0
+    while k < len(out) - 2:
+        head = k if _kind(out[k]) in ("shape", "generic") and out[k + 1] in (",", ":") else None
+        start = k
+        while start > 0 and _kind(out[start - 1]) in ("color", "badcolor", "size", "num", "art", "other"):
+            start -= 1
+        phrase = out[start:k]
+        counted = next((_count_value(w) for w in phrase if _kind(w) == "num"), None)
+        end = run_after(k + 2) if head is not None else k + 2
+        if head is None or end == k + 2:
+            k += 1
+            continue
+        tokens = out  # run_after, closes and adjective read the current tokens
+        run = out[k + 2:end]
+        said = {_kind(w) for w in phrase}
+        plural = out[k].endswith("s") and counted is None  # "balls: red, blue" are a ball each
+        if (counted or 1) == 1 and not plural and closes(end) and "and" not in run \
+                and not said & {_kind(w) for w in run}:
+            out[start:end] = [*phrase, *run, out[k]]  # "a ball, red," → "a red ball"
+            k = start + len(phrase) + len(run) + 1
+            continue
+        colours = _each_of(out, k + 2, counted or 0)
+        if colours is not None and not said & {"color", "badcolor"}:
+            out[k + 2:colours[-1] + 1] = _one_each(out, k + 2, colours)
+        k += 1
+    return out
+
+
+def _each_of(tokens: list[str], k: int, count: int) -> list[int] | None:
+    """The places of ``count`` single colours listed from ``k`` ("red, green and blue"), or None."""
+    places, i = [], k
+    while len(places) < count and i < len(tokens) and _kind(tokens[i]) in ("color", "badcolor"):
+        places.append(i)
+        i += 1
+        if len(places) < count and i < len(tokens) and tokens[i] in (",", "and"):
+            i += 1 + (tokens[i] == "," and i + 1 < len(tokens) and tokens[i + 1] == "and")
+    ends = i == len(tokens) or tokens[i] in _PUNCTUATION
+    return places if len(places) == count and count > 1 and ends else None
+
+
+def _one_each(tokens: list[str], k: int, colours: list[int]) -> list[str]:
+    """The tokens from ``k`` to the last colour, with "one" before each colour."""
+    out = []
+    for i in range(k, colours[-1] + 1):
+        out += ["one", tokens[i]] if i in colours else [tokens[i]]
+    return out
+
+
 def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
     family, rest = _scene_family(text)
-    tokens = _join_adjectives(_tokenise(rest))
+    tokens = _looks_after_the_noun(_join_adjectives(_tokenise(rest)))
     _check_vocabulary(tokens)
     clauses = _look_headings(_merge_modifiers(_clauses(tokens)))
     if not clauses:

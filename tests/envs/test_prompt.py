@@ -1722,3 +1722,27 @@ def test_a_colour_or_size_before_a_colon_is_said_of_each_thing_listed_after_it(p
 def test_a_colour_before_a_colon_that_names_no_new_thing_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("A ball, red, and a box, blue.", "a red ball and a blue box"),  # three objects were drawn
+    ("A ball, red and a box.", "a red ball and a box"),
+    ("A big ball, red, and a small box, blue.", "a big red ball and a small blue box"),
+    ("A ball: red, and a box: blue.", "a red ball and a blue box"),
+    ("A ball, red, on the left, and a box, blue, on the right.", "a red ball on the left and a blue box on the right"),
+    ("Three balls, red, green and blue, in a row at the top.", "a red ball, a green ball and a blue ball in a row at "
+     "the top"),  # was refused
+    ("balls: red, blue", "a red ball and a blue ball"),
+])
+def test_a_colour_set_off_by_commas_after_its_noun_is_that_things(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "Three balls, all red but one.",  # three red balls were drawn
+    "Three boxes, all moving left but one.",
+    "A red ball, a green ball and a blue ball all move left, except the blue one.",  # the blue ball moved too
+])
+def test_an_exception_to_all_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError, match="name the things it means"):
+        parse_prompt(prompt, seed=0)
