@@ -1841,7 +1841,30 @@ def _clauses(tokens: list[str]) -> list[_Clause]:
             clauses.append(clause)
         elif clauses and clause.end in _SENTENCE_ENDS:
             clauses[-1].end = clause.end  # keep the end of a sentence ("... a blue box, .")
+    for before, clause in zip(clauses, clauses[1:]):
+        _gapped_motion(before, clause)
     return clauses
+
+
+_GAP_WORDS = frozenset(_WAY_WORDS.split("|")) | _words("upward downward leftward rightward upwards downwards "
+                                                       "leftwards rightwards to towards toward the")
+
+
+def _gapped_motion(before: _Clause, clause: _Clause) -> None:
+    """Read a way said without its verb after a motion as that motion's ("a red ball rolls left and a blue box
+    right", "the red box slides to the left, the blue box to the right"): the verb is left out, not a place."""
+    moves = [s for s in before.segments if isinstance(s, _Motion)]
+    if before.end not in ("and", ",", ";") or len(moves) != 1 or moves[0].direction is None or moves[0].still:
+        return
+    noun, *rest = clause.segments
+    places = [s for s in rest if isinstance(s, _Place)]
+    if not (isinstance(noun, _Noun) and noun.kind == "object" and len(places) == 1
+            and all(isinstance(s, _Place) or (isinstance(s, _Marker) and s.kind in _SPEED_KINDS) for s in rest)
+            and set(places[0].words) <= _GAP_WORDS):
+        return
+    words = [w for w in clause.words if _kind(w) != "filler"]
+    at = len(noun.words)
+    clause.segments = _Segmenter([*words[:at], moves[0].words[0], *words[at:]]).run()
 
 
 def _is_modifier(segment: _Segment) -> bool:

@@ -1746,3 +1746,21 @@ def test_a_colour_set_off_by_commas_after_its_noun_is_that_things(prompt: str, s
 def test_an_exception_to_all_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError, match="name the things it means"):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("A red ball rolls left and a blue box right.", "a red ball rolls left and a blue box rolls right"),  # was still
+    ("The red box slides to the left, the blue box to the right.",
+     "the red box slides to the left, the blue box slides to the right"),
+    ("The red ball moves up, the blue ball down and the green ball left.",
+     "the red ball moves up, the blue ball moves down and the green ball moves left"),
+    ("Two balls, one moving left, the other right.", "two balls, one moving left, the other moving right"),
+])
+def test_a_way_said_without_its_verb_after_a_motion_is_that_motions(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_place_after_a_motion_stays_a_place() -> None:
+    assert canonical_prompt("a red ball rolls left and a blue box on the right", seed=0) == canonical_prompt(
+        "a red ball rolling left and a blue box on the right", seed=0)
+    assert tuple(parse_prompt("a red ball rolls left and a blue box on the right", seed=0).objects[1].vel) == (0, 0)
