@@ -1222,6 +1222,10 @@ def _read_besides(segments: list[_Segment], relative: bool = False
             out.append(seg.noun)
             continue
         place = out[-1] if out and isinstance(out[-1], _Place) else None
+        if seg.noun.kind in ("slab", "goal") and place is not None and place.words[:2] == ["on", "top"]:
+            raise PromptError(f"'on top {' '.join(seg.words)}': the goal is a patch of floor and the slab a roof; "
+                              f"nothing stands on either. Put the thing beside it or above it (one region higher)"
+                              f", e.g. 'a red box above the {seg.noun.kind}'")
         step = _relation_step(seg, place)
         if seg.noun.kind in ("slab", "goal") and step is not False and not _beside_fixture(seg, step):
             step = False  # "under the slab", "on the goal": not a region of the grid
@@ -1575,7 +1579,10 @@ class _Segmenter:
             self._side(region_words)  # "rolls towards the bottom right corner"
         if not region_words:
             self.i = before_direction  # "moves the box", "moves into the goal": not a direction
-        if region_words and not negated and _region(region_words) == "centre":
+        if region_words and negated:  # "does not go up": which way it does go is not said
+            raise PromptError(f"{' '.join(self.words[start : self.i])!r}: say which way it moves, or that it does "
+                              "not move")
+        if region_words and _region(region_words) == "centre":
             self.out.append(_Motion(self.words[start : self.i], _TO_CENTRE, fast=fast))  # "rolls to the middle"
             return
         direction = _direction(region_words) if region_words and not negated else None
@@ -1841,13 +1848,32 @@ def _clauses(tokens: list[str]) -> list[_Clause]:
             clauses.append(clause)
         elif clauses and clause.end in _SENTENCE_ENDS:
             clauses[-1].end = clause.end  # keep the end of a sentence ("... a blue box, .")
-    for before, clause in zip(clauses, clauses[1:]):
+    for k, (before, clause) in enumerate(zip(clauses, clauses[1:])):
+        _check_one_pushed(before, clause, clauses[k + 2] if k + 2 < len(clauses) else None)
         _gapped_motion(before, clause)
     return clauses
 
 
 _GAP_WORDS = frozenset(_WAY_WORDS.split("|")) | _words("upward downward leftward rightward upwards downwards "
                                                        "leftwards rightwards to towards toward the")
+
+
+def _is_way(segment: _Segment | None) -> bool:
+    """A place said as a bare way ("left", "to the right"), which reads as a way after a motion or a push."""
+    return isinstance(segment, _Place) and set(segment.words) <= _GAP_WORDS
+
+
+def _check_one_pushed(before: _Clause, clause: _Clause, after: _Clause | None) -> None:
+    """Refuse a second thing pushed with the first one's verb ("the agent pushes the red box and the blue box to
+    the left", "... the red box left and the blue box right"): an agent pushes one object."""
+    if not (any(isinstance(s, _Marker) and s.kind == "push" for s in before.segments)
+            and before.end in ("and", ",", "then", ";")):
+        return
+    noun, *rest = clause.segments
+    lone = not rest and clause.end in (",", "then") and after is not None and len(after.segments) == 1 \
+        and _is_way(after.segments[0])  # "... the red box, then the blue box, to the left"
+    if isinstance(noun, _Noun) and noun.kind == "object" and ((len(rest) == 1 and _is_way(rest[0])) or lone):
+        raise PromptError(f"'{' '.join(clause.words)}' after a push: an agent pushes one object; {_PUSH_FORM}")
 
 
 def _gapped_motion(before: _Clause, clause: _Clause) -> None:
@@ -1860,7 +1886,7 @@ def _gapped_motion(before: _Clause, clause: _Clause) -> None:
     places = [s for s in rest if isinstance(s, _Place)]
     if not (isinstance(noun, _Noun) and noun.kind == "object" and len(places) == 1
             and all(isinstance(s, _Place) or (isinstance(s, _Marker) and s.kind in _SPEED_KINDS) for s in rest)
-            and set(places[0].words) <= _GAP_WORDS):
+            and _is_way(places[0])):
         return
     words = [w for w in clause.words if _kind(w) != "filler"]
     at = len(noun.words)
@@ -2799,7 +2825,8 @@ def _task_destination(
         way = None
     if len(where) > 1 or _ANY_WAY in where or set(where) & set(_PAIR_WAYS.values()):
         raise PromptError(f"{_words_of(rest)!r}: a push goes one way; say which, e.g. 'to the left'")
-    if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1):
+    if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1
+                               or target.count_word in _EVERY):
         raise PromptError(f"{target.text!r}: an agent pushes one object")
     return target, (where[0] if where else None), goal_region, way
 
@@ -3005,6 +3032,7 @@ class _PromptReader:
             elif _moves_or_places_each(clauses[i]):
                 of_each.append(clauses[i])
             else:
+                _drop_ordinal(clauses[i])
                 if header.count == 2 and len(self.draft.objects) - first == 1:
                     _other_as_second(clauses[i])  # "two balls, one red and the other blue"
                 self._read_clause(clauses[i], defer=False, in_list=True)
@@ -3317,9 +3345,20 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
         else None  # "two balls, both red but one big"
 
 
+def _drop_ordinal(clause: _Clause) -> None:
+    """ "The first is a red ball", "the second one is a blue box" in a list after a count: the ordinal only
+    says which item this is; the thing it is comes after it."""
+    first, second = (clause.segments + [None, None])[:2]
+    if isinstance(first, _Noun) and first.ordinal is not None and first.shape is None and first.head in (
+            None, "object") and not first.color_word and isinstance(second, _Noun) and _new_thing(second):
+        clause.segments = clause.segments[1:]
+
+
 def _starts_new_object(clause: _Clause | None, shape: str | None = None) -> bool:
     """Whether a clause begins by adding one object of its own ("a red ball ...", "one blue box ..."), of
     ``shape`` when one is given."""
+    if clause is not None:
+        _drop_ordinal(clause)
     first = clause.segments[0] if clause is not None and clause.segments else None
     return isinstance(first, _Noun) and first.kind == "object" and first.shape is not None and _new_thing(first) \
         and (first.count or 1) == 1 and not first.plural and shape in (None, first.shape)
@@ -3434,12 +3473,22 @@ def _one_each(tokens: list[str], k: int, colours: list[int]) -> list[str]:
     return out
 
 
+def _check_comparatives(tokens: list[str]) -> None:
+    """Refuse "a big ball and a bigger box": with three sizes, bigger than big is no size there is."""
+    for word in set(tokens) & {"bigger", "larger", "smaller"}:
+        same = next((t for t in tokens if t != word and _SIZES.get(t) == _SIZES[word]), None)
+        if same is not None:
+            raise PromptError(f"'{same}' and '{word}': sizes are small, medium and large, one each; say e.g. 'a "
+                              "medium red ball and a large blue ball'")
+
+
 def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
     family, rest = _scene_family(text)
     tokens = _looks_after_the_noun(_join_adjectives(_tokenise(rest)))
     _check_vocabulary(tokens)
+    _check_comparatives(tokens)
     clauses = _look_headings(_merge_modifiers(_clauses(tokens)))
     if not clauses:
         if family is None:

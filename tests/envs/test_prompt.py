@@ -1764,3 +1764,29 @@ def test_a_place_after_a_motion_stays_a_place() -> None:
     assert canonical_prompt("a red ball rolls left and a blue box on the right", seed=0) == canonical_prompt(
         "a red ball rolling left and a blue box on the right", seed=0)
     assert tuple(parse_prompt("a red ball rolls left and a blue box on the right", seed=0).objects[1].vel) == (0, 0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("The agent pushes the red box and the blue box to the left.", "an agent pushes one object"),  # pushed one
+    ("The agent pushes the red box left and the blue box right.", "an agent pushes one object"),  # one a random way
+    ("The agent pushes the red box, then the blue box, to the left.", "an agent pushes one object"),
+    ("A red box and a blue box. The agent pushes each to the left.", "an agent pushes one object"),
+    ("The red box sits on top of the goal.", "nothing stands on either"),  # was put above the goal
+    ("A ball on top of the slab.", "nothing stands on either"),
+    ("A big red ball and a bigger blue ball.", "sizes are small, medium and large"),  # both were large
+    ("The ball does not go up.", "say which way it moves"),  # was still
+    ("A red ball not moving left.", "say which way it moves"),
+])
+def test_what_a_ninth_review_found_misread_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Three objects. The first is a red ball. The second is a blue box. The third is a green cylinder.",
+     "a red ball, a blue box and a green cylinder"),  # was refused
+    ("two objects: the first a red ball, the second a blue box", "a red ball and a blue box"),
+    ("a small ball and a bigger box", "a small ball and a large box"),
+])
+def test_what_a_ninth_review_found_refused_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
