@@ -576,6 +576,11 @@ def _refuse_unreadable(t: str) -> None:
     that = re.search(r"\b(?:of|from|beside|near|by|to) (?:that|this)\s*(?=$|[,.;!?]|and\b)", t)
     if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
         raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
+    does = re.search(r"\b(?:that|which|who|but|and|while)\s+(?:(?:the|a|an)\s+(?:\w+\s+)?\w+\s+)?(?:does|do|is|are)"
+                     r"\s*(?=$|[,.;!?])", t)
+    if does:  # "a box that doesn't move and a ball that does, to the left": the verb is left out
+        raise PromptError(f"{does.group(0).strip()!r}: the verb is left out; say it in full, e.g. 'a red ball that "
+                          "rolls left'")
     far = re.search(r"\b(?:far|away) from\b", t)
     if far:
         raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "

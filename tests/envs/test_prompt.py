@@ -1790,3 +1790,13 @@ def test_what_a_ninth_review_found_misread_is_refused(prompt: str, match: str) -
 ])
 def test_what_a_ninth_review_found_refused_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "A blue box that doesn't move and a red ball that does, to the left.",  # the ball was still, on the left
+    "The box does not move but the ball does, to the right.",
+    "A ball that isn't moving and a box that is, to the right.",
+])
+def test_a_verb_left_out_after_does_or_is_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError, match="the verb is left out"):
+        parse_prompt(prompt, seed=0)
