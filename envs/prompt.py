@@ -695,6 +695,7 @@ def _normalise(text: str) -> str:
     if re.match(r"(?:\W*|.*\b(?:two|three|2|3)\s+\w+\s*:\s*)" + one, t):  # first, or first after a count
         t = re.sub(one, r"\2 \1", t)
     # a list in order: "red, green and blue, left to right" (a row), "... top to bottom down the left column"
+    t = re.sub(r"\bspread(?:\s+out)?\s+(?=(?:across|along|in)\b)", " ", t)  # "spread across the top"
     t = _in_order(t)
     t = re.sub(rf"\b(one|two|three|[123]) (stationary|motionless|static|still|resting|parked) ((?:\w+ ){{0,3}}?"
                rf"(?:{_THING_NOUNS})s?)\b", r"\1 \3 \2", t)  # "two motionless balls": two balls, motionless
@@ -706,6 +707,8 @@ def _normalise(text: str) -> str:
     pair = r"(?:towards?|at) (?:each other|one another)|apart|away from each other|in opposite directions"
     t = re.sub(rf"\b({pair}|converg\w*|diverg\w*|meet)\s+along the (top|bottom|middle|centre|center|left|right)"
                r"(?: row| column| side| edge)?\b", lambda m: f"{m.group(1)} {_line_along(m.group(2))}", t)
+    t = re.sub(r"\b(?:across|along) the (top|bottom|left|right)(?: row| column| side| edge)?\b",
+               lambda m: _across(t[: m.start()], m), t)  # "three balls across the top": one region each
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
     t = re.sub(r"\bat speed\b", " quickly ", t)
     slab = _SLAB_ALTERNATION
@@ -791,6 +794,14 @@ _DOWN = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
 _COUNTED = re.compile(r"\b(?:two|three|2|3|both|all)\b")
 _LISTED = re.compile(rf"(?:\b(?:{'|'.join(sorted(_SHAPE_WORDS))})\b.*){{2}}"
                      rf"|(?:\b(?:{'|'.join(sorted(_COLOR_WORDS))})\b.*){{2}}")
+
+
+def _across(before: str, m: re.Match) -> str:
+    """ "Across the top" after two or three things, none moving: in a row there, a region each; else the
+    words as they are ("rolls left along the bottom": at the bottom)."""
+    sentence = re.split(r"[.;!?]", before)[-1]
+    moving = any(w in _MOTION_VERBS for w in re.findall(r"[a-z]+", sentence))
+    return f" {_line_along(m.group(1))} " if _is_list(before) and not moving else m.group(0)
 
 
 def _is_list(before: str) -> bool:

@@ -1800,3 +1800,15 @@ def test_what_a_ninth_review_found_refused_reads_as_meant(prompt: str, same_as: 
 def test_a_verb_left_out_after_does_or_is_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError, match="the verb is left out"):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("A red ball, a blue box and a green cylinder across the top.",
+     "a red ball, a blue box and a green cylinder in a row at the top"),  # all three were in the top cell
+    ("Three balls along the bottom.", "three balls in a row at the bottom"),
+    ("three boxes spread out along the top", "three boxes in a row at the top"),
+    ("two balls along the left side", "two balls in a column on the left"),
+    ("a ball rolls left along the bottom", "a ball at the bottom rolls left"),
+])
+def test_things_across_or_along_a_side_stand_in_a_line_there(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
