@@ -560,7 +560,7 @@ def test_things_placed_by_other_things_take_the_region_it_names(prompt: str, cap
         ("a green ball rolls left to right", "a green ball on the left; the white agent is {}; the green ball moves "
          "right"),
         ("on the right-hand side, a cyan cylinder", "a cyan cylinder on the right"),
-        ("two blue boxes along the top", "a blue box at the top and a blue box at the top"),
+        ("two blue boxes along the top", "a blue box at the top left and a blue box at the top right"),
         ("three cubes - red top left, green top, blue top right", "a red box at the top left, a green box at the top "
          "and a blue box at the top right"),
     ],
