@@ -22,7 +22,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a list of things ("a red ball and a blue box roll right": both roll), a place or a participle right
   after "a red ball and a blue box" ("... on the left", "... moving left": both), and a place shared by
   a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left"). A
-  size and a colour split by a comma describe one thing ("a big, red ball"). "Both" names the two
+  size and a colour split by a comma describe one thing ("a big, red ball"), as does a colour set off by
+  commas after its noun ("a ball, red, and a box, blue"); after a count, as many colours as it counts
+  are one each ("three balls, red, green and blue"). A way said without its verb after a motion is that
+  motion's ("a red ball rolls left and a blue box right"). "Both" names the two
   objects described last, and "all" or "each" every object of the last sentence that described one
   ("a ball and two boxes, all green"), or, in a sentence of its own, every object described before ("a
   ball. a box. All move left"). "The red ball" with no red ball
@@ -50,7 +53,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a blue box").
   The list, up to the end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe
   exactly that many objects, and they take the colour, shape or size the count names ("two red balls:
-  one on the left, one on the right").
+  one on the left, one on the right"). Items that say something of one of them ("two red balls, one
+  big") leave the rest as the count says, and "all red" or "all moving up" goes to each. A count in a
+  sentence of its own ("There are two objects.") is followed by sentences describing that many objects
+  ("The first is a red ball."), and is all the objects there are.
 * A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
   puts the ball one region higher ("below", "under", "to the left of", "on" or "on top of", "at the top
   right of" likewise), and the place may come first ("to the left of the box there is a ball");
@@ -81,13 +87,14 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   two ends for two): the row named ("in a row at the top") or one drawn with the scene. "A row of three
   balls" reads as "three balls in a row"; "side by side" and "next to each other" as "in a row", "one
   above the other" as "in a column"; after a list of single things ("a blue box, a red ball and a blue
-  box in a row") the row holds every object of the sentence, in the order named.
+  box in a row") the row holds every object of the sentence, in the order named. Two or three things
+  "across the top" or "along the left side", none moving, stand in a row or column there.
 * "Moves around" (or "rolls about") moves a thing one of the eight ways, drawn with the scene.
-* A place, motion or speed before a colon goes to every thing listed after it ("on the left: a red ball
-  and a blue box"); a motion after the comma that ends a list goes to every thing listed ("a red ball and
-  a blue box, moving left"). A line break ends a clause between the lines of a list or of fields, and
-  is a space in prose; "agents: 2" and
-  "objects: 2, ..." are counts. A sentence that only moves something after a sentence that described
+* A place, motion, speed, colour or size before a colon goes to every thing listed after it ("on the
+  left: a red ball and a blue box", "red: ball, top left"); a motion after the comma that ends a list
+  goes to every thing listed ("a red ball and a blue box, moving left"). A line break ends a clause
+  between the lines of a list or of fields, and is a space in prose; "agents: 2" and "objects: 2, ..."
+  are counts. A sentence that only moves something after a sentence that described
   several things is refused.
 * In a push, a place right after the pushed thing ("pushes the box on the left up") is where the thing
   is; "to" a side is the way. "The pink agent is on the left and pushes ..." is the pink agent's push.
