@@ -501,11 +501,11 @@ _FAMILY = (rf"(?P<family>{'|'.join(sorted(_FAMILY_NAMES, key=len, reverse=True))
 
 def _scene_family(text: str) -> tuple[str | None, str]:
     """The scene family heading a prompt and the prompt without it: "occlusion: a slab on the left, ...",
-    "reach task, the agent ...", "an occlusion scene where ...", "a playground with ..." (read as "a scene
-    with ..."). A family word anywhere else is left in place (and refused as an unknown word)."""
+    "reach task, the agent ...", "task: reach. ...", "an occlusion scene where ...", "a playground with ..."
+    (read as "a scene with ..."). A family word anywhere else is left in place (and refused as an unknown word)."""
     low = text.lower()
     t = re.sub(r"(?<=\w)-(?=\w)", " ", low)  # "push-box"; the same length, so its places are the text's
-    header = re.match(rf"\W*(?:an?\s+|the\s+)?{_FAMILY}\s*(?:[:,.;!]|-\s|$)", t)
+    header = re.match(rf"\W*(?:(?:{_FAMILY_WORDS})\s*[:=]\s*)?(?:an?\s+|the\s+)?{_FAMILY}\s*(?:[:,.;!]|-\s|$)", t)
     if header:
         return _FAMILY_NAMES[header.group("family")], low[header.end():]
     # "... an occlusion scene where ...", "a playground with ...": the family names the scene

@@ -1812,3 +1812,11 @@ def test_a_verb_left_out_after_does_or_is_is_refused(prompt: str) -> None:
 ])
 def test_things_across_or_along_a_side_stand_in_a_line_there(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Task: reach. The goal is on the right.", "reach: the goal is on the right"),  # was refused
+    ("scene = occlusion; a ball rolls left under the slab", "occlusion: a ball rolls left under the slab"),
+])
+def test_a_family_said_as_a_field_heads_the_prompt(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
