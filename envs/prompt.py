@@ -3032,9 +3032,9 @@ class _PromptReader:
         first = len(self.draft.objects)
         i, of_each = self._read_items(header, clauses, i, own_sentence)
         items = [c for c in clauses[start:i] if not (_is_said_of_both(c) or c in of_each)]
-        if not own_sentence and all(_says_one_of(c) for c in items):  # "two red balls, one big": the other is as
-            while len(self.draft.objects) - first < (header.count or 0):  # the count says; "three objects, all
-                self.draft.add_object(_ObjDraft())  # red": each is
+        if (items and all(_says_one_of(c) for c in items)) or not (own_sentence or items):
+            while len(self.draft.objects) - first < (header.count or 0):  # "two red balls, one big": the other
+                self.draft.add_object(_ObjDraft())  # is as the count says; "three objects, all red": each is
         listed = list(range(first, len(self.draft.objects)))
         _check_list(header, [self.draft.objects[k] for k in listed], own_sentence)
         for clause in of_each:
@@ -3061,7 +3061,8 @@ class _PromptReader:
                 self._read_clause(clauses[i], defer=False, in_list=True)
             i += 1
             if clauses[i - 1].end in _SENTENCE_ENDS and not (
-                    own_sentence and len(self.draft.objects) - first < (header.count or 0)):
+                    own_sentence and len(self.draft.objects) - first < (header.count or 0)
+                    and i < len(clauses) and _about_an_object(clauses[i])):
                 break  # a count said in a sentence of its own lists as many things, a sentence each or more
         return i, of_each
 
@@ -3102,6 +3103,13 @@ def _moves_or_places_each(clause: _Clause) -> bool:
     first, rest = (clause.segments[0], clause.segments[1:]) if clause.segments else (None, [])
     return isinstance(first, _Noun) and first.words in (["all"], ["both"], ["each"]) and bool(rest) \
         and all(_is_modifier(s) for s in rest)
+
+
+def _about_an_object(clause: _Clause) -> bool:
+    """Whether a clause begins with an object ("a red ball ...", "it ...", "one ...", "the other ..."), not an
+    agent, the slab or the goal."""
+    first = clause.segments[0] if clause.segments else None
+    return isinstance(first, _Noun) and first.kind == "object"
 
 
 def _says_one_of(clause: _Clause) -> bool:
@@ -3363,7 +3371,8 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
         first.count_word == "one" or first.words[-1] == "one")
     if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence
         counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
-        return noun if counted and _starts_new_object(after, noun.shape) else None
+        items = _starts_new_object(after, noun.shape) or (after is not None and _says_one_of(after))
+        return noun if counted and items else None  # "... . One is red, the other blue."
     return noun if (clause.end == "," and bare) or (clause.end in (",", "but") and noun.count_word and goes_on) \
         else None  # "two balls, both red but one big"
 

@@ -1677,6 +1677,10 @@ def test_all_in_the_clause_of_the_last_thing_listed_takes_it_in() -> None:
      "a red ball on the left and a blue ball on the right"),
     ("objects: 2. a red ball on the left. a blue box on the right",
      "a red ball on the left and a blue box on the right"),
+    ("There are two balls. One is red, the other is blue.", "a red ball and a blue ball"),  # was refused
+    ("There are two balls. One rolls left.", "a ball moving left and a ball"),
+    ("There are two boxes. One is big.", "a big box and a box"),
+    ("two balls. the second one rolls left", "a ball. a ball rolls left"),
 ])
 def test_a_count_in_a_sentence_of_its_own_counts_the_things_described_after_it(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
