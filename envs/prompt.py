@@ -3032,7 +3032,7 @@ class _PromptReader:
         first = len(self.draft.objects)
         i, of_each = self._read_items(header, clauses, i, own_sentence)
         items = [c for c in clauses[start:i] if not (_is_said_of_both(c) or c in of_each)]
-        if (items and all(_says_one_of(c) for c in items)) or not (own_sentence or items):
+        if (items and all(_says_some_of(c) for c in items)) or not (own_sentence or items):
             while len(self.draft.objects) - first < (header.count or 0):  # "two red balls, one big": the other
                 self.draft.add_object(_ObjDraft())  # is as the count says; "three objects, all red": each is
         listed = list(range(first, len(self.draft.objects)))
@@ -3112,11 +3112,12 @@ def _about_an_object(clause: _Clause) -> bool:
     return isinstance(first, _Noun) and first.kind == "object"
 
 
-def _says_one_of(clause: _Clause) -> bool:
-    """A list item that says something of one of the things counted ("one big", "one rolling left"), not
-    one that adds a thing of its own ("a red ball")."""
+def _says_some_of(clause: _Clause) -> bool:
+    """A list item that says something of some of the things counted ("one big", "two red", "one rolling
+    left"), not one that adds a thing of its own ("a red ball")."""
     first = clause.segments[0] if clause.segments else None
-    return isinstance(first, _Noun) and first.count_word == "one" and first.shape is None and first.head is None
+    return isinstance(first, _Noun) and first.count is not None and first.count_word not in (None, "both") \
+        and first.shape is None and first.head is None
 
 
 def _agent_going_on(clause: _Clause) -> _Noun | None:
@@ -3368,11 +3369,12 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     bare = noun.count_word and generic and not (noun.color_word or noun.size or noun.ordinal)
     first = after.segments[0] if after is not None else None
     goes_on = isinstance(first, _Noun) and first.head in (None, "object") and first.shape is None and (
-        first.count_word == "one" or first.words[-1] == "one")
+        first.count_word == "one" or first.words[-1] == "one" or (  # "three balls, two red and one blue"
+            _says_some_of(after) and first.count < (noun.count or 0)))
     if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence
         counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
-        items = _starts_new_object(after, noun.shape) or (after is not None and _says_one_of(after))
-        return noun if counted and items else None  # "... . One is red, the other blue."
+        items = _starts_new_object(after, noun.shape) or (after is not None and _says_some_of(after))
+        return noun if counted and items else None  # "... . One is red, the other blue." "... . Two are red."
     return noun if (clause.end == "," and bare) or (clause.end in (",", "but") and noun.count_word and goes_on) \
         else None  # "two balls, both red but one big"
 

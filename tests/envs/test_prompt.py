@@ -1705,6 +1705,10 @@ def test_a_count_in_a_sentence_of_its_own_that_the_things_after_it_do_not_match_
     ("3 objects, all red, all moving up", "three red objects, all moving up"),
     ("two boxes, both moving left, one big", "a big box and a box, both moving left"),  # a third object was drawn
     ("playground: three objects, one moving left", "playground: an object moving left, an object and an object"),
+    ("three balls, two red and one blue", "two red balls and a blue ball"),  # "describes more than 3 objects"
+    ("There are three balls. Two are red and one is blue.", "two red balls and a blue ball"),
+    ("three balls. two are red.", "a red ball, a red ball and a ball"),
+    ("one large ball, one small ball, all blue", "a large blue ball and a small blue ball"),
 ])
 def test_a_count_with_fewer_items_than_it_counts_says_something_of_some_of_them(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
