@@ -829,7 +829,7 @@ def _record(t: str) -> str:
     still") is read as one noun phrase ("a large cyan cylinder at the left still"). A sentence that is not
     wholly such fields is left as it is, so its keys stay unknown words."""
     out = []
-    for sentence in re.split(r"(?<=[.!?])\s+", t):
+    for sentence in _one_field_runs(re.split(r"(?<=[.!?])\s+", t)):
         parts = [p for p in re.split(r"[;,]", sentence.rstrip(" .!?")) if p.strip()]
         fields = [re.fullmatch(rf"\s*({'|'.join(_RECORD_KEYS)})\s*[:=]\s*([^:=]+?)\s*", p) for p in parts]
         keys = [_RECORD_KEYS[f.group(1)] for f in fields if f]
@@ -851,6 +851,45 @@ def _record(t: str) -> str:
                  value.get("speed", "")]
         out.append("a " + " ".join(w for w in words if w) + ".")
     return " ".join(out)
+
+
+def _one_field_runs(sentences: list[str]) -> list[str]:
+    """Sentences of one field each that together say a shape ("Colour: red. Shape: ball. Position: left.") are
+    one record of fields, unless a sentence in words came before: then each field describes the thing
+    described before ("a ball. Colour: blue."), and a shape said that way is refused."""
+    field = rf"\s*(?:{'|'.join(_RECORD_KEYS)})\s*[:=][^:=;,]+?[.!?]?\s*"
+    fields = rf"(?:{field}[;,])+{field}"  # "shape: ball; colour: red."
+    out: list[str] = []
+    run: list[str] = []
+    for sentence in [*sentences, None]:
+        if sentence is not None and re.fullmatch(field, sentence):
+            run.append(sentence)
+            continue
+        after_prose = any(not re.fullmatch(rf"(?:{field}|{fields})", o) for o in out)  # "a ball. Colour: blue."
+        for group in _by_thing(run):
+            if len(group) > 1 and any(_field_key(f) == "shape" for f in group) and not after_prose:
+                out.append("; ".join(f.strip().rstrip(".!?") for f in group) + ".")
+            else:
+                out += group
+        run = []
+        if sentence is not None:
+            out.append(sentence)
+    return out
+
+
+def _field_key(field: str) -> str:
+    return _RECORD_KEYS[re.match(r"\s*(\w+)", field).group(1)]
+
+
+def _by_thing(fields: list[str]) -> list[list[str]]:
+    """Fields in a row, split where a key comes again: each part is one thing's ("Colour: red. Shape: ball.
+    Colour: blue. Shape: box.")."""
+    groups: list[list[str]] = []
+    for f in fields:
+        if not groups or _field_key(f) in {_field_key(g) for g in groups[-1]}:
+            groups.append([])
+        groups[-1].append(f)
+    return groups
 
 
 def _unplaced_list(before: str) -> bool:
@@ -985,6 +1024,11 @@ def _check_vocabulary(tokens: list[str]) -> None:
         raise PromptError(f"{hidden!r}: a thing hidden at rest is never seen, so no frame could show it; a thing "
                           "may pass under the slab instead ('a red ball rolls under the slab')")
     unknown = [t for t in dict.fromkeys(tokens) if t not in _PUNCTUATION and _kind(t) == "unknown"]
+    keys = [t for t, after in zip(tokens, tokens[1:]) if t in _RECORD_KEYS and t in unknown and after in (":", "=")]
+    if keys:  # "Color: red." alone, or among words that are not fields of one thing
+        raise PromptError(f"{keys[0]!r}: fields describe one thing when they give its shape and nothing else is "
+                          "in their sentences, e.g. 'shape: ball; colour: red; position: top left' or 'Shape: ball. "
+                          "Colour: red.'; or describe it in words: 'a red ball at the top left'")
     if unknown:
         names = ", ".join(repr(w) + _did_you_mean(w) for w in unknown)
         raise PromptError(f"unknown word{'s' if len(unknown) > 1 else ''} {names}.\n{_vocabulary_help()}")

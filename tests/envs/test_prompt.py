@@ -931,6 +931,8 @@ def test_two_motions_that_disagree_are_refused(prompt: str) -> None:
     ("shape: cylinder; colour: cyan; size: large; position: left; motion: still", "a large cyan cylinder on the left"),
     ("shape: ball; colour: red; position: top left; size: large", "a large red ball at the top left"),
     ("colour: red; shape: ball", "a red ball"),
+    ("Color: red. Shape: ball.", "a red ball"),  # "unknown word 'color'"
+    ("Colour: red. Shape: ball. Position: top left. Motion: left.", "a red ball at the top left moving left"),
 ])
 def test_places_and_sizes_said_apart_keep_to_one_thing(prompt: str, same_as: str) -> None:
     spec, same = parse_prompt(prompt, seed=0), parse_prompt(same_as, seed=0)
@@ -1535,6 +1537,17 @@ def test_what_a_sixth_review_found_misread_reads_as_meant_too(prompt: str, same_
 def test_two_agents_named_in_the_sentence_after_their_count_are_the_two_agents() -> None:
     said = canonical_prompt("Two agents. The first is at the top, the second at the bottom.", seed=0)
     assert "the white agent is at the top and the pink agent is at the bottom" in said  # two objects were made
+
+
+def test_fields_a_sentence_each_describe_a_thing_each_time_a_key_comes_again() -> None:
+    assert canonical_prompt("Color: red. Shape: ball. Color: blue. Shape: box.", seed=0) == canonical_prompt(
+        "a red ball and a blue box", seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["Color: red.", "color: red, shape: ball and a box"])
+def test_fields_that_describe_no_one_thing_are_refused_with_how_to_write_them(prompt: str) -> None:
+    with pytest.raises(PromptError, match="fields describe one thing when they give its shape"):
+        parse_prompt(prompt, seed=0)  # "unknown word 'color'"
 
 
 def test_a_shape_field_after_a_thing_is_refused_as_a_thing_said_to_be_a_shape() -> None:
