@@ -662,6 +662,10 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bup top\b", " at the top ", t)
     t = re.sub(r"\bcomes? (roll|slid|glid|mov|driv|drift|zoom|zipp|rac)ing\b",
                lambda m: f" {_COMING[m.group(1)]} ", t)  # "the ball comes rolling in from the left"
+    t = re.sub(r"\bdriv(e|es|ing)\b(?=\s+(?:to|towards?|into|onto|in|left|right|up|down|straight|diagonally)\b)",
+               r"mov\1", t)  # "the agent drives to the goal", "drives left": no box is pushed
+    t = re.sub(r"\b(roll|rolls|rolling|slide|slides|sliding|glide|glides|gliding|drift|drifts|drifting) (?:in|on)"
+               r"(?:to| to)( the goal)\b", r"\1 towards\2", t)  # "a ball rolls into the goal": it heads for it
     t = re.sub(r"\b(?:bumping|crashing|smashing|running) into\b|\bcolliding with\b", " rolling towards ", t)
     t = re.sub(r"\b(?:bumps|crashes|smashes|runs) into\b|\bcollides with\b", " rolls towards ", t)
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"

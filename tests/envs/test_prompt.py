@@ -1841,3 +1841,17 @@ def test_things_across_or_along_a_side_stand_in_a_line_there(prompt: str, same_a
 ])
 def test_a_family_said_as_a_field_heads_the_prompt(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the agent drives into the goal", "the agent goes to the goal"),  # a box was made up and pushed
+    ("the agent is driving to the goal", "the agent goes to the goal"),
+    ("a red ball on the left rolls into the goal", "a red ball on the left rolls towards the goal"),  # was refused
+])
+def test_driving_or_rolling_into_the_goal_heads_for_it_and_pushes_nothing(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_an_agent_that_drives_one_way_with_nothing_to_push_is_refused() -> None:
+    with pytest.raises(PromptError, match="agents start at rest"):
+        parse_prompt("the agent drives left", seed=0)  # a box was made up and pushed left
