@@ -639,7 +639,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:of|in|on) the 3 ?x ?3 grid\b", " ", t)  # "the top left cell of the 3x3 grid"
     t = re.sub(r"\b(?:gets?|getting) to\b", " reaches ", t)  # "the agent has to get to the goal"
     t = re.sub(r"\buntil (?=the goal\b)", "onto ", t)  # "push the box until the goal"
-    t = re.sub(r"\bthey\b", " all ", t)  # "two balls, and they roll down"
+    t = re.sub(r"\bthey\b(?:\s+(?:are|re)\s+(?=(?:all|both)\b))?", " all ", t)  # "two balls, and they roll down"
+    t = re.sub(r"\ball\s+(?=(?:all|both)\b)", " ", t)  # "they are both red": both are red
     t = re.sub(r"\blets(?: (?:get|have|see|make))?\b", " ", t)  # "lets get a ball ..." (let's, no apostrophe)
     t = re.sub(r"\b(?:the |a )?target(?! (?:box|ball|cylinder|cube|sphere|object))\b", " the goal ", t)
     if re.search(rf"\b{_AGENT_NOUN}\b", t) and not _two_agents(t):  # "the agent ..., and he starts at the left"
@@ -671,6 +672,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
+    looks = rf"(?:{_DESCRIBING})(?:\s*,\s*(?:{_DESCRIBING}))*(?:\s*,?\s*and\s+(?:{_DESCRIBING}))?\s*(?:[.;!?]|$)"
+    t = re.sub(rf"\b((?:two|three|2|3) (?:\w+ )?\w+s)\s*[.;!?]\s*(?:(?:all|these)\s+(?:are|re)\s+)?(?={looks})",
+               r"\1, ", t)  # "three balls. They are red, blue and yellow.": one each ("they" is "all" by now)
     t = re.sub(r"^(\W*)it is (?=(?:an?|one|two|three|some)\b)", r"\1there is ", t)  # "It's an orange ball. It's ..."
     # a later sentence that is one field, "... Colour: blue.", describes "it": the thing described before
     colours = "|".join(sorted(_COLOR_WORDS))

@@ -1855,3 +1855,15 @@ def test_driving_or_rolling_into_the_goal_heads_for_it_and_pushes_nothing(prompt
 def test_an_agent_that_drives_one_way_with_nothing_to_push_is_refused() -> None:
     with pytest.raises(PromptError, match="agents start at rest"):
         parse_prompt("the agent drives left", seed=0)  # a box was made up and pushed left
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("There are three balls. They are red, blue and yellow.", "a red ball, a blue ball and a yellow ball"),  # refused
+    ("three balls. red, blue and yellow.", "a red ball, a blue ball and a yellow ball"),
+    ("two big balls. They are red and blue.", "a big red ball and a big blue ball"),
+    ("two balls. They are all red.", "two red balls"),  # an orange ball, a cyan ball and a red box were drawn
+    ("two balls. They are both red.", "two red balls"),  # "describes more than 3 objects"
+    ("three balls. They're all red.", "three red balls"),
+])
+def test_a_count_then_a_sentence_of_what_they_look_like_gives_it_to_them(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
