@@ -213,6 +213,12 @@ _COUNTS = {"one": 1, "single": 1, "another": 1, "two": 2, "pair": 2, "both": 2, 
 _COUNTS |= {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # refused
 # "all" and "each" count every object described before them in their sentence ("three balls, all red").
 _EVERY = _words("all each")
+_UNSUPPORTED_MOTIONS = _words(
+    "stop stops stopping stopped halt halts halting fall falls falling fell drop drops dropping jump jumps jumping "
+    "hop hops hopping spin spins spinning rotate rotates rotating turn turns "
+    "turning accelerate accelerates accelerating decelerate decelerates decelerating brake brakes braking "
+    "swerve swerves swerving orbit orbits orbiting circle circles circling"
+)
 _UNSUPPORTED_COUNTS = _words("several many multiple few dozen dozens lots zero no numerous hundred")
 _SIZES = (
     _to("small", "small tiny little smaller lil")
@@ -1032,6 +1038,13 @@ def _check_vocabulary(tokens: list[str]) -> None:
         raise PromptError(f"{hidden!r}: a thing hidden at rest is never seen, so no frame could show it; a thing "
                           "may pass under the slab instead ('a red ball rolls under the slab')")
     unknown = [t for t in dict.fromkeys(tokens) if t not in _PUNCTUATION and _kind(t) == "unknown"]
+    motion = next((t for t in unknown if t in _UNSUPPORTED_MOTIONS), None)
+    why = "" if motion is None else (
+        f"{motion!r}: a prompt says how each thing starts, gliding one way at a speed or still (agents start at "
+        "rest); what happens next is the physics' to decide, so stopping, turning, falling, jumping or spinning "
+        "cannot be asked for. Say which way a thing moves, e.g. 'a red ball rolls left quickly'")
+    if motion is not None and all(t in _UNSUPPORTED_MOTIONS for t in unknown):
+        raise PromptError(why)
     keys = [t for t, after in zip(tokens, tokens[1:]) if t in _RECORD_KEYS and t in unknown and after in (":", "=")]
     if keys:  # "Color: red." alone, or among words that are not fields of one thing
         raise PromptError(f"{keys[0]!r}: fields describe one thing when they give its shape and nothing else is "
@@ -1039,7 +1052,8 @@ def _check_vocabulary(tokens: list[str]) -> None:
                           "Colour: red.'; or describe it in words: 'a red ball at the top left'")
     if unknown:
         names = ", ".join(repr(w) + _did_you_mean(w) for w in unknown)
-        raise PromptError(f"unknown word{'s' if len(unknown) > 1 else ''} {names}.\n{_vocabulary_help()}")
+        raise PromptError(f"unknown word{'s' if len(unknown) > 1 else ''} {names}.\n{why + chr(10) * bool(why)}"
+                          f"{_vocabulary_help()}")
 
 
 # --------------------------------------------------------------------------------------------

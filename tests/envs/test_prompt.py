@@ -1867,3 +1867,14 @@ def test_an_agent_that_drives_one_way_with_nothing_to_push_is_refused() -> None:
 ])
 def test_a_count_then_a_sentence_of_what_they_look_like_gives_it_to_them(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["a red ball rolls left and stops", "a ball spins", "a red box falls down"])
+def test_a_motion_the_prompt_cannot_ask_for_is_refused_with_what_it_can_ask(prompt: str) -> None:
+    with pytest.raises(PromptError, match="says how each thing starts"):  # "did you mean 'top' or 'toys'?"
+        parse_prompt(prompt, seed=0)
+
+
+def test_every_unknown_word_is_named_beside_a_motion_that_cannot_be_asked_for() -> None:
+    with pytest.raises(PromptError, match=r"(?s)unknown words 'view', 'falling'.*says how each thing starts"):
+        parse_prompt("side view of a green cube falling", seed=0)
