@@ -53,10 +53,11 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a blue box").
   The list, up to the end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe
   exactly that many objects, and they take the colour, shape or size the count names ("two red balls:
-  one on the left, one on the right"). Items that say something of one of them ("two red balls, one
-  big") leave the rest as the count says, and "all red" or "all moving up" goes to each. A count in a
-  sentence of its own ("There are two objects.") is followed by sentences describing that many objects
-  ("The first is a red ball."), and is all the objects there are.
+  one on the left, one on the right"). Items that say something of some of them ("two red balls, one
+  big"; "three balls, two red and one blue") leave the rest as the count says, and "all red" or "all
+  moving up" goes to each. A count in a sentence of its own ("There are two objects.") is followed by
+  sentences describing that many objects ("The first is a red ball.", "Two are red and one is blue.",
+  "They are red, blue and yellow."), and is all the objects there are.
 * A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
   puts the ball one region higher ("below", "under", "to the left of", "on" or "on top of", "at the top
   right of" likewise), and the place may come first ("to the left of the box there is a ball");
@@ -118,7 +119,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   one agent.
 * "It's an orange ball" opening a prompt is "there is an orange ball"; a later sentence that is one
   field ("Colour: blue.") describes "it"; "push the box onto it" pushes it into the goal, the one thing
-  a box is pushed onto.
+  a box is pushed onto. Fields a sentence each with no sentence in words before them ("Colour: red.
+  Shape: ball.") describe one thing, and a new one where a key comes again.
+* A prompt says how each thing starts; what happens after ("stops", "turns", "falls") is refused
+  with the reason, and a thing that rolls "into the goal" heads for it.
 * "Two agents: one on the left, one on the right" (or "the first ..., the second ...") names the white
   agent, then the pink one; "the pink one" is the pink agent.
 * "Between" is refused with the row that says it; "no ..." with the reason (a scene holds only what a
