@@ -27,7 +27,9 @@ Checks (``worldsim check``, pooled over ``--samples`` sampling seeds):
 
 then **text** (``benchmarks/text_faithfulness.py``: frame 0 drawn from 200 prompts), **text_written**
 (the same for the freely phrased prompts of ``benchmarks/prompts_written.txt``) and **speed**
-(``worldsim bench``: steps per second against MuJoCo, the KV cache against recomputing the window).
+(``worldsim bench``: steps per second against MuJoCo, the KV cache against recomputing the window)
+and **reach_policy** (the shipped Reach policy, trained in the learned simulator only, scored in MuJoCo
+beside a random policy on 100 episodes from seeds nothing was trained or scored on before).
 ``--compare NAME=DIR ...`` measures nothing: it sets the summaries of several ``--out`` directories
 (one per checkpoint) side by side in one table, and draws the long-horizon curves of every checkpoint
 over the same axes beside repeating the last frame (``OUT/compare.md``, ``OUT/*.png``).
@@ -52,10 +54,13 @@ from worldsim.fileio import atomic_write_bytes
 from worldsim.report import write_json
 
 CHECKS = ("next_frame", "pushbox_64", "pushbox_64_int8", "occlusion_16", "occlusion_48", "playground_600")
-SECTIONS = (*CHECKS, "text", "text_written", "speed", "dream_to_real", "dream_loop")
-BASELINES = ("repeat_last", "by_chance", "mujoco_frame", "mujoco", "mean_reward")
+SECTIONS = (*CHECKS, "text", "text_written", "speed", "reach_policy", "dream_to_real", "dream_loop")
+BASELINES = ("repeat_last", "by_chance", "mujoco_frame", "mujoco", "mean_reward", "random")
 """What a figure is set beside, in the table's baseline column: repeating the last frame, a prompt's frame
-scored against another prompt, MuJoCo's own frame or speed, the constant that predicts the mean reward."""
+scored against another prompt, MuJoCo's own frame or speed, the constant that predicts the mean reward,
+a random policy."""
+#: The shipped Reach policy's check: MuJoCo episodes from seeds no training or earlier score used.
+REACH_POLICY = dict(policy="reach", env_id="WorldSim/Reach-v0", episodes=100, seed=50_000)
 WRITTEN_PROMPTS = Path(__file__).with_name("prompts_written.txt")
 
 #: The goals of the open issues, shown beside each figure (a direction and a level).
@@ -85,6 +90,7 @@ TARGETS: dict[str, str] = {
     "speed/cache_speedup_w32": ">= 10",
     "dream_to_real/dream_to_real": ">= 0.8",
     "dream_to_real/success_dream": ">= 0.7",
+    "reach_policy/success": ">= 0.7",
 }
 
 
@@ -209,6 +215,26 @@ def summarize_dream_to_real(report: dict) -> dict[str, dict[str, Any]]:
     return figures
 
 
+def summarize_reach_policy(report: dict) -> dict[str, dict[str, Any]]:
+    """The shipped dream-trained policy's MuJoCo return and success beside a random policy's."""
+    return {figure: {"model": round(report["policy"][key], 4), "random": round(report["random"][key], 4)}
+            for figure, key in (("return", "mean_return"), ("success", "success_rate"))} | {
+        "episodes": {"model": report["policy"]["episodes"]}}
+
+
+def run_reach_policy(out: Path) -> None:
+    from worldsim.agents.evaluate import evaluate
+    from worldsim.agents.policy_file import SHIPPED
+    from worldsim.checkpoint import file_sha256
+
+    scores = {side: evaluate(policy, REACH_POLICY["env_id"], episodes=REACH_POLICY["episodes"],
+                             seed=REACH_POLICY["seed"], device="cpu")
+              for side, policy in (("policy", REACH_POLICY["policy"]), ("random", "random"))}
+    shipped = SHIPPED[REACH_POLICY["policy"]]
+    write_json(out / "reach_policy.json", {**scores, "checkpoint": file_sha256(shipped)[:16],
+                                            "config": REACH_POLICY})
+
+
 def summarize_dream_loop(report: dict) -> dict[str, dict[str, Any]]:
     """DIAMOND's loop (``python -m worldsim.agents.dream_loop``): each round's policy in MuJoCo, beside the
     real steps it and the model had used."""
@@ -257,6 +283,8 @@ def summarize(out: Path) -> dict[str, Any]:
             figures = summarize_speed(report)
         elif name == "dream_to_real":
             figures = summarize_dream_to_real(report)
+        elif name == "reach_policy":
+            figures = summarize_reach_policy(report)
         elif name == "dream_loop":
             figures = summarize_dream_loop(report)
         else:
@@ -272,6 +300,22 @@ def summarize(out: Path) -> dict[str, Any]:
             else checkpoint
         summary.setdefault("machine", report.get("machine"))
     return summary
+
+
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` with the sections of ``old`` it does not measure, each with its own checkpoint and settings."""
+    kept = [name for name in old["figures"] if name not in new["figures"]]
+    out = {key: dict(new.get(key, {})) for key in ("figures", "targets", "checks", "checkpoints")}
+    for name in kept:
+        out["figures"][name] = old["figures"][name]
+        out["targets"].update({k: v for k, v in old["targets"].items() if k.startswith(f"{name}/")})
+        for key in ("checks", "checkpoints"):
+            if name in old.get(key, {}):
+                out[key][name] = old[key][name]
+    names = [n for n in SECTIONS if n in out["figures"]]
+    order = {name: [k for k in (new["order"] if name in new["figures"] else old["order"])
+                    if k.startswith(f"{name}/")] for name in names}
+    return {**old, **new, **out, "order": [k for name in names for k in order[name]]}
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -357,6 +401,8 @@ def main() -> None:
     p.add_argument("--summarize-only", action="store_true", help="measure nothing; summarize the reports in --out")
     p.add_argument("--out", default="outputs/results", help="full reports, plots and videos")
     p.add_argument("--json", default=None, help="the summary (default: OUT/summary.json)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the sections of the existing --json summary that OUT holds no report for")
     p.add_argument("--compare", nargs="+", default=None, metavar="NAME=DIR",
                    help="measure nothing: set these results directories side by side in OUT/compare.md")
     a = p.parse_args()
@@ -377,10 +423,15 @@ def main() -> None:
             run_text(out, a.checkpoint, name)
     if "speed" in todo:
         run_speed(out, a.checkpoint)
+    if "reach_policy" in todo:
+        run_reach_policy(out)
     summary = summarize(out)
     if not summary["figures"]:
         raise SystemExit(f"no reports under {out}: run without --summarize-only first")
-    write_json(a.json or out / "summary.json", summary)
+    path = Path(a.json or out / "summary.json")
+    if a.merge and path.exists():
+        summary = merged(json.loads(path.read_text()), summary)
+    write_json(path, summary)
     print(markdown(summary))
 
 

@@ -49,6 +49,9 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     rounds = [{"round": r, "real_steps": 18000 + 3000 * r, "mean_return": 1.0 + r, "success_rate": 0.1 * r}
               for r in range(2)]
     (tmp_path / "dream_loop.json").write_text(json.dumps({"checkpoint_hash": "c0ffee", "rounds": rounds}))
+    scored = lambda r, s: {"mean_return": r, "success_rate": s, "episodes": 100}  # noqa: E731
+    (tmp_path / "reach_policy.json").write_text(json.dumps({"policy": scored(13.4, 0.61), "random": scored(0.19, 0.03),
+                                                            "checkpoint": "beef"}))
     out = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--out", str(tmp_path), "--json", str(out)],
                           capture_output=True, text=True, timeout=120)
@@ -77,6 +80,8 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     loop = figures["dream_loop"]  # round by round, beside the real steps used so far
     assert loop["real_steps_round1"] == {"model": 21000} and loop["return_round1"] == {"model": 2.0}
     assert loop["success_round0"] == {"model": 0.0}
+    assert figures["reach_policy"]["success"] == {"model": 0.61, "random": 0.03}  # the shipped policy beside random
+    assert "| reach_policy | success | 0.61 | 0.03 | >= 0.7 |" in done.stdout
     assert "| text | no_unasked_colour | 0.55 | 1 | >= 0.90 |" in done.stdout
     assert "| dream_to_real | heads_reward_mae | 0.312 | 0.5 |  |" in done.stdout
     assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
@@ -111,3 +116,23 @@ def test_compare_sets_checkpoints_side_by_side_and_draws_their_curves(tmp_path):
     bad = subprocess.run([sys.executable, str(SCRIPT), "--compare", str(runs["old"]), "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "NAME=DIR" in bad.stderr
+
+
+def test_merge_keeps_the_sections_measured_before_and_replaces_the_ones_measured_again(tmp_path):
+    scored = lambda r, s: {"mean_return": r, "success_rate": s, "episodes": 100}  # noqa: E731
+    (tmp_path / "reach_policy.json").write_text(json.dumps({"policy": scored(13.4, 0.61), "random": scored(0.2, 0.03),
+                                                            "checkpoint": "beef"}))
+    summary = tmp_path / "results.json"
+    summary.write_text(json.dumps({
+        "figures": {"speed": {"cache_speedup_w32": {"model": 15.0}}, "reach_policy": {"success": {"model": 0.1}}},
+        "targets": {"speed/cache_speedup_w32": ">= 10"}, "checkpoints": {"speed": "c0ffee", "reach_policy": "old"},
+        "order": ["speed/cache_speedup_w32", "reach_policy/success"]}))
+    done = subprocess.run([sys.executable, str(SCRIPT), "--summarize-only", "--merge", "--out", str(tmp_path),
+                           "--json", str(summary)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    merged = json.loads(summary.read_text())
+    assert merged["figures"]["speed"] == {"cache_speedup_w32": {"model": 15.0}}  # kept, with its own checkpoint
+    assert merged["checkpoints"] == {"speed": "c0ffee", "reach_policy": "beef"}
+    assert merged["figures"]["reach_policy"]["success"] == {"model": 0.61, "random": 0.03}  # measured again
+    assert merged["order"][0] == "speed/cache_speedup_w32" and "reach_policy/return" in merged["order"]
+    assert "| speed | cache_speedup_w32 | 15 |" in done.stdout
