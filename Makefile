@@ -148,8 +148,9 @@ collect-stores: $(STAMP)
 
 # Every recorded figure of the shipped checkpoint, measured in one run: the checks against MuJoCo
 # on held-out seeds (next frame, PushBox and Occlusion open loop, 600 Playground steps), frames from
-# text and speed. Full reports go to outputs/results/, the one summary to benchmarks/results.json.
-# About 40 minutes on an idle 2-core CPU.
+# text, speed and the shipped Reach policy in MuJoCo. Full reports go to outputs/results/, the one summary
+# to benchmarks/results.json.
+# About 45 minutes on an idle 2-core CPU.
 RESULTS := outputs/results
 results: $(STAMP)
 	$(BIN)/python benchmarks/results.py --out $(RESULTS) --json benchmarks/results.json

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/results.py --json benchmarks/results.json     # make results: all of it
     .venv/bin/python benchmarks/results.py --only pushbox_64 occlusion_16       # a part, into outputs/
     .venv/bin/python benchmarks/results.py --summarize-only                     # rebuild from the reports
+    .venv/bin/python benchmarks/results.py --only reach_policy --json benchmarks/results.json --merge
     .venv/bin/python benchmarks/results.py --compare shipped=outputs/results next=outputs/next \
         --out outputs/compare                                                    # checkpoints side by side
 
