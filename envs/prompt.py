@@ -682,6 +682,10 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
+    t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
+               t)  # "two cubes, one red one blue"
+    t = re.sub(rf"\b((?:two|three|2|3) (?:(?:{_DESCRIBING}) )*\w+s) (?=one (?:{_DESCRIBING})\s*(?:[,.;!?]|$))",
+               r"\1, ", t)  # "two balls one red, one blue", "two balls one red"
     looks = rf"(?:{_DESCRIBING})(?:\s*,\s*(?:{_DESCRIBING}))*(?:\s*,?\s*and\s+(?:{_DESCRIBING}))?\s*(?:[.;!?]|$)"
     t = re.sub(rf"\b((?:two|three|2|3) (?:\w+ )?\w+s)\s*[.;!?]\s*(?:(?:all|these)\s+(?:are|re)\s+)?(?={looks})",
                r"\1, ", t)  # "three balls. They are red, blue and yellow.": one each ("they" is "all" by now)
@@ -3047,6 +3051,8 @@ class _PromptReader:
                                   "e.g. 'the red ball rolls up' or 'another ball rolls up'")
             if not in_list and _refers_back(noun) and _names_one_before(draft, noun):
                 noun.article = "the"  # "a big ball and a small ball, big one still": the big one
+            if not in_list and _elliptic(noun) and self.last_object is not None:  # "a red ball and another blue"
+                _take_look(noun, self.last_object)
             if not in_list and _refers_back(noun) and not noun.definite:  # "the red one" is found by its colour
                 if self.last_object is None:
                     raise PromptError(f"{noun.text!r}: one of what? Name the shape, e.g. 'a blue ball'")
@@ -3366,6 +3372,15 @@ def _refers_back(noun: _Noun) -> bool:
     """Whether an object noun stands for one named before: "a blue one", "the red ones", "another"."""
     return noun.shape is None and ((noun.words[-1] == "one" and len(noun.words) > 1)
                                    or noun.words[-1] == "ones" or noun.words == ["another"])
+
+
+def _elliptic(noun: _Noun) -> bool:
+    """A new thing said by its colour or size alone, its noun left out ("a red ball and a blue", "another
+    big", "a ball and two green"): a thing of the shape named before."""
+    return noun.head is None and noun.shape is None and not noun.pronoun and not noun.definite \
+        and (noun.article in ("a", "an") or (noun.count is not None and noun.count_word != "both")
+             or noun.count_word == "another") \
+        and bool(noun.words) and _kind(noun.words[-1]) in ("color", "size")
 
 
 def _names_one_before(draft: _Draft, noun: _Noun) -> bool:

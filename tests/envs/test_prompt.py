@@ -1878,3 +1878,14 @@ def test_a_motion_the_prompt_cannot_ask_for_is_refused_with_what_it_can_ask(prom
 def test_every_unknown_word_is_named_beside_a_motion_that_cannot_be_asked_for() -> None:
     with pytest.raises(PromptError, match=r"(?s)unknown words 'view', 'falling'.*says how each thing starts"):
         parse_prompt("side view of a green cube falling", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball and another blue", "a red ball and a blue ball"),  # a blue cylinder was drawn
+    ("a ball and two green", "a ball and two green balls"),
+    ("a red ball, a blue box and a green", "a red ball, a blue box and a green box"),
+    ("two balls one red", "two balls, one red"),  # two balls and a red box were drawn
+    ("I want two cubes, one red one blue, at the top", "two cubes, one red and one blue, at the top"),  # refused
+])
+def test_a_thing_said_by_its_colour_alone_is_of_the_shape_named_before(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
