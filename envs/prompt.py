@@ -3645,9 +3645,9 @@ def _head_for_the_centre(obj: _ObjDraft) -> None:
 
 
 def _fill_objects(draft: _Draft, rng: np.random.Generator) -> list[_ObjDraft]:
+    """The objects described, with the colour and shape each left unsaid drawn at random. A prompt that
+    describes none ("the agent at the top left") has none: a scene holds only what a prompt names."""
     objs = list(draft.objects)
-    if not objs and not draft.empty:
-        objs = [_ObjDraft() for _ in range(int(rng.integers(1, MAX_OBJECTS + 1)))]
     for o in objs:
         if o.color is None:
             used = {p.color for p in objs}

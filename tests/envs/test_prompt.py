@@ -78,7 +78,8 @@ def test_parse_is_deterministic_per_seed_and_samples_the_rest() -> None:
     assert [(o.color, o.shape) for o in a.objects] == [("red", "sphere")]
     positions = {parse_prompt("a red ball", seed=s).objects[0].pos for s in range(5)}
     assert len(positions) == 5  # unspecified position comes from the seed
-    assert 1 <= len(parse_prompt("the agent is on the left", seed=1).objects) <= 3  # objects sampled
+    colours = {parse_prompt("a ball", seed=s).objects[0].color for s in range(8)}
+    assert len(colours) > 1  # an unsaid colour comes from the seed
 
 
 BLUE_BALLS = [("blue", "sphere")] * 2
@@ -1889,3 +1890,9 @@ def test_every_unknown_word_is_named_beside_a_motion_that_cannot_be_asked_for() 
 ])
 def test_a_thing_said_by_its_colour_alone_is_of_the_shape_named_before(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["the agent at the top left", "agent left, goal right", "two agents"])
+def test_a_prompt_that_describes_no_object_gets_none(prompt: str) -> None:
+    for seed in range(4):  # one to three objects of a fixed look were made up
+        assert parse_prompt(prompt, seed=seed).objects == []
