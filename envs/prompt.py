@@ -1856,6 +1856,7 @@ class _Draft:
     task: tuple[int, int | None, str | None, bool] | None = None  # (agent, object or None to reach the
     # goal, direction, random direction)
     empty: bool = False
+    distinct: frozenset[str] = frozenset()  # "all different colours": "color" and/or "shape"
     besides: list[tuple[_Ref, tuple[int, int] | None, _Ref, str]] = field(default_factory=list)
     # (thing, grid step or None for a neighbour, the thing it is placed by, the words)
     lines: list[tuple[list[int], str]] = field(default_factory=list)  # ("in a row", row drawn with the scene)
@@ -3607,7 +3608,7 @@ def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
     family, rest = _scene_family(text)
-    tokens = _looks_after_the_noun(_join_adjectives(_tokenise(rest)))
+    tokens, distinct = _distinct_looks(_looks_after_the_noun(_join_adjectives(_tokenise(rest))))
     _check_vocabulary(tokens)
     _check_comparatives(tokens)
     clauses = _look_headings(_merge_modifiers(_clauses(tokens)))
@@ -3616,6 +3617,7 @@ def _read_prompt(text: str) -> _Draft:
             raise PromptError(f"the prompt {text!r} describes nothing; e.g. 'a red box and a blue ball'")
         clauses = []
     draft = _PromptReader().read(clauses) if clauses else _Draft()
+    draft.distinct = distinct
     if not draft.objects and {"only", "just", "alone"} & set(tokens):  # "only the agent": no objects at all
         draft.empty = True
     _apply_family(draft, family)
@@ -3628,6 +3630,36 @@ def _read_prompt(text: str) -> _Draft:
         if obj.origin is not None:
             _check_origin(obj)
     return draft
+
+
+_DIFFERENT = {"colours": "color", "colors": "color", "colour": "color", "color": "color", "shapes": "shape",
+              "shape": "shape"}
+
+
+def _distinct_looks(tokens: list[str]) -> tuple[list[str], frozenset[str]]:
+    """Take out "(all) (of) different colours" or "... shapes" ("two balls of different colours", "a box, a
+    ball and a cylinder, all different colours"): the things it is said of differ in that, which
+    :func:`_fill_objects` keeps when it draws what the prompt left unsaid."""
+    out, said = list(tokens), set()
+    k = 0
+    while k < len(out):
+        if out[k] == "different" and out[k + 1:k + 2] and out[k + 1] in _DIFFERENT:
+            start = k
+            while start > 0 and out[start - 1] in ("all", "each", "of", "in", "with", "are", "is", "and"):
+                start -= 1
+            tail = next((j for j in range(k + 2, len(out)) if out[j] not in _DIFFERENT and out[j] != "and"), len(out))
+            if start > 0 and out[start - 1] == "," and out[tail:tail + 1] in ([], [","], ["."]):
+                start -= 1  # ", all different colours" at the end of its list
+            end = k + 2
+            said.add(_DIFFERENT[out[k + 1]])
+            if out[end:end + 1] == ["and"] and out[end + 1:end + 2] and out[end + 1] in _DIFFERENT:
+                said.add(_DIFFERENT[out[end + 1]])  # "different shapes and colours"
+                end += 2
+            out[start:end] = []
+            k = start
+        else:
+            k += 1
+    return out, frozenset(said)
 
 
 def _head_for_the_centre(obj: _ObjDraft) -> None:
@@ -3650,7 +3682,15 @@ def _fill_objects(draft: _Draft, rng: np.random.Generator) -> list[_ObjDraft]:
     """The objects described, with the colour and shape each left unsaid drawn at random. A prompt that
     describes none ("the agent at the top left") has none: a scene holds only what a prompt names."""
     objs = list(draft.objects)
+    for kind in sorted(draft.distinct):
+        named = [getattr(o, kind) for o in objs if getattr(o, kind) is not None]
+        if len(objs) < 2 or len(set(named)) < len(named) or len(objs) > len(PALETTE if kind == "color" else SHAPES):
+            things = ", ".join(_look(o) for o in objs) or "no thing"
+            raise PromptError(f"'different {kind}s' is said of things that cannot all differ in it ({things}); "
+                              f"name two or three things, and no {kind} twice")
     for o in objs:
+        if o.shape is None and "shape" in draft.distinct:
+            o.shape = str(rng.choice([s for s in SHAPES if s not in {p.shape for p in objs}]))
         if o.color is None:
             used = {p.color for p in objs}
             free = [c for c in PALETTE if c not in used] or list(PALETTE)

@@ -1896,3 +1896,21 @@ def test_a_thing_said_by_its_colour_alone_is_of_the_shape_named_before(prompt: s
 def test_a_prompt_that_describes_no_object_gets_none(prompt: str) -> None:
     for seed in range(4):  # one to three objects of a fixed look were made up
         assert parse_prompt(prompt, seed=seed).objects == []
+
+
+@pytest.mark.parametrize(("prompt", "kinds"), [
+    ("a box, a ball and a cylinder, all different colours", ("color",)),  # "unknown words 'different', 'colours'"
+    ("two balls of different colours", ("color",)),
+    ("three objects, all different shapes and colours", ("color", "shape")),
+])
+def test_things_said_to_differ_in_colour_or_shape_are_drawn_so(prompt: str, kinds: tuple[str, ...]) -> None:
+    for seed in range(6):
+        objects = parse_prompt(prompt, seed=seed).objects
+        for kind in kinds:
+            assert len({getattr(o, kind) for o in objects}) == len(objects) > 1
+
+
+@pytest.mark.parametrize("prompt", ["a red ball and a red box, different colours", "a ball of different colours"])
+def test_things_that_cannot_differ_as_said_are_refused(prompt: str) -> None:
+    with pytest.raises(PromptError, match="cannot all differ"):
+        parse_prompt(prompt, seed=0)
