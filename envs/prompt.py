@@ -122,7 +122,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a box is pushed onto. Fields a sentence each with no sentence in words before them ("Colour: red.
   Shape: ball.") describe one thing, and a new one where a key comes again.
 * What a prompt leaves unsaid of a thing it describes (a colour, a shape, a place) is drawn from the
-  seed; a thing it does not describe is not drawn: "the agent on the left" is an empty arena.
+  seed; a thing it does not describe is not drawn: "the agent on the left" is an empty arena. Things
+  said to have "different colours" (or shapes) are drawn so.
 * A prompt says how each thing starts; what happens after ("stops", "turns", "falls") is refused
   with the reason, and a thing that rolls "into the goal" heads for it.
 * "Two agents: one on the left, one on the right" (or "the first ..., the second ...") names the white
