@@ -3330,6 +3330,11 @@ def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
     return bare
 
 
+def _counted_look(noun: _Noun) -> bool:
+    """A number with a look ("two red", "1 blue ball"), in a list that names its shape once at its end."""
+    return noun.count is not None and noun.count_word not in ("both", "another") and not noun.plural
+
+
 def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
     """Colours listed right before a shape name one object each: "red, green and blue balls" (three balls),
     "a red and blue ball", "a red and a blue box" (two). Bare colours and sizes after a clause that
@@ -3339,14 +3344,18 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
         noun = clause.segments[0] if isinstance(clause.segments[0], _Noun) else None
         if noun is None or noun.kind != "object" or noun.pronoun:
             run = []
-        elif noun.head is None and len(clause.segments) == 1 and noun.color_word and noun.count_word is None:
+        elif noun.head is None and len(clause.segments) == 1 and (noun.color_word or noun.size) and (
+                noun.count_word is None or _counted_look(noun)):
             run = [*run, noun] if clause.end in (",", "and") else []  # "red, green and blue balls", not "red; box"
             continue
-        elif noun.shape is not None and run and noun.count_word is None and (
+        elif noun.shape is not None and run and (noun.count_word is None or (  # "two red and one blue cylinder"
+                _counted_look(noun) and all(_counted_look(listed) for listed in run))) and (
                 noun.article is None or all(listed.article in (None, noun.article) for listed in run)):
             for listed in run:
                 listed.head, listed.shape = "object", noun.shape
-            if noun.plural and noun.count is None and noun.color_word:
+                if listed.color_word is None and noun.color_word and all(n.color_word is None for n in run):
+                    listed.color_word = noun.color_word  # "a small and a big red ball": two red balls
+            if noun.plural and noun.count is None and (noun.color_word or noun.size):
                 noun.plural = False  # "red and blue balls": one blue ball
             _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
         run = []

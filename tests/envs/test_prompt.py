@@ -1914,3 +1914,15 @@ def test_things_said_to_differ_in_colour_or_shape_are_drawn_so(prompt: str, kind
 def test_things_that_cannot_differ_as_said_are_refused(prompt: str) -> None:
     with pytest.raises(PromptError, match="cannot all differ"):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a big and a small ball", "a big ball and a small ball"),  # the first was a box of a random shape
+    ("small and large balls", "a small ball and a large ball"),  # three objects were drawn
+    ("big and small cylinders on the left", "a big cylinder and a small cylinder, both on the left"),
+    ("a small and a big red ball", "a small red ball and a big red ball"),
+    ("2 red, 1 blue ball", "two red balls and a blue ball"),  # a red cylinder and a red box were drawn
+    ("two red and one blue cylinder", "two red cylinders and a blue cylinder"),
+])
+def test_sizes_or_counted_colours_listed_before_one_noun_are_things_of_its_shape(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
