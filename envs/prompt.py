@@ -3235,6 +3235,11 @@ def _share_predicate(clause: _Clause, others: list[_Clause]) -> None:
     for other in others:
         placed = any(isinstance(s, _Place) for s in other.segments)  # keeps its place ("a red ball on the left ...")
         moves = other.segments[0].kind == "object"  # an agent, the slab or the goal takes only the place
+        motion = next((s for s in shared if isinstance(s, _Motion) and not s.still), None)
+        if motion is not None and other.segments[0].kind == "agent":  # "the agent and a blue box move right"
+            raise PromptError(f"{other.segments[0].text!r} and {clause.segments[0].text!r} "
+                              f"{' '.join(motion.words)}: agents start at rest; give the motion to the objects "
+                              "alone, e.g. 'a blue box moves right'")
         other.segments += [copy.deepcopy(s) for s in shared if (not placed if isinstance(s, _Place) else moves)]
 
 

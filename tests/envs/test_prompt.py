@@ -1926,3 +1926,9 @@ def test_things_that_cannot_differ_as_said_are_refused(prompt: str) -> None:
 ])
 def test_sizes_or_counted_colours_listed_before_one_noun_are_things_of_its_shape(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["the agent and a blue box move right", "the pink agent and a red ball roll down"])
+def test_a_motion_shared_with_an_agent_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError, match="start at rest"):  # the box moved and the agent's motion was dropped
+        parse_prompt(prompt, seed=0)
