@@ -2046,9 +2046,10 @@ def _check_one_thing_before(before: list[_Clause], clause: _Clause) -> None:
                           "more than one thing; say which, e.g. 'the red ball moves left'")
 
 
-def _head_the_list(heading: _Clause, after: list[_Clause]) -> bool:
+def _head_the_list(heading: _Clause, after: list[_Clause], whole_sentence: bool = False) -> bool:
     """Give a place, motion or speed said before a colon to each thing listed after it, up to the end of the
-    sentence ("on the left: a red ball and a blue box", "moving left: ..."); False when no thing follows."""
+    sentence ("on the left: a red ball and a blue box", "moving left: ..."); False when no thing follows.
+    With ``whole_sentence`` (a place before a comma), only a list that is the rest of its sentence takes it."""
     items = []
     for clause in after:  # a list: things joined by "and" or commas ("left: red ball; centre: ..." is no list)
         first = clause.segments[0] if clause.segments else None
@@ -2057,7 +2058,7 @@ def _head_the_list(heading: _Clause, after: list[_Clause]) -> bool:
         items.append(clause)
         if clause.end not in (",", "and"):
             break
-    if len(items) < 2:
+    if len(items) < 2 or (whole_sentence and not (items[-1].end in _SENTENCE_ENDS or not items[-1].end)):
         return False
     for clause in items:  # an item's own place or motion stays ("on the left: a red ball and a blue box at the top")
         own = {type(s) for s in clause.segments[1:]}
@@ -2101,8 +2102,11 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
         if not all(_is_modifier(s) for s in clause.segments):
             i += 1
             continue
-        if clause.end == ":" and _head_the_list(clause, out[i + 1:]):  # "on the left: a red ball and a blue box"
-            del out[i]
+        opens = i == 0 or out[i - 1].end in _SENTENCE_ENDS  # "on the left, a red ball and a blue ball"
+        placed = all(isinstance(s, _Place) for s in clause.segments)
+        heads = clause.end == ":" or (clause.end == "," and opens and placed)
+        if heads and _head_the_list(clause, out[i + 1:], whole_sentence=clause.end == ","):
+            del out[i]  # "on the left: a red ball and a blue box"
             continue
         if i and _goes_under(clause, out[i - 1]):  # "... rolls left, and goes under the slab"
             out[i - 1].words, out[i - 1].end = out[i - 1].words + clause.words, clause.end

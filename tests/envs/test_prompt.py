@@ -1932,3 +1932,13 @@ def test_sizes_or_counted_colours_listed_before_one_noun_are_things_of_its_shape
 def test_a_motion_shared_with_an_agent_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError, match="start at rest"):  # the box moved and the agent's motion was dropped
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("on the left, a red ball and a blue ball", "on the left: a red ball and a blue ball"),  # the blue one: anywhere
+    ("at the top, a red ball moving left and a blue box",
+     "a red ball at the top moving left and a blue box at the top"),
+    ("on the left, a red ball and a blue ball at the top", "a red ball on the left and a blue ball at the top"),
+])
+def test_a_place_before_a_comma_and_a_list_that_ends_its_sentence_goes_to_each(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
