@@ -267,6 +267,8 @@ _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 #: model trained on captions can be told.
 _SLOW_WORDS = _words("slowly slow gently gradually leisurely steadily")
 _PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of across")
+#: Prepositions that cannot end a clause ("a box with a ball inside"): "in" and "on" can ("on the floor").
+_NAMES_A_PLACE = _words("inside within towards toward to into onto near by across")
 _UNDER = _words("under beneath below underneath")  # "below the box": a row lower in the frame
 _OVER = _words("above over")  # "above the box": a row higher
 _BESIDE = _words("beside next alongside")  # "next to the box": a neighbouring region, as "near" and "by"
@@ -621,6 +623,7 @@ def _refuse_all_but(t: str) -> None:
 
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
+    t = re.sub(r"(^|\s)\(?[1-9]\)\s*", lambda m: "; " if m.start() else "", t)  # "1) a red ball 2) a blue box"
     t = re.sub(rf"\b({_SLAB_ALTERNATION}) (?:over|above|across) "  # "a bridge over the centre": in the centre
                r"(?=the (?:centre|center|middle|left|right|top|bottom)\b)", r"\1 in ", t)
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
@@ -685,6 +688,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
+    t = re.sub(r"\bin which\b", " ", t)  # "a scene in which the agent pushes the box"
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
                t)  # "two cubes, one red one blue"
     t = re.sub(rf"\b((?:two|three|2|3) (?:(?:{_DESCRIBING}) )*\w+s) (?=one (?:{_DESCRIBING})\s*(?:[,.;!?]|$))",
@@ -853,29 +857,38 @@ def _record(t: str) -> str:
     """A thing said as key-value fields ("shape: cylinder; colour: cyan; size: large; position: left; motion:
     still") is read as one noun phrase ("a large cyan cylinder at the left still"). A sentence that is not
     wholly such fields is left as it is, so its keys stay unknown words."""
+    keys = "|".join(_RECORD_KEYS)
     out = []
     for sentence in _one_field_runs(re.split(r"(?<=[.!?])\s+", t)):
+        if re.match(rf"\s*(?:{keys})\s*:", sentence):  # "colour: green shape: cube": fields apart by spaces
+            sentence = re.sub(rf"(?<=\w)\s+(?=(?:{keys})\s*:)", "; ", sentence)
         parts = [p for p in re.split(r"[;,]", sentence.rstrip(" .!?")) if p.strip()]
-        fields = [re.fullmatch(rf"\s*({'|'.join(_RECORD_KEYS)})\s*[:=]\s*([^:=]+?)\s*", p) for p in parts]
-        keys = [_RECORD_KEYS[f.group(1)] for f in fields if f]
-        if len(parts) < 2 or not all(fields) or len(set(keys)) != len(keys):
+        fields = [re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in parts]
+        things = _by_thing(parts) if all(fields) else []  # "shape: ball, colour: red, shape: box, colour: blue"
+        if len(parts) < 2 or not things or not all(len(g) > 1 and "shape" in map(_field_key, g) for g in things):
             out.append(sentence)
             continue
-        value = {_RECORD_KEYS[f.group(1)]: f.group(2) for f in fields}
-        if any(re.search(r"\b(?:and|or|plus|with|one|two|three|\d+)\b", v) for v in value.values()) or (
-                len(value.get("shape", "x").split()) > 1 or len(value.get("colour", "x").split()) > 1):
-            out.append(sentence)  # a field that holds more than one thing is not a field of one thing
-            continue
-        place = value.get("place", "")
-        if place and not re.match(r"(?:at|in|on|near|by)\b", place):
-            place = f"at the {place}"
-        motion = value.get("motion", "")
-        if motion and not re.match(rf"(?:{'|'.join(sorted(_MOTION_VERBS | _STILL_WORDS))})\b", motion):
-            motion = f"moving {motion}"  # "motion: left"
-        words = [value.get("size", ""), value.get("colour", ""), value.get("shape", "thing"), place, motion,
-                 value.get("speed", "")]
-        out.append("a " + " ".join(w for w in words if w) + ".")
+        records = [_record_phrase([re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in g]) for g in things]
+        out.append(sentence if None in records else " ".join(records))
     return " ".join(out)
+
+
+def _record_phrase(fields: list[re.Match]) -> str | None:
+    """One thing's fields as a noun phrase ("a large cyan cylinder at the left still."); None when a field
+    holds more than one thing."""
+    value = {_RECORD_KEYS[f.group(1)]: f.group(2) for f in fields}
+    if any(re.search(r"\b(?:and|or|plus|with|one|two|three|\d+)\b", v) for v in value.values()) or (
+            len(value.get("shape", "x").split()) > 1 or len(value.get("colour", "x").split()) > 1):
+        return None  # a field that holds more than one thing is not a field of one thing
+    place = value.get("place", "")
+    if place and not re.match(r"(?:at|in|on|near|by)\b", place):
+        place = f"at the {place}"
+    motion = value.get("motion", "")
+    if motion and not re.match(rf"(?:{'|'.join(sorted(_MOTION_VERBS | _STILL_WORDS))})\b", motion):
+        motion = f"moving {motion}"  # "motion: left"
+    words = [value.get("size", ""), value.get("colour", ""), value.get("shape", "thing"), place, motion,
+             value.get("speed", "")]
+    return "a " + " ".join(w for w in words if w) + "."
 
 
 def _one_field_runs(sentences: list[str]) -> list[str]:
@@ -1620,6 +1633,11 @@ class _Segmenter:
             self.out.append(_Place(words, _region(region_words)))
         elif not nothing:
             self.out.append(_Relation(words, noun))
+        elif self._peek() in _PLACE_WORDS or (noun is None and self._peek() is None and preps[-1] in _NAMES_A_PLACE):
+            # "at the to left" (a slip), "a box with a ball inside": read in part, it would drop a word
+            raise PromptError(f"{' '.join(self.words[start : self.i + 1])!r}: a place names a region or a thing "
+                              "after its preposition, e.g. 'at the top left' or 'near the red box'; objects are "
+                              "not placed inside one another")
         # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
 
     def _line(self, start: int) -> None:
@@ -1917,6 +1935,11 @@ def _refuse_is_a(words: list[str]) -> None:
     for k, word in enumerate(words[1:-1], start=1):
         if word not in ("is", "are") or _HEADS.get(_kind(words[k - 1])) is None:
             continue
+        j = k - 1
+        while j > 0 and _kind(words[j - 1]) in _NOUN_KINDS:
+            j -= 1
+        if j > 0 and _kind(words[j - 1]) in _PLACE_WORDS:
+            continue  # "next to it is a blue box": a place, then the thing there
         rest = words[k + 1 :]
         rest = rest[1:] if _kind(rest[0]) == "art" else rest
         while rest and _kind(rest[0]) in ("color", "size"):
@@ -1973,8 +1996,12 @@ def _check_one_pushed(before: _Clause, clause: _Clause, after: _Clause | None) -
     noun, *rest = clause.segments
     lone = not rest and clause.end in (",", "then") and after is not None and len(after.segments) == 1 \
         and _is_way(after.segments[0])  # "... the red box, then the blue box, to the left"
+    last = not rest and clause.end in ("", *_SENTENCE_ENDS)  # "the agent pushes the red box and the blue box."
     if isinstance(noun, _Noun) and noun.kind == "object" and ((len(rest) == 1 and _is_way(rest[0])) or lone):
         raise PromptError(f"'{' '.join(clause.words)}' after a push: an agent pushes one object; {_PUSH_FORM}")
+    if isinstance(noun, _Noun) and noun.kind == "object" and noun.definite and last:
+        raise PromptError(f"'{' '.join(clause.words)}' after a push: an agent pushes one object; {_PUSH_FORM}; "
+                          f"another object is its own clause, e.g. 'there is also a red ball'")
 
 
 def _gapped_motion(before: _Clause, clause: _Clause) -> None:
@@ -2095,7 +2122,7 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
     """Join each clause that only places or moves something to its neighbour: "on the right, a yellow
     cylinder" is one thing, so is "a blue ball, moving left". A place goes forward first, a motion back, and
     anything after a colon back ("red box: top")."""
-    out = list(clauses)
+    out = _join_places_by_things(clauses)
     i = 0
     while i < len(out):
         clause = out[i]
@@ -2148,6 +2175,35 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
     return out
 
 
+def _join_places_by_things(clauses: list[_Clause]) -> list[_Clause]:
+    """Join a place by another thing, said before a comma, to the new thing after it ("a red ball; next to it,
+    a blue box": the box is next to it)."""
+    out: list[_Clause] = []
+    place = None
+    for k, clause in enumerate(clauses):
+        if place is not None:
+            clause.words, clause.segments = place.words + clause.words, place.segments + clause.segments
+            place = None
+        elif _places_by_a_thing(clause, out[-1] if out else None, clauses[k + 1] if k + 1 < len(clauses) else None):
+            place = clause
+            continue
+        out.append(clause)
+    return out
+
+
+def _places_by_a_thing(clause: _Clause, before: _Clause | None, after: _Clause | None) -> bool:
+    """Whether a clause that opens a sentence or follows a semicolon is only a place by another thing, said
+    before a comma and the one new thing it places ("next to it, a blue box", "below the red ball, a box")."""
+    relation = clause.segments[0] if len(clause.segments) == 1 else None
+    if not (isinstance(relation, _Relation) and clause.end == "," and after is not None and after.segments
+            and (before is None or before.end in (*_SENTENCE_ENDS, ";"))):
+        return False
+    first = after.segments[0]
+    return (_kind(relation.words[0]) in ("under", "over", "beside") or relation.words[0] in _NEAR_WORDS) and (
+        isinstance(first, _Noun) and first.kind == "object" and not first.definite
+        and not any(isinstance(s, (_Relation, _Place)) for s in after.segments[1:]))
+
+
 def _is_task(segments: list[_Segment]) -> bool:
     """A push task: a push verb, or an agent that moves an object ("the agent brings the ball to the goal")."""
     if any(isinstance(s, _Marker) and s.kind == "push" for s in segments):
@@ -2195,9 +2251,30 @@ def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> _
             setattr(noun, name, value)
             return noun
     phrase = " ".join(segments[p].words)
+    corner = _corner_of_a_glide(before, value, segments) if name == "region" else None
+    if corner is not None:  # "slides from right to left along the top": it starts at the top right
+        before.region = corner
+        return before
     if before is None and after is None:
         raise PromptError(f"{phrase!r} does not say what it describes; e.g. 'a red ball {phrase}'")
     raise PromptError(f"{phrase!r}: {(before or after).text!r} already has a {name}; give each object one")
+
+
+def _corner_of_a_glide(noun: _Noun | None, region: object, segments: list[_Segment]) -> str | None:
+    """The corner two places of one gliding thing make when one is the side it starts from, gliding away
+    from it, and the other the row (or column) it glides along: "slides from right to left along the top",
+    "at the top, rolls left from the right": "top right". None when they are not one side and one line, or
+    nothing in the clause glides along the line."""
+    if noun is None or noun.region is None or not isinstance(region, str):
+        return None
+    rows, columns = [r for r in (noun.region, region) if r in ("top", "bottom")], \
+        [r for r in (noun.region, region) if r in ("left", "right")]
+    if len(rows) != 1 or len(columns) != 1:
+        return None
+    ways = {m.direction for m in segments if isinstance(m, _Motion) and m.direction is not None}
+    start = columns[0] if ways <= {"left", "right"} else rows[0] if ways <= {"up", "down"} else None
+    along = len(ways) == 1 and start is not None and _away_from(start) in ways  # away from its side, along a line
+    return f"{rows[0]} {columns[0]}" if along else None
 
 
 def _said_again(said: _Motion, again: _Motion) -> bool:
@@ -3477,7 +3554,8 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     first = after.segments[0] if after is not None else None
     goes_on = isinstance(first, _Noun) and first.head in (None, "object") and first.shape is None and (
         first.count_word == "one" or first.words[-1] == "one" or (  # "three balls, two red and one blue"
-            _says_some_of(after) and first.count < (noun.count or 0)))
+            _says_some_of(after) and first.count < (noun.count or 0))
+        or (_is_bare(first) and first.color_word is not None and len(after.segments) > 1))  # "red on the left"
     if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence
         counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
         items = _starts_new_object(after, noun.shape) or (after is not None and _says_some_of(after))

@@ -1942,3 +1942,35 @@ def test_a_motion_shared_with_an_agent_is_refused(prompt: str) -> None:
 ])
 def test_a_place_before_a_comma_and_a_list_that_ends_its_sentence_goes_to_each(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("the agent pushes the blue box and the red box", "an agent pushes one object"),  # the red box was dropped
+    ("a red ball at the to left", "a place names a region or a thing"),  # 'at the' was dropped
+    ("a box with a ball inside", "not placed inside one another"),  # 'inside' was dropped
+])
+def test_what_a_tenth_review_found_read_in_part_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two balls, red on the left and blue on the right", "a red ball on the left and a blue ball on the right"),
+    ("1) a red ball 2) a blue ball", "a red ball and a blue ball"),  # read as a count of more than 3
+    ("red box slides from right to left along the top", "a red box at the top right moving left"),
+    ("a red box at the top slides from right to left", "a red box at the top right moving left"),
+    ("a red ball rolls down from the top along the left side", "a red ball at the top left moving down"),
+    ("a red ball; next to it, a blue box", "a red ball and a blue box next to it"),
+    ("a red ball. next to it is a blue box", "a red ball and a blue box next to it"),
+    ("colour=green shape=cube position=top left", "a green box at the top left"),
+    ("shape=ball colour=red, shape=box colour=blue", "a red ball and a blue box"),  # drew three objects
+    ("Render a scene in which the pink agent pushes a red box to the left",
+     "the pink agent pushes a red box to the left"),
+])
+def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_two_places_of_a_thing_that_does_not_glide_along_a_line_are_still_refused() -> None:
+    with pytest.raises(PromptError, match="already has a region"):
+        parse_prompt("a red ball on the left at the top rolls left", seed=0)
