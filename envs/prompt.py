@@ -3848,6 +3848,31 @@ def _place_in(
     return xy
 
 
+def _place_in_line(rng: np.random.Generator, first: tuple, second: tuple, way: np.ndarray,
+                   tries: int = 32) -> tuple[np.ndarray, np.ndarray | None]:
+    """Places for two things drawn as :func:`_place_in` draws each (``first`` and ``second`` hold its
+    arguments after ``rng``): of a few draws, the two that lie most nearly on one line along ``way``."""
+    best, best_cos = (None, None), -1.0
+    for _ in range(tries):
+        a = _place_in(rng, *first)
+        if a is None:
+            continue
+        first[3].append(Body(a, first[1], first[2]))  # the second keeps clear of the first
+        b = _place_in(rng, *second)
+        first[3].pop()
+        if b is None:
+            continue
+        line = b - a
+        cos = abs(float(line @ way)) / max(float(np.linalg.norm(line) * np.linalg.norm(way)), 1e-9)
+        if cos > best_cos:
+            best, best_cos = (a, b), cos
+        if cos > math.cos(0.1):
+            break
+    if best[0] is None:
+        raise _fail("two things that move towards each other or apart", first[4])
+    return best
+
+
 def _sample_slab(rng: np.random.Generator, arena: ArenaSpec, region: str | None, crossed: bool) -> SlabSpec:
     """A slab in ``region`` (anywhere when None); one that things go under leaves room beside it."""
     hs = rng.uniform(0.15, 0.22 if crossed else 0.3, size=2)
@@ -3951,23 +3976,26 @@ def _pair_up(objs: list[_ObjDraft], way: str, rng: np.random.Generator) -> tuple
         row, col = _cell(a.region)
         across = rng.random() < 0.5 if row == col else row != 0  # "both at the top": along the top
         a.direction, b.direction = ("left", "right") if across else ("up", "down")
-        return pair[0], pair[1]
-    ahead, back = _way_between(a.region, b.region), _way_between(b.region, a.region)  # a towards b, and back
-    a.direction, b.direction = (ahead, back) if way == "meet" else (back, ahead)
-    return None
+    else:
+        ahead, back = _way_between(a.region, b.region), _way_between(b.region, a.region)  # a towards b, and back
+        a.direction, b.direction = (ahead, back) if way == "meet" else (back, ahead)
+    return pair[0], pair[1]
 
 
 def _face_each_other(pairs: dict[str, tuple[int, int] | None], positions: dict[int, np.ndarray],
                      vels: list[tuple[float, float]]) -> None:
-    """Turn each pair that shares a region (:func:`_pair_up`) round when, where they were put, their
-    ways would not bring them together (way "meet") or apart."""
+    """Aim each pair (:func:`_pair_up`) along the line between where they were put, at each other (way
+    "meet") or away from each other, each at its own speed: drawn apart in their regions, ways said from
+    the regions alone would pass by."""
     for way, pair in pairs.items():
         if pair is None:
             continue
         i, j = pair
-        closing = float(np.dot(positions[j] - positions[i], np.subtract(vels[j], vels[i]))) < 0
-        if closing != (way == "meet"):  # swapping their velocities reverses how they go relative to each other
-            vels[i], vels[j] = vels[j], vels[i]
+        line = positions[j] - positions[i]
+        u = line / max(float(np.linalg.norm(line)), 1e-9)
+        sign = 1.0 if way == "meet" else -1.0
+        vels[i] = tuple(float(c) for c in sign * math.hypot(*vels[i]) * u)
+        vels[j] = tuple(float(c) for c in -sign * math.hypot(*vels[j]) * u)
 
 
 def _check_pushed(draft: _Draft) -> None:
@@ -3988,6 +4016,7 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     objs = _fill_objects(draft, rng)
     _draw_lines(draft, objs, rng)
     pairs = {way: _pair_up(objs, way, rng) for way in ("meet", "apart")}
+    partners = {pair[1]: pair[0] for pair in pairs.values() if pair is not None}
     sizes = [_sample_size(rng, o.size) for o in objs]
     masses = [float(rng.uniform(*MASS_RANGE)) for _ in objs]
     vels = [_sample_velocity(rng, o) for o in objs]
@@ -4009,22 +4038,7 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
         slab, placed, starts = _cross_under_slab(rng, arena, draft.slab_region, crossing, objs, sizes, placed)
         for i, (xy, vel) in starts.items():
             positions[i], vels[i] = xy, vel
-    for i, o in enumerate(objs):
-        if o.under_slab:
-            continue
-        bounds = None
-        if task is not None and task[1] == i:
-            # Leave room to push it: ahead of it for a direction, all round for the goal.
-            inner = arena.half_size - 0.3
-            d = task[2]
-            behind = sizes[i] * 1.42 + 2 * AGENT_RADIUS + 0.23  # where _place_agents stands the agent
-            bounds = _push_room_bounds(arena, direction_vector(d), behind=behind) if d else \
-                (-inner, inner, -inner, inner)
-        xy = _place_in(rng, arena, sizes[i], o.shape == "box", placed, o.region, slab, bounds)
-        if xy is None:
-            raise _fail(f"the {o.color} {o.shape}", o.region)
-        placed.append(Body(xy, sizes[i], o.shape == "box"))
-        positions[i] = xy
+    _place_objects(rng, arena, objs, sizes, task, (placed, slab), positions, partners)
     _face_each_other(pairs, positions, vels)
     if draft.goal and goal is None:
         pushed = task is not None and task[1] is not None
@@ -4038,6 +4052,38 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     agents = _place_agents(rng, arena, draft, placed, objects, goal, task, slab)
     task_spec = TaskSpec(agent=task[0], object=task[1], direction=task[2]) if task is not None else None
     return SceneSpec(agents=agents, objects=objects, arena=arena, slab=slab, goal=goal, task=task_spec)
+
+
+def _place_objects(rng: np.random.Generator, arena: ArenaSpec, objs: list[_ObjDraft], sizes: list[float],
+                   task: tuple | None, room: tuple[list[Body], SlabSpec | None], positions: dict[int, np.ndarray],
+                   partners: dict[int, int]) -> None:
+    """Put each object not yet placed in its region, clear of ``room`` (the bodies placed, the slab): a
+    pushed one with room to push it, the second of a pair (``partners``) on one line with the first."""
+    placed, slab = room
+    for i, o in enumerate(objs):
+        if o.under_slab:
+            continue
+        bounds = None
+        if task is not None and task[1] == i:
+            # Leave room to push it: ahead of it for a direction, all round for the goal.
+            inner = arena.half_size - 0.3
+            d = task[2]
+            behind = sizes[i] * 1.42 + 2 * AGENT_RADIUS + 0.23  # where _place_agents stands the agent
+            bounds = _push_room_bounds(arena, direction_vector(d), behind=behind) if d else \
+                (-inner, inner, -inner, inner)
+        first = partners.get(i)
+        where = (arena, sizes[i], o.shape == "box", placed, o.region, slab, bounds)
+        if first in positions and not objs[first].under_slab:  # the second of a pair: both drawn again, in line
+            del placed[next(k for k, b in enumerate(placed) if b.xy is positions[first])]
+            first_where = (arena, sizes[first], objs[first].shape == "box", placed, objs[first].region, slab, None)
+            positions[first], xy = _place_in_line(rng, first_where, where, direction_vector(objs[first].direction))
+            placed.append(Body(positions[first], sizes[first], objs[first].shape == "box"))
+        else:
+            xy = _place_in(rng, *where)
+        if xy is None:
+            raise _fail(f"the {o.color} {o.shape}", o.region)
+        placed.append(Body(xy, sizes[i], o.shape == "box"))
+        positions[i] = xy
 
 
 def _place_goal_away(

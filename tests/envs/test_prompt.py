@@ -864,7 +864,7 @@ def test_chat_and_verbs_of_impact_read_as_their_plain_form(prompt: str, same_as:
 
 @pytest.mark.parametrize(("prompt", "same_as"), [
     ("Two balls heading at each other: red one from the left, blue one from the right.",
-     "a red ball on the left rolls right and a blue ball on the right rolls left"),
+     "a red ball on the left and a blue ball on the right roll towards each other"),
     ("two balls rolling left: a red one at the top and a blue one at the bottom",
      "a red ball at the top rolls left and a blue ball at the bottom rolls left"),
 ])
@@ -1974,3 +1974,23 @@ def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str
 def test_two_places_of_a_thing_that_does_not_glide_along_a_line_are_still_refused() -> None:
     with pytest.raises(PromptError, match="already has a region"):
         parse_prompt("a red ball on the left at the top rolls left", seed=0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "a red ball and a blue ball converging", "two boxes converge at the centre",
+    "a red ball on the left and a blue ball on the right roll towards each other",
+])
+def test_things_that_move_towards_each_other_meet(prompt: str) -> None:
+    for seed in range(12):  # drawn apart in their regions, ways said from the regions alone passed by
+        a, b = [o for o in parse_prompt(prompt, seed=seed).objects if o.vel != (0.0, 0.0)]
+        apart, closing = np.subtract(b.pos, a.pos), np.subtract(b.vel, a.vel)
+        at = max(0.0, -float(apart @ closing) / float(closing @ closing))
+        assert np.linalg.norm(apart + at * closing) <= a.size + b.size, seed
+
+
+def test_things_that_move_apart_go_away_from_each_other() -> None:
+    for seed in range(12):
+        a, b = [o for o in parse_prompt("two balls roll apart", seed=seed).objects if o.vel != (0.0, 0.0)]
+        apart, closing = np.subtract(b.pos, a.pos), np.subtract(b.vel, a.vel)
+        assert float(apart @ closing) > 0 and abs(float(apart @ closing)) > 0.95 * np.linalg.norm(apart) * \
+            np.linalg.norm(closing), seed
