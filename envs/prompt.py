@@ -3379,12 +3379,15 @@ def _bare_objects(clauses: list[_Clause]) -> list[_Clause]:
 
 
 def _moving_after_and(clause: _Clause, before: _Clause | None) -> bool:
-    """An object noun right after "and" with a participle of motion and nothing else: "... and a blue box
-    moving left" (the motion of the list)."""
+    """An object noun right after "and" with a participle of motion, and a region at most: "... and a blue
+    box moving left", "... and a blue box on the left moving up" (the motion and place of the list)."""
     noun, *rest = clause.segments
+    moving = [s for s in rest if isinstance(s, _Motion) and s.words[0].endswith("ing")]
+    places = [s for s in rest if isinstance(s, _Place) and _line_of(s.region) is None and not s.origin]
+    said = [w for s in rest for w in s.words]  # right after the noun: not "... a blue box that is moving left"
     return before is not None and before.end == "and" and isinstance(noun, _Noun) and noun.kind == "object" \
-        and len(rest) == 1 and isinstance(rest[0], _Motion) and rest[0].words[0].endswith("ing") \
-        and _right_after(clause, noun, rest[0])  # not "... a blue box that is moving left"
+        and len(moving) == 1 and len(places) <= 1 and len(rest) == 1 + len(places) \
+        and clause.words[len(noun.words):] == said
 
 
 def _placed_only(clause: _Clause) -> bool:

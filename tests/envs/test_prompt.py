@@ -1994,3 +1994,13 @@ def test_things_that_move_apart_go_away_from_each_other() -> None:
         apart, closing = np.subtract(b.pos, a.pos), np.subtract(b.vel, a.vel)
         assert float(apart @ closing) > 0 and abs(float(apart @ closing)) > 0.95 * np.linalg.norm(apart) * \
             np.linalg.norm(closing), seed
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball and a blue box on the left moving up", "a red ball on the left moving up and a blue box on the left "
+     "moving up"),  # the red ball was put anywhere and still
+    ("a red ball and a blue box moving up on the left", "a red ball on the left moving up and a blue box on the left "
+     "moving up"),
+])
+def test_a_place_and_a_motion_after_a_list_of_two_go_to_both(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
