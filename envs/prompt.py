@@ -595,7 +595,8 @@ def _refuse_unreadable(t: str) -> None:
     if cells:  # "the goal is two cells to the right": not a count of things
         raise PromptError(f"{cells.group(0)!r}: places are the regions of a 3x3 grid, one step apart at most; name "
                           "the region, e.g. 'the goal on the right'")
-    that = re.search(r"\b(?:of|from|beside|near|by|to) (?:that|this)\s*(?=$|[,.;!?]|and\b)", t)
+    that = re.search(r"\b(?:of|from|beside|near|by|to|below|above|under|beneath|over) (?:that|this)\s*"
+                     r"(?=$|[,.;!?]|and\b|an?\b)", t)
     if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
         raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
     does = re.search(r"\b(?:that|which|who|but|and|while)\s+(?:(?:the|a|an)\s+(?:\w+\s+)?\w+\s+)?(?:does|do|is|are)"
@@ -827,6 +828,7 @@ def _column_place(column: str) -> str:
 
 
 _DOWN = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
+_ORDERS = r"left\s+to\s+(?:the\s+)?right|top\s+to\s+(?:the\s+)?bottom"
 _COUNTED = re.compile(r"\b(?:two|three|2|3|both|all)\b")
 _LISTED = re.compile(rf"(?:\b(?:{'|'.join(sorted(_SHAPE_WORDS))})\b.*){{2}}"
                      rf"|(?:\b(?:{'|'.join(sorted(_COLOR_WORDS))})\b.*){{2}}")
@@ -850,7 +852,8 @@ def _is_list(before: str) -> bool:
 
 
 _RECORD_KEYS = {"shape": "shape", "colour": "colour", "color": "colour", "size": "size", "position": "place",
-                "location": "place", "place": "place", "motion": "motion", "movement": "motion", "speed": "speed"}
+                "location": "place", "place": "place", "motion": "motion", "movement": "motion", "speed": "speed",
+                "direction": "motion", "object": "thing", "item": "thing"}  # "object: red ball"
 
 
 def _record(t: str) -> str:
@@ -865,7 +868,8 @@ def _record(t: str) -> str:
         parts = [p for p in re.split(r"[;,]", sentence.rstrip(" .!?")) if p.strip()]
         fields = [re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in parts]
         things = _by_thing(parts) if all(fields) else []  # "shape: ball, colour: red, shape: box, colour: blue"
-        if len(parts) < 2 or not things or not all(len(g) > 1 and "shape" in map(_field_key, g) for g in things):
+        if len(parts) < 2 or not things or not all(len(g) > 1 and {"shape", "thing"} & {*map(_field_key, g)}
+                                                    for g in things):
             out.append(sentence)
             continue
         records = [_record_phrase([re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in g]) for g in things]
@@ -878,7 +882,8 @@ def _record_phrase(fields: list[re.Match]) -> str | None:
     holds more than one thing."""
     value = {_RECORD_KEYS[f.group(1)]: f.group(2) for f in fields}
     if any(re.search(r"\b(?:and|or|plus|with|one|two|three|\d+)\b", v) for v in value.values()) or (
-            len(value.get("shape", "x").split()) > 1 or len(value.get("colour", "x").split()) > 1):
+            len(value.get("shape", "x").split()) > 1 or len(value.get("colour", "x").split()) > 1) or (
+            "thing" in value and "shape" in value):
         return None  # a field that holds more than one thing is not a field of one thing
     place = value.get("place", "")
     if place and not re.match(r"(?:at|in|on|near|by)\b", place):
@@ -886,7 +891,7 @@ def _record_phrase(fields: list[re.Match]) -> str | None:
     motion = value.get("motion", "")
     if motion and not re.match(rf"(?:{'|'.join(sorted(_MOTION_VERBS | _STILL_WORDS))})\b", motion):
         motion = f"moving {motion}"  # "motion: left"
-    words = [value.get("size", ""), value.get("colour", ""), value.get("shape", "thing"), place, motion,
+    words = [value.get("size", ""), value.get("colour", ""), value.get("shape", value.get("thing")), place, motion,
              value.get("speed", "")]
     return "a " + " ".join(w for w in words if w) + "."
 
@@ -905,7 +910,7 @@ def _one_field_runs(sentences: list[str]) -> list[str]:
             continue
         after_prose = any(not re.fullmatch(rf"(?:{field}|{fields})", o) for o in out)  # "a ball. Colour: blue."
         for group in _by_thing(run):
-            if len(group) > 1 and any(_field_key(f) == "shape" for f in group) and not after_prose:
+            if len(group) > 1 and any(_field_key(f) in ("shape", "thing") for f in group) and not after_prose:
                 out.append("; ".join(f.strip().rstrip(".!?") for f in group) + ".")
             else:
                 out += group
@@ -953,6 +958,10 @@ def _in_order(t: str) -> str:
         place = f" {_column_place(where)}" if where else ""
         return f"{m.group('lead')} in a {'row' if m.group('left') else 'column'}{place} "
 
+    # said before the list ("from left to right: a red ball, a blue box"), or after its last noun with no comma
+    t = re.sub(rf"(^|[.;!?]\s*)(?:from\s+)?({_ORDERS})\s*[:,]\s*([^.;!?]*)", r"\1\3, \2", t)
+    t = re.sub(rf"\b({_THING_NOUNS})\s+(?=(?:from\s+)?(?:{_ORDERS})\b(?=\s*(?:[.;!?]|$|at\b|in\b|on\b|along\b)))",
+               lambda m: f"{m.group(1)}, " if _is_list(t[: m.end(1)]) else m.group(0), t)
     t = re.sub(r"\bleft to right,?\s+(?:in|along|across) the (top|middle|centre|center|bottom) row\b",
                lambda m: f"left to right {_ROW_PLACE.get(m.group(1), 'in the centre')}", t)
     column = r"(?:,?\s*(?:down|in|along)\s+the\s+(?P<col>left|right|middle|centre|center)\s+(?:column|edge|side))"
@@ -2194,14 +2203,16 @@ def _join_places_by_things(clauses: list[_Clause]) -> list[_Clause]:
 def _places_by_a_thing(clause: _Clause, before: _Clause | None, after: _Clause | None) -> bool:
     """Whether a clause that opens a sentence or follows a semicolon is only a place by another thing, said
     before a comma and the one new thing it places ("next to it, a blue box", "below the red ball, a box")."""
-    relation = clause.segments[0] if len(clause.segments) == 1 else None
-    if not (isinstance(relation, _Relation) and clause.end == "," and after is not None and after.segments
-            and (before is None or before.end in (*_SENTENCE_ENDS, ";"))):
+    relation, *side = reversed(clause.segments)  # "next to it"; "to the left", "of it"
+    if side and not (len(side) == 1 and isinstance(side[0], _Place) and relation.words[0] == "of"):
         return False
+    if not (isinstance(relation, _Relation) and relation.words[0] not in ("towards", "toward") and clause.end == ","
+            and after is not None and after.segments):
+        return False
+    opens = before is None or before.end in (*_SENTENCE_ENDS, ";") or relation.noun.pronoun  # "..., and to its right,"
     first = after.segments[0]
-    return (_kind(relation.words[0]) in ("under", "over", "beside") or relation.words[0] in _NEAR_WORDS) and (
-        isinstance(first, _Noun) and first.kind == "object" and not first.definite
-        and not any(isinstance(s, (_Relation, _Place)) for s in after.segments[1:]))
+    return opens and isinstance(first, _Noun) and first.kind == "object" and not first.definite \
+        and not any(isinstance(s, (_Relation, _Place)) for s in after.segments[1:])
 
 
 def _is_task(segments: list[_Segment]) -> bool:

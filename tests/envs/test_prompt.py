@@ -1966,6 +1966,14 @@ def test_what_a_tenth_review_found_read_in_part_is_refused(prompt: str, match: s
     ("shape=ball colour=red, shape=box colour=blue", "a red ball and a blue box"),  # drew three objects
     ("Render a scene in which the pink agent pushes a red box to the left",
      "the pink agent pushes a red box to the left"),
+    ("a red ball. To its left, a blue box.", "a red ball and a blue box to the left of it"),
+    ("a green ball, and to its right, a red box moving down", "a green ball and a red box to the right of it "
+     "moving down"),
+    ("from left to right: a red ball, a green ball, a blue ball", "a red ball, a green ball and a blue ball, left "
+     "to right"),
+    ("red, green, blue boxes from left to right at the top", "red, green and blue boxes in a row at the top"),
+    ("shape: ball; color: green; direction: up; speed: fast", "a green ball moving up quickly"),
+    ("object: red ball; position: top; movement: down", "a red ball at the top moving down"),
 ])
 def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
