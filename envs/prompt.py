@@ -3686,6 +3686,50 @@ def _looks_after_the_noun(tokens: list[str]) -> list[str]:
     return out
 
 
+#: Word kinds that may stand between counted things and the colours listed for them, one each ("two balls
+#: at the bottom, red and blue", "two balls roll towards each other, red and blue", "... are red and blue").
+_SAID_OF_THINGS = frozenset({"prep", "art", "vert", "horiz", "centre", "side", "line", "motion", "pair", "fast",
+                             "slow", "around", "other", "filler", "still", "from", "under", "over", "beside"})
+
+
+def _looks_after_what_is_said(tokens: list[str]) -> list[str]:
+    """As many colours as a count counts, after what is said of the things counted, are one each: "two balls
+    at the bottom, red and blue" is "..., one red and one blue"; so are colours after "are" ("three balls
+    are red, green, blue"), and after "in" for things not counted ("balls in red, green and blue")."""
+    out = list(tokens)
+    for noun, word in enumerate(out):
+        if _kind(word) not in ("shape", "generic") or not word.endswith("s"):
+            continue
+        k = noun - 1
+        while k >= 0 and _kind(out[k]) == "size":
+            k -= 1
+        counted = k >= 0 and _kind(out[k]) == "num" and out[k] not in _EVERY
+        if not counted and k >= 0 and _kind(out[k]) in ("art", "num", "color", "other"):
+            continue
+        end = noun + 1
+        while end < len(out) and (_kind(out[end]) in _SAID_OF_THINGS or out[end] == "each"):
+            end += 1
+        between = out[noun + 1:end]
+        if not counted:
+            start = end if between == ["in"] else None  # "balls in red, green and blue"
+        elif end < len(out) and out[end] == "," and between:
+            start = end + 1  # "two balls at the bottom, red and blue"
+        else:
+            start = end if between and all(_kind(w) == "filler" for w in between) else None  # "... are red, blue"
+        counts = (_count_value(out[k]),) if counted else (3, 2)
+        colours = next((c for n in counts if start is not None for c in [_each_of(out, start, n)] if c), None)
+        if colours is None:
+            continue
+        if start > end:  # the place or motion said of them stays
+            out[start:colours[-1] + 1] = _one_each(out, start, colours)
+        else:  # "are" or "in" gives way to a comma
+            out[noun + 1:colours[-1] + 1] = [",", *_one_each(out, start, colours)]
+        if not counted:
+            out.insert(k + 1, str(len(colours)))
+        return _looks_after_what_is_said(out)
+    return out
+
+
 def _each_of(tokens: list[str], k: int, count: int) -> list[int] | None:
     """The places of ``count`` single colours listed from ``k`` ("red, green and blue"), or None."""
     places, i = [], k
@@ -3703,6 +3747,8 @@ def _one_each(tokens: list[str], k: int, colours: list[int]) -> list[str]:
     out = []
     for i in range(k, colours[-1] + 1):
         out += ["one", tokens[i]] if i in colours else [tokens[i]]
+        if i in colours and i + 1 in colours:
+            out.append(",")  # "red green and blue"
     return out
 
 
@@ -3719,7 +3765,8 @@ def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
     family, rest = _scene_family(text)
-    tokens, distinct = _distinct_looks(_looks_after_the_noun(_join_adjectives(_tokenise(rest))))
+    tokens = _looks_after_what_is_said(_looks_after_the_noun(_join_adjectives(_tokenise(rest))))
+    tokens, distinct = _distinct_looks(tokens)
     _check_vocabulary(tokens)
     _check_comparatives(tokens)
     clauses = _look_headings(_merge_modifiers(_clauses(tokens)))

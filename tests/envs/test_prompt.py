@@ -2012,3 +2012,15 @@ def test_things_that_move_apart_go_away_from_each_other() -> None:
 ])
 def test_a_place_and_a_motion_after_a_list_of_two_go_to_both(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two balls at the bottom, red and blue", "two balls at the bottom, one red and one blue"),  # two colours each
+    ("two balls roll towards each other, red and blue", "two balls roll towards each other, one red and one blue"),
+    ("three balls are red, green, blue", "three balls, one red, one green and one blue"),
+    ("balls in red, green and blue", "three balls, one red, one green and one blue"),
+    ("three balls, red green and blue, all rolling up", "three balls, one red, one green and one blue, all rolling "
+     "up"),
+])
+def test_as_many_colours_as_counted_after_what_is_said_of_them_are_one_each(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
