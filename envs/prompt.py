@@ -268,7 +268,7 @@ _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 _SLOW_WORDS = _words("slowly slow gently gradually leisurely steadily")
 _PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of across")
 #: Prepositions that cannot end a clause ("a box with a ball inside"): "in" and "on" can ("on the floor").
-_NAMES_A_PLACE = _words("inside within towards toward to into onto near by across")
+_NAMES_A_PLACE = _words("inside within towards toward to into onto near by")
 _UNDER = _words("under beneath below underneath")  # "below the box": a row lower in the frame
 _OVER = _words("above over")  # "above the box": a row higher
 _BESIDE = _words("beside next alongside")  # "next to the box": a neighbouring region, as "near" and "by"
@@ -625,6 +625,8 @@ def _refuse_all_but(t: str) -> None:
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
     t = re.sub(r"(^|\s)\(?[1-9]\)\s*", lambda m: "; " if m.start() else "", t)  # "1) a red ball 2) a blue box"
+    if re.match(r"\s*1\.\s", text) and re.search(r"\s2\.\s", t):  # "1. red ball top left 2. blue box ..."
+        t = re.sub(r"(^|\s)[1-9]\.\s+", lambda m: "; " if m.start() else "", t)
     t = re.sub(rf"\b({_SLAB_ALTERNATION}) (?:over|above|across) "  # "a bridge over the centre": in the centre
                r"(?=the (?:centre|center|middle|left|right|top|bottom)\b)", r"\1 in ", t)
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
@@ -688,8 +690,10 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:bumps|crashes|smashes|runs) into\b|\bcollides with\b", " rolls towards ", t)
     t = re.sub(r"\b(?:exact|very|dead|precise)\s+(centre|center|middle)\b", r"\1", t)  # "the exact centre"
     t = re.sub(r"\blined up\b", " in a row ", t)
+    t = re.sub(r"\bacross\s+(?=(?:from|to)\b)", " ", t)  # "rolls across from left to right"
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
     t = re.sub(r"\bin which\b", " ", t)  # "a scene in which the agent pushes the box"
+    t = re.sub(rf"\b1\s+(?=(?:{_DESCRIBING})\b)", "one ", t)  # "2 balls 1 red 1 blue"
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
                t)  # "two cubes, one red one blue"
     t = re.sub(rf"\b((?:two|three|2|3) (?:(?:{_DESCRIBING}) )*\w+s) (?=one (?:{_DESCRIBING})\s*(?:[,.;!?]|$))",
@@ -1644,9 +1648,9 @@ class _Segmenter:
             self.out.append(_Relation(words, noun))
         elif self._peek() in _PLACE_WORDS or (noun is None and self._peek() is None and preps[-1] in _NAMES_A_PLACE):
             # "at the to left" (a slip), "a box with a ball inside": read in part, it would drop a word
+            inside = "; objects are not placed inside one another" if preps[-1] in ("inside", "within") else ""
             raise PromptError(f"{' '.join(self.words[start : self.i + 1])!r}: a place names a region or a thing "
-                              "after its preposition, e.g. 'at the top left' or 'near the red box'; objects are "
-                              "not placed inside one another")
+                              f"after its preposition, e.g. 'at the top left' or 'near the red box'{inside}")
         # else a preposition with nothing after it ("in the arena", "at rest"): nothing to read
 
     def _line(self, start: int) -> None:
@@ -1816,12 +1820,32 @@ class _Segmenter:
         starts."""
         away = _away_from(origin)
         place_words = self.words[origin_start : self.i]
-        self._destination(away)  # "from the left to the right"
+        to = self._corner_to_corner(origin)  # "from the top left corner to the top right corner": right
+        away = to if to is not None else self._destination(away)  # "from the left to the right"
         if self._under_slab():  # "rolls from the left under the slab"
             self.out.append(_Motion(self.words[motion_start : self.i], away, fast=fast, under_slab=True))
             return
         self.out.append(_Place(place_words, origin))
         self.out.append(_Motion(self.words[motion_start : self.i], away, fast=fast))
+
+    def _corner_to_corner(self, origin: str) -> str | None:
+        """Read "to the top right (corner)" after "from the top left (corner)" as the way from one to the
+        other ("right"): two regions along one side, not straight across the arena from each other. None, and
+        nothing read, otherwise."""
+        at = self.i
+        if self.words[self.i : self.i + 1] != ["to"]:
+            return None
+        self.i += 1
+        self._take_while({"art"})
+        region_words = self._take_while(_REGION_KINDS)
+        if region_words and self._peek() == "side":
+            self._side(region_words)
+        there = _region(region_words) if region_words else None
+        way = _way_between(origin, there) if there not in (None, origin, "centre") else None
+        if way is None or "-" in way or _direction(region_words) == _away_from(origin):
+            self.i = at  # "from the left to the top": which way is not one of the grid's lines
+            return None
+        return way
 
     def _destination(self, direction: str, turn: bool = False) -> str:
         """Read "to the bottom" after "moves down" as where the motion goes: it must go the same way. With
@@ -3567,7 +3591,7 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     bare = noun.count_word and generic and not (noun.color_word or noun.size or noun.ordinal)
     first = after.segments[0] if after is not None else None
     goes_on = isinstance(first, _Noun) and first.head in (None, "object") and first.shape is None and (
-        first.count_word == "one" or first.words[-1] == "one" or (  # "three balls, two red and one blue"
+        first.count_word == "one" or first.words[-1] == "one" or _elliptic(first) or (  # "three balls, two red
             _says_some_of(after) and first.count < (noun.count or 0))
         or (_is_bare(first) and first.color_word is not None and len(after.segments) > 1))  # "red on the left"
     if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence

@@ -1974,6 +1974,12 @@ def test_what_a_tenth_review_found_read_in_part_is_refused(prompt: str, match: s
     ("red, green, blue boxes from left to right at the top", "red, green and blue boxes in a row at the top"),
     ("shape: ball; color: green; direction: up; speed: fast", "a green ball moving up quickly"),
     ("object: red ball; position: top; movement: down", "a red ball at the top moving down"),
+    ("1. red ball top left 2. blue box bottom right", "a red ball at the top left and a blue box at the bottom "
+     "right"),  # read as more than 3 objects
+    ("2 balls 1 red 1 blue", "two balls, one red and one blue"),
+    ("two cubes, a big and a small", "a big box and a small box"),
+    ("a ball rolls from the top left corner to the top right corner", "a ball at the top left rolls right"),
+    ("a ball shoots across from left to right", "a ball on the left moves quickly right"),
 ])
 def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
