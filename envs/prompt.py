@@ -1753,14 +1753,19 @@ class _Segmenter:
         self.i = at
         return False
 
-    def _origin(self, centre: bool = False) -> str | None:
-        """Read "from the left" (the "from" next): the region a thing comes from; None when none, or the
-        centre unless ``centre``, is named."""
+    def _region_after(self) -> list[str]:
+        """Read a preposition, then "the top left (corner)": the region's words, [] when none follows."""
         self.i += 1
         self._take_while({"art"})
         region_words = self._take_while(_REGION_KINDS)
         if region_words and self._peek() == "side":
             self._side(region_words)
+        return region_words
+
+    def _origin(self, centre: bool = False) -> str | None:
+        """Read "from the left" (the "from" next): the region a thing comes from; None when none, or the
+        centre unless ``centre``, is named."""
+        region_words = self._region_after()
         region = _region(region_words) if region_words else None
         return None if region == "centre" and not centre else region
 
@@ -1835,11 +1840,7 @@ class _Segmenter:
         at = self.i
         if self.words[self.i : self.i + 1] != ["to"]:
             return None
-        self.i += 1
-        self._take_while({"art"})
-        region_words = self._take_while(_REGION_KINDS)
-        if region_words and self._peek() == "side":
-            self._side(region_words)
+        region_words = self._region_after()
         there = _region(region_words) if region_words else None
         way = _way_between(origin, there) if there not in (None, origin, "centre") else None
         if way is None or "-" in way or _direction(region_words) == _away_from(origin):
@@ -1854,14 +1855,10 @@ class _Segmenter:
         at = self.i
         if self._peek() != "prep" or self.words[self.i] not in ("to", "towards", "toward", "into"):
             return direction
-        self.i += 1
-        self._take_while({"art"})
-        region_words = self._take_while(_REGION_KINDS)
+        region_words = self._region_after()
         if not region_words:
             self.i = at  # "moves left to the box": not a place on the grid
             return direction
-        if self._peek() == "side":
-            self._side(region_words)
         if _region(region_words) == "centre":  # "from the left to the centre": on its way across
             return direction
         to = _direction(region_words)
