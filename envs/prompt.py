@@ -523,6 +523,9 @@ def _scene_family(text: str) -> tuple[str | None, str]:
     header = re.match(rf"\W*(?:(?:{_FAMILY_WORDS})\s*[:=]\s*)?(?:an?\s+|the\s+)?{_FAMILY}\s*(?:[:,.;!]|-\s|$)", t)
     if header:
         return _FAMILY_NAMES[header.group("family")], low[header.end():]
+    field = re.search(rf"[;.,]\s*(?:{_FAMILY_WORDS})\s*[:=]\s*{_FAMILY}\s*[.;!]?\s*$", t)  # "...; task: reach"
+    if field:
+        return _FAMILY_NAMES[field.group("family")], low[:field.start()]
     # "... an occlusion scene where ...", "a playground with ...": the family names the scene
     scene = re.search(rf"(?:^\W*|\ban?\s+){_FAMILY}\s+(?=(?:with|where|in which|that has)\b)", t)
     if scene and (scene.group("kind") or scene.group("family") in ("occlusion", "playground", "pushbox", "push box")):
@@ -604,6 +607,13 @@ def _refuse_unreadable(t: str) -> None:
     if does:  # "a box that doesn't move and a ball that does, to the left": the verb is left out
         raise PromptError(f"{does.group(0).strip()!r}: the verb is left out; say it in full, e.g. 'a red ball that "
                           "rolls left'")
+    number = re.search(r"\(?\s*-?\d*\.\d+(?:\s*,\s*-?\d*\.?\d+)?\s*\)?|\(\s*-?\d+\s*,\s*-?\d+\s*\)", t)
+    cell = re.search(r"\b(?:cell|square|tile|slot|position|region|spot|zone|quadrant)\s*(?:number\s*|no\.?\s*)?#?\s*"
+                     r"\d", t)
+    if number or cell:  # "at position (0.2, 0.8)", "in cell 3"
+        raise PromptError(f"{(number or cell).group(0).strip()!r}: places are not given by numbers; name a region "
+                          "of the 3x3 grid: top left, top, top right, left, centre, right, bottom left, bottom, "
+                          "bottom right")
     far = re.search(r"\b(?:far|away) from\b", t)
     if far:
         raise PromptError(f"{far.group(0)!r} is not read; put each thing in a region instead, e.g. 'a blue box at "
@@ -694,6 +704,9 @@ def _normalise(text: str) -> str:
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
     t = re.sub(r"\bin which\b", " ", t)  # "a scene in which the agent pushes the box"
     t = re.sub(rf"\b1\s+(?=(?:{_DESCRIBING})\b)", "one ", t)  # "2 balls 1 red 1 blue"
+    colours = "|".join(sorted(_COLOR_WORDS))
+    t = re.sub(rf"\b({_THING_NOUNS})\s+in\s+({colours})\b(?!\s*(?:,|and)?\s*(?:{colours}|{_THING_NOUNS})\b)",
+               r"\2 \1", t)  # "a box in red": a red box ("balls in red and blue": one each, later)
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
                t)  # "two cubes, one red one blue"
     t = re.sub(rf"\b((?:two|three|2|3) (?:(?:{_DESCRIBING}) )*\w+s) (?=one (?:{_DESCRIBING})\s*(?:[,.;!?]|$))",
@@ -1554,11 +1567,8 @@ class _Segmenter:
             self._place_or_relation()
         elif kind in ("motion", "not"):
             self._motion()
-        elif kind == "side":  # "in the corner": which one?
-            word = self.words[self.i]
-            raise PromptError(f"{word!r}: say which {word.rstrip('s')}, e.g. 'in the top left corner' or 'on the "
-                              "left side'; or name a region (top left, top, top right, left, centre, right, "
-                              "bottom left, bottom, bottom right)")
+        elif kind == "side":
+            self._side_alone()
         elif kind == "from":  # "rolls north, starting from the bottom": where it starts
             start = self.i
             origin = self._origin(centre=True)
@@ -1588,6 +1598,17 @@ class _Segmenter:
             word = self.words[self.i]
             self.i += 1
             self.out.append(_Motion([word], still=True) if kind == "still" else _Marker([word], kind))
+
+    def _side_alone(self) -> None:
+        """Refuse "in the corner" (which one?) and "a wall" (no such thing)."""
+        word = self.words[self.i]
+        if self.i and self.words[self.i - 1] in ("a", "an") and word in ("wall", "walls", "edge", "edges"):
+            raise PromptError(f"'a {word}': the arena's {word}s are its sides, and nothing else stands in it but "
+                              "objects, agents, the goal and a slab (a roof things glide under), e.g. 'a slab "
+                              "across the middle'")
+        raise PromptError(f"{word!r}: say which {word.rstrip('s')}, e.g. 'in the top left corner' or 'on the "
+                          "left side'; or name a region (top left, top, top right, left, centre, right, "
+                          "bottom left, bottom, bottom right)")
 
     def _read_noun(self) -> _Noun:
         noun = _Noun()
@@ -3039,6 +3060,11 @@ def _task_destination(
         way = None
     if len(where) > 1 or _ANY_WAY in where or set(where) & set(_PAIR_WAYS.values()):
         raise PromptError(f"{_words_of(rest)!r}: a push goes one way; say which, e.g. 'to the left'")
+    if target is not None and target.kind in ("goal", "slab", "agent"):
+        what = {"goal": "the goal is a patch of floor", "slab": "the slab is fixed", "agent": "agents are not "
+                "pushed"}[target.kind]
+        raise PromptError(f"{target.text!r}: {what}; an agent pushes an object, e.g. 'the agent pushes the red box "
+                          "into the goal'")
     if target is not None and (target.kind != "object" or target.plural or (target.count or 1) > 1
                                or target.count_word in _EVERY):
         raise PromptError(f"{target.text!r}: an agent pushes one object")
@@ -3135,6 +3161,9 @@ class _PromptReader:
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
+        if any(isinstance(s, _Marker) and s.kind == "reach" for s in segments) and not _is_task(segments):
+            raise PromptError(f"{_words_of(segments)!r}: only an agent reaches the goal; an object may roll "
+                              "towards it, e.g. 'the red ball rolls towards the goal'")
         if _is_task(segments):
             self._read_task(segments, last_agent, order)
             return
@@ -3590,7 +3619,8 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     goes_on = isinstance(first, _Noun) and first.head in (None, "object") and first.shape is None and (
         first.count_word == "one" or first.words[-1] == "one" or _elliptic(first) or (  # "three balls, two red
             _says_some_of(after) and first.count < (noun.count or 0))
-        or (_is_bare(first) and first.color_word is not None and len(after.segments) > 1))  # "red on the left"
+        or (_is_bare(first) and first.color_word is not None and len(after.segments) > 1)  # "red on the left"
+        or (_is_bare(first) and first.color_word is not None and first.size is not None))  # "big red and small blue"
     if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence
         counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
         items = _starts_new_object(after, noun.shape) or (after is not None and _says_some_of(after))

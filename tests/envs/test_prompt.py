@@ -1980,6 +1980,9 @@ def test_what_a_tenth_review_found_read_in_part_is_refused(prompt: str, match: s
     ("two cubes, a big and a small", "a big box and a small box"),
     ("a ball rolls from the top left corner to the top right corner", "a ball at the top left rolls right"),
     ("a ball shoots across from left to right", "a ball on the left moves quickly right"),
+    ("agent: bottom left; goal: top right; task: reach", "task: reach; agent: bottom left; goal: top right"),
+    ("a box in red", "a red box"),
+    ("two cubes, big red and small blue", "a big red box and a small blue box"),
 ])
 def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
@@ -2030,3 +2033,15 @@ def test_a_place_and_a_motion_after_a_list_of_two_go_to_both(prompt: str, same_a
 ])
 def test_as_many_colours_as_counted_after_what_is_said_of_them_are_one_each(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("the ball reaches the goal", "only an agent reaches the goal"),  # was "not supported" for 'the goal'
+    ("the agent pushes the goal", "the goal is a patch of floor"),  # was "pushes one object"
+    ("a red ball at position (0.2, 0.8)", "places are not given by numbers"),
+    ("a green cube in cell 3", "places are not given by numbers"),
+    ("a wall across the middle", "the arena's walls are its sides"),  # was "say which wall"
+])
+def test_what_cannot_be_asked_for_is_refused_with_its_own_reason(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
