@@ -704,6 +704,9 @@ def _normalise(text: str) -> str:
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
     t = re.sub(r"\bin which\b", " ", t)  # "a scene in which the agent pushes the box"
     t = re.sub(rf"\b1\s+(?=(?:{_DESCRIBING})\b)", "one ", t)  # "2 balls 1 red 1 blue"
+    t = re.sub(rf"\b((?:{_THING_NOUNS})\s+and\s+(?:\w+\s+){{0,3}}(?:{_THING_NOUNS}))\s+(?:are\s+)?both\b(?!\s+of\b)",
+               lambda m: m.group(0) if set(m.group(1).split()) & _AGENT_NOUNS else f"{m.group(1)}, both",
+               t)  # "a red ball and a blue ball both roll right": said of the two objects
     colours = "|".join(sorted(_COLOR_WORDS))
     t = re.sub(rf"\b({_THING_NOUNS})\s+in\s+({colours})\b(?!\s*(?:,|and)?\s*(?:{colours}|{_THING_NOUNS})\b)",
                r"\2 \1", t)  # "a box in red": a red box ("balls in red and blue": one each, later)

@@ -1983,6 +1983,9 @@ def test_what_a_tenth_review_found_read_in_part_is_refused(prompt: str, match: s
     ("agent: bottom left; goal: top right; task: reach", "task: reach; agent: bottom left; goal: top right"),
     ("a box in red", "a red box"),
     ("two cubes, big red and small blue", "a big red box and a small blue box"),
+    ("a red ball and a blue ball both start on the left and roll right",
+     "a red ball and a blue ball, both start on the left and roll right"),  # 'both' counted one thing
+    ("a red ball and a blue ball are both on the left", "a red ball and a blue ball, both on the left"),
 ])
 def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
