@@ -634,6 +634,8 @@ def _refuse_all_but(t: str) -> None:
 
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
+    t = re.sub(r"\b(one (?:fast|quick|slow))\s+(?=(?:and )?(?:one|the other) (?:fast|quick|slow)\b)", r"\1, ",
+               t)  # "two cylinders, one fast one slow"
     t = re.sub(r"(^|\s)\(?[1-9]\)\s*", lambda m: "; " if m.start() else "", t)  # "1) a red ball 2) a blue box"
     if re.match(r"\s*1\.\s", text) and re.search(r"\s2\.\s", t):  # "1. red ball top left 2. blue box ..."
         t = re.sub(r"(^|\s)[1-9]\.\s+", lambda m: "; " if m.start() else "", t)
@@ -710,6 +712,8 @@ def _normalise(text: str) -> str:
     colours = "|".join(sorted(_COLOR_WORDS))
     t = re.sub(rf"\b({_THING_NOUNS})\s+in\s+({colours})\b(?!\s*(?:,|and)?\s*(?:{colours}|{_THING_NOUNS})\b)",
                r"\2 \1", t)  # "a box in red": a red box ("balls in red and blue": one each, later)
+    t = re.sub(r"\bin between\b(?=\s+(?:the|them|two|an?)\b)", " between ", t)  # "in between them"
+    t = re.sub(r"\bnothing (?:moves|is moving|moving)\s*(?=:)", " still ", t)  # "nothing moves: a red ball, ..."
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
                t)  # "two cubes, one red one blue"
     t = re.sub(rf"\b((?:two|three|2|3) (?:(?:{_DESCRIBING}) )*\w+s) (?=one (?:{_DESCRIBING})\s*(?:[,.;!?]|$))",

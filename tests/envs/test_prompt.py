@@ -1986,6 +1986,10 @@ def test_what_a_tenth_review_found_read_in_part_is_refused(prompt: str, match: s
     ("a red ball and a blue ball both start on the left and roll right",
      "a red ball and a blue ball, both start on the left and roll right"),  # 'both' counted one thing
     ("a red ball and a blue ball are both on the left", "a red ball and a blue ball, both on the left"),
+    ("the white agent top left and the pink agent bottom right, and a red ball in between them",
+     "the white agent top left and the pink agent bottom right, and a red ball between them"),
+    ("two cylinders, one fast one slow, both going right", "two cylinders, one fast, one slow, both going right"),
+    ("nothing moves: red ball left, blue ball right", "a red ball on the left and a blue ball on the right"),
 ])
 def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
