@@ -24,12 +24,13 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left"). A
   size and a colour split by a comma describe one thing ("a big, red ball"), as does a colour set off by
   commas after its noun ("a ball, red, and a box, blue"); after a count, as many colours as it counts
-  are one each ("three balls, red, green and blue"). A way said without its verb after a motion is that
-  motion's ("a red ball rolls left and a blue box right"). "Both" names the two
-  objects described last, and "all" or "each" every object of the last sentence that described one
-  ("a ball and two boxes, all green"), or, in a sentence of its own, every object described before ("a
-  ball. a box. All move left"). "The red ball" with no red ball
-  described names the one ball described without a colour ("a ball at the top. The red ball rolls
+  are one each ("three balls, red, green and blue"), also after what is said of the things ("two balls
+  at the bottom, red and blue", "three balls are red, green, blue", "balls in red, green and blue"). A
+  way said without its verb after a motion is that motion's ("a red ball rolls left and a blue box
+  right"). "Both" names the two objects described last, and "all" or "each" every object of the last
+  sentence that described one ("a ball and two boxes, all green"), or, in a sentence of its own, every
+  object described before ("a ball. a box. All move left"). "The red ball" with no red ball described
+  names the one ball described without a colour ("a ball at the top. The red ball rolls
   left"), and is refused when that could be more than one. "The ball on the left" (or "the left ball",
   "the bottom one") names the one described there; a bare "one" after things are described is refused
   (one of them, or a new one?).
@@ -42,10 +43,12 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
 * A motion says which way ("moves left", "rolls towards the top right corner"); "from" a side says
   where it starts and that it moves away from there ("rolls in from the left": on the left, moving
-  right; "rolls left to right" likewise), and may stand apart from the motion ("rolls north, starting
+  right; "rolls left to right" likewise; "from the top left corner to the top right corner": right),
+  and may stand apart from the motion ("rolls north, starting
   from the bottom"), which must then lead away from it. A side across the way makes a diagonal ("rolls
   up to the right": up-right). After a motion, "in", "at" or "on" a region places the thing ("moves
-  left at the top").
+  left at the top"). A side it starts from and the row or column it glides along make a corner
+  ("slides from right to left along the top": top right, moving left).
 * A count followed by a colon announces a list ("two objects: a red ball; a blue box"), and so does
   a bare count followed by a comma ("two objects, a red ball and a blue box"), or a count of things
   followed by a comma and "one ..." ("two balls, one red and one blue", or "... and the other blue").
@@ -60,7 +63,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   "They are red, blue and yellow."), and is all the objects there are.
 * A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
   puts the ball one region higher ("below", "under", "to the left of", "on" or "on top of", "at the top
-  right of" likewise), and the place may come first ("to the left of the box there is a ball");
+  right of" likewise), and the place may come first ("to the left of the box there is a ball", "next to
+  it is a blue box", "a red ball. To its left, a blue box.");
   "near", "next to", "beside" and "by" put it in a neighbouring region (to the right of the other,
   else to its left, below or above it). When neither has a region, the one named second goes
   in the centre. Where both share a place that names a row or a column ("a box above a ball, both in
@@ -95,7 +99,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   left: a red ball and a blue box", "red: ball, top left"); a motion after the comma that ends a list
   goes to every thing listed ("a red ball and a blue box, moving left"). A line break ends a clause
   between the lines of a list or of fields, and is a space in prose; "agents: 2" and "objects: 2, ..."
-  are counts. A sentence that only moves something after a sentence that described
+  are counts; "1) ... 2) ..." and "1. ... 2. ..." number the items of a list, and "from left to right"
+  before a list or after it orders a row. A sentence that only moves something after a sentence that described
   several things is refused.
 * In a push, a place right after the pushed thing ("pushes the box on the left up") is where the thing
   is; "to" a side is the way. "The pink agent is on the left and pushes ..." is the pink agent's push.
@@ -108,8 +113,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   said. A family word anywhere else is not read. A push with a way onto the goal ("pushes the box down
   to the goal") puts the goal one region that way from the pushed object.
 * Two things that "roll towards each other" start apart and move at each other along one line: the
-  line between the regions they were given, else a row or column drawn with the scene; two that "move
-  apart" (or "in opposite directions") start close and move away from each other.
+  line between the regions they were given, else a row or column drawn with the scene, and they are
+  drawn in their regions on one line and aimed at each other, so they meet; two that "move apart" (or
+  "in opposite directions") start close and move away from each other.
 * "The top left quadrant" is the top left corner; "the right wall" the right side. "To the left of the
   centre" is the left, "above the middle" the top; "right in the middle", "the far left", "slightly ..."
   name the regions they qualify.
@@ -120,7 +126,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 * "It's an orange ball" opening a prompt is "there is an orange ball"; a later sentence that is one
   field ("Colour: blue.") describes "it"; "push the box onto it" pushes it into the goal, the one thing
   a box is pushed onto. Fields a sentence each with no sentence in words before them ("Colour: red.
-  Shape: ball.") describe one thing, and a new one where a key comes again.
+  Shape: ball.") describe one thing, and a new one where a key comes again; so do fields in one
+  sentence, apart by commas, semicolons or spaces ("colour=green shape=cube position=top left",
+  "object: red ball; position: top; movement: down"). A family field may end the prompt ("...; task:
+  reach").
 * What a prompt leaves unsaid of a thing it describes (a colour, a shape, a place) is drawn from the
   seed; a thing it does not describe is not drawn: "the agent on the left" is an empty arena. Things
   said to have "different colours" (or shapes) are drawn so.
@@ -132,7 +141,9 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   prompt names).
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
-  top"), or a second place or motion for one object are refused with the reason.
+  top"), places by numbers ("in cell 3"), a preposition with nothing after it ("a box with a ball
+  inside"), a second thing pushed, or a second place or motion for one object are refused with the
+  reason.
 
 The learned envs and ``worldsim rollout`` condition the model on ``caption(parse_prompt(text))``
 (:func:`canonical_prompt`), not on the raw prompt: a long prompt is read in full, and the text
