@@ -239,8 +239,8 @@ _UNSUPPORTED_MOTIONS = _words(
 )
 _UNSUPPORTED_COUNTS = _words("several many multiple few dozen dozens lots zero no numerous hundred")
 _SIZES = (
-    _to("small", "small tiny little smaller lil")
-    | _to("large", "big large huge bigger larger")
+    _to("small", "small tiny little smaller lil mini")
+    | _to("large", "big large huge bigger larger giant")
     | {"medium": "medium"}
 )
 _AGENT_NOUNS = _words(
@@ -259,7 +259,7 @@ _MOTION_VERBS = _words(
     "come comes coming enter enters entering pass passes passing cross crosses crossing "
     "bounce bounces bouncing zip zips zipping zoom zooms zooming crawl crawls crawling trundle trundles trundling "
     "translate translates translating race races racing shoot shoots shooting rush rushes rushing "
-    "speeds headed"
+    "speeds headed walk walks walking navigate navigates navigating creep creeps creeping"
 )
 #: Two things that move "towards each other" (converging) or "apart" (diverging), along one line
 _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverging diverge diverges apart")
@@ -271,8 +271,9 @@ _REACH_VERBS = _words("reach reaches reaching")
 #: "crawls" at the ordinary speed ("trundling quickly" is quick).
 _SPEED_VERBS = {"fast": _words("zip zips zipping zoom zooms zooming race races racing shoot shoots shooting rush "
                                "rushes rushing speeds"),
-                "slow": _words("crawl crawls crawling trundle trundles trundling")}
-_STILL_WORDS = _words("still stationary static resting rest rests motionless stay stays staying parked waits waiting")
+                "slow": _words("crawl crawls crawling trundle trundles trundling creep creeps creeping")}
+_STILL_WORDS = _words("still stationary static resting rest rests motionless stay stays staying parked waits waiting "
+                      "immobile unmoving")
 _FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
 #: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
 #: model trained on captions can be told.
@@ -500,18 +501,19 @@ def _two_agents(t: str) -> bool:
 
 
 def _reach_order(t: str) -> str:
-    """An order to reach the goal, "reach the goal" or "go to it" starting a sentence, is the agent's reach
-    ("the agent reaches the goal") in a scene of one agent; "it" must follow the goal, the last thing
-    named before it."""
+    """An order to reach the goal, "reach the goal" or "go to it" starting a sentence (or a clause), is the
+    agent's reach ("the agent reaches the goal") in a scene of one agent; "it" must follow the goal, the
+    last thing named before it, and one after a comma or semicolon must follow the goal or an agent."""
     def order(m: re.Match) -> str:
         if _two_agents(t):
             return m.group(0)  # two agents: which one goes?
-        if m.group(3) == "it":
-            things = re.findall(rf"\b(goal|{_THING_NOUNS}|{_SLAB_ALTERNATION})\b", t[:m.start()])
-            if not things or things[-1] != "goal":
-                return m.group(0)
+        things = re.findall(rf"\b(goal|{_THING_NOUNS}|{_SLAB_ALTERNATION})\b", t[:m.start()])
+        if m.group(3) == "it" and (not things or things[-1] != "goal"):
+            return m.group(0)
+        if set(m.group(1)) & set(",;") and not (things and re.fullmatch(rf"goal|{_AGENT_NOUN}", things[-1])):
+            return m.group(0)  # "blue cube: top left; move to the goal": the order may be the cube's
         return f"{m.group(1)}the agent reaches the goal"
-    return re.sub(r"(^\s*|[.!?]\s*)(?:(?:then|now|and|please)\s+)*(reach|(?:go|get|drive|move|head|walk) to)\s+"
+    return re.sub(r"(^\s*|[.!?;,]\s*)(?:(?:then|now|and|please)\s+)*(reach|(?:go|get|drive|move|head|walk) to)\s+"
                   r"(the goal|it)\b", order, t)
 
 
@@ -724,6 +726,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b({_THING_NOUNS})\s+in\s+({colours})\b(?!\s*(?:,|and)?\s*(?:{colours}|{_THING_NOUNS})\b)",
                r"\2 \1", t)  # "a box in red": a red box ("balls in red and blue": one each, later)
     t = re.sub(r"\bin between\b(?=\s+(?:the|them|two|an?)\b)", " between ", t)  # "in between them"
+    t = re.sub(r"\b(head|heads|heading|headed|go|goes|going|make|makes|making) for\b", r"\1 to", t)  # "heads for"
     t = re.sub(r"\bnothing (?:moves|is moving|moving)\s*(?=:)", " still ", t)  # "nothing moves: a red ball, ..."
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
                t)  # "two cubes, one red one blue"
@@ -779,6 +782,10 @@ def _normalise(text: str) -> str:
     pair = r"(?:towards?|at) (?:each other|one another)|apart|away from each other|in opposite directions"
     t = re.sub(rf"\b({pair}|converg\w*|diverg\w*|meet)\s+along the (top|bottom|middle|centre|center|left|right)"
                r"(?: row| column| side| edge)?\b", lambda m: f"{m.group(1)} {_line_along(m.group(2))}", t)
+    t = re.sub(rf"\b({pair}|converg\w*|diverg\w*|meet)\s+in the (?:(top|bottom|middle|centre|center) row|"
+               r"(left|right|middle|centre|center) column)\b",  # "... towards each other in the middle row"
+               lambda m: f"{m.group(1)} in a row {_ROW_PLACE.get(m.group(2), 'in the centre')}" if m.group(2) else
+               f"{m.group(1)} in a column {_column_place(m.group(3))}", t)
     t = re.sub(r"\b(?:across|along) the (top|bottom|left|right)(?: row| column| side| edge)?\b",
                lambda m: _across(t[: m.start()], m), t)  # "three balls across the top": one region each
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
@@ -1140,6 +1147,7 @@ class _Motion:
     under_slab: bool = False  # "rolls under the slab": starts beside it and glides under it
     after_comma: bool = False  # said apart, after a list: "a red ball and a blue box, moving left"
     slab_region: str | None = None  # "rolls under a slab on the left": where the slab is
+    goes_to: str | None = None  # "moves to the top right": the region it heads for
 
 
 @dataclass
@@ -1605,17 +1613,24 @@ class _Segmenter:
             self._between()
         elif kind in _NOUN_KINDS:
             self._noun()
-        elif kind == "reach":  # "reaches the goal": the goal is what is reached, not a place
-            self.i += 1
-            noun = self._read_noun() if self._peek() in _NOUN_KINDS else None
-            if noun is None or noun.kind != "goal":
-                raise PromptError(f"{self.words[self.i - 1]!r}: only the goal is reached; {_REACH_FORM}")
-            self.out.append(_Marker(self.words[self.i - len(noun.words) - 1 : self.i - len(noun.words)], "reach"))
-            self.out.append(_Relation(noun.words, noun))
+        elif kind == "reach":
+            self._reach()
         else:  # "still", "push", "fast", "slow", "empty"
             word = self.words[self.i]
             self.i += 1
             self.out.append(_Motion([word], still=True) if kind == "still" else _Marker([word], kind))
+
+    def _reach(self) -> None:
+        """Read "reaches the goal" (or "reaches it"): the goal is what is reached, not a place."""
+        verb = self.words[self.i]
+        self.i += 1
+        noun = self._read_noun() if self._peek() in _NOUN_KINDS else None
+        if noun is not None and noun.words == ["it"]:  # "a goal at the top; the agent reaches it": only the goal is
+            noun = _Segmenter(["the", "goal"])._read_noun()  # reached
+        if noun is None or noun.kind != "goal":
+            raise PromptError(f"{self.words[self.i - 1]!r}: only the goal is reached; {_REACH_FORM}")
+        self.out.append(_Marker([verb], "reach"))
+        self.out.append(_Relation(noun.words, noun))
 
     def _side_alone(self) -> None:
         """Refuse "in the corner" (which one?) and "a wall" (no such thing)."""
@@ -1756,6 +1771,7 @@ class _Segmenter:
             self.out.append(_Motion(self.words[start : self.i], _TO_CENTRE, fast=fast))  # "rolls to the middle"
             return
         direction = _direction(region_words) if region_words and not negated else None
+        goes_to = _region(region_words) if direction is not None and set(preps) & _TOWARDS else None
         if direction is not None and before_direction < self.i and self.words[before_direction] not in ("to", "into"):
             direction = self._destination(direction, turn=True)  # "moves down to the bottom": where it goes
         under = self._under_slab()
@@ -1765,7 +1781,8 @@ class _Segmenter:
         if under and self._peek() == "from":  # "rolls under the slab from the left (to the right)": moving right
             direction = self._way_from(start, direction)
             self._destination(direction)
-        self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast, under_slab=under))
+        self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast, under_slab=under,
+                                goes_to=goes_to if not under else None))
 
     def _around(self, start: int, negated: bool, fast: bool) -> bool:
         """Read "rolls around": one of the eight ways, drawn with the scene. False when "around" is not next."""
@@ -1929,6 +1946,7 @@ class _ObjDraft:
     under_slab: bool = False  # starts beside the slab and glides under it
     clause: int = 0  # the clause that first described it, in reading order
     origin: tuple[str, str] | None = None  # ("from the bottom", "bottom"): its region is where it starts from
+    goes_to: str | None = None  # "moves to the top right": its way, from its region when one is said
     speed: str | None = None  # "fast" or "slow" said apart from its motion, checked once every motion is read
 
 
@@ -2479,6 +2497,7 @@ def _update_object(obj: _ObjDraft, noun: _Noun, place: bool = True) -> None:
         else:
             raise PromptError(f"{noun.text!r} is given two motions; give each object one")
     obj.direction, obj.fast = direction, m.fast or (obj.fast and obj.motion_given)
+    obj.goes_to = m.goes_to
     obj.motion_given = True
     if m.under_slab:
         if direction is not None and direction not in _AXES:
@@ -3179,7 +3198,8 @@ class _PromptReader:
         if _is_reach(segments) and not _is_task(segments):
             _read_reach(draft, segments)
             return
-        if any(isinstance(s, _Marker) and s.kind == "reach" for s in segments) and not _is_task(segments):
+        if any(isinstance(s, _Marker) and s.kind == "reach" for s in segments) and not _is_task(segments) and any(
+                isinstance(s, _Noun) and s.kind == "object" for s in segments):
             raise PromptError(f"{_words_of(segments)!r}: only an agent reaches the goal; an object may roll "
                               "towards it, e.g. 'the red ball rolls towards the goal'")
         if _is_task(segments):
@@ -3643,7 +3663,7 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
         counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
         items = _starts_new_object(after, noun.shape) or (after is not None and _says_some_of(after))
         return noun if counted and items else None  # "... . One is red, the other blue." "... . Two are red."
-    return noun if (clause.end == "," and bare) or (clause.end in (",", "but") and noun.count_word and goes_on) \
+    return noun if (clause.end in (",", ";") and bare) or (clause.end in (",", "but") and noun.count_word and goes_on) \
         else None  # "two balls, both red but one big"
 
 
@@ -3890,7 +3910,13 @@ def _distinct_looks(tokens: list[str]) -> tuple[list[str], frozenset[str]]:
 
 
 def _head_for_the_centre(obj: _ObjDraft) -> None:
-    """Give a thing that moves "towards the centre" the way from its region to the centre."""
+    """Give a thing that moves "towards the centre" the way from its region to the centre, and one that moves
+    "to" a region along a side from where it is ("at the top left moves to the top right") the way there."""
+    if obj.goes_to is not None and obj.region not in (None, obj.goes_to) and obj.direction == _direction(
+            obj.goes_to.split()):
+        way = _way_between(obj.region, obj.goes_to) if obj.goes_to != "centre" else None
+        if way is not None and "-" not in way:
+            obj.direction = way
     if obj.direction != _TO_CENTRE:
         return
     if obj.region in (None, "centre"):

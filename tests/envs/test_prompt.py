@@ -2052,3 +2052,26 @@ def test_as_many_colours_as_counted_after_what_is_said_of_them_are_one_each(prom
 def test_what_cannot_be_asked_for_is_refused_with_its_own_reason(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("objects: 1; red ball on the left", "a red ball on the left"),  # drew one more object
+    ("objects: 2; red ball on the left, blue cube on the right", "a red ball on the left and a blue box on the right"),
+    ("a ball at the top left moves to the top right", "a ball at the top left moves right"),  # moved up-right
+    ("Two blue boxes rolling towards each other in the middle row.",
+     "two blue boxes rolling towards each other in a row in the centre"),  # both in the centre, moving up and down
+    ("the agent walks to the goal", "the agent goes to the goal"),
+    ("the agent heads for the goal", "the agent goes to the goal"),
+    ("a giant red ball", "a large red ball"),
+    ("a goal at the bottom left; the agent reaches it", "a goal at the bottom left; the agent reaches the goal"),
+    ("agent starts top, goal at bottom, reach the goal", "the agent at the top, the goal at the bottom, the agent "
+     "reaches the goal"),
+])
+def test_what_an_eleventh_review_found_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_two_objects_then_one_after_a_semicolon_is_refused_with_the_count() -> None:
+    with pytest.raises(PromptError, match="announces 2 objects but the list after it describes 1"):
+        parse_prompt("objects: 2; red ball on the left", seed=0)  # drew a third object
