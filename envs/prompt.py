@@ -313,6 +313,7 @@ FILLER_WORDS = _words(
     " now finally ok okay"  # "now add a ball", "ok? and a box"
     " need needs include includes including occupies occupy occupying positioned cell cells"
     " task setup layout configuration"  # "task: push the box onto the goal"
+    " basically hmm um maybe imagine we my our"  # "basically I want ...", "imagine a red ball ..."
 )
 
 # Word kinds, first match wins: "can" is a shape, "one" a count (or "a red one": a noun).
@@ -726,6 +727,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b({_THING_NOUNS})\s+in\s+({colours})\b(?!\s*(?:,|and)?\s*(?:{colours}|{_THING_NOUNS})\b)",
                r"\2 \1", t)  # "a box in red": a red box ("balls in red and blue": one each, later)
     t = re.sub(r"\bin between\b(?=\s+(?:the|them|two|an?)\b)", " between ", t)  # "in between them"
+    t = re.sub(r"^(\W*(?:ok(?:ay)?\b\W*)?)so\b", r"\1", t)  # "so basically I want ...", "ok so ..."
     t = re.sub(r"\b(head|heads|heading|headed|go|goes|going|make|makes|making) for\b", r"\1 to", t)  # "heads for"
     t = re.sub(r"\bnothing (?:moves|is moving|moving)\s*(?=:)", " still ", t)  # "nothing moves: a red ball, ..."
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",

@@ -2064,6 +2064,8 @@ def test_what_cannot_be_asked_for_is_refused_with_its_own_reason(prompt: str, ma
     ("the agent walks to the goal", "the agent goes to the goal"),
     ("the agent heads for the goal", "the agent goes to the goal"),
     ("a giant red ball", "a large red ball"),
+    ("So basically I want two balls, one red and one blue", "two balls, one red and one blue"),
+    ("maybe a red ball on the left", "a red ball on the left"),
     ("a goal at the bottom left; the agent reaches it", "a goal at the bottom left; the agent reaches the goal"),
     ("agent starts top, goal at bottom, reach the goal", "the agent at the top, the goal at the bottom, the agent "
      "reaches the goal"),
