@@ -728,6 +728,7 @@ def _normalise(text: str) -> str:
                r"\2 \1", t)  # "a box in red": a red box ("balls in red and blue": one each, later)
     t = re.sub(r"\bin between\b(?=\s+(?:the|them|two|an?)\b)", " between ", t)  # "in between them"
     t = re.sub(r"^(\W*(?:ok(?:ay)?\b\W*)?)so\b", r"\1", t)  # "so basically I want ...", "ok so ..."
+    t = re.sub(r"\b(?:of|in|on) the (?:arena|floor|scene|world|ground|simulation)\b", " ", t)  # "the top of the arena"
     t = re.sub(r"\b(head|heads|heading|headed|go|goes|going|make|makes|making) for\b", r"\1 to", t)  # "heads for"
     t = re.sub(r"\bnothing (?:moves|is moving|moving)\s*(?=:)", " still ", t)  # "nothing moves: a red ball, ..."
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
@@ -1604,6 +1605,8 @@ class _Segmenter:
                 raise PromptError(f"{' '.join(self.words[start : self.i + 1])!r}: say where it starts from, "
                                   "e.g. 'a ball rolls up from the bottom'")
             self.out.append(_Place(self.words[start : self.i], origin, origin=True))
+            if origin != "centre":  # "rolling down, from the top towards the bottom": where it goes
+                self._path_after_a_motion(_away_from(origin))
         elif kind == "pair":  # "two balls converging", "two boxes, diverging"
             word = self.words[self.i]
             self.i += 1
@@ -1621,6 +1624,19 @@ class _Segmenter:
             word = self.words[self.i]
             self.i += 1
             self.out.append(_Motion([word], still=True) if kind == "still" else _Marker([word], kind))
+
+    def _path_after_a_motion(self, away: str) -> None:
+        """Read "to the bottom left" after "zipping down from the top right": the path from one side to the
+        other is the way, and the motion's way said before it must be that way or part of it."""
+        at = self.i
+        self._destination(away)
+        motion = next((s for s in reversed(self.out) if isinstance(s, _Motion)), None)
+        if self.i == at or motion is None or motion.direction in (None, away):
+            return
+        if not set(motion.direction.split("-")) <= set(away.split("-")):
+            raise PromptError(f"'{' '.join(motion.words)}' and {' '.join(self.words[at : self.i])!r}: the way "
+                              f"it moves and where it goes disagree; say one of them, e.g. 'moves {away}'")
+        motion.direction = away  # "zipping down ... from the upper right toward the lower left": down-left
 
     def _reach(self) -> None:
         """Read "reaches the goal" (or "reaches it"): the goal is what is reached, not a place."""

@@ -2066,6 +2066,9 @@ def test_what_cannot_be_asked_for_is_refused_with_its_own_reason(prompt: str, ma
     ("a giant red ball", "a large red ball"),
     ("So basically I want two balls, one red and one blue", "two balls, one red and one blue"),
     ("maybe a red ball on the left", "a red ball on the left"),
+    ("A red ball is rolling down from the top of the arena towards the bottom.", "a red ball at the top rolls down"),
+    ("a small yellow cube zipping down from the upper right toward the lower left",
+     "a small yellow cube at the top right moves quickly down-left"),  # was refused as placed twice
     ("a goal at the bottom left; the agent reaches it", "a goal at the bottom left; the agent reaches the goal"),
     ("agent starts top, goal at bottom, reach the goal", "the agent at the top, the goal at the bottom, the agent "
      "reaches the goal"),
