@@ -648,6 +648,7 @@ def _refuse_all_but(t: str) -> None:
 
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
+    t = re.sub(r"^\W*quick (?:one|question|request|test)\s*[:,.!-]", " ", t)  # "quick one: a yellow ..." (chat)
     t = re.sub(r"\b(one (?:fast|quick|slow))\s+(?=(?:and )?(?:one|the other) (?:fast|quick|slow)\b)", r"\1, ",
                t)  # "two cylinders, one fast one slow"
     t = re.sub(r"(^|\s)\(?[1-9]\)\s*", lambda m: "; " if m.start() else "", t)  # "1) a red ball 2) a blue box"

@@ -2066,6 +2066,8 @@ def test_what_cannot_be_asked_for_is_refused_with_its_own_reason(prompt: str, ma
     ("a giant red ball", "a large red ball"),
     ("So basically I want two balls, one red and one blue", "two balls, one red and one blue"),
     ("maybe a red ball on the left", "a red ball on the left"),
+    ("Quick one: yellow cylinder, bottom right, going up-left.", "a yellow cylinder at the bottom right moving "
+     "up-left"),  # moved quickly
     ("A red ball is rolling down from the top of the arena towards the bottom.", "a red ball at the top rolls down"),
     ("a small yellow cube zipping down from the upper right toward the lower left",
      "a small yellow cube at the top right moves quickly down-left"),  # was refused as placed twice
