@@ -912,13 +912,13 @@ def _record(t: str) -> str:
         if re.match(rf"\s*(?:{keys})\s*:", sentence):  # "colour: green shape: cube": fields apart by spaces
             sentence = re.sub(rf"(?<=\w)\s+(?=(?:{keys})\s*:)", "; ", sentence)
         parts = [p for p in re.split(r"[;,]", sentence.rstrip(" .!?")) if p.strip()]
-        fields = [re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in parts]
-        things = _by_thing(parts) if all(fields) else []  # "shape: ball, colour: red, shape: box, colour: blue"
+        fields = {p: re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in parts}
+        things = _by_thing(parts) if all(fields.values()) else []  # "shape: ball, colour: red, shape: box, ..."
         if len(parts) < 2 or not things or not all(len(g) > 1 and {"shape", "thing"} & {*map(_field_key, g)}
                                                     for g in things):
             out.append(sentence)
             continue
-        records = [_record_phrase([re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in g]) for g in things]
+        records = [_record_phrase([fields[p] for p in g]) for g in things]
         out.append(sentence if None in records else " ".join(records))
     return " ".join(out)
 
@@ -3505,7 +3505,7 @@ def _moving_after_and(clause: _Clause, before: _Clause | None) -> bool:
     said = [w for s in rest for w in s.words]  # right after the noun: not "... a blue box that is moving left"
     return before is not None and before.end == "and" and isinstance(noun, _Noun) and noun.kind == "object" \
         and len(moving) == 1 and len(places) <= 1 and len(rest) == 1 + len(places) \
-        and clause.words[len(noun.words):] == said
+        and clause.words[len(noun.words): len(noun.words) + len(said)] == said
 
 
 def _placed_only(clause: _Clause) -> bool:
@@ -3676,8 +3676,8 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
     goes_on = isinstance(first, _Noun) and first.head in (None, "object") and first.shape is None and (
         first.count_word == "one" or first.words[-1] == "one" or _elliptic(first) or (  # "three balls, two red
             _says_some_of(after) and first.count < (noun.count or 0))
-        or (_is_bare(first) and first.color_word is not None and len(after.segments) > 1)  # "red on the left"
-        or (_is_bare(first) and first.color_word is not None and first.size is not None))  # "big red and small blue"
+        or (_is_bare(first) and first.color_word is not None  # "red on the left", "big red and small blue"
+            and (len(after.segments) > 1 or first.size is not None)))
     if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence
         counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
         items = _starts_new_object(after, noun.shape) or (after is not None and _says_some_of(after))
@@ -3892,6 +3892,7 @@ def _read_prompt(text: str) -> _Draft:
             raise PromptError("a motion towards another thing follows another motion, and what moves towards what "
                               "is unclear; give each moving thing one motion, e.g. 'a red ball rolls towards the "
                               "blue box'")
+        _head_along_a_side(obj)
         _head_for_the_centre(obj)
         if obj.origin is not None:
             _check_origin(obj)
@@ -3928,14 +3929,18 @@ def _distinct_looks(tokens: list[str]) -> tuple[list[str], frozenset[str]]:
     return out, frozenset(said)
 
 
+def _head_along_a_side(obj: _ObjDraft) -> None:
+    """Give a thing that moves "to" a region along a side from where it is ("at the top left moves to the top
+    right") the way there: right, not the way the region lies from the centre (up-right)."""
+    if obj.goes_to is None or obj.region in (None, obj.goes_to) or obj.direction != _direction(obj.goes_to.split()):
+        return
+    way = _way_between(obj.region, obj.goes_to)
+    if "-" not in way:
+        obj.direction = way
+
+
 def _head_for_the_centre(obj: _ObjDraft) -> None:
-    """Give a thing that moves "towards the centre" the way from its region to the centre, and one that moves
-    "to" a region along a side from where it is ("at the top left moves to the top right") the way there."""
-    if obj.goes_to is not None and obj.region not in (None, obj.goes_to) and obj.direction == _direction(
-            obj.goes_to.split()):
-        way = _way_between(obj.region, obj.goes_to) if obj.goes_to != "centre" else None
-        if way is not None and "-" not in way:
-            obj.direction = way
+    """Give a thing that moves "towards the centre" the way from its region to the centre."""
     if obj.direction != _TO_CENTRE:
         return
     if obj.region in (None, "centre"):
@@ -4126,8 +4131,8 @@ def _pair_up(objs: list[_ObjDraft], way: str, rng: np.random.Generator) -> tuple
     """Give the two things that move towards each other (``way`` "meet") or apart ("apart") their
     places and opposite ways. Two regions given set the line between them; with none the line is a row
     or column drawn here (its two ends to meet, its middle to part); one region given is mirrored across
-    the centre to meet, and shared to part. Returns the pair when both share a region: which way each
-    goes then depends on where they are put (:func:`_face_each_other`)."""
+    the centre to meet, and shared to part. Returns the pair (None when there is none): once they are put,
+    they are drawn on one line and aimed along it (:func:`_place_in_line`, :func:`_face_each_other`)."""
     pair = [i for i, o in enumerate(objs) if o.direction == way]
     if not pair:
         return None
