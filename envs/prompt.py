@@ -1152,6 +1152,7 @@ class _Motion:
     after_comma: bool = False  # said apart, after a list: "a red ball and a blue box, moving left"
     slab_region: str | None = None  # "rolls under a slab on the left": where the slab is
     goes_to: str | None = None  # "moves to the top right": the region it heads for
+    to_edge: bool = False  # it heads for a corner or a named side ("to the right side"): it starts short of it
 
 
 @dataclass
@@ -1779,6 +1780,7 @@ class _Segmenter:
         preps = [w for w in self._take_while({"prep", "art"}) if _kind(w) == "prep"]
         # "moves to(wards) the left" says where it goes; "moves in the top left" where it is (a place)
         region_words = self._take_while(_REGION_KINDS) if set(preps) <= _TOWARDS else []
+        to_edge = bool(region_words) and (self._peek() == "side" or " " in _region(region_words))
         if region_words and self._peek() == "side":
             self._side(region_words)  # "rolls towards the bottom right corner"
         if not region_words:
@@ -1801,7 +1803,7 @@ class _Segmenter:
             direction = self._way_from(start, direction)
             self._destination(direction)
         self.out.append(_Motion(self.words[start : self.i], direction, still=negated, fast=fast, under_slab=under,
-                                goes_to=goes_to if not under else None))
+                                goes_to=goes_to if not under else None, to_edge=to_edge and goes_to is not None))
 
     def _around(self, start: int, negated: bool, fast: bool) -> bool:
         """Read "rolls around": one of the eight ways, drawn with the scene. False when "around" is not next."""
@@ -1966,6 +1968,7 @@ class _ObjDraft:
     clause: int = 0  # the clause that first described it, in reading order
     origin: tuple[str, str] | None = None  # ("from the bottom", "bottom"): its region is where it starts from
     goes_to: str | None = None  # "moves to the top right": its way, from its region when one is said
+    to_edge: bool = False  # "rolls towards the top right corner": without a region it starts short of it
     speed: str | None = None  # "fast" or "slow" said apart from its motion, checked once every motion is read
 
 
@@ -2081,6 +2084,7 @@ def _clauses(tokens: list[str]) -> list[_Clause]:
     for k, (before, clause) in enumerate(zip(clauses, clauses[1:])):
         _check_one_pushed(before, clause, clauses[k + 2] if k + 2 < len(clauses) else None)
         _gapped_motion(before, clause)
+        _check_bare_shape_after(before, clause)
     return clauses
 
 
@@ -2091,6 +2095,19 @@ _GAP_WORDS = frozenset(_WAY_WORDS.split("|")) | _words("upward downward leftward
 def _is_way(segment: _Segment | None) -> bool:
     """A place said as a bare way ("left", "to the right"), which reads as a way after a motion or a push."""
     return isinstance(segment, _Place) and set(segment.words) <= _GAP_WORDS
+
+
+def _check_bare_shape_after(before: _Clause, clause: _Clause) -> None:
+    """Refuse a bare shape joined to a thing whose colour or size is said ("a red ball and box"): is the box
+    red too? One reading would be a guess."""
+    last, first = before.segments[-1], clause.segments[0]
+    if not (before.end == "and" and isinstance(last, _Noun) and last.kind == "object" and (last.color_word or last.size)
+            and isinstance(first, _Noun) and first.shape is not None and len(first.words) == 1):
+        return
+    look = " ".join(w for w in last.words if w != last.article)
+    said, noun = " ".join(w for w in last.words[:-1] if w not in (last.article, last.count_word)), first.words[0]
+    raise PromptError(f"'{look} and {noun}': is the {noun} {said} too? Give it its own article: 'a {said} {noun}', "
+                      f"or 'a {noun}' for one of any look")
 
 
 def _check_one_pushed(before: _Clause, clause: _Clause, after: _Clause | None) -> None:
@@ -2516,7 +2533,7 @@ def _update_object(obj: _ObjDraft, noun: _Noun, place: bool = True) -> None:
         else:
             raise PromptError(f"{noun.text!r} is given two motions; give each object one")
     obj.direction, obj.fast = direction, m.fast or (obj.fast and obj.motion_given)
-    obj.goes_to = m.goes_to
+    obj.goes_to, obj.to_edge = m.goes_to, m.to_edge
     obj.motion_given = True
     if m.under_slab:
         if direction is not None and direction not in _AXES:
@@ -4127,6 +4144,17 @@ def _draw_lines(draft: _Draft, objs: list[_ObjDraft], rng: np.random.Generator) 
             objs[i].region = slot
 
 
+def _start_short_of_the_edge(objs: list[_ObjDraft], rng: np.random.Generator) -> None:
+    """Start a thing that heads for a corner or a named side, and has no region, in a region drawn among
+    those from which that way leads there ("rolls towards the top right corner": not from the top right)."""
+    for o in objs:
+        if o.region is None and o.to_edge and o.goes_to is not None:
+            regions = (_region_at(row, col) for row in (-1, 0, 1) for col in (-1, 0, 1))
+            starts = [r for r in regions if r != o.goes_to and _way_between(r, o.goes_to) == o.direction]
+            if starts:
+                o.region = str(rng.choice(starts))
+
+
 def _pair_up(objs: list[_ObjDraft], way: str, rng: np.random.Generator) -> tuple[int, int] | None:
     """Give the two things that move towards each other (``way`` "meet") or apart ("apart") their
     places and opposite ways. Two regions given set the line between them; with none the line is a row
@@ -4195,6 +4223,7 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
     _check_pushed(draft)
     objs = _fill_objects(draft, rng)
     _draw_lines(draft, objs, rng)
+    _start_short_of_the_edge(objs, rng)
     pairs = {way: _pair_up(objs, way, rng) for way in ("meet", "apart")}
     partners = {pair[1]: pair[0] for pair in pairs.values() if pair is not None}
     sizes = [_sample_size(rng, o.size) for o in objs]
