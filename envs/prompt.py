@@ -36,12 +36,15 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   (one of them, or a new one?).
 * "Corner", "side" and "edge" belong to the region before them ("the top left corner", "the left side");
   alone ("in the corner") they do not say which one, and are refused.
+* A bare shape after "and" ("a red ball and box") is refused: whether the first thing's colour or size
+  is said of it too would be a guess.
 * Clauses are separated by punctuation (``, ; . ! ? :``) or joining words ("and", "plus", "with",
   ...). Inside a clause, a place ("at the top", "on the left") or a motion ("moves left") belongs
   to the noun before it, or to the noun after it when the one before already has one ("in the top
   left corner there is a red ball"). A clause that only places or moves something ("on the right,
   a yellow cylinder"; "a blue ball, moving left") joins its neighbour.
-* A motion says which way ("moves left", "rolls towards the top right corner"); "from" a side says
+* A motion says which way ("moves left", "rolls towards the top right corner": one with no region of
+  its own starts where that way leads to the corner, not in it); "from" a side says
   where it starts and that it moves away from there ("rolls in from the left": on the left, moving
   right; "rolls left to right" likewise; "from the top left corner to the top right corner": right),
   and may stand apart from the motion ("rolls north, starting
