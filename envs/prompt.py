@@ -63,7 +63,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   big"; "three balls, two red and one blue") leave the rest as the count says, and "all red" or "all
   moving up" goes to each. A count in a sentence of its own ("There are two objects.") is followed by
   sentences describing that many objects ("The first is a red ball.", "Two are red and one is blue.",
-  "They are red, blue and yellow."), and is all the objects there are.
+  "They are red, blue and yellow.", "Two red balls. A box.", "Two are balls. The other is a box."), and is
+  all the objects there are.
 * A thing may be placed by another one on the 3x3 grid of regions: "a red ball above the green box"
   puts the ball one region higher ("below", "under", "to the left of", "on" or "on top of", "at the top
   right of" likewise), and the place may come first ("to the left of the box there is a ball", "next to
@@ -756,6 +757,10 @@ def _normalise(text: str) -> str:
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
+    t = re.sub(rf"(^\s*|[.;!?,:]\s*|\band\s+)(one|two|three|the other(?: one)?) (?:is|are) (?:an? )?"
+               rf"((?:(?:{colours}|{sizes})\s+)*)({shapes})\b",
+               lambda m: f"{m[1]}{'one' if 'other' in m[2] else m[2]} {m[3]}{m[4]}",
+               t)  # "three objects. two are balls, one is a red box", "... the other is a box": one box
     verbs = "|".join(sorted(_MOTION_VERBS | _STILL_WORDS))
     t = re.sub(rf"([.;!?]\s*)({shapes}) ({verbs})\b", r"\1the \2 \3", t)  # "a ball. ball rolls right": that ball
     t = re.sub(r"\b(?:kind|sort) of\b|\blet there be\b|\blay out\b|^\W*nothing\b(?!\s+(?:but|else|except)\b)", " ", t)
@@ -3700,7 +3705,7 @@ def _list_header(clause: _Clause, after: _Clause | None = None) -> _Noun | None:
             and (len(after.segments) > 1 or first.size is not None)))
     if clause.end in _SENTENCE_ENDS:  # "there are two objects. A red ball ... . A blue box ...": its own sentence
         counted = noun.count_word and not (noun.color_word or noun.size or noun.ordinal or motions or places)
-        items = _starts_new_object(after, noun.shape) or (after is not None and _says_some_of(after))
+        items = _starts_new_object(after, noun.shape, noun.count or 1) or (after is not None and _says_some_of(after))
         return noun if counted and items else None  # "... . One is red, the other blue." "... . Two are red."
     return noun if (clause.end in (",", ";") and bare) or (clause.end in (",", "but") and noun.count_word and goes_on) \
         else None  # "two balls, both red but one big"
@@ -3715,14 +3720,15 @@ def _drop_ordinal(clause: _Clause) -> None:
         clause.segments = clause.segments[1:]
 
 
-def _starts_new_object(clause: _Clause | None, shape: str | None = None) -> bool:
-    """Whether a clause begins by adding one object of its own ("a red ball ...", "one blue box ..."), of
-    ``shape`` when one is given."""
+def _starts_new_object(clause: _Clause | None, shape: str | None = None, most: int = 1) -> bool:
+    """Whether a clause begins by adding objects of its own ("a red ball ...", "one blue box ...", up to
+    ``most`` of them: "two red balls ..."), of ``shape`` when one is given."""
     if clause is not None:
         _drop_ordinal(clause)
     first = clause.segments[0] if clause is not None and clause.segments else None
     return isinstance(first, _Noun) and first.kind == "object" and first.shape is not None and _new_thing(first) \
-        and (first.count or 1) == 1 and not first.plural and shape in (None, first.shape)
+        and (first.count or 1) <= most and (first.count is not None or not first.plural) \
+        and shape in (None, first.shape)
 
 
 def _check_list(header: _Noun, listed: list[_ObjDraft], own_sentence: bool = False) -> None:

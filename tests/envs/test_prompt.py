@@ -1709,6 +1709,9 @@ def test_all_in_the_clause_of_the_last_thing_listed_takes_it_in() -> None:
     ("There are two balls. One rolls left.", "a ball moving left and a ball"),
     ("There are two boxes. One is big.", "a big box and a box"),
     ("two balls. the second one rolls left", "a ball. a ball rolls left"),
+    ("There are three objects. Two red balls. A box.", "two red balls and a box"),  # was refused
+    ("There are three objects. Two are balls. One is a big box.", "two balls and a big box"),
+    ("There are two things. One is a red ball. The other is a box.", "a red ball and a box"),
 ])
 def test_a_count_in_a_sentence_of_its_own_counts_the_things_described_after_it(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
@@ -1719,6 +1722,7 @@ def test_a_count_in_a_sentence_of_its_own_counts_the_things_described_after_it(p
      "says how many objects there are, but the prompt describes 3"),
     ("two balls. ball on the left is red", "followed by each thing it counts"),  # three balls were drawn
     ("There are two balls. A red ball is on the left. A blue box is on the right.", "announces sphere objects"),
+    ("There are two objects. Three balls.", "describes more than 3"),
 ])
 def test_a_count_in_a_sentence_of_its_own_that_the_things_after_it_do_not_match_is_refused(
         prompt: str, match: str) -> None:
