@@ -21,7 +21,13 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   after such a list goes to each ("red and blue balls on the left"), as does a verb in the plural after
   a list of things ("a red ball and a blue box roll right": both roll), a place or a participle right
   after "a red ball and a blue box" ("... on the left", "... moving left": both), and a place shared by
-  a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left"). A
+  a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left", "...
+  are all on the left"). A size before such a list, with no article, goes to each ("small red and blue
+  balls"), and the shape after it to the counted items before it ("one big and two small balls"); a thing
+  named by its place in order alone ("the second", "a third") has the shape every thing before it has.
+  "A big one", "a red one", "with a red colour" said of the thing just named describe it ("the ball on
+  the left is a big one", "a box at the top, a blue one"; with its colour already said, "a red ball, a
+  blue one" is another ball), and "a little" before a place is "slightly". A
   size and a colour split by a comma describe one thing ("a big, red ball"), as does a colour set off by
   commas after its noun ("a ball, red, and a box, blue"); after a count, as many colours as it counts
   are one each ("three balls, red, green and blue"), also after what is said of the things ("two balls
@@ -107,7 +113,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   before a list or after it orders a row. A sentence that only moves something after a sentence that described
   several things is refused.
 * In a push, a place right after the pushed thing ("pushes the box on the left up") is where the thing
-  is; "to" a side is the way. "The pink agent is on the left and pushes ..." is the pink agent's push.
+  is; "to" a side is the way. A pushed thing with no place of its own is in its agent's region, ahead
+  of the agent ("the agent at the top right pushes a box down"). "The pink agent is on the left and pushes ..." is the pink agent's push.
 * A speed said apart from any motion ("both slow", "two fast balls: ...") is said of things whose motions
   are given elsewhere; said of a thing that does not move, it is refused.
 * A scene family may head the prompt ("occlusion: a slab on the left, ...", "reach task: the agent at
@@ -650,6 +657,31 @@ def _refuse_all_but(t: str) -> None:
                           "red ball and the green cylinder move left'")
 
 
+
+def _said_of_the_thing_before(t: str, colours: str, sizes: str, shapes: str) -> str:
+    """Rewrite the phrases that say a colour or size of the thing just named, so that they do not read
+    as one more thing: "a box with a red colour" (a red box), "the ball on the left is a big one", "a box
+    at the top, a blue one" (a colour it was not given), and "a little" before a place ("a little to the
+    right of the centre": slightly)."""
+    t = re.sub(rf"\bwith an? ((?:(?:{colours}|{sizes})\s+)+)(?:colou?r|size)\b", r" \1", t)
+    t = re.sub(rf"\b(is|are|the (?:{shapes})) an? ((?:(?:{colours}|{sizes})\s+)+)ones?\b", r"\1 \2", t)
+    t = re.sub(r"\ba little(?: bit)?\s+(?=(?:to|above|below|left|right|up|down|off|from|beneath|under|over|north"
+               r"|south|east|west|towards?)\b)", "slightly ", t)
+
+    def appositive(m: re.Match[str]) -> str:
+        before, adjectives = m["before"], m["adjectives"].split()
+        if re.search(r"\b(?:two|three|both|all|[23]|objects|things|items|agents?)\b", before):
+            return m[0]  # "two balls, a big one, ...": an item of a list
+        for word in adjectives:
+            kind = colours if re.fullmatch(colours, word) else sizes
+            if re.search(rf"\b(?:{kind})\b", before):
+                return m[0]  # "a red ball at the top, a blue one": another ball
+        return f"{before}, {' '.join(adjectives)}"
+
+    return re.sub(rf"(?P<before>(?:^|(?<=[.;!?:]))[^,.;:!?]*\b(?:{shapes})\b[^,.;:!?]*?)\s*,\s*an? "
+                  rf"(?P<adjectives>(?:(?:{colours}|{sizes})\s+)+)one\b(?=\s*(?:[,.;!?]|$))", appositive, t)
+
+
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
     t = re.sub(r"^\W*quick (?:one|question|request|test)\s*[:,.!-]", " ", t)  # "quick one: a yellow ..." (chat)
@@ -756,6 +788,11 @@ def _normalise(text: str) -> str:
         t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+(?:the|a|an|it|one)\b(?:(?!\band\b)[^.;!?,])*?"
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
+    t = _said_of_the_thing_before(t, colours, sizes, shapes)
+    # "the agent, the goal and a ball are all at the top", "... and the agent, all on the left": each of them
+    places = r"(?=(?:at|on|in|inside|within|near|by|along|across)\b)"
+    t = re.sub(rf"\b(are|were) all\s+{places}", r"\1 ", t)
+    t = re.sub(rf"(\b(?:agent|goal)\b[^.;!?:]*),\s*all\s+{places}", r"\1 are ", t)
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
     t = re.sub(rf"(^\s*|[.;!?,:]\s*|\band\s+)(one|two|three|the other(?: one)?) (?:is|are) (?:an? )?"
                rf"((?:(?:{colours}|{sizes})\s+)*)({shapes})\b",
@@ -2658,8 +2695,18 @@ def _resolve(draft: _Draft, noun: _Noun) -> list[int]:
     if _refers_back(noun):  # "the red one" with nothing red before it: one of what?
         raise PromptError(f"{noun.text!r}: nothing described before it fits; name the shape, e.g. 'a "
                           f"{noun.color_word or 'blue'} ball'")
+    return _add_objects(draft, noun)
+
+
+def _add_objects(draft: _Draft, noun: _Noun) -> list[int]:
+    """Add the new objects a noun describes. One named by its place in order alone ("the first ball is red,
+    the second is blue"; "two balls and a third") is one more of the shape every object before it has."""
     n = noun.count or (2 if noun.plural else 1)
-    return [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
+    shape = noun.shape
+    if shape is None and noun.ordinal is not None:
+        shapes = {o.shape for o in draft.objects}
+        shape = shapes.pop() if len(shapes) == 1 else None
+    return [draft.add_object(_ObjDraft(noun.color, shape, noun.size)) for _ in range(n)]
 
 
 def _refer_back(draft: _Draft, noun: _Noun) -> list[int]:
@@ -2748,8 +2795,7 @@ def _apply_object(draft: _Draft, noun: _Noun) -> list[int]:
     elif noun.definite:
         targets = _resolve(draft, noun)
     else:
-        n = noun.count or (2 if noun.plural else 1)
-        targets = [draft.add_object(_ObjDraft(noun.color, noun.shape, noun.size)) for _ in range(n)]
+        targets = _add_objects(draft, noun)
     noun.targets = targets
     line = _line_of(noun.region)
     if line is not None:
@@ -3562,9 +3608,21 @@ def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
     return bare
 
 
-def _counted_look(noun: _Noun) -> bool:
-    """A number with a look ("two red", "1 blue ball"), in a list that names its shape once at its end."""
-    return noun.count is not None and noun.count_word not in ("both", "another") and not noun.plural
+def _counted_look(noun: _Noun, last: bool = False) -> bool:
+    """A number with a look ("two red", "1 blue ball"), in a list that names its shape once at its end (the
+    ``last`` item, which names it, may be plural: "one big and two small balls")."""
+    return noun.count is not None and noun.count_word not in ("both", "another") and (last or not noun.plural)
+
+
+def _share_a_leading_size(run: list[_Noun], noun: _Noun) -> None:
+    """A size before colours listed with no article or count ("small red and blue balls") is said of each."""
+    first = run[0]
+    if first.size is None or noun.size is not None or any(n.size for n in run[1:]) or not noun.plural \
+            or any(n.article or n.count_word for n in [*run, noun]):
+        return
+    for listed in run[1:]:
+        listed.size = first.size
+    noun.size = first.size
 
 
 def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
@@ -3581,12 +3639,14 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
             run = [*run, noun] if clause.end in (",", "and") else []  # "red, green and blue balls", not "red; box"
             continue
         elif noun.shape is not None and run and (noun.count_word is None or (  # "two red and one blue cylinder"
-                _counted_look(noun) and all(_counted_look(listed) for listed in run))) and (
+                _counted_look(noun, last=True) and all(_counted_look(listed) or listed.article in ("a", "an")
+                                                       for listed in run))) and (  # "one big and two small balls"
                 noun.article is None or all(listed.article in (None, noun.article) for listed in run)):
             for listed in run:
                 listed.head, listed.shape = "object", noun.shape
                 if listed.color_word is None and noun.color_word and all(n.color_word is None for n in run):
                     listed.color_word = noun.color_word  # "a small and a big red ball": two red balls
+            _share_a_leading_size(run, noun)
             if noun.plural and noun.count is None and (noun.color_word or noun.size):
                 noun.plural = False  # "red and blue balls": one blue ball
             _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
@@ -4256,6 +4316,9 @@ def _make_spec(draft: _Draft, rng: np.random.Generator) -> SceneSpec:
         slab, placed, starts = _cross_under_slab(rng, arena, draft.slab_region, crossing, objs, sizes, placed)
         for i, (xy, vel) in starts.items():
             positions[i], vels[i] = xy, vel
+    pushed = objs[task[1]] if task is not None and task[1] is not None else None
+    if pushed is not None and pushed.region is None and draft.agent_regions[task[0]] is not None:
+        pushed.region = draft.agent_regions[task[0]]  # "the agent at the top right pushes a box down": near it
     _place_objects(rng, arena, objs, sizes, task, (placed, slab), positions, partners)
     _face_each_other(pairs, positions, vels)
     if draft.goal and goal is None:
@@ -4336,8 +4399,8 @@ def _place_agents(
                 xy = _place_in(rng, arena, AGENT_RADIUS, False, placed, None, slab)
                 if xy is None or np.linalg.norm(xy - np.asarray(goal.center)) >= REACH_MIN_START:
                     break
-        elif region is None and task is not None and task[0] == k:
-            # Stand behind the object, facing the way it is to be pushed.
+        elif task is not None and task[0] == k and task[1] is not None:
+            # Stand behind the object, facing the way it is to be pushed (in the agent's own region, if said).
             obj = objects[task[1]]
             if task[2] is not None:
                 d = direction_vector(task[2])
@@ -4347,7 +4410,7 @@ def _place_agents(
             behind = np.asarray(obj.pos) - d * (obj.size * 1.42 + AGENT_RADIUS + rng.uniform(0.08, 0.2))
             cand = Body(behind, AGENT_RADIUS, False)
             inside = np.all(np.abs(behind) <= arena.half_size - AGENT_RADIUS - 0.03)
-            if inside and not any(cand.overlaps(p) for p in placed):
+            if inside and not any(cand.overlaps(p) for p in placed) and region in (None, region_of(arena, behind)):
                 xy = behind
         if xy is None:
             xy = _place_in(rng, arena, AGENT_RADIUS, False, placed, region, slab)

@@ -1731,6 +1731,55 @@ def test_a_count_in_a_sentence_of_its_own_that_the_things_after_it_do_not_match_
 
 
 @pytest.mark.parametrize(("prompt", "same_as"), [
+    ("there's a ball on the left, a big one", "a big ball on the left"),  # a second, big ball was drawn
+    ("the ball on the left is a big one", "a big ball on the left"),
+    ("the box on the right is a big red one and rolls up", "a big red box on the right rolling up"),
+    ("a box at the top, a blue one", "a blue box at the top"),
+    ("a ball on the right and a box on the left, the box a big one", "a ball on the right and a big box on the left"),
+    ("a box with a red colour", "a red box"),
+    ("a ball with a large size at the top", "a large ball at the top"),
+    ("a red ball, a little to the right of the centre", "a red ball slightly to the right of the centre"),
+    ("a red ball on the left, a blue one", "a red ball on the left and a blue ball"),  # a colour of its own: another
+    ("a little ball on the left", "a small ball on the left"),
+])
+def test_what_is_said_of_the_thing_before_is_not_another_thing(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("small red and blue balls", "a small red ball and a small blue ball"),  # the blue one was medium
+    ("large red, green and blue cubes", "a large red box, a large green box and a large blue box"),
+    ("small red and large blue balls", "a small red ball and a large blue ball"),
+    ("one big and two small balls", "a big ball and two small balls"),  # the big one had any shape
+    ("a red and two blue balls", "a red ball and two blue balls"),
+    ("the first ball is red, the second is blue", "a red ball and a blue ball"),  # the second had any shape
+    ("two balls at the top and a third at the bottom", "two balls at the top and a ball at the bottom"),
+])
+def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as: str) -> None:
+    for seed in range(3):
+        assert canonical_prompt(prompt, seed=seed) == canonical_prompt(same_as, seed=seed)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the agent, the goal and a ball are all at the top", "the agent, the goal and a ball are at the top"),
+    ("a red ball, a blue box and the agent, all on the right",
+     "a red ball on the right, a blue box on the right and the agent on the right"),
+])
+def test_all_with_a_place_places_the_agents_and_the_goal_too(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["The agent at the top right pushes a red box down.",
+                                    "the agent is at the bottom and pushes a box upwards"])
+def test_a_placed_agent_pushes_an_object_in_its_own_region(prompt: str) -> None:
+    for seed in range(6):
+        spec = parse_prompt(prompt, seed=seed)
+        assert region_of(spec, spec.objects[0].pos) == region_of(spec, spec.agents[0].pos)
+        way = np.asarray(spec.objects[0].pos) - np.asarray(spec.agents[0].pos)
+        assert np.dot(way, direction_vector(spec.task.direction)) > 0.8 * np.linalg.norm(way)  # it stands behind
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
     ("two balls, both red but one big", "a big red ball and a red ball"),  # a third, orange ball was drawn
     ("two red balls, one big", "a big red ball and a red ball"),  # was refused
     ("3 objects, all red", "a red object, a red object and a red object"),  # only the first was red
