@@ -1654,7 +1654,7 @@ class _Segmenter:
                                   "e.g. 'a ball rolls up from the bottom'")
             self.out.append(_Place(self.words[start : self.i], origin, origin=True))
             if origin != "centre":  # "rolling down, from the top towards the bottom": where it goes
-                self._path_after_a_motion(_away_from(origin))
+                self._path_after_a_motion(origin)
         elif kind == "pair":  # "two balls converging", "two boxes, diverging"
             word = self.words[self.i]
             self.i += 1
@@ -1673,11 +1673,15 @@ class _Segmenter:
             self.i += 1
             self.out.append(_Motion([word], still=True) if kind == "still" else _Marker([word], kind))
 
-    def _path_after_a_motion(self, away: str) -> None:
+    def _path_after_a_motion(self, origin: str) -> None:
         """Read "to the bottom left" after "zipping down from the top right": the path from one side to the
-        other is the way, and the motion's way said before it must be that way or part of it."""
+        other is the way, and the motion's way said before it must be that way or part of it. From one corner
+        to the next along a side ("up from the bottom left corner to the top left corner") the way is along it."""
         at = self.i
-        self._destination(away)
+        away = self._corner_to_corner(origin)
+        if away is None:
+            away = _away_from(origin)
+            self._destination(away)
         motion = next((s for s in reversed(self.out) if isinstance(s, _Motion)), None)
         if self.i == at or motion is None or motion.direction in (None, away):
             return
@@ -3615,6 +3619,33 @@ def _counted_look(noun: _Noun, last: bool = False) -> bool:
     return noun.count is not None and noun.count_word not in ("both", "another") and (last or not noun.plural)
 
 
+def _ends_a_list(run: list[_Noun], noun: _Noun) -> bool:
+    """Whether ``noun`` names the shape of the colours or sizes listed before it (``run``)."""
+    return noun.kind == "object" and not noun.pronoun and noun.shape is not None and bool(run) and (
+        noun.count_word is None or (  # "two red and one blue cylinder", "one big and two small balls"
+            _counted_look(noun, last=True)
+            and all(_counted_look(listed) or listed.article in ("a", "an") for listed in run))) and (
+        noun.article is None or all(listed.article in (None, noun.article) for listed in run))
+
+
+def _share_the_shape(clauses: list[_Clause], clause: _Clause, run: list[_Noun],
+                     speed: tuple[_Clause, list[_Segment]] | None) -> None:
+    """Give the shape of ``clause``'s noun, and what follows it, to the colours listed before it (``run``);
+    a ``speed`` said before the list ("fast red and blue balls ...") goes to each too."""
+    noun = clause.segments[0]
+    for listed in run:
+        listed.head, listed.shape = "object", noun.shape
+        if listed.color_word is None and noun.color_word and all(n.color_word is None for n in run):
+            listed.color_word = noun.color_word  # "a small and a big red ball": two red balls
+    _share_a_leading_size(run, noun)
+    if speed is not None and speed[0].segments[0] is run[0] and noun.plural and not any(
+            n.article or n.count_word for n in [*run, noun]):
+        clause.segments[1:1] = speed[1]  # shared with the list's motion
+    if noun.plural and noun.count is None and (noun.color_word or noun.size):
+        noun.plural = False  # "red and blue balls": one blue ball
+    _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
+
+
 def _share_a_leading_size(run: list[_Noun], noun: _Noun) -> None:
     """A size before colours listed with no article or count ("small red and blue balls") is said of each."""
     first = run[0]
@@ -3631,26 +3662,25 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
     "a red and blue ball", "a red and a blue box" (two). Bare colours and sizes after a clause that
     names one object describe it: "a box that is big and blue", "a ball, red"."""
     run: list[_Noun] = []
-    for clause in clauses:
+    pending: tuple[_Clause, list[_Segment]] | None = None  # "fast red and blue balls ...": a speed said of each
+    for clause in [*clauses, None]:
+        if pending is not None and (not run or clause is None):
+            pending[0].segments[0:0] = pending[1]  # not the first of a list: the speed stays where it was
+            pending = None
+        if clause is None:
+            break
+        lead = list(itertools.takewhile(lambda s, c=clause: s in _speed_markers(c.segments), clause.segments))
+        if lead and len(clause.segments) == len(lead) + 1 and clause.end in (",", "and"):
+            pending, clause.segments = (clause, lead), clause.segments[len(lead):]
         noun = clause.segments[0] if isinstance(clause.segments[0], _Noun) else None
-        if noun is None or noun.kind != "object" or noun.pronoun:
-            run = []
-        elif noun.head is None and len(clause.segments) == 1 and (noun.color_word or noun.size) and (
-                noun.count_word is None or _counted_look(noun)):
+        if noun is not None and noun.kind == "object" and not noun.pronoun and noun.head is None \
+                and len(clause.segments) == 1 and (noun.color_word or noun.size) \
+                and (noun.count_word is None or _counted_look(noun)):
             run = [*run, noun] if clause.end in (",", "and") else []  # "red, green and blue balls", not "red; box"
             continue
-        elif noun.shape is not None and run and (noun.count_word is None or (  # "two red and one blue cylinder"
-                _counted_look(noun, last=True) and all(_counted_look(listed) or listed.article in ("a", "an")
-                                                       for listed in run))) and (  # "one big and two small balls"
-                noun.article is None or all(listed.article in (None, noun.article) for listed in run)):
-            for listed in run:
-                listed.head, listed.shape = "object", noun.shape
-                if listed.color_word is None and noun.color_word and all(n.color_word is None for n in run):
-                    listed.color_word = noun.color_word  # "a small and a big red ball": two red balls
-            _share_a_leading_size(run, noun)
-            if noun.plural and noun.count is None and (noun.color_word or noun.size):
-                noun.plural = False  # "red and blue balls": one blue ball
-            _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
+        if noun is not None and _ends_a_list(run, noun):
+            _share_the_shape(clauses, clause, run, pending)
+            pending = None if pending is not None and pending[1][0] in clause.segments else pending
         run = []
     _share_predicates(clauses)
     out: list[_Clause] = []

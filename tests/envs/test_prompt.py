@@ -1753,6 +1753,8 @@ def test_what_is_said_of_the_thing_before_is_not_another_thing(prompt: str, same
     ("one big and two small balls", "a big ball and two small balls"),  # the big one had any shape
     ("a red and two blue balls", "a red ball and two blue balls"),
     ("the first ball is red, the second is blue", "a red ball and a blue ball"),  # the second had any shape
+    ("fast red and blue balls moving left", "a red ball moving quickly left and a blue ball moving quickly left"),
+    ("a ball moves up from the bottom left corner to the top left corner", "a ball at the bottom left moving up"),
     ("two balls at the top and a third at the bottom", "two balls at the top and a ball at the bottom"),
 ])
 def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as: str) -> None:
