@@ -22,9 +22,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a list of things ("a red ball and a blue box roll right": both roll), a place or a participle right
   after "a red ball and a blue box" ("... on the left", "... moving left": both), and a place shared by
   a plural verb goes to agents, the slab and the goal too ("the agent and the box are on the left", "...
-  are all on the left"). A size before such a list, with no article, goes to each ("small red and blue
-  balls"), and the shape after it to the counted items before it ("one big and two small balls"); a thing
-  named by its place in order alone ("the second", "a third") has the shape every thing before it has.
+  are all on the left"). A size or a speed before such a list, with no article, goes to each ("small red
+  and blue balls", "fast red and blue balls moving left"), and the shape after it to the counted items
+  before it ("one big and two small balls"); a thing named by its place in order alone ("the second", "a
+  third") has the shape every thing before it has.
   "A big one", "a red one", "with a red colour" said of the thing just named describe it ("the ball on
   the left is a big one", "a box at the top, a blue one"; with its colour already said, "a red ball, a
   blue one" is another ball), and "a little" before a place is "slightly". A
