@@ -3405,6 +3405,9 @@ class _PromptReader:
         first = len(self.draft.objects)
         of_each: list[_Clause] = []
         while i < len(clauses):
+            if header.shape is not None and len(self.draft.objects) - first == header.count \
+                    and _starts_new_object(clauses[i]) and clauses[i].segments[0].shape != header.shape:
+                break  # "two large balls, one red and one green, and a small yellow cube": the cube is not one
             if _is_said_of_both(clauses[i]) and (header.count == 2 or clauses[i].segments[0].count_word in _EVERY):
                 # "two balls: one left, one right, both red"; "three objects, all red"
                 _say(header, clauses[i].segments[0].words[1:])
@@ -3626,7 +3629,8 @@ def _ends_a_list(run: list[_Noun], noun: _Noun) -> bool:
         noun.count_word is None or (  # "two red and one blue cylinder", "one big and two small balls"
             _counted_look(noun, last=True)
             and all(_counted_look(listed) or listed.article in ("a", "an") for listed in run))) and (
-        noun.article is None or all(listed.article in (None, noun.article) for listed in run))
+        noun.article is None or all(listed.article in ("a", "an") or listed.count_word is None for listed in run))
+    # not "one red and one green, a box": a box of its own
 
 
 def _share_the_shape(clauses: list[_Clause], clause: _Clause, run: list[_Noun],

@@ -1754,6 +1754,8 @@ def test_what_is_said_of_the_thing_before_is_not_another_thing(prompt: str, same
     ("a red and two blue balls", "a red ball and two blue balls"),
     ("the first ball is red, the second is blue", "a red ball and a blue ball"),  # the second had any shape
     ("fast red and blue balls moving left", "a red ball moving quickly left and a blue ball moving quickly left"),
+    ("two large balls, one red and one green, and a small yellow cube",  # was "more than 3 objects"
+     "a large red ball, a large green ball and a small yellow cube"),
     ("a ball moves up from the bottom left corner to the top left corner", "a ball at the bottom left moving up"),
     ("two balls at the top and a third at the bottom", "two balls at the top and a ball at the bottom"),
 ])
