@@ -64,7 +64,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   followed by a comma and "one ..." ("two balls, one red and one blue", or "... and the other blue").
   The count may carry a place that every listed thing shares ("two objects at the top: a red ball and
   a blue box").
-  The list, up to the end of its sentence (``.``, ``!``, ``?`` or the end of the prompt), must describe
+  The list, up to the end of its sentence (``.``, ``!``, ``?`` or the end of the prompt; or up to a
+  thing of another shape than the counted ones, once they are all listed), must describe
   exactly that many objects, and they take the colour, shape or size the count names ("two red balls:
   one on the left, one on the right"). Items that say something of some of them ("two red balls, one
   big"; "three balls, two red and one blue") leave the rest as the count says, and "all red" or "all
