@@ -1455,6 +1455,11 @@ def _read_besides(segments: list[_Segment], relative: bool = False
             out.pop()
             words = place.words + seg.words
         subject = _placed_thing(out, segments[k + 1 :], words)
+        if subject.kind == "slab" and seg.noun.kind == "object" and (
+                seg.words[0] in ("on", "onto", "over") or (place is not None and place.words[:2] == ["on", "top"])):
+            raise PromptError(f"'the slab {' '.join(([] if place is None else place.words) + seg.words)}': the slab is "
+                              "a roof that hides what is under it, and a thing hidden at rest is never seen; put the "
+                              "slab in a region ('a slab at the top') or beside the thing, or roll the thing under it")
         besides.append(_Beside(words, subject, step, seg.noun))
         seg.noun.anchor = True
         after = segments[k + 1] if k + 1 < len(segments) else None

@@ -637,6 +637,8 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a red ball, a blue box and a green cylinder. both move left", "any 2 of"),
         ("a red ball moves down to the bottom right corner", "disagree"),
         ("a red ball and box", "is the box red too"),
+        ("a slab on top of the red box", "a roof that hides what is under it"),
+        ("a ball and a slab over it", "a roof that hides what is under it"),
         ("two big balls and cube on the left", "is the cube big too"),
     ],
 )
