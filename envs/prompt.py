@@ -794,7 +794,8 @@ def _normalise(text: str) -> str:
     t = _said_of_the_thing_before(t, colours, sizes, shapes)
     # "the agent, the goal and a ball are all at the top", "... and the agent, all on the left": each of them
     places = r"(?=(?:at|on|in|inside|within|near|by|along|across)\b)"
-    t = re.sub(rf"\b(are|were) all\s+{places}", r"\1 ", t)
+    t = re.sub(rf"\b(are|were) (?:all|both)\s+{places}", r"\1 ", t)
+    t = re.sub(rf"\b(?:are|were) (all|both)\s+(?=(?:{colours}|{sizes})\b)", r", \1 ", t)  # "two balls are both red"
     t = re.sub(rf"(\b(?:agent|goal)\b[^.;!?:]*),\s*all\s+{places}", r"\1 are ", t)
     t = re.sub(rf"(^\s*|[.;!?,]\s*)({shapes}) (is|are)\b", r"\1the \2 \3", t)  # "ball is red": the ball
     t = re.sub(rf"(^\s*|[.;!?,:]\s*|\band\s+)(one|two|three|the other(?: one)?) (?:is|are) (?:an? )?"

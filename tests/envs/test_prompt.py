@@ -1770,6 +1770,8 @@ def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as:
     ("the agent, the goal and a ball are all at the top", "the agent, the goal and a ball are at the top"),
     ("a red ball, a blue box and the agent, all on the right",
      "a red ball on the right, a blue box on the right and the agent on the right"),
+    ("the agent and the ball are both on the left", "the agent on the left and a ball on the left"),
+    ("two balls are both red", "two red balls"),  # was "more than 3 objects"
 ])
 def test_all_with_a_place_places_the_agents_and_the_goal_too(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
