@@ -626,10 +626,6 @@ def _refuse_unreadable(t: str) -> None:
     if cells:  # "the goal is two cells to the right": not a count of things
         raise PromptError(f"{cells.group(0)!r}: places are the regions of a 3x3 grid, one step apart at most; name "
                           "the region, e.g. 'the goal on the right'")
-    that = re.search(r"\b(?:of|from|beside|near|by|to|below|above|under|beneath|over) (?:that|this)\s*"
-                     r"(?=$|[,.;!?]|and\b|an?\b)", t)
-    if that:  # "... a blue ball to its right, a green ball to the right of that": of which one?
-        raise PromptError(f"{that.group(0).strip()!r}: say which thing, e.g. 'to the right of the blue ball'")
     does = re.search(r"\b(?:that|which|who|but|and|while)\s+(?:(?:the|a|an)\s+(?:\w+\s+)?\w+\s+)?(?:does|do|is|are)"
                      r"\s*(?=$|[,.;!?])", t)
     if does:  # "a box that doesn't move and a ball that does, to the left": the verb is left out
@@ -792,6 +788,8 @@ def _normalise(text: str) -> str:
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = _said_of_the_thing_before(t, colours, sizes, shapes)
+    t = re.sub(r"\b(of|from|beside|near|by|to|below|above|under|beneath|over) (?:that|this)\s*"
+               r"(?=$|[,.;!?]|and\b|an?\b)", r"\1 it ", t)  # "a red ball. below it, a blue box. below that, a green cylinder": as "it"
     # "the agent, the goal and a ball are all at the top", "... and the agent, all on the left": each of them
     places = r"(?=(?:at|on|in|inside|within|near|by|along|across)\b)"
     t = re.sub(rf"\b(are|were) (?:all|both)\s+{places}", r"\1 ", t)
@@ -1103,11 +1101,13 @@ _RIGHT_BY = frozenset({"above", "below", "beneath", "under", "underneath", "over
 
 
 def _right_by(tokens: list[str]) -> list[str]:
-    """"a ball right above the box", "the agent is right below it": "right" only stresses the place after
-    it. After a motion ("rolls right under the slab") it is the way the thing moves, and is kept."""
+    """"a ball right above the box", "the agent is right below it", "..., and right below it, a box": "right"
+    only stresses the place after it. After a motion ("rolls right under the slab") it is the way the thing
+    moves, and is kept."""
     return [t for k, t in enumerate(tokens) if not (
-        t == "right" and 0 < k < len(tokens) - 1 and tokens[k + 1] in _RIGHT_BY
-        and (_kind(tokens[k - 1]) in _HEADS or _kind(tokens[k - 1]) == "filler"))]
+        t == "right" and k < len(tokens) - 1 and tokens[k + 1] in _RIGHT_BY
+        and (k == 0 or _kind(tokens[k - 1]) in _HEADS or _kind(tokens[k - 1]) in ("filler", "join")
+             or tokens[k - 1] in _PUNCTUATION))]
 
 
 def _under_the_slab(tokens: list[str]) -> list[str]:

@@ -1429,7 +1429,7 @@ def test_what_a_fourth_review_found_misread_reads_as_meant(prompt: str, same_as:
 
 @pytest.mark.parametrize(("prompt", "match"), [
     ("the agent goes under the slab to the goal", "only objects glide under the slab"),  # the slab was dropped
-    ("a red ball, then a blue ball to its right, then a green ball to the right of that", "say which thing"),
+    ("a red ball, then a blue ball to its right, then a green ball to the right of that", "could mean"),
 ])
 def test_what_a_fourth_review_found_misread_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
@@ -1772,6 +1772,9 @@ def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as:
      "a red ball on the right, a blue box on the right and the agent on the right"),
     ("the agent and the ball are both on the left", "the agent on the left and a ball on the left"),
     ("two balls are both red", "two red balls"),  # was "more than 3 objects"
+    ("a red ball at the top. Below it, a blue box. Below that, a green cylinder.",  # "that" as "it"
+     "a red ball at the top, a blue box in the centre and a green cylinder at the bottom"),
+    ("there's a yellow ball, and right below it, an orange box", "a yellow ball and an orange box below it"),
 ])
 def test_all_with_a_place_places_the_agents_and_the_goal_too(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
