@@ -789,7 +789,7 @@ def _normalise(text: str) -> str:
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = _said_of_the_thing_before(t, colours, sizes, shapes)
     t = re.sub(r"\b(of|from|beside|near|by|to|below|above|under|beneath|over) (?:that|this)\s*"
-               r"(?=$|[,.;!?]|and\b|an?\b)", r"\1 it ", t)  # "a red ball. below it, a blue box. below that, a green cylinder": as "it"
+               r"(?=$|[,.;!?]|and\b|an?\b)", r"\1 it ", t)  # "... below it, a blue box. below that, a cylinder"
     # "the agent, the goal and a ball are all at the top", "... and the agent, all on the left": each of them
     places = r"(?=(?:at|on|in|inside|within|near|by|along|across)\b)"
     t = re.sub(rf"\b(are|were) (?:all|both)\s+{places}", r"\1 ", t)
