@@ -3134,6 +3134,13 @@ def _read_reach(draft: _Draft, segments: list[_Segment]) -> None:
     draft.task = (k[0], None, None, False)
 
 
+def _only_an_agent(segments: list[_Segment]) -> _Noun | None:
+    """The agent a clause is about when it names one agent and no other thing ("the pink agent is at the top")."""
+    nouns = [s for s in segments if isinstance(s, (_Noun, _Relation))]
+    one = nouns[0] if len(nouns) == 1 else None
+    return one if isinstance(one, _Noun) and one.kind == "agent" and (one.count or 1) == 1 else None
+
+
 def _task_agent(draft: _Draft, subject: list[_Segment]) -> int:
     """The agent that pushes: the subject of the task clause (the first agent when none is named)."""
     if any(isinstance(s, (_Relation, _Marker)) for s in subject):
@@ -3242,6 +3249,7 @@ class _PromptReader:
         self.last_one: _Noun | None = None  # the clause before named one object it had described: "the red one"
         self.clauses_read = 0
         self.last_agent: _Noun | None = None  # the agent a clause before "and pushes ..." was about
+        self.only_agent: _Noun | None = None  # the one agent a clause was about, and nothing else
         self.anchor_steps: dict[int, tuple[int, int] | None] = {}  # the step of each "... of it" read
         self.sentence = 1
         self.counted: _Noun | None = None  # "there are two objects." said in a sentence of its own: all there are
@@ -3295,6 +3303,10 @@ class _PromptReader:
         last_one, self.last_one = self.last_one, None
         _name_agents_by_colour([s for s in segments if isinstance(s, _Noun)])
         last_agent, self.last_agent = self.last_agent, _agent_going_on(clause)
+        only_agent, self.only_agent = self.only_agent, _only_an_agent(segments)
+        if _is_task(segments) and only_agent is not None and isinstance(segments[0], _Noun) \
+                and segments[0].words == ["it"]:  # "the pink agent is at the top. it pushes the box down."
+            segments = [only_agent, *segments[1:]]
         if last_agent is not None and segments and isinstance(segments[0], (_Marker, _Motion)) and _is_reach(
                 [last_agent, *segments]):  # "the agent starts at the bottom right and goes to the goal"
             segments = [last_agent, *segments]
