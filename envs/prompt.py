@@ -117,7 +117,7 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 * In a push, a place right after the pushed thing ("pushes the box on the left up") is where the thing
   is; "to" a side is the way. A pushed thing with no place of its own is in its agent's region, ahead
   of the agent ("the agent at the top right pushes a box down"). "The pink agent is on the left and
-  pushes ..." is the pink agent's push.
+  pushes ..." is the pink agent's push, and so is "The pink agent is on the left. It pushes ...".
 * A speed said apart from any motion ("both slow", "two fast balls: ...") is said of things whose motions
   are given elsewhere; said of a thing that does not move, it is refused.
 * A scene family may head the prompt ("occlusion: a slab on the left, ...", "reach task: the agent at
