@@ -2224,7 +2224,18 @@ def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
         last = into.segments[-1]
         return (len(clause.segments) == 1 and isinstance(clause.segments[0], _Place)
                 and isinstance(last, _Relation) and last.noun.kind == "goal")
+    if has_noun and _way_under_the_slab(clause, into):
+        return True
     return has_noun and not _is_task(into.segments) and not kinds & {type(s) for s in into.segments}
+
+
+def _way_under_the_slab(clause: _Clause, into: _Clause) -> bool:
+    """Whether ``clause`` only gives the way of a motion under the slab in ``into`` that had none ("a red
+    ball passes under the slab, moving right")."""
+    moves = [s for s in into.segments if isinstance(s, _Motion)]
+    way = clause.segments[0] if len(clause.segments) == 1 else None
+    return len(moves) == 1 and moves[0].under_slab and moves[0].direction is None and isinstance(way, _Motion) \
+        and way.direction in _AXES and not way.under_slab
 
 
 def _goes_under(clause: _Clause, before: _Clause) -> bool:

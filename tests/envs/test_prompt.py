@@ -1776,6 +1776,8 @@ def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as:
      "a red ball at the top, a blue box in the centre and a green cylinder at the bottom"),
     ("there's a yellow ball, and right below it, an orange box", "a yellow ball and an orange box below it"),
     ("the pink agent is at the top. it pushes the box down.", "the pink agent at the top pushes a box down"),
+    ("a red ball passes beneath the slab in the middle, moving right", "a red ball rolls right under the slab in "
+     "the middle"),  # "moving right" was refused
 ])
 def test_all_with_a_place_places_the_agents_and_the_goal_too(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
