@@ -1047,13 +1047,19 @@ def _in_order(t: str) -> str:
     def ordered(m: re.Match) -> str:
         if not _is_list(t[: m.start()]):
             return m.group(0)
+        line = "row" if m.group("left") else "column"
+        sides = "top|bottom" if line == "row" else "left|right"
+        said = rf"\bin a {line}\b|\b(?:along|across) the (?:{sides})\b"  # the line, said before
+        if re.search(said, re.split(r"[.;!?]", t[: m.start()])[-1]) and not (m.group("col") or m.group("side")):
+            return f"{m.group('lead')} "  # "three boxes along the top: red, green and blue from left to right"
         where = m.group("col") or m.group("side")
         place = f" {_column_place(where)}" if where else ""
-        return f"{m.group('lead')} in a {'row' if m.group('left') else 'column'}{place} "
+        return f"{m.group('lead')} in a {line}{place} "
 
     # said before the list ("from left to right: a red ball, a blue box"), or after its last noun with no comma
     t = re.sub(rf"(^|[.;!?]\s*)(?:from\s+)?({_ORDERS})\s*[:,]\s*([^.;!?]*)", r"\1\3, \2", t)
-    t = re.sub(rf"\b({_THING_NOUNS})\s+(?=(?:from\s+)?(?:{_ORDERS})\b(?=\s*(?:[.;!?]|$|at\b|in\b|on\b|along\b)))",
+    things = f"{_THING_NOUNS}|{'|'.join(sorted(_COLOR_WORDS))}"  # "... red, green and blue from left to right"
+    t = re.sub(rf"\b({things})\s+(?=(?:from\s+)?(?:{_ORDERS})\b(?=\s*(?:[.;!?]|$|at\b|in\b|on\b|along\b)))",
                lambda m: f"{m.group(1)}, " if _is_list(t[: m.end(1)]) else m.group(0), t)
     t = re.sub(r"\bleft to right,?\s+(?:in|along|across) the (top|middle|centre|center|bottom) row\b",
                lambda m: f"left to right {_ROW_PLACE.get(m.group(1), 'in the centre')}", t)
@@ -1154,7 +1160,8 @@ def _row_of(tokens: list[str]) -> list[str]:
         if j == i + 3 or _kind(tokens[j - 1]) not in ("shape", "generic", "badshape"):
             raise PromptError(f"{' '.join(tokens[i : j + 1])!r}: say what the {tokens[i + 1]} is of, e.g. "
                               f"'a {tokens[i + 1]} of three balls'")
-        out += [*tokens[i + 3 : j], "in", "a", tokens[i + 1]]
+        line = ["in", "a", tokens[i + 1]]
+        out += [*tokens[i + 3 : j], *([] if tokens[j : j + 3] == line else line)]  # "... along the top": said after
         i = j
     return out
 

@@ -638,6 +638,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a red ball moves down to the bottom right corner", "disagree"),
         ("a red ball and box", "is the box red too"),
         ("a slab on top of the red box", "a roof that hides what is under it"),
+        ("three boxes along the top: red, green and blue from top to bottom", "also placed elsewhere"),
         ("a ball and a slab over it", "a roof that hides what is under it"),
         ("two big balls and cube on the left", "is the cube big too"),
     ],
@@ -1776,6 +1777,11 @@ def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as:
      "a red ball at the top, a blue box in the centre and a green cylinder at the bottom"),
     ("there's a yellow ball, and right below it, an orange box", "a yellow ball and an orange box below it"),
     ("the pink agent is at the top. it pushes the box down.", "the pink agent at the top pushes a box down"),
+    ("a row of three cylinders along the top", "three cylinders in a row at the top"),  # "placed twice"
+    ("three boxes along the left side: red, green and blue from top to bottom.",
+     "a red box at the top left, a green box on the left and a blue box at the bottom left"),
+    ("three boxes along the top: red, green and blue from left to right",
+     "a red box at the top left, a green box at the top and a blue box at the top right"),
     ("a red ball passes beneath the slab in the middle, moving right", "a red ball rolls right under the slab in "
      "the middle"),  # "moving right" was refused
 ])
