@@ -788,6 +788,8 @@ def _normalise(text: str) -> str:
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = _said_of_the_thing_before(t, colours, sizes, shapes)
+    t = re.sub(rf"\bthe (first|second|third|other)(?: one)? ((?:(?:{colours}|{sizes})\s+)*(?:{colours}|{sizes}))"
+               r"(?=\s*(?:[,.;!?]|and\b|$))", r"the \1 one is \2", t)  # "the first is red, the second green"
     t = re.sub(r"\b(of|from|beside|near|by|to|below|above|under|beneath|over) (?:that|this)\s*"
                r"(?=$|[,.;!?]|and\b|an?\b)", r"\1 it ", t)  # "... below it, a blue box. below that, a cylinder"
     # "the agent, the goal and a ball are all at the top", "... and the agent, all on the left": each of them
@@ -904,7 +906,11 @@ def _normalise(text: str) -> str:
                    r"\1 \2 into the goal", t)
     _refuse_unreadable(t)
     t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)
+    in_turn = re.search(r"(?:^|[.;!?]\s*)first,?\s+(?=(?:a|an|one)\b)", t)
     t = re.sub(r"(^|[.;!?]\s*)first,?\s+(?=(?:a|an|one|two|three|[123])\b)", r"\1 ", t)  # "first a red ball rolls"
+    if in_turn:  # "first a red ball ..., second a blue box ..., third ..."
+        t = re.sub(r"([,;.!?]\s*|\band\s+)(?:second|third|secondly|thirdly|lastly|finally),?\s+(?=(?:a|an|one)\b)",
+                   r"\1 ", t)
     return t
 
 

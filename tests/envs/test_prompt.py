@@ -1778,6 +1778,10 @@ def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as:
     ("there's a yellow ball, and right below it, an orange box", "a yellow ball and an orange box below it"),
     ("the pink agent is at the top. it pushes the box down.", "the pink agent at the top pushes a box down"),
     ("a row of three cylinders along the top", "three cylinders in a row at the top"),  # "placed twice"
+    ("three balls in a row; the first is red, the second green, the third blue",  # "more than 3 objects"
+     "a red ball, a green ball and a blue ball in a row"),
+    ("First a red ball on the left, second a blue box in the middle, third a green ball on the right.",
+     "a red ball on the left, a blue box in the middle and a green ball on the right"),
     ("three boxes along the left side: red, green and blue from top to bottom.",
      "a red box at the top left, a green box on the left and a blue box at the bottom left"),
     ("three boxes along the top: red, green and blue from left to right",
