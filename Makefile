@@ -89,9 +89,10 @@ checkpoint: $(STAMP)
 
 # The next checkpoint, under way: the same stores, a DiT pre-trained from scratch with attention by
 # row and column and layout tokens (12,000 steps, weight average 0.998), then the shipped
-# recipe's later stages (first frames and clips from rest, distillation to 2 moves, float16 with the
-# latent hold). It goes to runs/next/model and replaces the shipped one only if `make results` on it
-# measures better. About 5 hours of pre-training on a 2-core CPU, then 2 hours; every stage resumes.
+# recipe's later stages (first frames and clips from rest, 9,000 steps in two runs; distillation to 2
+# moves, float16 with the latent hold). It goes to runs/next/model and replaces the shipped one only if
+# `make results` on it measures better. About 5 hours of pre-training on a 2-core CPU, then 4 hours;
+# every stage resumes.
 # PRECISION=bfloat16 trains every stage faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
 # AMX); where a CPU lacks them bfloat16 is emulated and many times slower than float32.
 PRECISION ?= float32
@@ -100,6 +101,14 @@ BATCH ?= 32
 HALF_BATCH = $(shell echo $$(( $(BATCH) > 1 ? $(BATCH) / 2 : 1 )))
 # $(call distil,MODEL,RUN,OUT): MODEL (4 moves) taught to draw in 2 what it draws in 4, working in RUN (resumable),
 # then stored with float16 weights and its rollout settings in OUT.
+# $(call first_frames,MODEL,RUN,STEPS): STEPS of clips (from rest in the scenes that start at rest, 3 in 10) and
+# of first frames drawn from text, at lr 1e-4, working in RUN (resumable).
+define first_frames
+	$(BIN)/worldsim finetune --checkpoint $(1) --data $(STORES) $(MORES) --first-frames $(FIRSTS) \
+		--batch-size $(HALF_BATCH) --first-frame-batch $(BATCH) --precision $(PRECISION) \
+		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps $(3) --lr 1e-4 --ema 0.998 \
+		--save-every 100 --out $(2) --check-episodes 0 --resume
+endef
 define distil
 	$(BIN)/worldsim finetune --checkpoint $(1) --distill-from $(1) --distill-steps 2 \
 		--data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch $(BATCH) \
@@ -108,23 +117,37 @@ define distil
 		--out $(2) --check-episodes 0 --resume
 	$(BIN)/worldsim convert --checkpoint $(2)/model --out $(3) --storage float16 --latent-hold 0.2 --latent-grid 0
 endef
-next-checkpoint: $(STAMP)
+# Each stage leaves runs/<stage>/.done when it has finished, so that `make next-checkpoint` run again goes
+# on from the first unfinished stage (resuming it) and never trains a finished one over.
+next-checkpoint: runs/pre_distill/.done
+
+runs/pre/.done: | $(STAMP)
 	$(MAKE) --no-print-directory collect-stores
 	$(BIN)/worldsim train --data $(STORES) $(MORES) --autoencoder worldsim/checkpoints/default --out runs/pre \
 		--dit.steps 12000 --dit.precision $(PRECISION) --dit.ema 0.998 --dit.spatial-rope --dit.layout \
 		--dit.batch-size $(BATCH) --save-every 250 $(if $(wildcard runs/pre/state/state.json),--resume,)
-	$(BIN)/worldsim finetune --checkpoint runs/pre/model --data $(STORES) $(MORES) --first-frames $(FIRSTS) \
-		--batch-size $(HALF_BATCH) --first-frame-batch $(BATCH) --precision $(PRECISION) \
-		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 3000 --lr 1e-4 --ema 0.998 \
-		--save-every 100 --out runs/pre_ft --check-episodes 0 --resume
-	$(call distil,runs/pre_ft/model,runs/pre_distill,runs/next/model)
+	touch $@
+
+# first frames and clips from rest, then the same for 6,000 more steps (the first 3,000 were too few to keep
+# objects past about 20 steps)
+runs/pre_ft/.done: | $(STAMP) runs/pre/.done
+	$(call first_frames,runs/pre/model,runs/pre_ft,3000)
+	touch $@
+
+runs/pre_ft2/.done: | $(STAMP) runs/pre_ft/.done
+	$(call first_frames,runs/pre_ft/model,runs/pre_ft2,6000)
+	touch $@
+
+runs/pre_distill/.done: | $(STAMP) runs/pre_ft2/.done
+	$(call distil,runs/pre_ft2/model,runs/pre_distill,runs/next/model)
+	touch $@
 
 # Its long-horizon variant, for comparison with runs/next/model: from the first-frame stage's model, MuJoCo
 # teaches the model on its own rollouts (12 of its own steps unrolled, then 4 steps whose targets MuJoCo
 # renders from the scene read off its frames), then the same distillation and conversion, into
 # runs/next_teacher/model. Needs runs/pre_ft/model (`make next-checkpoint`); about 5 s a step here.
 TEACHER_DATA := $(MORE)/pushbox $(MORE)/playground $(MORE)/occlusion
-next-teacher: $(STAMP)
+next-teacher: | $(STAMP) runs/pre_ft/.done
 	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --data $(TEACHER_DATA) --context-steps 4 \
 		--rollout-burn-in 12 --rollout-steps 4 --physics-teacher --clip-steps 12 --steps 1000 --lr 1e-4 \
 		--batch-size 8 --precision $(PRECISION) --ema 0.998 --save-every 50 --out runs/pre_teacher \
