@@ -881,6 +881,11 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b(?:above|over)\s+{centre}", "at the top", t)
     t = re.sub(rf"\b(?:below|under|beneath)\s+{centre}", "at the bottom", t)
     t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
+    # "a ball right at the top": "right" stresses the place; after a verb ("rolls right at the top") it is the way
+    verbs = re.compile(rf"\b(?:{'|'.join(sorted(_MOTION_VERBS | _PUSH_VERBS))})\b")
+    t = re.sub(rf"(\b(?:{_THING_NOUNS})s?\b)\s+right\s+"
+               r"(?=(?:at|in|on)\s+the\s+(?:top|bottom|left|right|centre|center|middle)\b)",
+               lambda m: m[0] if verbs.search(re.split(r"[,.;:!?]|\band\b", t[: m.start()])[-1]) else f"{m[1]} ", t)
     if re.search(r"\b(?:agents|players)\b", t):  # "two agents: white on the left, pink on the right"
         t = re.sub(rf"(^|[,:;.!?]|\band\b|\bwith\b|\bthe\b)(\s*)(white|pink)\b"
                    rf"(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)",

@@ -1778,6 +1778,8 @@ def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as:
     ("there's a yellow ball, and right below it, an orange box", "a yellow ball and an orange box below it"),
     ("the pink agent is at the top. it pushes the box down.", "the pink agent at the top pushes a box down"),
     ("a row of three cylinders along the top", "three cylinders in a row at the top"),  # "placed twice"
+    ("a ball right at the top", "a ball at the top"),  # "already has a region": "right" was a region
+    ("a ball rolls right at the top", "a ball at the top rolling right"),
     ("three balls in a row; the first is red, the second green, the third blue",  # "more than 3 objects"
      "a red ball, a green ball and a blue ball in a row"),
     ("First a red ball on the left, second a blue box in the middle, third a green ball on the right.",
