@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/pushed_objects.py --json outputs/pushed_objects.json
     .venv/bin/python benchmarks/pushed_objects.py --checkpoint runs/x/model --episodes 32 --steps 8
+    .venv/bin/python benchmarks/pushed_objects.py --env WorldSim/Occlusion-v0 --json outputs/glides.json
 
 Fresh PushBox episodes (seeds from 3,000,000, as ``make results``) run with the scripted policy. From
 every ``--stride``-th step of each episode the simulator starts on the last ``--context`` true frames
 and makes ``--steps`` steps on the recorded actions, so the rollouts begin at every stage of a push,
-many of them just before contact. For each step k the objects other than the agent that have moved
-since the start (``worldsim.metrics.compare_objects``, ``moved``) are scored:
+many of them just before contact. With ``--env`` another scene's scripted episodes are used: on
+Occlusion the objects that move are the ones launched at reset, gliding on their own. For each step k
+the objects other than the agent that have moved since the start (``worldsim.metrics.compare_objects``,
+``moved``) are scored:
 
 * ``lost``: the share the generated frame no longer shows (the colour detector finds fewer than its
   minimum of pixels);
@@ -87,6 +90,7 @@ def _ratio(moves: list[tuple[float, float]]) -> float | None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", default=None)
+    p.add_argument("--env", default="WorldSim/PushBox-v0", help="scene whose scripted episodes are used")
     p.add_argument("--episodes", type=int, default=32)
     p.add_argument("--seed", type=int, default=3_000_000, help="seed of the first episode (held out)")
     p.add_argument("--episode-steps", type=int, default=64)
@@ -97,7 +101,7 @@ def main() -> None:
                    help="denoising moves per frame (default: the checkpoint's recorded moves)")
     p.add_argument("--json", default="outputs/pushed_objects.json")
     a = p.parse_args()
-    env = make_env("WorldSim/PushBox-v0", {"max_episode_steps": a.episode_steps})
+    env = make_env(a.env, {"max_episode_steps": a.episode_steps})
     episodes = [rollout(env, steps=a.episode_steps, seed=a.seed + i, policy="scripted") for i in range(a.episodes)]
     env.close()
     model = WorldModel.load(a.checkpoint or default_checkpoint())
