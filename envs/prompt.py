@@ -1277,6 +1277,7 @@ class _Place:
     words: list[str]
     region: str
     origin: bool = False  # "starting from the bottom": where a moving thing starts; it moves away from it
+    after_comma: bool = False  # said apart, after a list: "two boxes, one red and one blue, on the left"
 
 
 @dataclass
@@ -2376,7 +2377,7 @@ def _merge_modifiers(clauses: list[_Clause]) -> list[_Clause]:
             _check_one_thing_before(out[:i], clause)  # "a red ball and a blue box. moving left.": which?
         if j < i:
             for s in clause.segments:  # "a red ball and a blue box, moving left": said of the list
-                if isinstance(s, _Motion):
+                if isinstance(s, (_Motion, _Place)):
                     s.after_comma = into.end == ","
             into.words, into.segments, into.end = into.words + clause.words, into.segments + clause.segments, clause.end
         else:
@@ -3461,6 +3462,11 @@ class _PromptReader:
                 _say(header, clauses[i].segments[0].words[1:])
             elif _moves_or_places_each(clauses[i]):
                 of_each.append(clauses[i])
+            elif header.count and len(self.draft.objects) - first == header.count - 1 and _said_after_the_list(
+                    clauses[i]):  # "two boxes, one red and one blue, on the left": both on the left
+                item, each = _split_after_the_list(clauses[i])
+                self._read_clause(item, defer=False, in_list=True)
+                of_each.append(each)
             else:
                 _drop_ordinal(clauses[i])
                 if header.count == 2 and len(self.draft.objects) - first == 1:
@@ -3503,6 +3509,22 @@ def _list_item_after(clauses: list[_Clause], i: int) -> _Clause | None:
             and after.end not in _SENTENCE_ENDS and i + 2 < len(clauses):
         return clauses[i + 2]
     return after
+
+
+def _said_after_the_list(clause: _Clause) -> bool:
+    """Whether a list's last item ends on places or motions said after a comma ("..., one blue, on the left"):
+    they are said of every thing listed."""
+    rest = clause.segments[1:]
+    return isinstance(clause.segments[0], _Noun) and bool(rest) and all(
+        isinstance(s, (_Place, _Motion)) and getattr(s, "after_comma", False) for s in rest)
+
+
+def _split_after_the_list(clause: _Clause) -> tuple[_Clause, _Clause]:
+    """The last item ("one blue") and what is said of every thing listed ("all on the left")."""
+    every = _Segmenter(["all"])._read_noun()
+    rest = clause.segments[1:]
+    return (_Clause(clause.words, ",", [clause.segments[0]]),
+            _Clause(["all", *(w for s in rest for w in s.words)], clause.end, [every, *rest]))
 
 
 def _moves_or_places_each(clause: _Clause) -> bool:

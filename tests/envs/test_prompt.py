@@ -1779,6 +1779,8 @@ def test_a_shape_or_size_said_once_for_a_list_goes_to_each(prompt: str, same_as:
     ("the pink agent is at the top. it pushes the box down.", "the pink agent at the top pushes a box down"),
     ("a row of three cylinders along the top", "three cylinders in a row at the top"),  # "placed twice"
     ("a ball right at the top", "a ball at the top"),  # "already has a region": "right" was a region
+    ("two boxes, one red and one blue, on the left", "a red box on the left and a blue box on the left"),  # the
+    ("two balls, red and blue, moving left", "a red ball moving left and a blue ball moving left"),  # last only
     ("a ball rolls right at the top", "a ball at the top rolling right"),
     ("three balls in a row; the first is red, the second green, the third blue",  # "more than 3 objects"
      "a red ball, a green ball and a blue ball in a row"),
