@@ -651,9 +651,11 @@ def _refuse_all_but(t: str) -> None:
                     r"(?:but|except|apart from|other than|only)\b", t)
     but = but or re.search(r"\b(?:all|each|every\w*)\b[^.;!?]*?\b(?:but|except|apart from|other than)\s+(?:for\s+)?"
                            rf"(?:one\b|two\b|the\b(?!\s+(?:white\s+|pink\s+)?(?:{_AGENT_NOUN}|goal)))", t)
+    but = but or re.search(r"\b(?:both|two|three|they|and)\b[^.;!?]*?\b(?:except|apart from|other than)\b"
+                           r"(?!\s+(?:for\s+)?(?:an?|one)\b)", t)  # "two balls roll right except the blue one"
     if but:  # "all but the box move left", "all red but one", "all move left, except the blue one"
-        raise PromptError(f"'{but.group(0).split()[0]} but ...' (or 'except'): name the things it means, e.g. 'the "
-                          "red ball and the green cylinder move left'")
+        raise PromptError(f"{but.group(0)!r}: which things an exception leaves out ('but', 'except', 'apart from') "
+                          "is not read; name the things it means, e.g. 'the red ball and the green cylinder move left'")
 
 
 
