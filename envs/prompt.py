@@ -644,6 +644,15 @@ def _refuse_unreadable(t: str) -> None:
                           "the top left and the agent at the bottom right', or say which way a thing moves")
 
 
+def _refuse_where_the_goal_is(t: str) -> None:
+    """Refuse "..., where the goal is" ("pushes the box to the left, where the goal is"): where that is, is
+    not read."""
+    where = re.search(r"\bwhere (?:the|a) goal (?:is|lies|sits|waits)\b", t)
+    if where:
+        raise PromptError(f"{where.group(0)!r}: say where the goal is as a place, e.g. 'the goal is on the left', or "
+                          "push into it: 'the agent pushes the box into the goal'")
+
+
 def _refuse_all_but(t: str) -> None:
     """Refuse an exception to "all" ("all but the box move left", "all red but one", "all move left, except the
     blue one"): which things it leaves out is not read."""
@@ -869,6 +878,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:to|in|towards?)\s+(?:the\s+)?(up|down|left|right|upward|downward)\s+direction\b", r" \1 ", t)
     t = re.sub(r"\bits (centre|center|middle)\b", r"the \1", t)  # "the arena has a ball in its centre"
     _refuse_all_but(t)
+    _refuse_where_the_goal_is(t)
     t = re.sub(r"\bnothing (?:but|except(?: for)?)\b|(?:,?\s*\band\s+)?\bnothing else\b"
                r"|\bno (?:other )?(?:objects|things|items|shapes)\b"
                r"|\bexcept(?: for)?\b", " only ", t)  # no other objects
@@ -2201,7 +2211,7 @@ def _check_one_pushed(before: _Clause, clause: _Clause, after: _Clause | None) -
     last = not rest and clause.end in ("", *_SENTENCE_ENDS)  # "the agent pushes the red box and the blue box."
     if isinstance(noun, _Noun) and noun.kind == "object" and ((len(rest) == 1 and _is_way(rest[0])) or lone):
         raise PromptError(f"'{' '.join(clause.words)}' after a push: an agent pushes one object; {_PUSH_FORM}")
-    if isinstance(noun, _Noun) and noun.kind == "object" and noun.definite and last:
+    if isinstance(noun, _Noun) and noun.kind == "object" and (noun.definite or before.end == "and") and last:
         raise PromptError(f"'{' '.join(clause.words)}' after a push: an agent pushes one object; {_PUSH_FORM}; "
                           f"another object is its own clause, e.g. 'there is also a red ball'")
 

@@ -640,6 +640,8 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a slab on top of the red box", "a roof that hides what is under it"),
         ("three boxes along the top: red, green and blue from top to bottom", "also placed elsewhere"),
         ("two balls, red and blue, roll right except the blue one", "name the things it means"),  # the blue moved
+        ("the agent pushes the yellow block to the left, where the goal is", "say where the goal is"),  # goal anywhere
+        ("the agent pushes a ball and a box", "an agent pushes one object"),  # the box was left out of the push
         ("a red ball and a blue ball roll left, except for the red one", "name the things it means"),  # both moved
         ("a ball and a slab over it", "a roof that hides what is under it"),
         ("two big balls and cube on the left", "is the cube big too"),
