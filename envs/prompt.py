@@ -187,6 +187,7 @@ from worldsim.envs.scene import (
     OBJECT_DRAG_TIME,
     PALETTE,
     REACH_MIN_START,
+    REGIONS,
     SHAPES,
     AgentSpec,
     ArenaSpec,
@@ -667,7 +668,6 @@ def _refuse_all_but(t: str) -> None:
                           "is not read; name the things it means, e.g. 'the red ball and the green cylinder move left'")
 
 
-
 def _said_of_the_thing_before(t: str, colours: str, sizes: str, shapes: str) -> str:
     """Rewrite the phrases that say a colour or size of the thing just named, so that they do not read
     as one more thing: "a box with a red colour" (a red box), "the ball on the left is a big one", "a box
@@ -894,10 +894,10 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b(?:below|under|beneath)\s+{centre}", "at the bottom", t)
     t = re.sub(rf"\bright\s+((?:in|at)\s+{centre})", r"\1", t)  # "right in the middle"
     # "a ball right at the top": "right" stresses the place; after a verb ("rolls right at the top") it is the way
-    verbs = re.compile(rf"\b(?:{'|'.join(sorted(_MOTION_VERBS | _PUSH_VERBS))})\b")
+    acts = re.compile(rf"\b(?:{'|'.join(sorted(_MOTION_VERBS | _PUSH_VERBS))})\b")
     t = re.sub(rf"(\b(?:{_THING_NOUNS})s?\b)\s+right\s+"
                r"(?=(?:at|in|on)\s+the\s+(?:top|bottom|left|right|centre|center|middle)\b)",
-               lambda m: m[0] if verbs.search(re.split(r"[,.;:!?]|\band\b", t[: m.start()])[-1]) else f"{m[1]} ", t)
+               lambda m: m[0] if acts.search(re.split(r"[,.;:!?]|\band\b", t[: m.start()])[-1]) else f"{m[1]} ", t)
     if re.search(r"\b(?:agents|players)\b", t):  # "two agents: white on the left, pink on the right"
         t = re.sub(rf"(^|[,:;.!?]|\band\b|\bwith\b|\bthe\b)(\s*)(white|pink)\b"
                    rf"(?!\s+(?:and|or|agents?|ones?|{_THING_NOUNS})\b)",
@@ -3716,21 +3716,24 @@ def _ends_a_list(run: list[_Noun], noun: _Noun) -> bool:
 
 
 def _share_the_shape(clauses: list[_Clause], clause: _Clause, run: list[_Noun],
-                     speed: tuple[_Clause, list[_Segment]] | None) -> None:
+                     speed: tuple[_Clause, list[_Segment]] | None) -> bool:
     """Give the shape of ``clause``'s noun, and what follows it, to the colours listed before it (``run``);
-    a ``speed`` said before the list ("fast red and blue balls ...") goes to each too."""
+    a ``speed`` said before the list ("fast red and blue balls ...") goes to each too. Returns whether it
+    took the speed."""
     noun = clause.segments[0]
     for listed in run:
         listed.head, listed.shape = "object", noun.shape
         if listed.color_word is None and noun.color_word and all(n.color_word is None for n in run):
             listed.color_word = noun.color_word  # "a small and a big red ball": two red balls
     _share_a_leading_size(run, noun)
-    if speed is not None and speed[0].segments[0] is run[0] and noun.plural and not any(
-            n.article or n.count_word for n in [*run, noun]):
+    took = speed is not None and speed[0].segments[0] is run[0] and noun.plural and not any(
+        n.article or n.count_word for n in [*run, noun])
+    if took:
         clause.segments[1:1] = speed[1]  # shared with the list's motion
     if noun.plural and noun.count is None and (noun.color_word or noun.size):
         noun.plural = False  # "red and blue balls": one blue ball
     _share_predicate(clause, [c for c in clauses if c.segments[0] in run])  # "... balls on the left"
+    return took
 
 
 def _share_a_leading_size(run: list[_Noun], noun: _Noun) -> None:
@@ -3765,9 +3768,8 @@ def _share_shapes(clauses: list[_Clause]) -> list[_Clause]:
                 and (noun.count_word is None or _counted_look(noun)):
             run = [*run, noun] if clause.end in (",", "and") else []  # "red, green and blue balls", not "red; box"
             continue
-        if noun is not None and _ends_a_list(run, noun):
-            _share_the_shape(clauses, clause, run, pending)
-            pending = None if pending is not None and pending[1][0] in clause.segments else pending
+        if noun is not None and _ends_a_list(run, noun) and _share_the_shape(clauses, clause, run, pending):
+            pending = None
         run = []
     _share_predicates(clauses)
     out: list[_Clause] = []
@@ -4336,8 +4338,7 @@ def _start_short_of_the_edge(objs: list[_ObjDraft], rng: np.random.Generator) ->
     those from which that way leads there ("rolls towards the top right corner": not from the top right)."""
     for o in objs:
         if o.region is None and o.to_edge and o.goes_to is not None:
-            regions = (_region_at(row, col) for row in (-1, 0, 1) for col in (-1, 0, 1))
-            starts = [r for r in regions if r != o.goes_to and _way_between(r, o.goes_to) == o.direction]
+            starts = [r for r in REGIONS if r != o.goes_to and _way_between(r, o.goes_to) == o.direction]
             if starts:
                 o.region = str(rng.choice(starts))
 
