@@ -978,19 +978,37 @@ def _record(t: str) -> str:
     wholly such fields is left as it is, so its keys stay unknown words."""
     keys = "|".join(_RECORD_KEYS)
     out = []
-    for sentence in _one_field_runs(re.split(r"(?<=[.!?])\s+", t)):
+    for sentence in _one_field_runs(re.split(r"(?<=[.!?])\s+", _field_headers(t))):
         if re.match(rf"\s*(?:{keys})\s*:", sentence):  # "colour: green shape: cube": fields apart by spaces
             sentence = re.sub(rf"(?<=\w)\s+(?=(?:{keys})\s*:)", "; ", sentence)
         parts = [p for p in re.split(r"[;,]", sentence.rstrip(" .!?")) if p.strip()]
         fields = {p: re.fullmatch(rf"\s*({keys})\s*:\s*([^:]+?)\s*", p) for p in parts}
-        things = _by_thing(parts) if all(fields.values()) else []  # "shape: ball, colour: red, shape: box, ..."
+        rest = [p for p in parts if re.fullmatch(r"\s*(?:agent|goal|task)\s*:[^:]+", p)]  # '{"objects": [{"shape":
+        parts = [p for p in parts if p not in rest]  # "ball", ...}], "agent": "bottom right"}': said on their own
+        things = _by_thing(parts) if all(fields[p] for p in parts) else []  # "shape: ball, colour: red, shape: ..."
         if len(parts) < 2 or not things or not all(len(g) > 1 and {"shape", "thing"} & {*map(_field_key, g)}
                                                     for g in things):
             out.append(sentence)
             continue
         records = [_record_phrase([fields[p] for p in g]) for g in things]
-        out.append(sentence if None in records else " ".join(records))
+        out.append(sentence if None in records else " ".join(records) + "".join(f" {p.strip()}." for p in rest))
     return " ".join(out)
+
+
+def _field_headers(t: str) -> str:
+    """A header that introduces a thing's fields ("Objects: shape: ball, colour: red", "object 2 - shape: box",
+    "Object: shape ball, colour red") names no thing of its own: it is dropped, and keys said without their
+    colon after it get one."""
+    keys = "|".join(k for k, v in _RECORD_KEYS.items() if v != "thing")
+
+    def fields(m: re.Match) -> str:
+        body = m.group("body")
+        if ":" not in body:  # "shape ball, colour red"
+            body = re.sub(rf"(?:^|(?<=[;,]))\s*({keys})\s+(?=\w)", r" \1: ", body)
+        return f"{m.group('lead')}{body}"
+
+    return re.sub(rf"(?P<lead>(?:^|[.;!?,])\s*)(?:objects?|items?|things?)(?:\s+\d+)?\s*:\s*"
+                  rf"(?P<body>(?:{keys})\b[^.;!?]*)", fields, t)
 
 
 def _record_phrase(fields: list[re.Match]) -> str | None:
@@ -4083,6 +4101,7 @@ def _read_prompt(text: str) -> _Draft:
     tokens, distinct = _distinct_looks(tokens)
     _check_vocabulary(tokens)
     _check_comparatives(tokens)
+    _check_one_pink_agent(tokens)
     clauses = _look_headings(_merge_modifiers(_clauses(tokens)))
     if not clauses:
         if family is None:
@@ -4103,6 +4122,28 @@ def _read_prompt(text: str) -> _Draft:
         if obj.origin is not None:
             _check_origin(obj)
     return draft
+
+
+_ONE_WORDS = frozenset({"one", "single", "only", "alone", "sole", "lone", "just"})
+
+
+def _check_one_pink_agent(tokens: list[str]) -> None:
+    """ "One pink robot", "only a pink agent", "a single agent, pink": one agent, and pink. A scene always has
+    the white agent and the pink one is its second, so this would draw two agents where the prompt said one."""
+    if {"white", "both", "second", "another", "other", "two", "2"} & set(tokens) or any(
+            t.endswith("s") and t[:-1] in _AGENT_NOUNS for t in tokens):
+        return
+    for k, word in enumerate(tokens):
+        if word not in _AGENT_NOUNS:
+            continue
+        start = max(0, k - 3)
+        near = tokens[start:k + 4]
+        if "pink" in near and _ONE_WORDS & set(near):
+            said = [start + j for j, t in enumerate(near) if t == "pink" or t in _ONE_WORDS] + [k]
+            phrase = " ".join(tokens[min(said):max(said) + 1]).replace(" ,", ",")
+            raise PromptError(f"{phrase!r}: a scene always has the white agent, and a pink agent is its "
+                              "second; for one agent say 'the agent', for two name both, e.g. 'the white agent on "
+                              "the left and the pink agent on the right'")
 
 
 _DIFFERENT = {"colours": "color", "colors": "color", "colour": "color", "color": "color", "shapes": "shape",

@@ -2181,3 +2181,34 @@ def test_what_an_eleventh_review_found_reads_as_meant(prompt: str, same_as: str)
 def test_two_objects_then_one_after_a_semicolon_is_refused_with_the_count() -> None:
     with pytest.raises(PromptError, match="announces 2 objects but the list after it describes 1"):
         parse_prompt("objects: 2; red ball on the left", seed=0)  # drew a third object
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Objects: shape: ball, colour: red", "a red ball"),  # the header drew a second object, of any shape
+    ("object: shape: cube, colour: green", "a green cube"),
+    ("Object: shape ball, colour red", "a red ball"),
+    ("object - shape: cube, colour: blue, position: top", "a blue cube at the top"),
+    ("Object 1 - shape: ball, color: red. Object 2 - shape: box, color: blue.", "a red ball and a blue box"),
+    ('{"objects": [{"shape": "ball", "color": "red", "position": "top left"}], "agent": "bottom right"}',
+     "a red ball at the top left; the agent is at the bottom right"),
+    ('{"objects": [{"shape": "ball", "color": "red"}, {"shape": "box", "color": "blue"}]}',
+     "a red ball and a blue box"),  # was refused as more than 3 objects
+    ('{"agent": "top left", "goal": "bottom right", "objects": [{"shape": "box", "color": "red", "position": '
+     '"center"}], "task": "push"}', "push: a red box in the centre; the agent is at the top left; the goal is at the "
+     "bottom right; the agent pushes the box into the goal"),
+])
+def test_a_header_before_a_things_fields_names_no_thing_of_its_own(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["one pink robot in the centre and a goal at the bottom",
+                                    "only a pink agent at the top", "a single agent, pink, in the centre",
+                                    "the pink agent alone at the bottom right"])
+def test_one_agent_said_to_be_pink_is_refused_rather_than_drawn_beside_the_white_one(prompt: str) -> None:
+    with pytest.raises(PromptError, match="a scene always has the white agent"):
+        parse_prompt(prompt, seed=0)
+
+
+def test_the_pink_agent_beside_the_white_one_still_reads() -> None:
+    assert canonical_prompt("one pink robot on the left and one white robot on the right", seed=0) == \
+        "an empty arena; the white agent is on the right and the pink agent is on the left"
