@@ -142,15 +142,20 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   a box is pushed onto. Fields a sentence each with no sentence in words before them ("Colour: red.
   Shape: ball.") describe one thing, and a new one where a key comes again; so do fields in one
   sentence, apart by commas, semicolons or spaces ("colour=green shape=cube position=top left",
-  "object: red ball; position: top; movement: down"). A family field may end the prompt ("...; task:
-  reach").
+  "object: red ball; position: top; movement: down"). A header before a thing's fields ("Objects: shape:
+  ball, colour: red", a JSON list of objects) names no thing of its own. A family field may end the prompt
+  ("...; task: reach").
+* Things told apart by their places before any of them was described are described there ("two balls.
+  The one on the left is red, the one on the right is blue"; "the ball at the top is red, the ball at
+  the bottom is blue").
 * What a prompt leaves unsaid of a thing it describes (a colour, a shape, a place) is drawn from the
   seed; a thing it does not describe is not drawn: "the agent on the left" is an empty arena. Things
   said to have "different colours" (or shapes) are drawn so.
 * A prompt says how each thing starts; what happens after ("stops", "turns", "falls") is refused
   with the reason, and a thing that rolls "into the goal" heads for it.
 * "Two agents: one on the left, one on the right" (or "the first ..., the second ...") names the white
-  agent, then the pink one; "the pink one" is the pink agent.
+  agent, then the pink one; "the pink one" is the pink agent. Every scene has the white agent, so one
+  agent said to be pink ("one pink robot", "only a pink agent") is refused.
 * "Between" is refused with the row that says it; "no ..." with the reason (a scene holds only what a
   prompt names).
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
@@ -692,11 +697,40 @@ def _said_of_the_thing_before(t: str, colours: str, sizes: str, shapes: str) -> 
                   rf"(?P<adjectives>(?:(?:{colours}|{sizes})\s+)+)one\b(?=\s*(?:[,.;!?]|$))", appositive, t)
 
 
+def _told_apart_by_place(t: str) -> str:
+    """ "Two balls. The one on the left is red, the one on the right is blue", "the ball at the top is red, the
+    ball at the bottom is blue": things told apart by their places before any of them was described are
+    described there ("one red on the left", "a red ball at the top"). Where a thing was described before,
+    "the ball at the top is red" says something of it, and is left as it is."""
+    region = r"(?:on|at|in) the (?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)" \
+             r"(?: corner| side)?"
+    looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
+    singular = "|".join(sorted(w for w in _SHAPE_WORDS.keys() | _GENERIC_NOUNS if not w.endswith("s")))
+    found = list(re.finditer(rf"\bthe (one|{singular}) ({region}) (?:is|was|should be) ({looks})"
+                             rf"(?=\s*(?:[,.;!?]|and\b|$))", t))
+    if not found or re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{singular}|one)\b",
+                              t[:found[0].start()]):
+        return t
+    out, end = [], 0
+    for m in found:
+        if re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{singular}|one)\b", t[end:m.start()]):
+            break  # "... the one on the left is red. the ball is big, ..."
+        said = re.sub(r"\s+and\s+", " ", m.group(3))
+        out += [t[end:m.start()], f"one {said} {m.group(2)}" if m.group(1) == "one" else
+                f"a {said} {m.group(1)} {m.group(2)}"]
+        end = m.end()
+    return "".join(out) + t[end:]
+
+
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
     t = re.sub(r"^\W*quick (?:one|question|request|test)\s*[:,.!-]", " ", t)  # "quick one: a yellow ..." (chat)
     t = re.sub(r"\b(one (?:fast|quick|slow))\s+(?=(?:and )?(?:one|the other) (?:fast|quick|slow)\b)", r"\1, ",
                t)  # "two cylinders, one fast one slow"
+    t = re.sub(r"\b(objects|things|items|agents)\s*\(\s*([1-9]|one|two|three)\s*\)\s*:", r"\1: \2;",
+               t)  # "Objects (2): red ball, blue box"
+    t = re.sub(r"\b((?:two|three|2|3)\s+(?:[a-z]+\s+)?[a-z]+s)\s*\(([^()]*)\)", r"\1, \2,",
+               t)  # "two cylinders (one orange, one cyan) in the bottom left": what is said of the counted things
     t = re.sub(r"(^|\s)\(?[1-9]\)\s*", lambda m: "; " if m.start() else "", t)  # "1) a red ball 2) a blue box"
     if re.match(r"\s*1\.\s", text) and re.search(r"\s2\.\s", t):  # "1. red ball top left 2. blue box ..."
         t = re.sub(r"(^|\s)[1-9]\.\s+", lambda m: "; " if m.start() else "", t)
@@ -741,6 +775,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\bthe (left|right|top|bottom|upper|lower|middle|central)(?:most)? ({_THING_NOUNS}|one|ones)\b",
                lambda m: f"the {m.group(2)} {_PLACE_OF[m.group(1)]}", t)  # "the left ball": the ball on the left
     t = re.sub(r"\bthe (first|second|third) (?=(?:is|was)\b)", r"the \1 one ", t)  # "...; the second is blue"
+    t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = re.sub(r"\bprimary\b", " first ", t)
     t = re.sub(r"\bsecondary\b", " second ", t)
     t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left
@@ -778,6 +813,12 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:of|in|on) the (?:arena|floor|scene|world|ground|simulation)\b", " ", t)  # "the top of the arena"
     t = re.sub(r"\b(head|heads|heading|headed|go|goes|going|make|makes|making) for\b", r"\1 to", t)  # "heads for"
     t = re.sub(r"\bnothing (?:moves|is moving|moving)\s*(?=:)", " still ", t)  # "nothing moves: a red ball, ..."
+    if re.fullmatch(r"\W*(?:nothing|everything) (?:moves|is moving|is still)\W*", t):
+        raise PromptError(f"{t.strip(' .!')!r} describes no thing; name what stands still, e.g. 'nothing moves: a "
+                          "red ball and a blue box'")
+    t = re.sub(r"(?<=[.;!?])\s*(?:nothing|none of them|no object|no thing) (?:moves|is moving|will move)\s*(?=[.;!?]|$)"
+               r"|(?<=[.;!?])\s*everything (?:is|stays|keeps) (?:still|static|stationary|motionless)\s*(?=[.;!?]|$)",
+               " all are still", t)  # "a red ball on the left. Nothing moves."
     t = re.sub(rf"\b(one (?:{_DESCRIBING}))\s+(?=(?:and )?(?:one|the other) (?:{_DESCRIBING})\b)", r"\1, ",
                t)  # "two cubes, one red one blue"
     t = re.sub(rf"\b((?:two|three|2|3) (?:(?:{_DESCRIBING}) )*\w+s) (?=one (?:{_DESCRIBING})\s*(?:[,.;!?]|$))",
@@ -843,6 +884,11 @@ def _normalise(text: str) -> str:
     # "rolls under the slab, which is at the top": the slab is there
     t = re.sub(rf"\b({_SLAB_ALTERNATION})\s*,?\s*(?:which|that) (?:is|sits|lies|stands|hangs)\b",
                " slab . the slab is ", t)
+    t = re.sub(r"\b(cross|crosses|crossing|across) the (?:arena|floor|scene|screen|room|world)\b", r"\1", t)
+    t = re.sub(r"\b(?:along|across) the (top|bottom|left|right|middle|centre|center)((?: row| column| side| edge)?)\s+"
+               r"(from (?:the )?(?:top|bottom|left|right)(?: side| edge)? to (?:the )?(?:top|bottom|left|right)\b)",
+               lambda m: m.group(3) if m.group(1) in ("middle", "centre", "center") else
+               f"{m.group(3)} along the {m.group(1)}{m.group(2)}", t)  # "rolls along the bottom from left to right"
     pair = r"(?:towards?|at) (?:each other|one another)|apart|away from each other|in opposite directions"
     t = re.sub(rf"\b({pair}|converg\w*|diverg\w*|meet)\s+along the (top|bottom|middle|centre|center|left|right)"
                r"(?: row| column| side| edge)?\b", lambda m: f"{m.group(1)} {_line_along(m.group(2))}", t)
@@ -914,6 +960,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
     t = re.sub(r"\bin a (row|column)\b(?=[^.;]*\bin a \1\b)", " ", t)  # said twice: the fuller one
+    t = re.sub(rf"\b(?:an?|the) (white|pink) and (?:an?|the) (white|pink) ({_AGENT_NOUN})\b",
+               r"the \1 \3 and the \2 \3", t)  # "a white and a pink agent at the top"
     t = re.sub(rf"\b({_AGENT_NOUN}) in (pink|white)\b", r"\2 \1", t)  # "the agent in pink": the pink agent
     t = re.sub(rf"\b({_AGENT_NOUN}) (?:#\s*)?(1|one|2|two)\b(?!\s+(?:{_THING_NOUNS})s?\b)",
                lambda m: f" the {'first' if m.group(2) in ('1', 'one') else 'second'} {m.group(1)} ", t)  # "agent 1"
@@ -3661,6 +3709,10 @@ def _share_predicates(clauses: list[_Clause]) -> None:
         elif _new_thing(noun) and (_moving_after_and(clause, clauses[k - 1] if k else None) or (
                 _placed_only(clause) and k and clauses[k - 1].end == "and")):  # "a red ball and a blue box moving
             _share_predicate(clause, _bare_objects(clauses[:k]))  # left" or "... on the left": both
+        elif noun.kind == "agent" and k and clauses[k - 1].end == "and" and _placed_only(clause, "agent") and \
+                [s.kind for s in clauses[k - 1].segments if isinstance(s, _Noun)] == ["agent"] and \
+                len(clauses[k - 1].segments) == 1:  # "the white agent and the pink agent at the top": both
+            _share_predicate(clause, clauses[k - 1:k])
 
 
 def _new_thing(noun: _Noun) -> bool:
@@ -3688,10 +3740,10 @@ def _moving_after_and(clause: _Clause, before: _Clause | None) -> bool:
         and clause.words[len(noun.words): len(noun.words) + len(said)] == said
 
 
-def _placed_only(clause: _Clause) -> bool:
-    """An object noun and a region of the grid, nothing else: "a blue ball on the left"."""
+def _placed_only(clause: _Clause, kind: str = "object") -> bool:
+    """A noun of ``kind`` and a region of the grid, nothing else: "a blue ball on the left"."""
     return len(clause.segments) == 2 and isinstance(clause.segments[0], _Noun) and \
-        clause.segments[0].kind == "object" and isinstance(clause.segments[1], _Place) and \
+        clause.segments[0].kind == kind and isinstance(clause.segments[1], _Place) and \
         _line_of(clause.segments[1].region) is None and not clause.segments[1].origin and \
         _right_after(clause, clause.segments[0], clause.segments[1])  # not "... which is on the left", "... sits"
 

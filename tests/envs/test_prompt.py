@@ -2212,3 +2212,35 @@ def test_one_agent_said_to_be_pink_is_refused_rather_than_drawn_beside_the_white
 def test_the_pink_agent_beside_the_white_one_still_reads() -> None:
     assert canonical_prompt("one pink robot on the left and one white robot on the right", seed=0) == \
         "an empty arena; the white agent is on the right and the pink agent is on the left"
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a ball crosses the arena from left to right", "a ball on the left moves right"),  # 'say which way'
+    ("a ball rolls along the bottom from left to right", "a ball at the bottom left rolls right"),
+    ("a cylinder glides across the middle from right to left", "a cylinder on the right moves left"),
+    ("two cylinders (one orange, one cyan) in the bottom left", "an orange cylinder and a cyan cylinder at the "
+     "bottom left"),  # 'more than 3 objects'
+    ("Objects (2): red ball, blue box", "a red ball and a blue box"),
+    ("two balls (red and blue) on the left", "a red ball and a blue ball on the left"),  # 'names two colors'
+    ("Setup: a red ball on the left. Nothing moves.", "a red ball on the left"),  # unknown word 'nothing'
+    ("a red ball and a blue box. Everything is still.", "a red ball and a blue box"),
+    ("a white and a pink agent at the top", "the white agent at the top and the pink agent at the top"),
+    ("the white agent and the pink agent at the top", "the white agent at the top and the pink agent at the top"),
+    ("Two balls. The one on the left is red, the one on the right is blue.", "a red ball on the left and a blue "
+     "ball on the right"),  # 'could mean a ball or a ball'
+    ("two balls: the left one is red, the right one is blue", "a red ball on the left and a blue ball on the right"),
+    ("the ball at the top is red, the ball at the bottom is blue", "a red ball at the top and a blue ball at the "
+     "bottom"),  # 'placed twice'
+])
+def test_what_a_thirteenth_review_found_refused_or_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_thing_described_before_is_not_made_again_by_its_place() -> None:
+    assert canonical_prompt("a ball on the left and a ball on the right. the ball on the left is red.", seed=0) \
+        == canonical_prompt("a red ball on the left and a ball on the right", seed=0)
+
+
+def test_nothing_moves_alone_says_what_to_name() -> None:
+    with pytest.raises(PromptError, match="describes no thing"):
+        parse_prompt("Nothing moves.", seed=0)
