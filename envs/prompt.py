@@ -235,6 +235,7 @@ _UNSUPPORTED_COLORS = _words(
     "olive tan crimson "
     "scarlet amber ivory khaki dark light"
 )
+_SHADES = _words("dark light")  # "a dark blue box": refused, with the reason
 _SHAPE_WORDS = (
     _to("sphere", "ball balls sphere spheres orb orbs marble marbles")
     | _to("box", "box boxes cube cubes block blocks crate crates")
@@ -813,6 +814,12 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:of|in|on) the (?:arena|floor|scene|world|ground|simulation)\b", " ", t)  # "the top of the arena"
     t = re.sub(r"\b(head|heads|heading|headed|go|goes|going|make|makes|making) for\b", r"\1 to", t)  # "heads for"
     t = re.sub(r"\bnothing (?:moves|is moving|moving)\s*(?=:)", " still ", t)  # "nothing moves: a red ball, ..."
+    circle = re.search(rf"(?<!\bin )(?<!\bround )\b(?:an?|the|one|two|three|{_DESCRIBING}) (circles?|squares?|"
+                       r"rectangles?)\b(?!\s+(?:above|below|up|down|left|right|to|away|from|over|further)\b)",
+                       t)  # not "one square above it": a step
+    if circle:  # "a circle at the bottom": a shape seen from above
+        raise PromptError(f"{circle.group(1)!r}: the shapes are ball, box and cylinder (from above, a ball or a "
+                          "cylinder looks round and a box square); say one of them, e.g. 'a red ball'")
     if re.fullmatch(r"\W*(?:nothing|everything) (?:moves|is moving|is still)\W*", t):
         raise PromptError(f"{t.strip(' .!')!r} describes no thing; name what stands still, e.g. 'nothing moves: a "
                           "red ball and a blue box'")
@@ -1608,6 +1615,10 @@ def _count_value(word: str) -> int | None:
 def _set_once(noun: _Noun, name: str, value: str) -> None:
     """Set a field of a noun phrase; two different values ("a red blue ball") are an error."""
     old = getattr(noun, name)
+    shade = {old, value} & _SHADES if name == "color_word" else set()
+    if old is not None and old != value and shade:  # "a dark blue box"
+        colour = ({old, value} - shade or {"blue"}).pop()
+        raise PromptError(f"'{old} {value}': each colour is drawn in one shade; say the colour alone ('{colour}')")
     if old is not None and old != value:
         raise PromptError(f"{noun.text!r} names two {name.replace('_word', '')}s; give one per object")
     setattr(noun, name, value)
@@ -2315,7 +2326,8 @@ def _can_merge(clause: _Clause, into: _Clause, backward: bool) -> bool:
     """Whether a clause of modifiers only ("on the right") can join ``into``."""
     if backward and _list_header(into) is not None:
         return False  # keep "two objects:" a count for the list after it
-    kinds = {type(s) for s in clause.segments} & {_Place, _Motion}
+    kinds = {type(s) for k, s in enumerate(clause.segments)  # "..., moving towards the agent at the bottom
+             if not (k and isinstance(clause.segments[k - 1], _Relation))} & {_Place, _Motion}  # left": the agent's
     has_noun = any(isinstance(s, _Noun) for s in into.segments)
     if backward and _is_task(into.segments):  # "... pushes the box onto the goal, at the top": the goal's place
         last = into.segments[-1]
@@ -2491,7 +2503,7 @@ def _places_by_a_thing(clause: _Clause, before: _Clause | None, after: _Clause |
         return False
     opens = before is None or before.end in (*_SENTENCE_ENDS, ";") or relation.noun.pronoun  # "..., and to its right,"
     first = after.segments[0]
-    return opens and isinstance(first, _Noun) and first.kind == "object" and not first.definite \
+    return opens and isinstance(first, _Noun) and first.kind in ("object", "goal") and not first.definite \
         and not any(isinstance(s, (_Relation, _Place)) for s in after.segments[1:])
 
 

@@ -2244,3 +2244,23 @@ def test_a_thing_described_before_is_not_made_again_by_its_place() -> None:
 def test_nothing_moves_alone_says_what_to_name() -> None:
     with pytest.raises(PromptError, match="describes no thing"):
         parse_prompt("Nothing moves.", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Put the agent at the top. Below it, a goal.", "the agent at the top, a goal below it"),  # 'does not say'
+    ("a blue ball in the top right, moving towards the agent at the bottom left", "a blue ball at the top right "
+     "moving towards the agent at the bottom left"),
+])
+def test_a_place_by_another_thing_said_first_or_after_a_comma_reads(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a dark blue box", "each colour is drawn in one shade"),  # was "names two colors"
+    ("a light green ball", "say the colour alone"),
+    ("a circle at the bottom", "the shapes are ball, box and cylinder"),  # was read as the motion 'circling'
+    ("a red square on the left", "the shapes are ball, box and cylinder"),
+])
+def test_shades_and_flat_shapes_are_refused_with_their_own_reason(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
