@@ -147,7 +147,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   ("...; task: reach").
 * Things told apart by their places before any of them was described are described there ("two balls.
   The one on the left is red, the one on the right is blue"; "the ball at the top is red, the ball at
-  the bottom is blue").
+  the bottom is blue"). Two places that end a sentence after two things are one each ("two balls at the
+  top left and bottom right", "the agents are on the left and on the right").
 * What a prompt leaves unsaid of a thing it describes (a colour, a shape, a place) is drawn from the
   seed; a thing it does not describe is not drawn: "the agent on the left" is an empty arena. Things
   said to have "different colours" (or shapes) are drawn so.
@@ -698,6 +699,22 @@ def _said_of_the_thing_before(t: str, colours: str, sizes: str, shapes: str) -> 
                   rf"(?P<adjectives>(?:(?:{colours}|{sizes})\s+)+)one\b(?=\s*(?:[,.;!?]|$))", appositive, t)
 
 
+def _a_place_each(t: str) -> str:
+    """Two places after two things, ending the sentence, are one each: "two balls at the top left and bottom
+    right" is "two balls: one at the top left, one at the bottom right"; so is "the agents are on the left
+    and on the right"."""
+    region = r"(?:(?:top|bottom|upper|lower)\s+(?:left|right)|left|right|top|bottom|centre|center|middle)(?:\s+corner)?"
+
+    def each(m: re.Match) -> str:
+        things = re.sub(r"^(?:both|the two|the)\s+", "", m.group(1))
+        things = things if things.startswith("two ") else f"two {things}"
+        return f"{things}: one at the {m.group(2)}, one at the {m.group(3)}"
+
+    return re.sub(rf"\b(two (?:[a-z]+ )?[a-z]+s|both (?:[a-z]+ )?[a-z]+s|the two (?:[a-z]+ )?[a-z]+s|the agents)"
+                  rf"\s+(?:are\s+|sit\s+|stand\s+|start\s+)?(?:at|in|on) the ({region})\s+and\s+(?:(?:at|in|on)\s+)?"
+                  rf"(?:the\s+)?({region})\s*(?=[.;!?]|$)", each, t)
+
+
 def _told_apart_by_place(t: str) -> str:
     """ "Two balls. The one on the left is red, the one on the right is blue", "the ball at the top is red, the
     ball at the bottom is blue": things told apart by their places before any of them was described are
@@ -777,6 +794,7 @@ def _normalise(text: str) -> str:
                lambda m: f"the {m.group(2)} {_PLACE_OF[m.group(1)]}", t)  # "the left ball": the ball on the left
     t = re.sub(r"\bthe (first|second|third) (?=(?:is|was)\b)", r"the \1 one ", t)  # "...; the second is blue"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
+    t = _a_place_each(t)  # "two balls at the top left and bottom right"
     t = re.sub(r"\bprimary\b", " first ", t)
     t = re.sub(r"\bsecondary\b", " second ", t)
     t = re.sub(r"\bfar away\b(?! from)", " far ", t)  # "far away in the top left": in the top left

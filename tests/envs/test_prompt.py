@@ -2264,3 +2264,15 @@ def test_a_place_by_another_thing_said_first_or_after_a_comma_reads(prompt: str,
 def test_shades_and_flat_shapes_are_refused_with_their_own_reason(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two balls at the top left and bottom right", "two balls: one at the top left, one at the bottom right"),
+    ("the agents are at the bottom left and bottom right", "two agents: one at the bottom left, one at the bottom "
+     "right"),  # was refused: 'bottom right' does not say what it describes
+    ("both agents at the top left and the top right", "the white agent at the top left and the pink agent at the "
+     "top right"),
+    ("two red boxes are on the left and on the right.", "a red box on the left and a red box on the right"),
+])
+def test_two_places_after_two_things_are_one_each(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
