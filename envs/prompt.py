@@ -500,7 +500,8 @@ def _speed_and_way(t: str) -> str:
         return f"{m.group(1)} moving {m.group(2)} "
     place = (r"next|beside|by|above|below|under|beneath|underneath|over|at|in|on|of|side|half|corner|edge|wall|part"
              r"|region|column|row|alone|top|bottom|centre|center|middle")
-    pattern = rf"\b({_THING_NOUNS})\s+(fast|quickly|slowly|slow)\s+(?=(?:{_WAY_WORDS})\b(?!\s+(?:{place})\b))"
+    speed = r"(?:very\s+|really\s+)?(?:fast|quickly|slowly|slow)"
+    pattern = rf"\b({_THING_NOUNS})\s+({speed})\s+(?=(?:{_WAY_WORDS})\b(?!\s+(?:{place})\b))"
     return re.sub(pattern, verbless, t)
 
 
@@ -793,6 +794,8 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\bthe (left|right|top|bottom|upper|lower|middle|central)(?:most)? ({_THING_NOUNS}|one|ones)\b",
                lambda m: f"the {m.group(2)} {_PLACE_OF[m.group(1)]}", t)  # "the left ball": the ball on the left
     t = re.sub(r"\bthe (first|second|third) (?=(?:is|was)\b)", r"the \1 one ", t)  # "...; the second is blue"
+    t = re.sub(r"\b(one is an? [^.;!?]*?,\s*(?:and\s+)?the other(?: one)?) (?=an?\s)", r"\1 is ",
+               t)  # "one is a ball on the left, the other a box on the right"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
     t = re.sub(r"\bprimary\b", " first ", t)
@@ -985,6 +988,9 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bside by side\b|\b(?:next to|beside|alongside) (?:each other|one another)\b", " in a row ", t)
     t = re.sub(r"\bone (?:above|over|below|under|beneath) the other\b", " in a column ", t)
     t = re.sub(r"\bin a (row|column)\b(?=[^.;]*\bin a \1\b)", " ", t)  # said twice: the fuller one
+    agents = list(re.finditer(rf"\ban? (?={_AGENT_NOUN}\b)", t))
+    if len(agents) == 2 and not _two_agents(t):  # "an agent on the left and an agent on the right": two agents
+        t = f"{t[:agents[1].start()]}another {t[agents[1].end():]}"
     t = re.sub(rf"\b(?:an?|the) (white|pink) and (?:an?|the) (white|pink) ({_AGENT_NOUN})\b",
                r"the \1 \3 and the \2 \3", t)  # "a white and a pink agent at the top"
     t = re.sub(rf"\b({_AGENT_NOUN}) in (pink|white)\b", r"\2 \1", t)  # "the agent in pink": the pink agent
@@ -1170,6 +1176,19 @@ def _in_order(t: str) -> str:
         place = f" {_column_place(where)}" if where else ""
         return f"{m.group('lead')} in a {line}{place} "
 
+    for m in re.finditer(r"(?:^|[,:;]|\band\b)\s*(?:from\s+)?(right\s+to\s+(?:the\s+)?left|bottom\s+to\s+"
+                         r"(?:the\s+)?top)(?=\s*(?:[,.;:!?]|$|at\b|in\b|on\b|along\b))", t):
+        sentence = re.split(r"[.;!?]", t[: m.start()])[-1]
+        if _is_list(t[: m.start()]) and not set(re.findall(r"[a-z]+", sentence)) & _MOTION_VERBS:
+            raise PromptError(f"{m.group(1)!r}: a row is listed from left to right and a column from top to bottom; "
+                              "list the things in that order, e.g. 'blue, green and red balls, left to right'")
+
+    def after_the_list(m: re.Match) -> str:  # "three balls at the top, from left to right: red, green, blue"
+        head = re.sub(r"\b(?:at|in|on) the (top|bottom|left|right)$", r"along the \1", m.group("head"))
+        return f"{head}: {m.group('list')} from {m.group('order')}"
+
+    t = re.sub(rf"(?P<head>\b(?:two|three|2|3)\s+[^.;!?:,]*?)\s*,?\s*(?:from\s+)?(?P<order>{_ORDERS})\s*:\s*"
+               rf"(?P<list>[^.;!?]*)", after_the_list, t)
     # said before the list ("from left to right: a red ball, a blue box"), or after its last noun with no comma
     t = re.sub(rf"(^|[.;!?]\s*)(?:from\s+)?({_ORDERS})\s*[:,]\s*([^.;!?]*)", r"\1\3, \2", t)
     things = f"{_THING_NOUNS}|{'|'.join(sorted(_COLOR_WORDS))}"  # "... red, green and blue from left to right"

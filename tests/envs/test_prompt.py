@@ -2276,3 +2276,30 @@ def test_shades_and_flat_shapes_are_refused_with_their_own_reason(prompt: str, m
 ])
 def test_two_places_after_two_things_are_one_each(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("an agent on the left and an agent on the right", "the white agent on the left and the pink agent on the "
+     "right"),  # was refused: the white agent placed twice
+    ("a ball very fast moving left", "a ball moving quickly left"),  # 'fast' said of a ball that does not move
+    ("There are two objects. One is a ball on the left, the other a box on the right.",
+     "There are two objects. One is a ball on the left, the other is a box on the right."),
+    ("three balls at the top from left to right: red, green and blue", "three balls along the top: red, green and "
+     "blue from left to right"),  # 'names two colors'
+    ("three balls along the top, left to right: red, green, blue", "three balls along the top: red, green and "
+     "blue from left to right"),
+])
+def test_what_a_thirteenth_review_found_refused_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["red, green and blue balls, right to left, at the top",
+                                    "three boxes, bottom to top: red, green, blue"])
+def test_a_list_in_reverse_order_is_refused_with_the_order_to_use(prompt: str) -> None:
+    with pytest.raises(PromptError, match="a row is listed from left to right"):
+        parse_prompt(prompt, seed=0)
+
+
+def test_a_motion_from_right_to_left_is_still_a_motion() -> None:
+    assert canonical_prompt("a red ball and a blue ball roll from right to left", seed=0) == canonical_prompt(
+        "a red ball on the right and a blue ball on the right, both rolling left", seed=0)
