@@ -158,7 +158,7 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   agent, then the pink one; "the pink one" is the pink agent. Every scene has the white agent, so one
   agent said to be pink ("one pink robot", "only a pink agent") is refused.
 * "Between" is refused with the row that says it; "no ..." with the reason (a scene holds only what a
-  prompt names).
+  prompt names), except "no goal", "without a slab" or "goal: none", which say just that.
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
   top"), places by numbers ("in cell 3"), a preposition with nothing after it ("a box with a ball
@@ -700,6 +700,28 @@ def _said_of_the_thing_before(t: str, colours: str, sizes: str, shapes: str) -> 
                   rf"(?P<adjectives>(?:(?:{colours}|{sizes})\s+)+)one\b(?=\s*(?:[,.;!?]|$))", appositive, t)
 
 
+_ABSENT = rf"(?:\bno|\bwithout (?:an?|the|any))\s+(?P<a>goal|{_SLAB_ALTERNATION})s?\b" \
+          rf"|\b(?P<b>goal|{_SLAB_ALTERNATION})\s*:\s*(?:none|no)\b"  # "no goal", "without a slab", "goal: none"
+
+
+def _absent_fixtures(text: str) -> set[str]:
+    """The fixtures a prompt says its scene has not: {"goal"}, {"slab"}, both or neither."""
+    return {"goal" if (m.group("a") or m.group("b")) == "goal" else "slab" for m in re.finditer(_ABSENT, text.lower())}
+
+
+def _said_absent(t: str) -> str:
+    """ "No goal", "without a slab", "goal: none": a scene holds only what its prompt names, so these say
+    nothing more and are taken out, unless the prompt names that thing too (refused)."""
+    absent = _ABSENT
+    for m in re.finditer(absent, t):
+        thing = m.group("a") or m.group("b")
+        rest = t[:m.start()] + t[m.end():]
+        named = rf"\b(?:{_SLAB_ALTERNATION})\b" if thing != "goal" else r"\bgoal\b"
+        if re.search(named, rest):
+            raise PromptError(f"{m.group(0).strip()!r}, yet the prompt names a {thing} too; say one")
+    return re.sub(rf"(?:^|,|\band\b|\bwith\b)?\s*(?:{absent})\s*(?=[,.;!?]|\band\b|$)", " ", t)
+
+
 def _a_place_each(t: str) -> str:
     """Two places after two things, ending the sentence, are one each: "two balls at the top left and bottom
     right" is "two balls: one at the top left, one at the bottom right"; so is "the agents are on the left
@@ -928,6 +950,7 @@ def _normalise(text: str) -> str:
                lambda m: _across(t[: m.start()], m), t)  # "three balls across the top": one region each
     t = re.sub(r"\balong\b", " at ", t)  # "along the top": in the top row of regions
     t = re.sub(r"\bat speed\b", " quickly ", t)
+    t = _said_absent(t)  # "no goal", "without a slab", "goal: none"
     slab = _SLAB_ALTERNATION
     t = re.sub(rf"\b(?:raised|flat|elevated|overhead|floating)\s+(?=(?:{slab})\b)", "", t)  # the slab's look is fixed
     t = re.sub(rf"\b({slab})\s+(?:{slab})\b", r"\1", t)  # "a slab roof", "a roof slab": one slab
@@ -4213,6 +4236,10 @@ def _read_prompt(text: str) -> _Draft:
     if not draft.objects and {"only", "just", "alone"} & set(tokens):  # "only the agent": no objects at all
         draft.empty = True
     _apply_family(draft, family)
+    for fixture in _absent_fixtures(text):
+        if getattr(draft, fixture):  # "occlusion: a red ball rolls left, no slab"
+            raise PromptError(f"the prompt says there is no {fixture}, yet its scene family ({family}) has one; "
+                              f"drop 'no {fixture}' or the family")
     for obj in draft.objects:
         if obj.direction == _TOWARDS_THING:  # "rolls left, rolls towards the box": which way?
             raise PromptError("a motion towards another thing follows another motion, and what moves towards what "

@@ -2303,3 +2303,23 @@ def test_a_list_in_reverse_order_is_refused_with_the_order_to_use(prompt: str) -
 def test_a_motion_from_right_to_left_is_still_a_motion() -> None:
     assert canonical_prompt("a red ball and a blue ball roll from right to left", seed=0) == canonical_prompt(
         "a red ball on the right and a blue ball on the right, both rolling left", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("no goal, a red ball on the left", "a red ball on the left"),
+    ("a red ball on the left without a slab", "a red ball on the left"),
+    ("a red ball. goal: none", "a red ball"),
+    ("a red ball, no goal and no slab", "a red ball"),
+])
+def test_a_goal_or_slab_said_absent_is_not_drawn(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a goal at the top, no goal", "yet the prompt names a goal too"),
+    ("occlusion: a red ball rolls left, no slab", "its scene family .occlusion. has one"),
+    ("a red ball, no agent", "every scene has at least the white agent"),
+])
+def test_a_thing_said_absent_and_present_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
