@@ -11,7 +11,9 @@ is drawn from ``seed``, so a prompt and a seed give exactly one scene, and
 The parser is strict: it reads every word of a prompt or raises :class:`PromptError`.
 
 * A word it does not know is refused, naming the word and listing the supported ones
-  (:func:`supported_words`); only :data:`FILLER_WORDS` are skipped.
+  (:func:`supported_words`); only :data:`FILLER_WORDS` are skipped, with a few filler phrases: an
+  opening such as "In this scenario," or "Let's say", "of the screen", and "too" or "as well" ending a
+  clause.
 * Colours and sizes after a noun describe it ("the ball is red", "the ball on the left is big", "a box
   that is big and blue", "a ball. It is red."); a thing said to be a shape ("the green thing is a
   cylinder") is refused, to be said in one phrase. "A blue one" takes the shape of the object named
@@ -709,6 +711,24 @@ def _absent_fixtures(text: str) -> set[str]:
     return {"goal" if (m.group("a") or m.group("b")) == "goal" else "slab" for m in re.finditer(_ABSENT, text.lower())}
 
 
+def _respectively(t: str) -> str:
+    """ "X and Y at the top and bottom respectively", "... roll left and right respectively": the first of
+    two places or ways goes to the first thing, the second to the second."""
+    region = r"(?:(?:top|bottom|upper|lower)\s+(?:left|right)|left|right|top|bottom|centre|center|middle)(?:\s+corner)?"
+    thing = r"(?:an?|the|one)\s+[^,.;!?]*?"
+    t = re.sub(rf"\b({thing})\s+and\s+({thing})\s*,?\s+(?:are\s+|sit\s+|start\s+)?(?:at|in|on) the ({region})\s+and"
+               rf"\s+(?:(?:at|in|on)\s+)?(?:the\s+)?({region}),?\s+respectively\b",
+               r"\1 at the \3 and \2 at the \4", t)
+    verbs = "|".join(sorted(v for v in _MOTION_VERBS if not v.endswith(("s", "ing", "ed"))))
+    t = re.sub(rf"\b({thing})\s+and\s+({thing})\s*,?\s+({verbs})\s+({_WAY_WORDS})\s+and\s+({_WAY_WORDS}),?\s+"
+               r"respectively\b", r"\1 \3ing \4 and \2 \3ing \5", t)
+    if re.search(r"\brespectively\b", t):
+        raise PromptError("'respectively' is read after two things and two places ('a red ball and a blue box at "
+                          "the top and bottom respectively') or two ways ('... roll left and right respectively'); "
+                          "else give each thing its own, e.g. 'a red ball at the top and a blue box at the bottom'")
+    return t
+
+
 def _said_absent(t: str) -> str:
     """ "No goal", "without a slab", "goal: none": a scene holds only what its prompt names, so these say
     nothing more and are taken out, unless the prompt names that thing too (refused)."""
@@ -802,7 +822,20 @@ def _normalise(text: str) -> str:
                r"|\b(?:can|could|may) (?:i|we) (?:get|have|see)\b|\b(?:give|get) me\b"
                r"|^\W*(?:hi|hello|hey)\b|\bthanks?(?: you)?(?: very much)?\b|\bset up\b|\bdo(?= an? (?:scene|arena)\b)",
                " ", t)
-    t = re.sub(r"\bgoal (?:patch|square|pad|zone|tile|spot|mat|marker|target|thing|area|region)\b", "goal", t)
+    t = re.sub(r"\b(?:goal|target) (?:patch|square|pad|zone|tile|spot|mat|marker|target|thing|area|region)\b", "goal",
+               t)  # "the target zone"
+    t = re.sub(r"^\W*(?:(?:in|for) this (?:scenario|scene|setup|exercise|test|example|simulation|episode|task)"
+               r"|(?:let(?: is| us)? )?say(?: that)?|suppose(?: that)?|picture this)\b\W*", " ",
+               t)  # "In this scenario, ..."
+    t = re.sub(r"\b(?:of|on|in) the (?:screen|image|frame|picture|view|window|video)\b", " ",
+               t)  # "... side of the screen"
+    t = re.sub(r"\b(?:small|little)ish\b", " small ", t)
+    t = re.sub(r"\b(?:big|large)ish\b", " large ", t)
+    t = re.sub(r"\b(?:normal|average|regular|medium|standard|mid)[ -]?sized?\b|\bof (?:normal|average|regular|medium|"
+               r"standard) size\b", " medium ", t)  # "a normal-sized red ball", "a ball of average size"
+    t = re.sub(r"\bsuper[ -]?(?=(?:fast|quick|quickly|slow|slowly)\b)", " very ", t)  # "super fast"
+    t = re.sub(r"\s*\b(?:too|as well)\s*(?=[,.;!?]|$)", " ", t)  # "... and a blue box too": said already
+    t = _respectively(t)  # "a red ball and a blue ball at the top and bottom respectively"
     t = re.sub(r"\b(?:of|in|on) the 3 ?x ?3 grid\b", " ", t)  # "the top left cell of the 3x3 grid"
     t = re.sub(r"\b(?:gets?|getting) to\b", " reaches ", t)  # "the agent has to get to the goal"
     t = re.sub(r"\buntil (?=the goal\b)", "onto ", t)  # "push the box until the goal"

@@ -2323,3 +2323,28 @@ def test_a_goal_or_slab_said_absent_is_not_drawn(prompt: str, same_as: str) -> N
 def test_a_thing_said_absent_and_present_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball and a blue ball at the top and bottom respectively", "a red ball at the top and a blue ball at the "
+     "bottom"),
+    ("the red ball and the blue box are on the left and right, respectively", "a red ball on the left and a blue box "
+     "on the right"),
+    ("a red ball and a blue box roll left and right respectively", "a red ball rolling left and a blue box rolling "
+     "right"),
+    ("a ball super fast moving left", "a ball moving quickly left"),
+    ("In this scenario, a red ball is on the left.", "a red ball on the left"),
+    ("Let's say we have a red ball on the left", "a red ball on the left"),
+    ("a red ball on the left side of the screen", "a red ball on the left"),
+    ("a smallish red ball", "a small red ball"),
+    ("a red ball of average size", "a medium red ball"),
+    ("the agent must reach the target zone at the top", "the agent reaches the goal at the top"),
+    ("a red ball on the left. a blue box too.", "a red ball on the left and a blue box"),
+])
+def test_common_phrasings_a_review_found_refused_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_respectively_without_two_places_or_ways_is_refused_with_the_forms_it_takes() -> None:
+    with pytest.raises(PromptError, match="'respectively' is read after two things"):
+        parse_prompt("two balls, red and blue, respectively", seed=0)
