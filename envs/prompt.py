@@ -836,6 +836,11 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bsuper[ -]?(?=(?:fast|quick|quickly|slow|slowly)\b)", " very ", t)  # "super fast"
     t = re.sub(r"\s*\b(?:too|as well)\s*(?=[,.;!?]|$)", " ", t)  # "... and a blue box too": said already
     t = _respectively(t)  # "a red ball and a blue ball at the top and bottom respectively"
+    t = re.sub(r"\b(all|both|each|one|two|three) of (?:them|these|those)\b", r"\1",
+               t)  # "three balls, two of them red"
+    t = re.sub(rf"\b(?:make|let|have)?\s*\b(roll|move|slide|glide|drift|send)\s+(?:them|both|all)"
+               rf"(?:\s+(?:both|all))?\s+(?=(?:{_WAY_WORDS})\b)",
+               lambda m: f" all {'move' if m.group(1) == 'send' else m.group(1)} ", t)  # "roll them left"
     t = re.sub(r"\b(?:of|in|on) the 3 ?x ?3 grid\b", " ", t)  # "the top left cell of the 3x3 grid"
     t = re.sub(r"\b(?:gets?|getting) to\b", " reaches ", t)  # "the agent has to get to the goal"
     t = re.sub(r"\buntil (?=the goal\b)", "onto ", t)  # "push the box until the goal"

@@ -2348,3 +2348,13 @@ def test_common_phrasings_a_review_found_refused_read_as_meant(prompt: str, same
 def test_respectively_without_two_places_or_ways_is_refused_with_the_forms_it_takes() -> None:
     with pytest.raises(PromptError, match="'respectively' is read after two things"):
         parse_prompt("two balls, red and blue, respectively", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two balls at the top, roll them left", "two balls at the top, both roll left"),  # 'them' refused
+    ("three balls, two of them red", "three balls, two red"),
+    ("three balls. All of them are blue.", "three blue balls"),
+    ("two boxes; send them both up", "two boxes, both moving up"),
+])
+def test_them_after_counted_things_names_them(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
