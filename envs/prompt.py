@@ -264,7 +264,7 @@ _UNSUPPORTED_MOTIONS = _words(
 _UNSUPPORTED_COUNTS = _words("several many multiple few dozen dozens lots zero no numerous hundred")
 _SIZES = (
     _to("small", "small tiny little smaller lil mini")
-    | _to("large", "big large huge bigger larger giant")
+    | _to("large", "big large huge bigger larger giant fat massive enormous")
     | {"medium": "medium"}
 )
 _AGENT_NOUNS = _words(
@@ -336,7 +336,7 @@ FILLER_WORDS = _words(
     " really directly somewhere sat sit position positions"  # "really fast", "at the top-right position"
     " now finally ok okay"  # "now add a ball", "ok? and a box"
     " need needs include includes including occupies occupy occupying positioned cell cells"
-    " task setup layout configuration"  # "task: push the box onto the goal"
+    " task setup layout configuration initialize initialise configure"  # "task: push the box onto the goal"
     " basically hmm um maybe imagine we my our"  # "basically I want ...", "imagine a red ball ..."
 )
 
@@ -818,7 +818,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bpl(?:s|z|ease)\b", " please ", t)
     t = re.sub(r"^\W*(?:can|could|would|will) (?=(?:the|a|an|one|two|three) )", " ", t)  # "could the ball roll ..."
     t = re.sub(r"\b(?:can|could|would|will) (?:you|u|ya)\b"
-               r"|\bi(?: would| d)? (?:want|like|need)(?: to (?:see|have|get))?\b|\blet(?: is| us)\b"
+               r"|\bi(?: would| d)? (?:want|like|need)(?: to (?:see|have|get))?\b|\blet(?: is| us)(?: do\b)?\b"
                r"|\b(?:can|could|may) (?:i|we) (?:get|have|see)\b|\b(?:give|get) me\b"
                r"|^\W*(?:hi|hello|hey)\b|\bthanks?(?: you)?(?: very much)?\b|\bset up\b|\bdo(?= an? (?:scene|arena)\b)",
                " ", t)
@@ -834,6 +834,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:normal|average|regular|medium|standard|mid)[ -]?sized?\b|\bof (?:normal|average|regular|medium|"
                r"standard) size\b", " medium ", t)  # "a normal-sized red ball", "a ball of average size"
     t = re.sub(r"\bsuper[ -]?(?=(?:fast|quick|quickly|slow|slowly)\b)", " very ", t)  # "super fast"
+    t = re.sub(r"\b(?:pop|plop|stick)\s+(?=(?:an?|the|one|two|three|some)\b)", " put ", t)  # "pop a ball in the centre"
+    t = re.sub(r"\b(?:smack|bang|slap)(?: dab)?\s+(?=(?:in|at|on) the\b)", " ", t)  # "smack in the middle"
     t = re.sub(r"\s*\b(?:too|as well)\s*(?=[,.;!?]|$)", " ", t)  # "... and a blue box too": said already
     t = _respectively(t)  # "a red ball and a blue ball at the top and bottom respectively"
     t = re.sub(r"\b(all|both|each|one|two|three) of (?:them|these|those)\b", r"\1",
@@ -846,7 +848,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\buntil (?=the goal\b)", "onto ", t)  # "push the box until the goal"
     t = re.sub(r"\bthey\b(?:\s+(?:are|re)\s+(?=(?:all|both)\b))?", " all ", t)  # "two balls, and they roll down"
     t = re.sub(r"\ball\s+(?=(?:all|both)\b)", " ", t)  # "they are both red": both are red
-    t = re.sub(r"\blets(?: (?:get|have|see|make))?\b", " ", t)  # "lets get a ball ..." (let's, no apostrophe)
+    t = re.sub(r"\blets(?: (?:get|have|see|make|do))?\b", " ", t)  # "lets get a ball ..." (let's, no apostrophe)
     t = re.sub(r"\b(?:the |a )?target(?! (?:box|ball|cylinder|cube|sphere|object))\b", " the goal ", t)
     if re.search(rf"\b{_AGENT_NOUN}\b", t) and not _two_agents(t):  # "the agent ..., and he starts at the left"
         t = re.sub(r"\b(?:he|she|him|her)\b", " the agent ", t)
@@ -911,8 +913,8 @@ def _normalise(text: str) -> str:
                t)  # "two cubes, one red one blue"
     t = re.sub(rf"\b((?:two|three|2|3) (?:(?:{_DESCRIBING}) )*\w+s) (?=one (?:{_DESCRIBING})\s*(?:[,.;!?]|$))",
                r"\1, ", t)  # "two balls one red, one blue", "two balls one red"
-    looks = rf"(?:{_DESCRIBING})(?:\s*,\s*(?:{_DESCRIBING}))*(?:\s*,?\s*and\s+(?:{_DESCRIBING}))?\s*(?:[.;!?]|$)"
-    t = re.sub(rf"\b((?:two|three|2|3) (?:\w+ )?\w+s)\s*[.;!?]\s*(?:(?:all|these)\s+(?:are|re)\s+)?(?={looks})",
+    looks = rf"(?:{_DESCRIBING})(?:\s*,\s*(?:{_DESCRIBING}))*(?:\s*,?\s*and\s+(?:{_DESCRIBING}))?\s*(?:[.;!?,]|$)"
+    t = re.sub(rf"\b((?:two|three|2|3) (?:\w+ )?\w+s)\s*[.;!?]+\s*(?:(?:all|these)\s+(?:are|re)\s+)?(?={looks})",
                r"\1, ", t)  # "three balls. They are red, blue and yellow.": one each ("they" is "all" by now)
     t = re.sub(r"^(\W*)it is (?=(?:an?|one|two|three|some)\b)", r"\1there is ", t)  # "It's an orange ball. It's ..."
     # a later sentence that is one field, "... Colour: blue.", describes "it": the thing described before
@@ -1015,7 +1017,7 @@ def _normalise(text: str) -> str:
     _refuse_all_but(t)
     _refuse_where_the_goal_is(t)
     t = re.sub(r"\bnothing (?:but|except(?: for)?)\b|(?:,?\s*\band\s+)?\bnothing else\b"
-               r"|\bno (?:other )?(?:objects|things|items|shapes)\b"
+               r"|\bno (?:other )?(?:objects|things|items|shapes)\b|\b(?:objects|things|items)\s*:\s*(?:none|0|zero)\b"
                r"|\bexcept(?: for)?\b", " only ", t)  # no other objects
     t = re.sub(r"\bin between\b(?!\s+(?:the|a|an|two|both)\b)", " between them ", t)  # "a box in between"
     t = re.sub(
@@ -2447,13 +2449,17 @@ def _way_under_the_slab(clause: _Clause, into: _Clause) -> bool:
 
 def _goes_under(clause: _Clause, before: _Clause) -> bool:
     """Whether ``clause`` only says that the thing moving one way in ``before`` goes under the slab ("a
-    ball rolls left from the right, and goes under the slab"); if so that motion now goes under it."""
-    motion = clause.segments[0] if len(clause.segments) == 1 else None
-    if not (isinstance(motion, _Motion) and motion.under_slab and not motion.still):
+    ball rolls left from the right, and goes under the slab", "..., passing under a slab in the middle"); if so
+    that motion now goes under it."""
+    motion = clause.segments[0] if len(clause.segments) in (1, 2) else None
+    place = clause.segments[1] if len(clause.segments) == 2 else None
+    if not (isinstance(motion, _Motion) and motion.under_slab and not motion.still) or (
+            place is not None and not isinstance(place, _Place)):
         return False
     moves = [s for s in before.segments if isinstance(s, _Motion) and not s.still]
-    if len(moves) != 1:
+    if len(moves) != 1 or (place is not None and not _said_of_the_glide(place, motion)):
         return False
+    moves[0].slab_region = moves[0].slab_region or motion.slab_region
     said = f"'{' '.join(moves[0].words)} and {' '.join(motion.words)}'"
     if moves[0].direction not in _AXES:
         raise PromptError(f"{said}: a thing goes under the slab one of {', '.join(_AXES)}")

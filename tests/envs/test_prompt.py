@@ -2358,3 +2358,18 @@ def test_respectively_without_two_places_or_ways_is_refused_with_the_forms_it_ta
 ])
 def test_them_after_counted_things_names_them(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a large purple box sliding quickly down from the top, passing under a slab in the middle",
+     "a large purple box at the top slides quickly down under a slab in the middle"),  # 'does not say'
+    ("the agent on the left. Objects: none.", "the agent on the left, no objects"),  # unknown word 'none'
+    ("three balls!! red, blue and yellow, all small", "three small balls, one red, one blue and one yellow"),
+    ("Could you pop a large orange ball in the centre", "a large orange ball in the centre"),
+    ("a fat purple cylinder in the centre", "a large purple cylinder in the centre"),
+    ("a goal smack in the middle", "a goal in the centre"),
+    ("Initialize a single large orange cube at the top-left cell", "a large orange cube at the top left"),
+    ("let us do a red ball", "a red ball"),
+])
+def test_what_users_writing_freely_said_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
