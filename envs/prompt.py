@@ -758,6 +758,10 @@ def _a_place_each(t: str) -> str:
                   rf"(?:the\s+)?({region})\s*(?=[.;!?]|$)", each, t)
 
 
+_ONE_THING = "|".join(sorted(w for w in _SHAPE_WORDS.keys() | _GENERIC_NOUNS if not w.endswith("s")))
+"""The nouns of one object, for patterns: "ball|block|box|..."."""
+
+
 def _told_apart_by_place(t: str) -> str:
     """ "Two balls. The one on the left is red, the one on the right is blue", "the ball at the top is red, the
     ball at the bottom is blue": things told apart by their places before any of them was described are
@@ -766,7 +770,7 @@ def _told_apart_by_place(t: str) -> str:
     region = r"(?:on|at|in) the (?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)" \
              r"(?: corner| side)?"
     looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
-    singular = "|".join(sorted(w for w in _SHAPE_WORDS.keys() | _GENERIC_NOUNS if not w.endswith("s")))
+    singular = _ONE_THING
     found = list(re.finditer(rf"\bthe (one|{singular}) ({region}) (?:is|was|should be) ({looks})"
                              rf"(?=\s*(?:[,.;!?]|and\b|$))", t))
     if not found or re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{singular}|one)\b",
@@ -858,6 +862,11 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bthe (first|second|third) (?=(?:is|was)\b)", r"the \1 one ", t)  # "...; the second is blue"
     t = re.sub(r"\b(one is an? [^.;!?]*?,\s*(?:and\s+)?the other(?: one)?) (?=an?\s)", r"\1 is ",
                t)  # "one is a ball on the left, the other a box on the right"
+    t = re.sub(r"(^|[.;!?]\s*)((?:on|at|in|near) the (?:(?:top|bottom|upper|lower)\s+)?(?:left|right|top|bottom|centre|"
+               r"center|middle)(?:\s+(?:corner|side|edge))?)\s*,?\s+there\s+(?:is|are)\s+(?=[^.;!?]*\band\b)",
+               r"\1\2, ", t)  # "on the left there are a red ball and a blue box": the place heads the list
+    t = re.sub(r"\b(?:that|which|who)\s+(?=(?:move|roll|slide|glide|drift|go|head|travel)\b)", " ",
+               t)  # "a red ball and a blue box that move left": the plural verb is the list's
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
     t = re.sub(r"\bprimary\b", " first ", t)
@@ -886,6 +895,9 @@ def _normalise(text: str) -> str:
     t = _record(t)  # "shape: cylinder; colour: cyan; size: large; position: left"
     t = re.sub(r"\bin which\b", " ", t)  # "a scene in which the agent pushes the box"
     t = re.sub(rf"\b1\s+(?=(?:{_DESCRIBING})\b)", "one ", t)  # "2 balls 1 red 1 blue"
+    thing = rf"(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING})"
+    t = re.sub(rf"\b((?:an?|the)\s+{thing}\s+and\s+(?:(?:an?|the)\s+)?{thing})\s+are\s+(?=(?:{_DESCRIBING})\b)",
+               r"\1 are both ", t)  # "the ball and the box are red": both are
     t = re.sub(rf"\b((?:{_THING_NOUNS})\s+and\s+(?:\w+\s+){{0,3}}(?:{_THING_NOUNS}))\s+(?:are\s+)?both\b(?!\s+of\b)",
                lambda m: m.group(0) if set(m.group(1).split()) & _AGENT_NOUNS else f"{m.group(1)}, both",
                t)  # "a red ball and a blue ball both roll right": said of the two objects
@@ -3647,6 +3659,7 @@ class _PromptReader:
         thing counted ("all moving up"), left to be read once every listed thing is there."""
         first = len(self.draft.objects)
         of_each: list[_Clause] = []
+        own_said = False
         while i < len(clauses):
             if header.shape is not None and len(self.draft.objects) - first == header.count \
                     and _starts_new_object(clauses[i]) and clauses[i].segments[0].shape != header.shape:
@@ -3656,13 +3669,15 @@ class _PromptReader:
                 _say(header, clauses[i].segments[0].words[1:])
             elif _moves_or_places_each(clauses[i]):
                 of_each.append(clauses[i])
-            elif header.count and len(self.draft.objects) - first == header.count - 1 and _said_after_the_list(
-                    clauses[i]):  # "two boxes, one red and one blue, on the left": both on the left
+            elif header.count and len(self.draft.objects) - first == header.count - 1 and not own_said and \
+                    _said_after_the_list(clauses[i]):  # "two boxes, one red and one blue, on the left": both
                 item, each = _split_after_the_list(clauses[i])
                 self._read_clause(item, defer=False, in_list=True)
                 of_each.append(each)
             else:
                 _drop_ordinal(clauses[i])
+                own_said |= any(getattr(s, "after_comma", False) for s in clauses[i].segments[1:])  # "a box, top
+                # left, still, a ball, bottom right, moving west": each its own
                 if header.count == 2 and len(self.draft.objects) - first == 1:
                     _other_as_second(clauses[i])  # "two balls, one red and the other blue"
                 self._read_clause(clauses[i], defer=False, in_list=True)
@@ -3708,9 +3723,10 @@ def _list_item_after(clauses: list[_Clause], i: int) -> _Clause | None:
 def _said_after_the_list(clause: _Clause) -> bool:
     """Whether a list's last item ends on places or motions said after a comma ("..., one blue, on the left"):
     they are said of every thing listed."""
-    rest = clause.segments[1:]
-    return isinstance(clause.segments[0], _Noun) and bool(rest) and all(
-        isinstance(s, (_Place, _Motion)) and getattr(s, "after_comma", False) for s in rest)
+    speeds = _speed_markers(clause.segments)  # "..., moving left quickly"
+    said = [s for s in clause.segments[1:] if s not in speeds]
+    return isinstance(clause.segments[0], _Noun) and bool(said) and all(
+        isinstance(s, (_Place, _Motion)) and getattr(s, "after_comma", False) for s in said)
 
 
 def _split_after_the_list(clause: _Clause) -> tuple[_Clause, _Clause]:
@@ -3791,12 +3807,13 @@ def _is_pairing(segment: _Segment) -> bool:
     return isinstance(segment, _Motion) and segment.direction in _PAIR_WAYS.values()
 
 
-def _plural_verb(clause: _Clause) -> bool:
+def _plural_verb(clause: _Clause, after_and: bool = False) -> bool:
     """A singular object noun followed by a verb in the plural ("... a blue box roll right", "... a blue box
-    are on the left"): the subject is the list that ends with it."""
+    are on the left"): the subject is the list that ends with it. So is a counted noun ``after_and`` ("a
+    red ball and two blue boxes roll left")."""
     noun = clause.segments[0] if clause.segments else None
-    if not isinstance(noun, _Noun) or noun.kind not in _THINGS or noun.plural or (noun.count or 1) > 1 \
-            or len(clause.segments) < 2:
+    if not isinstance(noun, _Noun) or noun.kind not in _THINGS or len(clause.segments) < 2 or (
+            (noun.plural or (noun.count or 1) > 1) and not after_and):
         return False
     verbs = _MOTION_VERBS | _STILL_WORDS | _BEING_VERBS
     between = list(itertools.takewhile(lambda w: w not in verbs | {"is", "are"}, clause.words[len(noun.words):]))
@@ -3820,15 +3837,55 @@ def _share_predicates(clauses: list[_Clause]) -> None:
         noun = clause.segments[0] if clause.segments else None
         if not isinstance(noun, _Noun) or noun.head is None:
             continue  # "medium cube, yellow, bottom right, not moving": what follows "yellow" is the cube's
-        if _plural_verb(clause) or any(_is_pairing(s) or getattr(s, "after_comma", False) for s in clause.segments):
+        after_and = bool(k) and clauses[k - 1].end == "and"
+        if _place_after_own_motions(clauses, k):  # "a red ball moving left and a blue ball moving right, at the top"
+            continue
+        if _plural_verb(clause, after_and) or any(_is_pairing(s) or getattr(s, "after_comma", False)
+                                                  for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
+        elif _mixed_list(clauses, k):  # "a red ball and the agent at the top", "the white agent and the pink
+            _share_predicate(clause, _mixed_list(clauses, k))  # agent at the top": each
         elif _new_thing(noun) and (_moving_after_and(clause, clauses[k - 1] if k else None) or (
                 _placed_only(clause) and k and clauses[k - 1].end == "and")):  # "a red ball and a blue box moving
             _share_predicate(clause, _bare_objects(clauses[:k]))  # left" or "... on the left": both
-        elif noun.kind == "agent" and k and clauses[k - 1].end == "and" and _placed_only(clause, "agent") and \
-                [s.kind for s in clauses[k - 1].segments if isinstance(s, _Noun)] == ["agent"] and \
-                len(clauses[k - 1].segments) == 1:  # "the white agent and the pink agent at the top": both
-            _share_predicate(clause, clauses[k - 1:k])
+
+
+def _place_after_own_motions(clauses: list[_Clause], k: int) -> bool:
+    """Give a place said after the comma that ends a list of things each moving its own way ("a red ball
+    moving left and a blue ball moving right, at the top") to every listed thing without a place of its
+    own; returns whether it did."""
+    clause = clauses[k]
+    place = clause.segments[-1]
+    own = clause.segments[1:-1]
+    if not (isinstance(place, _Place) and place.after_comma and own and all(isinstance(s, _Motion) for s in own)):
+        return False
+    listed = []
+    for before in reversed(clauses[:k]):
+        noun = before.segments[0] if before.segments else None
+        if before.end not in (",", "and") or not isinstance(noun, _Noun) or noun.kind != "object" or not (
+                before.segments[1:] and all(isinstance(s, _Motion) for s in before.segments[1:])):
+            break
+        listed.append(before)
+    if not listed:
+        return False
+    for before in listed:
+        before.segments.append(copy.deepcopy(place))
+    return True
+
+
+def _mixed_list(clauses: list[_Clause], k: int) -> list[_Clause]:
+    """The things listed bare before clause ``k`` when it is an agent or the goal, the last of them, with a
+    place right after it, and they are objects ("a red ball and the agent at the top") or agents with an
+    agent ("the white agent and the pink agent at the top"); else none. Where an object ends the list ("two
+    agents and a red ball in the corner"), or agents come before the goal, the place is the last thing's."""
+    clause = clauses[k]
+    kind = clause.segments[0].kind
+    if not (k and kind != "object" and clauses[k - 1].end == "and" and _placed_only(clause, kind)):
+        return []
+    listed = list(itertools.takewhile(lambda c: len(c.segments) == 1 and not c.segments[0].plural and (
+        c.segments[0].kind != "object" or _new_thing(c.segments[0])), reversed(_bare_subjects(clauses[:k]))))
+    kinds = {c.segments[0].kind for c in listed}
+    return listed if kinds == {"object"} or kinds == {kind} == {"agent"} else []
 
 
 def _new_thing(noun: _Noun) -> bool:
@@ -3850,9 +3907,10 @@ def _moving_after_and(clause: _Clause, before: _Clause | None) -> bool:
     noun, *rest = clause.segments
     moving = [s for s in rest if isinstance(s, _Motion) and s.words[0].endswith("ing")]
     places = [s for s in rest if isinstance(s, _Place) and _line_of(s.region) is None and not s.origin]
+    speeds = [s for s in rest if s in _speed_markers(clause.segments)]  # "... moving left quickly"
     said = [w for s in rest for w in s.words]  # right after the noun: not "... a blue box that is moving left"
     return before is not None and before.end == "and" and isinstance(noun, _Noun) and noun.kind == "object" \
-        and len(moving) == 1 and len(places) <= 1 and len(rest) == 1 + len(places) \
+        and len(moving) == 1 and len(places) <= 1 and len(rest) == 1 + len(places) + len(speeds) \
         and clause.words[len(noun.words): len(noun.words) + len(said)] == said
 
 

@@ -2373,3 +2373,34 @@ def test_them_after_counted_things_names_them(prompt: str, same_as: str) -> None
 ])
 def test_what_users_writing_freely_said_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    # what is said of a list went to its last thing alone
+    ("the ball and the box are red", "the ball and the box are both red"),
+    ("a ball and a box are big", "a big ball and a big box"),
+    ("the ball and the box are red and on the left", "a red ball on the left and a red box on the left"),
+    ("a red ball and a blue ball moving left quickly", "a red ball moving quickly left and a blue ball moving "
+     "quickly left"),
+    ("two balls, red and blue, moving left quickly", "two balls, one red and one blue, both moving quickly left"),
+    ("a red ball and the agent at the top", "a red ball at the top and the agent at the top"),
+    ("a box and the goal on the right", "a box on the right and the goal on the right"),
+    ("on the left there are a red ball and a blue box", "on the left, a red ball and a blue box"),
+    ("a red ball and two blue boxes roll to the left", "a red ball rolling left and two blue boxes rolling left"),
+    ("a red ball and a blue box that move left", "a red ball and a blue box move left"),
+    ("a red ball moving left and a blue ball moving right, at the top", "a red ball at the top moving left and a "
+     "blue ball at the top moving right"),
+])
+def test_what_is_said_of_a_list_goes_to_every_thing_in_it(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two agents and a red ball in the top left corner", "two agents, and a red ball in the top left corner"),
+    ("two agents and a goal in the top left", "two agents; a goal in the top left"),
+    ("two objects: a large yellow cylinder, top left, still, a small purple sphere, bottom right, moving west "
+     "quickly", "a large yellow cylinder at the top left and a small purple ball at the bottom right moving "
+     "quickly west"),
+])
+def test_a_place_after_the_last_of_things_said_apart_stays_its_own(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
