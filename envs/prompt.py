@@ -867,6 +867,16 @@ def _normalise(text: str) -> str:
                r"\1\2, ", t)  # "on the left there are a red ball and a blue box": the place heads the list
     t = re.sub(r"\b(?:that|which|who)\s+(?=(?:move|roll|slide|glide|drift|go|head|travel)\b)", " ",
                t)  # "a red ball and a blue box that move left": the plural verb is the list's
+    t = re.sub(r"\bwith (an? [^,.;!?]*?) on top\b(?!\s+of\b)", r"with \1 on top of it", t)  # "a box with a ball on top"
+    t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+(?:the|an?)\s+(?:\w+\s+){{0,2}}?(?:{_ONE_THING}))\s+from\s+"
+               r"(the\s+(?:(?:top|bottom)\s+)?(?:left|right|top|bottom|centre|center|middle))\s+(?=to\b)", r"\1 on \2 ",
+               t)  # "pushes the box from the left to the right": the box starts on the left
+    colours = "|".join(sorted(_COLOR_WORDS))
+    two = re.search(rf"\ban?\s+(?:(?:{'|'.join(_SIZES)})\s+)?(?:{colours})\s*-?\s*and\s*-?\s*(?:{colours})\s+"
+                    rf"(?:{_ONE_THING})\b", t)
+    if two:
+        raise PromptError(f"{two.group(0)!r}: a thing has one colour; for two things say e.g. 'a red ball and a green "
+                          "ball'")
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
     t = re.sub(r"\bprimary\b", " first ", t)
@@ -1029,7 +1039,8 @@ def _normalise(text: str) -> str:
     _refuse_all_but(t)
     _refuse_where_the_goal_is(t)
     t = re.sub(r"\bnothing (?:but|except(?: for)?)\b|(?:,?\s*\band\s+)?\bnothing else\b"
-               r"|\bno (?:other )?(?:objects|things|items|shapes)\b|\b(?:objects|things|items)\s*:\s*(?:none|0|zero)\b"
+               r"|\bno (?:other )?(?:objects|things|items|shapes)\b"
+               r"|\b(?:objects|things|items)\s*:\s*(?:(?:none|0|zero)\b|(?=\s*(?:[.;,]|$)))"
                r"|\bexcept(?: for)?\b", " only ", t)  # no other objects
     t = re.sub(r"\bin between\b(?!\s+(?:the|a|an|two|both)\b)", " between them ", t)  # "a box in between"
     t = re.sub(
@@ -4360,6 +4371,11 @@ _ONE_WORDS = frozenset({"one", "single", "only", "alone", "sole", "lone", "just"
 def _check_one_pink_agent(tokens: list[str]) -> None:
     """ "One pink robot", "only a pink agent", "a single agent, pink": one agent, and pink. A scene always has
     the white agent and the pink one is its second, so this would draw two agents where the prompt said one."""
+    for k, word in enumerate(tokens):  # "two pink agents", "a pink agent and another pink agent"
+        if word == "pink" and (tokens[k + 1:k + 2] in (["agents"], ["robots"], ["players"], ["bots"]) or (
+                k and tokens[k - 1] == "another")):
+            raise PromptError(f"'{' '.join(tokens[max(0, k - 1):k + 2])}': there is one pink agent; two agents are "
+                              "the white one and the pink one")
     if {"white", "both", "second", "another", "other", "two", "2"} & set(tokens) or any(
             t.endswith("s") and t[:-1] in _AGENT_NOUNS for t in tokens):
         return

@@ -2404,3 +2404,24 @@ def test_what_is_said_of_a_list_goes_to_every_thing_in_it(prompt: str, same_as: 
 ])
 def test_a_place_after_the_last_of_things_said_apart_stays_its_own(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a blue box at the bottom with a yellow ball on top", "a blue box at the bottom with a yellow ball on top of "
+     "it"),  # the ball was put at the top edge
+    ("the agent pushes the box from the left to the right", "the agent pushes the box on the left to the right"),
+])
+def test_a_thing_on_top_and_a_push_from_a_side_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a red and green ball", "a thing has one colour"),  # drew two balls
+    ("a red-and-green ball", "a thing has one colour"),
+    ("two pink agents", "there is one pink agent"),  # drew a white and a pink agent
+    ("a pink agent and another pink agent", "there is one pink agent"),
+    ('{"objects": []}', "describes nothing"),  # drew two objects
+])
+def test_what_a_fourteenth_review_found_drawn_otherwise_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
