@@ -559,10 +559,11 @@ def _scene_family(text: str) -> tuple[str | None, str]:
     (read as "a scene with ..."). A family word anywhere else is left in place (and refused as an unknown word)."""
     low = text.lower()
     t = re.sub(r"(?<=\w)-(?=\w)", " ", low)  # "push-box"; the same length, so its places are the text's
+    t = re.sub(r"[\"{}\[\]]", " ", t)  # '..., "task": "reach"}': a JSON field, of the same length
     header = re.match(rf"\W*(?:(?:{_FAMILY_WORDS})\s*[:=]\s*)?(?:an?\s+|the\s+)?{_FAMILY}\s*(?:[:,.;!]|-\s|$)", t)
     if header:
         return _FAMILY_NAMES[header.group("family")], low[header.end():]
-    field = re.search(rf"[;.,]\s*(?:{_FAMILY_WORDS})\s*[:=]\s*{_FAMILY}\s*[.;!]?\s*$", t)  # "...; task: reach"
+    field = re.search(rf"[;.,\n]\s*(?:{_FAMILY_WORDS})\s*[:=]\s*{_FAMILY}\s*[.;!]?\s*$", t)  # "...; task: reach"
     if field:
         return _FAMILY_NAMES[field.group("family")], low[:field.start()]
     # "... an occlusion scene where ...", "a playground with ...": the family names the scene
@@ -762,6 +763,22 @@ _ONE_THING = "|".join(sorted(w for w in _SHAPE_WORDS.keys() | _GENERIC_NOUNS if 
 """The nouns of one object, for patterns: "ball|block|box|..."."""
 
 
+def _it_the_agent(t: str) -> str:
+    """ "The agent is on the left. It reaches the goal.": "it" going to the goal after a prompt that has named
+    agents and no object is the agent named last."""
+    m = re.search(r"\bit\s+(?=(?:reaches|goes|heads|moves|walks|drives|gets|navigates|travels|runs)\b[^.;!?]*\bgoal\b)",
+                  t)
+    if m is None:
+        return t
+    before = t[:m.start()]
+    agents = list(re.finditer(rf"\b(?:(white|pink)\s+)?{_AGENT_NOUN}s?\b", before))
+    objects = "|".join(sorted(_SHAPE_WORDS.keys() | _GENERIC_NOUNS))
+    if not agents or re.search(rf"\b(?:{objects})\b", before):
+        return t
+    colour = agents[-1].group(1)
+    return f"{before}the {colour + ' ' if colour else ''}agent {t[m.end():]}"
+
+
 def _told_apart_by_place(t: str) -> str:
     """ "Two balls. The one on the left is red, the one on the right is blue", "the ball at the top is red, the
     ball at the bottom is blue": things told apart by their places before any of them was described are
@@ -857,6 +874,7 @@ def _normalise(text: str) -> str:
     if re.search(rf"\b{_AGENT_NOUN}\b", t) and not _two_agents(t):  # "the agent ..., and he starts at the left"
         t = re.sub(r"\b(?:he|she|him|her)\b", " the agent ", t)
     t = re.sub(r"\b(?:he|she)\b", " it ", t)
+    t = _it_the_agent(t)  # "the agent is on the left. it reaches the goal."
     t = re.sub(rf"\bthe (left|right|top|bottom|upper|lower|middle|central)(?:most)? ({_THING_NOUNS}|one|ones)\b",
                lambda m: f"the {m.group(2)} {_PLACE_OF[m.group(1)]}", t)  # "the left ball": the ball on the left
     t = re.sub(r"\bthe (first|second|third) (?=(?:is|was)\b)", r"the \1 one ", t)  # "...; the second is blue"
@@ -877,6 +895,14 @@ def _normalise(text: str) -> str:
     if two:
         raise PromptError(f"{two.group(0)!r}: a thing has one colour; for two things say e.g. 'a red ball and a green "
                           "ball'")
+    t = re.sub(rf"(?<!\bthe )\b(first|second|third)\s+(?=(?:{_DESCRIBING})\b)", r"the \1 ",
+               t)  # "two balls, first red, second blue"
+    t = re.sub(rf"\b(the (?:first|second) (?:{_DESCRIBING}))\s+(?=the (?:second|third)\b)", r"\1, ",
+               t)  # "first red second blue"
+    t = re.sub(r"\bnavigat(e|es|ing)\s+(?=to\b)", lambda m: {"e": "go ", "es": "goes ", "ing": "going "}[m.group(1)],
+               t)  # "navigate to the goal"
+    t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+[^,.;!?]*?\b(?:left|right|up|down))\s*,\s*(?:to|into|onto|"
+               r"towards?) the goal\b", r"\1 into the goal", t)  # "pushes the box right, to the goal"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
     t = re.sub(r"\bprimary\b", " first ", t)
@@ -997,6 +1023,9 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b({_SLAB_ALTERNATION})\s*,?\s*(?:which|that) (?:is|sits|lies|stands|hangs)\b",
                " slab . the slab is ", t)
     t = re.sub(r"\b(cross|crosses|crossing|across) the (?:arena|floor|scene|screen|room|world)\b", r"\1", t)
+    t = re.sub(r"\b((?:along|across) the (?:top|bottom|left|right)(?: row| column| side| edge)?)\s+"
+               r"((?:to(?:wards?)? the )?(?:left|right|top|bottom|up|down)(?:wards?)?)\b(?!\s+(?:of|corner)\b)",
+               r"\2 \1", t)  # "rolls along the bottom to the right": the way, then the line
     t = re.sub(r"\b(?:along|across) the (top|bottom|left|right|middle|centre|center)((?: row| column| side| edge)?)\s+"
                r"(from (?:the )?(?:top|bottom|left|right)(?: side| edge)? to (?:the )?(?:top|bottom|left|right)\b)",
                lambda m: m.group(3) if m.group(1) in ("middle", "centre", "center") else

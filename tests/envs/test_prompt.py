@@ -2425,3 +2425,19 @@ def test_a_thing_on_top_and_a_push_from_a_side_read_as_meant(prompt: str, same_a
 def test_what_a_fourteenth_review_found_drawn_otherwise_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the agent is on the left. it reaches the goal.", "the agent is on the left and reaches the goal"),
+    ("The agent is at the bottom left. It goes to the goal at the top right.", "the agent at the bottom left goes "
+     "to the goal at the top right"),
+    ("agent: bottom left\ngoal: top right\ntask: reach", "agent: bottom left; goal: top right; task: reach"),
+    ('{"agent": "bottom left", "goal": "top right", "task": "reach"}', "agent: bottom left; goal: top right; task: "
+     "reach"),
+    ("a ball rolls along the bottom to the right", "a ball rolls to the right along the bottom"),
+    ("two balls, first red second blue", "two balls, the first red, the second blue"),
+    ("navigate to the goal in the top left", "go to the goal in the top left"),
+    ("the agent pushes the box right, to the goal", "the agent pushes the box right into the goal"),
+])
+def test_what_a_fourteenth_review_found_refused_with_a_wrong_reason_reads(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
