@@ -754,6 +754,13 @@ def _a_place_each(t: str) -> str:
         things = things if things.startswith("two ") else f"two {things}"
         return f"{things}: one at the {m.group(2)}, one at the {m.group(3)}"
 
+    t = re.sub(r"\b(?:in|at) the (top|bottom) corners\b", r"at the \1 left and \1 right", t)  # "in the top corners"
+    t = re.sub(r"\b(?:in|at) the (left|right) corners\b", r"at the top \1 and bottom \1", t)
+    t = re.sub(r",?\s*\bone (?:on each|on either) side\b", " on the left and on the right", t)  # "one on each side"
+    plural = "|".join(sorted(w for w in _SHAPE_WORDS if w.endswith("s")))
+    bare = rf"(^|[,;:.!?]\s*|\band\s+)((?:(?:{_DESCRIBING})\s+)?(?:{plural}))\s+(?=(?:are\s+)?(?:at|in|on) the "
+    if re.search(rf"{bare}[a-z ]+? and )", t):  # "balls on the left and right": two, one each
+        t = re.sub(rf"{bare})", r"\1two \2 ", t)
     return re.sub(rf"\b(two (?:[a-z]+ )?[a-z]+s|both (?:[a-z]+ )?[a-z]+s|the two (?:[a-z]+ )?[a-z]+s|the agents)"
                   rf"\s+(?:are\s+|sit\s+|stand\s+|start\s+)?(?:at|in|on) the ({region})\s+and\s+(?:(?:at|in|on)\s+)?"
                   rf"(?:the\s+)?({region})\s*(?=[.;!?]|$)", each, t)

@@ -2441,3 +2441,14 @@ def test_what_a_fourteenth_review_found_drawn_otherwise_is_refused(prompt: str, 
 ])
 def test_what_a_fourteenth_review_found_refused_with_a_wrong_reason_reads(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("balls on the left and right", "two balls: one on the left, one on the right"),  # refused
+    ("red balls on the left and on the right", "a red ball on the left and a red ball on the right"),
+    ("two balls in the top corners", "two balls: one at the top left, one at the top right"),
+    ("two boxes in the left corners", "two boxes: one at the top left, one at the bottom left"),
+    ("two balls, one on each side", "two balls: one on the left, one on the right"),
+])
+def test_two_places_said_together_are_one_each(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
