@@ -712,13 +712,16 @@ def _absent_fixtures(text: str) -> set[str]:
     return {"goal" if (m.group("a") or m.group("b")) == "goal" else "slab" for m in re.finditer(_ABSENT, text.lower())}
 
 
+_A_REGION = r"(?:(?:top|bottom|upper|lower)\s+(?:left|right)|left|right|top|bottom|centre|center|middle)(?:\s+corner)?"
+"""A region of the grid said in words, for patterns: "top left", "centre", "bottom right corner"."""
+
+
 def _respectively(t: str) -> str:
     """ "X and Y at the top and bottom respectively", "... roll left and right respectively": the first of
     two places or ways goes to the first thing, the second to the second."""
-    region = r"(?:(?:top|bottom|upper|lower)\s+(?:left|right)|left|right|top|bottom|centre|center|middle)(?:\s+corner)?"
     thing = r"(?:an?|the|one)\s+[^,.;!?]*?"
-    t = re.sub(rf"\b({thing})\s+and\s+({thing})\s*,?\s+(?:are\s+|sit\s+|start\s+)?(?:at|in|on) the ({region})\s+and"
-               rf"\s+(?:(?:at|in|on)\s+)?(?:the\s+)?({region}),?\s+respectively\b",
+    t = re.sub(rf"\b({thing})\s+and\s+({thing})\s*,?\s+(?:are\s+|sit\s+|start\s+)?(?:at|in|on) the ({_A_REGION})\s+and"
+               rf"\s+(?:(?:at|in|on)\s+)?(?:the\s+)?({_A_REGION}),?\s+respectively\b",
                r"\1 at the \3 and \2 at the \4", t)
     verbs = "|".join(sorted(v for v in _MOTION_VERBS if not v.endswith(("s", "ing", "ed"))))
     t = re.sub(rf"\b({thing})\s+and\s+({thing})\s*,?\s+({verbs})\s+({_WAY_WORDS})\s+and\s+({_WAY_WORDS}),?\s+"
@@ -733,21 +736,19 @@ def _respectively(t: str) -> str:
 def _said_absent(t: str) -> str:
     """ "No goal", "without a slab", "goal: none": a scene holds only what its prompt names, so these say
     nothing more and are taken out, unless the prompt names that thing too (refused)."""
-    absent = _ABSENT
-    for m in re.finditer(absent, t):
+    for m in re.finditer(_ABSENT, t):
         thing = m.group("a") or m.group("b")
         rest = t[:m.start()] + t[m.end():]
         named = rf"\b(?:{_SLAB_ALTERNATION})\b" if thing != "goal" else r"\bgoal\b"
         if re.search(named, rest):
             raise PromptError(f"{m.group(0).strip()!r}, yet the prompt names a {thing} too; say one")
-    return re.sub(rf"(?:^|,|\band\b|\bwith\b)?\s*(?:{absent})\s*(?=[,.;!?]|\band\b|$)", " ", t)
+    return re.sub(rf"(?:^|,|\band\b|\bwith\b)?\s*(?:{_ABSENT})\s*(?=[,.;!?]|\band\b|$)", " ", t)
 
 
 def _a_place_each(t: str) -> str:
     """Two places after two things, ending the sentence, are one each: "two balls at the top left and bottom
     right" is "two balls: one at the top left, one at the bottom right"; so is "the agents are on the left
     and on the right"."""
-    region = r"(?:(?:top|bottom|upper|lower)\s+(?:left|right)|left|right|top|bottom|centre|center|middle)(?:\s+corner)?"
 
     def each(m: re.Match) -> str:
         things = re.sub(r"^(?:both|the two|the)\s+", "", m.group(1))
@@ -762,8 +763,8 @@ def _a_place_each(t: str) -> str:
     if re.search(rf"{bare}[a-z ]+? and )", t):  # "balls on the left and right": two, one each
         t = re.sub(rf"{bare})", r"\1two \2 ", t)
     return re.sub(rf"\b(two (?:[a-z]+ )?[a-z]+s|both (?:[a-z]+ )?[a-z]+s|the two (?:[a-z]+ )?[a-z]+s|the agents)"
-                  rf"\s+(?:are\s+|sit\s+|stand\s+|start\s+)?(?:at|in|on) the ({region})\s+and\s+(?:(?:at|in|on)\s+)?"
-                  rf"(?:the\s+)?({region})\s*(?=[.;!?]|$)", each, t)
+                  rf"\s+(?:are\s+|sit\s+|stand\s+|start\s+)?(?:at|in|on) the ({_A_REGION})\s+and\s+(?:(?:at|in|on)\s+)?"
+                  rf"(?:the\s+)?({_A_REGION})\s*(?=[.;!?]|$)", each, t)
 
 
 _ONE_THING = "|".join(sorted(w for w in _SHAPE_WORDS.keys() | _GENERIC_NOUNS if not w.endswith("s")))
@@ -794,15 +795,14 @@ def _told_apart_by_place(t: str) -> str:
     region = r"(?:on|at|in) the (?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)" \
              r"(?: corner| side)?"
     looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
-    singular = _ONE_THING
-    found = list(re.finditer(rf"\bthe (one|{singular}) ({region}) (?:is|was|should be) ({looks})"
+    found = list(re.finditer(rf"\bthe (one|{_ONE_THING}) ({region}) (?:is|was|should be) ({looks})"
                              rf"(?=\s*(?:[,.;!?]|and\b|$))", t))
-    if not found or re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{singular}|one)\b",
+    if not found or re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}|one)\b",
                               t[:found[0].start()]):
         return t
     out, end = [], 0
     for m in found:
-        if re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{singular}|one)\b", t[end:m.start()]):
+        if re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}|one)\b", t[end:m.start()]):
             break  # "... the one on the left is red. the ball is big, ..."
         said = re.sub(r"\s+and\s+", " ", m.group(3))
         out += [t[end:m.start()], f"one {said} {m.group(2)}" if m.group(1) == "one" else
