@@ -276,6 +276,7 @@ _PUSH_VERBS = _words(
     "push pushes pushing pushed shove shoves shoving nudge nudges nudging kick kicks kicking "
     "drive drives driving"
 )
+_PUSH_ALTERNATION = "|".join(sorted(_PUSH_VERBS))  # for patterns: "drive|drives|driving|..."
 _MOTION_VERBS = _words(
     "move moves moving roll rolls rolling slide slides sliding go goes going travel travels "
     "travelling traveling "
@@ -797,9 +798,6 @@ def _told_apart_by_place(t: str) -> str:
     looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
     found = list(re.finditer(rf"\bthe (one|{_ONE_THING}) ({region}) (?:is|was|should be) ({looks})"
                              rf"(?=\s*(?:[,.;!?]|and\b|$))", t))
-    if not found or re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}|one)\b",
-                              t[:found[0].start()]):
-        return t
     out, end = [], 0
     for m in found:
         if re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}|one)\b", t[end:m.start()]):
@@ -893,7 +891,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:that|which|who)\s+(?=(?:move|roll|slide|glide|drift|go|head|travel)\b)", " ",
                t)  # "a red ball and a blue box that move left": the plural verb is the list's
     t = re.sub(r"\bwith (an? [^,.;!?]*?) on top\b(?!\s+of\b)", r"with \1 on top of it", t)  # "a box with a ball on top"
-    t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+(?:the|an?)\s+(?:\w+\s+){{0,2}}?(?:{_ONE_THING}))\s+from\s+"
+    t = re.sub(rf"\b((?:{_PUSH_ALTERNATION})\s+(?:the|an?)\s+(?:\w+\s+){{0,2}}?(?:{_ONE_THING}))\s+from\s+"
                r"(the\s+(?:(?:top|bottom)\s+)?(?:left|right|top|bottom|centre|center|middle))\s+(?=to\b)", r"\1 on \2 ",
                t)  # "pushes the box from the left to the right": the box starts on the left
     colours = "|".join(sorted(_COLOR_WORDS))
@@ -908,7 +906,7 @@ def _normalise(text: str) -> str:
                t)  # "first red second blue"
     t = re.sub(r"\bnavigat(e|es|ing)\s+(?=to\b)", lambda m: {"e": "go ", "es": "goes ", "ing": "going "}[m.group(1)],
                t)  # "navigate to the goal"
-    t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+[^,.;!?]*?\b(?:left|right|up|down))\s*,\s*(?:to|into|onto|"
+    t = re.sub(rf"\b((?:{_PUSH_ALTERNATION})\s+[^,.;!?]*?\b(?:left|right|up|down))\s*,\s*(?:to|into|onto|"
                r"towards?) the goal\b", r"\1 into the goal", t)  # "pushes the box right, to the goal"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
@@ -981,7 +979,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"(?<!^)(?<![.;!?]\s)\bcolou?r(?:ed)?\s*(?:[:=]\s*)?(?=(?:{colours})\b)", " ",
                t)  # "a ball, colour green"
     if re.search(r"\bgoal\b", t):  # "push the box onto it": only the goal is pushed onto
-        t = re.sub(rf"\b((?:{'|'.join(sorted(_PUSH_VERBS))})\s+(?:the|a|an|it|one)\b(?:(?!\band\b)[^.;!?,])*?"
+        t = re.sub(rf"\b((?:{_PUSH_ALTERNATION})\s+(?:the|a|an|it|one)\b(?:(?!\band\b)[^.;!?,])*?"
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))
     t = _said_of_the_thing_before(t, colours, sizes, shapes)
@@ -3890,8 +3888,8 @@ def _share_predicates(clauses: list[_Clause]) -> None:
         if _plural_verb(clause, after_and) or any(_is_pairing(s) or getattr(s, "after_comma", False)
                                                   for s in clause.segments):
             _share_predicate(clause, _bare_subjects(clauses[:k]))
-        elif _mixed_list(clauses, k):  # "a red ball and the agent at the top", "the white agent and the pink
-            _share_predicate(clause, _mixed_list(clauses, k))  # agent at the top": each
+        elif listed := _mixed_list(clauses, k):  # "a red ball and the agent at the top", "the white agent and
+            _share_predicate(clause, listed)  # the pink agent at the top": each
         elif _new_thing(noun) and (_moving_after_and(clause, clauses[k - 1] if k else None) or (
                 _placed_only(clause) and k and clauses[k - 1].end == "and")):  # "a red ball and a blue box moving
             _share_predicate(clause, _bare_objects(clauses[:k]))  # left" or "... on the left": both
