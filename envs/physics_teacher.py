@@ -15,6 +15,11 @@ then), so the teacher's frame holds every object of the episode.
 
 It returns None where the frames cannot be read as a scene MuJoCo can step (two bodies drawn on top
 of each other).
+
+Given the recorded state of the episode at the last frame (``recorded=``, rows of (x, y, vx, vy)), the
+teacher takes each body's velocity from it and the position only from the model's frames: a glide the
+model has slowed is taught to go on at its true speed from where the model drew it, and a body the model
+lost comes back where MuJoCo has it.
 """
 
 from __future__ import annotations
@@ -75,11 +80,22 @@ def estimate_state(spec: SceneSpec, frames: np.ndarray, dt: float = CONTROL_DT) 
     return _state_from(spec, _find(spec, frames), dt)
 
 
-def _state_from(spec: SceneSpec, found: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`estimate_state` from the bodies' centroids ``(T, n, 2)`` found in the frames."""
+def _state_from(spec: SceneSpec, found: np.ndarray, dt: float,
+                recorded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`estimate_state` from the bodies' centroids ``(T, n, 2)`` found in the frames. With the
+    ``recorded`` state ``(n, 4)`` at the last frame, the velocities are the recorded ones, and a body missing
+    from the last frame sits at its recorded position."""
     start = np.array([b.pos for b in (*spec.agents, *spec.objects)], dtype=float)  # (n, 2)
     states = np.zeros((len(start), 4))
     visible = ~np.isnan(found[..., 0])  # (T, n)
+    if recorded is not None:
+        recorded = np.asarray(recorded, dtype=float)
+        if recorded.shape != states.shape:
+            raise ValueError(f"recorded state must be (n_bodies, 4) = {states.shape}, got {recorded.shape}")
+        states[:] = recorded
+        seen = visible[-1]
+        states[seen, :2] = pixel_to_world(spec, found[-1, seen])
+        return states, seen
     for k in range(len(start)):
         seen_at = np.flatnonzero(visible[:, k])
         if not len(seen_at):
@@ -124,12 +140,14 @@ class PhysicsTeacher:
         self._envs: dict[str, gym.Env] = {}
         self.refine = refine
 
-    def read_scene(self, env_id: str, spec: SceneSpec | dict[str, Any], frames: np.ndarray) -> SceneSpec | None:
+    def read_scene(self, env_id: str, spec: SceneSpec | dict[str, Any], frames: np.ndarray,
+                   recorded: np.ndarray | None = None) -> SceneSpec | None:
         """The scene the last of ``frames`` ``(T, H, W, 3)`` shows, in ``spec``'s bodies; None when it
-        cannot be read as one (see :func:`scene_at`)."""
+        cannot be read as one (see :func:`scene_at`). ``recorded`` ``(n, 4)``: the episode's state at the
+        last frame, whose velocities are taken (see the module's docstring)."""
         spec = spec if isinstance(spec, SceneSpec) else SceneSpec.from_dict(spec)
         found = _find(spec, frames)  # (T, n, 2)
-        states, seen = _state_from(spec, found, CONTROL_DT)
+        states, seen = _state_from(spec, found, CONTROL_DT, recorded)
         target = found[-1]  # (n, 2)
         for _ in range(self.refine):
             scene = scene_at(spec, states)
@@ -147,11 +165,11 @@ class PhysicsTeacher:
         return env
 
     def next_frame(self, env_id: str, spec: SceneSpec | dict[str, Any], frames: np.ndarray,
-                   action: np.ndarray) -> np.ndarray | None:
+                   action: np.ndarray, recorded: np.ndarray | None = None) -> np.ndarray | None:
         """The frame after ``action`` from the scene the last of ``frames`` ``(T, H, W, 3)`` shows
         (uint8 ``(H, W, 3)``), or None when it cannot be read as a scene (see :func:`scene_at`). An action
-        zero-padded to a model's width is cut to the env's."""
-        scene = self.read_scene(env_id, spec, frames)
+        zero-padded to a model's width is cut to the env's. ``recorded``: see :meth:`read_scene`."""
+        scene = self.read_scene(env_id, spec, frames, recorded)
         if scene is None:
             return None
         env = self._env(env_id)

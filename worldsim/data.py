@@ -48,6 +48,7 @@ class EpisodeData:
     source: np.ndarray | None = None  # per episode, the index of the store it was read from
     specs: list[dict] | None = None  # per episode, the JSON scene spec at reset ({} if the env gives none)
     env_ids: list[str] | None = None  # per episode, the env that recorded it
+    states: list[np.ndarray] | None = None  # per episode float32 (T+1, n, d) recorded body states ((T+1, 0, 0) if none)
 
     @property
     def num_frames(self) -> int:
@@ -99,6 +100,7 @@ def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
         source=np.array(source, dtype=np.int64),
         specs=[ep.spec for ep in episodes],
         env_ids=[ep.env_id for ep in episodes],
+        states=[ep.states for ep in episodes],
     )
 
 

@@ -22,6 +22,8 @@ Options that change what is trained:
   window in Self-Forcing++, here exact. It asks only for what is predictable from the model's context,
   and a body the model lost comes back where it was last seen. ``rollout_burn_in`` unrolls that many
   of the model's own steps first, without a loss, so the taught steps start deep in its own rollout.
+  With ``teacher_recorded_motion`` the teacher's bodies move at the episode's recorded velocities from
+  where the model drew them, so a glide the model slowed is taught to go on at its speed.
 * ``flow.repair_prev``: a cheaper stand-in for the unroll; the previous frame is corrupted at random
   (``flow.prev_noise``, ``flow.prev_blur``) and the target is expressed against the corrupted frame.
   With ``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames
@@ -106,6 +108,10 @@ class FinetuneConfig:
     """With --rollout-steps: each unrolled step's target is the frame MuJoCo renders from the scene the
     model's own frames show (worldsim.envs.physics_teacher), not the recorded future, which after a few
     of its own steps is no longer predictable from them. Needs stores that record their scene specs."""
+    teacher_recorded_motion: bool = False
+    """With --physics-teacher: each body's velocity in the teacher's scene is the episode's recorded one
+    at that step, not the one read off the model's last two frames, and a body missing from the model's
+    frame is put where the episode has it: a glide the model slowed is taught to go on at its speed."""
     sampling_steps: int | None = None
     """Denoising moves per unrolled sample; default: the checkpoint's own (as the simulator's, so the
     drift is the one it meets)."""
@@ -200,11 +206,15 @@ class PhysicsTargets:
     stepped with the recorded action and rendered, then encoded."""
 
     def __init__(self, teacher: Any, ae: Autoencoder, data: EpisodeData, clips: torch.Tensor, context: int,
-                 actions: torch.Tensor) -> None:
+                 actions: torch.Tensor, recorded_motion: bool = False) -> None:
         self.teacher, self.ae, self.data = teacher, ae, data
         self.rows = [(int(e), int(s)) for e, s in clips.tolist()]
         self.frames = [data.frames[e][s : s + context] for e, s in self.rows]  # true context, then own frames
-        self.actions, self.context = actions.cpu().numpy(), context
+        self.actions, self.context, self.recorded_motion = actions.cpu().numpy(), context, recorded_motion
+
+    def _recorded(self, e: int, t: int) -> np.ndarray | None:
+        """Episode ``e``'s recorded body states at frame ``t`` (with recorded_motion)."""
+        return self.data.states[e][t] if self.recorded_motion else None
 
     @torch.no_grad()
     def __call__(self, j: int, prev: torch.Tensor, teach: bool = True) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -213,8 +223,9 @@ class PhysicsTargets:
             self.frames = [np.concatenate([f, o[None]]) for f, o in zip(self.frames, own)]
         if not teach:
             return None
-        taught = [self.teacher.next_frame(self.data.env_ids[e], self.data.specs[e], f, self.actions[b, j])
-                  for b, ((e, _), f) in enumerate(zip(self.rows, self.frames))]
+        taught = [self.teacher.next_frame(self.data.env_ids[e], self.data.specs[e], f, self.actions[b, j],
+                                          self._recorded(e, s + len(f) - 1))
+                  for b, ((e, s), f) in enumerate(zip(self.rows, self.frames))]
         keep = torch.tensor([t is not None for t in taught], device=prev.device)
         frames = np.stack([t if t is not None else f[-1] for t, f in zip(taught, self.frames)])
         return self.ae.encode(torch.from_numpy(frames).to(prev.device))[:, None], keep
@@ -230,16 +241,22 @@ def first_steps(batch: Batch, n: int) -> Batch:
     return replace(batch, **cut)
 
 
-def physics_targets(ae: Autoencoder, data: EpisodeData) -> Callable[[Batch, int], PhysicsTargets]:
+def physics_targets(ae: Autoencoder, data: EpisodeData,
+                    recorded_motion: bool = False) -> Callable[[Batch, int], PhysicsTargets]:
     """A maker of :class:`PhysicsTargets` for each batch drawn from ``data``."""
     from worldsim.envs.physics_teacher import PhysicsTeacher
 
     missing = sorted({data.env_ids[e] or "?" for e, spec in enumerate(data.specs) if not spec})
+    if recorded_motion:
+        bodies = [len(spec.get("agents", [])) + len(spec.get("objects", [])) for spec in data.specs]
+        missing += sorted({data.env_ids[e] or "?" for e, (spec, states) in enumerate(zip(data.specs, data.states))
+                           if spec and states.shape[1:] != (bodies[e], 4)})
     if missing:
-        raise ValueError(f"--physics-teacher needs each episode's scene spec; episodes of {missing} have none "
-                         "(collect them again with this version)")
+        raise ValueError(f"--physics-teacher needs each episode's scene spec (and with --teacher-recorded-motion "
+                         f"its body states); episodes of {missing} have none (collect them again with this version)")
     teacher = PhysicsTeacher()
-    return lambda batch, context: PhysicsTargets(teacher, ae, data, batch.clips, context, batch.action)
+    return lambda batch, context: PhysicsTargets(teacher, ae, data, batch.clips, context, batch.action,
+                                                 recorded_motion)
 
 
 def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.Generator,
@@ -389,7 +406,10 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
     if (cfg.physics_teacher or cfg.rollout_burn_in) and not cfg.rollout_steps:
         raise ValueError("--physics-teacher and --rollout-burn-in act on the unrolled steps; give --rollout-steps too")
-    taught = physics_targets(ae, sampler.data) if cfg.physics_teacher else None
+    if cfg.teacher_recorded_motion and not cfg.physics_teacher:
+        raise ValueError("--teacher-recorded-motion sets the --physics-teacher's velocities; "
+                         "give --physics-teacher too")
+    taught = physics_targets(ae, sampler.data, cfg.teacher_recorded_motion) if cfg.physics_teacher else None
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
     opt = torch.optim.AdamW([p for p in dit.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01,

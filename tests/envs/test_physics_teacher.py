@@ -72,3 +72,34 @@ def test_bodies_drawn_on_top_of_each_other_are_not_a_scene() -> None:
     assert scene_at(spec, states) is None
     with pytest.raises(ValueError, match="uint8"):
         estimate_state(spec, frames.astype(np.float32))
+
+
+def test_with_the_recorded_state_a_body_drawn_stopped_goes_on_at_its_speed() -> None:
+    """Frames whose last step shows no motion (a glide the model slowed): read off the frames, the teacher
+    keeps the bodies where they are; given the recorded state, each moves on by its recorded step."""
+    spec, frames, actions, states = _episode("WorldSim/Occlusion-v0", 0, 3, True)  # the agent and a launched glide
+    stopped = np.concatenate([frames[:-1], frames[-2:-1]])  # the last frame repeats the one before
+    px = 64 / (2 * spec.arena.view_half)
+    teacher = PhysicsTeacher()
+    drawn = _centroids(spec, stopped[-1])
+    taught = {rec: teacher.next_frame("WorldSim/Occlusion-v0", spec, stopped, actions[-1], states[-1] if rec else None)
+              for rec in (False, True)}
+    moved = {rec: np.linalg.norm(_centroids(spec, frame) - drawn, axis=-1) for rec, frame in taught.items()}
+    step = np.linalg.norm(states[-1][:, 2:], axis=-1) * 0.1 * px  # (n,) px each body goes in a step at its speed
+    fast = step > 1.0
+    assert fast.sum() >= 2, step
+    assert (moved[True][fast] > 0.5 * step[fast]).all(), (moved[True], step)
+    assert (moved[False][fast] < moved[True][fast]).all(), (moved[False], moved[True])
+
+
+def test_with_the_recorded_state_a_lost_body_comes_back_where_the_episode_has_it() -> None:
+    spec, frames, actions, states = _episode("WorldSim/PushBox-v0", 1, 3, True)
+    floor = np.array(render_scenery_colors()["floor"], dtype=np.uint8)
+    lost = frames.copy()
+    box = _centroids(spec, lost[-1])[len(spec.agents)]
+    col, row = np.round(box).astype(int)
+    lost[:, max(row - 5, 0):row + 5, max(col - 5, 0):col + 5] = floor  # never seen in these frames
+    taught = PhysicsTeacher().next_frame("WorldSim/PushBox-v0", spec, lost, actions[-1], states[-1])
+    assert np.linalg.norm(_centroids(spec, taught)[len(spec.agents)] - box) < 2.0
+    with pytest.raises(ValueError, match="recorded state"):
+        PhysicsTeacher().next_frame("WorldSim/PushBox-v0", spec, frames, actions[-1], states[-1][:1])

@@ -143,15 +143,19 @@ def test_finetune_with_the_physics_teacher(data, tiny_checkpoint, tmp_path):
     into = lambda e, s: np.stack([episodes.actions[e][t - 1] if t else 0 * episodes.actions[e][0]
                                   for t in range(s, s + 4)])  # the action into each step of a clip
     actions = torch.from_numpy(np.stack([into(0, 3), into(1, 0)]))
-    targets = PhysicsTargets(PhysicsTeacher(), model.autoencoder, episodes, clips, 2, actions)
-    z, keep = targets(2, torch.zeros(2, 1, *model.autoencoder.encode(torch.zeros(1, 64, 64, 3, dtype=torch.uint8)
-                                                                      ).shape[1:]))
-    assert keep.all() and z.shape[:2] == (2, 1)
     with torch.no_grad():
         nxt, now = (model.autoencoder.encode(torch.from_numpy(np.stack([episodes.frames[0][5 - k],
                                                                         episodes.frames[1][2 - k]]))) for k in (0, 1))
-    # from the true context, the true next frame (not a copy of the last one)
-    assert ((z[:, 0] - nxt).abs().flatten(1).mean(1) < (z[:, 0] - now).abs().flatten(1).mean(1)).all()
+    prev = torch.zeros(2, 1, *nxt.shape[1:])
+    for recorded in (False, True):
+        targets = PhysicsTargets(PhysicsTeacher(), model.autoencoder, episodes, clips, 2, actions, recorded)
+        z, keep = targets(2, prev)
+        assert keep.all() and z.shape[:2] == (2, 1)
+        # from the true context, the true next frame (not a copy of the last one)
+        assert ((z[:, 0] - nxt).abs().flatten(1).mean(1) < (z[:, 0] - now).abs().flatten(1).mean(1)).all()
+    with pytest.raises(ValueError, match="give --physics-teacher"):
+        finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "no"), steps=1, rollout_steps=1,
+                                teacher_recorded_motion=True), Path(tiny_checkpoint))
     with pytest.raises(ValueError, match="give --rollout-steps"):
         finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "no"), steps=1, physics_teacher=True),
                  Path(tiny_checkpoint))
