@@ -680,6 +680,18 @@ def _refuse_all_but(t: str) -> None:
                           "is not read; name the things it means, e.g. 'the red ball and the green cylinder move left'")
 
 
+def _colour_phrases(t: str, colours: str) -> str:
+    """Rewrite a colour said in a phrase of its own ("a ball whose colour is red", "a ball of colour red",
+    "red in colour") as "that is red"; refuse a colour given as a code ("#ff0000", "rgb(...)")."""
+    code = re.search(r"#[0-9a-f]{3,8}\b|\b(?=[a-f]*\d)[0-9a-f]{6}\b|\brgba?\b", t)
+    if code:
+        raise PromptError(f"{code.group(0)!r}: colours are named, not given as codes, e.g. 'a red ball'; "
+                          f"{_supported('colour')}")
+    t = re.sub(rf"\b(?:whose|which|with|of)\s+(?:the\s+)?colou?r\s+(?:is\s+)?(?=(?:{colours})\b)", " that is ",
+               t)
+    return re.sub(rf"\b({colours})\s+in\s+colou?r\b", r"\1", t)
+
+
 def _said_of_the_thing_before(t: str, colours: str, sizes: str, shapes: str) -> str:
     """Rewrite the phrases that say a colour or size of the thing just named, so that they do not read
     as one more thing: "a box with a red colour" (a red box), "the ball on the left is a big one", "a box
@@ -888,8 +900,10 @@ def _normalise(text: str) -> str:
     t = re.sub(r"(^|[.;!?]\s*)((?:on|at|in|near) the (?:(?:top|bottom|upper|lower)\s+)?(?:left|right|top|bottom|centre|"
                r"center|middle)(?:\s+(?:corner|side|edge))?)\s*,?\s+there\s+(?:is|are)\s+(?=[^.;!?]*\band\b)",
                r"\1\2, ", t)  # "on the left there are a red ball and a blue box": the place heads the list
-    t = re.sub(r"\b(?:that|which|who)\s+(?=(?:move|roll|slide|glide|drift|go|head|travel)\b)", " ",
+    t = re.sub(r"\b(?:that|which|who)\s+(?=(?:(?:both|all)\s+)?(?:move|roll|slide|glide|drift|go|head|travel)\b)", " ",
                t)  # "a red ball and a blue box that move left": the plural verb is the list's
+    t = re.sub(r"([^.;!?]*\b(?:agent|goal)\b[^.;!?]*?),\s*(?:both|all)\s+(?=(?:on|at|in|near|by)\b)", r"\1, ",
+               t)  # "a ball and the agent, both on the right": "both" counts objects, and the agent is not one
     t = re.sub(r"\bwith (an? [^,.;!?]*?) on top\b(?!\s+of\b)", r"with \1 on top of it", t)  # "a box with a ball on top"
     t = re.sub(rf"\b((?:{_PUSH_ALTERNATION})\s+(?:the|an?)\s+(?:\w+\s+){{0,2}}?(?:{_ONE_THING}))\s+from\s+"
                r"(the\s+(?:(?:top|bottom)\s+)?(?:left|right|top|bottom|centre|center|middle))\s+(?=to\b)", r"\1 on \2 ",
@@ -900,6 +914,7 @@ def _normalise(text: str) -> str:
     if two:
         raise PromptError(f"{two.group(0)!r}: a thing has one colour; for two things say e.g. 'a red ball and a green "
                           "ball'")
+    t = _colour_phrases(t, colours)  # "a ball whose colour is red"
     t = re.sub(rf"(?<!\bthe )\b(first|second|third)\s+(?=(?:{_DESCRIBING})\b)", r"the \1 ",
                t)  # "two balls, first red, second blue"
     t = re.sub(rf"\b(the (?:first|second) (?:{_DESCRIBING}))\s+(?=the (?:second|third)\b)", r"\1, ",
@@ -1166,9 +1181,10 @@ def _is_list(before: str) -> bool:
     return bool(_LISTED.search(sentence)) and not any(w in _MOTION_VERBS for w in re.findall(r"[a-z]+", sentence))
 
 
-_RECORD_KEYS = {"shape": "shape", "colour": "colour", "color": "colour", "size": "size", "position": "place",
-                "location": "place", "place": "place", "motion": "motion", "movement": "motion", "speed": "speed",
-                "direction": "motion", "object": "thing", "item": "thing"}  # "object: red ball"
+_RECORD_KEYS = {"shape": "shape", "type": "shape", "kind": "shape", "colour": "colour", "color": "colour",
+                "size": "size", "position": "place", "pos": "place", "location": "place", "region": "place",
+                "place": "place", "motion": "motion", "movement": "motion", "velocity": "motion", "speed": "speed",
+                "direction": "motion", "heading": "motion", "object": "thing", "item": "thing"}  # "object: red ball"
 
 
 def _record(t: str) -> str:
@@ -3831,10 +3847,11 @@ def _share_predicate(clause: _Clause, others: list[_Clause]) -> None:
     """Give the place and motion after the last noun of a list to the bare nouns listed before it ("red and
     blue balls on the left", "a red ball and a blue box roll right"). A row, a pairing ("towards each
     other") or a place by another thing stays with the clause: those already take in the whole list."""
+    own = _own_speeds(clause)  # "... and a fast blue ball moving left": the blue ball's alone
     shared = [s for s in clause.segments[1:] if (isinstance(s, _Place) and _line_of(s.region) is None) or (
-        isinstance(s, _Motion) and not _is_pairing(s)) or s in _speed_markers(clause.segments)]
+        isinstance(s, _Motion) and not _is_pairing(s)) or (s in _speed_markers(clause.segments) and s not in own)]
     paired = [s for s in clause.segments[1:] if _is_pairing(s)]  # "... at the top rolling towards each other"
-    if not others or len(shared) + len(paired) != len(clause.segments) - 1:
+    if not others or len(shared) + len(paired) + len(own) != len(clause.segments) - 1:
         return
     for other in others:
         placed = any(isinstance(s, _Place) for s in other.segments)  # keeps its place ("a red ball on the left ...")
@@ -3845,6 +3862,21 @@ def _share_predicate(clause: _Clause, others: list[_Clause]) -> None:
                               f"{' '.join(motion.words)}: agents start at rest; give the motion to the objects "
                               "alone, e.g. 'a blue box moves right'")
         other.segments += [copy.deepcopy(s) for s in shared if (not placed if isinstance(s, _Place) else moves)]
+
+
+def _own_speeds(clause: _Clause) -> list[_Marker]:
+    """The speed said of a clause's noun as its adjective ("a fast blue ball", read as "a blue ball fast"),
+    right after the noun: the thing's own, not shared with a list before it, unlike an adverb after the
+    motion ("... moving left quickly")."""
+    noun = clause.segments[0]
+    speeds = _speed_markers(clause.segments)
+    return [s for s in speeds if s.words[-1] in ("fast", "quick", "slow") and s is clause.segments[1]
+            and _right_after(clause, noun, s)]
+
+
+def _only_own_speed(clause: _Clause) -> bool:
+    """A noun and nothing else said of it but its own speed ("a red ball", "a fast red ball")."""
+    return len(clause.segments) == 1 or clause.segments[1:] == _own_speeds(clause)
 
 
 def _is_pairing(segment: _Segment) -> bool:
@@ -3941,7 +3973,7 @@ def _new_thing(noun: _Noun) -> bool:
 
 def _bare_objects(clauses: list[_Clause]) -> list[_Clause]:
     """The object nouns with nothing said of them right before a clause, back to the first that has."""
-    bare = list(itertools.takewhile(lambda c: len(c.segments) == 1 and c.segments[0].kind == "object",
+    bare = list(itertools.takewhile(lambda c: _only_own_speed(c) and c.segments[0].kind == "object",
                                     reversed(_bare_subjects(clauses))))
     return [c for c in bare if _new_thing(c.segments[0])][::-1]
 
@@ -3982,7 +4014,7 @@ def _bare_subjects(clauses: list[_Clause]) -> list[_Clause]:
         noun, *rest = clause.segments
         placed = len(rest) == 1 and isinstance(rest[0], _Place)  # "a red ball on the left and a box roll right"
         if clause.end not in (",", "and") or not isinstance(noun, _Noun) or noun.kind not in _THINGS or noun.pronoun \
-                or noun.head is None or _list_header(clause) is not None or not (placed or not rest):
+                or noun.head is None or _list_header(clause) is not None or not (placed or _only_own_speed(clause)):
             break  # not a thing of its own ("orange", "two balls:", "it")
         bare.insert(0, clause)
     return bare

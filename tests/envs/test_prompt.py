@@ -2452,3 +2452,31 @@ def test_what_a_fourteenth_review_found_refused_with_a_wrong_reason_reads(prompt
 ])
 def test_two_places_said_together_are_one_each(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("shape=cylinder, color=magenta, size=small, region=bottom left", "a small magenta cylinder at the bottom left"),
+    ("color=red shape=ball pos=center", "a red ball in the centre"),
+    ('{"type": "ball", "color": "red", "pos": "top left", "velocity": "right"}',
+     "a red ball at the top left moving right"),
+    ('{"objects": [{"kind": "box", "color": "blue", "location": "left"}, {"type": "ball", "color": "green", '
+     '"region": "right", "heading": "up"}]}', "a blue box on the left and a green ball on the right moving up"),
+    ("a ball whose colour is red", "a red ball"),
+    ("make ball which color is yellow in centre", "a yellow ball in the centre"),
+    ("a ball of colour red", "a red ball"),
+    ("a ball that's red in colour", "a red ball"),
+    ("a red ball and a blue box that both move left", "a red ball and a blue box move left"),
+    ("a ball and the agent, both on the right", "a ball and the agent on the right"),
+    ("the agent and a ball, both on the right", "the agent and a ball on the right"),
+    ("a fast red ball and a blue ball moving left", "a red ball moving quickly left and a blue ball moving left"),
+    ("a red ball and a fast blue ball moving left", "a red ball moving left and a blue ball moving quickly left"),
+])
+def test_more_keys_colour_phrases_and_lists_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["a ball with colour #ff0000", "a ball coloured rgb(255, 0, 0)",
+                                    "a box of colour 00ff00"])
+def test_a_colour_code_is_refused_with_the_named_colours(prompt: str) -> None:
+    with pytest.raises(PromptError, match="colours are named, not given as codes.*supported colours: red"):
+        parse_prompt(prompt, seed=0)
