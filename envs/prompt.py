@@ -2735,9 +2735,33 @@ def _attach_one(segments: list[_Segment], p: int, name: str, value: object) -> _
     if corner is not None:  # "slides from right to left along the top": it starts at the top right
         before.region = corner
         return before
+    both = _one_region(before.region, value) if name == "region" and before is not None else None
+    if both is not None:  # "at the top on the left", "in the middle of the bottom row": one region
+        before.region = both
+        return before
     if before is None and after is None:
         raise PromptError(f"{phrase!r} does not say what it describes; e.g. 'a red ball {phrase}'")
     raise PromptError(f"{phrase!r}: {(before or after).text!r} already has a {name}; give each object one")
+
+
+def _one_region(said: object, more: object) -> str | None:
+    """The region of the grid two places of one thing name together when one gives its row and the other its
+    column ("top" and "left": "top left"; "bottom" and "centre", as "the middle of the bottom": "bottom");
+    None when they are not a row and a column (two rows, a corner and another place, a line)."""
+    if not (isinstance(said, str) and isinstance(more, str)) or _line_of(said) or _line_of(more):
+        return None
+    axes = []
+    for region in (said, more):
+        words = region.split()
+        row = next((w for w in words if w in ("top", "bottom")), None)
+        column = next((w for w in words if w in ("left", "right")), None)
+        if row and column:
+            return None  # a corner names both
+        axes.append((row, column))
+    (row_a, col_a), (row_b, col_b) = axes
+    if (row_a and row_b) or (col_a and col_b):
+        return None  # two rows, or two columns
+    return " ".join(w for w in (row_a or row_b, col_a or col_b) if w) or "centre"
 
 
 def _corner_of_a_glide(noun: _Noun | None, region: object, segments: list[_Segment]) -> str | None:

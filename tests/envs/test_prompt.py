@@ -2094,9 +2094,25 @@ def test_what_a_tenth_review_found_refused_or_misread_reads_as_meant(prompt: str
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
 
 
-def test_two_places_of_a_thing_that_does_not_glide_along_a_line_are_still_refused() -> None:
+@pytest.mark.parametrize("prompt", ["a red ball on the left on the right rolls left",
+                                    "a red ball at the top left at the bottom", "a ball at the top at the bottom"])
+def test_two_places_of_a_thing_that_are_not_its_row_and_column_are_still_refused(prompt: str) -> None:
     with pytest.raises(PromptError, match="already has a region"):
-        parse_prompt("a red ball on the left at the top rolls left", seed=0)
+        parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball on the left at the top rolls left", "a red ball at the top left rolls left"),
+    ("a ball at the middle of the bottom", "a ball at the bottom"),
+    ("a ball in the center of the top row", "a ball at the top"),
+    ("a ball in the middle row on the right", "a ball on the right"),
+    ("a ball in the top row on the left", "a ball at the top left"),
+    ("a ball in the left column at the top", "a ball at the top left"),
+    ("a ball at the top in the middle", "a ball at the top"),
+    ("a ball in the centre in the middle", "a ball in the centre"),
+])
+def test_a_row_and_a_column_said_apart_are_one_region(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
 
 
 @pytest.mark.parametrize("prompt", [
