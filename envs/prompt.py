@@ -621,6 +621,46 @@ def _line_breaks(text: str) -> str:
     return out
 
 
+_ACROSS = {"top": "bottom", "bottom": "top", "left": "right", "right": "left"}
+
+
+def _opposite_places(t: str) -> str:
+    """ "In the opposite corner" (or "on the opposite side") names the corner (side) across from the one said
+    last before it; refused when none was."""
+    def across(m: re.Match) -> str:
+        said = re.findall(r"\b(?:(top|bottom) (left|right)|(left|right|top|bottom))\b(?! (?:of|wall|edge)\b)",
+                          t[:m.start()])
+        wanted = [w for w in said if bool(w[0]) == (m.group(1) == "corner")]
+        if m.group(2) or not wanted:
+            raise PromptError(f"{m.group(0).strip()!r}: say which {m.group(1)}, e.g. 'the agent at the top left and "
+                              "the goal at the bottom right'")
+        row, column, side = wanted[-1]
+        return f"at the {_ACROSS[row]} {_ACROSS[column]}" if row else f"on the {_ACROSS[side]}"
+
+    return re.sub(r"\b(?:in|at|on) the opposite (corner|side)\b(\s+(?:from|to)\b)?", across, t)
+
+
+def _refuse_relations_not_read(t: str) -> None:
+    """Refuse, with the reason, places the top-down camera cannot show ("behind", "in front of"), a thing
+    placed "opposite" another, a number for a size, and a thing going under another that is not the slab."""
+    depth = re.search(r"\b(?:behind|in front of|in back of)\b", t)
+    if depth:
+        raise PromptError(f"{depth.group(0)!r}: the camera looks straight down, so depth names no place; say 'above', "
+                          "'below', 'to the left of' or 'to the right of' another thing, or name a region")
+    opposite = re.search(r"\bopposite(?: to)?\s+(?:the|a|an)\s+\w+", t)
+    if opposite:
+        raise PromptError(f"{opposite.group(0)!r} is not read; name each thing's region, e.g. 'a red ball on the left "
+                          "and a blue box on the right'")
+    size = re.search(r"\b(?:size|radius|diameter|width)\s*(?:of|is|[:=])?\s*-?\d[\d.]*", t)
+    if size:
+        raise PromptError(f"{size.group(0)!r}: sizes are said in words, not numbers: small, medium or large, e.g. "
+                          "'a small red ball'")
+    under = re.search(rf"\b(?:under|underneath|beneath)\s+(?:the|a|an)\s+(?:\w+\s+){{0,2}}?({_ONE_THING}|agent)\b", t)
+    if under and re.search(rf"\b(?:{'|'.join(sorted(_MOTION_VERBS))})\b", t[:under.start()].split(".")[-1]):
+        raise PromptError(f"{under.group(0)!r}: only the slab is passed under; e.g. 'a red ball rolls left under the "
+                          "slab', or place it 'below the box'")
+
+
 def _refuse_unreadable(t: str) -> None:
     """Refuse, with the reason, phrases that no reading of the grid, the things and their motions holds:
     things named by number, "diagonally" alone, places counted in cells, "of that", "far from"."""
@@ -800,6 +840,29 @@ def _it_the_agent(t: str) -> str:
     return f"{before}the {colour + ' ' if colour else ''}agent {t[m.end():]}"
 
 
+def _placed_ones_described(t: str) -> str:
+    """ "Two balls, one on the left and one on the right; the one on the left is red" (or "the left one is
+    red"): what is said of "the one" at a place is said of the one placed there before ("one red on the
+    left"), rather than read as one more thing."""
+    side = r"(?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)"
+    t = re.sub(rf"\bthe ({side}) one (?=(?:is|was|should be)\b)",
+               lambda m: f"the one {'at' if m.group(1) in ('top', 'bottom') else 'on'} the {m.group(1)} ", t)
+    looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
+    said = rf"\s*[,;.]?\s*(?:and\s+)?\bthe one ((?:on|at|in) the {side}(?: corner| side)?) (?:is|was|should be) " \
+           rf"({looks})(?=\s*(?:[,.;!?]|and\b|$))"
+    for _ in range(3):  # at most three things
+        for m in re.finditer(said, t):
+            earlier = list(re.finditer(rf"\bone ((?:(?:{_DESCRIBING})\s+)*){re.escape(m.group(1))}\b", t[:m.start()]))
+            if earlier:
+                e = earlier[-1]
+                looks_said = re.sub(r"\s+and\s+", " ", m.group(2))
+                t = f"{t[:e.start()]}one {looks_said} {e.group(1)}{m.group(1)}{t[e.end():m.start()]}{t[m.end():]}"
+                break
+        else:
+            break
+    return t
+
+
 def _told_apart_by_place(t: str) -> str:
     """ "Two balls. The one on the left is red, the one on the right is blue", "the ball at the top is red, the
     ball at the bottom is blue": things told apart by their places before any of them was described are
@@ -823,6 +886,15 @@ def _told_apart_by_place(t: str) -> str:
 
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower())
+    t = re.sub(r"\b(t|b)(l|r)\b", lambda m: {"t": " top ", "b": " bottom "}[m.group(1)]
+               + {"l": "left ", "r": "right "}[m.group(2)], t)  # "a ball at TL", "the BR corner"
+    t = re.sub(r"\b(on|at|to|the)\s+(l|r)\b(?!')", lambda m: f"{m.group(1)} {'left' if m.group(2) == 'l' else 'right'}",
+               t)  # "a ball on the L"
+    t = re.sub(r"\b(1|2|3)(?:st|nd|rd)\b", lambda m: f" {ORDINALS[int(m.group(1)) - 1]} ", t)  # "1st ball red"
+    t = re.sub(r"\bthe only (?:object|thing)(?: in the (?:scene|arena))? (?:is|will be)\b", " there is ",
+               t)  # "the only object is a red ball"
+    t = re.sub(r"[(,]\s*(?:it is |it's |this is )?the only (?:object|thing|one)(?: in the (?:scene|arena))?\s*\)?",
+               " ", t)  # "a red ball (the only object)"
     t = re.sub(r"^\W*quick (?:one|question|request|test)\s*[:,.!-]", " ", t)  # "quick one: a yellow ..." (chat)
     t = re.sub(r"\b(one (?:fast|quick|slow))\s+(?=(?:and )?(?:one|the other) (?:fast|quick|slow)\b)", r"\1, ",
                t)  # "two cylinders, one fast one slow"
@@ -915,6 +987,12 @@ def _normalise(text: str) -> str:
         raise PromptError(f"{two.group(0)!r}: a thing has one colour; for two things say e.g. 'a red ball and a green "
                           "ball'")
     t = _colour_phrases(t, colours)  # "a ball whose colour is red"
+    item = r"(?:(?<=[,:])|(?<=[,:] )|(?<=\band ))"  # where an item of a list starts
+    t = re.sub(rf"{item}({_DESCRIBING})\s+(first|second|third)\b(?=\s*(?:[,.;!?]|and\b|$))", r"\2 \1",
+               t)  # "two balls, red first and blue second"
+    t = re.sub(r"\b(?:two|three) (?:\w+ )?\w+s\s*[,:][^.;!?]*", lambda m: re.sub(
+        rf"{item}the ((?:(?:{_DESCRIBING})\s+)+)one\b", r"one \1", m.group(0)),
+        t)  # "two balls, the red one on the left and the blue one on the right"
     t = re.sub(rf"(?<!\bthe )\b(first|second|third)\s+(?=(?:{_DESCRIBING})\b)", r"the \1 ",
                t)  # "two balls, first red, second blue"
     t = re.sub(rf"\b(the (?:first|second) (?:{_DESCRIBING}))\s+(?=the (?:second|third)\b)", r"\1, ",
@@ -923,6 +1001,9 @@ def _normalise(text: str) -> str:
                t)  # "navigate to the goal"
     t = re.sub(rf"\b((?:{_PUSH_ALTERNATION})\s+[^,.;!?]*?\b(?:left|right|up|down))\s*,\s*(?:to|into|onto|"
                r"towards?) the goal\b", r"\1 into the goal", t)  # "pushes the box right, to the goal"
+    t = re.sub(rf"\b({_ONE_THING})\s+first\b(?=\s*(?:[,.;!?]|and\b|then\b|$))", r"\1",
+               t)  # "a red ball first, then a blue box": the order it is said in, not one more thing
+    t = _placed_ones_described(t)  # "two balls, one on the left and one on the right; the one on the left is red"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
     t = re.sub(r"\bprimary\b", " first ", t)
@@ -1135,6 +1216,11 @@ def _normalise(text: str) -> str:
         t = re.sub(r"\b(push(?:es|ing)?|shoves?|shoving) ((?:the|a|an|it)\b(?: (?!and\b)\w+){0,3}?) there\b"
                    r"(?!\s+(?:is|are|was|were|be)\b)",
                    r"\1 \2 into the goal", t)
+    moving = rf"\b(?:{'|'.join(sorted(_MOTION_VERBS))})\b[^.;!?]*?"
+    t = re.sub(rf"({moving})\b(?:behind|in back of)\s+(?=(?:the|a|an)\s+(?:{_SLAB_ALTERNATION})\b)", r"\1under ",
+               t)  # "the ball rolls behind the slab": out of sight under it, seen from above
+    t = _opposite_places(t)  # "the agent at the top left and the goal in the opposite corner"
+    _refuse_relations_not_read(t)
     _refuse_unreadable(t)
     t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)
     in_turn = re.search(r"(?:^|[.;!?]\s*)first,?\s+(?=(?:a|an|one)\b)", t)

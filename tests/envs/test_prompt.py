@@ -2496,3 +2496,41 @@ def test_more_keys_colour_phrases_and_lists_read_as_meant(prompt: str, same_as: 
 def test_a_colour_code_is_refused_with_the_named_colours(prompt: str) -> None:
     with pytest.raises(PromptError, match="colours are named, not given as codes.*supported colours: red"):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two balls, one on the left and one on the right. the one on the left is red",  # drew a third object
+     "two balls, one red on the left and one on the right"),
+    ("two balls, one on the left and one on the right; the left one is red",
+     "two balls, one red on the left and one on the right"),
+    ("two balls, the red one on the left and the blue one on the right",
+     "two balls, one red on the left and one blue on the right"),
+    ("a red ball first", "a red ball"),  # drew two balls
+    ("a red ball first, then a blue box", "a red ball, then a blue box"),
+    ("two balls, red first and blue second", "two balls, first red, second blue"),
+    ("two balls, 1st red 2nd blue", "two balls, first red, second blue"),
+    ("a ball at TL and a box at BR", "a ball at the top left and a box at the bottom right"),
+    ("a ball on the L", "a ball on the left"),
+    ("A red ball (the only object).", "a red ball"),
+    ("the only object is a red ball at the top", "a red ball at the top"),
+    ("the agent at the top left and the goal in the opposite corner",
+     "the agent at the top left and the goal at the bottom right"),
+    ("a red ball on the left and a blue ball on the opposite side",
+     "a red ball on the left and a blue ball on the right"),
+    ("a ball rolls left behind the slab", "a ball rolls left under the slab"),
+])
+def test_things_said_again_orders_abbreviations_and_opposites_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a ball behind the box", "'behind': the camera looks straight down"),
+    ("a ball in front of the agent", "'in front of': the camera looks straight down"),
+    ("a ball opposite the box", "'opposite the box' is not read"),
+    ("a ball in the opposite corner", "say which corner"),
+    ("a ball of size 0.1", "sizes are said in words"),
+    ("a ball rolls under the box", "only the slab is passed under"),
+])
+def test_places_the_camera_cannot_show_are_refused_with_the_reason(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
