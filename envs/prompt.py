@@ -149,8 +149,12 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   ("...; task: reach").
 * Things told apart by their places before any of them was described are described there ("two balls.
   The one on the left is red, the one on the right is blue"; "the ball at the top is red, the ball at
-  the bottom is blue"). Two places that end a sentence after two things are one each ("two balls at the
-  top left and bottom right", "the agents are on the left and on the right").
+  the bottom is blue"; "the ball on the left moves right and the ball on the right moves left"), and
+  what is said of "the one on the left" after "one on the left" is said of that one. Two places that end
+  a sentence after two things are one each ("two balls at the top left and bottom right", "the agents
+  are on the left and on the right"). A row and a column said apart are one region ("at the top on the
+  left", "in the middle of the bottom row"); "the opposite corner" (or side) is across from the one said
+  before it.
 * What a prompt leaves unsaid of a thing it describes (a colour, a shape, a place) is drawn from the
   seed; a thing it does not describe is not drawn: "the agent on the left" is an empty arena. Things
   said to have "different colours" (or shapes) are drawn so.
@@ -163,9 +167,10 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   prompt names), except "no goal", "without a slab" or "goal: none", which say just that.
 * Colours, shapes and counts that scenes cannot show (more than :data:`~envs.scene.MAX_OBJECTS`
   objects, say), places relative to the slab or the goal, a place off the arena ("above a box at the
-  top"), places by numbers ("in cell 3"), a preposition with nothing after it ("a box with a ball
-  inside"), a second thing pushed, or a second place or motion for one object are refused with the
-  reason.
+  top"), places by numbers ("in cell 3"), sizes or colours by numbers ("size 0.1", "#ff0000"), depth
+  ("behind the box", "in front of"; the camera looks straight down, and "rolls behind the slab" is under
+  it), a preposition with nothing after it ("a box with a ball inside"), a second thing pushed, or a
+  second place or motion for one object are refused with the reason.
 
 The learned envs and ``worldsim rollout`` condition the model on ``caption(parse_prompt(text))``
 (:func:`canonical_prompt`), not on the raw prompt: a long prompt is read in full, and the text
@@ -871,15 +876,20 @@ def _told_apart_by_place(t: str) -> str:
     region = r"(?:on|at|in) the (?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)" \
              r"(?: corner| side)?"
     looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
-    found = list(re.finditer(rf"\bthe (one|{_ONE_THING}) ({region}) (?:is|was|should be) ({looks})"
-                             rf"(?=\s*(?:[,.;!?]|and\b|$))", t))
+    verbs = "|".join(sorted(_MOTION_VERBS))
+    found = list(re.finditer(rf"\bthe (one|{_ONE_THING}) ({region}) (?:(?:is|was|should be) ({looks})|((?:{verbs})\b"
+                             rf"[^,.;!?]*?))(?=\s*(?:[,.;!?]|and\b|$))", t))
     out, end = [], 0
     for m in found:
         if re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}|one)\b", t[end:m.start()]):
             break  # "... the one on the left is red. the ball is big, ..."
-        said = re.sub(r"\s+and\s+", " ", m.group(3))
-        out += [t[end:m.start()], f"one {said} {m.group(2)}" if m.group(1) == "one" else
-                f"a {said} {m.group(1)} {m.group(2)}"]
+        if m.group(4):  # "the ball on the left moves right and the ball on the right moves left"
+            thing = "one" if m.group(1) == "one" else f"a {m.group(1)}"
+            out += [t[end:m.start()], f"{thing} {m.group(2)} {m.group(4)}"]
+        else:
+            said = re.sub(r"\s+and\s+", " ", m.group(3))
+            out += [t[end:m.start()], f"one {said} {m.group(2)}" if m.group(1) == "one" else
+                    f"a {said} {m.group(1)} {m.group(2)}"]
         end = m.end()
     return "".join(out) + t[end:]
 
@@ -935,8 +945,16 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:goal|target) (?:patch|square|pad|zone|tile|spot|mat|marker|target|thing|area|region)\b", "goal",
                t)  # "the target zone"
     t = re.sub(r"^\W*(?:(?:in|for) this (?:scenario|scene|setup|exercise|test|example|simulation|episode|task)"
-               r"|(?:let(?: is| us)? )?say(?: that)?|suppose(?: that)?|picture this)\b\W*", " ",
-               t)  # "In this scenario, ..."
+               r"|(?:let(?: is| us)? )?say(?: that)?|suppose(?: that)?|picture(?: this)?|alright|all right"
+               r"|let me (?:see|think)|consider|build(?: me)?)\b\W*", " ", t)  # "In this scenario, ...", "alright, ..."
+    t = re.sub(r"\b(?:simple|basic|quick|little|small|nice) (scene|setup|world|arena|layout)\b", r"\1",
+               t)  # "a simple scene with ..."
+    t = re.sub(r"(\b(?:scene|arena|world)\b[^.;!?]*?) in it\b", r"\1", t)  # "a scene with a ball in it"
+    t = re.sub(r"\bas well as\s+(?=(?:an?|the|one|two|three)\b)", " and ", t)  # "a red ball as well as a blue box"
+    t = re.sub(r"(^|[.;!?:,]\s*|\bwith\s+)both\s+(?=(?:an?|the|one)\b[^.;!?]*\band\b)", r"\1",
+               t)  # "both a red ball and a blue box at the bottom"
+    t = re.sub(r"(^|[.;!?:]\s*)all\s+(?=(?:two|three)\b)", r"\1", t)  # "all three balls are red"
+    t = re.sub(r"(\b(two|three)\b[^.;!?]*?,\s*)all\s+\2\b", r"\1all", t)  # "three balls, all three red"
     t = re.sub(r"\b(?:of|on|in) the (?:screen|image|frame|picture|view|window|video)\b", " ",
                t)  # "... side of the screen"
     t = re.sub(r"\b(?:small|little)ish\b", " small ", t)
@@ -1003,6 +1021,12 @@ def _normalise(text: str) -> str:
                r"towards?) the goal\b", r"\1 into the goal", t)  # "pushes the box right, to the goal"
     t = re.sub(rf"\b({_ONE_THING})\s+first\b(?=\s*(?:[,.;!?]|and\b|then\b|$))", r"\1",
                t)  # "a red ball first, then a blue box": the order it is said in, not one more thing
+    t = re.sub(rf"((?:^|[.;!?])[^.;!?]*?\ban?\s+(?:\w+\s+){{0,2}}?(?:{_ONE_THING})\b[^.;!?]*?\band\s+)one\s+"
+               r"(?=(?:on|at|in)\s+the\b)", lambda m: m.group(0) if re.search(r"\b(?:two|three|one)\b", m.group(1))
+               else f"{m.group(1)}another ", t)  # "a box on the left and one on the right"
+    verbs = "|".join(sorted(_MOTION_VERBS))
+    t = re.sub(rf"\b({verbs}),\s+(?=(?:to(?:wards)? the )?(?:left|right|up|down)\s*(?:[.;!?]|$))", r"\1 ",
+               t)  # "only the red one moves, to the left"
     t = _placed_ones_described(t)  # "two balls, one on the left and one on the right; the one on the left is red"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"

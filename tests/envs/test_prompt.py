@@ -2534,3 +2534,26 @@ def test_things_said_again_orders_abbreviations_and_opposites_read_as_meant(prom
 def test_places_the_camera_cannot_show_are_refused_with_the_reason(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("the ball on the left moves right and the ball on the right moves left",
+     "a ball on the left moves right and a ball on the right moves left"),
+    ("two balls: the one on the left moves right, the one on the right moves left",
+     "two balls: one on the left moves right, one on the right moves left"),
+    ("a box on the left and one on the right", "a box on the left and another on the right"),
+    ("a red ball and a blue ball; only the red one moves, to the left",
+     "a red ball and a blue ball; only the red one moves left"),
+    ("both a red ball and a blue box at the bottom", "a red ball and a blue box at the bottom"),
+    ("all three objects move down: a red ball, a blue box and a green ball",
+     "three objects move down: a red ball, a blue box and a green ball"),
+    ("all three balls are red", "three red balls"),
+    ("three balls, all three red", "three red balls"),
+    ("a red ball as well as a blue box", "a red ball and a blue box"),
+    ("alright, a red ball", "a red ball"),
+    ("let me see, a red ball", "a red ball"),
+    ("build a simple scene with a ball in it", "a ball"),
+    ("consider a red ball", "a red ball"),
+])
+def test_places_that_tell_things_apart_quantifiers_and_openings_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
