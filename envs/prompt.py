@@ -845,6 +845,27 @@ def _it_the_agent(t: str) -> str:
     return f"{before}the {colour + ' ' if colour else ''}agent {t[m.end():]}"
 
 
+def _launches(t: str) -> str:
+    """A thing's start said as a launch ("initially", "launched to the left", "a left-moving ball", "with a
+    leftward velocity") reads as moving that way: a prompt says how each thing starts."""
+    way = r"(left|right|up|down)"
+    t = re.sub(r"\binitially\b|\bat (?:the )?(?:start|beginning)\b", " ", t)
+    t = re.sub(r"\b(?:launched|thrown|kicked|flicked|shot|sent)\b(?=\s+(?:(?:quickly|fast|slowly)\s+)?"
+               r"(?:to(?:wards)? the\s+)?(?:left|right|up|down|north|south|east|west)\b)", " moving ", t)
+    t = re.sub(rf"\b{way}(?:ward)?[- ]moving\s+((?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}))\b", r"\2 moving \1", t)
+    return re.sub(rf"\bwith an? {way}wards? (?:velocity|speed|motion)\b|\bwith (?:an? )?(?:velocity|motion)"
+                  rf" (?:to(?:wards)? the )?{way}\b", lambda m: f" moving {m.group(1) or m.group(2)} ", t)
+
+
+def _that_thing(before: str, m: re.Match) -> str:
+    """ "Below that" names the thing described last before it ("a red ball at the top, below it a blue ball,
+    and below that a green ball": below the blue ball); left as it is when none was described."""
+    clause = [c.end() for c in re.finditer(r"[,.;!?]|\band\b|\bthen\b", before)]  # not the thing it places
+    before = before[:clause[-1]] if clause else ""
+    said = list(re.finditer(rf"\b(?:an?|one)\s+((?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}))\b", before))
+    return f"{m.group(1)} the {said[-1].group(1)}" if said else m.group(0)
+
+
 def _placed_ones_described(t: str) -> str:
     """ "Two balls, one on the left and one on the right; the one on the left is red" (or "the left one is
     red"): what is said of "the one" at a place is said of the one placed there before ("one red on the
@@ -1027,6 +1048,13 @@ def _normalise(text: str) -> str:
     verbs = "|".join(sorted(_MOTION_VERBS))
     t = re.sub(rf"\b({verbs}),\s+(?=(?:to(?:wards)? the )?(?:left|right|up|down)\s*(?:[.;!?]|$))", r"\1 ",
                t)  # "only the red one moves, to the left"
+    new = rf"an?\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING})\b[^,.;!?]*?"
+    t = re.sub(rf"\b(an?\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}))\s+between\s+({new})\s+and\s+({new})"
+               r"(?=\s*(?:[,.;!?]|$))", lambda m: f"{m.group(2)} and {m.group(3)}. {m.group(1)} between them"
+               if re.search(r"\b(?:on|at|in) the\b", m.group(2) + m.group(3)) else m.group(0),
+               t)  # "a red ball between a blue box on the left and a green box on the right"
+    t = re.sub(r"\b(above|below|under|beneath|(?:to the )?(?:left|right) of|next to|beside|near|by) that\b",
+               lambda m: _that_thing(t[:m.start()], m), t)  # "..., and below that a green ball"
     t = _placed_ones_described(t)  # "two balls, one on the left and one on the right; the one on the left is red"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
@@ -1247,6 +1275,8 @@ def _normalise(text: str) -> str:
     _refuse_relations_not_read(t)
     _refuse_unreadable(t)
     t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)
+    t = re.sub(r"(^|[.;!?]\s*)first,?\s+(?=there\b)", r"\1", t)  # "First there's a blue cube at the bottom."
+    t = _launches(t)  # "a ball launched to the left", "a left-moving ball"
     in_turn = re.search(r"(?:^|[.;!?]\s*)first,?\s+(?=(?:a|an|one)\b)", t)
     t = re.sub(r"(^|[.;!?]\s*)first,?\s+(?=(?:a|an|one|two|three|[123])\b)", r"\1 ", t)  # "first a red ball rolls"
     if in_turn:  # "first a red ball ..., second a blue box ..., third ..."
@@ -3477,9 +3507,33 @@ def _aim_push(draft: _Draft) -> None:
                           f"{draft.goal_region}; say one of the way and the places, or make them agree")
 
 
+def _fit_chains(draft: _Draft) -> None:
+    """Give the first thing of a chain of things placed by each other, none of them with a region ("a red
+    ball, a blue ball to its right, and a green ball to the right of that"), the region nearest the centre
+    from which every step of the chain stays on the grid: the left for that one."""
+    steps = {thing: (anchor, step) for thing, step, anchor, _ in draft.besides if step is not None}
+    for root in {anchor for anchor, _ in steps.values()} - steps.keys():
+        offsets, grew = {root: (0, 0)}, True
+        while grew:
+            grew = False
+            for thing, (anchor, step) in steps.items():
+                if anchor in offsets and thing not in offsets:
+                    offsets[thing] = (offsets[anchor][0] + step[0], offsets[anchor][1] + step[1])
+                    grew = True
+        if len(offsets) < 3 or any(draft.region_of(ref) is not None for ref in offsets):
+            continue  # a pair, or a chain with a region said: placed as the relations say
+        fit = [min(max(0, -min(o[k] for o in offsets.values()) - 1), 1 - max(o[k] for o in offsets.values()))
+               for k in (0, 1)]  # the root's row and column nearest 0 that keep every offset on the grid
+        region = _region_at(*fit)
+        if region is not None and all(_region_at(fit[0] + r, fit[1] + c) for r, c in offsets.values()):
+            draft.place(root, region, "the first of a row of things placed by each other")
+
+
 def _place_besides(draft: _Draft) -> None:
     """Give regions to things placed by other things: "a red ball above the box" puts the ball one row
-    above the box's region; when neither has a region, the one it is placed by goes in the centre."""
+    above the box's region; when neither has a region, the one it is placed by goes in the centre (or, for
+    a chain of three, where the chain fits: :func:`_fit_chains`)."""
+    _fit_chains(draft)
     for thing, step, anchor, phrase in draft.besides:
         here, there = draft.region_of(thing), draft.region_of(anchor)
         if step is None:  # a neighbour: the next region to the right, else left, below, above

@@ -1434,7 +1434,6 @@ def test_what_a_fourth_review_found_misread_reads_as_meant(prompt: str, same_as:
 
 @pytest.mark.parametrize(("prompt", "match"), [
     ("the agent goes under the slab to the goal", "only objects glide under the slab"),  # the slab was dropped
-    ("a red ball, then a blue ball to its right, then a green ball to the right of that", "could mean"),
 ])
 def test_what_a_fourth_review_found_misread_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
@@ -2556,4 +2555,25 @@ def test_places_the_camera_cannot_show_are_refused_with_the_reason(prompt: str, 
     ("consider a red ball", "a red ball"),
 ])
 def test_places_that_tell_things_apart_quantifiers_and_openings_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball, then a blue ball to its right, then a green ball to the right of that",  # "that": the blue one
+     "a red ball on the left, a blue ball in the centre and a green ball on the right"),
+    ("a red ball. to its left, a green ball. to its left, a blue ball.",  # a chain placed where it fits
+     "a red ball on the right, a green ball in the centre and a blue ball on the left"),
+    ("a red ball at the top, and below it a blue ball, and below that a green ball",
+     "a red ball at the top, a blue ball in the centre and a green ball at the bottom"),
+    ("a red ball between a blue box on the left and a green box on the right",
+     "a blue box on the left and a green box on the right. a red ball between them"),
+    ("First there's a blue cube at the bottom. Then a red sphere above it.",
+     "a blue cube at the bottom. a red sphere above it."),
+    ("a ball initially moving left", "a ball moving left"),
+    ("a ball launched to the left", "a ball moving left"),
+    ("a left-moving ball", "a ball moving left"),
+    ("a ball with a leftward velocity", "a ball moving left"),
+    ("a ball with velocity to the left", "a ball moving left"),
+])
+def test_chains_that_between_new_things_and_launches_read_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
