@@ -12,8 +12,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
 
 * A word it does not know is refused, naming the word and listing the supported ones
   (:func:`supported_words`); only :data:`FILLER_WORDS` are skipped, with a few filler phrases: an
-  opening such as "In this scenario," or "Let's say", "of the screen", and "too" or "as well" ending a
-  clause.
+  opening such as "In this scenario," or "Let's say", a purpose such as "for today's demo" or "for a
+  collision test", "of the screen", and "too" or "as well" ending a clause.
 * Colours and sizes after a noun describe it ("the ball is red", "the ball on the left is big", "a box
   that is big and blue", "a ball. It is red."); a thing said to be a shape ("the green thing is a
   cylinder") is refused, to be said in one phrase. "A blue one" takes the shape of the object named
@@ -803,6 +803,14 @@ def _said_absent(t: str) -> str:
     return re.sub(rf"(?:^|,|\band\b|\bwith\b)?\s*(?:{_ABSENT})\s*(?=[,.;!?]|\band\b|$)", " ", t)
 
 
+def _region_by_region(m: re.Match) -> str:
+    """ "Below the centre": the region one step that way from the centre. (A side or corner is not stepped
+    from: "just below the top right corner" may still be in it.)"""
+    step = {"above": (-1, 0), "below": (1, 0), "under": (1, 0), "beneath": (1, 0)}.get(
+        m.group(1), (0, -1) if "left" in m.group(1) else (0, 1))
+    return f"at the {_stepped('centre', step)}"
+
+
 def _a_place_each(t: str) -> str:
     """Two places after two things, ending the sentence, are one each: "two balls at the top left and bottom
     right" is "two balls: one at the top left, one at the bottom right"; so is "the agents are on the left
@@ -813,6 +821,17 @@ def _a_place_each(t: str) -> str:
         things = things if things.startswith("two ") else f"two {things}"
         return f"{things}: one at the {m.group(2)}, one at the {m.group(3)}"
 
+    corners = {"top": ("top left", "top right"), "bottom": ("bottom left", "bottom right"),
+               "left": ("top left", "bottom left"), "right": ("top right", "bottom right")}
+    t = re.sub(r"\b(?:just |right |directly |a little |a bit |slightly )?(above|below|under|beneath|"
+               r"(?:to the )?left of|(?:to the )?right of) the (centre|center|middle)(?: of the (?:arena|scene|floor))?"
+               r"\b(?! of\b)",
+               _region_by_region, t)  # "just left of the centre": on the left
+    t = re.sub(r"\bone (?:in|at) (?:each|either) (top|bottom|left|right) corner\b",
+               lambda m: "one at the {} and one at the {}".format(*corners[m.group(1)]),
+               t)  # "one in each bottom corner"
+    t = re.sub(r"\b(top|bottom) corner on the (left|right)\b", r"\1 \2 corner", t)  # "the top corner on the left"
+    t = re.sub(r"\bcorner (top|bottom) (left|right)\b", r"\1 \2 corner", t)  # "in the corner top right"
     t = re.sub(r"\b(?:in|at) the (top|bottom) corners\b", r"at the \1 left and \1 right", t)  # "in the top corners"
     t = re.sub(r"\b(?:in|at) the (left|right) corners\b", r"at the top \1 and bottom \1", t)
     t = re.sub(r",?\s*\bone (?:on each|on either) side\b", " on the left and on the right", t)  # "one on each side"
@@ -958,6 +977,11 @@ def _normalise(text: str) -> str:
     # requests: "can you draw ...", "i want ...", "show me ...", "let us see ...", greetings and thanks
     t = re.sub(r"\bpl(?:s|z|ease)\b", " please ", t)
     t = re.sub(r"^\W*(?:can|could|would|will) (?=(?:the|a|an|one|two|three) )", " ", t)  # "could the ball roll ..."
+    t = re.sub(r"^\W*(?:can|could|may|might) there be\b", " there is ", t)  # "can there be a box ...": not a can
+    t = re.sub(r"\b((?:two|three|2|3) (?:objects|things|items))\s+(?:around|round|surrounding|about) "
+               r"(?:it|them|the \w+)\s*:", r"\1:", t)  # "three objects around it: a ball on the left, ..."
+    t = re.sub(rf"(^|[.;!?]\s*)(?:objects|items|things|list|entities)\s*:\s*(?=(?:the\s+|an?\s+)?(?:(?:white|pink)\s+)?"
+               rf"(?:{_AGENT_NOUN}|goal)\b)", r"\1", t)  # "items: agent (left), goal (right)": no count to check
     t = re.sub(r"\b(?:can|could|would|will) (?:you|u|ya)\b"
                r"|\bi(?: would| d)? (?:want|like|need)(?: to (?:see|have|get))?\b|\blet(?: is| us)(?: do\b)?\b"
                r"|\b(?:can|could|may) (?:i|we) (?:get|have|see)\b|\b(?:give|get) me\b"
@@ -968,6 +992,11 @@ def _normalise(text: str) -> str:
     t = re.sub(r"^\W*(?:(?:in|for) this (?:scenario|scene|setup|exercise|test|example|simulation|episode|task)"
                r"|(?:let(?: is| us)? )?say(?: that)?|suppose(?: that)?|picture(?: this)?|alright|all right"
                r"|let me (?:see|think)|consider|build(?: me)?)\b\W*", " ", t)  # "In this scenario, ...", "alright, ..."
+    t = re.sub(r"(^|[.;!?,:]\s*|\s)for\s+(?:(?:a|an|the|my|our|this|today(?:'s| s|s| is)?)\s+)?"
+               r"(?:(?:quick|simple|small|rl|collision|occlusion|onboarding|baseline|physics|push|reach)\s+){0,2}"
+               r"(?:demo|demos|demonstration|"
+               r"experiment|test|lesson|class|episode|baseline|scene|run|example)\b\s*,?", r"\1 ",
+               t)  # "For today's demo, ...", "two balls for a collision demonstration: ..."
     t = re.sub(r"\b(?:simple|basic|quick|little|small|nice) (scene|setup|world|arena|layout)\b", r"\1",
                t)  # "a simple scene with ..."
     t = re.sub(r"(\b(?:scene|arena|world)\b[^.;!?]*?) in it\b", r"\1", t)  # "a scene with a ball in it"
@@ -2194,7 +2223,9 @@ class _Segmenter:
         over_slab = region_words and last is not None and last.kind == "slab" and {_kind(w) for w in preps} == {"over"}
         if any(_kind(w) in ("under", "over", "beside") for w in preps) and (region_words or nothing) and not over_slab:
             # "below the top", "above" alone: a place by another thing names that thing
-            raise PromptError(f"{' '.join(words)!r}: say what it is {preps[0]}, e.g. '{preps[0]} the red box'")
+            region = "; a thing is placed by another thing, not by a region: name its own region, e.g. 'at the top " \
+                "right' or 'on the right'" if region_words else ""
+            raise PromptError(f"{' '.join(words)!r}: say what it is {preps[0]}, e.g. '{preps[0]} the red box'{region}")
         if region_words:
             self.out.append(_Place(words, _region(region_words)))
         elif not nothing:

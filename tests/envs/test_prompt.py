@@ -2577,3 +2577,26 @@ def test_places_that_tell_things_apart_quantifiers_and_openings_read_as_meant(pr
 ])
 def test_chains_that_between_new_things_and_launches_read_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("For today's demo, place a large red ball in the centre", "a large red ball in the centre"),
+    ("I want two balls for a collision demonstration: a green ball on the left and an orange ball on the right",
+     "two balls: a green ball on the left and an orange ball on the right"),
+    ("For a baseline episode: two agents, no objects, no goal.", "two agents, no objects, no goal"),
+    ("Two magenta balls, one in each bottom corner.", "two magenta balls in the bottom corners"),
+    ("can there be a little green box in the top corner on the left", "a small green box at the top left"),  # a can
+    ("the agent goes to the goal which is in the corner top right", "the agent goes to the goal at the top right"),
+    ("items: agent (left), goal (right)", "the agent on the left and the goal on the right"),
+    ("a ball just left of the centre", "a ball on the left"),
+    ("the agent at the centre and three objects around it: a blue ball on the left, a red cube on the right, "
+     "a cyan cylinder at the top", "the agent at the centre and three objects: a blue ball on the left, a red cube "
+     "on the right, a cyan cylinder at the top"),
+])
+def test_purposes_corners_item_lists_and_the_centre_as_an_anchor_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+def test_a_thing_placed_by_a_corner_is_told_to_name_its_region() -> None:
+    with pytest.raises(PromptError, match="not by a region: name its own region"):
+        parse_prompt("a cyan ball just below the top right corner", seed=0)
