@@ -645,6 +645,17 @@ def _opposite_places(t: str) -> str:
     return re.sub(r"\b(?:in|at|on) the opposite (corner|side)\b(\s+(?:from|to)\b)?", across, t)
 
 
+def _refuse_stutters(t: str) -> None:
+    """Refuse a noun said twice in a row ("a red ball ball") and a place cut off ("a red ball on the"): either
+    would be read as something the prompt did not mean."""
+    twice = re.search(rf"\b({_ONE_THING}|{'|'.join(sorted(w for w in _SHAPE_WORDS if w.endswith('s')))})\s+\1\b", t)
+    if twice:
+        raise PromptError(f"{twice.group(0)!r}: a word is said twice; say it once")
+    cut = re.search(r"\b(?:on|at|in|to|towards?|into|near|by)\s+the\s*(?:[,.;!?]|$)", t)
+    if cut:
+        raise PromptError(f"{cut.group(0).strip(' ,.;!?')!r}: the place is cut off; name it, e.g. 'on the left'")
+
+
 def _refuse_relations_not_read(t: str) -> None:
     """Refuse, with the reason, places the top-down camera cannot show ("behind", "in front of"), a thing
     placed "opposite" another, a number for a size, and a thing going under another that is not the slab."""
@@ -885,23 +896,49 @@ def _that_thing(before: str, m: re.Match) -> str:
     return f"{m.group(1)} the {said[-1].group(1)}" if said else m.group(0)
 
 
+def _order_words(t: str) -> str:
+    """Ordinals that say only the order things are said in ("a red ball first and a blue box second", "the
+    blue box is second", "a red ball, second a blue box") are dropped, not read as one more thing; "the first
+    and the third" are two things ("the first one and the third one")."""
+    t = re.sub(r"(?<!\bthe )(?<!\ban )(?<!\ba )\b(?:(?:is|comes|goes) )?(?:first|second|third|last)\b"
+               r"(?!\s+(?:one|of)\b)(?=\s*(?:[,.;!?]|and\b|then\b|$))", " ", t)
+    shapes = "|".join(sorted(_SHAPE_WORDS))
+    t = re.sub(rf"\bthe (first|second|third) and (?:the )?(first|second|third)(?: (?:ones|{shapes}))?\b(?! one\b)",
+               r"the \1 one and the \2 one", t)
+    return re.sub(r"([,;]\s*(?:and\s+)?)(?:second|third|secondly|thirdly|next|lastly|finally),?\s+(?=(?:a|an|one)\b)",
+                  r"\1", t)
+
+
+def _asides(t: str) -> str:
+    """A place said between commas after a thing is that thing's, not the next one's: "a red ball, which is
+    on the left, and a blue box" (the ball on the left); "a red ball at the top, on the left, and a blue
+    ball" (the ball at the top left)."""
+    place = rf"(?:at|in|on|near) the {_A_REGION}(?: side)?"
+    t = re.sub(rf",\s*(?:which|that|who)\s+(?:is|sits|stands|lies|rests|starts|waits)\s+({place})\s*(?=[,;.!?]\s*\S)",
+               r" \1", t)
+    return re.sub(rf"\b({place})\s*,\s*({place})\s*(?=,)", r"\1 \2", t)
+
+
 def _placed_ones_described(t: str) -> str:
     """ "Two balls, one on the left and one on the right; the one on the left is red" (or "the left one is
     red"): what is said of "the one" at a place is said of the one placed there before ("one red on the
     left"), rather than read as one more thing."""
     side = r"(?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)"
-    t = re.sub(rf"\bthe ({side}) one (?=(?:is|was|should be)\b)",
+    t = re.sub(rf"\bthe ({side}) one (?=(?:is|was|should be|{'|'.join(sorted(_MOTION_VERBS))})\b)",
                lambda m: f"the one {'at' if m.group(1) in ('top', 'bottom') else 'on'} the {m.group(1)} ", t)
     looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
-    said = rf"\s*[,;.]?\s*(?:and\s+)?\bthe one ((?:on|at|in) the {side}(?: corner| side)?) (?:is|was|should be) " \
-           rf"({looks})(?=\s*(?:[,.;!?]|and\b|$))"
+    moves = rf"(?:{'|'.join(sorted(_MOTION_VERBS))})\b[^,.;!?]*?"
+    said = rf"\s*[,;.]?\s*(?:and\s+)?\bthe one ((?:on|at|in) the {side}(?: corner| side)?) (?:(?:is|was|should be) " \
+           rf"({looks})(?:\s+and\s+({moves}))?|({moves}))(?=\s*(?:[,.;!?]|and\b|$))"
     for _ in range(3):  # at most three things
         for m in re.finditer(said, t):
             earlier = list(re.finditer(rf"\bone ((?:(?:{_DESCRIBING})\s+)*){re.escape(m.group(1))}\b", t[:m.start()]))
-            if earlier:
-                e = earlier[-1]
-                looks_said = re.sub(r"\s+and\s+", " ", m.group(2))
-                t = f"{t[:e.start()]}one {looks_said} {e.group(1)}{m.group(1)}{t[e.end():m.start()]}{t[m.end():]}"
+            if earlier:  # "... one on the left ...; the one on the left is red and moves up": "one red on the left
+                e = earlier[-1]  # that moves up"
+                looks_said = re.sub(r"\s+and\s+", " ", m.group(2) or "")
+                motion = m.group(3) or m.group(4)
+                that = f" that {motion.strip()}" if motion else ""
+                t = f"{t[:e.start()]}one {looks_said} {e.group(1)}{m.group(1)}{that}{t[e.end():m.start()]}{t[m.end():]}"
                 break
         else:
             break
@@ -1069,8 +1106,7 @@ def _normalise(text: str) -> str:
                t)  # "navigate to the goal"
     t = re.sub(rf"\b((?:{_PUSH_ALTERNATION})\s+[^,.;!?]*?\b(?:left|right|up|down))\s*,\s*(?:to|into|onto|"
                r"towards?) the goal\b", r"\1 into the goal", t)  # "pushes the box right, to the goal"
-    t = re.sub(rf"\b({_ONE_THING})\s+first\b(?=\s*(?:[,.;!?]|and\b|then\b|$))", r"\1",
-               t)  # "a red ball first, then a blue box": the order it is said in, not one more thing
+    t = _order_words(t)  # "a red ball first and a blue box second", "the first and the third move up"
     t = re.sub(rf"((?:^|[.;!?])[^.;!?]*?\ban?\s+(?:\w+\s+){{0,2}}?(?:{_ONE_THING})\b[^.;!?]*?\band\s+)one\s+"
                r"(?=(?:on|at|in)\s+the\b)", lambda m: m.group(0) if re.search(r"\b(?:two|three|one)\b", m.group(1))
                else f"{m.group(1)}another ", t)  # "a box on the left and one on the right"
@@ -1084,6 +1120,7 @@ def _normalise(text: str) -> str:
                t)  # "a red ball between a blue box on the left and a green box on the right"
     t = re.sub(r"\b(above|below|under|beneath|(?:to the )?(?:left|right) of|next to|beside|near|by) that\b",
                lambda m: _that_thing(t[:m.start()], m), t)  # "..., and below that a green ball"
+    t = _asides(t)  # "a red ball, which is on the left, and a blue box"
     t = _placed_ones_described(t)  # "two balls, one on the left and one on the right; the one on the left is red"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"
@@ -1114,6 +1151,12 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bin which\b", " ", t)  # "a scene in which the agent pushes the box"
     t = re.sub(rf"\b1\s+(?=(?:{_DESCRIBING})\b)", "one ", t)  # "2 balls 1 red 1 blue"
     thing = rf"(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING})"
+    t = re.sub(rf"\b(an?\s+(?:(?:{_DESCRIBING})\s+)*)one\s+(?:that|which)\s+is\s+({_DESCRIBING})\b(?!\s+and\b)",
+               r"\1\2 one", t)  # "a large ball that is red and a small one that is blue": a small blue one
+    known = rf"the\s+(?:(?:{_DESCRIBING}|first|second|third)\s+)*(?:{_ONE_THING}|one)"
+    t = re.sub(rf"(?<![a-z] )\b({known})\s+and\s+({known})\s+are\s+((?:{_DESCRIBING})(?:\s+and\s+(?:{_DESCRIBING}))?)"
+               r"\b(?!\s+(?:ball|box|cube|sphere|cylinder|block|one)s?\b|\s*,?\s+and\b)", r"\1 is \3 and \2 is \3",
+               t)  # after "a red box, a blue box and a green box": "the red one and the green one are large"
     t = re.sub(rf"\b((?:an?|the)\s+{thing}\s+and\s+(?:(?:an?|the)\s+)?{thing})\s+are\s+(?=(?:{_DESCRIBING})\b)",
                r"\1 are both ", t)  # "the ball and the box are red": both are
     t = re.sub(rf"\b((?:{_THING_NOUNS})\s+and\s+(?:\w+\s+){{0,3}}(?:{_THING_NOUNS}))\s+(?:are\s+)?both\b(?!\s+of\b)",
@@ -1301,6 +1344,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"({moving})\b(?:behind|in back of)\s+(?=(?:the|a|an)\s+(?:{_SLAB_ALTERNATION})\b)", r"\1under ",
                t)  # "the ball rolls behind the slab": out of sight under it, seen from above
     t = _opposite_places(t)  # "the agent at the top left and the goal in the opposite corner"
+    _refuse_stutters(t)
     _refuse_relations_not_read(t)
     _refuse_unreadable(t)
     t = re.sub(r"\bdiagonal(?:ly)?\b", " ", t)

@@ -619,7 +619,7 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a blue ball moving left towards a red box on the right", "nothing can head for a thing at the right"),
         ("a blue ball on the left moving left towards a red box on the right", "it moves left, but the way"),
         ("a red ball towards the box", "a motion towards another thing is not supported"),
-        ("sliding toward violet first", "does not say what moves towards what"),
+        ("sliding toward violet first", "toward violet. does not say what"),
         ("a green goal at the top", "the goal always looks the same"),
         ("a magenta cylinder hidden under a slab", "a thing hidden at rest is never seen"),
         ("a red ball. the ball is blue", "is red, not blue"),
@@ -2600,3 +2600,36 @@ def test_purposes_corners_item_lists_and_the_centre_as_an_anchor_read_as_meant(p
 def test_a_thing_placed_by_a_corner_is_told_to_name_its_region() -> None:
     with pytest.raises(PromptError, match="not by a region: name its own region"):
         parse_prompt("a cyan ball just below the top right corner", seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a red ball, which is on the left, and a blue box", "a red ball on the left and a blue box"),  # the box's
+    ("a red ball at the top, on the left, and a blue ball", "a red ball at the top left and a blue ball"),
+    ("the agent goes to the goal, which is in the bottom right corner; a red ball rolls left",
+     "the agent goes to the goal in the bottom right corner; a red ball rolls left"),
+    ("a red ball first and a blue box second", "a red ball and a blue box"),  # drew a third object
+    ("the blue box is second", "a blue box"),
+    ("a red ball, second a blue box", "a red ball, a blue box"),
+    ("a red ball on the left first and then a blue box", "a red ball on the left and then a blue box"),
+    ("two balls, one on the left and one on the right; the one on the left is red and moves up",  # the right one moved
+     "two balls, one red on the left moving up and one on the right"),
+    ("two balls, one on the left and one on the right; the left one moves up",
+     "two balls, one on the left moving up and one on the right"),
+    ("a red ball, a blue ball and a green ball; the first and the third move up",  # only the third moved
+     "a red ball, a blue ball and a green ball; the red one moves up and the green one moves up"),
+    ("a red box, a blue box and a green box. The first and third boxes are large.",
+     "a large red box, a blue box and a large green box"),
+    ("a large ball that is red and a small one that is blue", "a large red ball and a small blue ball"),  # a cylinder
+])
+def test_what_a_fifteenth_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("a red ball ball", "a word is said twice"),  # drew two balls
+    ("a blue box box on the left", "a word is said twice"),
+    ("a red ball on the", "the place is cut off"),  # the place was drawn from the seed
+])
+def test_what_a_fifteenth_review_found_drawn_otherwise_is_refused(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
