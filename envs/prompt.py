@@ -1121,6 +1121,13 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(above|below|under|beneath|(?:to the )?(?:left|right) of|next to|beside|near|by) that\b",
                lambda m: _that_thing(t[:m.start()], m), t)  # "..., and below that a green ball"
     t = _asides(t)  # "a red ball, which is on the left, and a blue box"
+    row, column = r"(?:at|in|on) the (top|bottom)(?: row| side| edge)?", r"(?:at|in|on|to) the (left|right)" \
+        r"(?: side| column| edge)?"
+    t = re.sub(rf"\b{row},?\s+(?:and\s+)?{column}\b", r"at the \1 \2", t)  # "at the top on the left"
+    t = re.sub(rf"\b{column},?\s+(?:and\s+)?{row}\b", r"at the \2 \1", t)
+    t = re.sub(r"\b(?:along|together) with\s+(?=(?:an?|the|one|two)\b)", " and ", t)  # "a red ball along with a box"
+    t = re.sub(rf"\b(under|beneath|underneath|below) the ({_SLAB_ALTERNATION})\s+(?=(?:on|at|in) the\b)", r"\1 a \2 ",
+               t)  # "rolls under the slab on the right": the slab's place
     t = _placed_ones_described(t)  # "two balls, one on the left and one on the right; the one on the left is red"
     t = _told_apart_by_place(t)  # "two balls. the one on the left is red, the one on the right is blue"
     t = _a_place_each(t)  # "two balls at the top left and bottom right"

@@ -2620,6 +2620,10 @@ def test_a_thing_placed_by_a_corner_is_told_to_name_its_region() -> None:
     ("a red box, a blue box and a green box. The first and third boxes are large.",
      "a large red box, a blue box and a large green box"),
     ("a large ball that is red and a small one that is blue", "a large red ball and a small blue ball"),  # a cylinder
+    ("a red ball and a blue ball at the top on the left", "a red ball and a blue ball at the top left"),  # one placed
+    ("a red ball at the bottom, on the left", "a red ball at the bottom left"),
+    ("a red ball along with a blue box in the centre", "a red ball and a blue box in the centre"),
+    ("a ball rolls under the slab on the right", "a ball rolls under a slab on the right"),  # the ball's place
 ])
 def test_what_a_fifteenth_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
