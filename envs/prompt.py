@@ -663,6 +663,13 @@ def _refuse_relations_not_read(t: str) -> None:
     if depth:
         raise PromptError(f"{depth.group(0)!r}: the camera looks straight down, so depth names no place; say 'above', "
                           "'below', 'to the left of' or 'to the right of' another thing, or name a region")
+    around = re.search(r"\baround (?:it|them|the (?!arena|scene|world|floor|room)\w+)", t)
+    if around and set(re.split(r"[,.;!?]", t[:around.start()])[-1].split()) & _MOTION_VERBS:
+        raise PromptError(f"{around.group(0)!r}: a thing going round another is not read; a prompt says how each thing "
+                          "starts, gliding one way ('rolls left') or 'around' on a way drawn with the scene")
+    if around:
+        raise PromptError(f"{around.group(0)!r}: a place around a thing is not read; name each thing's region, "
+                          "e.g. 'the agent in the centre, a red ball on the left and a blue box on the right'")
     opposite = re.search(r"\bopposite(?: to)?\s+(?:the|a|an)\s+\w+", t)
     if opposite:
         raise PromptError(f"{opposite.group(0)!r} is not read; name each thing's region, e.g. 'a red ball on the left "
@@ -881,8 +888,11 @@ def _launches(t: str) -> str:
     way = r"(left|right|up|down)"
     t = re.sub(r"\binitially\b|\bat (?:the )?(?:start|beginning)\b", " ", t)
     t = re.sub(r"\b(?:launched|thrown|kicked|flicked|shot|sent)\b(?=\s+(?:(?:quickly|fast|slowly)\s+)?"
-               r"(?:to(?:wards)? the\s+)?(?:left|right|up|down|north|south|east|west)\b)", " moving ", t)
+               r"(?:to(?:wards?)? the\s+)?(?:(?:top|bottom)\s+)?(?:left|right|up|down|north|south|east|west)"
+               r"(?:wards?)?\b)", " moving ", t)
     t = re.sub(rf"\b{way}(?:ward)?[- ]moving\s+((?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}))\b", r"\2 moving \1", t)
+    t = re.sub(rf"\bwith an? (?:high|large|big) (?={way}wards? (?:velocity|speed|motion)\b)", " fast with a ",
+               t)  # "a red ball with a high leftward velocity"
     return re.sub(rf"\bwith an? {way}wards? (?:velocity|speed|motion)\b|\bwith (?:an? )?(?:velocity|motion)"
                   rf" (?:to(?:wards)? the )?{way}\b", lambda m: f" moving {m.group(1) or m.group(2)} ", t)
 
@@ -1030,7 +1040,7 @@ def _normalise(text: str) -> str:
                r"|(?:let(?: is| us)? )?say(?: that)?|suppose(?: that)?|picture(?: this)?|alright|all right"
                r"|let me (?:see|think)|consider|build(?: me)?)\b\W*", " ", t)  # "In this scenario, ...", "alright, ..."
     t = re.sub(r"(^|[.;!?,:]\s*|\s)for\s+(?:(?:a|an|the|my|our|this|today(?:'s| s|s| is)?)\s+)?"
-               r"(?:(?:quick|simple|small|rl|collision|occlusion|onboarding|baseline|physics|push|reach)\s+){0,2}"
+               r"(?:(?:quick|simple|small|rl|class|collision|occlusion|onboarding|baseline|physics|push|reach)\s+){0,2}"
                r"(?:demo|demos|demonstration|"
                r"experiment|test|lesson|class|episode|baseline|scene|run|example)\b\s*,?", r"\1 ",
                t)  # "For today's demo, ...", "two balls for a collision demonstration: ..."
@@ -1040,7 +1050,11 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bas well as\s+(?=(?:an?|the|one|two|three)\b)", " and ", t)  # "a red ball as well as a blue box"
     t = re.sub(r"(^|[.;!?:,]\s*|\bwith\s+)both\s+(?=(?:an?|the|one)\b[^.;!?]*\band\b)", r"\1",
                t)  # "both a red ball and a blue box at the bottom"
-    t = re.sub(r"(^|[.;!?:]\s*)all\s+(?=(?:two|three)\b)", r"\1", t)  # "all three balls are red"
+    t = re.sub(r"(^|[.;!?:]\s*)all\s+(?=(?:two|three|2|3)\b)", r"\1", t)  # "all three balls are red"
+    t = re.sub(r",\s*one of (?:which|them|these) (?:is|being)\s+", ", one ", t)  # "two balls, one of which is red"
+    t = re.sub(r"\b(?:in|on) the (first|second|third) (row|column)\b", lambda m: "in the {} {}".format(
+        {"row": ("top", "middle", "bottom"), "column": ("left", "middle", "right")}[m.group(2)][
+            ("first", "second", "third").index(m.group(1))], m.group(2)), t)  # "in the first row"
     t = re.sub(r"(\b(two|three)\b[^.;!?]*?,\s*)all\s+\2\b", r"\1all", t)  # "three balls, all three red"
     t = re.sub(r"\b(?:of|on|in) the (?:screen|image|frame|picture|view|window|video)\b", " ",
                t)  # "... side of the screen"

@@ -2637,3 +2637,23 @@ def test_what_a_fifteenth_review_found_misread_reads_as_meant(prompt: str, same_
 def test_what_a_fifteenth_review_found_drawn_otherwise_is_refused(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("a blue box launched upward fast", "a blue box moving quickly up"),
+    ("a red ball with a high leftward velocity", "a red ball moving quickly left"),
+    ("all 3 balls red, left", "three red balls on the left"),
+    ("two balls, one of which is red", "two balls, one red"),
+    ("a red ball in the first row; a blue ball in the third row", "a red ball at the top; a blue ball at the bottom"),
+])
+def test_launch_speeds_counts_and_numbered_rows_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("the agent in the centre with a red ball and a blue box around it", "'around it': a place around a thing"),
+    ("a ball rolls around the agent", "a thing going round another is not read"),
+])
+def test_around_a_thing_is_refused_with_the_reason(prompt: str, match: str) -> None:
+    with pytest.raises(PromptError, match=match):
+        parse_prompt(prompt, seed=0)
