@@ -796,6 +796,8 @@ def _respectively(t: str) -> str:
     """ "X and Y at the top and bottom respectively", "... roll left and right respectively": the first of
     two places or ways goes to the first thing, the second to the second."""
     thing = r"(?:an?|the|one)\s+[^,.;!?]*?"
+    t = re.sub(rf",\s*({_A_REGION}) and ({_A_REGION}),?\s+respectively\b", r" at the \1 and \2 respectively",
+               t)  # "a red ball and a blue ball, left and right respectively"
     t = re.sub(rf"\b({thing})\s+and\s+({thing})\s*,?\s+(?:are\s+|sit\s+|start\s+)?(?:at|in|on) the ({_A_REGION})\s+and"
                rf"\s+(?:(?:at|in|on)\s+)?(?:the\s+)?({_A_REGION}),?\s+respectively\b",
                r"\1 at the \3 and \2 at the \4", t)
@@ -850,6 +852,13 @@ def _a_place_each(t: str) -> str:
                t)  # "one in each bottom corner"
     t = re.sub(r"\b(top|bottom) corner on the (left|right)\b", r"\1 \2 corner", t)  # "the top corner on the left"
     t = re.sub(r"\bcorner (top|bottom) (left|right)\b", r"\1 \2 corner", t)  # "in the corner top right"
+    region = r"(?:(?:top|bottom)\s+)?(?:left|right)|top|bottom|centre|center|middle"
+    t = re.sub(rf"\b((?:two|2) (?:\w+ )?\w+s),\s*({region}) and ({region})\b(?=\s*(?:[.;!?,]|$))",
+               r"\1 at the \2 and \3", t)  # "two balls, left and right"
+    thing = rf"an? (?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING})"
+    t = re.sub(rf"\b({thing})\s+and\s+({thing})\s+(?:on|at|in) the ({region}) and (?:(?:on|at|in) )?(?:the )?({region})"
+               r"\b(?!\s*,?\s*respectively)(?=\s*(?:[.;!?,]|$))", r"\1 at the \3 and \2 at the \4",
+               t)  # "a red ball and a blue ball on the left and the right": one each, in order
     t = re.sub(r"\b(?:in|at) the (top|bottom) corners\b", r"at the \1 left and \1 right", t)  # "in the top corners"
     t = re.sub(r"\b(?:in|at) the (left|right) corners\b", r"at the top \1 and bottom \1", t)
     t = re.sub(r",?\s*\bone (?:on each|on either) side\b", " on the left and on the right", t)  # "one on each side"
@@ -859,7 +868,7 @@ def _a_place_each(t: str) -> str:
         t = re.sub(rf"{bare})", r"\1two \2 ", t)
     return re.sub(rf"\b(two (?:[a-z]+ )?[a-z]+s|both (?:[a-z]+ )?[a-z]+s|the two (?:[a-z]+ )?[a-z]+s|the agents)"
                   rf"\s+(?:are\s+|sit\s+|stand\s+|start\s+)?(?:at|in|on) the ({_A_REGION})\s+and\s+(?:(?:at|in|on)\s+)?"
-                  rf"(?:the\s+)?({_A_REGION})\s*(?=[.;!?]|$)", each, t)
+                  rf"(?:the\s+)?({_A_REGION})\s*(?=[.;!?,]|$)", each, t)
 
 
 _ONE_THING = "|".join(sorted(w for w in _SHAPE_WORDS.keys() | _GENERIC_NOUNS if not w.endswith("s")))
@@ -981,8 +990,12 @@ def _told_apart_by_place(t: str) -> str:
     return "".join(out) + t[end:]
 
 
+_CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+                               "\u2018": "'", "\u2019": "'"})
+
+
 def _normalise(text: str) -> str:
-    t = _line_breaks(text.lower())
+    t = _line_breaks(text.lower().translate(_CURLY_QUOTES))
     t = re.sub(r"\b(t|b)(l|r)\b", lambda m: {"t": " top ", "b": " bottom "}[m.group(1)]
                + {"l": "left ", "r": "right "}[m.group(2)], t)  # "a ball at TL", "the BR corner"
     t = re.sub(r"\b(on|at|to|the)\s+(l|r)\b(?!')", lambda m: f"{m.group(1)} {'left' if m.group(2) == 'l' else 'right'}",

@@ -2657,3 +2657,16 @@ def test_launch_speeds_counts_and_numbered_rows_read_as_meant(prompt: str, same_
 def test_around_a_thing_is_refused_with_the_reason(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
         parse_prompt(prompt, seed=0)
+
+
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("two balls, left and right", "two balls: one on the left, one on the right"),
+    ("a red ball and a blue ball, left and right respectively", "a red ball on the left and a blue ball on the right"),
+    ("a red ball and a blue ball on the left and the right", "a red ball on the left and a blue ball on the right"),
+    ("two balls on the left and right, moving towards each other",
+     "two balls: one on the left, one on the right, moving towards each other"),
+    ("\u201ca red ball on the left\u201d", "a red ball on the left"),  # curly quotes
+    ("it\u2019s a red ball", "it's a red ball"),
+])
+def test_two_places_for_two_things_and_curly_quotes_read_as_meant(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
