@@ -1122,9 +1122,12 @@ def _normalise(text: str) -> str:
     item = r"(?:(?<=[,:])|(?<=[,:] )|(?<=\band ))"  # where an item of a list starts
     t = re.sub(rf"{item}({_DESCRIBING})\s+(first|second|third)\b(?=\s*(?:[,.;!?]|and\b|$))", r"\2 \1",
                t)  # "two balls, red first and blue second"
+    shape = "|".join(sorted(w for w in _SHAPE_WORDS if not w.endswith("s")))
     t = re.sub(r"\b(?:two|three) (?:\w+ )?\w+s\s*[,:][^.;!?]*", lambda m: re.sub(
-        rf"{item}the ((?:(?:{_DESCRIBING})\s+)+)one\b", r"one \1", m.group(0)),
-        t)  # "two balls, the red one on the left and the blue one on the right"
+        rf"{item}the ((?:(?:{_DESCRIBING})\s+)+)one\b(?: is an? ((?:(?:{_DESCRIBING})\s+)*(?:{shape}))\b)?",
+        lambda n: (f"a {n.group(1)}{n.group(2)}" + ("," if re.match(r"\s+and\b", n.string[n.end():]) else "")
+                   if n.group(2) else f"one {n.group(1)}"), m.group(0)),
+        t)  # "two balls, the red one on the left and the blue one on the right"; "two objects: the red one is a ball"
     t = re.sub(rf"(?<!\bthe )\b(first|second|third)\s+(?=(?:{_DESCRIBING})\b)", r"the \1 ",
                t)  # "two balls, first red, second blue"
     t = re.sub(rf"\b(the (?:first|second) (?:{_DESCRIBING}))\s+(?=the (?:second|third)\b)", r"\1, ",

@@ -2667,6 +2667,9 @@ def test_around_a_thing_is_refused_with_the_reason(prompt: str, match: str) -> N
      "two balls: one on the left, one on the right, moving towards each other"),
     ("\u201ca red ball on the left\u201d", "a red ball on the left"),  # curly quotes
     ("it\u2019s a red ball", "it's a red ball"),
+    ("two objects: the red one is a ball and the blue one is a box", "a red ball and a blue box"),
+    ("two objects, the red one is a big ball and the blue one is a box on the left",  # both were put on the left
+     "a big red ball, and a blue box on the left"),
 ])
 def test_two_places_for_two_things_and_curly_quotes_read_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
