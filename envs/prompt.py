@@ -917,8 +917,12 @@ def _that_thing(before: str, m: re.Match) -> str:
 
 def _order_words(t: str) -> str:
     """Ordinals that say only the order things are said in ("a red ball first and a blue box second", "the
-    blue box is second", "a red ball, second a blue box") are dropped, not read as one more thing; "the first
-    and the third" are two things ("the first one and the third one")."""
+    blue box is second", "a red ball, second a blue box", "1st: a red ball; 2nd: ...", "first place a red
+    ball, second place ...") are dropped, not read as one more thing; "the first and the third" are two
+    things ("the first one and the third one")."""
+    t = re.sub(r"(^\s*|[;.,]\s*)(?:first|second|third)\s*[:)-]\s*", r"\1", t)
+    t = re.sub(r"(^|[;.,]\s*|\band\s+)(?:first|second|third|then|next),?\s+(?:place|put|add|draw|make|spawn)\s+"
+               r"(?=(?:a|an|one)\b)", r"\1", t)
     t = re.sub(r"(?<!\bthe )(?<!\ban )(?<!\ba )\b(?:(?:is|comes|goes) )?(?:first|second|third|last)\b"
                r"(?!\s+(?:one|of)\b)(?=\s*(?:[,.;!?]|and\b|then\b|$))", " ", t)
     shapes = "|".join(sorted(_SHAPE_WORDS))

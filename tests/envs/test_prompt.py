@@ -2668,6 +2668,8 @@ def test_around_a_thing_is_refused_with_the_reason(prompt: str, match: str) -> N
     ("\u201ca red ball on the left\u201d", "a red ball on the left"),  # curly quotes
     ("it\u2019s a red ball", "it's a red ball"),
     ("two objects: the red one is a ball and the blue one is a box", "a red ball and a blue box"),
+    ("1st: red ball on the left; 2nd: blue box on the right", "a red ball on the left and a blue box on the right"),
+    ("first place a red ball, second place a blue box", "a red ball, a blue box"),
     ("two objects, the red one is a big ball and the blue one is a box on the left",  # both were put on the left
      "a big red ball, and a blue box on the left"),
 ])
