@@ -1042,8 +1042,10 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bpl(?:s|z|ease)\b", " please ", t)
     t = re.sub(r"^\W*(?:can|could|would|will) (?=(?:the|a|an|one|two|three) )", " ", t)  # "could the ball roll ..."
     t = re.sub(r"^\W*(?:can|could|may|might) there be\b", " there is ", t)  # "can there be a box ...": not a can
-    t = re.sub(r"\b((?:two|three|2|3) (?:objects|things|items))\s+(?:around|round|surrounding|about) "
-               r"(?:it|them|the \w+)\s*:", r"\1:", t)  # "three objects around it: a ball on the left, ..."
+    t = re.sub(r"\b((two|three|2|3) (?:objects|things|items))\s+(?:around|round|surrounding|about) (?:it|them|the \w+)"
+               r"\s*:(?=([^.;!?]*))", lambda m: f"{m.group(1)}:" if len(re.findall(
+                   r"\b(?:on|at|in) the\b", m.group(3))) >= (2 if m.group(2) in ("two", "2") else 3) else m.group(0),
+               t)  # "three objects around it: a ball on the left, ...": each listed with its own place
     t = re.sub(rf"(^|[.;!?]\s*)(?:objects|items|things|list|entities)\s*:\s*(?=(?:the\s+|an?\s+)?(?:(?:white|pink)\s+)?"
                rf"(?:{_AGENT_NOUN}|goal)\b)", r"\1", t)  # "items: agent (left), goal (right)": no count to check
     t = re.sub(r"\b(?:can|could|would|will) (?:you|u|ya)\b"
@@ -1155,6 +1157,8 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(above|below|under|beneath|(?:to the )?(?:left|right) of|next to|beside|near|by) that\b",
                lambda m: _that_thing(t[:m.start()], m), t)  # "..., and below that a green ball"
     t = _asides(t)  # "a red ball, which is on the left, and a blue box"
+    t = re.sub(r",\s*(which|that)\s+(?=(?:is|was|moves|rolls|slides|glides|drifts|goes|heads|travels|sits|stands|lies|"
+               r"starts)\b)", r" \1 ", t)  # "a red ball and a blue box, which moves up": the box, as without the comma
     row, column = r"(?:at|in|on) the (top|bottom)(?: row| side| edge)?", r"(?:at|in|on|to) the (left|right)" \
         r"(?: side| column| edge)?"
     t = re.sub(rf"\b{row},?\s+(?:and\s+)?{column}\b", r"at the \1 \2", t)  # "at the top on the left"

@@ -2624,6 +2624,8 @@ def test_a_thing_placed_by_a_corner_is_told_to_name_its_region() -> None:
     ("a red ball at the bottom, on the left", "a red ball at the bottom left"),
     ("a red ball along with a blue box in the centre", "a red ball and a blue box in the centre"),
     ("a ball rolls under the slab on the right", "a ball rolls under a slab on the right"),  # the ball's place
+    ("a red ball and a blue box, which moves up", "a red ball and a blue box that moves up"),  # both moved
+    ("a red ball and a blue box, which is on the left", "a red ball and a blue box that is on the left"),
 ])
 def test_what_a_fifteenth_review_found_misread_reads_as_meant(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
@@ -2653,6 +2655,8 @@ def test_launch_speeds_counts_and_numbered_rows_read_as_meant(prompt: str, same_
 @pytest.mark.parametrize(("prompt", "match"), [
     ("the agent in the centre with a red ball and a blue box around it", "'around it': a place around a thing"),
     ("a ball rolls around the agent", "a thing going round another is not read"),
+    ("three objects around the agent: a red ball, a blue box and a green cylinder",  # "around" was dropped
+     "'around the agent': a place around a thing"),
 ])
 def test_around_a_thing_is_refused_with_the_reason(prompt: str, match: str) -> None:
     with pytest.raises(PromptError, match=match):
