@@ -304,10 +304,10 @@ _SPEED_VERBS = {"fast": _words("zip zips zipping zoom zooms zooming race races r
                 "slow": _words("crawl crawls crawling trundle trundles trundling creep creeps creeping")}
 _STILL_WORDS = _words("still stationary static resting rest rests motionless stay stays staying parked waits waiting "
                       "immobile unmoving")
-_FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding")
+_FAST_WORDS = _words("quickly fast rapidly quick swiftly speeding speedy speedily briskly")
 #: "slowly" asks for the ordinary speed: a caption says "quickly" or nothing, so "not quickly" is all a
 #: model trained on captions can be told.
-_SLOW_WORDS = _words("slowly slow gently gradually leisurely steadily")
+_SLOW_WORDS = _words("slowly slow gently gradually leisurely steadily sluggish sluggishly lazily")
 _PREPOSITIONS = _words("at on in near by inside within towards toward to into onto of across")
 #: Prepositions that cannot end a clause ("a box with a ball inside"): "in" and "on" can ("on the floor").
 _NAMES_A_PLACE = _words("inside within towards toward to into onto near by")

@@ -2644,6 +2644,8 @@ def test_what_a_fifteenth_review_found_drawn_otherwise_is_refused(prompt: str, m
 @pytest.mark.parametrize(("prompt", "same_as"), [
     ("a blue box launched upward fast", "a blue box moving quickly up"),
     ("a red ball with a high leftward velocity", "a red ball moving quickly left"),
+    ("a speedy red ball rolling left", "a red ball rolling quickly left"),
+    ("a red ball rolling sluggishly to the right", "a red ball rolling slowly to the right"),
     ("all 3 balls red, left", "three red balls on the left"),
     ("two balls, one of which is red", "two balls, one red"),
     ("a red ball in the first row; a blue ball in the third row", "a red ball at the top; a blue ball at the bottom"),
