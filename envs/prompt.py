@@ -291,6 +291,9 @@ _MOTION_VERBS = _words(
     "translate translates translating race races racing shoot shoots shooting rush rushes rushing "
     "speeds headed walk walks walking navigate navigates navigating creep creeps creeping"
 )
+_MOTION_ALTERNATION = "|".join(sorted(_MOTION_VERBS))  # for patterns: "bounce|bounces|..."
+_SHAPE_ALTERNATION = "|".join(sorted(_SHAPE_WORDS))  # for patterns: "ball|balls|block|..."
+_PLURAL_SHAPES = "|".join(sorted(w for w in _SHAPE_WORDS if w.endswith("s")))  # "balls|blocks|..."
 #: Two things that move "towards each other" (converging) or "apart" (diverging), along one line
 _PAIR_WAYS = _to("meet", "converging converge converges") | _to("apart", "diverging diverge diverges apart")
 #: "moves around": a motion whose way is drawn with the scene (one of the eight directions)
@@ -648,7 +651,7 @@ def _opposite_places(t: str) -> str:
 def _refuse_stutters(t: str) -> None:
     """Refuse a noun said twice in a row ("a red ball ball") and a place cut off ("a red ball on the"): either
     would be read as something the prompt did not mean."""
-    twice = re.search(rf"\b({_ONE_THING}|{'|'.join(sorted(w for w in _SHAPE_WORDS if w.endswith('s')))})\s+\1\b", t)
+    twice = re.search(rf"\b({_ONE_THING}|{_PLURAL_SHAPES})\s+\1\b", t)
     if twice:
         raise PromptError(f"{twice.group(0)!r}: a word is said twice; say it once")
     cut = re.search(r"\b(?:on|at|in|to|towards?|into|near|by)\s+the\s*(?:[,.;!?]|$)", t)
@@ -679,7 +682,7 @@ def _refuse_relations_not_read(t: str) -> None:
         raise PromptError(f"{size.group(0)!r}: sizes are said in words, not numbers: small, medium or large, e.g. "
                           "'a small red ball'")
     under = re.search(rf"\b(?:under|underneath|beneath)\s+(?:the|a|an)\s+(?:\w+\s+){{0,2}}?({_ONE_THING}|agent)\b", t)
-    if under and re.search(rf"\b(?:{'|'.join(sorted(_MOTION_VERBS))})\b", t[:under.start()].split(".")[-1]):
+    if under and re.search(rf"\b(?:{_MOTION_ALTERNATION})\b", t[:under.start()].split(".")[-1]):
         raise PromptError(f"{under.group(0)!r}: only the slab is passed under; e.g. 'a red ball rolls left under the "
                           "slab', or place it 'below the box'")
 
@@ -862,8 +865,7 @@ def _a_place_each(t: str) -> str:
     t = re.sub(r"\b(?:in|at) the (top|bottom) corners\b", r"at the \1 left and \1 right", t)  # "in the top corners"
     t = re.sub(r"\b(?:in|at) the (left|right) corners\b", r"at the top \1 and bottom \1", t)
     t = re.sub(r",?\s*\bone (?:on each|on either) side\b", " on the left and on the right", t)  # "one on each side"
-    plural = "|".join(sorted(w for w in _SHAPE_WORDS if w.endswith("s")))
-    bare = rf"(^|[,;:.!?]\s*|\band\s+)((?:(?:{_DESCRIBING})\s+)?(?:{plural}))\s+(?=(?:are\s+)?(?:at|in|on) the "
+    bare = rf"(^|[,;:.!?]\s*|\band\s+)((?:(?:{_DESCRIBING})\s+)?(?:{_PLURAL_SHAPES}))\s+(?=(?:are\s+)?(?:at|in|on) the "
     if re.search(rf"{bare}[a-z ]+? and )", t):  # "balls on the left and right": two, one each
         t = re.sub(rf"{bare})", r"\1two \2 ", t)
     return re.sub(rf"\b(two (?:[a-z]+ )?[a-z]+s|both (?:[a-z]+ )?[a-z]+s|the two (?:[a-z]+ )?[a-z]+s|the agents)"
@@ -925,9 +927,8 @@ def _order_words(t: str) -> str:
                r"(?=(?:a|an|one)\b)", r"\1", t)
     t = re.sub(r"(?<!\bthe )(?<!\ban )(?<!\ba )\b(?:(?:is|comes|goes) )?(?:first|second|third|last)\b"
                r"(?!\s+(?:one|of)\b)(?=\s*(?:[,.;!?]|and\b|then\b|$))", " ", t)
-    shapes = "|".join(sorted(_SHAPE_WORDS))
-    t = re.sub(rf"\bthe (first|second|third) and (?:the )?(first|second|third)(?: (?:ones|{shapes}))?\b(?! one\b)",
-               r"the \1 one and the \2 one", t)
+    t = re.sub(rf"\bthe (first|second|third) and (?:the )?(first|second|third)(?: (?:ones|{_SHAPE_ALTERNATION}))?"
+               r"\b(?! one\b)", r"the \1 one and the \2 one", t)
     return re.sub(r"([,;]\s*(?:and\s+)?)(?:second|third|secondly|thirdly|next|lastly|finally),?\s+(?=(?:a|an|one)\b)",
                   r"\1", t)
 
@@ -947,10 +948,10 @@ def _placed_ones_described(t: str) -> str:
     red"): what is said of "the one" at a place is said of the one placed there before ("one red on the
     left"), rather than read as one more thing."""
     side = r"(?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)"
-    t = re.sub(rf"\bthe ({side}) one (?=(?:is|was|should be|{'|'.join(sorted(_MOTION_VERBS))})\b)",
+    t = re.sub(rf"\bthe ({side}) one (?=(?:is|was|should be|{_MOTION_ALTERNATION})\b)",
                lambda m: f"the one {'at' if m.group(1) in ('top', 'bottom') else 'on'} the {m.group(1)} ", t)
     looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
-    moves = rf"(?:{'|'.join(sorted(_MOTION_VERBS))})\b[^,.;!?]*?"
+    moves = rf"(?:{_MOTION_ALTERNATION})\b[^,.;!?]*?"
     said = rf"\s*[,;.]?\s*(?:and\s+)?\bthe one ((?:on|at|in) the {side}(?: corner| side)?) (?:(?:is|was|should be) " \
            rf"({looks})(?:\s+and\s+({moves}))?|({moves}))(?=\s*(?:[,.;!?]|and\b|$))"
     for _ in range(3):  # at most three things
@@ -976,9 +977,8 @@ def _told_apart_by_place(t: str) -> str:
     region = r"(?:on|at|in) the (?:(?:top|bottom|upper|lower) )?(?:left|right|top|bottom|centre|center|middle)" \
              r"(?: corner| side)?"
     looks = rf"(?:{_DESCRIBING})(?:\s+(?:and\s+)?(?:{_DESCRIBING}))?"
-    verbs = "|".join(sorted(_MOTION_VERBS))
-    found = list(re.finditer(rf"\bthe (one|{_ONE_THING}) ({region}) (?:(?:is|was|should be) ({looks})|((?:{verbs})\b"
-                             rf"[^,.;!?]*?))(?=\s*(?:[,.;!?]|and\b|$))", t))
+    found = list(re.finditer(rf"\bthe (one|{_ONE_THING}) ({region}) (?:(?:is|was|should be) ({looks})|"
+                             rf"((?:{_MOTION_ALTERNATION})\b[^,.;!?]*?))(?=\s*(?:[,.;!?]|and\b|$))", t))
     out, end = [], 0
     for m in found:
         if re.search(rf"\b(?:an?|the|one)\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}|one)\b", t[end:m.start()]):
@@ -1146,8 +1146,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"((?:^|[.;!?])[^.;!?]*?\ban?\s+(?:\w+\s+){{0,2}}?(?:{_ONE_THING})\b[^.;!?]*?\band\s+)one\s+"
                r"(?=(?:on|at|in)\s+the\b)", lambda m: m.group(0) if re.search(r"\b(?:two|three|one)\b", m.group(1))
                else f"{m.group(1)}another ", t)  # "a box on the left and one on the right"
-    verbs = "|".join(sorted(_MOTION_VERBS))
-    t = re.sub(rf"\b({verbs}),\s+(?=(?:to(?:wards)? the )?(?:left|right|up|down)\s*(?:[.;!?]|$))", r"\1 ",
+    t = re.sub(rf"\b({_MOTION_ALTERNATION}),\s+(?=(?:to(?:wards)? the )?(?:left|right|up|down)\s*(?:[.;!?]|$))", r"\1 ",
                t)  # "only the red one moves, to the left"
     new = rf"an?\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING})\b[^,.;!?]*?"
     t = re.sub(rf"\b(an?\s+(?:(?:{_DESCRIBING})\s+)*(?:{_ONE_THING}))\s+between\s+({new})\s+and\s+({new})"
@@ -1240,13 +1239,13 @@ def _normalise(text: str) -> str:
     sizes = "small|medium|large|big|little|tiny|huge"
     t = re.sub(rf"([.;!?]\s*)(?:colou?r\s*:\s*(?=(?:{colours})\s*(?:[.;!?]|$))|size\s*:\s*(?=(?:{sizes})\s*(?:[.;!?]"
                rf"|$)))", r"\1it is ", t)
-    t = re.sub(rf"([.;!?]\s*)shape\s*:\s*(?=(?:{'|'.join(sorted(_SHAPE_WORDS))})\s*(?:[.;!?]|$))", r"\1it is a ", t)
+    t = re.sub(rf"([.;!?]\s*)shape\s*:\s*(?=(?:{_SHAPE_ALTERNATION})\s*(?:[.;!?]|$))", r"\1it is a ", t)
     t = re.sub(rf"(?<!^)(?<![.;!?]\s)\bcolou?r(?:ed)?\s*(?:[:=]\s*)?(?=(?:{colours})\b)", " ",
                t)  # "a ball, colour green"
     if re.search(r"\bgoal\b", t):  # "push the box onto it": only the goal is pushed onto
         t = re.sub(rf"\b((?:{_PUSH_ALTERNATION})\s+(?:the|a|an|it|one)\b(?:(?!\band\b)[^.;!?,])*?"
                    rf"\b(?:onto|into|on to|in to|to)) it\b", r"\1 the goal", t)
-    shapes = "|".join(sorted(_SHAPE_WORDS))
+    shapes = _SHAPE_ALTERNATION
     t = _said_of_the_thing_before(t, colours, sizes, shapes)
     t = re.sub(rf"\bthe (first|second|third|other)(?: one)? ((?:(?:{colours}|{sizes})\s+)*(?:{colours}|{sizes}))"
                r"(?=\s*(?:[,.;!?]|and\b|$))", r"the \1 one is \2", t)  # "the first is red, the second green"
@@ -1268,7 +1267,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\bno (?:movement|motion)\b", " still ", t)
     t = re.sub(r"\b(left|right|top|bottom) (?:wall|border)\b", r"\1", t)  # "starting from the right wall"
     t = re.sub(r"\bdark (?:square|patch|tile|pad)\b", " goal ", t)  # the goal, by its look
-    t = re.sub(rf"\b({'|'.join(sorted(_SHAPE_WORDS))}) of (?=(?:{'|'.join(sorted(_COLOR_WORDS))})\b)", r"\1 ",
+    t = re.sub(rf"\b({_SHAPE_ALTERNATION}) of (?=(?:{'|'.join(sorted(_COLOR_WORDS))})\b)", r"\1 ",
                t)  # "a cylinder of cyan"
     t = re.sub(r"\b(small|medium|large|big|little|tiny|huge) of size\b", r" \1 ", t)  # "small of size"
     t = re.sub(r"\bthe (?:scene|arena|world|simulation|setup|layout) (?:contains|has|holds|includes|shows)\b", " ", t)
@@ -1385,7 +1384,7 @@ def _normalise(text: str) -> str:
         t = re.sub(r"\b(push(?:es|ing)?|shoves?|shoving) ((?:the|a|an|it)\b(?: (?!and\b)\w+){0,3}?) there\b"
                    r"(?!\s+(?:is|are|was|were|be)\b)",
                    r"\1 \2 into the goal", t)
-    moving = rf"\b(?:{'|'.join(sorted(_MOTION_VERBS))})\b[^.;!?]*?"
+    moving = rf"\b(?:{_MOTION_ALTERNATION})\b[^.;!?]*?"
     t = re.sub(rf"({moving})\b(?:behind|in back of)\s+(?=(?:the|a|an)\s+(?:{_SLAB_ALTERNATION})\b)", r"\1under ",
                t)  # "the ball rolls behind the slab": out of sight under it, seen from above
     t = _opposite_places(t)  # "the agent at the top left and the goal in the opposite corner"
@@ -1418,7 +1417,7 @@ def _column_place(column: str) -> str:
 _DOWN = r"(?:from\s+)?top\s+to\s+(?:the\s+)?bottom"
 _ORDERS = r"left\s+to\s+(?:the\s+)?right|top\s+to\s+(?:the\s+)?bottom"
 _COUNTED = re.compile(r"\b(?:two|three|2|3|both|all)\b")
-_LISTED = re.compile(rf"(?:\b(?:{'|'.join(sorted(_SHAPE_WORDS))})\b.*){{2}}"
+_LISTED = re.compile(rf"(?:\b(?:{_SHAPE_ALTERNATION})\b.*){{2}}"
                      rf"|(?:\b(?:{'|'.join(sorted(_COLOR_WORDS))})\b.*){{2}}")
 
 
