@@ -246,14 +246,14 @@ def physics_targets(ae: Autoencoder, data: EpisodeData,
     """A maker of :class:`PhysicsTargets` for each batch drawn from ``data``."""
     from worldsim.envs.physics_teacher import PhysicsTeacher
 
-    missing = sorted({data.env_ids[e] or "?" for e, spec in enumerate(data.specs) if not spec})
-    if recorded_motion:
-        bodies = [len(spec.get("agents", [])) + len(spec.get("objects", [])) for spec in data.specs]
-        missing += sorted({data.env_ids[e] or "?" for e, (spec, states) in enumerate(zip(data.specs, data.states))
-                           if spec and states.shape[1:] != (bodies[e], 4)})
+    bodies = lambda spec: len(spec.get("agents", [])) + len(spec.get("objects", []))
+    states = data.states or [None] * len(data.specs)
+    missing = {data.env_ids[e] or "?" for e, (spec, state) in enumerate(zip(data.specs, states))
+               if not spec or (recorded_motion and (state is None or state.shape[1:] != (bodies(spec), 4)))}
     if missing:
         raise ValueError(f"--physics-teacher needs each episode's scene spec (and with --teacher-recorded-motion "
-                         f"its body states); episodes of {missing} have none (collect them again with this version)")
+                         f"its body states); episodes of {sorted(missing)} have none (collect them again with this "
+                         "version)")
     teacher = PhysicsTeacher()
     return lambda batch, context: PhysicsTargets(teacher, ae, data, batch.clips, context, batch.action,
                                                  recorded_motion)
@@ -392,6 +392,11 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
 
 def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     """Fine-tune ``checkpoint`` on the episodes in ``cfg.data``; returns the new checkpoint directory."""
+    if (cfg.physics_teacher or cfg.rollout_burn_in) and not cfg.rollout_steps:
+        raise ValueError("--physics-teacher and --rollout-burn-in act on the unrolled steps; give --rollout-steps too")
+    if cfg.teacher_recorded_motion and not cfg.physics_teacher:
+        raise ValueError("--teacher-recorded-motion sets the --physics-teacher's velocities; "
+                         "give --physics-teacher too")
     device = default_device()
     d = init_distributed(device)
     out = Path(cfg.out)
@@ -404,11 +409,6 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, dit.cfg.window)
     forced = max(cfg.clip_steps, dit.cfg.window) if cfg.rollout_burn_in else clip  # steps the flow loss sees
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
-    if (cfg.physics_teacher or cfg.rollout_burn_in) and not cfg.rollout_steps:
-        raise ValueError("--physics-teacher and --rollout-burn-in act on the unrolled steps; give --rollout-steps too")
-    if cfg.teacher_recorded_motion and not cfg.physics_teacher:
-        raise ValueError("--teacher-recorded-motion sets the --physics-teacher's velocities; "
-                         "give --physics-teacher too")
     taught = physics_targets(ae, sampler.data, cfg.teacher_recorded_motion) if cfg.physics_teacher else None
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
