@@ -124,7 +124,10 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
     ``centroid_error_moved_px`` counts an object from the step it has moved at all (0.25 px) since
     ``since``, so its value at a step does not change with the length of the check; ``moved_permanence``
     is the share of those moved objects the generation still shows; ``placed`` the share of all objects
-    it shows within a few pixels of their true place (:meth:`~worldsim.metrics.ObjectComparison.placed`).
+    it shows within a few pixels of their true place (:meth:`~worldsim.metrics.ObjectComparison.placed`);
+    ``reappeared_placed`` the same share of the objects back in view after the truth hid them
+    (:meth:`~worldsim.metrics.ObjectComparison.reappeared_placed`), which a model only gets right if it
+    remembers what it cannot see.
     ``colors`` are the
     objects' rendered colours; ``background`` colours (floor, walls) compete for pixels in the detector
     but are not reported.
@@ -137,6 +140,7 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
     permanence = np.full((N, H), np.nan)
     moved_kept = np.full((N, H), np.nan)
     placed = np.full((N, H), np.nan)
+    reappeared = np.full((N, H), np.nan)
     histogram = np.full((N, H), np.nan)
     for i in range(N):
         v = valid[i]
@@ -151,10 +155,11 @@ def frame_scores(gt: np.ndarray, gen: np.ndarray, valid: np.ndarray, since: np.n
         permanence[i, v] = objects.permanence
         moved_kept[i, v] = objects.moved_permanence()
         placed[i, v] = objects.placed()
+        reappeared[i, v] = objects.reappeared_placed()
         histogram[i, v] = metrics.color_histogram_distance(g, p)
     return {"psnr": psnr, "ssim": ssim, "centroid_error_px": centroid, "centroid_error_moved_px": moved,
             "permanence": permanence, "moved_permanence": moved_kept, "placed": placed,
-            "color_histogram_distance": histogram}
+            "reappeared_placed": reappeared, "color_histogram_distance": histogram}
 
 
 def score_rollouts(r: Rollouts, colors: dict[str, RGB], background: tuple[RGB, ...] = ()) -> dict[str, dict]:

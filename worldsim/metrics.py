@@ -302,6 +302,25 @@ def moving_mask(centroids: np.ndarray, *, threshold: float = DEFAULT_MOVE_THRESH
     return np.isfinite(span) & (span > threshold)
 
 
+def reappeared_mask(visible: np.ndarray) -> np.ndarray:
+    """Which objects are back in view: bool ``[..., T, K]`` from ``visible`` bool ``[..., T, K]``.
+
+    An object is back at step t when it is visible at t, and hidden at some earlier step after it had
+    been visible before that. An object that was never seen before it first shows is not counted (nothing
+    said it was there), and nor is one that never left view.
+    """
+    visible = np.asarray(visible, dtype=bool)
+    if visible.ndim < 2:
+        raise ValueError(f"visible has shape {visible.shape}; expected [..., T, K]")
+    seen = np.logical_or.accumulate(visible, axis=-2)  # (..., T, K) shown at this step or before
+    left = np.zeros_like(visible)
+    left[..., 1:, :] = ~visible[..., 1:, :] & seen[..., :-1, :]  # hidden after having been seen
+    gone = np.logical_or.accumulate(left, axis=-2)  # (..., T, K) has been hidden after being seen
+    back = np.zeros_like(visible)
+    back[..., 1:, :] = visible[..., 1:, :] & gone[..., :-1, :]
+    return back
+
+
 def moving_objects(
     gt_frames: np.ndarray,
     colors: Mapping[str, Color],
@@ -345,6 +364,10 @@ class ObjectComparison:
     moved: np.ndarray | None = None
     """bool [..., T, K], where compare_objects was given since: the object's GT path from that
     frame through this step spans more than moved_threshold (:func:`moving_mask` per step)."""
+    reappeared: np.ndarray | None = None
+    """bool [..., T, K]: visible in GT at this step after GT hid it at an earlier step, having shown it
+    before that (from ``since`` where given, else from the clip's first frame): an object back from
+    behind an occluder (:func:`reappeared_mask`)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -372,6 +395,17 @@ class ObjectComparison:
         if radius <= 0:
             raise ValueError(f"radius must be > 0 pixels, got {radius}")
         return self._kept_share(self.gt.visible, self.gen.visible & (self.error <= radius))
+
+    def reappeared_placed(self, radius: float = DEFAULT_PLACED_RADIUS) -> np.ndarray:
+        """float64 ``[..., T]``: share of the objects back in GT after being hidden (:attr:`reappeared`)
+        that the generation shows within ``radius`` pixels of their true centroid; NaN where none is back.
+        A model must remember an object it cannot see, and carry on its motion, to draw it there; one that
+        forgot it draws nothing, one that froze it draws it where it went under."""
+        if radius <= 0:
+            raise ValueError(f"radius must be > 0 pixels, got {radius}")
+        if self.reappeared is None:
+            raise ValueError("this comparison has no reappeared mask; build it with compare_objects")
+        return self._kept_share(self.reappeared, self.gen.visible & (self.error <= radius))
 
     def _kept_share(self, counted: np.ndarray, shown_in_gen: np.ndarray | None = None) -> np.ndarray:
         """Share of the ``counted`` objects (bool ``[..., T, K]``) the generation shows (``shown_in_gen``,
@@ -445,7 +479,7 @@ def compare_objects(
     missing = gt.visible & ~gen.visible  # (..., T, K)
     d = gen.centroids - gt.centroids  # (..., T, K, 2)
     error = np.where(missing, penalty, np.hypot(d[..., 0], d[..., 1]))  # (..., T, K)
-    moved = None
+    moved, reappeared = None, reappeared_mask(gt.visible)
     if since is not None:
         since = _check_frames(since, "since", min_ndim=3)
         if since.shape != gt_frames.shape[:-4] + gt_frames.shape[-3:]:
@@ -454,9 +488,10 @@ def compare_objects(
         start = detect_objects(since, colors, **detector).centroids[..., None, :, :]  # (..., 1, K, 2)
         path = np.concatenate([start, gt.centroids], axis=-3)  # (..., 1 + T, K, 2)
         moved = moving_mask(path, threshold=moved_threshold, per_step=True)[..., 1:, :]  # (..., T, K)
+        reappeared = reappeared_mask(~np.isnan(path[..., 0]))[..., 1:, :]  # (..., T, K)
     return ObjectComparison(gt=gt, gen=gen, error=error, missing=missing,
                             moving=moving_mask(gt.centroids, threshold=move_threshold), penalty=penalty,
-                            moved=moved)
+                            moved=moved, reappeared=reappeared)
 
 
 def centroid_errors(
@@ -539,6 +574,6 @@ def color_histogram_distance(a: np.ndarray, b: np.ndarray, *, bins: int = 8) -> 
 
 __all__ = [
     "Color", "Centroid", "Detections", "ObjectComparison", "centroid_errors", "color_histogram",
-    "color_histogram_distance", "compare_objects", "detect_objects", "find_objects", "moving_mask",
+    "color_histogram_distance", "compare_objects", "detect_objects", "find_objects", "moving_mask", "reappeared_mask",
     "moving_objects", "permanence", "psnr", "ssim",
 ]

@@ -17,7 +17,9 @@ def _stats(values: list[float | None]) -> dict:
 def _check_report(env: str, horizon: int, moved: list[float], moved_base: list[float], kept: float) -> dict:
     side = lambda curve, k: {"centroid_error_moved_px": _stats(curve), "centroid_error_px": _stats(curve),
                              "permanence": _stats([k] * horizon), "moved_permanence": _stats([k - 0.1] * horizon),
-                             "placed": _stats([k - 0.2] * horizon), "color_histogram_distance": _stats([0.1] * horizon)}
+                             "placed": _stats([k - 0.2] * horizon), "color_histogram_distance": _stats([0.1] * horizon),
+                             # no object is back in view before horizon 10
+                             "reappeared_placed": _stats([None] * 10 + [k - 0.3, k - 0.5] * ((horizon - 10) // 2))}
     return {"model": side(moved, kept), "baseline": side(moved_base, 1.0), "checkpoint": {"hash": "c0ffee"},
             "config": {"env": env, "horizon": horizon, "episodes": 2, "samples": 3, "seed": 3_000_000},
             "machine": {"cpus": 2}}
@@ -69,6 +71,8 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert speed["steps_per_s_batch_1_compiled"] == {"model": 70.0}
     assert speed["steps_per_s_batched"] == {"model": 150.0, "batch": 64, "variant": "compiled"}
     assert figures["occlusion_48"]["objects_kept_h48"] == {"model": 0.9, "repeat_last": 1.0}
+    # back from under the slab, over the horizons where any object is
+    assert figures["occlusion_48"]["reappeared_placed"] == {"model": 0.5, "repeat_last": 0.6}
     assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
     assert figures["text"]["all_named_objects_one_draw"] == {"model": 0.6}  # the best of 8 beside one draw
     assert figures["text"]["no_unasked_colour"] == {"model": 0.55, "mujoco_frame": 1.0}  # MuJoCo's frame scored

@@ -14,6 +14,7 @@ from worldsim.metrics import (
     moving_objects,
     permanence,
     psnr,
+    reappeared_mask,
     ssim,
 )
 
@@ -206,6 +207,41 @@ def test_placed_counts_only_objects_drawn_where_the_truth_has_them():
     np.testing.assert_allclose(cmp.placed(radius=10.0), [2 / 3] * 4)
     with pytest.raises(ValueError, match="radius"):
         cmp.placed(radius=0.0)
+
+
+def test_reappeared_marks_objects_back_in_view_after_being_hidden():
+    """Visible, hidden, back: counted from the step it is back. One never seen before it shows, or never
+    hidden, is not counted."""
+    visible = np.array([[1, 0, 1], [0, 0, 1], [0, 1, 1], [1, 1, 1], [1, 0, 1]], dtype=bool)  # (T=5, K=3)
+    back = reappeared_mask(visible)
+    assert back[:, 0].tolist() == [False, False, False, True, True]
+    assert not back[:, 1].any()  # first shown at step 2: nothing said it was there before
+    assert not back[:, 2].any()
+    np.testing.assert_array_equal(reappeared_mask(visible[None])[0], back)  # leading batch axes
+    with pytest.raises(ValueError, match="T, K"):
+        reappeared_mask(np.ones(3, dtype=bool))
+
+
+def test_reappeared_placed_scores_only_objects_back_from_hiding():
+    """Red goes under an occluder for two steps and comes out 12 px on. A generation that remembers it
+    draws it there; one that froze it where it went under keeps it but does not place it; one that forgot
+    it draws nothing. Blue, always in view, does not count."""
+    path = [(10, 10), None, None, (22, 10), (25, 10)]
+    gt = clip(*(frame({"blue": (40, 40), **({"red": p} if p else {})}) for p in path))
+    before = frame({"red": (7, 10), "blue": (40, 40)})
+    remembered = compare_objects(gt, gt, COLORS, since=before)
+    frozen = compare_objects(gt, clip(*(frame({"red": (10, 10), "blue": (40, 40)}) for _ in path)), COLORS,
+                             since=before)
+    forgot = compare_objects(gt, clip(*(frame({"blue": (40, 40)}) for _ in path)), COLORS, since=before)
+    assert remembered.reappeared[:, 0].tolist() == [False, False, False, True, True]
+    np.testing.assert_allclose(remembered.reappeared_placed(), [np.nan, np.nan, np.nan, 1.0, 1.0])
+    np.testing.assert_allclose(frozen.reappeared_placed(), [np.nan, np.nan, np.nan, 0.0, 0.0])
+    np.testing.assert_allclose(frozen.permanence[3:], [1.0, 1.0])  # kept, though nowhere near
+    np.testing.assert_allclose(forgot.reappeared_placed()[3:], [0.0, 0.0])
+    hidden_at_start = compare_objects(gt[1:], gt[1:], COLORS, since=gt[1])  # red not seen before it shows
+    assert not hidden_at_start.reappeared.any()
+    with pytest.raises(ValueError, match="radius"):
+        remembered.reappeared_placed(radius=0.0)
 
 
 def test_detector_rejects_bad_input():
