@@ -172,6 +172,10 @@ class FinetuneConfig:
     """Give the model this attention window W (steps it sees: itself and W - 1 before it) before
     fine-tuning (clips are at least W steps long, so every distance in the window is trained).
     None keeps the checkpoint's."""
+    memory: int | None = None
+    """Also attend to the M steps before the window, each pooled to a quarter of its tokens
+    (DiTConfig.memory), before fine-tuning: an object hidden for longer than the window is still
+    recalled. Clips are at least window + M steps long. None keeps the checkpoint's."""
     spatial_heads: bool = False
     """Replace the reward and termination heads with fresh ones that read every token in its place
     (DiTConfig.spatial_heads) before fine-tuning: for rewards that depend on where things are."""
@@ -348,24 +352,30 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
     if cfg.spatial_rope:
         dit.add_spatial_rope()
     dit.merge_patches(cfg.merge_patches)
-    if cfg.window is not None:
-        dit.set_window(cfg.window)
+    for value, set_value in ((cfg.window, dit.set_window), (cfg.memory, dit.set_memory)):
+        if value is not None:
+            set_value(value)
     if cfg.layout:
         from worldsim.envs.layout import LAYOUT_DIM
 
         dit.add_layout(LAYOUT_DIM)
+    _refuse_conflicts(dit, cfg)
+    if cfg.heads_only:
+        for name, param in dit.named_parameters():
+            param.requires_grad_(name.startswith("heads."))
+    return dit
+
+
+def _refuse_conflicts(dit: DiT, cfg: FinetuneConfig) -> None:
+    """Refuse options the prepared model cannot train together."""
     if dit.cfg.change_input and cfg.rollout_steps:
         raise ValueError("--rollout-steps does not carry the change input through its unroll yet; drop one of "
                          "--rollout-steps and --change-input")
     if cfg.flow.action_dropout > 0 and not dit.cfg.null_action:
         raise ValueError("--flow.action-dropout needs the unknown-action input: add --null-action")
-    if cfg.heads_only:
-        if cfg.rollout_steps or cfg.first_frames:
-            raise ValueError("--heads-only trains the heads on teacher-forced clips; drop "
-                             "--rollout-steps and --first-frames")
-        for name, param in dit.named_parameters():
-            param.requires_grad_(name.startswith("heads."))
-    return dit
+    if cfg.heads_only and (cfg.rollout_steps or cfg.first_frames):
+        raise ValueError("--heads-only trains the heads on teacher-forced clips; drop "
+                         "--rollout-steps and --first-frames")
 
 
 def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
@@ -406,8 +416,9 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         cfg = replace(cfg, sampling_steps=recorded_sampling_steps(model))
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g, noise = stage_generators(cfg.seed + 1000 * d.rank, device)
-    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, dit.cfg.window)
-    forced = max(cfg.clip_steps, dit.cfg.window) if cfg.rollout_burn_in else clip  # steps the flow loss sees
+    span = dit.cfg.window + dit.cfg.memory  # steps a step attends to, the pooled ones too
+    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, span)
+    forced = max(cfg.clip_steps, span) if cfg.rollout_burn_in else clip  # steps the flow loss sees
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
     taught = physics_targets(ae, sampler.data, cfg.teacher_recorded_motion) if cfg.physics_teacher else None
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)

@@ -11,12 +11,16 @@ The network that stands in for the physics engine. It denoises latent video one 
 * self-attention is full within a step and causal across steps, banded to a window of ``W`` steps,
   with temporal RoPE (Su et al. 2021) and fixed 2-D sin-cos positions in space; token-level text
   enters through cross-attention;
+* optionally (``memory``) every step also attends to the ``M`` steps before its window, coarsely: their
+  keys and values averaged over squares of tokens, so a step that went out of the window (an object
+  that went under the slab) is still recalled at a quarter of the cost, as video models keep older
+  frames at a lower resolution than the recent ones;
 * reward and termination heads read the pooled tokens of each step;
 * optionally (``sink``) every step also attends to a *frame sink*: the episode's first frame, kept
   clean for the whole rollout beside the rolling window (the frame sink of LongLive, Yang et al.
   2025), through its own attention layer. A first frame has no sink to look at: it is the sink.
 
-Because attention is banded and causal, a step's keys and values depend only on the ``W`` steps
+Because attention is banded and causal, a step's keys and values depend only on the ``W + M`` steps
 up to it, so a :class:`KVCache` of committed steps reproduces a full recompute exactly. RoPE
 positions are taken relative to the window, so a rollout can run for any number of steps.
 
@@ -64,6 +68,12 @@ class DiTConfig:
     """Width of the text encoder's embeddings (all-MiniLM-L6-v2: 384)."""
     window: int = 8
     """W: steps a step may attend to, itself included. Bounds the KV cache."""
+    memory: int = 0
+    """M: steps before the window a step also attends to, each one coarsely: its keys and values
+    averaged over ``memory_pool`` x ``memory_pool`` tokens. An object hidden for longer than the window
+    (under the slab) is still in this memory, at a fraction of the cost of a window that long."""
+    memory_pool: int = 2
+    """Tokens per side averaged into one memory token; the token grid must divide by it."""
     rope_base: float = 100.0
     """Base of the temporal RoPE frequencies; windows are short, so a small base suffices."""
     residual_scale: float = 0.0
@@ -113,6 +123,12 @@ class DiTConfig:
             raise ValueError(f"latent_size {self.latent_size} must be divisible by patch {self.patch[1:]}")
         if self.window < 1:
             raise ValueError(f"window must be >= 1, got {self.window}")
+        if self.memory < 0 or self.memory_pool < 1:
+            raise ValueError(f"memory must be >= 0 and memory_pool >= 1, got {self.memory}, {self.memory_pool}")
+        rows, cols = self.latent_size // ph, self.latent_size // pw
+        if self.memory and (rows % self.memory_pool or cols % self.memory_pool):
+            raise ValueError(f"the {rows} x {cols} token grid does not divide into memory_pool {self.memory_pool} "
+                             "squares")
         if self.spatial_rope and self.width // self.heads < 6:
             raise ValueError(f"spatial_rope needs a head dim of at least 6, got {self.width // self.heads}")
         if self.layout_dim < 0:
@@ -169,7 +185,8 @@ class DiTOutput:
 
 @dataclass
 class KVCache:
-    """Keys and values of committed steps, per layer, in a rolling window of window - 1 steps.
+    """Keys and values of committed steps, per layer, in a rolling window of window - 1 steps (and the
+    ``memory`` steps before them, which are attended to pooled: :attr:`DiTConfig.memory`).
 
     Keys are stored before RoPE and rotated at use with window-relative positions. valid marks
     which cached steps each batch row may attend to, so rows can be reset independently. From the
@@ -178,19 +195,27 @@ class KVCache:
     """
 
     window: int
+    memory: int = 0
     keys: list[Tensor | None] = field(default_factory=list)  # per layer (B, H, m*L, d)
     values: list[Tensor | None] = field(default_factory=list)  # per layer (B, H, m*L, d)
     valid: Tensor | None = None  # (B, m) bool
     text_kv: list[tuple[Tensor, Tensor]] | None = None  # per layer cross-attention K, V
     text_mask: Tensor | None = None  # (B, S+1) bool, null token included
     sink_kv: list[tuple[Tensor, Tensor]] | None = None  # per layer sink K, V (B, H, L, d), never evicted
+    mem_keys: list[Tensor | None] = field(default_factory=list)  # per layer (B, H, M*Lp, d), pooled
+    mem_values: list[Tensor | None] = field(default_factory=list)
 
     @property
     def steps(self) -> int:
         return 0 if self.valid is None else self.valid.shape[1]
 
+    @property
+    def span(self) -> int:
+        """Steps kept once full: the window's, less the new step, and the memory's."""
+        return self.window - 1 + self.memory
+
     def nbytes(self) -> int:
-        tensors = [t for t in self.keys + self.values if t is not None]
+        tensors = [t for t in self.keys + self.values + self.mem_keys + self.mem_values if t is not None]
         for kv in (self.text_kv or []) + (self.sink_kv or []):
             tensors += list(kv)
         return sum(t.numel() * t.element_size() for t in tensors)
@@ -282,62 +307,127 @@ def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
 
 
 class CausalSelfAttention(nn.Module):
-    """Self-attention that is full within a step, causal across steps, banded to ``window`` steps."""
+    """Self-attention that is full within a step, causal across steps, banded to ``window`` steps, and
+    (``memory``) to the pooled tokens of the ``memory`` steps before the window."""
 
     def __init__(self, cfg: DiTConfig):
         super().__init__()
         self.heads, self.window, self.base = cfg.heads, cfg.window, cfg.rope_base
+        self.memory, self.pool = cfg.memory, cfg.memory_pool
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
-        self.grid = token_grid(cfg) if cfg.spatial_rope else None
-        self._table_key: tuple | None = None
-        self._table: tuple[Tensor, Tensor, tuple[int, ...]] | None = None
+        self.tokens = token_grid(cfg)
+        self.grid = self.tokens if cfg.spatial_rope else None
+        self._table_cache: dict[tuple, tuple[Tensor, Tensor, tuple[int, ...]]] = {}
 
-    def _tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+    def _tables(self, steps: int, L: int, d: int, device: torch.device,
+                pool: int = 1) -> tuple[Tensor, Tensor, tuple[int, ...]]:
         """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
-        the whole head, or (``spatial_rope``) by step, row and column on three slices of it. Kept for
+        the whole head, or (``spatial_rope``) by step, row and column on three slices of it; with
+        ``pool``, for tokens pooled over ``pool`` x ``pool`` squares, each at its square's centre. Kept for
         the next call with the same shape, which in a rollout is every call once the window is full."""
         if torch.compiler.is_compiling():  # a compiled graph folds them in; keeping them would add a guard
-            return self._make_tables(steps, L, d, device)
-        key = (steps, L, d, device, self.grid)
-        if self._table_key != key:
-            self._table, self._table_key = self._make_tables(steps, L, d, device), key
-        return self._table
+            return self._make_tables(steps, L, d, device, pool)
+        key = (steps, L, d, device, self.grid, pool)
+        if key not in self._table_cache:
+            if len(self._table_cache) >= 8:  # training draws many shapes; a rollout reuses two
+                self._table_cache.clear()
+            self._table_cache[key] = self._make_tables(steps, L, d, device, pool)
+        return self._table_cache[key]
 
-    def _make_tables(self, steps: int, L: int, d: int, device: torch.device) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+    def _make_tables(self, steps: int, L: int, d: int, device: torch.device,
+                     pool: int = 1) -> tuple[Tensor, Tensor, tuple[int, ...]]:
         t = torch.arange(steps, device=device).repeat_interleave(L)
         if self.grid is None:
             return rope_tables([t], [d], self.base)
         ds = (d // 3) // 2 * 2  # channels per spatial axis, even
         idx = torch.arange(L, device=device).repeat(steps)
-        return rope_tables([t, idx // self.grid[1], idx % self.grid[1]], [d - 2 * ds, ds, ds], self.base)
+        cols = self.grid[1] // pool
+        centre = (pool - 1) / 2  # a pooled token sits at the middle of the tokens it averages
+        rows, columns = (idx // cols) * pool + centre, (idx % cols) * pool + centre
+        return rope_tables([t, rows, columns], [d - 2 * ds, ds, ds], self.base)
+
+    def _pooled(self, t: Tensor, steps: int) -> Tensor:
+        """Keys or values ``(B, H, steps*L, d)`` averaged over ``pool`` x ``pool`` squares of each step's
+        token grid: ``(B, H, steps*L/pool^2, d)``."""
+        (rows, cols), p = self.tokens, self.pool
+        squares = t.reshape(*t.shape[:2], steps, rows // p, p, cols // p, p, t.shape[-1])
+        return squares.mean(dim=(4, 6)).flatten(2, 4)
 
     def forward(self, x: Tensor, cache: KVCache | None, layer: int, commit: bool) -> Tensor:
         B, n, L, D = x.shape
         q, k, v = rearrange(self.qkv(x), "b n l (three h d) -> three b h (n l) d", three=3, h=self.heads)
         past = cache.steps if cache is not None else 0
         window = cache.window if cache is not None else self.window
+        memory = cache.memory if cache is not None else self.memory
         valid = torch.ones(B, n, dtype=torch.bool, device=x.device)  # (B, n)
-        if past:
+        if past:  # the cache holds its window's steps whole and, before them, its memory's pooled
             k_all = torch.cat([cache.keys[layer], k], dim=2)  # (B, H, (m+n)*L, d)
             v_all = torch.cat([cache.values[layer], v], dim=2)
-            valid = torch.cat([cache.valid, valid], dim=1)  # (B, m+n)
+            valid = torch.cat([cache.valid, valid], dim=1)  # (B, M+m+n)
         else:
             k_all, v_all = k, v
-        steps_k = torch.arange(past + n, device=x.device)  # (m+n,) window-relative positions
+        S = past + n
+        start = S - k_all.shape[2] // L  # the first step held whole; the ones before are in the cache's memory
+        steps_k = torch.arange(S, device=x.device)  # (S,) window-relative positions
         steps_q = steps_k[past:]  # (n,)
-        cos, sin, widths = self._tables(past + n, L, q.shape[-1], x.device)
+        cos, sin, widths = self._tables(S, L, q.shape[-1], x.device)
         q_rot = rope(q, (cos[past * L:], sin[past * L:], widths))  # the new steps come last
-        k_rot = rope(k_all, (cos, sin, widths))
-        allowed = (steps_k[None, :] <= steps_q[:, None]) & (steps_k[None, :] > steps_q[:, None] - window)
-        mask = allowed[None] & valid[:, None, :]  # (B, n, m+n)
-        mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (m+n)*L)
-        out = F.scaled_dot_product_attention(q_rot, k_rot, v_all, attn_mask=mask)  # (B, H, n*L, d)
+        lo = max(start, past - window + 1)  # the oldest step a new step sees whole
+        keys = rope(k_all[:, :, (lo - start) * L:], (cos[lo * L:], sin[lo * L:], widths))
+        values = v_all[:, :, (lo - start) * L:]
+        seen = steps_k[None, lo:]  # (1, S-lo)
+        allowed = (seen <= steps_q[:, None]) & (seen > steps_q[:, None] - window)
+        mask = allowed[None] & valid[:, None, lo:]  # (B, n, S-lo)
+        mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (S-lo)*L)
+        first, end = max(0, past - window - memory + 1), S - window  # the steps some new step recalls
+        if memory and end > first:
+            k_mem, v_mem = self._recall(cache, layer, k_all, v_all, L, range(first, end), start)
+            Lp = k_mem.shape[2] // (end - first)
+            cos_m, sin_m, widths_m = self._tables(S, Lp, q.shape[-1], x.device, self.pool)
+            keys = torch.cat([keys, rope(k_mem, (cos_m[first * Lp:end * Lp], sin_m[first * Lp:end * Lp], widths_m))],
+                             dim=2)
+            values = torch.cat([values, v_mem], dim=2)
+            gap = steps_q[:, None] - steps_k[None, first:end]  # (n, end-first)
+            recalled = (gap >= window) & (gap < window + memory)
+            recalled = recalled[None] & valid[:, None, first:end]  # (B, n, end-first)
+            mask = torch.cat([mask, repeat(recalled, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=Lp)], dim=-1)
+        out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
         if commit and cache is not None:
-            keep = (window - 1) * L  # a new step sees itself plus window-1 cached steps
-            cache.keys[layer] = left_pad(k_all[:, :, -keep:] if keep else k_all[:, :, :0], keep, dim=2)
-            cache.values[layer] = left_pad(v_all[:, :, -keep:] if keep else v_all[:, :, :0], keep, dim=2)
+            self._commit(cache, layer, k_all, v_all, L)
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+
+    def _recall(self, cache: KVCache | None, layer: int, k_all: Tensor, v_all: Tensor, L: int, steps: range,
+                start: int) -> tuple[Tensor, Tensor]:
+        """Pooled keys and values of ``steps``: those before ``start`` from the cache's memory (which ends
+        at ``start``), the rest pooled from ``k_all`` and ``v_all`` (``L`` tokens a step, from ``start`` on)."""
+        first, end = steps.start, steps.stop
+        parts = []
+        if first < start:  # in a rollout, every recalled step comes from the cache's memory
+            Lp = L // self.pool ** 2
+            held = cache.mem_keys[layer].shape[2] // Lp  # steps in the memory, the last one just before `start`
+            cut = slice((first - start + held) * Lp, None)
+            parts.append((cache.mem_keys[layer][:, :, cut], cache.mem_values[layer][:, :, cut]))
+        a = max(first, start)
+        if end > a:
+            rows = slice((a - start) * L, (end - start) * L)
+            parts.append((self._pooled(k_all[:, :, rows], end - a), self._pooled(v_all[:, :, rows], end - a)))
+        return torch.cat([p[0] for p in parts], dim=2), torch.cat([p[1] for p in parts], dim=2)
+
+    def _commit(self, cache: KVCache, layer: int, k_all: Tensor, v_all: Tensor, L: int) -> None:
+        """Keep the last ``window - 1`` steps whole and pool the ones that leave them into the memory (its
+        last ``memory`` steps kept), each left-padded to a fixed size."""
+        keep = (cache.window - 1) * L
+        leaving = max(0, k_all.shape[2] - keep)
+        for name, t in (("keys", k_all), ("values", v_all)):
+            getattr(cache, name)[layer] = left_pad(t[:, :, leaving:], keep, dim=2)
+            if cache.memory:
+                Lp = L // self.pool ** 2
+                kept = getattr(cache, f"mem_{name}")[layer]
+                pooled = self._pooled(t[:, :, :leaving], leaving // L)
+                recalled = pooled if kept is None else torch.cat([kept, pooled], dim=2)
+                getattr(cache, f"mem_{name}")[layer] = left_pad(recalled[:, :, -cache.memory * Lp:],
+                                                                cache.memory * Lp, dim=2)
 
 
 class CrossAttention(nn.Module):
@@ -635,6 +725,20 @@ class DiT(nn.Module):
         for block in self.blocks:
             block.attn.window = window
 
+    def set_memory(self, memory: int) -> None:
+        """Also attend to the pooled tokens of the ``memory`` steps before the window from now on
+        (:attr:`DiTConfig.memory`); train on clips of at least window + memory steps. No new weights:
+        the memory's keys and values are the layers' own, averaged."""
+        if memory < 0:
+            raise ValueError(f"memory must be >= 0, got {memory}")
+        rows, cols = token_grid(self.cfg)
+        if memory and (rows % self.cfg.memory_pool or cols % self.cfg.memory_pool):
+            raise ValueError(f"the {rows} x {cols} token grid does not divide into memory_pool "
+                             f"{self.cfg.memory_pool} squares")
+        self.cfg.memory = memory
+        for block in self.blocks:
+            block.attn.memory = memory
+
     def add_spatial_rope(self) -> None:
         """Rotate a trained model's attention by row and column as well as step (``spatial_rope``)
         from now on. Unlike the other additions this is not a no-op: two slices of every head that
@@ -847,7 +951,7 @@ class DiT(nn.Module):
             h = block(h, c, text_kv[i], cache, i, commit,
                       None if sink_kv is None else (*sink_kv[i], first), layout)  # (B, n, L, D)
         if commit and cache is not None:
-            keep = cache.window - 1
+            keep = cache.span
             new_valid = torch.ones(x.shape[0], min(sigma.shape[1], keep), dtype=torch.bool, device=x.device)
             old = max(0, cache.steps - (keep - new_valid.shape[1]))  # the oldest ones drop out
             valid = new_valid if cache.valid is None else torch.cat([cache.valid[:, old:], new_valid], dim=1)
@@ -886,8 +990,9 @@ class DiT(nn.Module):
     def new_cache(self, text: TextCond | None = None, window: int | None = None) -> KVCache:
         """An empty cache for a rollout of window ``window`` (default: the trained window), with the
         text keys/values precomputed when ``text`` is given."""
-        cache = KVCache(window=window or self.cfg.window, keys=[None] * self.cfg.depth,
-                        values=[None] * self.cfg.depth)
+        cache = KVCache(window=window or self.cfg.window, memory=self.cfg.memory, keys=[None] * self.cfg.depth,
+                        values=[None] * self.cfg.depth, mem_keys=[None] * self.cfg.depth,
+                        mem_values=[None] * self.cfg.depth)
         if text is not None:
             kvm = self.text_kv(text)
             cache.text_kv = [(k, v) for k, v, _ in kvm]

@@ -296,7 +296,7 @@ class Simulator:
     @property
     def receptive_field(self) -> int:
         """Steps a new frame can depend on through the stacked banded attention."""
-        return self.dit.cfg.depth * (self.window - 1) + 1
+        return self.dit.cfg.depth * (self.window - 1 + self.dit.cfg.memory) + 1
 
     def cache_nbytes(self) -> int:
         return 0 if self.cache is None else self.cache.nbytes()
@@ -503,7 +503,7 @@ class Simulator:
         changes = None if change is None else torch.cat(hist(h.change) + [change], 1)
         m = xs.shape[1] - x.shape[1]
         ctx_sigma = torch.full((x.shape[0], m), self.cfg.context_noise, device=self.device)
-        band = KVCache(window=self.window)  # empty: only sets the attention band
+        band = KVCache(window=self.window, memory=self.dit.cfg.memory)  # empty: only sets the attention band
         sink = {"sink": sub.sink.x, "sink_sigma": sub.sink.sigma} if sub.sink is not None else {}
         known = None if action_known is None else torch.cat([torch.ones_like(firsts[:, :m]), action_known], 1)
         out = self._net(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
@@ -677,12 +677,12 @@ def _put_rows(dst: Tensor, src: Tensor, rows: Tensor) -> Tensor:
 
 def _merge_cache(dst: KVCache, src: KVCache, rows: Tensor) -> None:
     m = max(dst.steps, src.steps)
-    L = dst.keys[0].shape[2] // dst.steps if dst.steps else src.keys[0].shape[2] // max(src.steps, 1)
-    for layer in range(len(dst.keys)):
-        for name in ("keys", "values"):
-            a = left_pad(getattr(dst, name)[layer], m * L, dim=2)
-            b = left_pad(getattr(src, name)[layer], m * L, dim=2)
-            getattr(dst, name)[layer] = _put_rows(a, b, rows)
+    for name in ("keys", "values", "mem_keys", "mem_values"):
+        for layer, (a, b) in enumerate(zip(getattr(dst, name), getattr(src, name))):
+            if a is None and b is None:  # no memory
+                continue
+            size = max(a.shape[2], b.shape[2])
+            getattr(dst, name)[layer] = _put_rows(left_pad(a, size, dim=2), left_pad(b, size, dim=2), rows)
     dst.valid = _put_rows(left_pad(dst.valid, m, dim=1), left_pad(src.valid, m, dim=1), rows)
     S = max(dst.text_mask.shape[1], src.text_mask.shape[1])
     pad_s = lambda t: torch.nn.functional.pad(t, (0, 0, 0, S - t.shape[2]))

@@ -76,6 +76,9 @@ class DiTTrainConfig:
     window: int = 4
     """Attention window W (steps) stored in the model; rollouts keep this many steps of context.
     Keep it at most clip_steps: training shows the model no longer distances."""
+    memory: int = 0
+    """Steps before the window each step also attends to, pooled to a quarter of their tokens
+    (DiTConfig.memory). Keep window + memory at most clip_steps."""
     patch: tuple[int, int] = (2, 2)
     """Latent cells a token covers, rows by columns: 4 4 gives a quarter of the tokens of 2 2 (16 a
     step instead of 64 on a 16x16 latent), each one wider, for about a quarter of the compute."""
@@ -215,7 +218,8 @@ def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale
     if cfg.dit.preset not in MODELS:
         raise ValueError(f"unknown preset {cfg.dit.preset!r}; choose one of {sorted(MODELS)}")
     return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
-                                  action_dim=action_dim, window=cfg.dit.window, residual_scale=residual_scale,
+                                  action_dim=action_dim, window=cfg.dit.window, memory=cfg.dit.memory,
+                                  residual_scale=residual_scale,
                                   patch=(1, *cfg.dit.patch),
                                   spatial_rope=cfg.dit.spatial_rope, layout_dim=LAYOUT_DIM if cfg.dit.layout else 0)
 

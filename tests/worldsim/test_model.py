@@ -52,6 +52,31 @@ def test_window_bounds_attention():
     assert not torch.allclose(changed.velocity[:, 1], base.velocity[:, 1])
 
 
+def test_memory_recalls_the_steps_before_the_window_and_no_older_ones():
+    dit = tiny_dit(window=2, depth=1, memory=2)  # one layer: step t sees t-1 whole, t-3 and t-2 pooled
+    x, prev, sigma, action, first = random_inputs(dit, steps=6)
+    text = random_text(2)
+    base = dit(x, prev, sigma, action, first, text)
+    x2 = x.clone()
+    x2[:, 0] += 3.0
+    changed = dit(x2, prev, sigma, action, first, text)
+    differs = [not torch.allclose(changed.velocity[:, t], base.velocity[:, t]) for t in range(6)]
+    assert differs == [True, True, True, True, False, False]
+    with pytest.raises(ValueError, match="memory_pool"):
+        tiny_dit(memory=2, memory_pool=3)  # a 4 x 4 token grid
+    with pytest.raises(ValueError, match="memory must be"):
+        dit.set_memory(-1)
+
+
+def test_memory_tokens_average_squares_of_each_steps_token_grid():
+    attn = tiny_dit(memory=2).blocks[0].attn  # a 4 x 4 token grid, pooled 2 x 2
+    keys = torch.arange(2 * 16, dtype=torch.float32).reshape(1, 1, 2 * 16, 1)  # two steps, row-major tokens
+    pooled = attn._pooled(keys, steps=2)[0, 0, :, 0]
+    square = lambda step, r, c: torch.tensor([16 * step + 4 * (r + i) + c + j for i in (0, 1) for j in (0, 1)])
+    expected = [square(s, r, c).float().mean() for s in (0, 1) for r in (0, 2) for c in (0, 2)]
+    torch.testing.assert_close(pooled, torch.stack(expected))
+
+
 def test_frame_sink_reaches_past_the_window_but_not_first_steps():
     dit = tiny_dit(window=2, depth=1, sink=True)
     x, prev, sigma, action, first = random_inputs(dit, steps=4)
@@ -116,17 +141,21 @@ def test_merged_patches_embed_the_mean_of_their_patches_and_read_each_patch_as_b
         dit.merge_patches(3)
 
 
-@pytest.mark.parametrize("spatial_rope", [False, True])
-def test_kv_cache_matches_full_forward(spatial_rope):
-    dit = tiny_dit(window=3, spatial_rope=spatial_rope)
-    x, prev, sigma, action, first = random_inputs(dit, steps=6)
+@pytest.mark.parametrize("spatial_rope, memory, chunks", [(False, 0, [1] * 6), (True, 0, [1] * 6), (False, 2, [1] * 8),
+                                                           (True, 2, [1] * 8), (True, 2, [2, 1, 4, 1])])
+def test_kv_cache_matches_full_forward(spatial_rope, memory, chunks):
+    """Steps committed one at a time, or several at once (a context), attend as in one full pass."""
+    dit = tiny_dit(window=3, spatial_rope=spatial_rope, memory=memory)
+    steps = sum(chunks)
+    x, prev, sigma, action, first = random_inputs(dit, steps=steps)
     text = random_text(2)
     full = dit(x, prev, sigma, action, first, text)
     cache = dit.new_cache(text)
-    outs = [dit(x[:, t:t + 1], prev[:, t:t + 1], sigma[:, t:t + 1], action[:, t:t + 1], first[:, t:t + 1],
-                text, cache=cache, commit=True).velocity for t in range(6)]
+    starts = [sum(chunks[:i]) for i in range(len(chunks))]
+    outs = [dit(x[:, t:t + c], prev[:, t:t + c], sigma[:, t:t + c], action[:, t:t + c], first[:, t:t + c],
+                text, cache=cache, commit=True).velocity for t, c in zip(starts, chunks)]
     torch.testing.assert_close(torch.cat(outs, 1), full.velocity, atol=1e-5, rtol=1e-4)
-    assert cache.steps == 2  # window - 1 steps kept
+    assert cache.steps == 2 + memory  # window - 1 steps kept, and the memory's
 
 
 def test_the_cache_keeps_one_shape_from_the_first_commit_so_a_compiled_pass_is_reused():

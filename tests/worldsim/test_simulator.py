@@ -125,6 +125,13 @@ def test_frame_sink_rollout_equals_full_recompute_and_the_sink_matters():
     assert not torch.allclose(sunk, _rollout(True, steps=12, residual_scale=0.5))
 
 
+@pytest.mark.parametrize("spatial_rope", [False, True])
+def test_pooled_memory_rollout_equals_full_recompute_and_the_memory_matters(spatial_rope):
+    kw = dict(steps=12, residual_scale=0.5, spatial_rope=spatial_rope)
+    recalled = _cached_equals_recompute(memory=3, **kw)  # window 3: each step also recalls 3 steps pooled
+    assert not torch.allclose(recalled, _rollout(True, **kw))  # the same weights without the memory
+
+
 def test_making_a_simulator_leaves_the_thread_count_alone():
     before = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -566,19 +566,24 @@ def test_ddp_finetune_two_processes_on_cpu(data, tiny_checkpoint, tmp_path):
     assert WorldModel.load(tmp_path / "ddp" / "model").meta["finetune_step"] == 3
 
 
-def test_finetune_widens_the_attention_window_and_the_simulator_rolls_it_out(data, tiny_checkpoint, tmp_path):
+@pytest.mark.parametrize("window, memory", [(5, None), (2, 3)])
+def test_finetune_widens_the_attention_window_and_the_simulator_rolls_it_out(data, tiny_checkpoint, tmp_path,
+                                                                             window, memory):
     from worldsim.finetune import FinetuneConfig, finetune
 
-    path = finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "w"), steps=1, batch_size=2, window=5),
-                    Path(tiny_checkpoint))
+    path = finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "w"), steps=1, batch_size=2, window=window,
+                                   memory=memory), Path(tiny_checkpoint))
     model = WorldModel.load(path)
-    assert model.dit.cfg.window == 5 and all(block.attn.window == 5 for block in model.dit.blocks)
+    recalled = memory or 0
+    assert model.dit.cfg.window == window and all(block.attn.window == window for block in model.dit.blocks)
+    assert model.dit.cfg.memory == recalled and all(block.attn.memory == recalled for block in model.dit.blocks)
     sim = Simulator(model, 1)
-    assert sim.window == 5
+    assert sim.window == window
     sim.reset(context_frames=np.zeros((1, 1, 64, 64, 3), np.uint8), seed=0)
     for _ in range(6):
         out = sim.step(np.zeros((1, 4), np.float32))
     assert np.isfinite(out.rewards).all()
+    assert sim.cache.steps == window - 1 + recalled  # the recalled steps stay in the cache
 
 
 def test_clip_sampler_gives_each_step_its_previous_frames_change():
