@@ -126,7 +126,8 @@ The parser is strict: it reads every word of a prompt or raises :class:`PromptEr
   the bottom left", "an occlusion scene where ...", "a playground with ...") and asks for what the
   family has: an occlusion scene has a slab (drawn when none is placed), a reach task is the agent going
   to the goal, a push-box task is the agent pushing the one box into the goal unless another push is
-  said. A family word anywhere else is not read. A push with a way onto the goal ("pushes the box down
+  said. A family word anywhere else is not read. A label heading the prompt ("Level 1:", "Test case 3 -",
+  "Scenario:") is skipped. A push with a way onto the goal ("pushes the box down
   to the goal") puts the goal one region that way from the pushed object.
 * Two things that "roll towards each other" start apart and move at each other along one line: the
   line between the regions they were given, else a row or column drawn with the scene, and they are
@@ -560,6 +561,19 @@ _FAMILY_WORDS = ("scene|task|test|setup|level|env|environment|world|example|demo
                  "|scenario|case|episode")
 _FAMILY = (rf"(?P<family>{'|'.join(sorted(_FAMILY_NAMES, key=len, reverse=True))})"
            rf"(?P<kind>\s+(?:{_FAMILY_WORDS}))?")
+
+
+#: Words that name a prompt rather than say what is in it, as a label heading it: "Level 1:", "Test case 3 -".
+_LABEL_WORDS = _FAMILY_WORDS + "|prompt|stage|round|puzzle|sample|trial|caption|description|request|input|query"
+_LABEL = re.compile(rf"\W*(?:{_LABEL_WORDS})(?:\s+(?:{_LABEL_WORDS}))?\s*(?:(?:no\.?\s*|#\s*)?\d+[a-z]?)?"
+                    r"\s*(?::|-\s|\u2013|\u2014)\s*", re.IGNORECASE)
+
+
+def _without_label(text: str) -> str:
+    """``text`` without a label heading it ("Level 1: a red ball" -> "a red ball"); a label with no text
+    after it is left (and refused as words that describe nothing)."""
+    label = _LABEL.match(text)
+    return text[label.end():] if label and text[label.end():].strip() else text
 
 
 def _scene_family(text: str) -> tuple[str | None, str]:
@@ -4706,7 +4720,7 @@ def _check_comparatives(tokens: list[str]) -> None:
 def _read_prompt(text: str) -> _Draft:
     if not isinstance(text, str) or not text.strip():
         raise PromptError("the prompt is empty; describe a scene, e.g. 'a red box and a blue ball'")
-    family, rest = _scene_family(text)
+    family, rest = _scene_family(_without_label(text))
     tokens = _looks_after_what_is_said(_looks_after_the_noun(_join_adjectives(_tokenise(rest))))
     tokens, distinct = _distinct_looks(tokens)
     _check_vocabulary(tokens)

@@ -1048,6 +1048,24 @@ def test_a_scene_family_at_the_head_asks_for_what_the_family_has(prompt: str, sa
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
 
 
+@pytest.mark.parametrize(("prompt", "same_as"), [
+    ("Level 1: a red ball on the left", "a red ball on the left"),
+    ("Test case 3 - a blue box at the top", "a blue box at the top"),
+    ("Example #2: the agent pushes a red box to the right", "the agent pushes a red box to the right"),
+    ("Demo scenario: a large cyan box in the top left", "a large cyan box in the top left"),
+    ("Prompt 4 \u2014 a red ball", "a red ball"),
+    ("Level 2: occlusion: a red ball on the left", "occlusion: a red ball on the left"),
+])
+def test_a_label_heading_the_prompt_is_skipped(prompt: str, same_as: str) -> None:
+    assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
+
+
+@pytest.mark.parametrize("prompt", ["Level 1:", "Stage left: a red ball", "a red ball. Level 2: a blue box"])
+def test_a_label_with_nothing_after_it_or_not_at_the_head_is_refused(prompt: str) -> None:
+    with pytest.raises(PromptError, match="unknown word"):
+        parse_prompt(prompt, seed=0)
+
+
 def test_an_occlusion_scene_has_a_slab_even_when_none_is_named() -> None:
     assert all(parse_prompt("occlusion: a red ball on the left", seed=s).slab is not None for s in range(4))
 
