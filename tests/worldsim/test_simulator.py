@@ -88,16 +88,18 @@ def test_cache_memory_is_flat_after_the_window_fills():
     assert sim.cache.steps == sim.window - 1
 
 
-def test_partial_reset_leaves_other_rows_untouched():
-    sim = Simulator(tiny_world_model(), 2, device="cpu")
+@pytest.mark.parametrize("memory", [0, 3])
+def test_partial_reset_leaves_other_rows_untouched(memory):
+    sim = Simulator(tiny_world_model(memory=memory), 2, device="cpu")
     sim.reset(context_frames=_frames(2, 2), seed=0)
-    for _ in range(3):
+    for _ in range(3 + memory):
         sim.step(np.zeros((2, 2), np.float32))
-    keys_before = [k[0].clone() for k in sim.cache.keys]
+    kept = sim.cache.keys + sim.cache.mem_keys if memory else sim.cache.keys
+    keys_before = [k[0].clone() for k in kept]
     prev_before = sim.prev[0].clone()
     out = sim.reset(context_frames=_frames(1, 1, seed=5), rows=[1])
     assert out.frames.shape == (1, 32, 32, 3)
-    for before, after in zip(keys_before, sim.cache.keys):
+    for before, after in zip(keys_before, sim.cache.keys + sim.cache.mem_keys if memory else sim.cache.keys):
         torch.testing.assert_close(after[0], before)
     torch.testing.assert_close(sim.prev[0], prev_before)
     assert sim.cache.valid[1].sum() == 1 and sim.cache.valid[0].all()
