@@ -316,9 +316,18 @@ class CausalSelfAttention(nn.Module):
         self.memory, self.pool = cfg.memory, cfg.memory_pool
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
-        self.tokens = token_grid(cfg)
-        self.grid = self.tokens if cfg.spatial_rope else None
+        self.tokens, self.spatial = token_grid(cfg), cfg.spatial_rope  # the step's rows and columns of tokens
         self._table_cache: dict[tuple, tuple[Tensor, Tensor, tuple[int, ...]]] = {}
+
+    @property
+    def grid(self) -> tuple[int, int] | None:
+        """The token grid the attention turns by (``spatial_rope``), else None."""
+        return self.tokens if self.spatial else None
+
+    @property
+    def recalled_tokens(self) -> int:
+        """Tokens a step keeps in the memory: its grid pooled over ``pool`` x ``pool`` squares."""
+        return self.tokens[0] * self.tokens[1] // self.pool ** 2
 
     def _tables(self, steps: int, L: int, d: int, device: torch.device,
                 pool: int = 1) -> tuple[Tensor, Tensor, tuple[int, ...]]:
@@ -383,7 +392,7 @@ class CausalSelfAttention(nn.Module):
         first, end = max(0, past - window - memory + 1), S - window  # the steps some new step recalls
         if memory and end > first:
             k_mem, v_mem = self._recall(cache, layer, k_all, v_all, L, range(first, end), start)
-            Lp = k_mem.shape[2] // (end - first)
+            Lp = self.recalled_tokens
             cos_m, sin_m, widths_m = self._tables(S, Lp, q.shape[-1], x.device, self.pool)
             keys = torch.cat([keys, rope(k_mem, (cos_m[first * Lp:end * Lp], sin_m[first * Lp:end * Lp], widths_m))],
                              dim=2)
@@ -404,7 +413,7 @@ class CausalSelfAttention(nn.Module):
         first, end = steps.start, steps.stop
         parts = []
         if first < start:  # in a rollout, every recalled step comes from the cache's memory
-            Lp = L // self.pool ** 2
+            Lp = self.recalled_tokens
             held = cache.mem_keys[layer].shape[2] // Lp  # steps in the memory, the last one just before `start`
             cut = slice((first - start + held) * Lp, None)
             parts.append((cache.mem_keys[layer][:, :, cut], cache.mem_values[layer][:, :, cut]))
@@ -422,7 +431,7 @@ class CausalSelfAttention(nn.Module):
         for name, t in (("keys", k_all), ("values", v_all)):
             getattr(cache, name)[layer] = left_pad(t[:, :, leaving:], keep, dim=2)
             if cache.memory:
-                Lp = L // self.pool ** 2
+                Lp = self.recalled_tokens
                 kept = getattr(cache, f"mem_{name}")[layer]
                 pooled = self._pooled(t[:, :, :leaving], leaving // L)
                 recalled = pooled if kept is None else torch.cat([kept, pooled], dim=2)
@@ -729,12 +738,7 @@ class DiT(nn.Module):
         """Also attend to the pooled tokens of the ``memory`` steps before the window from now on
         (:attr:`DiTConfig.memory`); train on clips of at least window + memory steps. No new weights:
         the memory's keys and values are the layers' own, averaged."""
-        if memory < 0:
-            raise ValueError(f"memory must be >= 0, got {memory}")
-        rows, cols = token_grid(self.cfg)
-        if memory and (rows % self.cfg.memory_pool or cols % self.cfg.memory_pool):
-            raise ValueError(f"the {rows} x {cols} token grid does not divide into memory_pool "
-                             f"{self.cfg.memory_pool} squares")
+        replace(self.cfg, memory=memory)  # DiTConfig's own checks (the bound, the token grid)
         self.cfg.memory = memory
         for block in self.blocks:
             block.attn.memory = memory
@@ -748,7 +752,7 @@ class DiT(nn.Module):
         replace(self.cfg, spatial_rope=True)  # DiTConfig's own checks (the head dim)
         self.cfg.spatial_rope = True
         for block in self.blocks:
-            block.attn.grid = token_grid(self.cfg)
+            block.attn.spatial = True
 
     def merge_patches(self, k: int) -> None:
         """Let each token cover ``k`` x ``k`` of a trained model's patches from now on (``k**2`` fewer
@@ -765,6 +769,7 @@ class DiT(nn.Module):
         if self.cfg.spatial_heads:
             raise ValueError("the spatial reward heads read every token in its place and cannot be merged; "
                              "merge patches of a model with the pooled heads")
+        replace(self.cfg, patch=(pt, k * ph, k * pw))  # DiTConfig's own checks (a memory's token grid)
         C = self.cfg.latent_channels
         fine = "pt r s c"  # one patch's values, as DiT.patchify lays them out
         merged = "(pt a r b s c)"  # a merged token's: k x k patches, each row of cells a*ph + r
@@ -797,8 +802,7 @@ class DiT(nn.Module):
         h, w = token_grid(self.cfg)
         self.pos = sincos_2d(h, w, self.cfg.width).to(self.pos.device, self.pos.dtype)
         for block in self.blocks:
-            if block.attn.grid is not None:
-                block.attn.grid = (h, w)
+            block.attn.tokens = (h, w)
 
     def add_sink(self) -> None:
         """Give a trained model the frame sink (``sink``) for fine-tuning; its attention starts as a

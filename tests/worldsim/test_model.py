@@ -68,6 +68,17 @@ def test_memory_recalls_the_steps_before_the_window_and_no_older_ones():
         dit.set_memory(-1)
 
 
+def test_merged_patches_pool_the_memory_over_the_merged_grid():
+    dit = tiny_dit(width=48, heads=2, spatial_rope=True, memory=2)  # 4 x 4 tokens
+    dit.merge_patches(2)  # 2 x 2 tokens, pooled into one memory token a step
+    merged = tiny_dit(width=48, heads=2, spatial_rope=True, memory=2, patch=(1, 4, 4))
+    merged.load_state_dict(dit.state_dict())
+    inputs, text = random_inputs(dit, steps=6), random_text(2)
+    torch.testing.assert_close(dit(*inputs, text).velocity, merged(*inputs, text).velocity)
+    with pytest.raises(ValueError, match="memory_pool"):
+        tiny_dit(memory=2, memory_pool=2).merge_patches(4)  # a 1 x 1 grid
+
+
 def test_memory_tokens_average_squares_of_each_steps_token_grid():
     attn = tiny_dit(memory=2).blocks[0].attn  # a 4 x 4 token grid, pooled 2 x 2
     keys = torch.arange(2 * 16, dtype=torch.float32).reshape(1, 1, 2 * 16, 1)  # two steps, row-major tokens
