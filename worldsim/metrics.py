@@ -392,20 +392,22 @@ class ObjectComparison:
         of their true centroid; NaN where GT shows no object. :attr:`permanence` counts an object that is
         still drawn anywhere, so a scene frozen while the truth moves on keeps all its objects; this
         counts only the ones that are where MuJoCo has them."""
-        if radius <= 0:
-            raise ValueError(f"radius must be > 0 pixels, got {radius}")
-        return self._kept_share(self.gt.visible, self.gen.visible & (self.error <= radius))
+        return self._kept_share(self.gt.visible, self._within(radius))
 
     def reappeared_placed(self, radius: float = DEFAULT_PLACED_RADIUS) -> np.ndarray:
         """float64 ``[..., T]``: share of the objects back in GT after being hidden (:attr:`reappeared`)
         that the generation shows within ``radius`` pixels of their true centroid; NaN where none is back.
         A model must remember an object it cannot see, and carry on its motion, to draw it there; one that
         forgot it draws nothing, one that froze it draws it where it went under."""
-        if radius <= 0:
-            raise ValueError(f"radius must be > 0 pixels, got {radius}")
         if self.reappeared is None:
             raise ValueError("this comparison has no reappeared mask; build it with compare_objects")
-        return self._kept_share(self.reappeared, self.gen.visible & (self.error <= radius))
+        return self._kept_share(self.reappeared, self._within(radius))
+
+    def _within(self, radius: float) -> np.ndarray:
+        """bool ``[..., T, K]``: the generation shows the object within ``radius`` pixels of its true centroid."""
+        if radius <= 0:
+            raise ValueError(f"radius must be > 0 pixels, got {radius}")
+        return self.gen.visible & (self.error <= radius)
 
     def _kept_share(self, counted: np.ndarray, shown_in_gen: np.ndarray | None = None) -> np.ndarray:
         """Share of the ``counted`` objects (bool ``[..., T, K]``) the generation shows (``shown_in_gen``,
@@ -479,7 +481,7 @@ def compare_objects(
     missing = gt.visible & ~gen.visible  # (..., T, K)
     d = gen.centroids - gt.centroids  # (..., T, K, 2)
     error = np.where(missing, penalty, np.hypot(d[..., 0], d[..., 1]))  # (..., T, K)
-    moved, reappeared = None, reappeared_mask(gt.visible)
+    moved, visible = None, gt.visible  # visible: from the frame the clip's motion and hiding are counted
     if since is not None:
         since = _check_frames(since, "since", min_ndim=3)
         if since.shape != gt_frames.shape[:-4] + gt_frames.shape[-3:]:
@@ -488,7 +490,8 @@ def compare_objects(
         start = detect_objects(since, colors, **detector).centroids[..., None, :, :]  # (..., 1, K, 2)
         path = np.concatenate([start, gt.centroids], axis=-3)  # (..., 1 + T, K, 2)
         moved = moving_mask(path, threshold=moved_threshold, per_step=True)[..., 1:, :]  # (..., T, K)
-        reappeared = reappeared_mask(~np.isnan(path[..., 0]))[..., 1:, :]  # (..., T, K)
+        visible = ~np.isnan(path[..., 0])  # (..., 1 + T, K)
+    reappeared = reappeared_mask(visible)[..., visible.shape[-2] - gt.visible.shape[-2]:, :]  # (..., T, K)
     return ObjectComparison(gt=gt, gen=gen, error=error, missing=missing,
                             moving=moving_mask(gt.centroids, threshold=move_threshold), penalty=penalty,
                             moved=moved, reappeared=reappeared)
