@@ -52,7 +52,7 @@ def _colour_names(spec: SceneSpec) -> list[str]:
     return [AGENT_PALETTE_NAMES[a.color] for a in spec.agents] + [o.color for o in spec.objects]
 
 
-def _find(spec: SceneSpec, frames: np.ndarray) -> np.ndarray:
+def find_bodies(spec: SceneSpec, frames: np.ndarray) -> np.ndarray:
     """Each body's centroid ``(T, n, 2)`` in ``frames`` ``(T, H, W, 3)`` (NaN where it is not found)."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
@@ -77,7 +77,7 @@ def estimate_state(spec: SceneSpec, frames: np.ndarray, dt: float = CONTROL_DT) 
         by the model) has gone on at the velocity it last had from where it was last seen, or sits there
         when it was at rest; one never seen sits where the spec starts it.
     """
-    return _state_from(spec, _find(spec, frames), dt)
+    return _state_from(spec, find_bodies(spec, frames), dt)
 
 
 def _state_from(spec: SceneSpec, found: np.ndarray, dt: float,
@@ -146,14 +146,14 @@ class PhysicsTeacher:
         cannot be read as one (see :func:`scene_at`). ``recorded`` ``(n, 4)``: the episode's state at the
         last frame, whose velocities are taken (see the module's docstring)."""
         spec = spec if isinstance(spec, SceneSpec) else SceneSpec.from_dict(spec)
-        found = _find(spec, frames)  # (T, n, 2)
+        found = find_bodies(spec, frames)  # (T, n, 2)
         states, seen = _state_from(spec, found, CONTROL_DT, recorded)
         target = found[-1]  # (n, 2)
         for _ in range(self.refine):
             scene = scene_at(spec, states)
             if scene is None:
                 return None
-            drawn = _find(spec, self._env(env_id).reset(options={"spec": scene})[0][None])[0]  # (n, 2)
+            drawn = find_bodies(spec, self._env(env_id).reset(options={"spec": scene})[0][None])[0]  # (n, 2)
             off = np.where(seen[:, None] & ~np.isnan(drawn), target - drawn, 0.0)  # (n, 2) px
             states[:, :2] += off * np.array([1.0, -1.0]) / pixels_per_metre(spec)
         return scene_at(spec, states)

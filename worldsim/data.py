@@ -104,15 +104,95 @@ def load_episodes(dirs: tuple[str, ...], val_fraction: float) -> EpisodeData:
     )
 
 
+@dataclass
+class Returns:
+    """Where objects come back into view after being hidden, per frame of every episode.
+
+    A step that brings back an object the context last showed several steps ago (out from under an
+    occluder, say) is a few cells of one step in a clip: a flow loss averaged over every cell and step
+    barely sees it. These are the cells to weight (``FlowConfig.return_weight``) and the clips to draw
+    more often (``ClipSampler``'s ``return_prob``).
+    """
+
+    focus: list[np.ndarray]
+    """Per episode float32 ``(T+1, h, w)``: 1 on the latent cells around each object in its first
+    frames back in view, 0 elsewhere."""
+    seen_at: list[np.ndarray]
+    """Per episode int64 ``(T+1,)``: the latest frame that showed, before they hid, every object back
+    at this frame; -1 at frames that bring none back. A clip that starts after it cannot know the
+    object is there, so its return is not weighted."""
+
+
+def find_returns(found: np.ndarray, grid: tuple[int, int], frame_size: tuple[int, int], *,
+                 frames_back: int = 2, reach: int = 15) -> tuple[np.ndarray, np.ndarray]:
+    """Objects back in view in one episode, from their centroids in its frames.
+
+    Args:
+        found: float ``(T+1, K, 2)``: each object's (col, row) in pixels, NaN where it is not in view
+            (as :func:`worldsim.metrics.detect_objects` gives them).
+        grid: ``(h, w)`` of the latent the loss is taken over.
+        frame_size: ``(H, W)`` of the frames, in pixels.
+        frames_back: frames after its return that an object's cells stay in focus.
+        reach: how many frames back a step sees (its attention span minus one). A return more than
+            ``reach`` frames after the object was last in view is skipped: nothing the model sees at
+            that step shows it.
+
+    Returns:
+        ``(focus, seen_at)`` as in :class:`Returns`, for this episode.
+    """
+    found = np.asarray(found, dtype=np.float64)
+    if found.ndim != 3 or found.shape[-1] != 2:
+        raise ValueError(f"found has shape {found.shape}; expected (T+1, K, 2) centroids")
+    from .metrics import reappeared_mask
+
+    (h, w), (H, W) = grid, frame_size
+    visible = ~np.isnan(found[..., 0])  # (T+1, K)
+    back = reappeared_mask(visible)
+    focus = np.zeros((len(found), h, w), np.float32)
+    seen_at = np.full(len(found), -1, np.int64)
+    for t, k in zip(*np.nonzero(back & ~np.roll(back, 1, axis=0))):  # the first frame of each return
+        last = int(np.flatnonzero(visible[:t, k])[-1])  # its last frame in view before the hiding
+        if t - last > reach:
+            continue
+        for s in range(t, min(t + frames_back, len(found))):
+            if not visible[s, k]:
+                break
+            col, row = found[s, k]
+            r, c = int(row * h / H), int(col * w / W)
+            focus[s, max(r - 1, 0):r + 2, max(c - 1, 0):c + 2] = 1.0
+            seen_at[s] = last if seen_at[s] < 0 else min(seen_at[s], last)
+    return focus, seen_at
+
+
+def episode_returns(data: EpisodeData, grid: tuple[int, int], reach: int) -> Returns:
+    """Where each episode's objects come back into view (:class:`~worldsim.data.Returns`), found by
+    their colours in its frames."""
+    from worldsim.envs.physics_teacher import find_bodies
+    from worldsim.envs.scene import SceneSpec
+
+    focus, seen_at = [], []
+    for frames, spec in zip(data.frames, data.specs or [{}] * len(data.frames)):
+        if spec:
+            f, s = find_returns(find_bodies(SceneSpec.from_dict(spec), frames), grid, frames.shape[1:3], reach=reach)
+        else:  # a scene without a spec names no colours to look for
+            f, s = np.zeros((len(frames), *grid), np.float32), np.full(len(frames), -1, np.int64)
+        focus.append(f)
+        seen_at.append(s)
+    return Returns(focus, seen_at)
+
+
 class ClipSampler:
     """Draws latent clips of ``n`` steps from in-memory episode latents (``pt = 1``).
 
     ``start_prob`` is the chance a clip starts at its episode's first frame: one value, or one per
-    episode (indexed like ``latents``).
+    episode (indexed like ``latents``). With ``returns``, each batch carries the cells where objects
+    come back into view (``Batch.focus``), and ``return_prob`` is the chance a clip is drawn around one
+    such return, with the object's last sight before it in the clip.
     """
 
     def __init__(self, latents: list[Tensor], data: EpisodeData, text: dict[str, Tensor], episodes: np.ndarray,
-                 n: int, start_prob: float | np.ndarray, generator: torch.Generator):
+                 n: int, start_prob: float | np.ndarray, generator: torch.Generator,
+                 returns: Returns | None = None, return_prob: float = 0.0):
         start_prob = np.broadcast_to(np.asarray(start_prob, dtype=np.float64), (len(latents),))
         if not ((start_prob >= 0.0) & (start_prob <= 1.0)).all():
             raise ValueError(f"start_prob {np.unique(start_prob)} is not a chance; pass values from 0 to 1")
@@ -134,6 +214,40 @@ class ClipSampler:
         self._done = torch.from_numpy(np.concatenate(data.terminated).astype(np.float32))  # (sum T,)
         self._pool = torch.tensor(self.episodes)
         self._start_prob = torch.from_numpy(np.ascontiguousarray(start_prob, dtype=np.float32))
+        if not 0.0 <= return_prob <= 1.0:
+            raise ValueError(f"return_prob {return_prob} is not a chance; pass a value from 0 to 1")
+        if return_prob > 0 and returns is None:
+            raise ValueError("return_prob draws clips around objects' returns; pass returns= too")
+        self._focus = self._seen = None
+        self.return_prob, self._returns = return_prob, torch.zeros(0, 3, dtype=torch.long)
+        if returns is not None:
+            self._focus = torch.from_numpy(np.concatenate(returns.focus))  # (sum T+1, h, w)
+            self._seen = torch.from_numpy(np.concatenate(returns.seen_at))  # (sum T+1,)
+            # (episode, frame, last sight) of every return a clip of n steps can hold with its last sight
+            events = [(e, t, returns.seen_at[e][t]) for e in self.episodes
+                      for t in np.flatnonzero(returns.seen_at[e] >= 0) if t - returns.seen_at[e][t] < n]
+            self._returns = torch.tensor(events, dtype=torch.long).reshape(-1, 3)
+            if return_prob > 0 and not len(self._returns):
+                raise ValueError(f"no object in these episodes comes back into view within the model's span and a "
+                                 f"{n}-step clip of its last sight; drop return_prob, or give the model a longer "
+                                 "window or memory")
+
+    @property
+    def num_returns(self) -> int:
+        """Returns a clip can be drawn around."""
+        return len(self._returns)
+
+    def _around_returns(self, rows: Tensor, starts: Tensor) -> tuple[Tensor, Tensor]:
+        """``rows`` and ``starts`` with a ``return_prob`` share redrawn around objects' returns."""
+        B, g, n = len(rows), self.g, self.n
+        pick = torch.rand(B, generator=g) < self.return_prob
+        if not pick.any():
+            return rows, starts
+        ev = self._returns[torch.randint(len(self._returns), (B,), generator=g)]  # (B, 3)
+        lo = (ev[:, 1] - n + 1).clamp_min(0)  # the return is in the clip
+        hi = torch.minimum(ev[:, 2], self._frames[ev[:, 0]] - n)  # so is its last sight, and the clip fits
+        at = lo + (torch.rand(B, generator=g, dtype=torch.float64) * (hi - lo + 1)).long().clamp_max(hi - lo)
+        return torch.where(pick, ev[:, 0], rows), torch.where(pick, at, starts)
 
     def sample(self, batch_size: int, device: torch.device) -> Batch:
         g, n = self.g, self.n
@@ -142,6 +256,8 @@ class ClipSampler:
         starts_possible = self._frames[rows] - n + 1  # (B,)
         anywhere = (torch.rand(batch_size, generator=g, dtype=torch.float64) * starts_possible).long()
         starts = torch.where(at_start, 0, anywhere.clamp_max(starts_possible - 1))  # (B,)
+        if self.return_prob > 0:
+            rows, starts = self._around_returns(rows, starts)
         idx = starts[:, None] + torch.arange(n)  # (B, n) frame indices of each clip
         base, step_base = self._frame_at[rows][:, None], self._step_at[rows][:, None]  # (B, 1)
         z, after_first = self._z, (idx > 0)
@@ -158,8 +274,12 @@ class ClipSampler:
         to = lambda t: t.to(device)
         text = TextCond(to(self.text["tokens"][rows]), to(self.text["mask"][rows]), to(self.text["pooled"][rows]),
                         None if layout is None else to(layout[rows]))
+        focus = None
+        if self._focus is not None:  # a return counts where the clip holds the object's last sight
+            focus = self._focus[base + idx] * (self._seen[base + idx] >= starts[:, None])[..., None, None]
+            focus = to(focus)
         return Batch(to(lat), to(prev), to(act), to(first), to(rew), to(done), text, to(sink), to(change),
-                     torch.stack([rows, starts], 1))
+                     torch.stack([rows, starts], 1), focus)
 
 
 CAPTION_CACHE_SIZE = 1024

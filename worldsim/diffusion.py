@@ -71,6 +71,11 @@ class FlowConfig:
     1 + motion_weight * |latent - prev| (mean over channels). Moving objects cover a few cells
     of a mostly still frame, so an unweighted loss barely sees them; 0 turns it off (what it did is in
     benchmarks/README.md, "What was tried")."""
+    return_weight: float = 0.0
+    """Extra loss on the cells where an object comes back into view after hiding (``Batch.focus``):
+    each such cell adds ``return_weight`` times its error, as a share of its step's cells, on top of
+    the step's loss. Such a return is a few cells of one step, which an average over every cell and
+    step barely sees. 0 turns it off."""
 
 
 @dataclass
@@ -92,6 +97,7 @@ class Batch:
     sink: Tensor | None = None  # (B, 1, C, h, w) the episode's first latent, for ``sink`` models
     prev_change: Tensor | None = None  # (B, n, C, h, w) prev minus its own predecessor (zeros where none)
     clips: Tensor | None = None  # (B, 2) long: each clip's episode (in its sampler's data) and first step
+    focus: Tensor | None = None  # (B, n, h, w) 1 on the cells where an object comes back into view
 
 
 @dataclass
@@ -239,6 +245,11 @@ def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Genera
     err = (out.velocity - (eps - x0)).square().mean(dim=2)  # (B, n, h, w)
     cell_w = motion_weights(batch.latents, batch.prev, batch.first, cfg.motion_weight)  # (B, n, h, w)
     per_step = (err * cell_w).sum(dim=(2, 3)) / cell_w.sum(dim=(2, 3))  # (B, n)
+    if cfg.return_weight > 0:
+        if batch.focus is None:
+            raise ValueError("return_weight weights the cells where objects come back into view; the batch needs "
+                             "focus= (a ClipSampler given returns=)")
+        per_step = per_step + cfg.return_weight * (err * batch.focus).mean(dim=(2, 3))
     w = is_target.float()
     flow = (per_step * w).sum() / w.sum().clamp_min(1)
     reward, done = _heads_loss(out, batch, ~is_target & ~batch.first)  # heads are read at context noise

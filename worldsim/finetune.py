@@ -45,7 +45,16 @@ import numpy as np
 import torch
 
 from .autoencoder import Autoencoder
-from .data import ClipSampler, EpisodeData, encode_all, encode_captions, load_episodes, pad_actions, scene_layouts
+from .data import (
+    ClipSampler,
+    EpisodeData,
+    encode_all,
+    encode_captions,
+    episode_returns,
+    load_episodes,
+    pad_actions,
+    scene_layouts,
+)
 from .diffusion import (
     Batch,
     FlowConfig,
@@ -95,6 +104,10 @@ class FinetuneConfig:
     """Chance a clip starts at an episode's first frame (pre-training uses 0.15): one value for every
     store, or one per data store. Start clips teach the first step from rest
     (benchmarks/first_step.py measures it); they suit scenes that start at rest."""
+    return_prob: float = 0.0
+    """Chance a clip is drawn around a step where an object comes back into view after hiding (out
+    from under an occluder), with its last sight before the hiding in the clip: such steps are rare,
+    and a model that is to recall a hidden object has to see them. Use with flow.return_weight."""
     rollout_steps: int = 0
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
@@ -240,7 +253,7 @@ def first_steps(batch: Batch, n: int) -> Batch:
     if n >= batch.latents.shape[1]:
         return batch
     cut = {f.name: getattr(batch, f.name)[:, :n] for f in fields(Batch)
-           if f.name in ("latents", "prev", "action", "first", "reward", "done", "prev_change")
+           if f.name in ("latents", "prev", "action", "first", "reward", "done", "prev_change", "focus")
            and getattr(batch, f.name) is not None}
     return replace(batch, **cut)
 
@@ -380,10 +393,11 @@ def _refuse_conflicts(dit: DiT, cfg: FinetuneConfig) -> None:
 
 def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
                     clip: int, start_prob: float | tuple[float, ...], g: torch.Generator,
-                    device: torch.device) -> ClipSampler:
+                    device: torch.device, returns: bool = False, return_prob: float = 0.0) -> ClipSampler:
     """Clips of ``clip`` steps from the training episodes of ``dirs``, as latents, actions padded to the model's.
 
-    ``start_prob`` holds one chance for every store or one per store in ``dirs``."""
+    ``start_prob`` holds one chance for every store or one per store in ``dirs``. With ``returns``, the
+    clips carry where objects come back into view, and ``return_prob`` of them are drawn around one."""
     start_prob = np.atleast_1d(np.asarray(start_prob, dtype=np.float64))
     if len(start_prob) not in (1, len(dirs)):
         raise ValueError(f"{len(start_prob)} start chances for {len(dirs)} stores; pass one for all, or one per store "
@@ -397,7 +411,9 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     if dit.cfg.layout_dim:
         text["layout"] = scene_layouts(data, dit.cfg.layout_dim)
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
-    return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g)
+    reach = dit.cfg.window + dit.cfg.memory - 1  # frames back a step sees
+    found = episode_returns(data, tuple(latents[0].shape[-2:]), reach) if returns else None
+    return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g, found, return_prob)
 
 
 def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
@@ -419,7 +435,9 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     span = dit.cfg.window + dit.cfg.memory  # steps a step attends to, the pooled ones too
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, span)
     forced = max(cfg.clip_steps, span) if cfg.rollout_burn_in else clip  # steps the flow loss sees
-    sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device)
+    returns = cfg.flow.return_weight > 0 or cfg.return_prob > 0
+    sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device, returns,
+                              cfg.return_prob)
     taught = physics_targets(ae, sampler.data, cfg.teacher_recorded_motion) if cfg.physics_teacher else None
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)

@@ -32,7 +32,16 @@ from .checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from .data import ClipSampler, EpisodeData, encode_all, encode_captions, load_episodes, scene_layouts, split_frames
+from .data import (
+    ClipSampler,
+    EpisodeData,
+    encode_all,
+    encode_captions,
+    episode_returns,
+    load_episodes,
+    scene_layouts,
+    split_frames,
+)
 from .diffusion import FlowConfig, flow_loss
 from .model import MODELS, DiT
 from .trainer import Dist, FitConfig, Trainer, default_device, init_distributed, resumable, stage_generators
@@ -93,6 +102,9 @@ class DiTTrainConfig:
     """AdamW weight decay."""
     start_prob: float = 0.15
     """Chance a clip starts at an episode's first frame (teaches frame 0 from text)."""
+    return_prob: float = 0.0
+    """Chance a clip is drawn around a step where an object comes back into view after hiding, with
+    its last sight in the clip (see worldsim.data.Returns); use with flow.return_weight."""
     ema: float = 0.0
     """Decay of an exponential moving average of the weights; above 0 model/ holds the average
     and state/ the raw weights to resume from. 0 saves the raw weights."""
@@ -251,7 +263,11 @@ def train(cfg: TrainConfig) -> Path:
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("step", -1)))
-    sampler = ClipSampler(latents, data, text, np.flatnonzero(~data.val), c.clip_steps, c.start_prob, g)
+    returns = None
+    if c.flow.return_weight > 0 or c.return_prob > 0:
+        returns = episode_returns(data, tuple(latents[0].shape[-2:]), dit.cfg.window + dit.cfg.memory - 1)
+    sampler = ClipSampler(latents, data, text, np.flatnonzero(~data.val), c.clip_steps, c.start_prob, g,
+                          returns, c.return_prob)
     del latents, train_latents  # the sampler holds them, laid end to end
     meta = {"data": list(cfg.data), "frames": data.num_frames, "episodes": len(data.frames),
             **({"ema": c.ema} if c.ema else {})}

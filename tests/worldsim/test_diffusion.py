@@ -220,3 +220,24 @@ def test_distillation_teaches_one_move_to_land_where_the_teachers_two_moves_land
     assert sum(losses[-10:]) < 0.5 * sum(losses[:10])
     assert one_move_gap() < 0.5 * before
     assert all(not p.requires_grad or p.grad is None for p in teacher.parameters())
+
+
+def test_return_weight_adds_loss_only_on_the_cells_in_focus():
+    dit = tiny_dit(randomise=True)
+    B, n = 2, 3
+    torch.manual_seed(3)
+    lat = torch.randn(B, n, 4, 8, 8)
+    action, none_first, text = torch.randn(B, n, 2), torch.zeros(B, n, dtype=torch.bool), random_text(B)
+
+    def loss(focus, weight):
+        batch = Batch(lat, torch.roll(lat, 1, dims=1), action, none_first, torch.zeros(B, n), torch.zeros(B, n),
+                      text, focus=focus)
+        return flow_loss(dit.eval(), batch, FlowConfig(return_weight=weight), torch.Generator().manual_seed(0)).flow
+
+    nothing = torch.zeros(B, n, 8, 8)
+    torch.testing.assert_close(loss(nothing, 50.0), loss(nothing, 0.0))
+    some = nothing.clone()
+    some[:, -1, 2:5, 2:5] = 1.0  # the last step is always a target
+    assert loss(some, 50.0) > loss(some, 0.0)
+    with pytest.raises(ValueError, match="focus="):
+        loss(None, 1.0)

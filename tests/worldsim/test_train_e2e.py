@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from worldsim.collect import CollectConfig, collect
+from worldsim.diffusion import FlowConfig
 from worldsim.model import TextCond
 from worldsim.simulator import Simulator
 from worldsim.train import AutoencoderTrainConfig, DiTTrainConfig, TrainConfig, train
@@ -604,3 +605,90 @@ def test_clip_sampler_gives_each_step_its_previous_frames_change():
     expected = (step >= 2).float()
     torch.testing.assert_close(batch.prev_change[:, :, 0, 0, 0], expected)
     assert (step == 0).any() and (step == 1).any()  # the clips that start at the first frame are in the batch
+
+
+def _hide_and_return(T: int = 14) -> np.ndarray:
+    """Centroids ``(T+1, 2, 2)``: object 0 is in view, hides at frames 4-7 and is back from 8 on; object 1
+    first shows at frame 10 (never seen before, so not a return)."""
+    found = np.full((T + 1, 2, 2), np.nan)
+    found[:, 0] = [[4.0 * t, 20.0] for t in range(T + 1)]
+    found[4:8, 0] = np.nan
+    found[10:, 1] = [40.0, 60.0]
+    return found
+
+
+def test_find_returns_marks_the_cells_of_an_object_back_in_view():
+    from worldsim.data import find_returns
+
+    focus, seen_at = find_returns(_hide_and_return(), grid=(16, 16), frame_size=(64, 64), frames_back=2, reach=15)
+    assert np.flatnonzero(seen_at >= 0).tolist() == [8, 9] and (seen_at[[8, 9]] == 3).all()
+    assert focus[[0, 3, 7, 10, 12]].sum() == 0  # in view all along, hidden, or never seen before: no focus
+    # frame 8 puts the object at (col 32, row 20) px: latent cell (row 5, col 8) and its neighbours
+    assert focus[8].sum() == 9 and focus[8, 4:7, 7:10].all()
+    assert focus[9, 4:7, 8:11].all()  # frame 9 at col 36: cell 9
+    # a return more frames after the last sight than the model sees back is not marked
+    assert (find_returns(_hide_and_return(), (16, 16), (64, 64), reach=4)[1] < 0).all()
+
+
+def test_occlusion_episodes_hold_returns_and_finetune_draws_clips_around_them(tiny_checkpoint, tmp_path):
+    """An object glides under the Occlusion slab and out again: the episode's frames show its return,
+    and a fine-tune that asks for clips around returns runs on them (a store without one is refused)."""
+    import json
+    from pathlib import Path
+
+    from worldsim.data import episode_returns, load_episodes
+    from worldsim.finetune import FinetuneConfig, finetune
+
+    out = tmp_path / "occlusion"
+    collect(CollectConfig(env_id="WorldSim/Occlusion-v0", episodes=2, steps=16, policy="random", out=str(out),
+                          progress=False))
+    returns = episode_returns(load_episodes((str(out),), 0.0), (16, 16), reach=15)
+    for focus, seen_at in zip(returns.focus, returns.seen_at):
+        back = np.flatnonzero(seen_at >= 0)
+        assert len(back) and (seen_at[back] < back - 1).all()  # hidden for at least one frame in between
+        assert (focus[back].sum(axis=(1, 2)) > 0).all() and focus[seen_at < 0].sum() == 0
+    cfg = FinetuneConfig(data=(str(out),), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=2,
+                         window=12, return_prob=1.0, flow=FlowConfig(return_weight=10.0))
+    finetune(cfg, Path(tiny_checkpoint))
+    log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
+    assert len(log) == 2 and all(np.isfinite(row["flow"]) for row in log)
+    with pytest.raises(ValueError, match="drop return_prob"):
+        finetune(replace(cfg, out=str(tmp_path / "short"), window=None), Path(tiny_checkpoint))  # sees 3 steps
+
+
+def test_clip_sampler_draws_clips_around_returns_and_weights_only_those_that_show_the_hiding():
+    import torch
+
+    from worldsim.data import ClipSampler, EpisodeData, Returns, find_returns
+
+    T, n = 30, 6
+    data = EpisodeData([np.zeros((T + 1, 8, 8, 3), np.uint8)] * 2, [np.zeros((T, 2), np.float32)] * 2,
+                       [np.zeros(T, np.float32)] * 2, [np.zeros(T, bool)] * 2, ["", ""], np.zeros(2, bool), 2)
+    latents = [torch.zeros(T + 1, 4, 4, 4)] * 2
+    text = {"tokens": torch.zeros(2, 3, 8), "mask": torch.ones(2, 3, dtype=torch.bool), "pooled": torch.zeros(2, 8)}
+    found = np.full((T + 1, 1, 2), np.nan)
+    found[:20, 0] = [8.0, 8.0]
+    found[23:, 0] = [8.0, 8.0]  # episode 0: hidden at 20-22, back at 23; last seen at 19
+    focus, seen = find_returns(found, (4, 4), (8, 8), frames_back=1, reach=10)
+    none = (np.zeros_like(focus), np.full_like(seen, -1))
+    returns = Returns([focus, none[0]], [seen, none[1]])
+    g = lambda: torch.Generator().manual_seed(0)
+    sampler = ClipSampler(latents, data, text, np.arange(2), n, 0.0, g(), returns, return_prob=1.0)
+    assert sampler.num_returns == 1
+    batch = sampler.sample(200, torch.device("cpu"))
+    assert (batch.clips[:, 0] == 0).all()
+    starts = batch.clips[:, 1]
+    assert ((starts >= 23 - n + 1) & (starts <= 19)).all() and len(set(starts.tolist())) == 2  # 18 and 19
+    marked = batch.focus.sum(dim=(2, 3))  # (B, n) cells in focus per step
+    for row, s in enumerate(starts.tolist()):
+        assert marked[row, 23 - s] > 0 and marked[row].sum() == marked[row, 23 - s]
+    # without the draw, clips that start after the last sight carry no focus
+    plain = ClipSampler(latents, data, text, np.arange(2), n, 0.0, g(), returns).sample(300, torch.device("cpu"))
+    weighted = plain.focus.sum(dim=(1, 2, 3)) > 0
+    assert weighted.any()
+    for (e, s), w in zip(plain.clips.tolist(), weighted.tolist()):
+        assert w == (e == 0 and 23 - n + 1 <= s <= 19)
+    with pytest.raises(ValueError, match="pass returns"):
+        ClipSampler(latents, data, text, np.arange(2), n, 0.0, g(), None, return_prob=0.5)
+    with pytest.raises(ValueError, match="drop return_prob"):
+        ClipSampler(latents, data, text, np.arange(2), 3, 0.0, g(), returns, return_prob=0.5)
