@@ -129,8 +129,12 @@ def _mean_over_horizons(stats: dict) -> float | None:
 
 
 def summarize_check(name: str, report: dict) -> dict[str, dict[str, Any]]:
-    """{figure: {"model": ..., "repeat_last": ...}} for one check's report."""
+    """{figure: {"model": ..., "repeat_last": ..., "autoencoder": ...}} for one check's report; the
+    autoencoder side (the true frames encoded and decoded, the best a generated frame can score) where
+    the report has it."""
     sides = {"model": report["model"], "repeat_last": report["baseline"]}
+    if report.get("autoencoder"):
+        sides["autoencoder"] = report["autoencoder"]
     figures: dict[str, dict[str, Any]] = {}
 
     def put(figure: str, fn) -> None:
@@ -334,18 +338,20 @@ def markdown(summary: dict[str, Any]) -> str:
 
 
 def _table(summaries: dict[str, dict[str, Any]]) -> str:
-    """A Markdown table of the summaries' figures, a column per summary, beside the first baseline and
-    target any of them gives."""
+    """A Markdown table of the summaries' figures, a column per summary, beside the first baseline,
+    ceiling (the truth through the autoencoder) and target any of them gives."""
     names = list(summaries)
     order = list(dict.fromkeys(key for s in summaries.values() for key in s["order"]))
-    lines = [f"| check | figure | {' | '.join(names)} | baseline | target |", "|---|---|" + "---|" * (len(names) + 2)]
+    lines = [f"| check | figure | {' | '.join(names)} | baseline | ceiling | target |",
+             "|---|---|" + "---|" * (len(names) + 3)]
     for key in order:
         check, figure = key.split("/", 1)
         cells = [summaries[n]["figures"].get(check, {}).get(figure, {}) for n in names]
         baseline = next((c[k] for c in cells for k in BASELINES if k in c), None)
+        ceiling = next((c["autoencoder"] for c in cells if "autoencoder" in c), None)
         target = next((s["targets"][key] for s in summaries.values() if key in s["targets"]), "")
         row = [_fmt(c.get("model")) for c in cells]
-        lines.append(f"| {check} | {figure} | {' | '.join(row)} | {_fmt(baseline)} | {target} |")
+        lines.append(f"| {check} | {figure} | {' | '.join(row)} | {_fmt(baseline)} | {_fmt(ceiling)} | {target} |")
     return "\n".join(lines)
 
 

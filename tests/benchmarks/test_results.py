@@ -20,7 +20,8 @@ def _check_report(env: str, horizon: int, moved: list[float], moved_base: list[f
                              "placed": _stats([k - 0.2] * horizon), "color_histogram_distance": _stats([0.1] * horizon),
                              # no object is back in view before horizon 10
                              "reappeared_placed": _stats([None] * 10 + [k - 0.3, k - 0.5] * ((horizon - 10) // 2))}
-    return {"model": side(moved, kept), "baseline": side(moved_base, 1.0), "checkpoint": {"hash": "c0ffee"},
+    return {"model": side(moved, kept), "baseline": side(moved_base, 1.0), "autoencoder": side([0.5] * horizon, 1.0),
+            "checkpoint": {"hash": "c0ffee"},
             "config": {"env": env, "horizon": horizon, "episodes": 2, "samples": 3, "seed": 3_000_000},
             "machine": {"cpus": 2}}
 
@@ -62,17 +63,17 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     push = figures["pushbox_64"]
     assert push["horizons_ahead_of_repeat_last"]["model"] == 20
     assert push["first_horizon_behind_repeat_last"]["model"] == 21
-    assert push["moved_px_h16"] == {"model": 1.0, "repeat_last": 10.0}
+    assert push["moved_px_h16"] == {"model": 1.0, "repeat_last": 10.0, "autoencoder": 0.5}
     assert push["moved_px_h17-64"]["model"] == round((4 * 1.0 + 44 * 30.0) / 48, 3)
-    assert push["moved_objects_kept_h64"] == {"model": 0.65, "repeat_last": 0.9}
-    assert push["objects_placed_h64"] == {"model": 0.55, "repeat_last": 0.8}  # kept where the truth has them
+    assert push["moved_objects_kept_h64"] == {"model": 0.65, "repeat_last": 0.9, "autoencoder": 0.9}
+    assert push["objects_placed_h64"] == {"model": 0.55, "repeat_last": 0.8, "autoencoder": 0.8}  # kept in place
     speed = figures["speed"]  # at the checkpoint's own 2 moves; the compiled passes beside the plain ones
     assert speed["steps_per_s_batch_1"] == {"model": 50.0, "mujoco": 2000.0}
     assert speed["steps_per_s_batch_1_compiled"] == {"model": 70.0}
     assert speed["steps_per_s_batched"] == {"model": 150.0, "batch": 64, "variant": "compiled"}
-    assert figures["occlusion_48"]["objects_kept_h48"] == {"model": 0.9, "repeat_last": 1.0}
+    assert figures["occlusion_48"]["objects_kept_h48"] == {"model": 0.9, "repeat_last": 1.0, "autoencoder": 1.0}
     # back from under the slab, over the horizons where any object is
-    assert figures["occlusion_48"]["reappeared_placed"] == {"model": 0.5, "repeat_last": 0.6}
+    assert figures["occlusion_48"]["reappeared_placed"] == {"model": 0.5, "repeat_last": 0.6, "autoencoder": 0.6}
     assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
     assert figures["text"]["all_named_objects_one_draw"] == {"model": 0.6}  # the best of 8 beside one draw
     assert figures["text"]["no_unasked_colour"] == {"model": 0.55, "mujoco_frame": 1.0}  # MuJoCo's frame scored
@@ -85,10 +86,10 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert loop["real_steps_round1"] == {"model": 21000} and loop["return_round1"] == {"model": 2.0}
     assert loop["success_round0"] == {"model": 0.0}
     assert figures["reach_policy"]["success"] == {"model": 0.61, "random": 0.03}  # the shipped policy beside random
-    assert "| reach_policy | success | 0.61 | 0.03 | >= 0.7 |" in done.stdout
-    assert "| text | no_unasked_colour | 0.55 | 1 | >= 0.90 |" in done.stdout
-    assert "| dream_to_real | heads_reward_mae | 0.312 | 0.5 |  |" in done.stdout
-    assert "| pushbox_64 | moved_px_h64 | 30 | 10 | <= 8 |" in done.stdout
+    assert "| reach_policy | success | 0.61 | 0.03 |  | >= 0.7 |" in done.stdout
+    assert "| text | no_unasked_colour | 0.55 | 1 |  | >= 0.90 |" in done.stdout
+    assert "| dream_to_real | heads_reward_mae | 0.312 | 0.5 |  |  |" in done.stdout
+    assert "| pushbox_64 | moved_px_h64 | 30 | 10 | 0.5 | <= 8 |" in done.stdout  # beside the truth round trip
 
 
 def test_summary_of_nothing_says_what_to_run(tmp_path):
@@ -111,9 +112,9 @@ def test_compare_sets_checkpoints_side_by_side_and_draws_their_curves(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     table = (out / "compare.md").read_text()
-    assert "| check | figure | old | new | baseline | target |" in table
-    assert "| pushbox_64 | moved_px_h64 | 20 | 5 | 10 | <= 8 |" in table
-    assert "| pushbox_64 | horizons_ahead_of_repeat_last | 0 | 64 |  | 64 of 64 |" in table
+    assert "| check | figure | old | new | baseline | ceiling | target |" in table
+    assert "| pushbox_64 | moved_px_h64 | 20 | 5 | 10 | 0.5 | <= 8 |" in table
+    assert "| pushbox_64 | horizons_ahead_of_repeat_last | 0 | 64 |  |  | 64 of 64 |" in table
     assert "old-hash" in table and "new-hash" in table
     assert (out / "pushbox_64_centroid_error_moved_px.png").stat().st_size > 0
     assert not (out / "playground_600_permanence.png").exists()  # no run measured it
