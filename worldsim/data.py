@@ -164,20 +164,37 @@ def find_returns(found: np.ndarray, grid: tuple[int, int], frame_size: tuple[int
     return focus, seen_at
 
 
-def episode_returns(data: EpisodeData, grid: tuple[int, int], reach: int) -> Returns:
-    """Where each episode's objects come back into view (:class:`~worldsim.data.Returns`), found by
-    their colours in its frames."""
+def episode_returns(data: EpisodeData, grid: tuple[int, int], reach: int, cache: Path | None = None) -> Returns:
+    """Where each episode's objects come back into view (:class:`Returns`), found by their colours in its
+    frames; cached in ``cache`` (when given) under the episodes' lengths and scenes, the grid and ``reach``,
+    and rebuilt when any of them differs."""
+    import hashlib
+    import json
+
     from worldsim.envs.physics_teacher import find_bodies
     from worldsim.envs.scene import SceneSpec
 
+    specs = data.specs or [{}] * len(data.frames)
+    key = {"grid": f"{grid[0]}x{grid[1]}", "reach": str(reach),
+           "lengths": ",".join(str(len(f)) for f in data.frames),
+           "scenes": hashlib.sha256(json.dumps(specs, sort_keys=True).encode()).hexdigest()}
+    if cache is not None and cache.exists() and tensor_metadata(cache) == key:
+        t = load_tensors(cache)
+        bounds = np.cumsum([0] + [len(f) for f in data.frames])
+        focus, seen_at = t["focus"].float().numpy(), t["seen_at"].numpy()
+        return Returns([focus[a:b] for a, b in zip(bounds, bounds[1:])],
+                       [seen_at[a:b] for a, b in zip(bounds, bounds[1:])])
     focus, seen_at = [], []
-    for frames, spec in zip(data.frames, data.specs or [{}] * len(data.frames)):
+    for frames, spec in zip(data.frames, specs):
         if spec:
             f, s = find_returns(find_bodies(SceneSpec.from_dict(spec), frames), grid, frames.shape[1:3], reach=reach)
         else:  # a scene without a spec names no colours to look for
             f, s = np.zeros((len(frames), *grid), np.float32), np.full(len(frames), -1, np.int64)
         focus.append(f)
         seen_at.append(s)
+    if cache is not None:
+        save_tensors(cache, {"focus": torch.from_numpy(np.concatenate(focus)).to(torch.uint8),
+                             "seen_at": torch.from_numpy(np.concatenate(seen_at))}, metadata=key)
     return Returns(focus, seen_at)
 
 

@@ -412,7 +412,8 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
         text["layout"] = scene_layouts(data, dit.cfg.layout_dim)
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
     reach = dit.cfg.window + dit.cfg.memory - 1  # frames back a step sees
-    found = episode_returns(data, tuple(latents[0].shape[-2:]), reach) if returns else None
+    cache = out / f"{tag}returns.safetensors"
+    found = episode_returns(data, tuple(latents[0].shape[-2:]), reach, cache) if returns else None
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g, found, return_prob)
 
 

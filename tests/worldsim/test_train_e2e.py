@@ -630,7 +630,8 @@ def test_find_returns_marks_the_cells_of_an_object_back_in_view():
     assert (find_returns(_hide_and_return(), (16, 16), (64, 64), reach=4)[1] < 0).all()
 
 
-def test_occlusion_episodes_hold_returns_and_finetune_draws_clips_around_them(tiny_checkpoint, tmp_path):
+def test_occlusion_episodes_hold_returns_and_finetune_draws_clips_around_them(tiny_checkpoint, tmp_path,
+                                                                              monkeypatch):
     """An object glides under the Occlusion slab and out again: the episode's frames show its return,
     and a fine-tune that asks for clips around returns runs on them (a store without one is refused)."""
     import json
@@ -642,11 +643,22 @@ def test_occlusion_episodes_hold_returns_and_finetune_draws_clips_around_them(ti
     out = tmp_path / "occlusion"
     collect(CollectConfig(env_id="WorldSim/Occlusion-v0", episodes=2, steps=16, policy="random", out=str(out),
                           progress=False))
-    returns = episode_returns(load_episodes((str(out),), 0.0), (16, 16), reach=15)
+    data = load_episodes((str(out),), 0.0)
+    returns = episode_returns(data, (16, 16), reach=15, cache=tmp_path / "returns.safetensors")
     for focus, seen_at in zip(returns.focus, returns.seen_at):
         back = np.flatnonzero(seen_at >= 0)
         assert len(back) and (seen_at[back] < back - 1).all()  # hidden for at least one frame in between
         assert (focus[back].sum(axis=(1, 2)) > 0).all() and focus[seen_at < 0].sum() == 0
+    # the second time they are read from the cache, the frames not searched again; another reach searches
+    import worldsim.envs.physics_teacher as teacher
+
+    monkeypatch.setattr(teacher, "find_bodies", lambda *a: pytest.fail("searched the frames again"))
+    cached = episode_returns(data, (16, 16), reach=15, cache=tmp_path / "returns.safetensors")
+    for a, b in zip(returns.focus + returns.seen_at, cached.focus + cached.seen_at):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(pytest.fail.Exception, match="searched the frames again"):
+        episode_returns(data, (16, 16), reach=14, cache=tmp_path / "returns.safetensors")
+    monkeypatch.undo()
     cfg = FinetuneConfig(data=(str(out),), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=2,
                          window=12, return_prob=1.0, flow=FlowConfig(return_weight=10.0))
     finetune(cfg, Path(tiny_checkpoint))
