@@ -117,6 +117,33 @@ def cache_vs_recompute(model: WorldModel, window: int = 32, batch: int = 1, samp
     return out
 
 
+def longer_context(model: WorldModel, memory: int = 12, batch_sizes: Sequence[int] = (1, 16), sampling_steps: int = 2,
+                   steps: int = 5) -> list[dict]:
+    """What remembering more steps costs a rollout step, with the cache full: the checkpoint as it is
+    (window W), with a pooled memory of ``memory`` steps added (:attr:`~worldsim.model.DiTConfig.memory`),
+    and with its window widened to W + ``memory`` steps. Timed on copies of the checkpoint's network
+    (the weights do not change the time); ``vs_as_is`` is each step's time over the checkpoint's own."""
+    import copy
+
+    W = model.dit.cfg.window
+    shapes = {"as_is": {}, f"memory_{memory}": {"memory": memory}, f"window_{W + memory}": {"window": W + memory}}
+    rows: list[dict] = []
+    for b in batch_sizes:
+        base = None
+        for name, change in shapes.items():
+            m = copy.deepcopy(model)
+            m.dit.set_memory(change.get("memory", m.dit.cfg.memory))
+            m.dit.set_window(change.get("window", W))
+            sim = Simulator(m, b, SimulatorConfig(sampler=SamplerConfig(steps=sampling_steps)))
+            sim.reset(context_frames=_context(sim, k=W + memory + 1), seed=0)
+            actions = np.zeros((b, sim.action_dim), np.float32)
+            ms = 1000 * _timed(lambda sim=sim, a=actions: sim.step(a), steps, warmup=1)
+            base = base or ms
+            rows.append({"context": name, "batch": b, "sampling_steps": sampling_steps, "step_ms": round(ms, 2),
+                         "vs_as_is": round(ms / base, 3), "kv_cache_bytes_per_env": sim.cache_nbytes() // b})
+    return rows
+
+
 def memory_over_rollout(model: WorldModel, steps: int = 600, batch: int = 1, every: int = 50) -> dict:
     """KV-cache bytes and process RSS along a long rollout: flat once the window has filled."""
     import resource
@@ -343,6 +370,8 @@ class BenchConfig:
     the largest batch, at the checkpoint's moves; each waits minutes for the compiler first."""
     window: int = 32
     """Window W of the cache-against-recompute comparison."""
+    memory: int = 12
+    """Steps of pooled memory timed against the checkpoint's own context and a window that wide."""
     long_rollout: int = 600
     """Steps of the memory trace (600 = 60 s at 10 Hz)."""
     reset_memory: int = 0
@@ -365,6 +394,8 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
                                                    variants=cfg.variants[:1] if cfg.quick else cfg.variants)
     results["cache_vs_recompute"] = cache_vs_recompute(model, window=4 if cfg.quick else cfg.window,
                                                          steps=1 if cfg.quick else 3)
+    results["longer_context"] = longer_context(model, cfg.memory, batches[:1] if cfg.quick else (1, max(batches)),
+                                               recorded_sampling_steps(model), steps=1 if cfg.quick else 5)
     results["memory"] = memory_over_rollout(model, steps=20 if cfg.quick else cfg.long_rollout)
     if cfg.reset_memory:
         results["reset_memory"] = memory_over_resets(str(resolve_checkpoint(cfg.checkpoint)), cfg.reset_memory,

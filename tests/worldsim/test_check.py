@@ -132,6 +132,20 @@ def test_bench_quick(tiny_checkpoint, tmp_path):
     assert r["compared_at_sampling_steps"] == 1
 
 
+def test_bench_times_a_pooled_memory_beside_a_wider_window_without_changing_the_model(tiny_checkpoint):
+    from worldsim.bench import longer_context
+    from worldsim.worldmodel import WorldModel
+
+    model = WorldModel.load(tiny_checkpoint)
+    rows = {r["context"]: r for r in longer_context(model, memory=6, batch_sizes=(2,), sampling_steps=1, steps=1)}
+    assert set(rows) == {"as_is", "memory_6", "window_9"} and rows["as_is"]["vs_as_is"] == 1.0
+    # the memory holds its 6 steps pooled to a quarter of their tokens; the wider window holds them whole
+    held = {name: r["kv_cache_bytes_per_env"] for name, r in rows.items()}
+    assert held["as_is"] < held["memory_6"] < held["window_9"]
+    assert all(r["step_ms"] > 0 for r in rows.values())
+    assert (model.dit.cfg.window, model.dit.cfg.memory) == (3, 0)  # timed on copies
+
+
 def test_bench_compares_a_distilled_checkpoint_at_its_own_moves(tiny_checkpoint, tmp_path):
     from worldsim.bench import BenchConfig, bench
     from worldsim.worldmodel import WorldModel
