@@ -238,7 +238,7 @@ class ClipSampler:
         self._focus = self._seen = None
         self.return_prob, self._returns = return_prob, torch.zeros(0, 3, dtype=torch.long)
         if returns is not None:
-            self._focus = torch.from_numpy(np.concatenate(returns.focus))  # (sum T+1, h, w)
+            self._focus = torch.from_numpy(np.concatenate(returns.focus) > 0)  # (sum T+1, h, w) bool
             self._seen = torch.from_numpy(np.concatenate(returns.seen_at))  # (sum T+1,)
             # (episode, frame, last sight) of every return a clip of n steps can hold with its last sight
             events = [(e, t, returns.seen_at[e][t]) for e in self.episodes
@@ -293,8 +293,8 @@ class ClipSampler:
                         None if layout is None else to(layout[rows]))
         focus = None
         if self._focus is not None:  # a return counts where the clip holds the object's last sight
-            focus = self._focus[base + idx] * (self._seen[base + idx] >= starts[:, None])[..., None, None]
-            focus = to(focus)
+            held = (self._seen[base + idx] >= starts[:, None])[..., None, None]  # (B, n, 1, 1)
+            focus = to((self._focus[base + idx] & held).float())
         return Batch(to(lat), to(prev), to(act), to(first), to(rew), to(done), text, to(sink), to(change),
                      torch.stack([rows, starts], 1), focus)
 
