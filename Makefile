@@ -9,7 +9,7 @@ export MUJOCO_GL ?= egl
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint next-teacher collect-stores results dream-to-real reach-policy clean
+.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint next-teacher next-returns collect-stores results dream-to-real reach-policy clean
 
 setup: $(STAMP)
 
@@ -153,6 +153,23 @@ next-teacher: | $(STAMP) runs/pre_ft/.done
 		--batch-size 8 --precision $(PRECISION) --ema 0.998 --save-every 50 --out runs/pre_teacher \
 		--check-episodes 0 --resume
 	$(call distil,runs/pre_teacher/model,runs/pre_teacher_distill,runs/next_teacher/model)
+
+# Its recall variant: from the first-frame stage, a pooled memory of the 12 steps before the 4-step window,
+# on Occlusion alone (700 steps), then the loss weighted on the cells where an object comes back out from
+# under the slab, with clips drawn around such returns, on the Occlusion, PushBox and Playground stores
+# (1,500 steps), into runs/ret_occ/model; then benchmarks/returns.py scores it (float16, hold 0.2) in
+# outputs/returns/ret_occ.json. Needs runs/pre_ft/model; about 3 s a step here.
+RETURN_DATA := $(MORE)/occlusion $(DATA)/occlusion $(MORE)/pushbox $(MORE)/playground
+next-returns: | $(STAMP) runs/pre_ft/.done
+	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --data $(MORE)/occlusion --window 4 --memory 12 \
+		--clip-steps 20 --steps 700 --lr 2e-4 --batch-size 8 --precision $(PRECISION) --ema 0.99 \
+		--save-every 100 --out runs/mem_occ --check-episodes 0 --resume
+	$(BIN)/worldsim finetune --checkpoint runs/mem_occ/model --data $(RETURN_DATA) --clip-steps 20 --steps 1500 \
+		--lr 1.5e-4 --batch-size 8 --precision $(PRECISION) --ema 0.995 --flow.return-weight 100 \
+		--return-prob 0.3 --save-every 100 --out runs/ret_occ --check-episodes 0 --resume
+	$(BIN)/worldsim convert --checkpoint runs/ret_occ/model --out runs/ret_occ_f16 --storage float16 \
+		--latent-hold 0.2 --latent-grid 0
+	$(BIN)/python benchmarks/returns.py --checkpoint runs/ret_occ_f16 --json outputs/returns/ret_occ.json
 
 # The episode stores the checkpoints train on (each collection resumes where it stopped).
 collect-stores: $(STAMP)
