@@ -72,9 +72,9 @@ class FlowConfig:
     of a mostly still frame, so an unweighted loss barely sees them; 0 turns it off (what it did is in
     benchmarks/README.md, "What was tried")."""
     return_weight: float = 0.0
-    """Extra loss on the cells where an object comes back into view after hiding (``Batch.focus``):
-    each such cell adds ``return_weight`` times its error, as a share of its step's cells, on top of
-    the step's loss. Such a return is a few cells of one step, which an average over every cell and
+    """Extra loss on the cells where an object comes back into view after hiding (Batch.focus): each
+    such cell adds return_weight times its error, as a share of its step's cells, on top of the
+    step's loss. Such a return is a few cells of one step, which an average over every cell and
     step barely sees. 0 turns it off."""
 
 
