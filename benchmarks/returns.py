@@ -68,7 +68,7 @@ def measure(model: WorldModel, episodes, returns: list[Return], ahead: int, samp
     """Share placed at each of ``ahead`` steps after the returns: the model's (pooled over ``samples``
     seeds), the repeated last context frame's and the autoencoder's."""
     sim = Simulator(model, 1, cfg)
-    span = sim.dit.cfg.window + sim.dit.cfg.memory
+    span = sim.dit.cfg.span
     hits = {"model": np.zeros(ahead), "repeat_last": np.zeros(ahead), "autoencoder": np.zeros(ahead)}
     for r in returns:
         ep = episodes[r.episode]

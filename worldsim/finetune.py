@@ -411,9 +411,8 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     if dit.cfg.layout_dim:
         text["layout"] = scene_layouts(data, dit.cfg.layout_dim)
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
-    reach = dit.cfg.window + dit.cfg.memory - 1  # frames back a step sees
     cache = out / f"{tag}returns.safetensors"
-    found = episode_returns(data, tuple(latents[0].shape[-2:]), reach, cache) if returns else None
+    found = episode_returns(data, tuple(latents[0].shape[-2:]), dit.cfg.span - 1, cache) if returns else None
     return ClipSampler(latents, data, text, np.flatnonzero(~data.val), clip, per_episode, g, found, return_prob)
 
 
@@ -433,7 +432,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
         cfg = replace(cfg, sampling_steps=recorded_sampling_steps(model))
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g, noise = stage_generators(cfg.seed + 1000 * d.rank, device)
-    span = dit.cfg.window + dit.cfg.memory  # steps a step attends to, the pooled ones too
+    span = dit.cfg.span
     clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, span)
     forced = max(cfg.clip_steps, span) if cfg.rollout_burn_in else clip  # steps the flow loss sees
     returns = cfg.flow.return_weight > 0 or cfg.return_prob > 0

@@ -135,6 +135,11 @@ class DiTConfig:
             raise ValueError(f"layout_dim must be >= 0, got {self.layout_dim}")
 
     @property
+    def span(self) -> int:
+        """Steps a step attends to: itself and ``window - 1`` before it, whole, and ``memory`` more, pooled."""
+        return self.window + self.memory
+
+    @property
     def tokens_per_step(self) -> int:
         return (self.latent_size // self.patch[1]) * (self.latent_size // self.patch[2])
 

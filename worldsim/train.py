@@ -265,8 +265,7 @@ def train(cfg: TrainConfig) -> Path:
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("step", -1)))
     returns = None
     if c.flow.return_weight > 0 or c.return_prob > 0:
-        returns = episode_returns(data, tuple(latents[0].shape[-2:]), dit.cfg.window + dit.cfg.memory - 1,
-                                  out / "returns.safetensors")
+        returns = episode_returns(data, tuple(latents[0].shape[-2:]), dit.cfg.span - 1, out / "returns.safetensors")
     sampler = ClipSampler(latents, data, text, np.flatnonzero(~data.val), c.clip_steps, c.start_prob, g,
                           returns, c.return_prob)
     del latents, train_latents  # the sampler holds them, laid end to end
