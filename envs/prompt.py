@@ -1088,6 +1088,11 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:in|on) the (first|second|third) (row|column)\b", lambda m: "in the {} {}".format(
         {"row": ("top", "middle", "bottom"), "column": ("left", "middle", "right")}[m.group(2)][
             ("first", "second", "third").index(m.group(1))], m.group(2)), t)  # "in the first row"
+    t = re.sub(r"(^|[.;!?]\s*)(?:the\s+)?((?:top|middle|centre|center|bottom) row|(?:left|middle|centre|center|right) "
+               r"column)\s*[:\u2013\u2014-]\s*", r"\1in the \2 there is ", t)  # "bottom row: a red ball"
+    # a top or bottom row, or a side column, said first holds all that follows, as "at the top" does
+    t = re.sub(r"(^|[.;!?]\s*)(?:in|along|across|on|at) the (top|bottom) row\b", r"\1at the \2", t)
+    t = re.sub(r"(^|[.;!?]\s*)(?:in|down|along|on|at) the (left|right) column\b", r"\1on the \2", t)
     t = re.sub(r"(\b(two|three)\b[^.;!?]*?,\s*)all\s+\2\b", r"\1all", t)  # "three balls, all three red"
     t = re.sub(r"\b(?:of|on|in) the (?:screen|image|frame|picture|view|window|video)\b", " ",
                t)  # "... side of the screen"

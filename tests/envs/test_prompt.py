@@ -200,6 +200,13 @@ def _layout(spec: SceneSpec) -> list[tuple[str, str, str]]:
             [("orange", "box", "right"), ("green", "sphere", "right")],
         ),
         ("two red balls, both at the top", [("red", "sphere", "top"), ("red", "sphere", "top")]),
+        # a row or a column said first holds every thing after it, and may head the prompt as a label
+        (
+            "in the bottom row there is a red ball and a blue box",
+            [("red", "sphere", "bottom"), ("blue", "box", "bottom")],
+        ),
+        ("left column: a red ball and a green box", [("red", "sphere", "left"), ("green", "box", "left")]),
+        ("bottom row: a red ball", [("red", "sphere", "bottom")]),
     ],
 )
 def test_place_before_or_after_the_object(prompt: str, expected: list[tuple[str, str, str]]) -> None:
