@@ -464,6 +464,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
                  **({"finetune_ema": cfg.ema} if cfg.ema else {}),
                  **({"distilled_from": teacher.checkpoint_hash} if distilling is not None else {})})
 
+    first_flow = replace(cfg.flow, return_weight=0.0)  # a first frame follows no hidden object
+
     def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         batch = sampler.sample(cfg.batch_size, device)
         head = first_steps(batch, forced)
@@ -471,7 +473,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
                 distill_loss(dit, teacher.dit, head, cfg.flow, cfg.distill_steps, teacher_steps, generator=noise))
         targets = taught(batch, cfg.context_steps) if taught is not None else None
         roll = rollout_loss(dit, batch, cfg, noise, targets) if cfg.rollout_steps else None
-        first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), cfg.flow, noise) if firsts else None
+        first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), first_flow, noise) if firsts else None
         loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)
         loss = loss + (first.loss if first is not None else 0)
         return loss, {"flow": flow.flow, "reward": flow.reward, "done": flow.done,

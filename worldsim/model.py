@@ -209,6 +209,9 @@ class KVCache:
     sink_kv: list[tuple[Tensor, Tensor]] | None = None  # per layer sink K, V (B, H, L, d), never evicted
     mem_keys: list[Tensor | None] = field(default_factory=list)  # per layer (B, H, M*Lp, d), pooled
     mem_values: list[Tensor | None] = field(default_factory=list)
+    # per layer, between two commits: the cached keys as rotated for the passes of one step, beside their
+    # values, with room for the new steps (see CausalSelfAttention._held); and the step's mask
+    held: dict = field(default_factory=dict, repr=False)
 
     @property
     def steps(self) -> int:
@@ -374,26 +377,27 @@ class CausalSelfAttention(nn.Module):
         past = cache.steps if cache is not None else 0
         window = cache.window if cache is not None else self.window
         memory = cache.memory if cache is not None else self.memory
-        valid = torch.ones(B, n, dtype=torch.bool, device=x.device)  # (B, n)
+        if past and not torch.is_grad_enabled() and not torch.compiler.is_compiling():
+            held = self._held(cache, layer, q, k, v, L)
+            if held is not None:  # a pass of a rollout: only the new steps are rotated
+                q_rot, keys, values, mask = held
+                out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
+                if commit:
+                    self._commit(cache, layer, torch.cat([cache.keys[layer], k], dim=2),
+                                 torch.cat([cache.values[layer], v], dim=2), L)
+                return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
         if past:  # the cache holds its window's steps whole and, before them, its memory's pooled
             k_all = torch.cat([cache.keys[layer], k], dim=2)  # (B, H, (m+n)*L, d)
             v_all = torch.cat([cache.values[layer], v], dim=2)
-            valid = torch.cat([cache.valid, valid], dim=1)  # (B, M+m+n)
         else:
             k_all, v_all = k, v
         S = past + n
         start = S - k_all.shape[2] // L  # the first step held whole; the ones before are in the cache's memory
-        steps_k = torch.arange(S, device=x.device)  # (S,) window-relative positions
-        steps_q = steps_k[past:]  # (n,)
-        cos, sin, widths = self._tables(S, L, q.shape[-1], x.device)
+        cos, sin, widths = self._tables(S, L, q.shape[-1], x.device)  # window-relative positions
         q_rot = rope(q, (cos[past * L:], sin[past * L:], widths))  # the new steps come last
         lo = max(start, past - window + 1)  # the oldest step a new step sees whole
         keys = rope(k_all[:, :, (lo - start) * L:], (cos[lo * L:], sin[lo * L:], widths))
         values = v_all[:, :, (lo - start) * L:]
-        seen = steps_k[None, lo:]  # (1, S-lo)
-        allowed = (seen <= steps_q[:, None]) & (seen > steps_q[:, None] - window)
-        mask = allowed[None] & valid[:, None, lo:]  # (B, n, S-lo)
-        mask = repeat(mask, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)  # (B, 1, n*L, (S-lo)*L)
         first, end = max(0, past - window - memory + 1), S - window  # the steps some new step recalls
         if memory and end > first:
             k_mem, v_mem = self._recall(cache, layer, k_all, v_all, L, range(first, end), start)
@@ -402,14 +406,74 @@ class CausalSelfAttention(nn.Module):
             keys = torch.cat([keys, rope(k_mem, (cos_m[first * Lp:end * Lp], sin_m[first * Lp:end * Lp], widths_m))],
                              dim=2)
             values = torch.cat([values, v_mem], dim=2)
-            gap = steps_q[:, None] - steps_k[None, first:end]  # (n, end-first)
-            recalled = (gap >= window) & (gap < window + memory)
-            recalled = recalled[None] & valid[:, None, first:end]  # (B, n, end-first)
-            mask = torch.cat([mask, repeat(recalled, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=Lp)], dim=-1)
+        cached = cache.valid if past else torch.ones(B, 0, dtype=torch.bool, device=x.device)
+        mask = self._mask(cached, B, n, L, past, window, memory, lo, first, end)
         out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
         if commit and cache is not None:
             self._commit(cache, layer, k_all, v_all, L)
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+
+    def _held(self, cache: KVCache, layer: int, q: Tensor, k: Tensor, v: Tensor,
+              L: int) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
+        """Queries, keys, values and mask of a pass without gradients over ``n`` new steps after a full
+        cache, the same as the general path's, but with the cached steps rotated once per commit: the
+        passes of one step (each denoising move and the commit) share them. Keys are laid out as the
+        general path lays them out (the window's steps, the new ones last, then the recalled memory), in
+        a buffer whose new steps' rows each pass overwrites. None where the pass is not of that kind (the
+        cache not yet full, or a recalled step still held whole)."""
+        n = q.shape[2] // L
+        whole = cache.keys[layer].shape[2] // L  # window - 1 once full
+        past, window, memory = cache.steps, cache.window, cache.memory
+        S = past + n
+        start = S - whole - n
+        lo = max(start, past - window + 1)
+        first, end = max(0, past - window - memory + 1), S - window
+        if lo != start or (memory and end > first and end > start) or (memory and end > first and
+                                                                        cache.mem_keys[layer] is None):
+            return None
+        d = q.shape[-1]
+        cos, sin, widths = self._tables(S, L, d, q.device)
+        entry = cache.held.get(layer)
+        if entry is None or entry[0] is not cache.keys[layer] or entry[1] != n:
+            parts_k = [rope(cache.keys[layer], (cos[lo * L : past * L], sin[lo * L : past * L], widths)), k]
+            parts_v = [cache.values[layer], v]
+            if memory and end > first:
+                Lp = self.recalled_tokens
+                held = cache.mem_keys[layer].shape[2] // Lp
+                cut = slice((first - start + held) * Lp, None)
+                cos_m, sin_m, widths_m = self._tables(S, Lp, d, q.device, self.pool)
+                rows = slice(first * Lp, end * Lp)
+                parts_k.append(rope(cache.mem_keys[layer][:, :, cut], (cos_m[rows], sin_m[rows], widths_m)))
+                parts_v.append(cache.mem_values[layer][:, :, cut])
+            entry = (cache.keys[layer], n, torch.cat(parts_k, dim=2), torch.cat(parts_v, dim=2))
+            cache.held[layer] = entry
+        keys, values = entry[2], entry[3]
+        new = slice(whole * L, (whole + n) * L)
+        keys[:, :, new] = rope(k, (cos[past * L :], sin[past * L :], widths))
+        values[:, :, new] = v
+        q_rot = rope(q, (cos[past * L :], sin[past * L :], widths))
+        mask = cache.held.get("mask")
+        if mask is None or mask[0] is not cache.valid or mask[1] != n:
+            mask = (cache.valid, n, self._mask(cache.valid, q.shape[0], n, L, past, window, memory, lo, first, end))
+            cache.held["mask"] = mask
+        return q_rot, keys, values, mask[2]
+
+    def _mask(self, cached: Tensor, B: int, n: int, L: int, past: int, window: int, memory: int, lo: int,
+              first: int, end: int) -> Tensor:
+        """The attention mask ``(B, 1, n*L, keys)`` of new steps after a cache whose steps are ``cached``
+        ``(B, past)`` valid: the window's steps from ``lo`` whole, then the recalled ``first`` to ``end``."""
+        valid = torch.cat([cached, torch.ones(B, n, dtype=torch.bool, device=cached.device)], dim=1)  # (B, S)
+        steps_k = torch.arange(past + n, device=cached.device)  # (S,) window-relative positions
+        steps_q = steps_k[past:]  # (n,)
+        seen = steps_k[None, lo:]  # (1, S-lo)
+        allowed = (seen <= steps_q[:, None]) & (seen > steps_q[:, None] - window)
+        mask = repeat(allowed[None] & valid[:, None, lo:], "b i j -> b 1 (i l1) (j l2)", l1=L, l2=L)
+        if memory and end > first:
+            gap = steps_q[:, None] - steps_k[None, first:end]  # (n, end-first)
+            recalled = ((gap >= window) & (gap < window + memory))[None] & valid[:, None, first:end]
+            mask = torch.cat([mask, repeat(recalled, "b i j -> b 1 (i l1) (j l2)", l1=L, l2=self.recalled_tokens)],
+                             dim=-1)
+        return mask
 
     def _recall(self, cache: KVCache | None, layer: int, k_all: Tensor, v_all: Tensor, L: int, steps: range,
                 start: int) -> tuple[Tensor, Tensor]:

@@ -169,6 +169,35 @@ def test_kv_cache_matches_full_forward(spatial_rope, memory, chunks):
     assert cache.steps == 2 + memory  # window - 1 steps kept, and the memory's
 
 
+@pytest.mark.parametrize("spatial_rope, memory", [(False, 0), (True, 0), (False, 2), (True, 2)])
+def test_rollout_passes_that_reuse_the_rotated_cache_equal_the_general_ones(spatial_rope, memory, monkeypatch):
+    """Without gradients, the passes between two commits rotate the cached keys once; every pass (each
+    sampling move at its own noise, then the commit) gives exactly what the general path gives."""
+    from worldsim.model import CausalSelfAttention
+
+    dit = tiny_dit(window=3, spatial_rope=spatial_rope, memory=memory).eval()
+    x, prev, sigma, action, first = random_inputs(dit, steps=9)
+    text = random_text(2)
+
+    def roll() -> list[torch.Tensor]:
+        cache, outs = dit.new_cache(text), []
+        with torch.no_grad():
+            for t in range(9):
+                step = (prev[:, t:t + 1], sigma[:, t:t + 1], action[:, t:t + 1], first[:, t:t + 1], text)
+                for move in (1.0, 0.5):  # two sampling moves, then the commit
+                    outs.append(dit(x[:, t:t + 1] * move, *step[:1], step[1] * move, *step[2:], cache=cache).velocity)
+                outs.append(dit(x[:, t:t + 1], *step, cache=cache, commit=True).velocity)
+        return outs
+
+    held, used = CausalSelfAttention._held, []
+    monkeypatch.setattr(CausalSelfAttention, "_held", lambda *a: used.append(held(*a)) or used[-1])
+    reused = roll()
+    assert sum(u is not None for u in used) >= len(used) // 2  # once the cache is full, every pass
+    monkeypatch.setattr(CausalSelfAttention, "_held", lambda *a: None)
+    for a, b in zip(reused, roll(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_the_cache_keeps_one_shape_from_the_first_commit_so_a_compiled_pass_is_reused():
     dit = tiny_dit(window=4).eval()
     x, prev, sigma, action, first = random_inputs(dit, steps=8)

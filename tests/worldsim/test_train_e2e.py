@@ -660,10 +660,11 @@ def test_occlusion_episodes_hold_returns_and_finetune_draws_clips_around_them(ti
         episode_returns(data, (16, 16), reach=14, cache=tmp_path / "returns.safetensors")
     monkeypatch.undo()
     cfg = FinetuneConfig(data=(str(out),), out=str(tmp_path / "ft"), steps=2, batch_size=2, save_every=2,
-                         window=12, return_prob=1.0, flow=FlowConfig(return_weight=10.0))
+                         window=12, return_prob=1.0, flow=FlowConfig(return_weight=10.0),
+                         first_frames=(str(out),), first_frame_batch=2)  # first frames beside: none returns
     finetune(cfg, Path(tiny_checkpoint))
     log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
-    assert len(log) == 2 and all(np.isfinite(row["flow"]) for row in log)
+    assert len(log) == 2 and all(np.isfinite(row["flow"]) and np.isfinite(row["first_frame"]) for row in log)
     with pytest.raises(ValueError, match="drop return_prob"):
         finetune(replace(cfg, out=str(tmp_path / "short"), window=None), Path(tiny_checkpoint))  # sees 3 steps
 
