@@ -1012,6 +1012,17 @@ _CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u0
                                "\u2018": "'", "\u2019": "'"})
 
 
+def _refuse_owned(t: str) -> None:
+    """Refuse a thing named by whose it is ("the agent's ball"), before "'s" is read as "is"; it says nothing
+    of where the thing is or how it looks."""
+    looks = "|".join(sorted(_COLOR_WORDS.keys() | _SIZES.keys() | _UNSUPPORTED_COLORS))
+    owned = re.search(rf"\b(?!(?:it|that|there|here|what|who|one|this|which)'s\b)(\w+)'s\s+(?:(?:{looks})\s+)*"
+                      rf"(?:{_THING_NOUNS})\b", t)
+    if owned:
+        raise PromptError(f"{owned.group(0)!r}: a thing is not said by whose it is; name it with its own look and "
+                          "place, e.g. 'a red ball next to the agent'")
+
+
 def _normalise(text: str) -> str:
     t = _line_breaks(text.lower().translate(_CURLY_QUOTES))
     t = re.sub(r"\b(t|b)(l|r)\b", lambda m: {"t": " top ", "b": " bottom "}[m.group(1)]
@@ -1036,6 +1047,7 @@ def _normalise(text: str) -> str:
     t = re.sub(rf"\b({_SLAB_ALTERNATION}) (?:over|above|across) "  # "a bridge over the centre": in the centre
                r"(?=the (?:centre|center|middle|left|right|top|bottom)\b)", r"\1 in ", t)
     t = re.sub(r"n't\b", " not", t)  # doesn't -> does not
+    _refuse_owned(t)
     t = re.sub(r"(\w)'s\b", r"\1 is", t)  # there's -> there is
     t = re.sub(r"\s[-\u2013\u2014]+\s", " : ", t)  # "three cubes - red, green and blue": a spaced dash introduces
     t = re.sub(r"\bw/\s*", " with ", t)  # "a scene w/ 3 cylinders"
@@ -1080,7 +1092,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(?:simple|basic|quick|little|small|nice) (scene|setup|world|arena|layout)\b", r"\1",
                t)  # "a simple scene with ..."
     t = re.sub(r"(\b(?:scene|arena|world)\b[^.;!?]*?) in it\b", r"\1", t)  # "a scene with a ball in it"
-    t = re.sub(r"\bas well as\s+(?=(?:an?|the|one|two|three)\b)", " and ", t)  # "a red ball as well as a blue box"
+    t = re.sub(r"\bas well as\b", " and ", t)  # "a red ball as well as a blue box" (or "as well as 4 boxes")
     t = re.sub(r"(^|[.;!?:,]\s*|\bwith\s+)both\s+(?=(?:an?|the|one)\b[^.;!?]*\band\b)", r"\1",
                t)  # "both a red ball and a blue box at the bottom"
     t = re.sub(r"(^|[.;!?:]\s*)all\s+(?=(?:two|three|2|3)\b)", r"\1", t)  # "all three balls are red"
@@ -2723,6 +2735,9 @@ def _check_bare_shape_after(before: _Clause, clause: _Clause) -> None:
         return
     look = " ".join(w for w in last.words if w != last.article)
     said, noun = " ".join(w for w in last.words[:-1] if w not in (last.article, last.count_word)), first.words[0]
+    if first.plural:  # "a red ball and boxes": how many, and of what look?
+        raise PromptError(f"'{look} and {noun}': are the {noun} {said} too, and how many? Give them a count: "
+                          f"'two {said} {noun}', or 'two {noun}' for any look")
     raise PromptError(f"'{look} and {noun}': is the {noun} {said} too? Give it its own article: 'a {said} {noun}', "
                       f"or 'a {noun}' for one of any look")
 

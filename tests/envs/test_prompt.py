@@ -312,7 +312,8 @@ def test_count_that_disagrees_with_its_list(prompt: str, reason: str) -> None:
         parse_prompt(prompt)
 
 
-@pytest.mark.parametrize("prompt", ["four balls", "5 red boxes", "ten objects: a red ball", "two agents and 4 cubes"])
+@pytest.mark.parametrize("prompt", ["four balls", "5 red boxes", "ten objects: a red ball", "two agents and 4 cubes",
+                                    "a red ball as well as four boxes"])
 def test_count_above_the_maximum_is_refused(prompt: str) -> None:
     with pytest.raises(PromptError, match=f"asks for \\d+ objects, but a scene holds at most {MAX_OBJECTS}"):
         parse_prompt(prompt)
@@ -652,6 +653,9 @@ def test_what_is_said_of_a_thing_after_it_describes_that_thing(prompt: str, capt
         ("a red ball and a blue ball roll left, except for the red one", "name the things it means"),  # both moved
         ("a ball and a slab over it", "a roof that hides what is under it"),
         ("two big balls and cube on the left", "is the cube big too"),
+        ("a red ball as well as boxes", "are the boxes red too, and how many"),
+        ("the agent's ball", "\"agent's ball\": a thing is not said by whose it is"),
+        ("the robot's big blue cube", "not said by whose it is"),
     ],
 )
 def test_what_cannot_be_read_one_way_is_refused(prompt: str, message: str) -> None:
@@ -1772,6 +1776,9 @@ def test_a_count_in_a_sentence_of_its_own_that_the_things_after_it_do_not_match_
     ("a red ball, a little to the right of the centre", "a red ball slightly to the right of the centre"),
     ("a red ball on the left, a blue one", "a red ball on the left and a blue ball"),  # a colour of its own: another
     ("a little ball on the left", "a small ball on the left"),
+    ("the ball's a red one, on the left", "a red ball on the left"),  # "'s" is "is" here, not whose
+    ("a box; the ball's near the box", "a box and a ball near the box"),
+    ("a red ball as well as green boxes", "a red ball and two green boxes"),
 ])
 def test_what_is_said_of_the_thing_before_is_not_another_thing(prompt: str, same_as: str) -> None:
     assert canonical_prompt(prompt, seed=0) == canonical_prompt(same_as, seed=0)
