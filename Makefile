@@ -173,10 +173,10 @@ next-returns: | $(STAMP) runs/pre_ft/.done
 
 # The recall variant of the shipped checkpoint: the pooled memory of the 12 steps before its 4-step window and
 # the loss weighted on the cells where an object comes back into view, with clips drawn around such returns and
-# first frames from text beside them (1,000 steps), then distilled back to 2 moves (800 steps) and stored with
+# first frames from text beside them (1,000 steps), then distilled back to 2 moves (500 steps) and stored with
 # float16 weights and the latent hold in runs/recall/model; benchmarks/returns.py scores it in
 # outputs/returns/recall.json. It replaces the shipped checkpoint only if `make results` on it measures better.
-# About 3 s a step on a 2-core CPU, so about 1.5 hours; every stage resumes.
+# About 3 s a step on a 2-core CPU, so about 1 hour 20 minutes; every stage resumes.
 RECALL_DATA := $(RETURN_DATA) $(MORE)/twoagents
 next-recall: | $(STAMP)
 	$(MAKE) --no-print-directory collect-stores
@@ -185,7 +185,7 @@ next-recall: | $(STAMP)
 		--precision $(PRECISION) --ema 0.995 --flow.return-weight 100 --return-prob 0.3 --save-every 100 \
 		--out runs/recall_ft --check-episodes 0 --resume
 	$(BIN)/worldsim finetune --checkpoint runs/recall_ft/model --distill-from runs/recall_ft/model --distill-steps 2 \
-		--data $(RECALL_DATA) --clip-steps 20 --first-frames $(FIRSTS) --first-frame-batch 16 --steps 800 \
+		--data $(RECALL_DATA) --clip-steps 20 --first-frames $(FIRSTS) --first-frame-batch 16 --steps 500 \
 		--lr 5e-5 --batch-size 8 --precision $(PRECISION) --ema 0.998 --save-every 100 --out runs/recall_distill \
 		--check-episodes 0 --resume
 	$(BIN)/worldsim convert --checkpoint runs/recall_distill/model --out runs/recall/model --storage float16 \
