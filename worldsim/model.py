@@ -377,35 +377,34 @@ class CausalSelfAttention(nn.Module):
         past = cache.steps if cache is not None else 0
         window = cache.window if cache is not None else self.window
         memory = cache.memory if cache is not None else self.memory
-        if past and not torch.is_grad_enabled() and not torch.compiler.is_compiling():
-            held = self._held(cache, layer, q, k, v, L)
-            if held is not None:  # a pass of a rollout: only the new steps are rotated
-                q_rot, keys, values, mask = held
-                out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
-                if commit:
-                    self._commit(cache, layer, torch.cat([cache.keys[layer], k], dim=2),
-                                 torch.cat([cache.values[layer], v], dim=2), L)
-                return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+        S = past + n
+        start = S - n - (cache.keys[layer].shape[2] // L if past else 0)  # the first step held whole; those
+        lo = max(start, past - window + 1)  # before are in the cache's memory; the oldest a new step sees whole
+        first, end = max(0, past - window - memory + 1), S - window  # the steps some new step recalls
+        recalls = memory and end > first
+        cos, sin, widths = self._tables(S, L, q.shape[-1], x.device)  # window-relative positions
+        new = (cos[past * L:], sin[past * L:], widths)  # the new steps come last
+        q_rot = rope(q, new)
+        # a pass of a rollout (no gradients, the cache full, every recalled step in its memory): the cached
+        # steps were rotated once for all the passes of this step, and only the new ones are rotated here
+        if (past and lo == start and not (recalls and end > start) and not torch.is_grad_enabled()
+                and not torch.compiler.is_compiling()):
+            keys, values, mask = self._held(cache, layer, k, v, L, new, (lo, first, end, recalls))
+            out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
+            if commit:
+                self._commit(cache, layer, torch.cat([cache.keys[layer], k], dim=2),
+                             torch.cat([cache.values[layer], v], dim=2), L)
+            return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
         if past:  # the cache holds its window's steps whole and, before them, its memory's pooled
             k_all = torch.cat([cache.keys[layer], k], dim=2)  # (B, H, (m+n)*L, d)
             v_all = torch.cat([cache.values[layer], v], dim=2)
         else:
             k_all, v_all = k, v
-        S = past + n
-        start = S - k_all.shape[2] // L  # the first step held whole; the ones before are in the cache's memory
-        cos, sin, widths = self._tables(S, L, q.shape[-1], x.device)  # window-relative positions
-        q_rot = rope(q, (cos[past * L:], sin[past * L:], widths))  # the new steps come last
-        lo = max(start, past - window + 1)  # the oldest step a new step sees whole
         keys = rope(k_all[:, :, (lo - start) * L:], (cos[lo * L:], sin[lo * L:], widths))
         values = v_all[:, :, (lo - start) * L:]
-        first, end = max(0, past - window - memory + 1), S - window  # the steps some new step recalls
-        if memory and end > first:
-            k_mem, v_mem = self._recall(cache, layer, k_all, v_all, L, range(first, end), start)
-            Lp = self.recalled_tokens
-            cos_m, sin_m, widths_m = self._tables(S, Lp, q.shape[-1], x.device, self.pool)
-            keys = torch.cat([keys, rope(k_mem, (cos_m[first * Lp:end * Lp], sin_m[first * Lp:end * Lp], widths_m))],
-                             dim=2)
-            values = torch.cat([values, v_mem], dim=2)
+        if recalls:
+            k_mem, v_mem = self._recalled(cache, layer, k_all, v_all, L, range(first, end), start, S)
+            keys, values = torch.cat([keys, k_mem], dim=2), torch.cat([values, v_mem], dim=2)
         cached = cache.valid if past else torch.ones(B, 0, dtype=torch.bool, device=x.device)
         mask = self._mask(cached, B, n, L, past, window, memory, lo, first, end)
         out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
@@ -413,50 +412,48 @@ class CausalSelfAttention(nn.Module):
             self._commit(cache, layer, k_all, v_all, L)
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
 
-    def _held(self, cache: KVCache, layer: int, q: Tensor, k: Tensor, v: Tensor,
-              L: int) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
-        """Queries, keys, values and mask of a pass without gradients over ``n`` new steps after a full
-        cache, the same as the general path's, but with the cached steps rotated once per commit: the
-        passes of one step (each denoising move and the commit) share them. Keys are laid out as the
-        general path lays them out (the window's steps, the new ones last, then the recalled memory), in
-        a buffer whose new steps' rows each pass overwrites. None where the pass is not of that kind (the
-        cache not yet full, or a recalled step still held whole)."""
-        n = q.shape[2] // L
-        whole = cache.keys[layer].shape[2] // L  # window - 1 once full
-        past, window, memory = cache.steps, cache.window, cache.memory
-        S = past + n
-        start = S - whole - n
-        lo = max(start, past - window + 1)
-        first, end = max(0, past - window - memory + 1), S - window
-        if lo != start or (memory and end > first and end > start) or (memory and end > first and
-                                                                        cache.mem_keys[layer] is None):
-            return None
-        d = q.shape[-1]
-        cos, sin, widths = self._tables(S, L, d, q.device)
+    def _held(self, cache: KVCache, layer: int, k: Tensor, v: Tensor, L: int,
+              new: tuple[Tensor, Tensor, tuple[int, ...]],
+              steps: tuple[int, int, int, bool]) -> tuple[Tensor, Tensor, Tensor]:
+        """Keys, values and mask of a rollout's pass over new steps ``k``, ``v`` (rotated by the tables
+        ``new``), the same as the general path's, with the cached steps rotated once per commit: the
+        passes of one step (each denoising move and the commit) share them. They are laid out as the
+        general path lays them out (the window's steps from ``lo``, the new ones last, then the recalled
+        ``first`` to ``end`` from the memory), in a buffer whose new steps' rows each pass overwrites."""
+        lo, first, end, recalls = steps
+        past, n, whole = cache.steps, k.shape[2] // L, cache.keys[layer].shape[2] // L
         entry = cache.held.get(layer)
         if entry is None or entry[0] is not cache.keys[layer] or entry[1] != n:
+            cos, sin, widths = self._tables(past + n, L, k.shape[-1], k.device)
             parts_k = [rope(cache.keys[layer], (cos[lo * L : past * L], sin[lo * L : past * L], widths)), k]
             parts_v = [cache.values[layer], v]
-            if memory and end > first:
-                Lp = self.recalled_tokens
-                held = cache.mem_keys[layer].shape[2] // Lp
-                cut = slice((first - start + held) * Lp, None)
-                cos_m, sin_m, widths_m = self._tables(S, Lp, d, q.device, self.pool)
-                rows = slice(first * Lp, end * Lp)
-                parts_k.append(rope(cache.mem_keys[layer][:, :, cut], (cos_m[rows], sin_m[rows], widths_m)))
-                parts_v.append(cache.mem_values[layer][:, :, cut])
+            if recalls:  # every recalled step is in the memory, so the window's keys are not read
+                k_mem, v_mem = self._recalled(cache, layer, cache.keys[layer], cache.values[layer], L,
+                                              range(first, end), past - whole, past + n)
+                parts_k.append(k_mem)
+                parts_v.append(v_mem)
             entry = (cache.keys[layer], n, torch.cat(parts_k, dim=2), torch.cat(parts_v, dim=2))
             cache.held[layer] = entry
         keys, values = entry[2], entry[3]
-        new = slice(whole * L, (whole + n) * L)
-        keys[:, :, new] = rope(k, (cos[past * L :], sin[past * L :], widths))
-        values[:, :, new] = v
-        q_rot = rope(q, (cos[past * L :], sin[past * L :], widths))
+        rows = slice(whole * L, (whole + n) * L)
+        keys[:, :, rows] = rope(k, new)
+        values[:, :, rows] = v
         mask = cache.held.get("mask")
         if mask is None or mask[0] is not cache.valid or mask[1] != n:
-            mask = (cache.valid, n, self._mask(cache.valid, q.shape[0], n, L, past, window, memory, lo, first, end))
+            mask = (cache.valid, n, self._mask(cache.valid, k.shape[0], n, L, past, cache.window, cache.memory, lo,
+                                               first, end))
             cache.held["mask"] = mask
-        return q_rot, keys, values, mask[2]
+        return keys, values, mask[2]
+
+    def _recalled(self, cache: KVCache | None, layer: int, k_all: Tensor, v_all: Tensor, L: int, steps: range,
+                  start: int, S: int) -> tuple[Tensor, Tensor]:
+        """The recalled ``steps`` (:meth:`_recall`) of a pass over ``S`` steps, their keys rotated at their
+        pooled tokens' places."""
+        k_mem, v_mem = self._recall(cache, layer, k_all, v_all, L, steps, start)
+        Lp = self.recalled_tokens
+        cos, sin, widths = self._tables(S, Lp, k_mem.shape[-1], k_mem.device, self.pool)
+        rows = slice(steps.start * Lp, steps.stop * Lp)
+        return rope(k_mem, (cos[rows], sin[rows], widths)), v_mem
 
     def _mask(self, cached: Tensor, B: int, n: int, L: int, past: int, window: int, memory: int, lo: int,
               first: int, end: int) -> Tensor:

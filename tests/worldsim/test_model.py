@@ -179,22 +179,24 @@ def test_rollout_passes_that_reuse_the_rotated_cache_equal_the_general_ones(spat
     x, prev, sigma, action, first = random_inputs(dit, steps=9)
     text = random_text(2)
 
-    def roll() -> list[torch.Tensor]:
+    def roll(gradients: bool) -> list[torch.Tensor]:  # with gradients every pass takes the general path
         cache, outs = dit.new_cache(text), []
-        with torch.no_grad():
+        with torch.set_grad_enabled(gradients):
             for t in range(9):
                 step = (prev[:, t:t + 1], sigma[:, t:t + 1], action[:, t:t + 1], first[:, t:t + 1], text)
                 for move in (1.0, 0.5):  # two sampling moves, then the commit
                     outs.append(dit(x[:, t:t + 1] * move, *step[:1], step[1] * move, *step[2:], cache=cache).velocity)
                 outs.append(dit(x[:, t:t + 1], *step, cache=cache, commit=True).velocity)
-        return outs
+        return [o.detach() for o in outs]
 
     held, used = CausalSelfAttention._held, []
-    monkeypatch.setattr(CausalSelfAttention, "_held", lambda *a: used.append(held(*a)) or used[-1])
-    reused = roll()
-    assert sum(u is not None for u in used) >= len(used) // 2  # once the cache is full, every pass
-    monkeypatch.setattr(CausalSelfAttention, "_held", lambda *a: None)
-    for a, b in zip(reused, roll(), strict=True):
+    monkeypatch.setattr(CausalSelfAttention, "_held", lambda *a: used.append(1) or held(*a))
+    reused = roll(gradients=False)
+    passes = len(used)
+    assert passes >= len(reused) * dit.cfg.depth // 2  # once the cache is full, every pass of every layer
+    general = roll(gradients=True)
+    assert len(used) == passes
+    for a, b in zip(reused, general, strict=True):
         assert torch.equal(a, b)
 
 
