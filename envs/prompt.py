@@ -1012,12 +1012,15 @@ _CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u0
                                "\u2018": "'", "\u2019": "'"})
 
 
+_LOOKS = "|".join(sorted(_COLOR_WORDS.keys() | _SIZES.keys() | _UNSUPPORTED_COLORS))
+_OWNED = re.compile(rf"\b(?!(?:it|that|there|here|what|who|one|this|which)'s\b)(\w+)'s\s+(?:(?:{_LOOKS})\s+)*"
+                    rf"(?:{_THING_NOUNS})\b")  # "the agent's (big red) ball"
+
+
 def _refuse_owned(t: str) -> None:
     """Refuse a thing named by whose it is ("the agent's ball"), before "'s" is read as "is"; it says nothing
     of where the thing is or how it looks."""
-    looks = "|".join(sorted(_COLOR_WORDS.keys() | _SIZES.keys() | _UNSUPPORTED_COLORS))
-    owned = re.search(rf"\b(?!(?:it|that|there|here|what|who|one|this|which)'s\b)(\w+)'s\s+(?:(?:{looks})\s+)*"
-                      rf"(?:{_THING_NOUNS})\b", t)
+    owned = _OWNED.search(t)
     if owned:
         raise PromptError(f"{owned.group(0)!r}: a thing is not said by whose it is; name it with its own look and "
                           "place, e.g. 'a red ball next to the agent'")
