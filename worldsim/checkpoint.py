@@ -523,21 +523,31 @@ def _clip(value: Any, limit: int = 80) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def config_from_dict(cls: type, data: Any, *, where: str, bounds: Mapping[str, Bounds] | None = None) -> Any:
+def config_from_dict(cls: type, data: Any, *, where: str, bounds: Mapping[str, Bounds] | None = None,
+                     retired: Mapping[str, Any] | None = None) -> Any:
     """Build dataclass ``cls`` from ``data``, a section of an untrusted ``config.json``.
 
     Each field present must have the type of the field's default: an ``int`` field takes an int (not a
     bool), a ``float`` field any finite number, a ``bool`` field a bool, a tuple field a list of the
     default's element type (turned back into a tuple). Fields with a :class:`Bounds` in ``bounds`` must
-    lie in it. Missing fields take their defaults; unknown ones are refused.
+    lie in it. Missing fields take their defaults; unknown ones are refused. ``retired`` maps fields
+    that older versions wrote to the value that turned them off: such a field is skipped when it holds
+    that value, and refused otherwise (the model needs what this version no longer has).
 
     Raises:
-        CheckpointError: for a non-object section, unknown fields, wrong types, values out of bounds, or
-            values the dataclass itself refuses.
+        CheckpointError: for a non-object section, unknown fields, wrong types, values out of bounds,
+            retired fields in use, or values the dataclass itself refuses.
     """
     if not isinstance(data, dict):
         raise CheckpointError(f"{where}: the {cls.__name__} section must be a JSON object, got {_clip(data)}. "
                               "The checkpoint is damaged; restore it from a good copy.")
+    used = sorted(str(k) for k, off in (retired or {}).items() if k in data and data[k] != off)
+    if used:
+        raise CheckpointError(
+            f"{where}: the model uses {cls.__name__} fields {used}, which this worldsim version no longer has. "
+            "Load it with the version that trained it."
+        )
+    data = {k: v for k, v in data.items() if k not in (retired or {})}
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(str(k) for k in set(data) - set(fields))
     if unknown:

@@ -22,7 +22,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 from torch import Tensor
 
 from .model import DiT, DiTOutput, TextCond
@@ -39,15 +38,7 @@ class FlowConfig:
     context_noise: float = 0.1
     """Context steps get noise uniform in [0, context_noise]: augmentation against drift."""
     prev_noise: float = 0.05
-    """The previous-frame channel gets noise uniform in [0, prev_noise] (its level is an input of
-    prev_noise_cond models)."""
-    prev_blur: float = 0.0
-    """The previous-frame channel is blended towards a 3x3 blur of itself, by a weight uniform in
-    [0, prev_blur]: a stand-in for the smeared, faded objects of a model's own frames."""
-    repair_prev: bool = False
-    """Express the target against the corrupted previous frame, not the clean one (residual models):
-    the model learns to repair its input, so a drifted frame fed back is pulled towards the data
-    instead of being carried on."""
+    """The previous-frame channel gets noise uniform in [0, prev_noise]."""
     pure_noise_prob: float = 0.1
     """Chance that a target step is pure noise (sigma = 1)."""
     all_context_prob: float = 0.05
@@ -161,24 +152,12 @@ def add_noise(x0: Tensor, sigma: Tensor, eps: Tensor) -> Tensor:
     return (1 - s) * x0 + s * eps
 
 
-def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig,
-                 generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-    """The previous-frame channel ``(B, n, C, h, w)`` as training shows it: blurred by a random
-    weight up to ``prev_blur``, noised to a random level up to ``prev_noise``, zero where ``first``.
-
-    Returns:
-        ``(prev, level)``: the corrupted channel and its noise level ``(B, n)`` (0 where ``first``).
-    """
-    B, n = prev.shape[:2]
-    rand = lambda: torch.rand(B, n, generator=generator, device=prev.device)
-    if cfg.prev_blur > 0:
-        flat = rearrange(prev, "b n c h w -> (b n) c h w")
-        blur = rearrange(F.avg_pool2d(flat, 3, stride=1, padding=1, count_include_pad=False),
-                         "(b n) c h w -> b n c h w", b=B)
-        prev = torch.lerp(prev, blur, (rand() * cfg.prev_blur)[..., None, None, None])
-    level = (rand() * cfg.prev_noise).masked_fill(first, 0.0)  # (B, n)
+def corrupt_prev(prev: Tensor, first: Tensor, cfg: FlowConfig, generator: torch.Generator | None = None) -> Tensor:
+    """The previous-frame channel ``(B, n, C, h, w)`` as training shows it: noised to a random level
+    up to ``prev_noise``, zero where ``first``."""
+    level = torch.rand(prev.shape[:2], generator=generator, device=prev.device) * cfg.prev_noise  # (B, n)
     prev = add_noise(prev, level, torch.randn(prev.shape, generator=generator, device=prev.device))
-    return prev * (~first)[..., None, None, None], level
+    return prev * (~first)[..., None, None, None]
 
 
 def noised_sink(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Generator | None = None
@@ -210,7 +189,7 @@ def _conditioning(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Ge
     guidance dropout, the actions with action dropout, the frame sink)."""
     B, n = batch.latents.shape[:2]
     device = batch.latents.device
-    prev, prev_sigma = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w), (B, n)
+    prev = corrupt_prev(batch.prev, batch.first, cfg, generator)  # (B, n, C, h, w)
     keep = torch.rand(B, generator=generator, device=device) >= cfg.text_dropout
     sink = noised_sink(model, batch, cfg, generator)
     known = None
@@ -219,7 +198,7 @@ def _conditioning(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Ge
             raise ValueError("action_dropout needs a model with the unknown-action input: fine-tune with --null-action")
         known = (torch.rand(B, generator=generator, device=device) >= cfg.action_dropout)[:, None].expand(B, n)
     change = {"prev_change": batch.prev_change} if model.cfg.change_input else {}
-    return prev, {"text": batch.text.drop(keep), "prev_sigma": prev_sigma, "action_known": known, **sink, **change}
+    return prev, {"text": batch.text.drop(keep), "action_known": known, **sink, **change}
 
 
 def _heads_loss(out: DiTOutput, batch: Batch, heads_mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -238,7 +217,7 @@ def flow_loss(model: DiT, batch: Batch, cfg: FlowConfig, generator: torch.Genera
     sigma, is_target = sample_noise_levels(cfg, B, n, generator, device)  # (B, n) x2
     eps = torch.randn(batch.latents.shape, generator=generator, device=device)
     prev, kw = _conditioning(model, batch, cfg, generator)
-    x0 = to_target(model, batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)  # (B, n, C, h, w)
+    x0 = to_target(model, batch.latents, batch.prev, batch.first)  # (B, n, C, h, w)
     x = add_noise(x0, sigma, eps)  # (B, n, C, h, w)
     out = model(x, prev, sigma, batch.action, batch.first, kw.pop("text"), **kw)
 
@@ -286,7 +265,7 @@ def distill_loss(student: DiT, teacher: DiT, batch: Batch, cfg: FlowConfig, stud
     eps = torch.randn(batch.latents.shape, generator=generator, device=device)
     prev, kw = _conditioning(model=student, batch=batch, cfg=cfg, generator=generator)
     text = kw.pop("text")
-    x0 = to_target(student, batch.latents, prev if cfg.repair_prev else batch.prev, batch.first)
+    x0 = to_target(student, batch.latents, batch.prev, batch.first)
     x_start = add_noise(x0, levels(move), eps)
     with torch.no_grad():
         x = x_start

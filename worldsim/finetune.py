@@ -24,10 +24,6 @@ Options that change what is trained:
   of the model's own steps first, without a loss, so the taught steps start deep in its own rollout.
   With ``teacher_recorded_motion`` the teacher's bodies move at the episode's recorded velocities from
   where the model drew them, so a glide the model slowed is taught to go on at its speed.
-* ``flow.repair_prev``: a cheaper stand-in for the unroll; the previous frame is corrupted at random
-  (``flow.prev_noise``, ``flow.prev_blur``) and the target is expressed against the corrupted frame.
-  With ``prev_noise_cond`` the model is also told the noise level, and a rollout noises its own frames
-  to a known level (``SimulatorConfig.prev_noise``).
 * ``distill_from``: progressive distillation of the sampler into fewer moves per frame.
 * ``sink``, ``window``, ``null_action``, ``layout``, ``spatial_heads``, ``change_input``: add an input
   or a layer to the trained model as an exact no-op, then train it. ``spatial_rope`` changes how its
@@ -159,13 +155,10 @@ class FinetuneConfig:
     worldsim collect --steps 1); their flow loss is added each step. Empty: off."""
     first_frame_batch: int = 32
     """First frames per batch."""
-    prev_noise_cond: bool = False
-    """Give the model the previous frame's noise level as an input before fine-tuning
-    (DiTConfig.prev_noise_cond); use with flow.prev_noise and flow.repair_prev, and roll
-    out with SimulatorConfig.prev_noise."""
     rollout_prev_noise: float | None = None
-    """Record this level in the checkpoint as its rollouts' default SimulatorConfig.prev_noise
-    (for prev_noise_cond models). None keeps what the starting checkpoint records."""
+    """Record this level in the checkpoint as its rollouts' default SimulatorConfig.prev_noise (the
+    noise a rollout gives its last frame before it conditions the next one). None keeps what the
+    starting checkpoint records."""
     latent_target: bool = False
     """Denoise each step's latent itself from now on, not its change from the previous step
     (DiTConfig.residual_scale set to 0): the change from a model's own last frame carries that
@@ -344,8 +337,7 @@ def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> 
     if not 1 <= cfg.distill_steps <= moves or moves % cfg.distill_steps:
         raise ValueError(f"the teacher samples in {moves} moves a frame; --distill-steps must divide it "
                          f"(e.g. {max(moves // 2, 1)}), got {cfg.distill_steps}")
-    inputs = ("latent_channels", "latent_size", "residual_scale", "null_action", "sink", "prev_noise_cond",
-              "action_dim")
+    inputs = ("latent_channels", "latent_size", "residual_scale", "null_action", "sink", "action_dim")
     differs = [name for name in inputs if getattr(teacher.dit.cfg, name) != getattr(student.cfg, name)]
     if differs:
         raise ValueError(f"the teacher {cfg.distill_from} differs from the model in {differs}; distil from the "
@@ -355,7 +347,7 @@ def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> 
 
 def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
     """Add what ``cfg`` asks for to a trained model before fine-tuning, and freeze what it does not train."""
-    for wanted, add in ((cfg.prev_noise_cond, dit.add_prev_noise_cond), (cfg.sink, dit.add_sink),
+    for wanted, add in ((cfg.sink, dit.add_sink),
                         (cfg.spatial_heads, dit.add_spatial_heads), (cfg.null_action, dit.add_null_action),
                         (cfg.change_input, dit.add_change_input)):
         if wanted:

@@ -6,8 +6,7 @@ The network that stands in for the physics engine. It denoises latent video one 
   previous step's clean latent, concatenated before the input projection (GameNGen, DIAMOND), so
   "nothing moved" is the easy default and motion is learned on top;
 * every block is adaLN-Zero modulated by a per-step conditioning vector: noise level + action
-  (the action that led to the step) + pooled text (DiT, Peebles & Xie 2023), and optionally the
-  noise level of the previous-frame channel (``prev_noise_cond``);
+  (the action that led to the step) + pooled text (DiT, Peebles & Xie 2023);
 * self-attention is full within a step and causal across steps, banded to a window of ``W`` steps,
   with temporal RoPE (Su et al. 2021) and fixed 2-D sin-cos positions in space; token-level text
   enters through cross-attention;
@@ -81,10 +80,6 @@ class DiTConfig:
     previous step, divided by this scale (the change's std in the training data), so a static
     scene is the exact zero and only what moves has to be generated. First steps are always
     denoised as latents."""
-    prev_noise_cond: bool = False
-    """Condition every step on the noise level of its previous-frame channel (the noise augmentation
-    of GameNGen, Valevski et al. 2024): training noises that channel to a random level and says how
-    much, so a rollout can noise its own last frame to a known level and have the error taken out."""
     sink: bool = False
     """Every step after the first also attends to the episode's first frame, which stays in the
     cache for the whole rollout (a frame sink): a clean reference of every object's colour and shape
@@ -685,8 +680,6 @@ class DiT(nn.Module):
         self.action_embed = nn.Sequential(nn.Linear(cfg.action_dim + 1 + int(cfg.null_action), D), nn.SiLU(),
                                           nn.Linear(D, D))
         self.text_embed = nn.Linear(cfg.text_dim, D)
-        if cfg.prev_noise_cond:
-            self.prev_noise_embed = NoiseLevelEmbedder(D)
         if cfg.layout_dim:
             self.layout_embed = nn.Sequential(nn.Linear(cfg.layout_dim, D), nn.SiLU(), nn.Linear(D, D))
         if cfg.change_input:
@@ -718,8 +711,6 @@ class DiT(nn.Module):
         nn.init.zeros_(self.final.linear.bias)
         nn.init.normal_(self.noise_embed.mlp[0].weight, std=0.02)
         nn.init.normal_(self.noise_embed.mlp[2].weight, std=0.02)
-        if self.cfg.prev_noise_cond:
-            self._init_prev_noise_embed()
         if self.cfg.change_input:
             self._init_change_embed()
 
@@ -736,22 +727,6 @@ class DiT(nn.Module):
         self.cfg.change_input = True
         self.change_embed = nn.Linear(self.cfg.patch_dim, self.cfg.width).to(self.patch_embed.weight.device)
         self._init_change_embed()
-
-    def _init_prev_noise_embed(self) -> None:
-        """Its output layer starts at zero, so the embedder starts as a no-op."""
-        nn.init.normal_(self.prev_noise_embed.mlp[0].weight, std=0.02)
-        nn.init.zeros_(self.prev_noise_embed.mlp[2].weight)
-        nn.init.zeros_(self.prev_noise_embed.mlp[2].bias)
-
-    def add_prev_noise_cond(self) -> None:
-        """Give a trained model the previous-frame noise-level embedder (``prev_noise_cond``) for
-        fine-tuning; it starts as a no-op, so the model's outputs are unchanged until it trains."""
-        if self.cfg.prev_noise_cond:
-            return
-        self.cfg.prev_noise_cond = True
-        device = self.noise_embed.mlp[0].weight.device
-        self.prev_noise_embed = NoiseLevelEmbedder(self.cfg.width).to(device)
-        self._init_prev_noise_embed()
 
     def add_spatial_heads(self) -> None:
         """Replace the pooled reward and termination heads with :class:`SpatialHeads` (fresh weights)
@@ -896,19 +871,15 @@ class DiT(nn.Module):
     # -- conditioning --
 
     def condition(self, sigma: Tensor, action: Tensor, first: Tensor, text: TextCond,
-                  prev_sigma: Tensor | None = None, action_known: Tensor | None = None) -> Tensor:
+                  action_known: Tensor | None = None) -> Tensor:
         """Per-step conditioning vector ``(B, n, D)`` from noise level, action and pooled text (and
-        the previous frame's noise level, with ``prev_noise_cond``; whether the action is known, with
-        ``null_action``)."""
+        whether the action is known, with ``null_action``)."""
         a = torch.cat([action, first[..., None].to(action.dtype)], dim=-1)  # (B, n, A+1)
         if self.cfg.null_action:
             known = torch.ones_like(first) if action_known is None else action_known
             known = known[..., None].to(action.dtype)  # (B, n, 1)
             a = torch.cat([a[..., :-1] * known, a[..., -1:], known], dim=-1)  # (B, n, A+2)
-        c = self.noise_embed(sigma) + self.action_embed(a)  # (B, n, D)
-        if self.cfg.prev_noise_cond:
-            c = c + self.prev_noise_embed(torch.zeros_like(sigma) if prev_sigma is None else prev_sigma)
-        return c + self.text_embed(text.pooled)[:, None]  # (B, n, D)
+        return self.noise_embed(sigma) + self.action_embed(a) + self.text_embed(text.pooled)[:, None]  # (B, n, D)
 
     def text_kv(self, text: TextCond) -> list[tuple[Tensor, Tensor, Tensor]]:
         """Cross-attention keys, values and mask per layer; constant over a rollout, so cacheable."""
@@ -960,7 +931,6 @@ class DiT(nn.Module):
         text: TextCond,
         cache: KVCache | None = None,
         commit: bool = False,
-        prev_sigma: Tensor | None = None,
         sink: Tensor | None = None,
         sink_sigma: Tensor | None = None,
         action_known: Tensor | None = None,
@@ -979,8 +949,6 @@ class DiT(nn.Module):
             text: Text conditioning for the batch.
             cache: Committed past steps to attend to. ``None`` attends within ``x`` only.
             commit: Append these steps' keys and values to ``cache`` (rolling the window).
-            prev_sigma: Noise level ``(B, n)`` already in ``prev`` (``prev_noise_cond`` models;
-                default 0). Other models ignore it.
             sink: For ``sink`` models, the episode's first latent ``(B, pt, C, h, w)`` noised to
                 ``sink_sigma`` ``(B, 1)``; not needed when ``cache`` holds the sink
                 (:meth:`prime_sink`) or when every step is a first step. Other models ignore it.
@@ -993,8 +961,6 @@ class DiT(nn.Module):
             :class:`DiTOutput` with the velocity ``eps - x0`` and the reward/termination heads.
         """
         self._check_inputs(x, prev, sigma, action, first)
-        if prev_sigma is not None and prev_sigma.shape != sigma.shape:
-            raise ValueError(f"prev_sigma has shape {tuple(prev_sigma.shape)}, expected sigma's {tuple(sigma.shape)}")
         if action_known is not None:
             if not self.cfg.null_action:
                 raise ValueError("this model has no unknown-action input; fine-tune it with --null-action "
@@ -1010,7 +976,7 @@ class DiT(nn.Module):
             h = h + self.change_embed(self.patchify(prev_change))
         elif self.cfg.change_input:
             h = h + self.change_embed.bias
-        c = self.condition(sigma, action, first, text, prev_sigma, action_known)  # (B, n, D)
+        c = self.condition(sigma, action, first, text, action_known)  # (B, n, D)
         if cache is not None and cache.text_kv is not None:
             text_kv = [(k, v, cache.text_mask) for k, v in cache.text_kv]
         else:

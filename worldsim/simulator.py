@@ -70,10 +70,10 @@ class SimulatorConfig:
     done_threshold: float = 0.5
     """Termination probability above which a step counts as terminated."""
     prev_noise: float | None = None
-    """Noise level given to the last frame before it conditions the next one. Models trained with
-    prev_noise_cond are told the level and take the noise, and the drift under it, back out.
-    None: the level the checkpoint records for its rollouts (meta["rollout"]["prev_noise"],
-    written by worldsim finetune --rollout-prev-noise), else 0."""
+    """Noise level given to the last frame before it conditions the next one, as training noises
+    the previous-frame channel (FlowConfig.prev_noise). None: the level the checkpoint records for
+    its rollouts (meta["rollout"]["prev_noise"], written by worldsim finetune --rollout-prev-noise),
+    else 0."""
 
     latent_grid: float | None = None
     """Round every finished latent (and the context's) to a multiple of this; 0 leaves them as they
@@ -469,19 +469,13 @@ class Simulator:
         eps = torch.randn(first_latent.shape, generator=self.generator, device=self.device)
         return _Sink(add_noise(first_latent, sigma, eps), sigma)
 
-    def _prev_level(self, first: Tensor) -> Tensor | None:
-        """Noise level ``(B, k)`` in the previous-frame channel: ``prev_noise``, 0 for first steps.
-        None when the rollout adds none (the model's default, level 0)."""
-        if self.cfg.prev_noise == 0:
-            return None
-        return torch.full(first.shape, self.cfg.prev_noise, device=self.device).masked_fill(first, 0.0)
-
     def _noised_prev(self, prev: Tensor, first: Tensor) -> Tensor:
-        """Previous-frame latents ``(B, k, C, h, w)`` noised to :meth:`_prev_level`."""
+        """Previous-frame latents ``(B, k, C, h, w)`` noised to ``prev_noise`` (zero for first steps)."""
         if self.cfg.prev_noise == 0:
             return prev
         eps = torch.randn(prev.shape, generator=self.generator, device=self.device)
-        return add_noise(prev, self._prev_level(first), eps) * (~first)[..., None, None, None]
+        level = torch.full(first.shape, self.cfg.prev_noise, device=self.device)  # (B, k)
+        return add_noise(prev, level, eps) * (~first)[..., None, None, None]
 
     def _forward(self, sub: _SubRollout, x: Tensor, prev: Tensor, sigma: Tensor, action: Tensor, first: Tensor,
                  commit: bool = False, action_known: Tensor | None = None, change: Tensor | None = None):
@@ -492,7 +486,7 @@ class Simulator:
             if self.cfg.compile:  # one memory layout, so the compiled graph is not recompiled for another
                 x, prev = x.contiguous(), prev.contiguous()
             return self._net(x, prev, sigma, action, first, sub.text, cache=sub.cache, commit=commit,
-                             prev_sigma=self._prev_level(first), action_known=action_known, prev_change=change)
+                             action_known=action_known, prev_change=change)
         h = sub.history
         keep = (self.cfg.recompute_steps or self.receptive_field) - x.shape[1]
         hist = lambda items: items[-keep:] if keep > 0 else []
@@ -507,7 +501,7 @@ class Simulator:
         sink = {"sink": sub.sink.x, "sink_sigma": sub.sink.sigma} if sub.sink is not None else {}
         known = None if action_known is None else torch.cat([torch.ones_like(firsts[:, :m]), action_known], 1)
         out = self._net(xs, ps, torch.cat([ctx_sigma, sigma], 1), acts, firsts, sub.text, cache=band,
-                        prev_sigma=self._prev_level(firsts), action_known=known, prev_change=changes, **sink)
+                        action_known=known, prev_change=changes, **sink)
         n = x.shape[1]
         out.velocity, out.reward, out.done_logit = out.velocity[:, -n:], out.reward[:, -n:], out.done_logit[:, -n:]
         return out

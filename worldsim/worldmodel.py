@@ -48,6 +48,10 @@ AUTOENCODER_BOUNDS: dict[str, Bounds] = {
 """What a checkpoint's autoencoder config may hold; generous, but each value far below what would
 exhaust memory."""
 
+# DiT inputs that earlier versions had, each with the value that turned it off (what older checkpoints
+# record); a checkpoint that turned one on needs the version that trained it
+RETIRED_DIT_FIELDS: dict[str, Any] = {"prev_noise_cond": False}
+
 DIT_BOUNDS: dict[str, Bounds] = {
     "latent_channels": Bounds(1, 1024),
     "latent_size": Bounds(1, 1024),
@@ -177,7 +181,7 @@ def configs_from_dict(config: dict[str, Any], *, where: str
             f"has {sorted(map(str, config))}. The checkpoint is damaged or not a world model."
         )
     ae = config_from_dict(AutoencoderConfig, config["autoencoder"], where=where, bounds=AUTOENCODER_BOUNDS)
-    dit = config_from_dict(DiTConfig, config["dit"], where=where, bounds=DIT_BOUNDS)
+    dit = config_from_dict(DiTConfig, config["dit"], where=where, bounds=DIT_BOUNDS, retired=RETIRED_DIT_FIELDS)
     _check_autoencoder_shape(ae, where)
     if (ae.latent_channels, ae.latent_size) != (dit.latent_channels, dit.latent_size):
         raise CheckpointError(

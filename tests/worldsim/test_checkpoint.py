@@ -61,6 +61,19 @@ def test_foreign_and_mismatched_checkpoints_are_refused(tmp_path):
         WorldModel.load(tmp_path / "m")
 
 
+def test_a_retired_input_loads_when_off_and_is_refused_when_on(tmp_path):
+    wm = tiny_world_model()
+    wm.save(tmp_path / "m")
+    header = json.loads((tmp_path / "m" / "config.json").read_text())
+    header["config"]["dit"]["prev_noise_cond"] = False  # as older checkpoints (the shipped one) record it
+    (tmp_path / "m" / "config.json").write_text(json.dumps(header))
+    assert WorldModel.load(tmp_path / "m").dit.cfg == wm.dit.cfg
+    header["config"]["dit"]["prev_noise_cond"] = True
+    (tmp_path / "m" / "config.json").write_text(json.dumps(header))
+    with pytest.raises(CheckpointError, match="no longer has. Load it with the version that trained it"):
+        WorldModel.load(tmp_path / "m")
+
+
 def test_loading_reads_no_pickle(tmp_path):
     # a pickle where the weights should be is rejected as not-safetensors, never executed
     save_checkpoint(tmp_path / "p", kind="worldmodel", config={}, tensors={"x": torch.zeros(1)})

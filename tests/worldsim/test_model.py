@@ -303,22 +303,6 @@ def test_residual_target_round_trips_and_keeps_first_steps_as_latents():
     assert to_target(dit, prev, prev, first)[:, 1:].abs().max() == 0  # nothing moved is the exact zero
 
 
-def test_prev_noise_embedder_starts_as_a_no_op_then_conditions_on_the_level():
-    dit = tiny_dit()
-    inputs = random_inputs(dit)
-    text = random_text(2)
-    before = dit(*inputs, text).velocity
-    dit.add_prev_noise_cond()  # a trained model gains the input for fine-tuning
-    assert dit.cfg.prev_noise_cond
-    level = torch.full(inputs[2].shape, 0.3)
-    torch.testing.assert_close(dit(*inputs, text, prev_sigma=level).velocity, before)
-    with torch.no_grad():
-        dit.prev_noise_embed.mlp[2].weight.normal_(0, 0.1)  # as after training
-    assert not torch.allclose(dit(*inputs, text, prev_sigma=level).velocity, dit(*inputs, text).velocity)
-    with pytest.raises(ValueError, match="prev_sigma has shape"):
-        dit(*inputs, text, prev_sigma=level[:, :1])
-
-
 def test_autoencoder_round_trip_keeps_the_frames_shape_and_matches_encode_decode():
     import numpy as np
 

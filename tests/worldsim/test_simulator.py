@@ -58,8 +58,8 @@ def test_kv_cached_rollout_equals_full_recompute(residual_scale, spatial_rope):
 
 
 def test_noised_previous_frame_rollout_equals_full_recompute_and_changes_the_rollout():
-    noised = _cached_equals_recompute(residual_scale=0.5, prev_noise_cond=True, prev_noise=0.2)
-    assert not torch.allclose(noised, _rollout(True, residual_scale=0.5, prev_noise_cond=True))
+    noised = _cached_equals_recompute(residual_scale=0.5, prev_noise=0.2)
+    assert not torch.allclose(noised, _rollout(True, residual_scale=0.5))
     with pytest.raises(ValueError, match="prev_noise must be in"):
         SimulatorConfig(prev_noise=1.5)
 
@@ -145,7 +145,7 @@ def test_making_a_simulator_leaves_the_thread_count_alone():
 
 
 def test_a_checkpoint_records_its_rollout_settings_and_a_caller_overrides_them():
-    model = tiny_world_model(prev_noise_cond=True)
+    model = tiny_world_model()
     assert Simulator(model, 1, device="cpu").cfg.prev_noise == 0.0
     assert Simulator(model, 1, device="cpu").cfg.latent_grid == 0.0
     model.meta = {"rollout": {"prev_noise": 0.15, "latent_grid": 0.2}}
