@@ -9,7 +9,7 @@ export MUJOCO_GL ?= egl
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint next-teacher next-returns next-recall collect-stores results dream-to-real reach-policy clean
+.PHONY: setup demo test lint bench bench-gpu checkpoint next-checkpoint next-teacher next-recall collect-stores results dream-to-real reach-policy clean
 
 setup: $(STAMP)
 
@@ -88,17 +88,22 @@ checkpoint: $(STAMP)
 		--latent-hold 0.2 --latent-grid 0
 
 # The next checkpoint, under way: the same stores, a DiT pre-trained from scratch with attention by
-# row and column and layout tokens (12,000 steps, weight average 0.998), then the shipped
-# recipe's later stages (first frames and clips from rest, 9,000 steps in two runs; distillation to 2
-# moves, float16 with the latent hold). It goes to runs/next/model and replaces the shipped one only if
+# row and column and layout tokens (12,000 steps, weight average 0.998); first frames and clips from rest
+# (3,000 steps); a pooled memory of the 12 steps before the 4-step window, on Occlusion alone (700 steps of
+# 20-step clips); the loss weighted on the cells where an object comes back out from under the slab, with
+# clips drawn around such returns and first frames beside them (1,500 steps); distillation to 2 moves on
+# 20-step clips (1,000 steps), stored with float16 weights and the latent hold. It goes to runs/next/model,
+# benchmarks/returns.py scores it in outputs/returns/next.json, and it replaces the shipped one only if
 # `make results` on it measures better. About 5 hours of pre-training on a 2-core CPU, then 4 hours;
 # every stage resumes.
 # PRECISION=bfloat16 trains every stage faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
 # AMX); where a CPU lacks them bfloat16 is emulated and many times slower than float32.
 PRECISION ?= float32
-# BATCH=256 (or more) fills a GPU; the stages after pre-training take half of it for their clips.
+# BATCH=256 (or more) fills a GPU; the stages after pre-training take half of it for their clips, and a
+# quarter for clips of 20 steps.
 BATCH ?= 32
 HALF_BATCH = $(shell echo $$(( $(BATCH) > 1 ? $(BATCH) / 2 : 1 )))
+LONG_BATCH = $(shell echo $$(( $(BATCH) > 3 ? $(BATCH) / 4 : 1 )))
 # $(call distil,MODEL,RUN,OUT): MODEL (4 moves) taught to draw in 2 what it draws in 4, working in RUN (resumable),
 # then stored with float16 weights and its rollout settings in OUT.
 # $(call first_frames,MODEL,RUN,STEPS): STEPS of clips (from rest in the scenes that start at rest, 3 in 10) and
@@ -109,11 +114,12 @@ define first_frames
 		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps $(3) --lr 1e-4 --ema 0.998 \
 		--save-every 100 --out $(2) --check-episodes 0 --resume
 endef
+# $(4), optional: arguments that replace the clips' default length and batch (a memory model's longer clips).
 define distil
 	$(BIN)/worldsim finetune --checkpoint $(1) --distill-from $(1) --distill-steps 2 \
 		--data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch $(BATCH) \
-		--batch-size $(HALF_BATCH) --precision $(PRECISION) \
-		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 2000 --lr 5e-5 --ema 0.998 --save-every 100 \
+		$(or $(4),--batch-size $(HALF_BATCH) --steps 2000) --precision $(PRECISION) \
+		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --lr 5e-5 --ema 0.998 --save-every 100 \
 		--out $(2) --check-episodes 0 --resume
 	$(BIN)/worldsim convert --checkpoint $(2)/model --out $(3) --storage float16 --latent-hold 0.2 --latent-grid 0
 endef
@@ -134,12 +140,22 @@ runs/pre_ft/.done: | $(STAMP) runs/pre/.done
 	$(call first_frames,runs/pre/model,runs/pre_ft,3000)
 	touch $@
 
-runs/pre_ft2/.done: | $(STAMP) runs/pre_ft/.done
-	$(call first_frames,runs/pre_ft/model,runs/pre_ft2,6000)
+runs/pre_mem/.done: | $(STAMP) runs/pre_ft/.done
+	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --data $(MORE)/occlusion --window 4 --memory 12 \
+		--clip-steps 20 --steps 700 --lr 2e-4 --batch-size $(LONG_BATCH) --precision $(PRECISION) --ema 0.99 \
+		--save-every 100 --out runs/pre_mem --check-episodes 0 --resume
 	touch $@
 
-runs/pre_distill/.done: | $(STAMP) runs/pre_ft2/.done
-	$(call distil,runs/pre_ft2/model,runs/pre_distill,runs/next/model)
+runs/pre_ret/.done: | $(STAMP) runs/pre_mem/.done
+	$(BIN)/worldsim finetune --checkpoint runs/pre_mem/model --data $(RETURN_DATA) --clip-steps 20 --steps 1500 \
+		--first-frames $(FIRSTS) --first-frame-batch $(HALF_BATCH) --lr 1.5e-4 --batch-size $(LONG_BATCH) \
+		--precision $(PRECISION) --ema 0.995 --flow.return-weight 100 --return-prob 0.3 --save-every 100 \
+		--out runs/pre_ret --check-episodes 0 --resume
+	touch $@
+
+runs/pre_distill/.done: | $(STAMP) runs/pre_ret/.done
+	$(call distil,runs/pre_ret/model,runs/pre_distill,runs/next/model,--clip-steps 20 --batch-size $(LONG_BATCH) --steps 1000)
+	$(BIN)/python benchmarks/returns.py --checkpoint runs/next/model --json outputs/returns/next.json
 	touch $@
 
 # Its long-horizon variant, for comparison with runs/next/model: from the first-frame stage's model, MuJoCo
@@ -154,22 +170,9 @@ next-teacher: | $(STAMP) runs/pre_ft/.done
 		--check-episodes 0 --resume
 	$(call distil,runs/pre_teacher/model,runs/pre_teacher_distill,runs/next_teacher/model)
 
-# Its recall variant: from the first-frame stage, a pooled memory of the 12 steps before the 4-step window,
-# on Occlusion alone (700 steps), then the loss weighted on the cells where an object comes back out from
-# under the slab, with clips drawn around such returns, on the Occlusion, PushBox and Playground stores
-# (1,500 steps), into runs/ret_occ/model; then benchmarks/returns.py scores it (float16, hold 0.2) in
-# outputs/returns/ret_occ.json. Needs runs/pre_ft/model; about 3 s a step here.
+# Where an object comes back out from under the slab, the chain's stages pre_mem and pre_ret train
+# recall on these stores.
 RETURN_DATA := $(MORE)/occlusion $(DATA)/occlusion $(MORE)/pushbox $(MORE)/playground
-next-returns: | $(STAMP) runs/pre_ft/.done
-	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --data $(MORE)/occlusion --window 4 --memory 12 \
-		--clip-steps 20 --steps 700 --lr 2e-4 --batch-size 8 --precision $(PRECISION) --ema 0.99 \
-		--save-every 100 --out runs/mem_occ --check-episodes 0 --resume
-	$(BIN)/worldsim finetune --checkpoint runs/mem_occ/model --data $(RETURN_DATA) --clip-steps 20 --steps 1500 \
-		--lr 1.5e-4 --batch-size 8 --precision $(PRECISION) --ema 0.995 --flow.return-weight 100 \
-		--return-prob 0.3 --save-every 100 --out runs/ret_occ --check-episodes 0 --resume
-	$(BIN)/worldsim convert --checkpoint runs/ret_occ/model --out runs/ret_occ_f16 --storage float16 \
-		--latent-hold 0.2 --latent-grid 0
-	$(BIN)/python benchmarks/returns.py --checkpoint runs/ret_occ_f16 --json outputs/returns/ret_occ.json
 
 # The recall variant of the shipped checkpoint: the pooled memory of the 12 steps before its 4-step window and
 # the loss weighted on the cells where an object comes back into view, with clips drawn around such returns and
