@@ -24,6 +24,11 @@ Options that change what is trained:
   of the model's own steps first, without a loss, so the taught steps start deep in its own rollout.
   With ``teacher_recorded_motion`` the teacher's bodies move at the episode's recorded velocities from
   where the model drew them, so a glide the model slowed is taught to go on at its speed.
+* ``self_forcing_steps``: the model draws that many frames on its own after the true context, in
+  its own moves through its KV cache, and each is scored by distribution matching against the
+  starting model, frozen, given that same self-made context (Self-Forcing with DMD; a critic learns
+  the model's own distribution beside it, :mod:`worldsim.self_forcing`). It asks for no recorded
+  future, only for frames the starting model finds likely after what the model itself drew.
 * ``distill_from``: progressive distillation of the sampler into fewer moves per frame.
 * ``sink``, ``window``, ``null_action``, ``layout``, ``spatial_heads``, ``change_input``: add an input
   or a layer to the trained model as an exact no-op, then train it. ``spatial_rope`` changes how its
@@ -32,6 +37,7 @@ Options that change what is trained:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -64,6 +70,7 @@ from .diffusion import (
     to_target,
 )
 from .model import DiT
+from .self_forcing import Critic, SelfForcingConfig, self_forcing_loss
 from .simulator import DEFAULT_SAMPLING_STEPS, recorded_sampling_steps
 from .trainer import FitConfig, Trainer, default_device, init_distributed, resumable, stage_generators
 from .worldmodel import WorldModel
@@ -107,7 +114,15 @@ class FinetuneConfig:
     rollout_steps: int = 0
     """r: steps unrolled on the model's own samples for the rollout loss; 0 (the default) turns it off."""
     rollout_weight: float = 1.0
-    """Weight of the rollout loss against the flow loss."""
+    """Weight of the rollout loss (or the self-forcing loss) against the flow loss."""
+    self_forcing_steps: int = 0
+    """Frames the model draws on its own after --context-steps true ones, each scored by distribution
+    matching against the starting model, frozen, given the same self-made context (Self-Forcing);
+    0 (the default) turns it off. Start from a model that samples in 4 moves or more: its velocities
+    at every noise level are what scores the frames."""
+    critic_lr: float = 1e-4
+    """Learning rate of the self-forcing critic, which learns where the model's own frames lie (one
+    step per drawn frame)."""
     rollout_burn_in: int = 0
     """Steps unrolled on the model's own samples, without a loss, before the --rollout-steps that are
     trained: those then start from a context the model made itself over that many steps, as deep in a
@@ -324,6 +339,17 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     return torch.stack(losses).mean()
 
 
+def self_forcing(dit: DiT, cfg: FinetuneConfig) -> tuple[DiT, Critic, SelfForcingConfig] | None:
+    """For ``--self-forcing-steps``: the real score (a frozen copy of ``dit`` as it starts), the critic
+    (a trained copy) and the unroll's settings; None without it."""
+    if not cfg.self_forcing_steps:
+        return None
+    real = copy.deepcopy(dit).eval().requires_grad_(False)
+    sf = SelfForcingConfig(rollout_steps=cfg.self_forcing_steps, sampling_steps=cfg.sampling_steps,
+                           context_noise=cfg.context_noise, critic_lr=cfg.critic_lr)
+    return real, Critic(dit, cfg.critic_lr), sf
+
+
 def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> tuple[WorldModel, int] | None:
     """The teacher of a distilling fine-tune (``cfg.distill_from``), its DiT frozen, and the moves
     per frame it samples in (its recorded ones, else the default); None without one."""
@@ -378,9 +404,12 @@ def _refuse_conflicts(dit: DiT, cfg: FinetuneConfig) -> None:
                          "--rollout-steps and --change-input")
     if cfg.flow.action_dropout > 0 and not dit.cfg.null_action:
         raise ValueError("--flow.action-dropout needs the unknown-action input: add --null-action")
-    if cfg.heads_only and (cfg.rollout_steps or cfg.first_frames):
+    if cfg.heads_only and (cfg.rollout_steps or cfg.first_frames or cfg.self_forcing_steps):
         raise ValueError("--heads-only trains the heads on teacher-forced clips; drop "
-                         "--rollout-steps and --first-frames")
+                         "--rollout-steps, --self-forcing-steps and --first-frames")
+    if cfg.self_forcing_steps and (cfg.rollout_steps or cfg.distill_from):
+        raise ValueError("--self-forcing-steps is a loss of its own on the model's unrolled frames; drop "
+                         "--rollout-steps and --distill-from")
 
 
 def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
@@ -425,7 +454,8 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     ae, dit = model.autoencoder, prepare_model(model.dit.train(), cfg)
     g, noise = stage_generators(cfg.seed + 1000 * d.rank, device)
     span = dit.cfg.span
-    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps, span)
+    clip = max(cfg.clip_steps, cfg.context_steps + cfg.rollout_burn_in + cfg.rollout_steps + cfg.self_forcing_steps,
+               span)
     forced = max(cfg.clip_steps, span) if cfg.rollout_burn_in else clip  # steps the flow loss sees
     returns = cfg.flow.return_weight > 0 or cfg.return_prob > 0
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device, returns,
@@ -439,9 +469,12 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
                     time_budget_min=cfg.time_budget_min, ema=cfg.ema, grad_clip=1.0,
                     precision=cfg.precision)
     trainer = Trainer("finetune", dit, opt, fit, out, g, d, noise)
+    forcing = self_forcing(dit, cfg)  # copies of the model as it starts
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("finetune_step", -1)))
+        if forcing is not None:
+            forcing[1].load(out)
     distilling = distill_teacher(cfg, dit, device)
     # a fine-tune of a distilled model is sampled in the default moves again, unless it is distilled too
     rollout = {k: v for k, v in model.meta.get("rollout", {}).items() if k != "sampling_steps"}
@@ -465,16 +498,22 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
                 distill_loss(dit, teacher.dit, head, cfg.flow, cfg.distill_steps, teacher_steps, generator=noise))
         targets = taught(batch, cfg.context_steps) if taught is not None else None
         roll = rollout_loss(dit, batch, cfg, noise, targets) if cfg.rollout_steps else None
+        forced_logs = {}
+        if forcing is not None:
+            real, critic, sf = forcing
+            roll, forced_logs = self_forcing_loss(dit, real, critic, batch, cfg.context_steps, sf, noise)
         first = flow_loss(dit, firsts.sample(cfg.first_frame_batch, device), first_flow, noise) if firsts else None
         loss = flow.loss + (cfg.rollout_weight * roll if roll is not None else 0)
         loss = loss + (first.loss if first is not None else 0)
         return loss, {"flow": flow.flow, "reward": flow.reward, "done": flow.done,
                       "episode_starts": batch.first.any(1).sum(),
-                      **({"rollout": roll.detach()} if roll is not None else {}),
+                      **({"rollout": roll.detach()} if roll is not None else {}), **forced_logs,
                       **({"first_frame": first.flow} if first is not None else {})}
 
     def save(step: int, weights: torch.nn.Module) -> None:
         WorldModel(ae, weights).save(out / "model", meta={**meta, "finetune_step": step})
+        if forcing is not None:
+            forcing[1].save(out)
 
     trainer.fit(objective, save)
     return out / "model"
