@@ -334,6 +334,9 @@ class ConvertConfig:
     """Record this as the checkpoint's rollout default SimulatorConfig.latent_hold; None keeps its own."""
     latent_grid: float | None = None
     """Record this as the checkpoint's rollout default SimulatorConfig.latent_grid; None keeps its own."""
+    sampling_steps: int | None = None
+    """Record this as the checkpoint's denoising moves per frame at rollout (as a distilling fine-tune
+    does); None keeps its own. A light fine-tune of a distilled model can keep its moves this way."""
     raw_weights: str | None = None
     """Put these DiT weights in place of the checkpoint's: a run's state/raw.safetensors, the trained
     weights behind a checkpoint that holds their average (--dit.ema, --ema); the run's state must be at
@@ -345,11 +348,13 @@ def convert(cfg: ConvertConfig) -> dict[str, Any]:
     from .checkpoint import checkpoint_hash
 
     SimulatorConfig(latent_hold=cfg.latent_hold, latent_grid=cfg.latent_grid)  # refuses values out of range
+    if cfg.sampling_steps is not None and cfg.sampling_steps < 1:
+        raise ValueError(f"--sampling-steps must be at least 1, got {cfg.sampling_steps}")
     source = Path(cfg.checkpoint)
     model = WorldModel.load(source)
     if cfg.raw_weights:
         _put_raw_weights(model, Path(cfg.raw_weights))
-    given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid}
+    given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid, "sampling_steps": cfg.sampling_steps}
     rollout = {**model.meta.get("rollout", {}), **{k: v for k, v in given.items() if v is not None}}
     meta = {**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage,
             **({"rollout": rollout} if rollout else {}), **({"weights": "raw"} if cfg.raw_weights else {})}

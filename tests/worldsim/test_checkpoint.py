@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from worldsim.checkpoint import CheckpointError, checkpoint_hash, file_sha256, load_checkpoint, save_checkpoint
+from worldsim.simulator import Simulator
 from worldsim.worldmodel import WorldModel
 
 from .helpers import tiny_world_model
@@ -102,11 +103,12 @@ def test_a_checkpoint_stored_in_16_bits_is_half_the_size_and_loads_as_float32(tm
     wm = tiny_world_model()
     wm.save(tmp_path / "full")
     main(["convert", "--checkpoint", str(tmp_path / "full"), "--out", str(tmp_path / "half"), "--storage", storage,
-          "--latent-hold", "0.2"])
+          "--latent-hold", "0.2", "--sampling-steps", "2"])
     size = lambda d: (tmp_path / d / "weights.safetensors").stat().st_size
     assert size("half") < 0.6 * size("full")
     half = WorldModel.load(tmp_path / "half")
-    assert half.meta["rollout"] == {"latent_hold": 0.2}
+    assert half.meta["rollout"] == {"latent_hold": 0.2, "sampling_steps": 2}
+    assert Simulator(half, 1).sampler.cfg.steps == 2  # rolled out in the moves recorded
     assert half.meta["storage"] == storage and half.meta["converted_from"] == checkpoint_hash(tmp_path / "full")[:16]
     dtype = getattr(torch, storage)
     for (name, a), b in zip(wm.state_dict().items(), half.state_dict().values(), strict=True):
