@@ -159,13 +159,12 @@ def self_forcing_loss(student: DiT, real: DiT, critic: Critic, batch: Batch, con
     at = lambda s: torch.full((B, 1), float(s), device=device)
     for j in range(k, k + r):
         act = batch.action[:, j:j + 1]  # the recorded actions, as the simulator is given them
-        with torch.no_grad():  # every move but the last
-            x = randn(prev.shape)
-            for i in range(cfg.sampling_steps - 1):
-                v = nets["student"].velocity(x, prev, at(ladder[i]), act, no_first)
-                x = x + (ladder[i + 1] - ladder[i]) * v
-        last = at(ladder[-2])
-        y = x - ladder[-2] * nets["student"].velocity(x, prev, last, act, no_first)  # (B, 1, C, h, w), with gradients
+        denoise = lambda x, sigma, prev=prev, act=act: nets["student"].velocity(x, prev, sigma, act, no_first)
+        x = randn(prev.shape)
+        for i in range(cfg.sampling_steps):  # every move but the last without gradients
+            with torch.set_grad_enabled(i == cfg.sampling_steps - 1):
+                x = sampler.step(denoise, x, at(ladder[i]), at(ladder[i + 1])).sample
+        y = x  # (B, 1, C, h, w), with gradients through the last move
         t, eps = level(), randn(y.shape)
         y_t = add_noise(y.detach(), t, eps)
         with torch.no_grad():
