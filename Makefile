@@ -84,8 +84,14 @@ checkpoint: $(STAMP)
 		--data $(STORES) $(MORES) --first-frames $(FIRSTS) --first-frame-batch 32 \
 		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 2000 --lr 5e-5 --ema 0.998 --save-every 100 \
 		--out runs/distill2 --check-episodes 0 $(if $(RESUME),--resume,)
-	$(BIN)/worldsim convert --checkpoint runs/distill2/model --out worldsim/checkpoints/default --storage float16 \
+	$(BIN)/worldsim convert --checkpoint runs/distill2/model --out runs/distill2_f16 --storage float16 \
 		--latent-hold 0.2 --latent-grid 0
+	$(BIN)/worldsim finetune --checkpoint runs/distill2_f16 --data $(MORE)/pushbox $(MORE)/playground $(MORE)/occlusion \
+		--first-frames $(FIRSTS) --first-frame-batch 16 --clip-steps 12 --batch-size 8 --start-prob 0.3 0 0 \
+		--steps 150 --lr 5e-5 --ema 0.99 --save-every 50 --out runs/clips12 --check-episodes 0 \
+		$(if $(RESUME),--resume,)
+	$(BIN)/worldsim convert --checkpoint runs/clips12/model --out worldsim/checkpoints/default --storage float16 \
+		--latent-hold 0.2 --latent-grid 0 --sampling-steps 2
 
 # The next checkpoint, under way: the same stores, a DiT pre-trained from scratch with attention by
 # row and column and layout tokens (12,000 steps, weight average 0.998); first frames and clips from rest
