@@ -309,6 +309,17 @@ def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
+def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Scaled dot-product attention of ``q`` (B, H, N, d) over ``k``, ``v`` (B, H, K, d); ``mask``
+    broadcasts to (B, H, N, K), True = visible. A training pass on a CPU under bfloat16 autocast runs
+    it in float32: the CPU's bfloat16 attention kernel is much slower backwards than its float32 one,
+    while the matrix products around it gain from bfloat16."""
+    if q.device.type == "cpu" and q.dtype == torch.bfloat16 and torch.is_grad_enabled():
+        with torch.autocast("cpu", enabled=False):
+            return F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask).to(q.dtype)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+
 class CausalSelfAttention(nn.Module):
     """Self-attention that is full within a step, causal across steps, banded to ``window`` steps, and
     (``memory``) to the pooled tokens of the ``memory`` steps before the window."""
@@ -385,7 +396,7 @@ class CausalSelfAttention(nn.Module):
         if (past and lo == start and not (recalls and end > start) and not torch.is_grad_enabled()
                 and not torch.compiler.is_compiling()):
             keys, values, mask = self._held(cache, layer, k, v, L, new, (lo, first, end, recalls))
-            out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
+            out = attention(q_rot, keys, values, mask)  # (B, H, n*L, d)
             if commit:
                 self._commit(cache, layer, torch.cat([cache.keys[layer], k], dim=2),
                              torch.cat([cache.values[layer], v], dim=2), L)
@@ -402,7 +413,7 @@ class CausalSelfAttention(nn.Module):
             keys, values = torch.cat([keys, k_mem], dim=2), torch.cat([values, v_mem], dim=2)
         cached = cache.valid if past else torch.ones(B, 0, dtype=torch.bool, device=x.device)
         mask = self._mask(cached, B, n, L, past, window, memory, lo, first, end)
-        out = F.scaled_dot_product_attention(q_rot, keys, values, attn_mask=mask)  # (B, H, n*L, d)
+        out = attention(q_rot, keys, values, mask)  # (B, H, n*L, d)
         if commit and cache is not None:
             self._commit(cache, layer, k_all, v_all, L)
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
@@ -521,7 +532,7 @@ class CrossAttention(nn.Module):
     def forward(self, x: Tensor, k: Tensor, v: Tensor, mask: Tensor) -> Tensor:
         B, n, L, D = x.shape
         q = rearrange(self.q(x), "b n l (h d) -> b h (n l) d", h=self.heads)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None, None, :])  # (B, H, n*L, d)
+        out = attention(q, k, v, mask[:, None, None, :])  # (B, H, n*L, d)
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
 
 
@@ -549,7 +560,7 @@ class SideAttention(nn.Module):
         """``x`` (B, n, L, D) attends to keys and values (B, H, K, d), ``mask`` (B, K) True = visible."""
         n = x.shape[1]
         q = rearrange(self.q(self.norm(x)), "b n l (h d) -> b h (n l) d", h=self.heads)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else mask[:, None, None, :])
+        out = attention(q, k, v, None if mask is None else mask[:, None, None, :])
         return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))  # (B, n, L, D)
 
 

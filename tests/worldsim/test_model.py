@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from worldsim.diffusion import from_target, to_target
-from worldsim.model import MODELS, DiT, DiTBlock, DiTConfig, TextCond, rope, rope_tables
+from worldsim.model import MODELS, DiT, DiTBlock, DiTConfig, TextCond, attention, rope, rope_tables
 
 from .helpers import random_inputs, random_text, tiny_dit
 
@@ -377,3 +377,32 @@ def test_layout_tokens_start_as_a_no_op_then_shape_only_first_frames():
         dit(*inputs, TextCond(text.tokens, text.mask, text.pooled, torch.randn(2, 3, 5)))
     with pytest.raises(ValueError, match="reads 6 layout features"):
         dit.add_layout(5)
+
+
+def test_attention_under_cpu_bfloat16_autocast_trains_in_float32_and_returns_bfloat16():
+    """A training pass on a CPU under bfloat16 autocast: attention runs in float32 (the CPU's bfloat16
+    kernel is slow backwards), hands back bfloat16 like the layers around it, and passes gradients;
+    without gradients (a rollout) the bfloat16 kernel runs as it is."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 8, 16) for _ in range(3))
+    mask = torch.rand(2, 1, 8, 8) > 0.3
+    mask[..., 0] = True  # every query sees at least one key
+    exact = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    qb, kb, vb = (t.bfloat16().requires_grad_() for t in (q, k, v))
+    seen = []
+    real = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(*args, **kwargs):
+        seen.append(args[0].dtype)
+        return real(*args, **kwargs)
+
+    with torch.autocast("cpu", dtype=torch.bfloat16), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+        out = attention(qb, kb, vb, mask)
+        with torch.no_grad():
+            attention(qb, kb, vb, mask)
+    assert seen == [torch.float32, torch.bfloat16]
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), exact, atol=0.05, rtol=0.05)
+    out.float().sum().backward()
+    assert all(t.grad is not None and t.grad.dtype == torch.bfloat16 and t.grad.abs().sum() > 0 for t in (qb, kb, vb))
