@@ -114,6 +114,8 @@ class DiTTrainConfig:
     """Precision of the forward pass (bfloat16: under torch.autocast; the weights stay float32)."""
     spatial_rope: bool = False
     """Rotate attention by each token's row and column as well as its step (DiTConfig.spatial_rope)."""
+    exact_gelu: bool = True
+    """GELU in its exact form, cheaper on CPUs than the tanh approximation (DiTConfig.exact_gelu)."""
     layout: bool = False
     """Give first frames one token per agent, object, goal and slab of the episode's recorded scene
     (DiTConfig.layout_dim, worldsim.envs.layout), so frame 0 from text is drawn where the prompt says."""
@@ -232,8 +234,8 @@ def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale
     return MODELS[cfg.dit.preset](latent_channels=ae.cfg.latent_channels, latent_size=ae.cfg.latent_size,
                                   action_dim=action_dim, window=cfg.dit.window, memory=cfg.dit.memory,
                                   residual_scale=residual_scale,
-                                  patch=(1, *cfg.dit.patch),
-                                  spatial_rope=cfg.dit.spatial_rope, layout_dim=LAYOUT_DIM if cfg.dit.layout else 0)
+                                  patch=(1, *cfg.dit.patch), spatial_rope=cfg.dit.spatial_rope,
+                                  exact_gelu=cfg.dit.exact_gelu, layout_dim=LAYOUT_DIM if cfg.dit.layout else 0)
 
 
 def train(cfg: TrainConfig) -> Path:

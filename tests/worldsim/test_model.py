@@ -406,3 +406,26 @@ def test_attention_under_cpu_bfloat16_autocast_trains_in_float32_and_returns_bfl
     torch.testing.assert_close(out.float(), exact, atol=0.05, rtol=0.05)
     out.float().sum().backward()
     assert all(t.grad is not None and t.grad.dtype == torch.bfloat16 and t.grad.abs().sum() > 0 for t in (qb, kb, vb))
+
+
+def test_exact_gelu_is_the_same_curve_and_a_checkpoint_without_the_field_keeps_tanh(tmp_path):
+    """The exact GELU changes a model's outputs only at float16-rounding level, yet it is a different
+    function, so a config written before the field existed loads with the tanh form it was trained with."""
+    from worldsim.checkpoint import config_from_dict
+    from worldsim.worldmodel import DIT_BOUNDS, RETIRED_DIT_FIELDS
+
+    tanh, exact = tiny_dit(), tiny_dit(exact_gelu=True)
+    exact.load_state_dict(tanh.state_dict())
+    x, prev, sigma, action, first = random_inputs(tanh)
+    text = random_text(x.shape[0])
+    a = tanh(x, prev, sigma, action, first, text).velocity
+    b = exact(x, prev, sigma, action, first, text).velocity
+    assert not torch.equal(a, b)
+    torch.testing.assert_close(a, b, atol=2e-3, rtol=2e-3)
+    assert isinstance(tanh.blocks[0].mlp[1], torch.nn.GELU) and tanh.blocks[0].mlp[1].approximate == "tanh"
+    assert exact.blocks[0].mlp[1].approximate == "none"
+    saved = {k: v for k, v in vars(exact.cfg).items() if k != "exact_gelu"}
+    saved["patch"] = list(saved["patch"])
+    old = config_from_dict(DiTConfig, saved, where="old", bounds=DIT_BOUNDS, retired=RETIRED_DIT_FIELDS)
+    assert old.exact_gelu is False
+    assert config_from_dict(DiTConfig, {**saved, "exact_gelu": True}, where="new").exact_gelu is True
