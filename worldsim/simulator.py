@@ -51,7 +51,7 @@ class SimulatorConfig:
     """Denoising moves for a first frame generated from text alone. A whole scene from noise needs
     far more than the few moves a next frame does (benchmarks/README.md, "Frames from text"),
     and it is drawn once per reset."""
-    first_frame_candidates: int = 8
+    first_frame_candidates: int = 16
     """First frames drawn per rollout when ``reset`` is given a ``first_frame_score``: the one that
     scores best starts the rollout (best-of-n against a check of what the prompt asked for)."""
     context_noise: float = 0.02
