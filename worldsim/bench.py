@@ -27,6 +27,7 @@ from .model import TextCond
 from .report import machine, write_json
 from .simulator import Simulator, SimulatorConfig, recorded_sampling_steps
 from .store import EpisodeStore
+from .trainer import cpu_has_bfloat16
 from .worldmodel import WorldModel, resolve_checkpoint
 
 
@@ -192,8 +193,10 @@ def memory_over_resets(checkpoint: str, resets: int = 10_000, every: int = 500,
             "rss_growth_mb_after_first_tenth": round(trace[-1]["rss_mb"] - start["rss_mb"], 1)}
 
 
-def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int = 4, steps: int = 3) -> dict:
-    """Frames per second through a DiT training step (forward, backward, AdamW) on random latents."""
+def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int = 4, steps: int = 3,
+                        precision: Literal["float32", "bfloat16"] = "float32") -> dict:
+    """Frames per second through a DiT training step (forward, backward, AdamW) on random latents,
+    with the forward pass in ``precision`` (bfloat16: under autocast, as ``--precision bfloat16`` trains)."""
     dit = model.dit.train()
     c = dit.cfg
     shape = (batch_size, clip_steps, c.latent_channels, c.latent_size, c.latent_size)
@@ -205,15 +208,18 @@ def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int
                   torch.zeros(batch_size, clip_steps), text, sink=torch.randn(batch_size, 1, *shape[2:]))
     opt = torch.optim.AdamW(dit.parameters(), lr=1e-5)
 
+    device = next(dit.parameters()).device.type
+
     def step() -> None:
-        loss = flow_loss(dit, batch, FlowConfig()).loss
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            loss = flow_loss(dit, batch, FlowConfig()).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
 
     sec = _timed(step, steps, warmup=1)
     dit.eval()
-    return {"batch_size": batch_size, "clip_steps": clip_steps, "step_s": round(sec, 3),
+    return {"batch_size": batch_size, "clip_steps": clip_steps, "precision": precision, "step_s": round(sec, 3),
             "frames_per_s": round(batch_size * clip_steps / sec, 1)}
 
 
@@ -400,7 +406,10 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
     if cfg.reset_memory:
         results["reset_memory"] = memory_over_resets(str(resolve_checkpoint(cfg.checkpoint)), cfg.reset_memory,
                                                        every=max(1, cfg.reset_memory // 20))
-    results["training"] = training_throughput(model, batch_size=4 if cfg.quick else 32, steps=1 if cfg.quick else 3)
+    train_kw = {"batch_size": 4 if cfg.quick else 32, "steps": 1 if cfg.quick else 3}
+    results["training"] = training_throughput(model, **train_kw)
+    if cpu_has_bfloat16():  # elsewhere bfloat16 is emulated, many times slower: nothing to compare
+        results["training_bfloat16"] = training_throughput(model, precision="bfloat16", **train_kw)
     results["collection"] = measure_collect_throughput(cfg.gt_env, episodes=2 if cfg.quick else 16, steps=30,
                                                          workers=(1,) if cfg.quick else (1, 2), policy="scripted")
     # compared with MuJoCo at the moves the checkpoint rolls out in (else the most of the sweep)
