@@ -6,6 +6,7 @@ here is a pass/fail test: ``worldsim bench --json`` records the figures with the
 
 from __future__ import annotations
 
+import copy
 import importlib
 import itertools
 import os
@@ -197,7 +198,7 @@ def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int
                         precision: Literal["float32", "bfloat16"] = "float32") -> dict:
     """Frames per second through a DiT training step (forward, backward, AdamW) on random latents,
     with the forward pass in ``precision`` (bfloat16: under autocast, as ``--precision bfloat16`` trains)."""
-    dit = model.dit.train()
+    dit = copy.deepcopy(model.dit).train()  # the caller's model keeps its weights
     c = dit.cfg
     shape = (batch_size, clip_steps, c.latent_channels, c.latent_size, c.latent_size)
     lat = torch.randn(shape)
@@ -218,7 +219,6 @@ def training_throughput(model: WorldModel, batch_size: int = 32, clip_steps: int
         opt.step()
 
     sec = _timed(step, steps, warmup=1)
-    dit.eval()
     return {"batch_size": batch_size, "clip_steps": clip_steps, "precision": precision, "step_s": round(sec, 3),
             "frames_per_s": round(batch_size * clip_steps / sec, 1)}
 

@@ -324,7 +324,9 @@ def test_bench_training_throughput_trains_in_the_precision_it_names(precision, t
         return out
 
     monkeypatch.setattr(type(model.dit), "forward", spy)
+    before = {k: v.clone() for k, v in model.dit.state_dict().items()}
     row = bench.training_throughput(model, batch_size=2, steps=1, precision=precision)
+    assert all(torch.equal(before[k], v) for k, v in model.dit.state_dict().items())  # trained a copy
     assert row["precision"] == precision and row["step_s"] > 0 and row["frames_per_s"] > 0
     assert set(seen) == {torch.bfloat16 if precision == "bfloat16" else torch.float32}
-    assert all(p.dtype == torch.float32 for p in model.dit.parameters())
+    assert all(p.dtype == torch.float32 for p in model.dit.parameters()) and not model.dit.training
