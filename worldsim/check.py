@@ -67,6 +67,8 @@ class CheckConfig:
     latent_hold: float | None = None
     """Keep latent cells that change by at most this (SimulatorConfig.latent_hold); 0: off;
     default: each checkpoint's own recorded level."""
+    context_noise: float = SimulatorConfig.context_noise
+    """Noise level of the finished frames committed to the cache (SimulatorConfig.context_noise)."""
     action_guidance: float = 1.0
     """Guidance towards the actions taken (SimulatorConfig.action_guidance); 1: off. Needs a model
     fine-tuned with --null-action and action dropout."""
@@ -99,7 +101,8 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     model = WorldModel.load(path)
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise,
                               latent_grid=cfg.latent_grid, latent_hold=cfg.latent_hold,
-                              action_guidance=cfg.action_guidance, quantize=cfg.quantize, dtype=cfg.dtype)
+                              context_noise=cfg.context_noise, action_guidance=cfg.action_guidance,
+                              quantize=cfg.quantize, dtype=cfg.dtype)
     if cfg.samples < 1:
         raise ValueError(f"--samples must be at least 1, got {cfg.samples}")
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed

@@ -119,6 +119,8 @@ class SimulatorConfig:
             raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
         if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
             raise ValueError(f"prev_noise must be in [0, 1), got {self.prev_noise}")
+        if not 0.0 <= self.context_noise < 1.0:
+            raise ValueError(f"context_noise must be in [0, 1), got {self.context_noise}")
 
     @classmethod
     def coerce(cls, value: SimulatorConfig | dict | None) -> SimulatorConfig:

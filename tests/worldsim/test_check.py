@@ -68,6 +68,28 @@ def test_check_sample_seeds_change_the_samples_not_the_episodes(tiny_checkpoint,
     assert pooled["baseline"]["psnr"]["mean"] == other["baseline"]["psnr"]["mean"]
 
 
+def test_check_commits_frames_at_the_context_noise_it_is_given(tiny_checkpoint, tmp_path, monkeypatch):
+    import pytest
+
+    import worldsim.check as check_module
+    from worldsim.check import CheckConfig, check
+
+    seen = []
+    real = check_module.Simulator
+
+    def spy(model, batch_size, cfg):
+        seen.append(cfg.context_noise)
+        return real(model, batch_size, cfg)
+
+    monkeypatch.setattr(check_module, "Simulator", spy)
+    check(CheckConfig(checkpoint=tiny_checkpoint, episodes=1, horizon=2, out=str(tmp_path), videos=0,
+                      sampling_steps=1, context_noise=0.1))
+    assert seen and set(seen) == {0.1}
+    with pytest.raises(ValueError, match="context_noise"):
+        check(CheckConfig(checkpoint=tiny_checkpoint, episodes=1, horizon=2, out=str(tmp_path), videos=0,
+                          context_noise=1.5))
+
+
 def test_rollout_from_a_prompt(tiny_checkpoint, tmp_path):
     from worldsim.scenario import RolloutConfig, scenario_rollout
 
