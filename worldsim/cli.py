@@ -266,7 +266,8 @@ def run_bench(cfg: BenchConfig) -> None:
           + ", ".join(f"{name} {c['wall_s']} / {c['cpu_s']}{where(c)}"
                       for name, c in cost.items() if isinstance(c, dict)))
     print(f"KV cache vs recompute: {json.dumps(r['cache_vs_recompute'])}")
-    print(f"training: {r['training']['frames_per_s']} frames/s; memory flat after window: "
+    bf16 = f", bfloat16 {r['training_bfloat16']['frames_per_s']}" if "training_bfloat16" in r else ""
+    print(f"training: {r['training']['frames_per_s']} frames/s{bf16}; memory flat after window: "
           f"{r['memory']['flat_after_window']}")
     if cfg.json:
         print(f"recorded in {cfg.json}")

@@ -315,9 +315,10 @@ def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
 
 def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
     """Scaled dot-product attention of ``q`` (B, H, N, d) over ``k``, ``v`` (B, H, K, d); ``mask``
-    broadcasts to (B, H, N, K), True = visible. A training pass on a CPU under bfloat16 autocast runs
-    it in float32: the CPU's bfloat16 attention kernel is much slower backwards than its float32 one,
-    while the matrix products around it gain from bfloat16."""
+    broadcasts to (B, H, N, K), True = visible. On a CPU, bfloat16 inputs with gradients on (a training
+    pass under bfloat16 autocast) are attended in float32 and the output cast back: the CPU's bfloat16
+    attention kernel is much slower backwards than its float32 one, while the matrix products around
+    it gain from bfloat16. Without gradients (a rollout) the bfloat16 kernel runs as it is."""
     if q.device.type == "cpu" and q.dtype == torch.bfloat16 and torch.is_grad_enabled():
         with torch.autocast("cpu", enabled=False):
             return F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask).to(q.dtype)

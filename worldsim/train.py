@@ -238,6 +238,18 @@ def build_dit(cfg: TrainConfig, ae: Autoencoder, action_dim: int, residual_scale
                                   exact_gelu=cfg.dit.exact_gelu, layout_dim=LAYOUT_DIM if cfg.dit.layout else 0)
 
 
+def refuse_another_dit(saved: DiT, built: DiT, out: Path) -> None:
+    """A resumed run goes on with the network it saved: a DiT setting that differs from the saved
+    model's (an option changed since, or a new default) is refused rather than trained on silently."""
+    was, now = asdict(saved.cfg), asdict(built.cfg)
+    changed = sorted(k for k in was if was[k] != now[k])
+    if changed:
+        diff = ", ".join(f"{k}: saved {was[k]!r}, now {now[k]!r}" for k in changed)
+        raise ValueError(f"--resume: the DiT in {out}/model differs from the one these options build ({diff}); "
+                         "resume with the options the run was started with (see its train_config.json and "
+                         "model/config.json), or start a new run")
+
+
 def train(cfg: TrainConfig) -> Path:
     """Run both stages; returns the world-model checkpoint directory."""
     device = default_device()
@@ -264,6 +276,7 @@ def train(cfg: TrainConfig) -> Path:
     trainer = Trainer("dit", dit, opt, fit, out, g, d, noise)
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
+        refuse_another_dit(saved.dit, dit, out)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("step", -1)))
     returns = None
     if c.flow.return_weight > 0 or c.return_prob > 0:

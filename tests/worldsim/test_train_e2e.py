@@ -47,6 +47,11 @@ def test_collect_train_resume_load_simulate(data, tmp_path):
     assert first.meta["step"] == 2
     state = json.loads((tmp_path / "run" / "state" / "state.json").read_text())
     assert state["step"] == 2 and state["log"]
+    changed_gelu = _cfg(data, out, steps=4, resume=True)
+    changed_gelu.dit.exact_gelu = not changed_gelu.dit.exact_gelu
+    with pytest.raises(ValueError, match="exact_gelu: saved"):  # another network: refused, nothing trained
+        train(changed_gelu)
+    assert json.loads((tmp_path / "run" / "state" / "state.json").read_text())["step"] == 2
     path = train(_cfg(data, out, steps=4, resume=True))  # continues from step 2, reuses the autoencoder
     model = WorldModel.load(path)
     assert model.meta["step"] == 4
