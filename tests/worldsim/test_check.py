@@ -3,6 +3,8 @@
 import json
 
 import numpy as np
+import pytest
+import torch
 
 from worldsim.evaluate import Rollouts, score_rollouts, side_by_side, summarise
 
@@ -69,8 +71,6 @@ def test_check_sample_seeds_change_the_samples_not_the_episodes(tiny_checkpoint,
 
 
 def test_check_commits_frames_at_the_context_noise_it_is_given(tiny_checkpoint, tmp_path, monkeypatch):
-    import pytest
-
     import worldsim.check as check_module
     from worldsim.check import CheckConfig, check
 
@@ -152,6 +152,31 @@ def test_bench_quick(tiny_checkpoint, tmp_path):
     assert cost["learned_batch_1"]["wall_s"] == round(600 / one["env_steps_per_s"], 3)
     assert cost["learned_batch_1"]["cpu_s"] > 0 and cost["mujoco"]["cpu_s"] > 0
     assert r["compared_at_sampling_steps"] == 1
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_bench_training_throughput_trains_in_the_precision_it_names(precision, tiny_checkpoint, monkeypatch):
+    """`worldsim bench`'s training row runs the forward pass in the precision it reports (bfloat16
+    under autocast, as `--precision bfloat16` trains) and leaves the weights float32."""
+    from worldsim import bench
+    from worldsim.worldmodel import WorldModel
+
+    model = WorldModel.load(tiny_checkpoint)
+    seen = []
+    forward = type(model.dit).forward
+
+    def spy(self, *args, **kwargs):
+        out = forward(self, *args, **kwargs)
+        seen.append(out.velocity.dtype)
+        return out
+
+    monkeypatch.setattr(type(model.dit), "forward", spy)
+    before = {k: v.clone() for k, v in model.dit.state_dict().items()}
+    row = bench.training_throughput(model, batch_size=2, steps=1, precision=precision)
+    assert all(torch.equal(before[k], v) for k, v in model.dit.state_dict().items())  # trained a copy
+    assert row["precision"] == precision and row["step_s"] > 0 and row["frames_per_s"] > 0
+    assert set(seen) == {torch.bfloat16 if precision == "bfloat16" else torch.float32}
+    assert all(p.dtype == torch.float32 for p in model.dit.parameters()) and not model.dit.training
 
 
 def test_bench_times_a_pooled_memory_beside_a_wider_window_without_changing_the_model(tiny_checkpoint):
