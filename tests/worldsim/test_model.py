@@ -408,7 +408,7 @@ def test_attention_under_cpu_bfloat16_autocast_trains_in_float32_and_returns_bfl
     assert all(t.grad is not None and t.grad.dtype == torch.bfloat16 and t.grad.abs().sum() > 0 for t in (qb, kb, vb))
 
 
-def test_exact_gelu_is_the_same_curve_and_a_checkpoint_without_the_field_keeps_tanh(tmp_path):
+def test_exact_gelu_is_the_same_curve_and_a_checkpoint_without_the_field_keeps_tanh():
     """The exact GELU changes a model's outputs only at float16-rounding level, yet it is a different
     function, so a config written before the field existed loads with the tanh form it was trained with."""
     from worldsim.checkpoint import config_from_dict
