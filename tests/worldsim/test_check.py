@@ -193,6 +193,14 @@ def test_bench_times_a_pooled_memory_beside_a_wider_window_without_changing_the_
     assert (model.dit.cfg.window, model.dit.cfg.memory) == (3, 0)  # timed on copies
 
 
+def test_bench_without_batch_1_compares_its_smallest_batch_with_mujoco(tiny_checkpoint):
+    from worldsim.bench import BenchConfig, bench
+
+    r = bench(BenchConfig(checkpoint=tiny_checkpoint, quick=True, batch_sizes=(2, 3), sampling_steps=(1,)))
+    assert r["learned_vs_gt"]["batch"] == 2 and r["learned_vs_gt"]["ratio"] > 0
+    assert r["cost_per_simulated_minute"]["learned_batch_1"]["batch"] == 2
+
+
 def test_bench_compares_a_distilled_checkpoint_at_its_own_moves(tiny_checkpoint, tmp_path):
     from worldsim.bench import BenchConfig, bench
     from worldsim.worldmodel import WorldModel
