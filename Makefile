@@ -143,8 +143,8 @@ runs/pre/.done: | $(STAMP)
 		--dit.batch-size $(BATCH) --save-every 250 $(if $(wildcard runs/pre/state/state.json),--resume,)
 	touch $@
 
-# first frames and clips from rest, then the same for 6,000 more steps (the first 3,000 were too few to keep
-# objects past about 20 steps)
+# first frames and clips from rest (6,000 more steps of the same were measured flat: the stages on 20-step
+# clips after it are what keep objects for longer)
 runs/pre_ft/.done: | $(STAMP) runs/pre/.done
 	$(call first_frames,runs/pre/model,runs/pre_ft,3000)
 	touch $@
