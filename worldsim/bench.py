@@ -372,7 +372,7 @@ class BenchConfig:
     """How the network passes run: float32 weights, int8 linear layers (CPU), bfloat16 autocast,
     float32 through torch.compile. The first is the one compared with MuJoCo, at the smallest batch."""
     compiled: bool = True
-    """Also time the float32 passes through torch.compile (SimulatorConfig.compile) at batch 1 and
+    """Also time the float32 passes through torch.compile (SimulatorConfig.compile) at the first and
     the largest batch, at the checkpoint's moves; each waits minutes for the compiler first."""
     window: int = 32
     """Window W of the cache-against-recompute comparison."""
