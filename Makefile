@@ -96,7 +96,7 @@ checkpoint: $(STAMP)
 	$(BIN)/worldsim convert --checkpoint runs/clips12/model --out worldsim/checkpoints/default --storage float16 \
 		--latent-hold 0.2 --latent-grid 0 --sampling-steps 2
 
-# The next checkpoint, under way: the same stores, a DiT pre-trained from scratch with attention by
+# A candidate next checkpoint: the same stores, a DiT pre-trained from scratch with attention by
 # row and column and layout tokens (12,000 steps, weight average 0.998); first frames and clips from rest
 # (3,000 steps); a pooled memory of the 12 steps before the 4-step window, on Occlusion alone (700 steps of
 # 20-step clips); the loss weighted on the cells where an object comes back out from under the slab, with
