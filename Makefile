@@ -143,8 +143,7 @@ runs/pre/.done: | $(STAMP)
 		--dit.batch-size $(BATCH) --save-every 250 $(if $(wildcard runs/pre/state/state.json),--resume,)
 	touch $@
 
-# first frames and clips from rest (6,000 more steps of the same were measured flat: the stages on 20-step
-# clips after it are what keep objects for longer)
+# first frames and clips from rest (its measured longer variants: benchmarks/README.md)
 runs/pre_ft/.done: | $(STAMP) runs/pre/.done
 	$(call first_frames,runs/pre/model,runs/pre_ft,3000)
 	touch $@
