@@ -228,12 +228,17 @@ results: $(STAMP)
 	$(BIN)/python benchmarks/results.py --out $(RESULTS) --json benchmarks/results.json
 
 # The Reach rung of the RL ladder: collect Reach episodes (the B real steps), fine-tune the shipped
-# model on them, give it reward and termination heads that read its decoded frames (trained alone
-# on the same episodes), then PPO in the dream (imagined episodes of 16 steps from recorded steps)
-# against PPO in MuJoCo on B steps and on 300k steps, then DIAMOND's loop (collect with the dream
-# policy, fine-tune, dream again), all scored in MuJoCo; their figures join
-# benchmarks/results.json. Hours on a 2-core CPU; every stage resumes where it stopped.
+# model on them, then PPO in the dream (imagined episodes of 16 steps from recorded steps, paid by
+# Reach's own rule read off the imagined frames) against PPO in MuJoCo on the same B steps and a random
+# policy, with the model's reward and termination heads checked against MuJoCo; then frame heads
+# (trained alone on the same episodes) and DIAMOND's loop on them (collect with the dream policy,
+# fine-tune, dream again). All are scored in MuJoCo and their figures join benchmarks/results.json.
+# Hours on a 2-core CPU; every stage resumes where it stopped.
 REACH := data/reach
+DREAM_TO_REAL := $(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_wm/model \
+	--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --eval-every 50000 \
+	--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 --reward frames --rows random dream mujoco_B \
+	--out runs/dream_to_real_frames --json $(RESULTS)/dream_to_real.json
 dream-to-real: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy scripted --out $(REACH)/scripted
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy random --seed 100000 \
@@ -241,12 +246,9 @@ dream-to-real: $(STAMP)
 	$(BIN)/worldsim finetune --checkpoint worldsim/checkpoints/default --data $(REACH)/scripted \
 		$(REACH)/random $(DATA)/pushbox $(DATA)/playground --steps 800 --lr 1e-4 --ema 0.998 \
 		--flow.done-weight 1.0 --out runs/reach_wm --resume --check-episodes 0
+	$(DREAM_TO_REAL)
 	$(BIN)/worldsim frame-heads --checkpoint runs/reach_wm/model --data $(REACH)/scripted $(REACH)/random \
 		--steps 3000 --out runs/reach_fh --resume --potential --separable
-	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_fh/model \
-		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 150000 --eval-every 50000 \
-		--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 \
-		--json $(RESULTS)/dream_to_real.json
 	$(BIN)/python -m worldsim.agents.dream_loop --checkpoint runs/reach_fh/model --dataset $(REACH)/scripted \
 		$(REACH)/random --rounds 3 --dream-steps 40000 --out runs/dream_loop --json $(RESULTS)/dream_loop.json
 	$(BIN)/python benchmarks/results.py --summarize-only --out $(RESULTS) --json benchmarks/results.json
@@ -260,10 +262,7 @@ DREAM_PPO := --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 
 	--burn-in 4 --horizon 16 --reward frames --eval-every 25000 --eval-episodes 30 --eval-seed 10000 \
 	--device cpu --no-progress-bar
 reach-policy: $(STAMP)
-	$(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_wm/model \
-		--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --eval-every 50000 \
-		--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 --reward frames --rows random dream mujoco_B \
-		--out runs/dream_to_real_frames
+	$(DREAM_TO_REAL)
 	test -f runs/dream_cont/summary.json || $(BIN)/python -m worldsim.agents.ppo $(DREAM_PPO) --seed 1 \
 		--total-timesteps 100000 --init-policy runs/dream_to_real_frames/reach/dream/seed0/policy.safetensors \
 		--out runs/dream_cont

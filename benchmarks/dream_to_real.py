@@ -175,6 +175,7 @@ def main() -> None:
     heads = heads_on_fresh_episodes(checkpoint, gt_id, 32, a.max_episode_steps) if "dream" in rows else None
     report = {
         "task": a.task,
+        "reward": a.reward,
         "heads": heads,
         "budget_real_steps": budget,
         "checkpoint": checkpoint,

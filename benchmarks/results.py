@@ -219,7 +219,8 @@ def summarize_dream_to_real(report: dict) -> dict[str, dict[str, Any]]:
                for kind, key in (("return", "mean_return"), ("success", "success_rate"))}
     figures["dream_to_real"] = {"model": report["dream_to_real"]}
     figures["real_steps_budget"] = {"model": report["budget_real_steps"]}
-    heads = report.get("heads")  # the reward and termination the dream ran on, against MuJoCo's
+    figures["dream_reward"] = {"model": report.get("reward", "heads")}  # reports before the key ran on heads
+    heads = report.get("heads")  # the model's reward and termination heads against MuJoCo's
     if heads:
         figures["heads_reward_mae"] = {"model": round(heads["reward_mae"], 4),
                                        "mean_reward": round(heads["reward_mae_mean_baseline"], 4)}
@@ -401,8 +402,8 @@ def compare(runs: dict[str, Path], out: Path) -> Path:
 
 
 def _fmt(v: Any) -> str:
-    if v is None:
-        return ""
+    if v is None or isinstance(v, str):
+        return v or ""
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if isinstance(v, float) else str(v)
 
 

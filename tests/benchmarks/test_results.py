@@ -46,7 +46,7 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     row = lambda r, s: {"mean_return": r, "success_rate": s}  # noqa: E731
     (tmp_path / "dream_to_real.json").write_text(json.dumps({
         "summary": {"random": row(-0.1, 0.0), "mujoco_B": row(2.0, 0.1), "dream": row(1.5, 0.2)},
-        "dream_to_real": 0.76, "budget_real_steps": 18000, "checkpoint_hash": "c0ffee",
+        "dream_to_real": 0.76, "budget_real_steps": 18000, "checkpoint_hash": "c0ffee", "reward": "frames",
         "heads": {"reward_mae": 0.31234, "reward_mae_mean_baseline": 0.5, "termination_precision": 0.6,
                   "termination_recall": None}}))
     rounds = [{"round": r, "real_steps": 18000 + 3000 * r, "mean_return": 1.0 + r, "success_rate": 0.1 * r}
@@ -77,8 +77,9 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert figures["text"]["all_named_objects"] == {"model": 0.8, "by_chance": 0.17}
     assert figures["text"]["all_named_objects_one_draw"] == {"model": 0.6}  # the best of 8 beside one draw
     assert figures["text"]["no_unasked_colour"] == {"model": 0.55, "mujoco_frame": 1.0}  # MuJoCo's frame scored
-    dream = figures["dream_to_real"]  # the policies' scores beside the heads the dream ran on
+    dream = figures["dream_to_real"]  # the policies' scores, what paid the dream, and the model's heads
     assert dream["success_dream"] == {"model": 0.2} and dream["return_mujoco_B"] == {"model": 2.0}
+    assert dream["dream_reward"] == {"model": "frames"}
     assert dream["heads_reward_mae"] == {"model": 0.3123, "mean_reward": 0.5}
     assert dream["heads_termination_precision"] == {"model": 0.6}
     assert dream["heads_termination_recall"] == {"model": None}  # no termination predicted or none to find
@@ -89,6 +90,7 @@ def test_summary_counts_horizons_ahead_and_reads_every_report(tmp_path):
     assert "| reach_policy | success | 0.61 | 0.03 |  | >= 0.7 |" in done.stdout
     assert "| text | no_unasked_colour | 0.55 | 1 |  | >= 0.90 |" in done.stdout
     assert "| dream_to_real | heads_reward_mae | 0.312 | 0.5 |  |  |" in done.stdout
+    assert "| dream_to_real | dream_reward | frames |  |  |  |" in done.stdout  # a word, not a number
     assert "| pushbox_64 | moved_px_h64 | 30 | 10 | 0.5 | <= 8 |" in done.stdout  # beside the truth round trip
 
 
