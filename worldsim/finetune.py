@@ -123,6 +123,11 @@ class FinetuneConfig:
     critic_lr: float = 1e-4
     """Learning rate of the self-forcing critic, which learns where the model's own frames lie (one
     step per drawn frame)."""
+    real_score: str | None = None
+    """With --self-forcing-steps: a checkpoint whose DiT, frozen, scores the model's own frames instead
+    of a copy of the model as it starts (which at the start agrees with the critic, so the loss begins at
+    zero). It must read the same latents (the same autoencoder) and actions; its target, window and
+    inputs may differ. A model that moves things better than the one trained, for example."""
     rollout_burn_in: int = 0
     """Steps unrolled on the model's own samples, without a loss, before the --rollout-steps that are
     trained: those then start from a context the model made itself over that many steps, as deep in a
@@ -339,12 +344,34 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     return torch.stack(losses).mean()
 
 
-def self_forcing(dit: DiT, cfg: FinetuneConfig) -> tuple[DiT, Critic, SelfForcingConfig] | None:
-    """For ``--self-forcing-steps``: the real score (a frozen copy of ``dit`` as it starts), the critic
-    (a trained copy) and the unroll's settings; None without it."""
+def real_score(path: str, dit: DiT, ae: Autoencoder, device: torch.device) -> DiT:
+    """The DiT of checkpoint ``path`` as a Self-Forcing real score for ``dit``, whose autoencoder is ``ae``:
+    refused unless it reads the same latents and actions."""
+    other = WorldModel.load(Path(path), device=device)
+    mine, theirs = ae.encoder.state_dict(), other.autoencoder.encoder.state_dict()
+    # the same weights up to half-precision storage, which either checkpoint may have been written in
+    if mine.keys() != theirs.keys() or not all(mine[k].shape == theirs[k].shape and torch.allclose(
+            mine[k].float(), theirs[k].float(), rtol=1e-3, atol=1e-3) for k in mine):
+        raise ValueError(f"the real score {path} encodes frames with another autoencoder than the model's: its "
+                         f"latents mean something else; give a model trained on the same autoencoder")
+    inputs = ("latent_channels", "latent_size", "action_dim", "null_action", "sink")
+    differs = [name for name in inputs if getattr(other.dit.cfg, name) != getattr(dit.cfg, name)]
+    if differs:
+        raise ValueError(f"the real score {path} differs from the model in {differs}; give one with the same inputs")
+    return other.dit
+
+
+def self_forcing(dit: DiT, cfg: FinetuneConfig, ae: Autoencoder | None = None,
+                 device: torch.device | None = None) -> tuple[DiT, Critic, SelfForcingConfig] | None:
+    """For ``--self-forcing-steps``: the real score (a frozen copy of ``dit`` as it starts, or the DiT of
+    ``cfg.real_score``, which reads the latents of ``ae``), the critic (a trained copy of ``dit``) and the
+    unroll's settings; None without it."""
     if not cfg.self_forcing_steps:
         return None
-    real = copy.deepcopy(dit).eval().requires_grad_(False)
+    if cfg.real_score is not None and ae is None:
+        raise ValueError("a real score from another checkpoint needs the model's autoencoder to check it against")
+    real = copy.deepcopy(dit) if cfg.real_score is None else real_score(cfg.real_score, dit, ae, device)
+    real.eval().requires_grad_(False)
     sf = SelfForcingConfig(rollout_steps=cfg.self_forcing_steps, sampling_steps=cfg.sampling_steps,
                            context_noise=cfg.context_noise, critic_lr=cfg.critic_lr)
     return real, Critic(dit, cfg.critic_lr), sf
@@ -469,7 +496,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
                     time_budget_min=cfg.time_budget_min, ema=cfg.ema, grad_clip=1.0,
                     precision=cfg.precision)
     trainer = Trainer("finetune", dit, opt, fit, out, g, d, noise)
-    forcing = self_forcing(dit, cfg)  # copies of the model as it starts
+    forcing = self_forcing(dit, cfg, ae, device)  # the real score and the critic
     if resumable(out, cfg.resume, out / "model"):
         saved = WorldModel.load(out / "model", device=device)
         trainer.resume(saved.dit.state_dict(), model_step=int(saved.meta.get("finetune_step", -1)))

@@ -7,11 +7,12 @@ regression onto it gives blurs. Self-Forcing (Huang et al. 2025) instead scores 
 frames, made from its own context through the KV cache, by how likely a *teacher* finds them given
 that same context: distribution matching distillation (DMD, Yin et al. 2024).
 
-Three networks of one shape:
+Three networks:
 
 * the **student**, being trained, samples each next frame in its few moves from its own cache;
-* the **real score**, a frozen copy of the starting model, says where its distribution of next
-  frames lies, given the student's context;
+* the **real score**, frozen, says where its distribution of next frames lies, given the student's
+  context: a copy of the starting model, or another model on the same latents that knows something the
+  student does not (``worldsim finetune --real-score``); each denoises its own target;
 * the **critic** (the "fake score"), a trained copy of the starting model, learns by the flow loss
   where the student's own next frames lie, given the same context.
 
@@ -93,14 +94,20 @@ class Critic:
         self.opt.load_state_dict(unflatten_optimizer_state(load_tensors(where / "optimizer.safetensors"), scalars))
 
 
-def dmd_direction(real: Tensor, fake: Tensor, y: Tensor, y_t: Tensor, t: Tensor) -> Tensor:
-    """How the student's frames ``y`` ``(B, 1, C, h, w)`` should not move: ``x0_fake - x0_real``,
-    the two scores' clean estimates from ``y_t`` at level ``t`` ``(B, 1)`` (velocities ``real``,
-    ``fake``), each row divided by the mean distance of ``y`` from the real estimate."""
-    s = t[..., None, None, None]
-    x0_real, x0_fake = y_t - s * real, y_t - s * fake
+def dmd_direction(x0_real: Tensor, x0_fake: Tensor, y: Tensor) -> Tensor:
+    """How the student's frames ``y`` ``(B, 1, C, h, w)`` should not move: ``x0_fake - x0_real``, the two
+    scores' clean estimates of them from one noised copy, each row divided by the mean distance of ``y``
+    from the real estimate."""
     scale = (y - x0_real).abs().flatten(1).mean(1).clamp_min(1e-6)[:, None, None, None, None]  # (B, 1, 1, 1, 1)
     return (x0_fake - x0_real) / scale
+
+
+def in_target_of(src: DiT, dst: DiT, y: Tensor, prev: Tensor, first: Tensor) -> Tensor:
+    """``y``, a denoised target of ``src``, as ``dst``'s target for the same latents: the two differ when
+    their ``residual_scale`` does (a real score trained apart from the student)."""
+    if src.cfg.residual_scale == dst.cfg.residual_scale:
+        return y
+    return to_target(dst, from_target(src, y, prev, first), prev, first)
 
 
 class _Context:
@@ -130,8 +137,8 @@ def self_forcing_loss(student: DiT, real: DiT, critic: Critic, batch: Batch, con
         ``(loss, logs)``: the student's loss (a scalar with gradients to its parameters) and the critic's
         mean flow loss over the unroll.
     """
-    if not (student.cfg.residual_scale == real.cfg.residual_scale == critic.dit.cfg.residual_scale):
-        raise ValueError("the student, the real score and the critic must denoise the same target (residual_scale)")
+    if student.cfg.residual_scale != critic.dit.cfg.residual_scale:
+        raise ValueError("the critic must denoise the student's target (residual_scale): make it from the student")
     k, r = context_steps, cfg.rollout_steps
     z = batch.latents  # (B, k + r or more, C, h, w)
     if z.shape[1] < k + r:
@@ -166,10 +173,14 @@ def self_forcing_loss(student: DiT, real: DiT, critic: Critic, batch: Batch, con
                 x = sampler.step(denoise, x, at(ladder[i]), at(ladder[i + 1])).sample
         y = x  # (B, 1, C, h, w), with gradients through the last move
         t, eps = level(), randn(y.shape)
-        y_t = add_noise(y.detach(), t, eps)
-        with torch.no_grad():
-            away = dmd_direction(nets["real"].velocity(y_t, prev, t, act, no_first),
-                                 nets["critic"].velocity(y_t, prev, t, act, no_first), y.detach(), y_t, t)
+        at_t = t[..., None, None, None]
+        with torch.no_grad():  # each score denoises the same frame, noised in its own target, to a clean estimate
+            y_t = add_noise(y.detach(), t, eps)
+            x0_fake = y_t - at_t * nets["critic"].velocity(y_t, prev, t, act, no_first)
+            y_real = add_noise(in_target_of(student, real, y.detach(), prev, no_first), t, eps)
+            x0_real = in_target_of(real, student, y_real - at_t * nets["real"].velocity(y_real, prev, t, act, no_first),
+                                   prev, no_first)
+            away = dmd_direction(x0_real, x0_fake, y.detach())
         losses.append(0.5 * (y - (y - away).detach()).square().mean())
         t2, eps2 = level(), randn(y.shape)  # the critic learns where the student's frames lie
         v_fake = nets["critic"].velocity(add_noise(y.detach(), t2, eps2), prev, t2, act, no_first)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from worldsim.diffusion import Batch
-from worldsim.self_forcing import Critic, SelfForcingConfig, dmd_direction, self_forcing_loss
+from worldsim.self_forcing import Critic, SelfForcingConfig, dmd_direction, in_target_of, self_forcing_loss
 from worldsim.worldmodel import WorldModel
 
 from .helpers import random_text, tiny_dit
@@ -27,16 +27,41 @@ def _grads(dit) -> list[torch.Tensor]:
 
 def test_the_direction_is_zero_where_the_scores_agree_and_points_from_real_to_fake():
     y = torch.randn(3, 1, 4, 8, 8)
-    eps = torch.randn_like(y)
-    t = torch.full((3, 1), 0.5)
-    y_t = 0.5 * y + 0.5 * eps
-    v = torch.randn_like(y)
-    assert dmd_direction(v, v, y, y_t, t).abs().max() == 0
+    x0 = torch.randn_like(y)
+    assert dmd_direction(x0, x0, y).abs().max() == 0
     # a fake score whose clean estimate sits further along +1 than the real one's: the direction is +1 everywhere
-    away = dmd_direction(v, v - 2.0, y, y_t, t)  # x0 = y_t - t v, so x0_fake = x0_real + 1
+    away = dmd_direction(x0, x0 + 1.0, y)
     assert (away > 0).all()
-    scale = (y - (y_t - 0.5 * v)).abs().flatten(1).mean(1)
+    scale = (y - x0).abs().flatten(1).mean(1)
     torch.testing.assert_close(away[:, 0, 0, 0, 0], 1.0 / scale)
+
+
+def test_targets_convert_between_models_that_denoise_the_change_at_other_scales():
+    a, b, plain = tiny_dit(residual_scale=0.5), tiny_dit(residual_scale=0.25), tiny_dit(residual_scale=0.0)
+    z, prev = torch.randn(2, 1, 4, 8, 8), torch.randn(2, 1, 4, 8, 8)
+    first = torch.tensor([[False], [True]])  # a first step has no previous frame: its target is the latent
+    y = (z - prev) / 0.5
+    y[1] = z[1]
+    converted = in_target_of(a, b, y, prev, first)
+    torch.testing.assert_close(converted[0], (z[0] - prev[0]) / 0.25)
+    torch.testing.assert_close(converted[1], z[1])
+    torch.testing.assert_close(in_target_of(a, plain, y, prev, first), z)
+    torch.testing.assert_close(in_target_of(b, a, converted, prev, first), y)
+    assert in_target_of(a, a, y, prev, first) is y
+
+
+def test_a_real_score_with_its_own_target_scores_the_students_frames_in_the_students():
+    """A real score that denoises another target than the student's is scored in the student's: a copy of
+    the student whose target alone is scaled otherwise no longer agrees with the critic, so the loss is
+    not zero (with its own target, a copy gives exactly zero: the test above)."""
+    torch.manual_seed(0)
+    student = tiny_dit(residual_scale=0.5).train()
+    critic = Critic(student, lr=0.0)
+    cfg = SelfForcingConfig(rollout_steps=2, sampling_steps=2)
+    other = copy.deepcopy(student).eval().requires_grad_(False)
+    other.cfg.residual_scale = 0.25
+    loss, _ = self_forcing_loss(student, other, critic, _batch(), 2, cfg, torch.Generator().manual_seed(1))
+    assert loss.item() > 0
 
 
 def test_a_student_that_samples_as_the_real_model_gets_no_gradient_until_the_critic_differs():
@@ -107,3 +132,17 @@ def test_finetune_with_self_forcing_trains_saves_the_critic_and_resumes_exactly(
     with pytest.raises(ValueError, match="drop --rollout-steps and --distill-from"):
         finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "no"), steps=1, self_forcing_steps=1,
                                 rollout_steps=1), Path(tiny_checkpoint))
+
+
+def test_a_real_score_from_another_checkpoint_must_read_the_same_latents(tiny_checkpoint, tmp_path):
+    from worldsim.finetune import real_score
+
+    model = WorldModel.load(tiny_checkpoint)
+    same = real_score(str(tiny_checkpoint), model.dit, model.autoencoder, torch.device("cpu"))
+    assert same is not model.dit and same.cfg == model.dit.cfg
+    other = WorldModel.load(tiny_checkpoint)
+    with torch.no_grad():
+        next(other.autoencoder.encoder.parameters()).add_(0.1)
+    other.save(tmp_path / "other", meta=other.meta)
+    with pytest.raises(ValueError, match="another autoencoder"):
+        real_score(str(tmp_path / "other"), model.dit, model.autoencoder, torch.device("cpu"))
