@@ -344,6 +344,13 @@ def rollout_loss(dit: DiT, batch: Batch, cfg: FinetuneConfig, generator: torch.G
     return torch.stack(losses).mean()
 
 
+def differing_inputs(other: DiT, dit: DiT, *also: str) -> list[str]:
+    """The settings of what a DiT reads (latents, actions; and ``also``) in which ``other`` differs from ``dit``:
+    a network that teaches or scores ``dit`` must read the same."""
+    names = ("latent_channels", "latent_size", "null_action", "sink", "action_dim", *also)
+    return [name for name in names if getattr(other.cfg, name) != getattr(dit.cfg, name)]
+
+
 def real_score(path: str, dit: DiT, ae: Autoencoder, device: torch.device) -> DiT:
     """The DiT of checkpoint ``path`` as a Self-Forcing real score for ``dit``, whose autoencoder is ``ae``:
     refused unless it reads the same latents and actions."""
@@ -354,22 +361,19 @@ def real_score(path: str, dit: DiT, ae: Autoencoder, device: torch.device) -> Di
             mine[k].float(), theirs[k].float(), rtol=1e-3, atol=1e-3) for k in mine):
         raise ValueError(f"the real score {path} encodes frames with another autoencoder than the model's: its "
                          f"latents mean something else; give a model trained on the same autoencoder")
-    inputs = ("latent_channels", "latent_size", "action_dim", "null_action", "sink")
-    differs = [name for name in inputs if getattr(other.dit.cfg, name) != getattr(dit.cfg, name)]
+    differs = differing_inputs(other.dit, dit)
     if differs:
         raise ValueError(f"the real score {path} differs from the model in {differs}; give one with the same inputs")
     return other.dit
 
 
-def self_forcing(dit: DiT, cfg: FinetuneConfig, ae: Autoencoder | None = None,
-                 device: torch.device | None = None) -> tuple[DiT, Critic, SelfForcingConfig] | None:
+def self_forcing(dit: DiT, cfg: FinetuneConfig, ae: Autoencoder,
+                 device: torch.device) -> tuple[DiT, Critic, SelfForcingConfig] | None:
     """For ``--self-forcing-steps``: the real score (a frozen copy of ``dit`` as it starts, or the DiT of
     ``cfg.real_score``, which reads the latents of ``ae``), the critic (a trained copy of ``dit``) and the
     unroll's settings; None without it."""
     if not cfg.self_forcing_steps:
         return None
-    if cfg.real_score is not None and ae is None:
-        raise ValueError("a real score from another checkpoint needs the model's autoencoder to check it against")
     real = copy.deepcopy(dit) if cfg.real_score is None else real_score(cfg.real_score, dit, ae, device)
     real.eval().requires_grad_(False)
     sf = SelfForcingConfig(rollout_steps=cfg.self_forcing_steps, sampling_steps=cfg.sampling_steps,
@@ -390,8 +394,7 @@ def distill_teacher(cfg: FinetuneConfig, student: DiT, device: torch.device) -> 
     if not 1 <= cfg.distill_steps <= moves or moves % cfg.distill_steps:
         raise ValueError(f"the teacher samples in {moves} moves a frame; --distill-steps must divide it "
                          f"(e.g. {max(moves // 2, 1)}), got {cfg.distill_steps}")
-    inputs = ("latent_channels", "latent_size", "residual_scale", "null_action", "sink", "action_dim")
-    differs = [name for name in inputs if getattr(teacher.dit.cfg, name) != getattr(student.cfg, name)]
+    differs = differing_inputs(teacher.dit, student, "residual_scale")
     if differs:
         raise ValueError(f"the teacher {cfg.distill_from} differs from the model in {differs}; distil from the "
                          f"checkpoint being fine-tuned, or fine-tune that one to the same inputs first")
