@@ -15,12 +15,15 @@ Round r (0, 1, ...) in ``out/round<r>/``:
    distribution (``worldsim collect --policy policy.safetensors``). These are the round's real steps.
 3. ``wm/``: the world model fine-tuned on every store so far (``worldsim finetune``).
 4. ``heads/``: its reward and termination heads trained on them, starting from the heads of the round
-   before (``worldsim frame-heads --init-heads``): the model of the next round.
+   before (``worldsim frame-heads --init-heads``): the model of the next round. With ``--reward frames``
+   the dream reads the task's rule off the imagined frames and uses no heads, so this stage is skipped
+   and the fine-tuned model of step 3 goes on to the next round.
 
 The last round stops after its policy. ``summary.json`` lists each round's real steps (``dataset`` plus
 what the rounds collected) beside the policy's MuJoCo return and success. Every stage leaves a
 ``done.json`` and is skipped on a rerun with the same settings, and each resumes inside itself, so an
-interrupted loop goes on where it stopped. The checkpoint needs frame heads (``worldsim frame-heads``).
+interrupted loop goes on where it stopped. With the default ``--reward heads`` the checkpoint needs frame
+heads (``worldsim frame-heads``).
 """
 
 from __future__ import annotations
@@ -152,8 +155,9 @@ def run_loop(args: Args) -> dict[str, Any]:
     gt_id, learned_id = f"WorldSim/{name}-v0", f"WorldSim/{name}-Learned-v0"
     out = Path(args.out)
     model = str(resolve_checkpoint(args.checkpoint))
-    if WorldModel.load(model).frame_heads is None:
-        raise ValueError(f"{model} has no frame heads; train them first (worldsim frame-heads --checkpoint {model})")
+    if args.reward == "heads" and WorldModel.load(model).frame_heads is None:
+        raise ValueError(f"{model} has no frame heads; train them first (worldsim frame-heads --checkpoint {model}), "
+                         "or pay the dream by the task's rule on the frames (--reward frames)")
     start = {"checkpoint": model, "checkpoint_hash": checkpoint_hash(model)}
     stores, policy = list(args.dataset), args.init_policy
     writer = _tensorboard(out / "tb")
@@ -192,6 +196,9 @@ def run_loop(args: Args) -> dict[str, Any]:
         wm = replace(wm, flow=replace(wm.flow, done_weight=1.0))
         print(f"round {r}: fine-tuning the world model on {len(stores)} stores")
         stage(here / "wm", asdict(wm), lambda c=wm, m=model: {"model": str(finetune(c, Path(m)))})
+        if args.reward == "frames":  # the dream reads the task's rule off the frames: no heads to train
+            model = str(here / "wm" / "model")
+            continue
 
         heads_cfg = _heads_config(model)
         heads = FrameHeadsTrainConfig(checkpoint=str(here / "wm" / "model"), data=tuple(stores),

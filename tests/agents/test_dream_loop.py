@@ -54,6 +54,17 @@ def test_the_loop_collects_with_its_policy_and_hands_each_round_a_new_model(star
     assert (tmp_path / "round1" / "ppo" / "policy.safetensors").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
+def test_a_loop_paid_by_the_frames_needs_no_heads_and_hands_on_the_fine_tuned_model(start, checkpoint, tmp_path):
+    summary = dream_loop.run_loop(_args(start, tmp_path, checkpoint=checkpoint, reward="frames"))
+    first, second = summary["rounds"]
+    assert first["checkpoint"] == str(dream_loop.resolve_checkpoint(checkpoint))
+    assert second["checkpoint"] == str(tmp_path / "round0" / "wm" / "model")
+    assert not (tmp_path / "round0" / "heads").exists()
+    args = json.loads((tmp_path / "round1" / "ppo" / "summary.json").read_text())["args"]
+    assert args["reward"] == "frames" and args["checkpoint"] == second["checkpoint"]
+
+
 def test_bad_loop_arguments_are_refused_clearly(start, checkpoint, tmp_path):
     with pytest.raises(ValueError, match="not an episode store"):
         _args(start, tmp_path, dataset=(str(tmp_path),))
