@@ -64,6 +64,8 @@ class Args:
     """Training env steps, all envs together."""
     sampling_steps: int = 2
     """Denoising steps per simulated frame (fewer is faster and blurrier)."""
+    latent_hold: float | None = None
+    """Learned envs only: the dream's latent hold (SimulatorConfig.latent_hold); None keeps the checkpoint's."""
     max_episode_steps: int = 100
     """Episode cap in evaluation, and in training unless horizon is set (10 steps = 1 s)."""
     dataset: tuple[str, ...] = ()
@@ -72,6 +74,9 @@ class Args:
     MuJoCo scene's first frame (empty, the default)."""
     burn_in: int = 4
     """True context frames of a dataset start."""
+    first_frames: float = 0.0
+    """Chance that a dataset start is a recorded episode's first frame, at rest, as the MuJoCo scene's
+    resets are (held still for the burn-in); 0 starts every imagined episode at a random recorded step."""
     horizon: int | None = None
     """Training episode length in the learned env (H of the dream protocol); None uses max_episode_steps."""
     reward: str = "heads"
@@ -133,10 +138,15 @@ def check_args(args: Args) -> None:
         raise ValueError(f"horizon must be >= 1 or None, got {args.horizon}")
     if args.init_policy is not None and not Path(args.init_policy).is_file():
         raise ValueError(f"init_policy {args.init_policy} does not exist; give a policy.safetensors of an earlier run")
-    if (args.dataset or args.horizon is not None or args.reward != "heads") and not is_learned(args.env_id):
-        raise ValueError(f"--dataset, --horizon and --reward are for learned envs; {args.env_id} is a MuJoCo scene")
+    if (args.dataset or args.horizon is not None or args.reward != "heads" or args.latent_hold is not None) \
+            and not is_learned(args.env_id):
+        raise ValueError(f"--dataset, --horizon, --reward and --latent-hold are for learned envs; {args.env_id} is a "
+                         "MuJoCo scene")
     if args.reward not in ("heads", "frames"):
         raise ValueError(f"reward must be 'heads' or 'frames', got {args.reward!r}")
+    if args.first_frames and not args.dataset:
+        raise ValueError("--first-frames chooses among dataset starts; give --dataset (without it every "
+                         "imagined episode starts from the MuJoCo scene's first frame already)")
 
 
 def check_sizes(args: Any, counts: tuple[str, ...], num_envs: int, envs_text: str) -> None:
@@ -160,9 +170,10 @@ def is_learned(env_id: str) -> bool:
 def make_train_env(args: Args) -> VecEnv:
     """The training envs: ``num_envs`` learned rollouts in one simulator, channels first for CnnPolicy."""
     if is_learned(args.env_id):
-        sim = SimulatorConfig(sampler=SamplerConfig(steps=args.sampling_steps))
+        sim = SimulatorConfig(sampler=SamplerConfig(steps=args.sampling_steps), latent_hold=args.latent_hold)
         checkpoint = args.checkpoint if args.checkpoint is not None else default_checkpoint()
-        start = {"dataset": list(args.dataset), "burn_in": args.burn_in} if args.dataset else {}
+        start = ({"dataset": list(args.dataset), "burn_in": args.burn_in, "first_frames": args.first_frames}
+                 if args.dataset else {})
         venv = gym.make_vec(args.env_id, num_envs=args.num_envs, vectorization_mode="vector_entry_point",
                             checkpoint=checkpoint, sim=sim, max_episode_steps=args.horizon or args.max_episode_steps,
                             device=None if args.device == "auto" else args.device, reward=args.reward, **start)

@@ -99,6 +99,8 @@ def main() -> None:
     p.add_argument("--stride", type=int, default=3, help="a rollout starts at every stride-th step")
     p.add_argument("--sampling-steps", type=int, default=None,
                    help="denoising moves per frame (default: the checkpoint's recorded moves)")
+    p.add_argument("--latent-hold", type=float, default=None,
+                   help="the rollout's latent hold (default: the checkpoint's recorded one; 0: none)")
     p.add_argument("--json", default="outputs/pushed_objects.json")
     a = p.parse_args()
     env = make_env(a.env, {"max_episode_steps": a.episode_steps})
@@ -106,7 +108,8 @@ def main() -> None:
     env.close()
     model = WorldModel.load(a.checkpoint or default_checkpoint())
     pairs = starts(episodes, a.context, a.steps, a.stride)
-    sim = Simulator(model, len(pairs), SimulatorConfig(sampler=SamplerConfig(steps=a.sampling_steps)))
+    sim = Simulator(model, len(pairs), SimulatorConfig(sampler=SamplerConfig(steps=a.sampling_steps),
+                                                    latent_hold=a.latent_hold))
     context = np.stack([episodes[i].frames[t - a.context + 1:t + 1] for i, t in pairs])
     context_actions = np.stack([episodes[i].actions[t - a.context + 1:t] for i, t in pairs])
     sim.reset(context_frames=context, context_actions=pad_actions(context_actions, sim.action_dim), seed=a.seed)

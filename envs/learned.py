@@ -108,14 +108,21 @@ class _DatasetStarts:
         burn_in: Context frames per start (the chosen step and those before it); episodes with fewer
             frames are not used.
         action_dim: The env's action width; the stores' must match.
+        first_frames: Chance that a start is instead an episode's first recorded frame, the frame a
+            reset gives, held still for the ``burn_in`` context frames (zero actions between them), so
+            that imagined episodes also begin as real ones do, at rest.
     """
 
     def __init__(self, roots: str | os.PathLike | Sequence[str | os.PathLike], burn_in: int, action_dim: int,
-                 env_id: str):
+                 env_id: str, first_frames: float = 0.0):
         from worldsim.store import EpisodeStore
 
         if not isinstance(burn_in, int) or burn_in < 1:
             raise ValueError(f"burn_in must be an int >= 1 (context frames per start), got {burn_in!r}")
+        if not 0.0 <= first_frames <= 1.0:
+            raise ValueError(f"first_frames is the chance of a start at an episode's first frame, in [0, 1]; "
+                             f"got {first_frames!r}")
+        self.first_frames = float(first_frames)
         roots = [roots] if isinstance(roots, (str, os.PathLike)) else list(roots)
         self.stores, self.burn_in = [EpisodeStore(r) for r in roots], burn_in
         self.episodes = [(k, e["index"]) for k, store in enumerate(self.stores)
@@ -135,11 +142,15 @@ class _DatasetStarts:
         """``(frames (burn_in, H, W, 3), actions (burn_in - 1, A), info)`` of a random step of a random episode."""
         k, index = self.episodes[int(rng.integers(len(self.episodes)))]
         ep = self.stores[k].read(index)
+        info = {"caption": ep.caption, "spec": ep.spec or None, "source": "dataset",
+                "store": str(self.stores[k].root), "episode": index}
+        if self.first_frames > 0 and rng.random() < self.first_frames:
+            frames = np.repeat(ep.frames[:1], self.burn_in, axis=0)
+            actions = np.zeros((self.burn_in - 1, *ep.actions.shape[1:]), dtype=ep.actions.dtype)
+            return frames, actions, {**info, "step": 0}
         t = int(rng.integers(self.burn_in - 1, len(ep) + 1))  # the last context frame
         first = t - self.burn_in + 1
-        info = {"caption": ep.caption, "spec": ep.spec or None, "source": "dataset",
-                "store": str(self.stores[k].root), "episode": index, "step": t}
-        return ep.frames[first:t + 1], ep.actions[first:t], info
+        return ep.frames[first:t + 1], ep.actions[first:t], {**info, "step": t}
 
 
 class _GroundTruthStarts:
@@ -175,6 +186,8 @@ class LearnedEnv(gym.Env):
         dataset: Episode store(s) to start imagined episodes from (see the module docstring); None
             starts every episode from the MuJoCo scene.
         burn_in: True frames of context for a dataset start.
+        first_frames: Chance that a dataset start is a recorded episode's first frame, at rest, as a
+            reset gives it (held still for the burn-in).
         reward: ``"heads"``: reward and termination from the model's heads; ``"frames"``: the scene's
             rule applied to the imagined frames (:mod:`worldsim.envs.frame_rewards`); or such a rule.
     """
@@ -184,18 +197,19 @@ class LearnedEnv(gym.Env):
     def __init__(self, scene: str, checkpoint: str | os.PathLike | None = None, sim: SimulatorConfig | None = None,
                  render_mode: str | None = "rgb_array", device: str | None = None,
                  dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4,
-                 reward: str | FrameReward = "heads"):
+                 reward: str | FrameReward = "heads", first_frames: float = 0.0):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
         self.render_mode = render_mode
         self.scene_id = scene
         self._init_args = {"scene": scene, "checkpoint": checkpoint, "sim": sim, "render_mode": render_mode,
-                           "device": device, "dataset": dataset, "burn_in": burn_in, "reward": reward}
+                           "device": device, "dataset": dataset, "burn_in": burn_in, "reward": reward,
+                           "first_frames": first_frames}
         self.reward_rule = _reward_rule(reward, scene, 1)
         self.starts = _GroundTruthStarts(scene, 1)
         self.sim = Simulator(load_model(checkpoint), 1, sim, device)
         self.action_space = self.starts.action_space
-        self.dataset = (_DatasetStarts(dataset, burn_in, self.action_space.shape[0], scene)
+        self.dataset = (_DatasetStarts(dataset, burn_in, self.action_space.shape[0], scene, first_frames)
                         if dataset is not None else None)
         self.observation_space = spaces.Box(0, 255, self.sim.frame_shape, np.uint8)
         self.actions = ActionAdapter(self.action_space, self.sim.action_dim, f"{scene} (learned)")
@@ -307,7 +321,7 @@ class LearnedVectorEnv(VectorEnv):
                  render_mode: str | None = "rgb_array", device: str | None = None,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
                  dataset: str | os.PathLike | Sequence[str | os.PathLike] | None = None, burn_in: int = 4,
-                 reward: str | FrameReward = "heads"):
+                 reward: str | FrameReward = "heads", first_frames: float = 0.0):
         mode = AutoresetMode(autoreset_mode)
         if mode not in (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP):
             raise ValueError(f"autoreset_mode {mode} is not supported; use SAME_STEP or NEXT_STEP")
@@ -322,7 +336,8 @@ class LearnedVectorEnv(VectorEnv):
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
         self.actions = ActionAdapter(self.single_action_space, self.sim.action_dim, f"{scene} (learned)")
-        self.dataset = (_DatasetStarts(dataset, burn_in, self.single_action_space.shape[0], scene)
+        self.dataset = (_DatasetStarts(dataset, burn_in, self.single_action_space.shape[0], scene,
+                                        first_frames)
                         if dataset is not None else None)
         self._start = "dataset" if self.dataset is not None else "scene"
         self.max_episode_steps = max_episode_steps

@@ -165,3 +165,9 @@ def test_ppo_arguments_that_do_not_fit_the_env_are_refused_before_training():
     with pytest.raises(ValueError, match="'heads' or 'frames'"):
         ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", reward="pixels"))
     ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", reward="frames"))
+    with pytest.raises(ValueError, match="are for learned envs"):
+        ppo.check_args(ppo.Args(env_id="WorldSim/Reach-v0", eval_env_id="WorldSim/Reach-v0", latent_hold=0.4))
+    with pytest.raises(ValueError, match="give --dataset"):
+        ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", first_frames=0.5))
+    ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", first_frames=0.5,
+                            dataset=("data/reach/scripted",)))

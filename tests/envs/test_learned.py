@@ -255,9 +255,10 @@ def reach_store(tmp_path_factory) -> str:
     return str(out)
 
 
-def test_dataset_starts_continue_recorded_episodes_with_their_true_context(checkpoint, reach_store, monkeypatch):
+@pytest.fixture
+def reset_args(monkeypatch) -> dict:
+    """The keyword arguments of the last ``Simulator.reset`` call."""
     from worldsim.simulator import Simulator
-    from worldsim.store import EpisodeStore
 
     seen = {}
     reset = Simulator.reset
@@ -267,6 +268,13 @@ def test_dataset_starts_continue_recorded_episodes_with_their_true_context(check
         return reset(self, **kw)
 
     monkeypatch.setattr(Simulator, "reset", spy)
+    return seen
+
+
+def test_dataset_starts_continue_recorded_episodes_with_their_true_context(checkpoint, reach_store, reset_args):
+    from worldsim.store import EpisodeStore
+
+    seen = reset_args
     env = gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, burn_in=3,
                    max_episode_steps=4, sim=NEVER_DONE)
     obs, info = env.reset(seed=0)
@@ -288,6 +296,32 @@ def test_dataset_starts_continue_recorded_episodes_with_their_true_context(check
         gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, burn_in=40)
     with pytest.raises(ValueError, match="2-D actions but .* takes 4-D"):
         gym.make("WorldSim/TwoAgents-Learned-v0", checkpoint=checkpoint, dataset=reach_store)
+
+
+def test_first_frame_starts_begin_at_rest_as_a_reset_does(checkpoint, reach_store, reset_args):
+    from worldsim.store import EpisodeStore
+
+    seen = reset_args
+    env = gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, burn_in=3,
+                   first_frames=1.0, sim=NEVER_DONE)
+    steps = set()
+    for seed in range(4):
+        info = env.reset(seed=seed)[1]
+        ep = EpisodeStore(reach_store).read(info["episode"])
+        steps.add(info["step"])
+        for frame in seen["context_frames"][0]:  # the recorded first frame, still for the whole burn-in
+            np.testing.assert_array_equal(frame, ep.frames[0])
+        assert not np.any(seen["context_actions"])
+    assert steps == {0}
+    env.close()
+    mixed = gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, burn_in=3,
+                     first_frames=0.5, sim=NEVER_DONE)
+    steps = [mixed.reset(seed=seed)[1]["step"] for seed in range(16)]
+    assert 0 < steps.count(0) < 16
+    mixed.close()
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="first_frames is the chance"):
+            gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, first_frames=bad)
 
 
 def test_vector_env_restarts_from_the_dataset(checkpoint, reach_store):
