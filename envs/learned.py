@@ -119,7 +119,8 @@ class _DatasetStarts:
 
         if not isinstance(burn_in, int) or burn_in < 1:
             raise ValueError(f"burn_in must be an int >= 1 (context frames per start), got {burn_in!r}")
-        if not 0.0 <= first_frames <= 1.0:
+        if isinstance(first_frames, bool) or not isinstance(first_frames, (int, float)) \
+                or not 0.0 <= first_frames <= 1.0:
             raise ValueError(f"first_frames is the chance of a start at an episode's first frame, in [0, 1]; "
                              f"got {first_frames!r}")
         self.first_frames = float(first_frames)

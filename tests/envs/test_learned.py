@@ -319,7 +319,7 @@ def test_first_frame_starts_begin_at_rest_as_a_reset_does(checkpoint, reach_stor
     steps = [mixed.reset(seed=seed)[1]["step"] for seed in range(16)]
     assert 0 < steps.count(0) < 16
     mixed.close()
-    for bad in (-0.1, 1.5, float("nan")):
+    for bad in (-0.1, 1.5, float("nan"), "half", True):
         with pytest.raises(ValueError, match="first_frames is the chance"):
             gym.make("WorldSim/Reach-Learned-v0", checkpoint=checkpoint, dataset=reach_store, first_frames=bad)
 
