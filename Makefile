@@ -229,25 +229,29 @@ results: $(STAMP)
 
 # The Reach rung of the RL ladder: collect Reach episodes (the B real steps), fine-tune the shipped
 # model on them, then PPO in the dream (imagined episodes of 16 steps from recorded steps, paid by
-# Reach's own rule read off the imagined frames) against PPO in MuJoCo on the same B steps and a random
-# policy, with the model's reward and termination heads checked against MuJoCo; then frame heads
-# (trained alone on the same episodes) and DIAMOND's loop on them (collect with the dream policy,
-# fine-tune, dream again). All are scored in MuJoCo and their figures join benchmarks/results.json.
+# Reach's own rule read off the imagined frames) against PPO in MuJoCo on the same B steps, PPO in MuJoCo
+# with 150k real steps (the reference curve) and a random policy, all with the keypoint encoder
+# (`--extractor keypoints`), and the model's reward and termination heads checked against MuJoCo; then
+# frame heads (trained alone on the same episodes) and DIAMOND's loop on them (collect with the dream
+# policy, fine-tune, dream again). All are scored in MuJoCo and their figures join benchmarks/results.json.
 # Hours on a 2-core CPU; every stage resumes where it stopped.
 REACH := data/reach
 DREAM_TO_REAL := $(BIN)/python benchmarks/dream_to_real.py --task reach --checkpoint runs/reach_wm/model \
-	--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --eval-every 50000 \
-	--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 --reward frames --rows random dream mujoco_B \
-	--out runs/dream_to_real_frames --json $(RESULTS)/dream_to_real.json
+	--dataset $(REACH)/scripted $(REACH)/random --horizon 16 --dream-steps 100000 --eval-every 25000 \
+	--num-envs 32 --dream-n-steps 64 --seeds 0 1 2 --dream-seeds 0 --reward frames --extractor keypoints \
+	--rows random dream mujoco_B mujoco_ref --ref-steps 150000 --out runs/dream_to_real_keypoints \
+	--json $(RESULTS)/dream_to_real.json
 reach-stores: $(STAMP)
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy scripted --out $(REACH)/scripted
 	$(BIN)/worldsim collect --env WorldSim/Reach-v0 --episodes 400 --steps 30 --policy random --seed 100000 \
 		--out $(REACH)/random
 
-dream-to-real: reach-stores
+runs/reach_wm/model: | reach-stores
 	$(BIN)/worldsim finetune --checkpoint worldsim/checkpoints/default --data $(REACH)/scripted \
 		$(REACH)/random $(DATA)/pushbox $(DATA)/playground --steps 800 --lr 1e-4 --ema 0.998 \
 		--flow.done-weight 1.0 --out runs/reach_wm --resume --check-episodes 0
+
+dream-to-real: runs/reach_wm/model
 	$(DREAM_TO_REAL)
 	$(BIN)/worldsim frame-heads --checkpoint runs/reach_wm/model --data $(REACH)/scripted $(REACH)/random \
 		--steps 3000 --out runs/reach_fh --resume --potential --separable
@@ -255,35 +259,31 @@ dream-to-real: reach-stores
 		$(REACH)/random --rounds 3 --dream-steps 40000 --out runs/dream_loop --json $(RESULTS)/dream_loop.json
 	$(BIN)/python benchmarks/results.py --summarize-only --out $(RESULTS) --json benchmarks/results.json
 
-# The shipped Reach policy (agents/policies/reach.safetensors): PPO in the dream only, paid by
-# Reach's own rule read off the imagined frames, on the world model of `make dream-to-real` (its first
-# stages), 100k + 100k + 75k dreamed steps, each stage going on from the last policy. Written to
-# runs/reach_policy.safetensors; copy it over the shipped one only if it scores better.
-DREAM_PPO := --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 --checkpoint runs/reach_wm/model \
-	--num-envs 32 --n-steps 64 --n-epochs 10 --learning-rate 3e-4 --dataset $(REACH)/scripted $(REACH)/random \
-	--burn-in 4 --horizon 16 --reward frames --eval-every 25000 --eval-episodes 30 --eval-seed 10000 \
-	--device cpu --no-progress-bar
-reach-policy: reach-stores
+# The shipped Reach policy (agents/policies/reach.safetensors): the dream row of `make dream-to-real`,
+# PPO with the keypoint encoder in the dream only, 100k dreamed steps, stored at half precision in
+# runs/reach_policy.safetensors and scored in MuJoCo on 300 episodes nothing trained on. Copy it over
+# the shipped one only if it scores better.
+reach-policy: runs/reach_wm/model
 	$(DREAM_TO_REAL)
-	test -f runs/dream_cont/summary.json || $(BIN)/python -m worldsim.agents.ppo $(DREAM_PPO) --seed 1 \
-		--total-timesteps 100000 --init-policy runs/dream_to_real_frames/reach/dream/seed0/policy.safetensors \
-		--out runs/dream_cont
-	test -f runs/dream_cont2/summary.json || $(BIN)/python -m worldsim.agents.ppo $(DREAM_PPO) --seed 2 \
-		--total-timesteps 75000 --init-policy runs/dream_cont/policy.safetensors --out runs/dream_cont2
-	$(BIN)/python -m worldsim.agents.policy_file runs/dream_cont2/policy.safetensors runs/reach_policy.safetensors \
-		--storage float16 --provenance runs/dream_to_real_frames/reach/dream/seed0/summary.json \
-		runs/dream_cont/summary.json runs/dream_cont2/summary.json
-	$(BIN)/python -m worldsim.agents.evaluate --policy runs/reach_policy.safetensors --env-id WorldSim/Reach-v0 \
-		--episodes 100 --seed 50000
+	$(BIN)/python -m worldsim.agents.policy_file runs/dream_to_real_keypoints/reach/dream/seed0/policy.safetensors \
+		runs/reach_policy.safetensors --storage float16 \
+		--provenance runs/dream_to_real_keypoints/reach/dream/seed0/summary.json
+	for s in 50000 60000 70000; do $(BIN)/python -m worldsim.agents.evaluate --policy runs/reach_policy.safetensors \
+		--env-id WorldSim/Reach-v0 --episodes 100 --seed $$s; done
 
-# Reach's learning curve in MuJoCo: PPO from pixels, 3 seeds, 300k real steps, scored every 50k on 30
-# episodes and at the end on 300 fresh ones (100 each from seeds 50,000, 60,000 and 70,000). About an hour.
+# Reach's learning curves in MuJoCo: PPO from pixels, 3 seeds, scored every 50k real steps on 30 episodes
+# and at the end on 300 fresh ones (100 each from seeds 50,000, 60,000 and 70,000), with SB3's NatureCNN
+# (300k steps) and with the keypoint encoder (150k). About 1.5 hours.
 reach-curve: reach-stores
 	$(BIN)/python benchmarks/dream_to_real.py --task reach --dataset $(REACH)/scripted $(REACH)/random \
 		--rows mujoco_ref --seeds 0 1 2 --ref-steps 300000 --eval-every 50000 --eval-episodes 30 --out runs/reach_curve
-	for seed in 0 1 2; do for s in 50000 60000 70000; do $(BIN)/python -m worldsim.agents.evaluate \
-		--policy runs/reach_curve/reach/mujoco_ref/seed$$seed/policy.safetensors --env-id WorldSim/Reach-v0 \
-		--episodes 100 --seed $$s --out runs/reach_curve/eval_seed$${seed}_$$s.json; done; done
+	$(BIN)/python benchmarks/dream_to_real.py --task reach --dataset $(REACH)/scripted $(REACH)/random \
+		--rows mujoco_ref --seeds 0 1 2 --ref-steps 150000 --eval-every 25000 --eval-episodes 30 \
+		--extractor keypoints --out runs/dream_to_real_keypoints
+	for run in reach_curve dream_to_real_keypoints; do for seed in 0 1 2; do for s in 50000 60000 70000; do \
+		$(BIN)/python -m worldsim.agents.evaluate --policy runs/$$run/reach/mujoco_ref/seed$$seed/policy.safetensors \
+		--env-id WorldSim/Reach-v0 --episodes 100 --seed $$s --out runs/$$run/eval_seed$${seed}_$$s.json; \
+		done; done; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

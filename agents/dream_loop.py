@@ -61,6 +61,8 @@ class Args:
     """Output directory."""
     init_policy: str | None = None
     """Policy file to start round 0 from; None starts from a fresh network."""
+    extractor: str = "nature"
+    """The policy's image encoder (worldsim.agents.ppo --extractor); an init_policy must have the same."""
     seed: int = 0
     """Seed of the policy, the fine-tunes and the training envs."""
     json: str | None = None
@@ -171,7 +173,7 @@ def run_loop(args: Args) -> dict[str, Any]:
                          horizon=args.horizon, init_policy=policy, eval_every=0, eval_episodes=args.eval_episodes,
                          eval_seed=args.eval_seed, seed=args.seed + r, out=str(here / "ppo"), device="cpu",
                          progress_bar=True, n_steps=args.n_steps, batch_size=args.batch_size, n_epochs=args.n_epochs,
-                         learning_rate=args.learning_rate, reward=args.reward)
+                         learning_rate=args.learning_rate, reward=args.reward, extractor=args.extractor)
         print(f"round {r}: PPO in the dream, {args.dream_steps} steps, on {real} real steps")
         score = stage(here / "ppo", asdict(dream), lambda d=dream: _scores(ppo.train(d)))
         policy = str(here / "ppo" / "policy.safetensors")

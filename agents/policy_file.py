@@ -32,6 +32,7 @@ from stable_baselines3.common.torch_layers import FlattenExtractor, NatureCNN
 from stable_baselines3.common.utils import get_device
 from torch import Tensor, nn
 
+from worldsim.agents.extractors import KeypointCNN
 from worldsim.checkpoint import CheckpointError, load_tensors, save_tensors, tensor_metadata
 
 FORMAT = "worldsim-policy"
@@ -41,7 +42,7 @@ PROVENANCE = "worldsim-policy-provenance"  # metadata key: how the policy was tr
 SHIPPED: dict[str, Path] = {"reach": Path(__file__).parent / "policies" / "reach.safetensors"}
 #: The classes a policy file may name, by name: loading builds nothing else.
 POLICIES: dict[str, type[ActorCriticPolicy]] = {c.__name__: c for c in (ActorCriticPolicy, ActorCriticCnnPolicy)}
-EXTRACTORS: dict[str, type[nn.Module]] = {c.__name__: c for c in (NatureCNN, FlattenExtractor)}
+EXTRACTORS: dict[str, type[nn.Module]] = {c.__name__: c for c in (NatureCNN, KeypointCNN, FlattenExtractor)}
 ACTIVATIONS: dict[str, type[nn.Module]] = {c.__name__: c for c in (nn.Tanh, nn.ReLU, nn.SiLU, nn.GELU)}
 
 

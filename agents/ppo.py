@@ -42,12 +42,16 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecMonitor, Ve
 
 from worldsim import envs  # noqa: F401  (registers WorldSim/*)
 from worldsim.agents.evaluate import evaluate
+from worldsim.agents.extractors import KeypointCNN
 from worldsim.agents.policy_file import load_policy_file, save_policy_file
 from worldsim.checkpoint import atomic_write_json, checkpoint_hash
 from worldsim.diffusion import SamplerConfig
 from worldsim.envs.sb3 import SB3VecEnv
 from worldsim.simulator import SimulatorConfig
 from worldsim.worldmodel import default_checkpoint
+
+#: ``--extractor`` choices: the policy_kwargs each gives SB3's CnnPolicy.
+EXTRACTOR_KWARGS: dict[str, dict[str, Any]] = {"nature": {}, "keypoints": {"features_extractor_class": KeypointCNN}}
 
 
 @dataclass
@@ -82,6 +86,9 @@ class Args:
     reward: str = "heads"
     """Learned envs only: "heads" pays what the model's reward and termination heads predict; "frames"
     applies the task's own rule to the imagined frames (worldsim.envs.frame_rewards: Reach and PushBox)."""
+    extractor: str = "nature"
+    """The policy's image encoder: "nature" (SB3's NatureCNN) or "keypoints" (convolutions ending in a
+    spatial softmax, worldsim.agents.extractors.KeypointCNN: the policy reads positions on screen)."""
     init_policy: str | None = None
     """A policy file (``policy.safetensors`` of an earlier run, same spaces and network) to start from
     instead of a fresh network: training continues from it, as DIAMOND's loop continues its policy."""
@@ -142,6 +149,8 @@ def check_args(args: Args) -> None:
             and not is_learned(args.env_id):
         raise ValueError(f"--dataset, --horizon, --reward and --latent-hold are for learned envs; {args.env_id} is a "
                          "MuJoCo scene")
+    if args.extractor not in EXTRACTOR_KWARGS:
+        raise ValueError(f"extractor must be one of {sorted(EXTRACTOR_KWARGS)}, got {args.extractor!r}")
     if args.reward not in ("heads", "frames"):
         raise ValueError(f"reward must be 'heads' or 'frames', got {args.reward!r}")
     if args.first_frames and not args.dataset:
@@ -202,7 +211,7 @@ def start_from(model: PPO, path: str) -> None:
         model.policy.load_state_dict(start.state_dict())
     except RuntimeError as e:
         raise ValueError(f"{path} holds another network than this run builds ({e}); start from a policy "
-                         "trained with the same architecture") from e
+                         "trained with the same architecture (and the same --extractor)") from e
 
 
 def progress_bar_available() -> bool:
@@ -227,7 +236,8 @@ def train(args: Args) -> dict[str, Any]:
     warnings.filterwarnings("ignore", message="rich is experimental")  # tqdm.rich, behind SB3's progress bar
 
     train_env = make_train_env(args)
-    model = PPO("CnnPolicy", train_env, n_steps=args.n_steps, batch_size=args.batch_size, n_epochs=args.n_epochs,
+    model = PPO("CnnPolicy", train_env, policy_kwargs=EXTRACTOR_KWARGS[args.extractor], n_steps=args.n_steps,
+                batch_size=args.batch_size, n_epochs=args.n_epochs,
                 learning_rate=args.learning_rate, gamma=args.gamma, gae_lambda=args.gae_lambda,
                 clip_range=args.clip_range, ent_coef=args.ent_coef, vf_coef=args.vf_coef,
                 max_grad_norm=args.max_grad_norm, tensorboard_log=str(out / "tb"), seed=args.seed,

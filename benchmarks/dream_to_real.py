@@ -121,6 +121,8 @@ def main() -> None:
     p.add_argument("--sampling-steps", type=int, default=2)
     p.add_argument("--n-epochs", type=int, default=10)
     p.add_argument("--learning-rate", type=float, default=3e-4)
+    p.add_argument("--extractor", choices=sorted(ppo.EXTRACTOR_KWARGS), default="nature",
+                   help="every trained row's image encoder (worldsim.agents.ppo --extractor)")
     p.add_argument("--out", default="runs/dream_to_real")
     p.add_argument("--json", default=None, help="report file (default: OUT/report.json)")
     a = p.parse_args()
@@ -140,10 +142,11 @@ def main() -> None:
                         sampling_steps=a.sampling_steps, max_episode_steps=a.max_episode_steps,
                         eval_every=a.eval_every if steps > a.eval_every else 0, eval_episodes=a.eval_episodes,
                         eval_seed=EVAL_SEED, seed=seed, out=str(out / row), device="cpu", progress_bar=False,
-                        n_epochs=a.n_epochs, learning_rate=a.learning_rate, **extra)
+                        n_epochs=a.n_epochs, learning_rate=a.learning_rate, extractor=a.extractor, **extra)
         return lambda: ppo.train(args)
 
-    common = {"n_epochs": a.n_epochs, "learning_rate": a.learning_rate, **score}
+    common = {"n_epochs": a.n_epochs, "learning_rate": a.learning_rate, **score,
+              **({"extractor": a.extractor} if a.extractor != "nature" else {})}
     dream = {"dataset": tuple(a.dataset), "horizon": a.horizon, "burn_in": a.burn_in, "n_steps": a.dream_n_steps,
              "reward": a.reward}
     plans = {  # row -> (env, steps, extra PPO arguments, extra settings)

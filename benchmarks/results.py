@@ -218,6 +218,8 @@ def summarize_dream_to_real(report: dict) -> dict[str, dict[str, Any]]:
     figures = {f"{kind}_{row}": {"model": report["summary"][row][key]} for row in report["summary"]
                for kind, key in (("return", "mean_return"), ("success", "success_rate"))}
     figures["dream_to_real"] = {"model": report["dream_to_real"]}
+    if report.get("dream_to_real_vs_ref") is not None:  # against PPO given far more real steps
+        figures["dream_to_real_vs_ref"] = {"model": report["dream_to_real_vs_ref"]}
     figures["real_steps_budget"] = {"model": report["budget_real_steps"]}
     figures["dream_reward"] = {"model": report.get("reward", "heads")}  # reports before the key ran on heads
     heads = report.get("heads")  # the model's reward and termination heads against MuJoCo's

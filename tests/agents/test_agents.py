@@ -171,3 +171,5 @@ def test_ppo_arguments_that_do_not_fit_the_env_are_refused_before_training():
         ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", first_frames=0.5))
     ppo.check_args(ppo.Args(env_id="WorldSim/Reach-Learned-v0", eval_env_id="WorldSim/Reach-v0", first_frames=0.5,
                             dataset=("data/reach/scripted",)))
+    with pytest.raises(ValueError, match="extractor must be one of"):
+        ppo.check_args(ppo.Args(env_id="WorldSim/Reach-v0", eval_env_id="WorldSim/Reach-v0", extractor="resnet"))
