@@ -259,6 +259,13 @@ dream-to-real: runs/reach_wm/model
 		$(REACH)/random --rounds 3 --dream-steps 40000 --out runs/dream_loop --json $(RESULTS)/dream_loop.json
 	$(BIN)/python benchmarks/results.py --summarize-only --out $(RESULTS) --json benchmarks/results.json
 
+# PPO in the dream of runs/reach_wm as the commands in benchmarks/README.md run it:
+# `.venv/bin/python -m worldsim.agents.ppo $(DREAM_PPO) --seed S --total-timesteps N --out DIR`.
+DREAM_PPO := --env-id WorldSim/Reach-Learned-v0 --eval-env-id WorldSim/Reach-v0 --checkpoint runs/reach_wm/model \
+	--num-envs 32 --n-steps 64 --n-epochs 10 --learning-rate 3e-4 --dataset $(REACH)/scripted $(REACH)/random \
+	--burn-in 4 --horizon 16 --reward frames --eval-every 25000 --eval-episodes 30 --eval-seed 10000 \
+	--device cpu --no-progress-bar
+
 # The shipped Reach policy (agents/policies/reach.safetensors): the dream row of `make dream-to-real`,
 # PPO with the keypoint encoder in the dream only, 100k dreamed steps, stored at half precision in
 # runs/reach_policy.safetensors and scored in MuJoCo on 300 episodes nothing trained on. Copy it over
