@@ -145,6 +145,7 @@ def main() -> None:
                         n_epochs=a.n_epochs, learning_rate=a.learning_rate, extractor=a.extractor, **extra)
         return lambda: ppo.train(args)
 
+    # the default encoder is left out of the settings, so rows run before --extractor existed still match
     common = {"n_epochs": a.n_epochs, "learning_rate": a.learning_rate, **score,
               **({"extractor": a.extractor} if a.extractor != "nature" else {})}
     dream = {"dataset": tuple(a.dataset), "horizon": a.horizon, "burn_in": a.burn_in, "n_steps": a.dream_n_steps,
