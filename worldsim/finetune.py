@@ -217,6 +217,13 @@ class FinetuneConfig:
     """Give the model the change input before fine-tuning (DiTConfig.change_input): each step also
     reads how its previous frame changed from the one before, so motion can be continued from it.
     The input starts as a no-op."""
+    offset_heads: int = 0
+    """Give every block this many attention heads more before fine-tuning, turned by row and column
+    as well as by step (DiTConfig.offset_heads): the offset lookups that following a glide or a push
+    needs, for a model trained without spatial_rope. They start as a no-op."""
+    added_lr_scale: float = 1.0
+    """The learning rate of the weights this fine-tune adds (offset heads) as a multiple of --lr: new
+    weights can learn fast while the trained ones move slowly."""
     heads_only: bool = False
     """Train the reward and termination heads alone, the rest of the model frozen (its frames are
     unchanged): the heads' losses on teacher-forced clips, at a fraction of a full step's cost."""
@@ -412,6 +419,8 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         dit.cfg.residual_scale = 0.0
     if cfg.spatial_rope:
         dit.add_spatial_rope()
+    if cfg.offset_heads:
+        dit.add_offset_heads(cfg.offset_heads)
     dit.merge_patches(cfg.merge_patches)
     for value, set_value in ((cfg.window, dit.set_window), (cfg.memory, dit.set_memory)):
         if value is not None:
@@ -425,6 +434,22 @@ def prepare_model(dit: DiT, cfg: FinetuneConfig) -> DiT:
         for name, param in dit.named_parameters():
             param.requires_grad_(name.startswith("heads."))
     return dit
+
+
+ADDED = ("qkv_offset.", "proj_offset.")
+"""Names of the weights an addition brings (offset heads): they may train at their own rate."""
+
+
+def param_groups(dit: DiT, added_lr_scale: float) -> list[dict]:
+    """The trainable weights as optimizer groups: the added ones (:data:`ADDED`) at ``added_lr_scale``
+    times the learning rate, the rest at the rate itself."""
+    if not added_lr_scale > 0:
+        raise ValueError(f"--added-lr-scale must be above 0, got {added_lr_scale}")
+    trained = [(name, p) for name, p in dit.named_parameters() if p.requires_grad]
+    added = [p for name, p in trained if any(part in name for part in ADDED)]
+    rest = [p for name, p in trained if not any(part in name for part in ADDED)]
+    return [g for g in ({"params": rest, "lr_scale": 1.0}, {"params": added, "lr_scale": added_lr_scale})
+            if g["params"]]
 
 
 def _refuse_conflicts(dit: DiT, cfg: FinetuneConfig) -> None:
@@ -493,8 +518,7 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
     taught = physics_targets(ae, sampler.data, cfg.teacher_recorded_motion) if cfg.physics_teacher else None
     firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device)
               if cfg.first_frames else None)
-    opt = torch.optim.AdamW([p for p in dit.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.01,
-                            betas=(0.9, 0.99))
+    opt = torch.optim.AdamW(param_groups(dit, cfg.added_lr_scale), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))
     fit = FitConfig(steps=cfg.steps, lr=cfg.lr, warmup=20, save_every=cfg.save_every,
                     time_budget_min=cfg.time_budget_min, ema=cfg.ema, grad_clip=1.0,
                     precision=cfg.precision)

@@ -14,6 +14,9 @@ The network that stands in for the physics engine. It denoises latent video one 
   keys and values averaged over squares of tokens, so a step that went out of the window (an object
   that went under the slab) is still recalled at a quarter of the cost, as video models keep older
   frames at a lower resolution than the recent ones;
+* optionally (``offset_heads``) every block has more heads whose RoPE also turns by each token's row
+  and column, so their scores depend on the offset between two tokens; added to a model trained
+  without that, they start as a no-op beside the heads it has;
 * reward and termination heads read the pooled tokens of each step;
 * optionally (``sink``) every step also attends to a *frame sink*: the episode's first frame, kept
   clean for the whole rollout beside the rolling window (the frame sink of LongLive, Yang et al.
@@ -107,6 +110,12 @@ class DiTConfig:
     part of every head), so attention scores depend on how far apart two tokens are, not only on
     where each one is: following something that moved a token to the left is the same lookup
     everywhere in the frame. Changes what a trained model computes, so it is set before training."""
+    offset_heads: int = 0
+    """Attention heads per block beside ``heads`` that always turn by row and column as well as by step
+    (as ``spatial_rope`` turns every head), with projections of their own. Added to a model trained
+    without ``spatial_rope`` (:meth:`DiT.add_offset_heads`), they start as a no-op: its heads keep what
+    they learned, and the new ones learn the offset lookups (following what moved a token over) that
+    ``spatial_rope`` would have given it from the start."""
     exact_gelu: bool = False
     """The MLPs use GELU in its exact (erf) form rather than DiT's tanh approximation: the same curve
     to within float16 rounding, and several times cheaper on CPUs, whose tanh is slow. Kept as it was
@@ -128,8 +137,11 @@ class DiTConfig:
         if self.memory and (rows % self.memory_pool or cols % self.memory_pool):
             raise ValueError(f"the {rows} x {cols} token grid does not divide into memory_pool {self.memory_pool} "
                              "squares")
-        if self.spatial_rope and self.width // self.heads < 6:
-            raise ValueError(f"spatial_rope needs a head dim of at least 6, got {self.width // self.heads}")
+        if (self.spatial_rope or self.offset_heads) and self.width // self.heads < 6:
+            raise ValueError(f"spatial_rope and offset_heads need a head dim of at least 6, got "
+                             f"{self.width // self.heads}")
+        if self.offset_heads < 0:
+            raise ValueError(f"offset_heads must be >= 0, got {self.offset_heads}")
         if self.layout_dim < 0:
             raise ValueError(f"layout_dim must be >= 0, got {self.layout_dim}")
 
@@ -270,6 +282,10 @@ class NoiseLevelEmbedder(nn.Module):
         return self.mlp(sinusoidal(sigma * 1000.0, self.freq_dim))
 
 
+Tables = tuple[Tensor, Tensor, tuple[int, ...]]
+"""RoPE tables: ``cos`` and signed ``sin`` ``(N, d)`` and the widths of the head's slices (:func:`rope_tables`)."""
+
+
 def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, tuple[int, ...]]:
     """Rotate-half RoPE on consecutive slices of a head, as tables for :func:`rope`.
 
@@ -336,44 +352,89 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(cfg.width, 3 * cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.width)
         self.tokens, self.spatial = token_grid(cfg), cfg.spatial_rope  # the step's rows and columns of tokens
-        self._table_cache: dict[tuple, tuple[Tensor, Tensor, tuple[int, ...]]] = {}
+        self.offset_heads = 0
+        self._table_cache: dict[tuple, tuple[Tables, ...]] = {}
+        if cfg.offset_heads:
+            self.add_offset_heads(cfg.offset_heads, cfg.width // cfg.heads)
+
+    def add_offset_heads(self, n: int, head_dim: int) -> None:
+        """``n`` heads more (``DiTConfig.offset_heads``), turned by step, row and column, with their own
+        projections; the output's starts at zero, so the layer computes what it did before."""
+        device = self.qkv.weight.device
+        self.offset_heads = n
+        self.qkv_offset = nn.Linear(self.qkv.in_features, 3 * n * head_dim).to(device)
+        nn.init.xavier_uniform_(self.qkv_offset.weight)
+        nn.init.zeros_(self.qkv_offset.bias)
+        self.proj_offset = nn.Linear(n * head_dim, self.proj.out_features, bias=False).to(device)
+        nn.init.zeros_(self.proj_offset.weight)
 
     @property
-    def grid(self) -> tuple[int, int] | None:
-        """The token grid the attention turns by (``spatial_rope``), else None."""
-        return self.tokens if self.spatial else None
+    def groups(self) -> tuple[tuple[int, bool], ...]:
+        """The heads in groups that turn alike, in order: (how many, whether by row and column too)."""
+        if not self.offset_heads:
+            return ((self.heads, self.spatial),)
+        if self.spatial:
+            return ((self.heads + self.offset_heads, True),)
+        return ((self.heads, False), (self.offset_heads, True))
+
 
     @property
     def recalled_tokens(self) -> int:
         """Tokens a step keeps in the memory: its grid pooled over ``pool`` x ``pool`` squares."""
         return self.tokens[0] * self.tokens[1] // self.pool ** 2
 
-    def _tables(self, steps: int, L: int, d: int, device: torch.device,
-                pool: int = 1) -> tuple[Tensor, Tensor, tuple[int, ...]]:
-        """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first): by step over
-        the whole head, or (``spatial_rope``) by step, row and column on three slices of it; with
-        ``pool``, for tokens pooled over ``pool`` x ``pool`` squares, each at its square's centre. Kept for
-        the next call with the same shape, which in a rollout is every call once the window is full."""
+    def _tables(self, steps: int, L: int, d: int, device: torch.device, pool: int = 1) -> tuple[Tables, ...]:
+        """RoPE tables for ``steps`` steps of ``L`` tokens (window-relative step 0 first), one per group of
+        heads (:attr:`groups`): by step over the whole head, or by step, row and column on three slices
+        of it; with ``pool``, for tokens pooled over ``pool`` x ``pool`` squares, each at its square's
+        centre. Kept for the next call with the same shape, which in a rollout is every call once the
+        window is full."""
         if torch.compiler.is_compiling():  # a compiled graph folds them in; keeping them would add a guard
             return self._make_tables(steps, L, d, device, pool)
-        key = (steps, L, d, device, self.grid, pool)
+        key = (steps, L, d, device, self.groups, pool)
         if key not in self._table_cache:
             if len(self._table_cache) >= 8:  # training draws many shapes; a rollout reuses two
                 self._table_cache.clear()
             self._table_cache[key] = self._make_tables(steps, L, d, device, pool)
         return self._table_cache[key]
 
-    def _make_tables(self, steps: int, L: int, d: int, device: torch.device,
-                     pool: int = 1) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+    def _make_tables(self, steps: int, L: int, d: int, device: torch.device, pool: int = 1) -> tuple[Tables, ...]:
         t = torch.arange(steps, device=device).repeat_interleave(L)
-        if self.grid is None:
-            return rope_tables([t], [d], self.base)
         ds = (d // 3) // 2 * 2  # channels per spatial axis, even
         idx = torch.arange(L, device=device).repeat(steps)
-        cols = self.grid[1] // pool
+        cols = self.tokens[1] // pool
         centre = (pool - 1) / 2  # a pooled token sits at the middle of the tokens it averages
         rows, columns = (idx // cols) * pool + centre, (idx % cols) * pool + centre
-        return rope_tables([t, rows, columns], [d - 2 * ds, ds, ds], self.base)
+        return tuple(rope_tables([t, rows, columns], [d - 2 * ds, ds, ds], self.base) if spatial
+                     else rope_tables([t], [d], self.base) for _, spatial in self.groups)
+
+    def _turn(self, x: Tensor, tables: tuple[Tables, ...], rows: slice) -> Tensor:
+        """``x`` ``(B, H, N, d)`` rotated, each group of heads by its own ``tables`` at the token ``rows``."""
+        if len(tables) == 1:
+            cos, sin, widths = tables[0]
+            return rope(x, (cos[rows], sin[rows], widths))
+        parts, start = [], 0
+        for (heads, _), (cos, sin, widths) in zip(self.groups, tables, strict=True):
+            parts.append(rope(x[:, start:start + heads], (cos[rows], sin[rows], widths)))
+            start += heads
+        return torch.cat(parts, dim=1)
+
+    def _qkv(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Queries, keys and values ``(B, H, n*L, d)`` of ``x`` ``(B, n, L, D)``, the offset heads last."""
+        q, k, v = rearrange(self.qkv(x), "b n l (three h d) -> three b h (n l) d", three=3, h=self.heads)
+        if not self.offset_heads:
+            return q, k, v
+        qo, ko, vo = rearrange(self.qkv_offset(x), "b n l (three h d) -> three b h (n l) d", three=3,
+                               h=self.offset_heads)
+        return torch.cat([q, qo], 1), torch.cat([k, ko], 1), torch.cat([v, vo], 1)
+
+    def _out(self, out: Tensor, n: int) -> Tensor:
+        """The heads' outputs ``(B, H, n*L, d)`` projected back to ``(B, n, L, D)``."""
+        if not self.offset_heads:
+            return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+        base, extra = out[:, :self.heads], out[:, self.heads:]
+        return (self.proj(rearrange(base, "b h (n l) d -> b n l (h d)", n=n))
+                + self.proj_offset(rearrange(extra, "b h (n l) d -> b n l (h d)", n=n)))
 
     def _pooled(self, t: Tensor, steps: int) -> Tensor:
         """Keys or values ``(B, H, steps*L, d)`` averaged over ``pool`` x ``pool`` squares of each step's
@@ -384,7 +445,7 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x: Tensor, cache: KVCache | None, layer: int, commit: bool) -> Tensor:
         B, n, L, D = x.shape
-        q, k, v = rearrange(self.qkv(x), "b n l (three h d) -> three b h (n l) d", three=3, h=self.heads)
+        q, k, v = self._qkv(x)
         past = cache.steps if cache is not None else 0
         window = cache.window if cache is not None else self.window
         memory = cache.memory if cache is not None else self.memory
@@ -393,25 +454,25 @@ class CausalSelfAttention(nn.Module):
         lo = max(start, past - window + 1)  # before are in the cache's memory; the oldest a new step sees whole
         first, end = max(0, past - window - memory + 1), S - window  # the steps some new step recalls
         recalls = memory and end > first
-        cos, sin, widths = self._tables(S, L, q.shape[-1], x.device)  # window-relative positions
-        new = (cos[past * L:], sin[past * L:], widths)  # the new steps come last
-        q_rot = rope(q, new)
+        tables = self._tables(S, L, q.shape[-1], x.device)  # window-relative positions
+        new = slice(past * L, None)  # the new steps come last
+        q_rot = self._turn(q, tables, new)
         # a pass of a rollout (no gradients, the cache full, every recalled step in its memory): the cached
         # steps were rotated once for all the passes of this step, and only the new ones are rotated here
         if (past and lo == start and not (recalls and end > start) and not torch.is_grad_enabled()
                 and not torch.compiler.is_compiling()):
-            keys, values, mask = self._held(cache, layer, k, v, L, new, (lo, first, end, recalls))
+            keys, values, mask = self._held(cache, layer, k, v, L, tables, (lo, first, end, recalls))
             out = attention(q_rot, keys, values, mask)  # (B, H, n*L, d)
             if commit:
                 self._commit(cache, layer, torch.cat([cache.keys[layer], k], dim=2),
                              torch.cat([cache.values[layer], v], dim=2), L)
-            return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+            return self._out(out, n)
         if past:  # the cache holds its window's steps whole and, before them, its memory's pooled
             k_all = torch.cat([cache.keys[layer], k], dim=2)  # (B, H, (m+n)*L, d)
             v_all = torch.cat([cache.values[layer], v], dim=2)
         else:
             k_all, v_all = k, v
-        keys = rope(k_all[:, :, (lo - start) * L:], (cos[lo * L:], sin[lo * L:], widths))
+        keys = self._turn(k_all[:, :, (lo - start) * L:], tables, slice(lo * L, None))
         values = v_all[:, :, (lo - start) * L:]
         if recalls:
             k_mem, v_mem = self._recalled(cache, layer, k_all, v_all, L, range(first, end), start, S)
@@ -421,13 +482,13 @@ class CausalSelfAttention(nn.Module):
         out = attention(q_rot, keys, values, mask)  # (B, H, n*L, d)
         if commit and cache is not None:
             self._commit(cache, layer, k_all, v_all, L)
-        return self.proj(rearrange(out, "b h (n l) d -> b n l (h d)", n=n))
+        return self._out(out, n)
 
     def _held(self, cache: KVCache, layer: int, k: Tensor, v: Tensor, L: int,
-              new: tuple[Tensor, Tensor, tuple[int, ...]],
+              tables: tuple[Tables, ...],
               steps: tuple[int, int, int, bool]) -> tuple[Tensor, Tensor, Tensor]:
-        """Keys, values and mask of a rollout's pass over new steps ``k``, ``v`` (rotated by the tables
-        ``new``), the same as the general path's, with the cached steps rotated once per commit: the
+        """Keys, values and mask of a rollout's pass over new steps ``k``, ``v`` (rotated by the pass's
+        ``tables`` at the last rows), the same as the general path's, with the cached steps rotated once per commit: the
         passes of one step (each denoising move and the commit) share them. They are laid out as the
         general path lays them out (the window's steps from ``lo``, the new ones last, then the recalled
         ``first`` to ``end`` from the memory), in a buffer whose new steps' rows each pass overwrites."""
@@ -435,8 +496,7 @@ class CausalSelfAttention(nn.Module):
         past, n, whole = cache.steps, k.shape[2] // L, cache.keys[layer].shape[2] // L
         entry = cache.held.get(layer)
         if entry is None or entry[0] is not cache.keys[layer] or entry[1] != n:
-            cos, sin, widths = self._tables(past + n, L, k.shape[-1], k.device)
-            parts_k = [rope(cache.keys[layer], (cos[lo * L : past * L], sin[lo * L : past * L], widths)), k]
+            parts_k = [self._turn(cache.keys[layer], tables, slice(lo * L, past * L)), k]
             parts_v = [cache.values[layer], v]
             if recalls:  # every recalled step is in the memory, so the window's keys are not read
                 k_mem, v_mem = self._recalled(cache, layer, cache.keys[layer], cache.values[layer], L,
@@ -447,7 +507,7 @@ class CausalSelfAttention(nn.Module):
             cache.held[layer] = entry
         keys, values = entry[2], entry[3]
         rows = slice(whole * L, (whole + n) * L)
-        keys[:, :, rows] = rope(k, new)
+        keys[:, :, rows] = self._turn(k, tables, slice(past * L, None))
         values[:, :, rows] = v
         mask = cache.held.get("mask")
         if mask is None or mask[0] is not cache.valid or mask[1] != n:
@@ -462,9 +522,8 @@ class CausalSelfAttention(nn.Module):
         pooled tokens' places."""
         k_mem, v_mem = self._recall(cache, layer, k_all, v_all, L, steps, start)
         Lp = self.recalled_tokens
-        cos, sin, widths = self._tables(S, Lp, k_mem.shape[-1], k_mem.device, self.pool)
-        rows = slice(steps.start * Lp, steps.stop * Lp)
-        return rope(k_mem, (cos[rows], sin[rows], widths)), v_mem
+        tables = self._tables(S, Lp, k_mem.shape[-1], k_mem.device, self.pool)
+        return self._turn(k_mem, tables, slice(steps.start * Lp, steps.stop * Lp)), v_mem
 
     def _mask(self, cached: Tensor, B: int, n: int, L: int, past: int, window: int, memory: int, lo: int,
               first: int, end: int) -> Tensor:
@@ -713,10 +772,13 @@ class DiT(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
-                nn.init.zeros_(m.bias)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
         for block in self.blocks:
             nn.init.zeros_(block.ada[-1].weight)
             nn.init.zeros_(block.ada[-1].bias)
+            if block.attn.offset_heads:
+                nn.init.zeros_(block.attn.proj_offset.weight)
             nn.init.zeros_(block.cross.proj.weight)
             nn.init.zeros_(block.cross.proj.bias)
         for m in self.modules():
@@ -811,6 +873,19 @@ class DiT(nn.Module):
         self.cfg.spatial_rope = True
         for block in self.blocks:
             block.attn.spatial = True
+
+    def add_offset_heads(self, n: int) -> None:
+        """Give every block ``n`` attention heads more that turn by row and column as well as by step
+        (:attr:`DiTConfig.offset_heads`), for fine-tuning; their output starts at zero, so the model's
+        outputs are unchanged until it trains."""
+        if self.cfg.offset_heads:
+            raise ValueError(f"the model already has {self.cfg.offset_heads} offset heads a block")
+        replace(self.cfg, offset_heads=n)  # DiTConfig's own checks (the head dim, the count)
+        if n == 0:
+            return
+        self.cfg.offset_heads = n
+        for block in self.blocks:
+            block.attn.add_offset_heads(n, self.cfg.width // self.cfg.heads)
 
     def merge_patches(self, k: int) -> None:
         """Let each token cover ``k`` x ``k`` of a trained model's patches from now on (``k**2`` fewer

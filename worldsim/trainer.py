@@ -123,8 +123,9 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int) -> float:
 
 
 def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    """Every parameter group to ``lr``, times the group's own ``lr_scale`` where it has one."""
     for group in opt.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
 
 
 class EMA:

@@ -224,7 +224,7 @@ def test_the_cache_keeps_one_shape_from_the_first_commit_so_a_compiled_pass_is_r
 def test_spatial_rope_scores_depend_on_the_offset_between_tokens_not_their_place():
     def scores(attn, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:  # one query and key in every place
         L = 16  # a 4x4 grid of tokens, one step
-        table = attn._tables(1, L, 24, q.device)
+        table = attn._tables(1, L, 24, q.device)[0]  # the tables of the first (here the only) group of heads
         return rope(q.expand(1, 1, L, 24), table)[0, 0] @ rope(k.expand(1, 1, L, 24), table)[0, 0].T  # (L, L)
 
     g = torch.Generator().manual_seed(0)
@@ -353,6 +353,32 @@ def test_change_input_starts_as_a_no_op_then_reads_the_change():
     torch.testing.assert_close(dit(*inputs, text).velocity, dit(*inputs, text, prev_change=0 * change).velocity)
     with pytest.raises(ValueError, match="prev_change has shape"):
         dit(*inputs, text, prev_change=change[:, :1])
+
+
+def test_offset_heads_start_as_a_no_op_then_turn_by_row_and_column():
+    dit = tiny_dit(width=48, heads=2)
+    inputs, text = random_inputs(dit), random_text(2)
+    before = dit(*inputs, text).velocity
+    dit.add_offset_heads(2)  # a trained model gains them for fine-tuning
+    assert dit.cfg.offset_heads == 2
+    attn = dit.blocks[0].attn
+    assert attn.groups == ((2, False), (2, True))  # its own heads turn by step alone, the new ones by place too
+    torch.testing.assert_close(dit(*inputs, text).velocity, before)
+    with torch.no_grad():
+        for block in dit.blocks:
+            block.attn.proj_offset.weight.normal_(0, 0.1)  # as after training
+    assert not torch.allclose(dit(*inputs, text).velocity, before)
+    # the new heads' scores depend on the offset between two tokens (a 4x4 grid of one step), the old ones' do not
+    L = 16
+    q, k = torch.randn(2, 24, generator=torch.Generator().manual_seed(0))
+    tables = attn._tables(1, L, 24, q.device)
+    scores = [rope(q.expand(1, 1, L, 24), t)[0, 0] @ rope(k.expand(1, 1, L, 24), t)[0, 0].T for t in tables]
+    torch.testing.assert_close(scores[0], scores[0][0, 0].expand_as(scores[0]))
+    assert not torch.allclose(scores[1], scores[1][0, 0].expand_as(scores[1]))
+    with pytest.raises(ValueError, match="already has 2 offset heads"):
+        dit.add_offset_heads(2)
+    with pytest.raises(ValueError, match="offset_heads must be >= 0"):
+        DiTConfig(offset_heads=-1)
 
 
 def test_layout_tokens_start_as_a_no_op_then_shape_only_first_frames():

@@ -50,10 +50,11 @@ def test_change_input_rollout_equals_full_recompute_and_the_change_matters():
     assert not torch.allclose(cached, rollout(True), atol=1e-3)
 
 
-@pytest.mark.parametrize("residual_scale, spatial_rope", [(0.0, False), (0.5, False), (0.5, True)])
-def test_kv_cached_rollout_equals_full_recompute(residual_scale, spatial_rope):
+@pytest.mark.parametrize("residual_scale, spatial_rope, offset_heads",
+                         [(0.0, False, 0), (0.5, False, 0), (0.5, True, 0), (0.5, False, 1), (0.5, True, 1)])
+def test_kv_cached_rollout_equals_full_recompute(residual_scale, spatial_rope, offset_heads):
     # 9 steps with window 3 and depth 2: well past the window, so eviction is exercised
-    kw = dict(residual_scale=residual_scale, spatial_rope=spatial_rope)
+    kw = dict(residual_scale=residual_scale, spatial_rope=spatial_rope, offset_heads=offset_heads)
     torch.testing.assert_close(_rollout(True, **kw), _rollout(False, **kw), atol=1e-4, rtol=1e-4)
 
 
@@ -127,9 +128,9 @@ def test_frame_sink_rollout_equals_full_recompute_and_the_sink_matters():
     assert not torch.allclose(sunk, _rollout(True, steps=12, residual_scale=0.5))
 
 
-@pytest.mark.parametrize("spatial_rope", [False, True])
-def test_pooled_memory_rollout_equals_full_recompute_and_the_memory_matters(spatial_rope):
-    kw = dict(steps=12, residual_scale=0.5, spatial_rope=spatial_rope)
+@pytest.mark.parametrize("spatial_rope, offset_heads", [(False, 0), (True, 0), (False, 1)])
+def test_pooled_memory_rollout_equals_full_recompute_and_the_memory_matters(spatial_rope, offset_heads):
+    kw = dict(steps=12, residual_scale=0.5, spatial_rope=spatial_rope, offset_heads=offset_heads)
     recalled = _cached_equals_recompute(memory=3, **kw)  # window 3: each step also recalls 3 steps pooled
     assert not torch.allclose(recalled, _rollout(True, **kw))  # the same weights without the memory
 

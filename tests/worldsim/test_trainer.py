@@ -8,7 +8,19 @@ import pytest
 import torch
 
 from worldsim.checkpoint import load_tensors, save_tensors
-from worldsim.trainer import RAW_WEIGHTS, DivergedError, FitConfig, Trainer, cosine_lr, resumable, stage_generators
+from worldsim.finetune import FinetuneConfig, param_groups, prepare_model
+from worldsim.trainer import (
+    RAW_WEIGHTS,
+    DivergedError,
+    FitConfig,
+    Trainer,
+    cosine_lr,
+    resumable,
+    set_lr,
+    stage_generators,
+)
+
+from .helpers import tiny_dit
 
 
 def _problem(seed: int = 0):
@@ -186,3 +198,17 @@ def test_a_resumed_rank_draws_its_own_streams(tmp_path):
     first, second = resumed(0), resumed(1)
     assert first[0] != second[0] and first[1] != second[1]
     assert resumed(1) == second  # still reproducible
+
+
+def test_added_weights_train_at_their_own_rate():
+
+    dit = prepare_model(tiny_dit(width=48, heads=2), FinetuneConfig(offset_heads=1))
+    opt = torch.optim.AdamW(param_groups(dit, 10.0), lr=1.0)
+    set_lr(opt, 2e-4)
+    by_rate = {g["lr"]: {id(p) for p in g["params"]} for g in opt.param_groups}
+    added = {id(p) for b in dit.blocks for p in (*b.attn.qkv_offset.parameters(), *b.attn.proj_offset.parameters())}
+    assert sorted(by_rate) == pytest.approx([2e-4, 2e-3]) and by_rate[max(by_rate)] == added
+    assert sum(map(len, by_rate.values())) == len(list(dit.parameters()))  # every weight in one group
+    assert [g["lr"] for g in torch.optim.AdamW(param_groups(tiny_dit(), 10.0), lr=1e-3).param_groups] == [1e-3]
+    with pytest.raises(ValueError, match="added-lr-scale"):
+        param_groups(dit, 0.0)
