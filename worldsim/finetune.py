@@ -445,9 +445,10 @@ def param_groups(dit: DiT, added_lr_scale: float) -> list[dict]:
     times the learning rate, the rest at the rate itself."""
     if not added_lr_scale > 0:
         raise ValueError(f"--added-lr-scale must be above 0, got {added_lr_scale}")
-    trained = [(name, p) for name, p in dit.named_parameters() if p.requires_grad]
-    added = [p for name, p in trained if any(part in name for part in ADDED)]
-    rest = [p for name, p in trained if not any(part in name for part in ADDED)]
+    added, rest = [], []
+    for name, p in dit.named_parameters():
+        if p.requires_grad:
+            (added if any(part in name for part in ADDED) else rest).append(p)
     return [g for g in ({"params": rest, "lr_scale": 1.0}, {"params": added, "lr_scale": added_lr_scale})
             if g["params"]]
 

@@ -286,7 +286,7 @@ Tables = tuple[Tensor, Tensor, tuple[int, ...]]
 """RoPE tables: ``cos`` and signed ``sin`` ``(N, d)`` and the widths of the head's slices (:func:`rope_tables`)."""
 
 
-def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+def rope_tables(positions: list[Tensor], widths: list[int], base: float) -> Tables:
     """Rotate-half RoPE on consecutive slices of a head, as tables for :func:`rope`.
 
     Slice ``i`` (``widths[i]`` channels, even) is rotated by ``positions[i]`` ``(N,)``, pairing its first
@@ -318,7 +318,7 @@ def token_grid(cfg: DiTConfig) -> tuple[int, int]:
     return cfg.latent_size // cfg.patch[1], cfg.latent_size // cfg.patch[2]
 
 
-def rope(x: Tensor, tables: tuple[Tensor, Tensor, tuple[int, ...]]) -> Tensor:
+def rope(x: Tensor, tables: Tables) -> Tensor:
     """Rotate ``x`` ``(B, H, N, d)`` by :func:`rope_tables`' ``(cos, sin, widths)``."""
     cos, sin, widths = tables
     return x * cos.to(x.dtype) + swap_halves(x, widths) * sin.to(x.dtype)
@@ -376,7 +376,6 @@ class CausalSelfAttention(nn.Module):
         if self.spatial:
             return ((self.heads + self.offset_heads, True),)
         return ((self.heads, False), (self.offset_heads, True))
-
 
     @property
     def recalled_tokens(self) -> int:
@@ -488,8 +487,8 @@ class CausalSelfAttention(nn.Module):
               tables: tuple[Tables, ...],
               steps: tuple[int, int, int, bool]) -> tuple[Tensor, Tensor, Tensor]:
         """Keys, values and mask of a rollout's pass over new steps ``k``, ``v`` (rotated by the pass's
-        ``tables`` at the last rows), the same as the general path's, with the cached steps rotated once per commit: the
-        passes of one step (each denoising move and the commit) share them. They are laid out as the
+        ``tables`` at the last rows), the same as the general path's, with the cached steps rotated once
+        per commit: the passes of one step (each denoising move and the commit) share them. They are laid out as the
         general path lays them out (the window's steps from ``lo``, the new ones last, then the recalled
         ``first`` to ``end`` from the memory), in a buffer whose new steps' rows each pass overwrites."""
         lo, first, end, recalls = steps
