@@ -221,20 +221,24 @@ def test_the_cache_keeps_one_shape_from_the_first_commit_so_a_compiled_pass_is_r
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] <= 4
 
 
-def test_spatial_rope_scores_depend_on_the_offset_between_tokens_not_their_place():
-    def scores(attn, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:  # one query and key in every place
-        L = 16  # a 4x4 grid of tokens, one step
-        table = attn._tables(1, L, 24, q.device)[0]  # the tables of the first (here the only) group of heads
-        return rope(q.expand(1, 1, L, 24), table)[0, 0] @ rope(k.expand(1, 1, L, 24), table)[0, 0].T  # (L, L)
+def _scores_in_every_place(attn, q: torch.Tensor, k: torch.Tensor) -> list[torch.Tensor]:
+    """One query and key (head dim 24) put in every place of a 4x4 grid of one step: their scores ``(L, L)``
+    under each group of ``attn``'s heads."""
+    L = 16
+    return [rope(q.expand(1, 1, L, 24), t)[0, 0] @ rope(k.expand(1, 1, L, 24), t)[0, 0].T
+            for t in attn._tables(1, L, 24, q.device)]
 
+
+def test_spatial_rope_scores_depend_on_the_offset_between_tokens_not_their_place():
     g = torch.Generator().manual_seed(0)
     q, k = torch.randn(2, 24, generator=g)
     # head dim 24: 8 channels by step, 8 by row, 8 by column
-    by_place = scores(tiny_dit(spatial_rope=True, width=48, heads=2).blocks[0].attn, q, k)
+    (by_place,) = _scores_in_every_place(tiny_dit(spatial_rope=True, width=48, heads=2).blocks[0].attn, q, k)
     at = lambda r, c: r * 4 + c  # noqa: E731
     torch.testing.assert_close(by_place[at(0, 0), at(1, 2)], by_place[at(2, 1), at(3, 3)])  # offset (1, 2) twice
     assert not torch.isclose(by_place[at(0, 0), at(1, 2)], by_place[at(0, 0), at(2, 1)])  # another offset
-    plain = scores(tiny_dit(width=48, heads=2).blocks[0].attn, q, k)  # temporal RoPE only: every place alike
+    # temporal RoPE only: every place alike
+    (plain,) = _scores_in_every_place(tiny_dit(width=48, heads=2).blocks[0].attn, q, k)
     torch.testing.assert_close(plain, plain[0, 0].expand_as(plain))
     with pytest.raises(ValueError, match="head dim of at least 6"):
         DiTConfig(width=8, heads=2, spatial_rope=True)
@@ -369,10 +373,8 @@ def test_offset_heads_start_as_a_no_op_then_turn_by_row_and_column():
             block.attn.proj_offset.weight.normal_(0, 0.1)  # as after training
     assert not torch.allclose(dit(*inputs, text).velocity, before)
     # the new heads' scores depend on the offset between two tokens (a 4x4 grid of one step), the old ones' do not
-    L = 16
     q, k = torch.randn(2, 24, generator=torch.Generator().manual_seed(0))
-    tables = attn._tables(1, L, 24, q.device)
-    scores = [rope(q.expand(1, 1, L, 24), t)[0, 0] @ rope(k.expand(1, 1, L, 24), t)[0, 0].T for t in tables]
+    scores = _scores_in_every_place(attn, q, k)
     torch.testing.assert_close(scores[0], scores[0][0, 0].expand_as(scores[0]))
     assert not torch.allclose(scores[1], scores[1][0, 0].expand_as(scores[1]))
     with pytest.raises(ValueError, match="already has 2 offset heads"):

@@ -201,7 +201,6 @@ def test_a_resumed_rank_draws_its_own_streams(tmp_path):
 
 
 def test_added_weights_train_at_their_own_rate():
-
     dit = prepare_model(tiny_dit(width=48, heads=2), FinetuneConfig(offset_heads=1))
     opt = torch.optim.AdamW(param_groups(dit, 10.0), lr=1.0)
     set_lr(opt, 2e-4)
