@@ -97,17 +97,20 @@ checkpoint: $(STAMP)
 		--latent-hold 0.2 --latent-grid 0 --sampling-steps 2
 
 # A candidate next checkpoint: the same stores, a DiT pre-trained from scratch with attention by
-# row and column and layout tokens (12,000 steps, weight average 0.998); first frames and clips from rest
+# row and column (12,000 steps, weight average 0.998); first frames and clips from rest
 # (3,000 steps); a pooled memory of the 12 steps before the 4-step window, on Occlusion alone (700 steps of
 # 20-step clips); the loss weighted on the cells where an object comes back out from under the slab, with
 # clips drawn around such returns and first frames beside them (1,500 steps); distillation to 2 moves on
-# 20-step clips (1,000 steps), stored with float16 weights and the latent hold. It goes to runs/next/model,
+# 20-step clips (1,000 steps), stored with float16 weights and a latent hold of $(NEXT_HOLD) (this line
+# moves what moves in large steps, so a wider hold than the shipped model's 0.2 keeps still cells
+# without stopping motion). It goes to runs/next/model,
 # benchmarks/returns.py scores it in outputs/returns/next.json, and it replaces the shipped one only if
-# `make results` on it measures better. About 5 hours of pre-training on a 2-core CPU, then 4 hours;
+# `make results` on it measures better. About 3 hours of pre-training on a 2-core CPU, then 4 hours;
 # every stage resumes.
 # PRECISION=bfloat16 trains every stage faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
 # AMX); where a CPU lacks them bfloat16 is emulated and many times slower than float32.
 PRECISION ?= float32
+NEXT_HOLD ?= 0.8
 # BATCH=256 (or more) fills a GPU; the stages after pre-training take half of it for their clips, and a
 # quarter for clips of 20 steps.
 BATCH ?= 32
@@ -130,7 +133,7 @@ define distil
 		$(or $(4),--batch-size $(HALF_BATCH) --steps 2000) --precision $(PRECISION) \
 		--start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --lr 5e-5 --ema 0.998 --save-every 100 \
 		--out $(2) --check-episodes 0 --resume
-	$(BIN)/worldsim convert --checkpoint $(2)/model --out $(3) --storage float16 --latent-hold 0.2 --latent-grid 0
+	$(BIN)/worldsim convert --checkpoint $(2)/model --out $(3) --storage float16 --latent-hold $(NEXT_HOLD) --latent-grid 0
 endef
 # Each stage leaves runs/<stage>/.done when it has finished, so that `make next-checkpoint` run again goes
 # on from the first unfinished stage (resuming it) and never trains a finished one over.
@@ -139,7 +142,7 @@ next-checkpoint: runs/pre_distill/.done
 runs/pre/.done: | $(STAMP)
 	$(MAKE) --no-print-directory collect-stores
 	$(BIN)/worldsim train --data $(STORES) $(MORES) --autoencoder worldsim/checkpoints/default --out runs/pre \
-		--dit.steps 12000 --dit.precision $(PRECISION) --dit.ema 0.998 --dit.spatial-rope --dit.layout \
+		--dit.steps 12000 --dit.precision $(PRECISION) --dit.ema 0.998 --dit.spatial-rope \
 		--dit.batch-size $(BATCH) --save-every 250 $(if $(wildcard runs/pre/state/state.json),--resume,)
 	touch $@
 
