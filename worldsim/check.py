@@ -67,6 +67,11 @@ class CheckConfig:
     latent_hold: float | None = None
     """Keep latent cells that change by at most this (SimulatorConfig.latent_hold); 0: off;
     default: each checkpoint's own recorded level."""
+    latent_hold_moving: float | None = None
+    """The narrower hold for cells that moved lately (SimulatorConfig.latent_hold_moving); default: each
+    checkpoint's own recorded level, else one level for every cell."""
+    latent_hold_memory: int | None = None
+    """Steps a cell counts as moving (SimulatorConfig.latent_hold_memory); default: the checkpoint's, else 4."""
     context_noise: float = SimulatorConfig.context_noise
     """Noise level of the finished frames committed to the cache (SimulatorConfig.context_noise)."""
     action_guidance: float = 1.0
@@ -101,6 +106,7 @@ def check(cfg: CheckConfig) -> dict[str, Any]:
     model = WorldModel.load(path)
     sim_cfg = SimulatorConfig(sampler=SamplerConfig(steps=cfg.sampling_steps), prev_noise=cfg.prev_noise,
                               latent_grid=cfg.latent_grid, latent_hold=cfg.latent_hold,
+                              latent_hold_moving=cfg.latent_hold_moving, latent_hold_memory=cfg.latent_hold_memory,
                               context_noise=cfg.context_noise, action_guidance=cfg.action_guidance,
                               quantize=cfg.quantize, dtype=cfg.dtype)
     if cfg.samples < 1:

@@ -333,6 +333,11 @@ class ConvertConfig:
     """Precision of the stored weights; loading turns them back into float32."""
     latent_hold: float | None = None
     """Record this as the checkpoint's rollout default SimulatorConfig.latent_hold; None keeps its own."""
+    latent_hold_moving: float | None = None
+    """Record this as the checkpoint's rollout default SimulatorConfig.latent_hold_moving (the narrower
+    hold for what moves lately); None keeps its own."""
+    latent_hold_memory: int | None = None
+    """Record this as the checkpoint's rollout default SimulatorConfig.latent_hold_memory; None keeps its own."""
     latent_grid: float | None = None
     """Record this as the checkpoint's rollout default SimulatorConfig.latent_grid; None keeps its own."""
     sampling_steps: int | None = None
@@ -348,15 +353,20 @@ def convert(cfg: ConvertConfig) -> dict[str, Any]:
     """Save ``cfg.checkpoint`` again in ``cfg.storage``; returns sizes and hashes."""
     from .checkpoint import checkpoint_hash
 
-    SimulatorConfig(latent_hold=cfg.latent_hold, latent_grid=cfg.latent_grid)  # refuses values out of range
+    SimulatorConfig(latent_hold=cfg.latent_hold, latent_grid=cfg.latent_grid, latent_hold_moving=cfg.latent_hold_moving,
+                    latent_hold_memory=cfg.latent_hold_memory)  # refuses values out of range
     if cfg.sampling_steps is not None and cfg.sampling_steps < 1:
         raise ValueError(f"--sampling-steps must be at least 1, got {cfg.sampling_steps}")
     source = Path(cfg.checkpoint)
     model = WorldModel.load(source)
     if cfg.raw_weights:
         _put_raw_weights(model, Path(cfg.raw_weights))
-    given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid, "sampling_steps": cfg.sampling_steps}
+    given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid, "sampling_steps": cfg.sampling_steps,
+             "latent_hold_moving": cfg.latent_hold_moving, "latent_hold_memory": cfg.latent_hold_memory}
     rollout = {**model.meta.get("rollout", {}), **{k: v for k, v in given.items() if v is not None}}
+    if rollout.get("latent_hold_moving", 0.0) > rollout.get("latent_hold", 0.0):
+        raise ValueError(f"--latent-hold-moving {rollout['latent_hold_moving']} must be at most the latent hold "
+                         f"{rollout.get('latent_hold', 0.0)}: give --latent-hold as well")
     meta = {**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage,
             **({"rollout": rollout} if rollout else {}), **({"weights": "raw"} if cfg.raw_weights else {})}
     out = model.save(cfg.out, meta=meta, storage=cfg.storage)

@@ -85,6 +85,15 @@ class SimulatorConfig:
     step; 0 lets every cell change. Unlike the grid, cells that do change keep their exact values
     and the context is left as encoded. None: the level the checkpoint records for its rollouts
     (meta["rollout"]["latent_hold"]), else 0."""
+    latent_hold_moving: float | None = None
+    """A narrower hold for what moves: a cell that changed by more than this in one of the last
+    ``latent_hold_memory`` steps, or borders one that did, is held only at this level, so that a
+    moving or touched object moves on freely while still parts of the scene keep ``latent_hold``. At
+    most ``latent_hold``; equal to it, every cell is held at one level. None: the level the checkpoint
+    records for its rollouts (meta["rollout"]["latent_hold_moving"]), else ``latent_hold``."""
+    latent_hold_memory: int | None = None
+    """Steps a cell counts as moving after its last change beyond ``latent_hold_moving`` (or a
+    neighbour's). None: the checkpoint's recorded count (meta["rollout"]["latent_hold_memory"]), else 4."""
     dtype: str = "float32"
     """Precision of the network passes: float32, or bfloat16 / float16 under
     torch.autocast (half the KV-cache memory; float16 on CUDA only)."""
@@ -102,8 +111,10 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.latent_grid is not None and not 0.0 <= self.latent_grid < 1.0:
             raise ValueError(f"latent_grid must be in [0, 1), got {self.latent_grid}")
-        if self.latent_hold is not None and not 0.0 <= self.latent_hold < math.inf:
-            raise ValueError(f"latent_hold must be a finite level >= 0, got {self.latent_hold}")
+        for name in ("latent_hold", "latent_hold_moving"):
+            level = getattr(self, name)
+            if level is not None and not 0.0 <= level < math.inf:
+                raise ValueError(f"{name} must be a finite level >= 0, got {level}")
         if self.dtype not in PRECISIONS:
             raise ValueError(f"dtype must be one of {sorted(PRECISIONS)}, got {self.dtype!r}")
         if not (math.isfinite(self.action_guidance) and self.action_guidance >= 0):
@@ -113,10 +124,10 @@ class SimulatorConfig:
         if self.quantize == "int8" and self.dtype != "float32":
             raise ValueError(f"quantize='int8' runs with dtype='float32' (its layers take float32 inputs), "
                              f"got dtype={self.dtype!r}; choose one of the two")
-        if self.first_frame_candidates < 1:
-            raise ValueError(f"first_frame_candidates must be >= 1, got {self.first_frame_candidates}")
-        if self.first_frame_steps < 1:
-            raise ValueError(f"first_frame_steps must be >= 1, got {self.first_frame_steps}")
+        for name in ("first_frame_candidates", "first_frame_steps", "latent_hold_memory"):
+            count = getattr(self, name)
+            if count is not None and count < 1:
+                raise ValueError(f"{name} must be >= 1, got {count}")
         if self.prev_noise is not None and not 0.0 <= self.prev_noise < 1.0:
             raise ValueError(f"prev_noise must be in [0, 1), got {self.prev_noise}")
         if not 0.0 <= self.context_noise < 1.0:
@@ -250,6 +261,13 @@ class Simulator:
         for name in ("latent_grid", "latent_hold"):
             if getattr(self.cfg, name) is None:
                 self.cfg = replace(self.cfg, **{name: recorded.get(name, 0.0)})
+        if self.cfg.latent_hold_moving is None:
+            self.cfg = replace(self.cfg, latent_hold_moving=recorded.get("latent_hold_moving", self.cfg.latent_hold))
+        if self.cfg.latent_hold_memory is None:
+            self.cfg = replace(self.cfg, latent_hold_memory=int(recorded.get("latent_hold_memory", 4)))
+        if self.cfg.latent_hold_moving > self.cfg.latent_hold:
+            raise ValueError(f"latent_hold_moving ({self.cfg.latent_hold_moving}) must be at most latent_hold "
+                             f"({self.cfg.latent_hold}): it is the narrower hold for what moves")
         if self.cfg.sampler.steps is None:
             self.cfg = replace(self.cfg, sampler=replace(self.cfg.sampler, steps=recorded_sampling_steps(model)))
         self.device = resolve_device("cpu" if device is None and self.cfg.quantize == "int8" else device)
@@ -274,6 +292,7 @@ class Simulator:
         self.prev: Tensor | None = None  # (B, 1, C, h, w) last clean latent
         self.frames: Tensor | None = None  # (B, H, W, 3) last frames shown, kept for the frame heads
         self.change: Tensor | None = None  # (B, 1, C, h, w) its change from the one before (change_input models)
+        self.quiet: Tensor | None = None  # (B, 1, 1, h, w) steps since each cell (or a neighbour) last moved
         self.sink: _Sink | None = None  # the frame sink of sink models
         self.history = _History()
         self.steps_taken = np.zeros(batch_size, dtype=np.int64)
@@ -364,7 +383,7 @@ class Simulator:
             self.dit.prime_sink(sub.cache, sub.sink.x, sub.sink.sigma, text)
         change, last_change = self._context_changes(latents)
         heads = self._commit(sub, latents, self._noised_prev(prev, first), action, first, change)
-        self._merge(rows_t, sub, latents[:, -1:], last_change)
+        self._merge(rows_t, sub, latents[:, -1:], last_change, self._context_quiet(latents))
         self.steps_taken[rows_t.cpu().numpy()] = 0
         if self.model.frame_heads is None:
             frames_out = self.model.autoencoder.decode(latents[:, -1])  # (n, H, W, 3)
@@ -449,13 +468,35 @@ class Simulator:
         return z if q == 0 else torch.round(z / q) * q
 
     def _hold(self, z: Tensor, prev: Tensor) -> Tensor:
-        """``z`` ``(B, 1, C, h, w)`` with the cells that changed by at most ``latent_hold`` in every
-        channel put back to ``prev`` (unchanged when holding is off)."""
+        """``z`` ``(B, 1, C, h, w)`` with the cells that changed by at most the hold in every channel
+        put back to ``prev`` (unchanged when holding is off): ``latent_hold`` for still cells,
+        ``latent_hold_moving`` for the cells that moved lately (:attr:`quiet`), which it updates."""
         tau = self.cfg.latent_hold
         if tau == 0:
             return z
-        still = (z - prev).abs().amax(dim=2, keepdim=True) <= tau  # (B, 1, 1, h, w)
-        return torch.where(still, prev, z)
+        change = (z - prev).abs().amax(dim=2, keepdim=True)  # (B, 1, 1, h, w)
+        if self.quiet is not None:
+            tau = torch.where(self.quiet < self.cfg.latent_hold_memory, self.cfg.latent_hold_moving, tau)
+            self.quiet = self._next_quiet(self.quiet, change > tau)
+        return torch.where(change <= tau, prev, z)
+
+    def _next_quiet(self, quiet: Tensor, moved: Tensor) -> Tensor:
+        """Steps since each cell or one of its 8 neighbours moved, after a step in which ``moved``
+        ``(B, 1, 1, h, w)`` cells changed by more than their hold."""
+        near = torch.nn.functional.max_pool2d(moved[:, 0].float(), 3, stride=1, padding=1)[:, None] > 0
+        return torch.where(near, torch.zeros_like(quiet), (quiet + 1).clamp(max=self.cfg.latent_hold_memory))
+
+    def _context_quiet(self, latents: Tensor) -> Tensor | None:
+        """:attr:`quiet` after the context latents ``(n, k, C, h, w)``, each step's change beyond
+        ``latent_hold_moving`` counted as a move; None when every cell is held at one level."""
+        if self.cfg.latent_hold == 0 or self.cfg.latent_hold_moving == self.cfg.latent_hold:
+            return None
+        memory = self.cfg.latent_hold_memory
+        quiet = torch.full_like(latents[:, :1, :1], memory, dtype=torch.long)  # (n, 1, 1, h, w)
+        for t in range(1, latents.shape[1]):
+            change = (latents[:, t:t + 1] - latents[:, t - 1:t]).abs().amax(dim=2, keepdim=True)
+            quiet = self._next_quiet(quiet, change > self.cfg.latent_hold_moving)
+        return quiet
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.cfg.dtype == "float32":
@@ -578,15 +619,18 @@ class Simulator:
         emb = get_text_encoder().encode_cached(prompts)
         return TextCond(emb.tokens.to(self.device), emb.mask.to(self.device), emb.pooled.to(self.device))
 
-    def _merge(self, rows: Tensor, sub: _SubRollout, last: Tensor, change: Tensor | None) -> None:
+    def _merge(self, rows: Tensor, sub: _SubRollout, last: Tensor, change: Tensor | None,
+               quiet: Tensor | None) -> None:
         """Install a freshly reset sub-rollout into ``rows`` of the batch state."""
         if len(rows) == self.batch_size:
             self.cache, self.text, self.history, self.prev = sub.cache, sub.text, sub.history, last
-            self.sink, self.change = sub.sink, change
+            self.sink, self.change, self.quiet = sub.sink, change, quiet
             return
         if self.prev is None:
             raise RuntimeError(f"reset all {self.batch_size} rollouts before resetting a subset of rows")
         self.prev[rows] = last
+        if quiet is not None:
+            self.quiet[rows] = quiet
         if change is not None:
             self.change[rows] = change
         if self.sink is not None:

@@ -103,12 +103,13 @@ def test_a_checkpoint_stored_in_16_bits_is_half_the_size_and_loads_as_float32(tm
     wm = tiny_world_model()
     wm.save(tmp_path / "full")
     main(["convert", "--checkpoint", str(tmp_path / "full"), "--out", str(tmp_path / "half"), "--storage", storage,
-          "--latent-hold", "0.2", "--sampling-steps", "2"])
+          "--latent-hold", "0.2", "--sampling-steps", "2", "--latent-hold-moving", "0.1"])
     size = lambda d: (tmp_path / d / "weights.safetensors").stat().st_size
     assert size("half") < 0.6 * size("full")
     half = WorldModel.load(tmp_path / "half")
-    assert half.meta["rollout"] == {"latent_hold": 0.2, "sampling_steps": 2}
-    assert Simulator(half, 1).sampler.cfg.steps == 2  # rolled out in the moves recorded
+    assert half.meta["rollout"] == {"latent_hold": 0.2, "sampling_steps": 2, "latent_hold_moving": 0.1}
+    sim = Simulator(half, 1)
+    assert sim.sampler.cfg.steps == 2 and sim.cfg.latent_hold_moving == 0.1  # rolled out as recorded
     assert half.meta["storage"] == storage and half.meta["converted_from"] == checkpoint_hash(tmp_path / "full")[:16]
     dtype = getattr(torch, storage)
     for (name, a), b in zip(wm.state_dict().items(), half.state_dict().values(), strict=True):

@@ -258,6 +258,62 @@ def test_latent_hold_keeps_cells_that_barely_change_and_lets_the_others_move():
         SimulatorConfig(latent_hold=-0.1)
 
 
+def test_a_narrower_hold_for_what_moved_lets_moving_cells_and_their_neighbours_change():
+    # A hold no change reaches keeps every still cell; with a hold of 0 for what moved, the cells
+    # counted as moving change freely and the others stay put.
+    cfg = SimulatorConfig(latent_hold=1e6, latent_hold_moving=0.0, latent_hold_memory=2)
+    sim = Simulator(tiny_world_model(), 2, cfg, device="cpu")
+    last = sim.reset(context_frames=_frames(2, 1), seed=3).latents
+    assert (sim.quiet == 2).all()  # one frame: nothing has moved yet
+    sim.quiet[:, :, :, :2, :2] = 0  # the top-left corner moved just now
+    moving = sim.quiet[:, 0, 0] < 2
+    step = sim.step(np.zeros((2, 2), np.float32)).latents
+    changed = (step - last).abs().amax(dim=1) > 0  # (B, h, w)
+    assert not changed[~moving].any() and changed[moving].all()
+    near = torch.zeros_like(moving)
+    near[:, :3, :3] = True  # what moved and its neighbours
+    assert ((sim.quiet[:, 0, 0] == 0) == near).all()  # the step's moves counted afresh
+    # from then on only the cells counted as moving (what moved lately and its neighbours) may change
+    for _ in range(3):
+        free = sim.quiet[:, 0, 0] < 2
+        before, step = step, sim.step(np.zeros((2, 2), np.float32)).latents
+        assert not ((step - before).abs().amax(dim=1) > 0)[~free].any()
+    # one level for every cell (the default) keeps no such state and rolls out as the plain hold
+    one_level = Simulator(tiny_world_model(), 1, SimulatorConfig(latent_hold=0.3), device="cpu")
+    one_level.reset(context_frames=_frames(1, 2), seed=3)
+    assert one_level.cfg.latent_hold_moving == 0.3 and one_level.quiet is None
+    with pytest.raises(ValueError, match="at most latent_hold"):
+        Simulator(tiny_world_model(), 1, SimulatorConfig(latent_hold=0.2, latent_hold_moving=0.3), device="cpu")
+    with pytest.raises(ValueError, match="latent_hold_memory"):
+        SimulatorConfig(latent_hold_memory=0)
+
+
+def test_the_context_frames_say_which_cells_moved_before_the_first_step():
+    frames = _frames(2, 1).repeat(3, axis=1)
+    frames[:, 2, :8, :8] = 255 - frames[:, 2, :8, :8]  # the top-left corner changes between the last two
+    model = tiny_world_model()
+    with torch.no_grad():
+        z = model.autoencoder.encode(torch.as_tensor(frames))
+    change = (z[:, 2] - z[:, 1]).abs().amax(dim=1)  # (B, h, w)
+    level = float(change.median())
+    sim = Simulator(model, 2, SimulatorConfig(latent_hold=1e6, latent_hold_moving=level, latent_hold_memory=2),
+                    device="cpu")
+    sim.reset(context_frames=frames, seed=3)
+    moved = (change > level).float()[:, None]
+    near = torch.nn.functional.max_pool2d(moved, 3, stride=1, padding=1)[:, 0] > 0
+    assert ((sim.quiet[:, 0, 0] == 0) == near).all() and (sim.quiet[:, 0, 0][~near] == 2).all()
+    assert near.any() and not near.all()
+
+
+def test_resetting_some_rows_restarts_only_their_record_of_what_moved():
+    cfg = SimulatorConfig(latent_hold=1e6, latent_hold_moving=0.0, latent_hold_memory=3)
+    sim = Simulator(tiny_world_model(), 2, cfg, device="cpu")
+    sim.reset(context_frames=_frames(2, 2), seed=3)  # random frames: every cell moved
+    assert (sim.quiet == 0).all()
+    sim.reset(context_frames=_frames(1, 1, seed=5), rows=[1])  # one frame: nothing moved yet
+    assert (sim.quiet[0] == 0).all() and (sim.quiet[1] == 3).all()
+
+
 def test_action_guidance_rollout_equals_full_recompute_and_needs_a_model_trained_for_it():
     guided = _cached_equals_recompute(residual_scale=0.5, null_action=True, action_guidance=2.0)
     assert not torch.allclose(guided, _rollout(True, residual_scale=0.5, null_action=True))
