@@ -474,7 +474,7 @@ class Simulator:
         tau = self.cfg.latent_hold
         if tau == 0:
             return z
-        change = (z - prev).abs().amax(dim=2, keepdim=True)  # (B, 1, 1, h, w)
+        change = _largest_change(z, prev)  # (B, 1, 1, h, w)
         if self.quiet is not None:
             tau = torch.where(self.quiet < self.cfg.latent_hold_memory, self.cfg.latent_hold_moving, tau)
             self.quiet = self._next_quiet(self.quiet, change > tau)
@@ -494,8 +494,8 @@ class Simulator:
         memory = self.cfg.latent_hold_memory
         quiet = torch.full_like(latents[:, :1, :1], memory, dtype=torch.long)  # (n, 1, 1, h, w)
         for t in range(1, latents.shape[1]):
-            change = (latents[:, t:t + 1] - latents[:, t - 1:t]).abs().amax(dim=2, keepdim=True)
-            quiet = self._next_quiet(quiet, change > self.cfg.latent_hold_moving)
+            quiet = self._next_quiet(quiet, _largest_change(latents[:, t:t + 1], latents[:, t - 1:t])
+                                     > self.cfg.latent_hold_moving)
         return quiet
 
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -713,6 +713,12 @@ def _put_rows(dst: Tensor, src: Tensor, rows: Tensor) -> Tensor:
     out = dst.clone()
     out[rows] = src
     return out
+
+
+def _largest_change(z: Tensor, prev: Tensor) -> Tensor:
+    """Each latent cell's largest change over its channels, ``(B, T, 1, h, w)`` for ``(B, T, C, h, w)``:
+    what the latent holds compare with their levels."""
+    return (z - prev).abs().amax(dim=2, keepdim=True)
 
 
 def _merge_cache(dst: KVCache, src: KVCache, rows: Tensor) -> None:
