@@ -67,6 +67,7 @@ VARIANTS: dict[str, dict[str, str]] = {
     "int8": {"quantize": "int8"},
     "bfloat16": {"dtype": "bfloat16"},
     "compiled": {"compile": True},
+    "compiled_bfloat16": {"compile": True, "dtype": "bfloat16"},
 }
 """Ways to run the network passes, as :class:`SimulatorConfig` settings."""
 
@@ -368,12 +369,15 @@ class BenchConfig:
     """Simulator batch sizes."""
     sampling_steps: tuple[int, ...] = (1, 2, 4)
     """Denoising steps per frame."""
-    variants: tuple[Literal["float32", "int8", "bfloat16", "compiled"], ...] = ("float32", "int8", "bfloat16")
+    variants: tuple[Literal["float32", "int8", "bfloat16", "compiled", "compiled_bfloat16"], ...] = (
+        "float32", "int8", "bfloat16")
     """How the network passes run: float32 weights, int8 linear layers (CPU), bfloat16 autocast,
-    float32 through torch.compile. The first is the one compared with MuJoCo, at the smallest batch."""
+    float32 or bfloat16 through torch.compile. The first is the one compared with MuJoCo, at the
+    smallest batch."""
     compiled: bool = True
-    """Also time the float32 passes through torch.compile (SimulatorConfig.compile) at the first and
-    the largest batch, at the checkpoint's moves; each waits minutes for the compiler first."""
+    """Also time the passes through torch.compile (SimulatorConfig.compile) at the checkpoint's moves:
+    float32 at the first and the largest batch, and bfloat16 at the largest where the CPU has bfloat16
+    instructions; each waits minutes for the compiler first."""
     window: int = 32
     """Window W of the cache-against-recompute comparison."""
     memory: int = 12
@@ -416,9 +420,13 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
     recorded = recorded_sampling_steps(model)
     moves = recorded if recorded in cfg.sampling_steps else max(cfg.sampling_steps)
     results["compared_at_sampling_steps"] = moves
-    if cfg.compiled and not cfg.quick and "compiled" not in cfg.variants:
-        results["learned_sim"] += simulator_throughput(model, sorted({batches[0], max(batches)}), (moves,),
-                                                       steps=10, variants=("compiled",))
+    if cfg.compiled and not cfg.quick:
+        if "compiled" not in cfg.variants:
+            results["learned_sim"] += simulator_throughput(model, sorted({batches[0], max(batches)}), (moves,),
+                                                           steps=10, variants=("compiled",))
+        if "compiled_bfloat16" not in cfg.variants and cpu_has_bfloat16():
+            results["learned_sim"] += simulator_throughput(model, (max(batches),), (moves,), steps=10,
+                                                           variants=("compiled_bfloat16",))
     # the first variant at the smallest batch swept (batch 1 by default) against MuJoCo's single scene
     first = [r for r in results["learned_sim"] if r["sampling_steps"] == moves and r["variant"] == cfg.variants[0]]
     one = min(first, key=lambda r: r["batch"])

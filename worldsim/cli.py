@@ -255,9 +255,9 @@ def run_demo(cfg: DemoConfig) -> None:
 
 def run_bench(cfg: BenchConfig) -> None:
     r = bench(cfg)
-    print(f"{'variant':>9}{'batch':>6}{'steps':>7}{'env steps/s':>14}{'ms/step':>10}{'KV bytes/env':>14}")
+    print(f"{'variant':>17}{'batch':>6}{'steps':>7}{'env steps/s':>14}{'ms/step':>10}{'KV bytes/env':>14}")
     for row in r["learned_sim"]:
-        print(f"{row['variant']:>9}{row['batch']:>6}{row['sampling_steps']:>7}{row['env_steps_per_s']:>14}{row['step_ms']:>10}"
+        print(f"{row['variant']:>17}{row['batch']:>6}{row['sampling_steps']:>7}{row['env_steps_per_s']:>14}{row['step_ms']:>10}"
               f"{row['kv_cache_bytes_per_env']:>14}")
     print(f"MuJoCo {cfg.gt_env} step+render: {r['gt_env']['steps_per_s']:.0f} steps/s")
     cost = r["cost_per_simulated_minute"]

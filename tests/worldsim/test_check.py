@@ -154,6 +154,20 @@ def test_bench_quick(tiny_checkpoint, tmp_path):
     assert r["compared_at_sampling_steps"] == 1
 
 
+def test_bench_variants_are_simulator_settings_the_config_accepts():
+    """Each variant `worldsim bench` can time is a set of SimulatorConfig settings that validate, and
+    the names the command line offers are exactly those."""
+    import typing
+
+    from worldsim.bench import VARIANTS, BenchConfig
+    from worldsim.simulator import SimulatorConfig
+
+    for settings in VARIANTS.values():
+        SimulatorConfig(**settings)
+    offered = typing.get_args(typing.get_args(typing.get_type_hints(BenchConfig)["variants"])[0])
+    assert set(offered) == set(VARIANTS)
+
+
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_bench_training_throughput_trains_in_the_precision_it_names(precision, tiny_checkpoint, monkeypatch):
     """`worldsim bench`'s training row runs the forward pass in the precision it reports (bfloat16
