@@ -84,6 +84,8 @@ class Decoder(nn.Module):
             raise ValueError(
                 f"decoder_channels needs {n_up + 1} entries to undo {n_up} downsamples, got {ch}"
             )
+        if any(c < 8 or c % 8 for c in ch):
+            raise ValueError(f"decoder_channels must be multiples of 8 (the group norms' 8 groups), got {ch}")
         layers: list[nn.Module] = [nn.Conv2d(cfg.latent_channels, ch[0], 3, padding=1), ResBlock(ch[0])]
         for i, (c_in, c_out) in enumerate(zip(ch[:-1], ch[1:])):
             layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1)]

@@ -435,6 +435,41 @@ def test_decoder_finetune_keeps_the_latent_space_and_resumes_exactly(data, tiny_
         run("split", 7, checkpoint=str(tmp_path / "other"), resume=True)
 
 
+def test_a_new_decoder_of_other_widths_trains_on_the_same_latent_space_and_resumes_only_at_them(
+        data, tiny_checkpoint, tmp_path):
+    """--decoder-channels starts a fresh decoder of those widths: encoder, normalisation and DiT are
+    the checkpoint's bit for bit, the saved model loads with the new widths and decodes frames, a
+    resume asked at other widths is refused, and widths the group norms cannot split are refused."""
+    from pathlib import Path
+
+    import torch
+
+    from worldsim.decoder import DecoderConfig, finetune_decoder
+
+    def run(steps: int, channels: tuple[int, ...], resume: bool = False) -> dict:
+        cfg = DecoderConfig(data=(data,), out=str(tmp_path / "narrow"), steps=steps, batch_size=4, lr=1e-2,
+                            val_fraction=0.25, save_every=1, resume=resume, decoder_channels=channels)
+        return finetune_decoder(cfg, Path(tiny_checkpoint))
+
+    start = WorldModel.load(tiny_checkpoint)
+    narrow = (16,) + start.autoencoder.cfg.decoder_channels[1:]  # the tiny model's are the narrowest allowed
+    report = run(2, narrow)
+    model = WorldModel.load(tmp_path / "narrow" / "model")
+    assert model.autoencoder.cfg.decoder_channels == narrow
+    assert list(report["config"]["decoder_channels"]) == list(narrow)
+    a, b = start.state_dict(), model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a if not k.startswith("autoencoder.decoder."))
+    assert sum(p.numel() for p in model.autoencoder.decoder.parameters()) != \
+        sum(p.numel() for p in start.autoencoder.decoder.parameters())
+    frames = model.autoencoder.decode(torch.zeros(1, model.autoencoder.cfg.latent_channels,
+                                                  model.autoencoder.cfg.latent_size, model.autoencoder.cfg.latent_size))
+    assert frames.shape == (1, 64, 64, 3) and frames.dtype == torch.uint8
+    with pytest.raises(ValueError, match="decoder of widths"):
+        run(3, start.autoencoder.cfg.decoder_channels, resume=True)
+    with pytest.raises(ValueError, match="multiples of 8"):
+        run(1, (4, 4, 4))
+
+
 def test_finetune_adds_a_frame_sink_and_the_simulator_rolls_it_out(data, tiny_checkpoint, tmp_path):
     from pathlib import Path
 
