@@ -347,6 +347,10 @@ class ConvertConfig:
     """Put these DiT weights in place of the checkpoint's: a run's state/raw.safetensors, the trained
     weights behind a checkpoint that holds their average (--dit.ema, --ema); the run's state must be at
     the checkpoint's step."""
+    decoder_from: str | None = None
+    """Put this checkpoint's decoder, at its own widths, in place of the checkpoint's: one trained by
+    worldsim finetune-decoder on a model with the same encoder and latent normalisation (refused
+    otherwise), such as a narrower, faster one."""
 
 
 def convert(cfg: ConvertConfig) -> dict[str, Any]:
@@ -361,6 +365,9 @@ def convert(cfg: ConvertConfig) -> dict[str, Any]:
     model = WorldModel.load(source)
     if cfg.raw_weights:
         _put_raw_weights(model, Path(cfg.raw_weights))
+    decoder = {}
+    if cfg.decoder_from:
+        decoder = {"decoder_from": _put_decoder(model, Path(cfg.decoder_from))}
     given = {"latent_hold": cfg.latent_hold, "latent_grid": cfg.latent_grid, "sampling_steps": cfg.sampling_steps,
              "latent_hold_moving": cfg.latent_hold_moving, "latent_hold_memory": cfg.latent_hold_memory}
     rollout = {**model.meta.get("rollout", {}), **{k: v for k, v in given.items() if v is not None}}
@@ -368,7 +375,7 @@ def convert(cfg: ConvertConfig) -> dict[str, Any]:
         raise ValueError(f"--latent-hold-moving {rollout['latent_hold_moving']} must be at most the latent hold "
                          f"{rollout.get('latent_hold', 0.0)}: give --latent-hold as well")
     meta = {**model.meta, "converted_from": model.checkpoint_hash, "storage": cfg.storage,
-            **({"rollout": rollout} if rollout else {}), **({"weights": "raw"} if cfg.raw_weights else {})}
+            **({"rollout": rollout} if rollout else {}), **({"weights": "raw"} if cfg.raw_weights else {}), **decoder}
     out = model.save(cfg.out, meta=meta, storage=cfg.storage)
     size = lambda d: (Path(d) / "weights.safetensors").stat().st_size
     return {"checkpoint": str(source), "out": str(out), "storage": cfg.storage, "bytes_before": size(source),
@@ -391,6 +398,19 @@ def _put_raw_weights(model: WorldModel, path: Path) -> None:
     except RuntimeError as e:
         raise CheckpointError(f"{path} does not hold this checkpoint's DiT weights ({e}); give the "
                               "state/raw.safetensors of the run that wrote the checkpoint") from e
+
+
+def _put_decoder(model: WorldModel, path: Path) -> str:
+    """Put the decoder of the checkpoint at ``path`` into ``model``; returns that checkpoint's hash."""
+    from .decoder import same_latent_space
+
+    donor = WorldModel.load(path)
+    if not same_latent_space(donor.autoencoder, model.autoencoder):
+        raise ValueError(f"--decoder-from {path}: its encoder or latent normalisation is not this checkpoint's, so "
+                         "its decoder would misread the DiT's latents; train one on this model with "
+                         "worldsim finetune-decoder")
+    model.autoencoder = donor.autoencoder
+    return donor.checkpoint_hash
 
 
 def run_convert(cfg: ConvertConfig) -> None:

@@ -59,16 +59,20 @@ class DecoderConfig:
     """Seed of the batch draws."""
     json: str | None = None
     """Write the report here too (it always goes to out/decoder_report.json)."""
+    latent_noise: float = 0.0
+    """Train on latents noised by Gaussian noise of a standard deviation drawn per frame from [0,
+    latent_noise] (in the normalised latent's units), so that latents a little off the encoder's, as
+    the DiT's are, decode to clean frames too. 0: the encoder's latents as they are."""
     decoder_channels: tuple[int, ...] | None = None
     """Widths of a new decoder, from the latent up (as AutoencoderConfig.decoder_channels), trained from
     its initialisation instead of the checkpoint's decoder: a narrower one decodes each env step
     faster. Default: go on training the checkpoint's own."""
 
 
-def _same_latent_space(a: Autoencoder, b: Autoencoder) -> bool:
+def same_latent_space(a: Autoencoder, b: Autoencoder) -> bool:
     """Same encoder weights and latent normalisation (everything but the decoder)."""
-    sa, sb = a.state_dict(), b.state_dict()
-    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa if not k.startswith("decoder."))
+    sa, sb = ({k: v for k, v in ae.state_dict().items() if not k.startswith("decoder.")} for ae in (a, b))
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
 def with_new_decoder(ae: Autoencoder, channels: tuple[int, ...]) -> Autoencoder:
@@ -83,6 +87,8 @@ def with_new_decoder(ae: Autoencoder, channels: tuple[int, ...]) -> Autoencoder:
 
 def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     """Train ``checkpoint``'s decoder on the frames of ``cfg.data``; returns the report it writes."""
+    if cfg.latent_noise < 0:
+        raise ValueError(f"--latent-noise is a standard deviation, at least 0; got {cfg.latent_noise}")
     device = default_device()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -107,12 +113,12 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
             raise ValueError(f"--resume: the run in {out} trains a decoder of widths "
                              f"{saved.autoencoder.cfg.decoder_channels}, not {ae.cfg.decoder_channels}; resume with "
                              "the same --decoder-channels, or pick a new --out")
-        if not _same_latent_space(saved.autoencoder, ae):
+        if not same_latent_space(saved.autoencoder, ae):
             raise ValueError(f"--resume: the run in {out} started from another model than {checkpoint}; "
                              "resume with the same --checkpoint, or pick a new --out")
         trainer.resume(saved.autoencoder.decoder.state_dict(), model_step=int(saved.meta.get("decoder_step", -1)))
     meta = {**model.meta, "decoder_finetuned_from": started_from,
-            "decoder_finetune": {"data": list(cfg.data), "steps": cfg.steps, "lr": cfg.lr,
+            "decoder_finetune": {"data": list(cfg.data), "steps": cfg.steps, "lr": cfg.lr, "latent_noise": cfg.latent_noise,
                                  "decoder_channels": list(ae.cfg.decoder_channels)}}
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
@@ -120,6 +126,9 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
         x = Autoencoder.to_float(train_frames[idx].to(device))  # (N, 3, H, W)
         with torch.no_grad():
             z = ae.encoder(x)  # (N, C, h, w) raw latents: the encoder is frozen
+            if cfg.latent_noise > 0:  # noise in the normalised units, carried to the raw ones
+                sd = cfg.latent_noise * torch.rand(len(z), 1, 1, 1, generator=g).to(device)
+                z = z + sd * torch.randn(z.shape, generator=g).to(device) * ae.scale[:, None, None]
         return foreground_weighted_loss(ae.decoder(z), x, cfg.fg_weight), {}
 
     def save(step: int, decoder: torch.nn.Module) -> dict[str, float]:

@@ -158,3 +158,36 @@ def test_convert_puts_a_runs_raw_weights_in_place_of_their_average(tmp_path):
     with pytest.raises(CheckpointError, match="DiT weights"):
         convert(cfg)
     assert not (tmp_path / "again").exists()
+
+
+def test_convert_takes_a_decoder_of_other_widths_from_a_model_on_the_same_latent_space(tmp_path):
+    from dataclasses import replace
+
+    from worldsim.autoencoder import Autoencoder
+    from worldsim.cli import ConvertConfig, convert
+
+    wm = tiny_world_model()
+    wm.save(tmp_path / "model", meta={"step": 3})
+    donor = tiny_world_model()
+    wider = Autoencoder(replace(wm.autoencoder.cfg, decoder_channels=(16, 8, 8)))
+    encoder = {k: v for k, v in wm.autoencoder.state_dict().items() if not k.startswith("decoder.")}
+    wider.load_state_dict(encoder, strict=False)
+    donor.autoencoder = wider
+    donor.save(tmp_path / "donor")
+    convert(ConvertConfig(str(tmp_path / "model"), str(tmp_path / "out"), "float32",
+                          decoder_from=str(tmp_path / "donor")))
+    out = WorldModel.load(tmp_path / "out")
+    assert out.autoencoder.cfg.decoder_channels == (16, 8, 8)
+    assert out.meta["decoder_from"] == WorldModel.load(tmp_path / "donor").checkpoint_hash and out.meta["step"] == 3
+    for name, t in out.autoencoder.decoder.state_dict().items():  # the donor's decoder
+        assert torch.equal(t, wider.decoder.state_dict()[name]), name
+    for name, t in out.dit.state_dict().items():  # the rest is the checkpoint's own
+        assert torch.equal(t, wm.dit.state_dict()[name]), name
+
+    with torch.no_grad():  # a decoder trained on another encoder's latents
+        next(donor.autoencoder.encoder.parameters()).add_(1.0)
+    donor.save(tmp_path / "foreign")
+    with pytest.raises(ValueError, match="latent normalisation is not this checkpoint's"):
+        convert(ConvertConfig(str(tmp_path / "model"), str(tmp_path / "again"), "float32",
+                              decoder_from=str(tmp_path / "foreign")))
+    assert not (tmp_path / "again").exists()

@@ -439,7 +439,9 @@ def test_a_new_decoder_of_other_widths_trains_on_the_same_latent_space_and_resum
         data, tiny_checkpoint, tmp_path):
     """--decoder-channels starts a fresh decoder of those widths: encoder, normalisation and DiT are
     the checkpoint's bit for bit, the saved model loads with the new widths and decodes frames, a
-    resume asked at other widths is refused, and widths the group norms cannot split are refused."""
+    resume asked at other widths is refused, and widths the group norms cannot split are refused.
+    --latent-noise trains on noised latents (the same draws of frames give another decoder), and a
+    negative one is refused."""
     from pathlib import Path
 
     import torch
@@ -468,6 +470,17 @@ def test_a_new_decoder_of_other_widths_trains_on_the_same_latent_space_and_resum
         run(3, start.autoencoder.cfg.decoder_channels, resume=True)
     with pytest.raises(ValueError, match="multiples of 8"):
         run(1, (4, 4, 4))
+
+    def trained(noise: float) -> dict:
+        cfg = DecoderConfig(data=(data,), out=str(tmp_path / f"noise{noise}"), steps=2, batch_size=4, lr=1e-2,
+                            val_fraction=0.25, save_every=2, latent_noise=noise)
+        finetune_decoder(cfg, Path(tiny_checkpoint))
+        return WorldModel.load(tmp_path / f"noise{noise}" / "model").autoencoder.decoder.state_dict()
+
+    plain, noisy = trained(0.0), trained(1.0)  # the same draws of frames, with and without noised latents
+    assert any(not torch.equal(plain[k], noisy[k]) for k in plain)
+    with pytest.raises(ValueError, match="latent-noise"):
+        trained(-0.1)
 
 
 def test_finetune_adds_a_frame_sink_and_the_simulator_rolls_it_out(data, tiny_checkpoint, tmp_path):
