@@ -118,8 +118,8 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
                              "resume with the same --checkpoint, or pick a new --out")
         trainer.resume(saved.autoencoder.decoder.state_dict(), model_step=int(saved.meta.get("decoder_step", -1)))
     meta = {**model.meta, "decoder_finetuned_from": started_from,
-            "decoder_finetune": {"data": list(cfg.data), "steps": cfg.steps, "lr": cfg.lr, "latent_noise": cfg.latent_noise,
-                                 "decoder_channels": list(ae.cfg.decoder_channels)}}
+            "decoder_finetune": {"data": list(cfg.data), "steps": cfg.steps, "lr": cfg.lr,
+                                 "latent_noise": cfg.latent_noise, "decoder_channels": list(ae.cfg.decoder_channels)}}
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
         idx = torch.randint(len(train_frames), (cfg.batch_size,), generator=g)
