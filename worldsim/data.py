@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -304,15 +305,21 @@ CAPTION_CACHE_SIZE = 1024
 holds them all, so its file on disk spares every later run the encoding."""
 
 
-def encode_captions(captions: list[str], cache_path: Path) -> dict[str, Tensor]:
-    """Text embeddings for every episode's caption, cached on disk by the text encoder."""
+def encode_captions(captions: list[str], cache_path: Path, seeds: Sequence[Path] = ()) -> dict[str, Tensor]:
+    """Text embeddings for every episode's caption, cached on disk by the text encoder. Captions not in
+    ``cache_path`` are read from the ``seeds`` that exist (another run's caches, such as those of the run a
+    fine-tune starts from) before any is encoded."""
     from .text import TextEncoderConfig, get_text_encoder
 
-    distinct = len(set(captions))
-    size = CAPTION_CACHE_SIZE if distinct <= CAPTION_CACHE_SIZE else 2 ** math.ceil(math.log2(distinct))
+    distinct = set(captions)
+    size = CAPTION_CACHE_SIZE if len(distinct) <= CAPTION_CACHE_SIZE else 2 ** math.ceil(math.log2(len(distinct)))
     enc = get_text_encoder(TextEncoderConfig(cache_size=size))
     if cache_path.exists():
         enc.load_cache(cache_path)
+    for seed in seeds:
+        missing = distinct - set(enc.cached_captions)
+        if missing and seed.exists() and seed.resolve() != cache_path.resolve():
+            enc.load_cache(seed, only=missing)
     emb = enc.encode_cached(captions)
     enc.save_cache(cache_path)
     S = max(1, int(emb.mask.sum(1).max()))  # padding past the longest caption is masked out: drop it

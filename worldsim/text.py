@@ -26,7 +26,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -279,11 +279,12 @@ class TextEncoder:
         save_tensors(path, {"tokens": emb.tokens, "mask": emb.mask, "pooled": emb.pooled}, metadata=metadata)
         return path
 
-    def load_cache(self, path: str | os.PathLike) -> int:
+    def load_cache(self, path: str | os.PathLike, only: Collection[str] | None = None) -> int:
         """Merge a cache file written by :meth:`save_cache` into this encoder's cache.
 
         The file's captions count as used in file order, after those already cached; past
-        ``config.cache_size`` the least recently used are dropped.
+        ``config.cache_size`` the least recently used are dropped. With ``only``, just the file's
+        captions among those are merged (another run's cache, read for the captions this one needs).
 
         Returns:
             The number of captions read.
@@ -304,7 +305,9 @@ class TextEncoder:
                     f"{path}: tensor {name!r} has shape {got}, expected {shape} for {n} captions with "
                     f"max_tokens={L}. Delete the file to rebuild it."
                 )
-        for i in range(max(0, n - self._cache.capacity), n):  # the earlier ones would be dropped at once
+        wanted = None if only is None else set(only)
+        rows = range(n) if wanted is None else [i for i, c in enumerate(captions) if c in wanted]
+        for i in rows[max(0, len(rows) - self._cache.capacity):]:  # the earlier ones would be dropped at once
             # kept as copies, so a dropped caption frees its memory instead of pinning the file's tensors
             self._cache.put(captions[i], (tensors["tokens"][i], tensors["mask"][i], tensors["pooled"][i]))
         return n

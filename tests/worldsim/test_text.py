@@ -141,3 +141,36 @@ def test_the_cache_keeps_a_caption_without_its_padding(encoder):
     real_tokens = int(fresh.mask.sum())
     assert encoder._cache.nbytes() == (real_tokens + len(captions)) * TEXT_DIM * 4  # tokens + pooled, no padding
     encoder.clear_cache()
+
+
+def test_captions_come_from_another_runs_cache_before_any_is_encoded(tmp_path, monkeypatch):
+    """A fine-tune reads the captions it needs from the run it starts from: only those missing from
+    every seed cache are encoded, their rows are the seed's, the run's own cache holds its captions,
+    and a seed that does not exist is passed over."""
+    from worldsim.data import encode_captions
+
+    seed = tmp_path / "pre" / "text.safetensors"
+    seed.parent.mkdir()
+    before = encode_captions(["a red box", "a blue ball"], seed)
+    encoded: list[str] = []
+    plain = TextEncoder.encode
+
+    def counting(self, texts):
+        encoded.extend(texts)
+        return plain(self, texts)
+
+    monkeypatch.setattr(TextEncoder, "encode", counting)
+    run = tmp_path / "ft" / "text.safetensors"
+    run.parent.mkdir()
+    after = encode_captions(["a red box", "a green cylinder", "a red box"], run,
+                            seeds=(tmp_path / "none.safetensors", seed))
+    assert encoded == ["a green cylinder"]
+    S = min(before["tokens"].shape[1], after["tokens"].shape[1])
+    assert torch.equal(after["tokens"][0, :S], before["tokens"][0, :S])
+    assert torch.equal(after["pooled"][0], before["pooled"][0]) and torch.equal(after["pooled"][2], before["pooled"][0])
+    fresh = TextEncoder(TextEncoderConfig())
+    fresh.load_cache(run)
+    assert {"a red box", "a green cylinder"} <= set(fresh.cached_captions)
+    partial = TextEncoder(TextEncoderConfig())
+    assert partial.load_cache(seed, only={"a blue ball", "a purple cone"}) == 2  # the file's captions, read
+    assert partial.cached_captions == ("a blue ball",)
