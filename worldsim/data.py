@@ -8,6 +8,7 @@ flow loss).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -345,10 +346,15 @@ def scene_layouts(data: EpisodeData, layout_dim: int) -> Tensor:
 def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.device) -> list[Tensor]:
     """Latents of every episode, cached in ``cache``.
 
-    The cache records the autoencoder's weights and the episodes' lengths, and is rebuilt when either
-    differs, so a retrained autoencoder or a changed store never trains on stale latents.
+    The cache records the autoencoder's weights, the episodes' lengths and a hash of each episode's
+    first and last frame, and is rebuilt when any differs, so a retrained autoencoder or other episodes
+    (even of the same lengths, as fixed-length stores have) never train on stale latents.
     """
-    key = {"autoencoder": module_fingerprint(ae), "lengths": ",".join(str(len(f)) for f in data.frames)}
+    ends = hashlib.sha256()
+    for f in data.frames:
+        ends.update(np.ascontiguousarray(f[[0, -1]]).tobytes() if len(f) else b"")
+    key = {"autoencoder": module_fingerprint(ae), "lengths": ",".join(str(len(f)) for f in data.frames),
+           "frames": ends.hexdigest()[:16]}
     if cache.exists() and tensor_metadata(cache) == key:
         tensors = load_tensors(cache)
         return [tensors[f"{i}"] for i in range(len(data.frames))]

@@ -297,6 +297,7 @@ def test_rollout_loss_backpropagates_from_self_made_context():
 
 
 def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_path):
+    """Other episodes of the same lengths count as a change too (fixed-length stores have them)."""
     import torch
 
     from worldsim.autoencoder import Autoencoder, AutoencoderConfig
@@ -322,6 +323,8 @@ def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_pat
 
     data.frames = [frames[0], frames[1][:4]]  # same count of episodes, different lengths
     assert [z.shape[0] for z in encode_all(ae, data, cache, torch.device("cpu"))] == [3, 4]
+    data.frames = [frames[0], 255 - frames[1][:4]]  # other episodes of the same lengths
+    assert torch.equal(encode_all(ae, data, cache, torch.device("cpu"))[1], ae.encode(torch.from_numpy(data.frames[1])))
 
 
 def test_ema_moves_a_fraction_towards_the_weights_and_copies_counters():
