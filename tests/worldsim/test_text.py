@@ -172,5 +172,5 @@ def test_captions_come_from_another_runs_cache_before_any_is_encoded(tmp_path, m
     fresh.load_cache(run)
     assert {"a red box", "a green cylinder"} <= set(fresh.cached_captions)
     partial = TextEncoder(TextEncoderConfig())
-    assert partial.load_cache(seed, only={"a blue ball", "a purple cone"}) == 2  # the file's captions, read
+    partial.load_cache(seed, only={"a blue ball", "a purple cone"})
     assert partial.cached_captions == ("a blue ball",)
