@@ -69,18 +69,22 @@ class DecoderConfig:
     faster. Default: go on training the checkpoint's own."""
 
 
+def _latent_space(ae: Autoencoder) -> dict[str, torch.Tensor]:
+    """What fixes the meaning of ``ae``'s latents: every tensor but the decoder's."""
+    return {k: v for k, v in ae.state_dict().items() if not k.startswith("decoder.")}
+
+
 def same_latent_space(a: Autoencoder, b: Autoencoder) -> bool:
     """Same encoder weights and latent normalisation (everything but the decoder)."""
-    sa, sb = ({k: v for k, v in ae.state_dict().items() if not k.startswith("decoder.")} for ae in (a, b))
+    sa, sb = _latent_space(a), _latent_space(b)
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
 def with_new_decoder(ae: Autoencoder, channels: tuple[int, ...]) -> Autoencoder:
     """A copy of ``ae`` with the same encoder and latent normalisation and a freshly initialised
-    decoder of ``channels`` widths (so the DiT's latents keep their meaning)."""
+    decoder of ``channels`` widths (so the DiT's latents keep their meaning), on ``ae``'s device."""
     new = Autoencoder(replace(ae.cfg, decoder_channels=channels)).to(ae.shift.device)
-    kept = {k: v for k, v in ae.state_dict().items() if not k.startswith("decoder.")}
-    missing, unexpected = new.load_state_dict(kept, strict=False)
+    missing, unexpected = new.load_state_dict(_latent_space(ae), strict=False)
     assert not unexpected and all(k.startswith("decoder.") for k in missing), (missing, unexpected)
     return new
 
@@ -100,7 +104,7 @@ def finetune_decoder(cfg: DecoderConfig, checkpoint: Path) -> dict[str, Any]:
     started_from = model.checkpoint_hash
     before = evaluate_autoencoder(model.autoencoder.eval(), val_frames)
     if cfg.decoder_channels is not None:
-        model.autoencoder = with_new_decoder(model.autoencoder, tuple(cfg.decoder_channels)).to(device)
+        model.autoencoder = with_new_decoder(model.autoencoder, tuple(cfg.decoder_channels))
     ae = model.autoencoder.eval()
     ae.encoder.requires_grad_(False)
     opt = torch.optim.AdamW(ae.decoder.parameters(), lr=cfg.lr, weight_decay=0.0)
