@@ -161,17 +161,13 @@ def test_convert_puts_a_runs_raw_weights_in_place_of_their_average(tmp_path):
 
 
 def test_convert_takes_a_decoder_of_other_widths_from_a_model_on_the_same_latent_space(tmp_path):
-    from dataclasses import replace
-
-    from worldsim.autoencoder import Autoencoder
     from worldsim.cli import ConvertConfig, convert
+    from worldsim.decoder import with_new_decoder
 
     wm = tiny_world_model()
     wm.save(tmp_path / "model", meta={"step": 3})
     donor = tiny_world_model()
-    wider = Autoencoder(replace(wm.autoencoder.cfg, decoder_channels=(16, 8, 8)))
-    encoder = {k: v for k, v in wm.autoencoder.state_dict().items() if not k.startswith("decoder.")}
-    wider.load_state_dict(encoder, strict=False)
+    wider = with_new_decoder(wm.autoencoder, (16, 8, 8))
     donor.autoencoder = wider
     donor.save(tmp_path / "donor")
     convert(ConvertConfig(str(tmp_path / "model"), str(tmp_path / "out"), "float32",
