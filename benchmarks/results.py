@@ -6,6 +6,8 @@
     .venv/bin/python benchmarks/results.py --only reach_policy --json benchmarks/results.json --merge
     .venv/bin/python benchmarks/results.py --compare shipped=outputs/results next=outputs/next \
         --out outputs/compare                                                    # checkpoints side by side
+    .venv/bin/python benchmarks/results.py --compare shipped=benchmarks/results.json next=outputs/next \
+        --out outputs/compare                                                    # beside a kept summary
 
 Each check runs on held-out seeds and writes its full report (every horizon, every metric, plots,
 side-by-side videos) under ``--out``; the summary keeps the figures the README's table shows, each
@@ -34,7 +36,9 @@ and **reach_policy** (the shipped Reach policy, trained in the learned simulator
 beside a random policy on 100 episodes from seeds nothing was trained or scored on before).
 ``--compare NAME=DIR ...`` measures nothing: it sets the summaries of several ``--out`` directories
 (one per checkpoint) side by side in one table, and draws the long-horizon curves of every checkpoint
-over the same axes beside repeating the last frame (``OUT/compare.md``, ``OUT/*.png``).
+over the same axes beside repeating the last frame (``OUT/compare.md``, ``OUT/*.png``). A summary file
+(``NAME=benchmarks/results.json``) stands in for a directory whose reports are gone: its figures join the
+table, and it has no curves to draw.
 
 ``make dream-to-real`` leaves its reports (agents scored in MuJoCo) beside them as ``dream_to_real.json``
 and ``dream_loop.json`` (DIAMOND's loop, round by round); it takes hours, so only ``--summarize-only``
@@ -372,7 +376,7 @@ def compare(runs: dict[str, Path], out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    summaries = {name: summarize(path) for name, path in runs.items()}
+    summaries = {name: _summary_of(path) for name, path in runs.items()}
     empty = [name for name, s in summaries.items() if not s["figures"]]
     if empty:
         raise SystemExit(f"no reports for {', '.join(empty)}: run benchmarks/results.py --out DIR on each first")
@@ -384,7 +388,7 @@ def compare(runs: dict[str, Path], out: Path) -> Path:
     atomic_write_bytes(path, (header + "\n\n" + _table(summaries) + "\n").encode())
     for check, metric in LONG_CURVES:
         reports = {n: json.loads((runs[n] / f"{check}.json").read_text()) for n in names
-                   if (runs[n] / f"{check}.json").exists()}
+                   if runs[n].is_dir() and (runs[n] / f"{check}.json").exists()}
         if not reports:
             continue
         fig, ax = plt.subplots(figsize=(5.5, 3.4), dpi=110)
@@ -401,6 +405,21 @@ def compare(runs: dict[str, Path], out: Path) -> Path:
         fig.savefig(out / f"{check}_{metric}.png")
         plt.close(fig)
     return path
+
+
+def _summary_of(path: Path) -> dict[str, Any]:
+    """The summary of a results directory, or a summary file written by ``--json``."""
+    if path.is_dir():
+        return summarize(path)
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"{path}: not a results directory or a summary file written by --json ({e})") from e
+    if not isinstance(summary, dict) or not isinstance(summary.get("figures"), dict) or "order" not in summary:
+        raise SystemExit(f"{path}: not a summary written by --json (it has no figures and order); "
+                         "pass a results directory or benchmarks/results.json")
+    summary.setdefault("targets", {})
+    return summary
 
 
 def _fmt(v: Any) -> str:
@@ -423,7 +442,8 @@ def main() -> None:
     p.add_argument("--merge", action="store_true",
                    help="keep the sections of the existing --json summary that OUT holds no report for")
     p.add_argument("--compare", nargs="+", default=None, metavar="NAME=DIR",
-                   help="measure nothing: set these results directories side by side in OUT/compare.md")
+                   help="measure nothing: set these results directories (or summary files) side by side "
+                        "in OUT/compare.md")
     a = p.parse_args()
     out = Path(a.out)
     if a.compare:

@@ -100,6 +100,11 @@ def test_summary_of_nothing_says_what_to_run(tmp_path):
     assert done.returncode != 0 and "run without --summarize-only" in done.stderr
 
 
+def _compare(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), "--compare", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
 def test_compare_sets_checkpoints_side_by_side_and_draws_their_curves(tmp_path):
     runs = {}
     for name, moved, kept in (("old", 20.0, 0.8), ("new", 5.0, 0.95)):
@@ -110,8 +115,7 @@ def test_compare_sets_checkpoints_side_by_side_and_draws_their_curves(tmp_path):
         (d / "pushbox_64.json").write_text(json.dumps(report))
         runs[name] = d
     out = tmp_path / "cmp"
-    done = subprocess.run([sys.executable, str(SCRIPT), "--compare", f"old={runs['old']}", f"new={runs['new']}",
-                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    done = _compare(f"old={runs['old']}", f"new={runs['new']}", "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     table = (out / "compare.md").read_text()
     assert "| check | figure | old | new | baseline | ceiling | target |" in table
@@ -120,9 +124,33 @@ def test_compare_sets_checkpoints_side_by_side_and_draws_their_curves(tmp_path):
     assert "old-hash" in table and "new-hash" in table
     assert (out / "pushbox_64_centroid_error_moved_px.png").stat().st_size > 0
     assert not (out / "playground_600_permanence.png").exists()  # no run measured it
-    bad = subprocess.run([sys.executable, str(SCRIPT), "--compare", str(runs["old"]), "--out", str(out)],
-                         capture_output=True, text=True, timeout=120)
+    bad = _compare(str(runs["old"]), "--out", str(out))
     assert bad.returncode != 0 and "NAME=DIR" in bad.stderr
+
+
+def test_compare_reads_a_kept_summary_file_beside_a_results_directory(tmp_path):
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "pushbox_64.json").write_text(json.dumps(
+        _check_report("WorldSim/PushBox-v0", 64, [5.0] * 64, [10.0] * 64, 0.95)))
+    kept = tmp_path / "results.json"
+    kept.write_text(json.dumps({
+        "figures": {"pushbox_64": {"moved_px_h64": {"model": 27.5, "repeat_last": 24.4}},
+                    "occlusion_16": {"objects_kept_h16": {"model": 0.965, "repeat_last": 1.0}}},
+        "checkpoints": {"pushbox_64": "old-hash"},
+        "order": ["pushbox_64/moved_px_h64", "occlusion_16/objects_kept_h16"]}))
+    out = tmp_path / "cmp"
+    done = _compare(f"shipped={kept}", f"new={new}", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = (out / "compare.md").read_text()
+    assert "| pushbox_64 | moved_px_h64 | 27.5 | 5 | 24.4 |" in table
+    assert "| occlusion_16 | objects_kept_h16 | 0.965 |  | 1 |" in table  # only the kept summary measured it
+    assert "old-hash" in table
+    assert (out / "pushbox_64_centroid_error_moved_px.png").stat().st_size > 0  # the directory's curve alone
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text(json.dumps({"episodes": 3}))
+    bad = _compare(f"x={foreign}", "--out", str(out))
+    assert bad.returncode != 0 and "not a summary" in bad.stderr
 
 
 def test_merge_keeps_the_sections_measured_before_and_replaces_the_ones_measured_again(tmp_path):
