@@ -343,21 +343,25 @@ def scene_layouts(data: EpisodeData, layout_dim: int) -> Tensor:
 
 
 @torch.no_grad()
-def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.device) -> list[Tensor]:
+def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.device,
+               seeds: Sequence[Path] = ()) -> list[Tensor]:
     """Latents of every episode, cached in ``cache``.
 
     The cache records the autoencoder's weights, the episodes' lengths and a hash of each episode's
     first and last frame, and is rebuilt when any differs, so a retrained autoencoder or other episodes
-    (even of the same lengths, as fixed-length stores have) never train on stale latents.
+    (even of the same lengths, as fixed-length stores have) never train on stale latents. A ``seeds``
+    file (another run's cache, such as that of the run a fine-tune starts from) that records the same
+    is read in its place, and nothing is encoded or written.
     """
     ends = hashlib.sha256()
     for f in data.frames:
         ends.update(np.ascontiguousarray(f[[0, -1]]).tobytes() if len(f) else b"")
     key = {"autoencoder": module_fingerprint(ae), "lengths": ",".join(str(len(f)) for f in data.frames),
            "frames": ends.hexdigest()[:16]}
-    if cache.exists() and tensor_metadata(cache) == key:
-        tensors = load_tensors(cache)
-        return [tensors[f"{i}"] for i in range(len(data.frames))]
+    for path in (cache, *seeds):
+        if path.exists() and tensor_metadata(path) == key:
+            tensors = load_tensors(path)
+            return [tensors[f"{i}"] for i in range(len(data.frames))]
     latents = [torch.cat([ae.encode(torch.from_numpy(f[i:i + 256]).to(device)).cpu()
                           for i in range(0, len(f), 256)]) for f in data.frames]
     save_tensors(cache, {f"{i}": z for i, z in enumerate(latents)}, metadata=key)

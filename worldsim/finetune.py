@@ -468,15 +468,22 @@ def _refuse_conflicts(dit: DiT, cfg: FinetuneConfig) -> None:
                          "--rollout-steps and --distill-from")
 
 
+def _caches(runs: tuple[Path, ...], kind: str) -> tuple[Path, ...]:
+    """The ``kind`` caches (``latents`` or ``text``) that the run directories ``runs`` may hold: those of
+    their episodes and of their first frames."""
+    return tuple(run / f"{tag}{kind}.safetensors" for run in runs for tag in ("", "first_"))
+
+
 def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Autoencoder, out: Path, tag: str,
                     clip: int, start_prob: float | tuple[float, ...], g: torch.Generator,
                     device: torch.device, returns: bool = False, return_prob: float = 0.0,
-                    text_seeds: tuple[Path, ...] = ()) -> ClipSampler:
+                    seed_runs: tuple[Path, ...] = ()) -> ClipSampler:
     """Clips of ``clip`` steps from the training episodes of ``dirs``, as latents, actions padded to the model's.
 
     ``start_prob`` holds one chance for every store or one per store in ``dirs``. With ``returns``, the
     clips carry where objects come back into view, and ``return_prob`` of them are drawn around one.
-    Captions are read from ``text_seeds`` (caption caches of other runs) where they are there."""
+    Latents and captions are read from the caches of ``seed_runs`` (other runs' directories) where they
+    are there."""
     start_prob = np.atleast_1d(np.asarray(start_prob, dtype=np.float64))
     if len(start_prob) not in (1, len(dirs)):
         raise ValueError(f"{len(start_prob)} start chances for {len(dirs)} stores; pass one for all, or one per store "
@@ -485,8 +492,8 @@ def episode_sampler(dirs: tuple[str, ...], val_fraction: float, dit: DiT, ae: Au
     if data.action_dim > dit.cfg.action_dim:
         raise ValueError(f"{', '.join(dirs)} has {data.action_dim}-D actions; the model takes {dit.cfg.action_dim}")
     data.actions = [pad_actions(a, dit.cfg.action_dim) for a in data.actions]
-    latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device)
-    text = encode_captions(data.captions, out / f"{tag}text.safetensors", text_seeds)
+    latents = encode_all(ae, data, out / f"{tag}latents.safetensors", device, _caches(seed_runs, "latents"))
+    text = encode_captions(data.captions, out / f"{tag}text.safetensors", _caches(seed_runs, "text"))
     if dit.cfg.layout_dim:
         text["layout"] = scene_layouts(data, dit.cfg.layout_dim)
     per_episode = np.broadcast_to(start_prob, (len(dirs),))[data.source]
@@ -516,13 +523,13 @@ def finetune(cfg: FinetuneConfig, checkpoint: Path) -> Path:
                span)
     forced = max(cfg.clip_steps, span) if cfg.rollout_burn_in else clip  # steps the flow loss sees
     returns = cfg.flow.return_weight > 0 or cfg.return_prob > 0
-    # the caption caches of the run the checkpoint comes from (a run's model/ sits beside them) spare encoding
-    # its captions again
-    seeds = tuple(Path(checkpoint).parent / f"{tag}text.safetensors" for tag in ("", "first_"))
+    # the caches of the run the checkpoint comes from (a run's model/ sits beside them) spare encoding its
+    # episodes and captions again
+    seeds = (Path(checkpoint).parent,)
     sampler = episode_sampler(cfg.data, 0.1, dit, ae, out, "", clip, cfg.start_prob, g, device, returns,
                               cfg.return_prob, seeds)
     taught = physics_targets(ae, sampler.data, cfg.teacher_recorded_motion) if cfg.physics_teacher else None
-    firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device, text_seeds=seeds)
+    firsts = (episode_sampler(cfg.first_frames, 0.0, dit, ae, out, "first_", 1, 1.0, g, device, seed_runs=seeds)
               if cfg.first_frames else None)
     opt = torch.optim.AdamW(param_groups(dit, cfg.added_lr_scale), lr=cfg.lr, weight_decay=0.01, betas=(0.9, 0.99))
     fit = FitConfig(steps=cfg.steps, lr=cfg.lr, warmup=20, save_every=cfg.save_every,

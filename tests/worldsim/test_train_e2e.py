@@ -179,6 +179,10 @@ def test_finetune_draws_clips_from_the_episode_start(data, tiny_checkpoint, tmp_
     finetune(cfg, Path(tiny_checkpoint))
     log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
     assert [row["episode_starts"] for row in log] == [3, 3]
+    # a fine-tune of that model on the same episodes reads the latents its run encoded
+    assert (tmp_path / "ft" / "latents.safetensors").exists()
+    finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "ft2"), steps=1, batch_size=2), tmp_path / "ft" / "model")
+    assert not (tmp_path / "ft2" / "latents.safetensors").exists()
 
 
 def test_clip_sampler_start_rate():
@@ -325,6 +329,16 @@ def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_pat
     assert [z.shape[0] for z in encode_all(ae, data, cache, torch.device("cpu"))] == [3, 4]
     data.frames = [frames[0], 255 - frames[1][:4]]  # other episodes of the same lengths
     assert torch.equal(encode_all(ae, data, cache, torch.device("cpu"))[1], ae.encode(torch.from_numpy(data.frames[1])))
+
+    # another run's cache of the same episodes and autoencoder is read in place of encoding them again ...
+    (tmp_path / "next").mkdir()
+    fresh = tmp_path / "next" / "latents.safetensors"
+    seeded = encode_all(ae, data, fresh, torch.device("cpu"), seeds=[tmp_path / "missing.safetensors", cache])
+    assert not fresh.exists() and torch.equal(seeded[1], ae.encode(torch.from_numpy(data.frames[1])))
+    # ... and never for other episodes
+    data.frames = frames
+    assert [z.shape[0] for z in encode_all(ae, data, fresh, torch.device("cpu"), seeds=[cache])] == [3, 5]
+    assert fresh.exists()
 
 
 def test_ema_moves_a_fraction_towards_the_weights_and_copies_counters():
