@@ -22,6 +22,7 @@ from torch import Tensor
 from .autoencoder import Autoencoder
 from .checkpoint import load_tensors, module_fingerprint, save_tensors, tensor_metadata
 from .diffusion import Batch
+from .fileio import link_into_place
 from .model import TextCond
 
 
@@ -351,7 +352,8 @@ def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.de
     first and last frame, and is rebuilt when any differs, so a retrained autoencoder or other episodes
     (even of the same lengths, as fixed-length stores have) never train on stale latents. A ``seeds``
     file (another run's cache, such as that of the run a fine-tune starts from) that records the same
-    is read in its place, and nothing is encoded or written.
+    is read in its place and linked to ``cache`` where the filesystem allows (no bytes copied), so that a
+    fine-tune of this run finds it in turn; nothing is encoded.
     """
     ends = hashlib.sha256()
     for f in data.frames:
@@ -361,6 +363,9 @@ def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.de
     for path in (cache, *seeds):
         if path.exists() and tensor_metadata(path) == key:
             tensors = load_tensors(path)
+            if path != cache:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                link_into_place(path, cache)
             return [tensors[f"{i}"] for i in range(len(data.frames))]
     latents = [torch.cat([ae.encode(torch.from_numpy(f[i:i + 256]).to(device)).cpu()
                           for i in range(0, len(f), 256)]) for f in data.frames]

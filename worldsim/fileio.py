@@ -28,6 +28,26 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def link_into_place(source: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Make ``path`` a hard link to ``source`` (the same bytes on disk, none copied), atomically.
+
+    Returns False, leaving ``path`` as it was, where the filesystem cannot link the two (another device,
+    no hard links): a cache shared that way is an economy, never a requirement.
+    """
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        os.link(source, tmp)
+    except OSError:
+        return False
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
 def write_synced(path: str | os.PathLike, data: bytes) -> None:
     """Create ``path`` (which must not exist), write ``data`` and fsync it.
 

@@ -179,10 +179,13 @@ def test_finetune_draws_clips_from_the_episode_start(data, tiny_checkpoint, tmp_
     finetune(cfg, Path(tiny_checkpoint))
     log = json.loads((tmp_path / "ft" / "state" / "state.json").read_text())["log"]
     assert [row["episode_starts"] for row in log] == [3, 3]
-    # a fine-tune of that model on the same episodes reads the latents its run encoded
-    assert (tmp_path / "ft" / "latents.safetensors").exists()
-    finetune(FinetuneConfig(data=(data,), out=str(tmp_path / "ft2"), steps=1, batch_size=2), tmp_path / "ft" / "model")
-    assert not (tmp_path / "ft2" / "latents.safetensors").exists()
+    # a fine-tune of that model on the same episodes reads the latents its run encoded, linked, not
+    # copied, so that a fine-tune of the fine-tune finds them as well
+    first = tmp_path / "ft" / "latents.safetensors"
+    for parent, run in (("ft", "ft2"), ("ft2", "ft3")):
+        finetune(FinetuneConfig(data=(data,), out=str(tmp_path / run), steps=1, batch_size=2),
+                 tmp_path / parent / "model")
+        assert (tmp_path / run / "latents.safetensors").samefile(first)
 
 
 def test_clip_sampler_start_rate():
@@ -305,6 +308,7 @@ def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_pat
     import torch
 
     from worldsim.autoencoder import Autoencoder, AutoencoderConfig
+    from worldsim.checkpoint import load_tensors
     from worldsim.data import EpisodeData, encode_all
 
     torch.manual_seed(0)
@@ -334,11 +338,11 @@ def test_latent_cache_is_rebuilt_when_the_autoencoder_or_the_data_change(tmp_pat
     (tmp_path / "next").mkdir()
     fresh = tmp_path / "next" / "latents.safetensors"
     seeded = encode_all(ae, data, fresh, torch.device("cpu"), seeds=[tmp_path / "missing.safetensors", cache])
-    assert not fresh.exists() and torch.equal(seeded[1], ae.encode(torch.from_numpy(data.frames[1])))
-    # ... and never for other episodes
+    assert fresh.samefile(cache) and torch.equal(seeded[1], ae.encode(torch.from_numpy(data.frames[1])))
+    # ... and never for other episodes; the new cache replaces the link, and the seed is untouched
     data.frames = frames
     assert [z.shape[0] for z in encode_all(ae, data, fresh, torch.device("cpu"), seeds=[cache])] == [3, 5]
-    assert fresh.exists()
+    assert not fresh.samefile(cache) and [z.shape[0] for z in load_tensors(cache).values()] == [3, 4]
 
 
 def test_ema_moves_a_fraction_towards_the_weights_and_copies_counters():
