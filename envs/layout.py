@@ -87,6 +87,16 @@ def layout_features(spec: SceneSpec | dict[str, Any]) -> np.ndarray:
     return out
 
 
+def mirror_layout(features: np.ndarray) -> np.ndarray:
+    """Layout tokens ``(..., LAYOUT_DIM)`` of the same scene turned half a turn about the arena's centre:
+    every centre (x, y) becomes (-x, -y), and so the sines of its position features change sign. What
+    each entity is and its size are kept."""
+    out = np.array(features, dtype=np.float32, copy=True)
+    at = len(KINDS) + len(COLORS) + len(SHAPES) + 2  # the centre, then the sines, then the cosines
+    out[..., at:at + 2 + 2 * len(FREQUENCIES)] *= -1
+    return out
+
+
 def layout_batch(specs: list[SceneSpec | dict[str, Any]], width: int) -> np.ndarray | None:
     """Layout tokens ``(N, K, LAYOUT_DIM)`` of the scenes a batch of first frames should show, or None for
     a model that reads no layout (``width``, its ``DiTConfig.layout_dim``, is 0)."""

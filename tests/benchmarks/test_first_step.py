@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import torch
 
+from tests.benchmarks import load_script
 from worldsim.autoencoder import Autoencoder, AutoencoderConfig
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "first_step.py"
 COLORS = {"red": (230, 20, 20), "agent": (255, 255, 255)}
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("first_step", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _frame(agent: int, red: int) -> np.ndarray:
@@ -30,7 +21,7 @@ def _frame(agent: int, red: int) -> np.ndarray:
 
 
 def test_fits_scale_the_generated_move_on_the_true_one():
-    fs = _module()
+    fs = load_script("first_step")
     episodes = [SimpleNamespace(frames=np.stack([_frame(10, 20), _frame(12, 24)]))]  # agent +2, red +4 px
     half = np.stack([_frame(11, 22)])  # both moved half way
     agent, others = fs.fits(episodes, half, 1, COLORS, (), agent=1)
@@ -40,7 +31,7 @@ def test_fits_scale_the_generated_move_on_the_true_one():
 
 
 def test_baselines_round_trip_the_truth_and_extrapolate_latents():
-    fs = _module()
+    fs = load_script("first_step")
     torch.manual_seed(0)
     ae = Autoencoder(AutoencoderConfig(channels=(8, 8, 8), decoder_channels=(8, 8, 8))).eval()
     model = SimpleNamespace(autoencoder=ae)

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "pushed_objects.py"
+from tests.benchmarks import load_script
+
 COLORS = {"red": (230, 20, 20), "blue": (20, 20, 230), "agent": (255, 255, 255)}
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("pushed_objects", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _frame(objects: dict[str, tuple[int, int]]) -> np.ndarray:
@@ -26,7 +17,7 @@ def _frame(objects: dict[str, tuple[int, int]]) -> np.ndarray:
 
 
 def test_pushed_object_lost_and_kept_per_step():
-    po = _module()
+    po = load_script("pushed_objects")
     last = _frame({"agent": (4, 10), "red": (10, 10), "blue": (40, 40)})
     truth = np.stack([_frame({"agent": (4 + 3 * k, 10), "red": (10 + 3 * k, 10), "blue": (40, 40)}) for k in (1, 2)])
     kept = np.stack([_frame({"agent": (4 + 3 * k, 10), "red": (10 + 3 * k, 10), "blue": (40, 40)}) for k in (1, 2)])
@@ -47,5 +38,5 @@ def test_starts_leave_room_for_the_steps():
     class Episode:
         frames = np.zeros((20, 1))
 
-    pairs = _module().starts([Episode(), Episode()], context=4, steps=8, stride=3)
+    pairs = load_script("pushed_objects").starts([Episode(), Episode()], context=4, steps=8, stride=3)
     assert pairs[0] == (0, 3) and all(t + 8 <= 19 for _, t in pairs) and {i for i, _ in pairs} == {0, 1}

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
+from tests.benchmarks import load_script
 from worldsim.simulator import SimulatorConfig
 from worldsim.worldmodel import WorldModel
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "returns.py"
 COLORS = {"red": (230, 20, 20), "blue": (20, 20, 230)}
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("returns", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _frame(red: int | None, blue: int | None = 50) -> np.ndarray:
@@ -38,21 +29,21 @@ def _episode() -> np.ndarray:
 
 
 def test_find_returns_takes_the_first_frame_back_of_an_object_seen_before():
-    rt = _module()
+    rt = load_script("returns")
     frames = _episode()
     assert rt.find_returns([frames], COLORS, (), ahead=2) == [rt.Return(0, 6, 0)]
     assert rt.find_returns([frames], COLORS, (), ahead=5) == []  # frames 6-10 are not all in the episode
 
 
 def test_placed_counts_an_object_near_its_true_centroid():
-    rt = _module()
+    rt = load_script("returns")
     truth = np.stack([_frame(24), _frame(28)])
     drawn = np.stack([_frame(26), _frame(None)])  # 2 px off, then missing
     assert rt.placed(drawn, truth, 0, COLORS, ()).tolist() == [True, False]
 
 
 def test_the_last_frame_repeated_never_places_an_object_that_was_hidden(tiny_checkpoint):
-    rt = _module()
+    rt = load_script("returns")
     frames = _episode()
     episodes = [SimpleNamespace(frames=frames, actions=np.zeros((len(frames) - 1, 2), np.float32))]
     returns = rt.find_returns([frames], COLORS, (), ahead=2)

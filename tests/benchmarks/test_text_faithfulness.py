@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "text_faithfulness.py"
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("text_faithfulness", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmarks import BENCHMARKS, load_script
 
 
 def test_prompts_file_parses_each_line_and_lists_refusals(tmp_path):
-    tf = _module()
+    tf = load_script("text_faithfulness")
     path = tmp_path / "prompts.txt"
     path.write_text("# a comment\n\nin the top left corner there is a red ball\n"
                     "a green ball under the slab\n  two balls, both on the left  \n")
@@ -36,11 +26,12 @@ def test_prompts_file_with_nothing_that_parses_says_so(tmp_path):
     path = tmp_path / "prompts.txt"
     path.write_text("a green ball under the slab\n")
     with pytest.raises(SystemExit, match="no prompt parses"):
-        _module().prompts_from_file(str(path), seed=0)
+        load_script("text_faithfulness").prompts_from_file(str(path), seed=0)
 
 
 def test_shipped_written_prompts_mostly_parse():
-    items, refused = _module().prompts_from_file(str(SCRIPT.with_name("prompts_written.txt")), seed=0)
+    written = BENCHMARKS / "prompts_written.txt"
+    items, refused = load_script("text_faithfulness").prompts_from_file(str(written), seed=0)
     assert len(items) >= 30 and len(refused) <= len(items) // 4
 
 
@@ -49,7 +40,7 @@ def test_detector_reads_mujoco_frames_as_their_scene():
     not taken for a magenta object."""
     from worldsim.envs.prompt import parse_prompt
 
-    tf = _module()
+    tf = load_script("text_faithfulness")
     detect = tf.Detector()
     spec = parse_prompt("a green box at the top; the white agent is at the bottom right and the pink agent is "
                         "on the right", seed=0)
