@@ -98,14 +98,16 @@ checkpoint: $(STAMP)
 
 # A candidate next checkpoint: the same stores, a DiT pre-trained from scratch with attention by
 # row and column (12,000 steps, weight average 0.998); first frames and clips from rest
-# (3,000 steps); a pooled memory of the 12 steps before the 4-step window, on Occlusion alone (700 steps of
+# (3,000 steps); layout tokens for first frames (one per agent, object, goal and slab of the scene: this
+# network reads no place words from the caption alone), 6,000 steps of first frames at twice the batch and
+# lr 2e-4; a pooled memory of the 12 steps before the 4-step window, on Occlusion alone (700 steps of
 # 20-step clips); the loss weighted on the cells where an object comes back out from under the slab, with
 # clips drawn around such returns and first frames beside them (1,500 steps); distillation to 2 moves on
 # 20-step clips (1,000 steps), stored with float16 weights and a latent hold of $(NEXT_HOLD) (this line
 # moves what moves in large steps, so a wider hold than the shipped model's 0.2 keeps still cells
 # without stopping motion). It goes to runs/next/model,
 # benchmarks/returns.py scores it in outputs/returns/next.json, and it replaces the shipped one only if
-# `make results` on it measures better. About 3 hours of pre-training on a 2-core CPU, then 4 hours;
+# `make results` on it measures better. About 3 hours of pre-training on a 2-core CPU, then 5 hours;
 # every stage resumes.
 # PRECISION=bfloat16 trains every stage faster on a GPU or a CPU with bfloat16 instructions (AVX512-BF16,
 # AMX); where a CPU lacks them bfloat16 is emulated and many times slower than float32.
@@ -116,6 +118,7 @@ NEXT_HOLD ?= 0.8
 BATCH ?= 32
 HALF_BATCH = $(shell echo $$(( $(BATCH) > 1 ? $(BATCH) / 2 : 1 )))
 LONG_BATCH = $(shell echo $$(( $(BATCH) > 3 ? $(BATCH) / 4 : 1 )))
+DOUBLE_BATCH = $(shell echo $$(( 2 * $(BATCH) )))
 # $(call distil,MODEL,RUN,OUT): MODEL (4 moves) taught to draw in 2 what it draws in 4, working in RUN (resumable),
 # then stored with float16 weights and its rollout settings in OUT.
 # $(call first_frames,MODEL,RUN,STEPS): STEPS of clips (from rest in the scenes that start at rest, 3 in 10) and
@@ -151,8 +154,15 @@ runs/pre_ft/.done: | $(STAMP) runs/pre/.done
 	$(call first_frames,runs/pre/model,runs/pre_ft,3000)
 	touch $@
 
-runs/pre_mem/.done: | $(STAMP) runs/pre_ft/.done
-	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --data $(MORE)/occlusion --window 4 --memory 12 \
+runs/pre_lay/.done: | $(STAMP) runs/pre_ft/.done
+	$(BIN)/worldsim finetune --checkpoint runs/pre_ft/model --layout --data $(STORES) $(MORES) \
+		--first-frames $(FIRSTS) --batch-size $(HALF_BATCH) --first-frame-batch $(DOUBLE_BATCH) \
+		--precision $(PRECISION) --start-prob 0 0.3 0 0.3 0 0.3 0 0.3 --steps 6000 --lr 2e-4 --ema 0.998 \
+		--save-every 250 --out runs/pre_lay --check-episodes 0 --resume
+	touch $@
+
+runs/pre_mem/.done: | $(STAMP) runs/pre_lay/.done
+	$(BIN)/worldsim finetune --checkpoint runs/pre_lay/model --data $(MORE)/occlusion --window 4 --memory 12 \
 		--clip-steps 20 --steps 700 --lr 2e-4 --batch-size $(LONG_BATCH) --precision $(PRECISION) --ema 0.99 \
 		--save-every 100 --out runs/pre_mem --check-episodes 0 --resume
 	touch $@
