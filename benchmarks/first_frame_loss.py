@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from worldsim.data import encode_captions
-from worldsim.diffusion import Batch, FlowConfig, flow_loss
+from worldsim.data import ClipSampler, encode_captions
+from worldsim.diffusion import FlowConfig, flow_loss
 from worldsim.envs.layout import mirror_layout
 from worldsim.finetune import episode_sampler
+from worldsim.model import TextCond
 from worldsim.report import write_json
 from worldsim.worldmodel import WorldModel, default_checkpoint
 
@@ -42,13 +43,13 @@ def mirror_caption(caption: str) -> str:
     return re.sub(r"\b(" + "|".join(OPPOSITE) + r")\b", lambda m: OPPOSITE[m.group(1)], caption)
 
 
-def mirrored(batch: Batch, captions: list[str], cache: Path) -> Batch:
-    """``batch`` with its text (and layout tokens) of the scene turned half a turn (:func:`mirror_caption`)."""
-    rows = batch.clips[:, 0].tolist()
-    text = encode_captions([mirror_caption(captions[r]) for r in rows], cache / "mirrored_text.safetensors")
-    layout = batch.text.layout
-    layout = None if layout is None else torch.from_numpy(mirror_layout(layout.cpu().numpy())).to(layout)
-    return dataclasses.replace(batch, text=dataclasses.replace(batch.text, **text, layout=layout))
+def mirrored_text(sampler: ClipSampler, cache: Path) -> TextCond:
+    """The text (and layout tokens) of every episode of ``sampler`` for its scene turned half a turn
+    (:func:`mirror_caption`), encoded once; a batch takes its rows by episode."""
+    text = encode_captions([mirror_caption(c) for c in sampler.data.captions], cache / "mirrored_text.safetensors")
+    layout = sampler.text.get("layout")
+    layout = None if layout is None else torch.from_numpy(mirror_layout(layout.numpy()))
+    return TextCond(text["tokens"], text["mask"], text["pooled"], layout)
 
 
 def store_loss(model: WorldModel, store: Path, batches: int, batch: int, cache: Path,
@@ -59,13 +60,14 @@ def store_loss(model: WorldModel, store: Path, batches: int, batch: int, cache: 
     sampler = episode_sampler((str(store),), 0.0, model.dit, model.autoencoder, cache, "first_", 1, 1.0, g,
                                torch.device("cpu"))
     cfg = dataclasses.replace(FlowConfig(), text_dropout=0.0)
+    turned = mirrored_text(sampler, cache) if mirror else None
     own, other = [], []
     with torch.no_grad():
         for i in range(batches):  # the same noise levels and draws for every store, and for both scenes
             b = sampler.sample(batch, torch.device("cpu"))
             own.append(flow_loss(model.dit, b, cfg, torch.Generator().manual_seed(1 + i)).flow.item())
-            if mirror:
-                b = mirrored(b, sampler.data.captions, cache)
+            if turned is not None:
+                b = dataclasses.replace(b, text=turned.index(b.clips[:, 0]))
                 other.append(flow_loss(model.dit, b, cfg, torch.Generator().manual_seed(1 + i)).flow.item())
     out = {"loss": float(np.mean(own)), "stderr": float(np.std(own) / np.sqrt(batches))}
     if mirror:

@@ -45,6 +45,8 @@ FREQUENCIES = (1.0, 2.0, 4.0, 8.0)  # of the sin/cos position features, in cycle
 #: How many times its disc an agent's colour may cover before it counts as drawn more than once.
 AGENT_SPREAD = 1.6
 LAYOUT_DIM = len(KINDS) + len(COLORS) + len(SHAPES) + 2 + 2 + 4 * len(FREQUENCIES)
+#: A row's columns of its centre (x, y): its half extent comes just before, its sines then cosines after.
+CENTRE = len(KINDS) + len(COLORS) + len(SHAPES) + 2
 
 
 def layout_features(spec: SceneSpec | dict[str, Any]) -> np.ndarray:
@@ -78,12 +80,11 @@ def layout_features(spec: SceneSpec | dict[str, Any]) -> np.ndarray:
         at += len(COLORS)
         if shape is not None:
             f[at + SHAPES.index(shape)] = 1.0
-        at += len(SHAPES)
         xy = np.asarray(pos, np.float64) / half
-        f[at:at + 2] = np.asarray(extent, np.float64) / half
-        f[at + 2:at + 4] = xy
+        f[CENTRE - 2:CENTRE] = np.asarray(extent, np.float64) / half
+        f[CENTRE:CENTRE + 2] = xy
         angles = np.pi * np.outer(FREQUENCIES, xy).ravel()  # (2 * len(FREQUENCIES),)
-        f[at + 4:] = np.concatenate([np.sin(angles), np.cos(angles)])
+        f[CENTRE + 2:] = np.concatenate([np.sin(angles), np.cos(angles)])
     return out
 
 
@@ -92,8 +93,7 @@ def mirror_layout(features: np.ndarray) -> np.ndarray:
     every centre (x, y) becomes (-x, -y), and so the sines of its position features change sign. What
     each entity is and its size are kept."""
     out = np.array(features, dtype=np.float32, copy=True)
-    at = len(KINDS) + len(COLORS) + len(SHAPES) + 2  # the centre, then the sines, then the cosines
-    out[..., at:at + 2 + 2 * len(FREQUENCIES)] *= -1
+    out[..., CENTRE:CENTRE + 2 + 2 * len(FREQUENCIES)] *= -1  # the centre and the sines
     return out
 
 

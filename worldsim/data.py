@@ -364,7 +364,6 @@ def encode_all(ae: Autoencoder, data: EpisodeData, cache: Path, device: torch.de
         if path.exists() and tensor_metadata(path) == key:
             tensors = load_tensors(path)
             if path != cache:
-                cache.parent.mkdir(parents=True, exist_ok=True)
                 link_into_place(path, cache)
             return [tensors[f"{i}"] for i in range(len(data.frames))]
     latents = [torch.cat([ae.encode(torch.from_numpy(f[i:i + 256]).to(device)).cpu()

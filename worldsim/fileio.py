@@ -14,8 +14,7 @@ from typing import Any
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = _temporary_beside(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask, unlike mkstemp
     try:
         with os.fdopen(fd, "wb") as f:
@@ -28,6 +27,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def _temporary_beside(path: Path) -> Path:
+    """A fresh name in ``path``'s directory (created if missing) for a file renamed onto ``path`` once whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
 def link_into_place(source: str | os.PathLike, path: str | os.PathLike) -> bool:
     """Make ``path`` a hard link to ``source`` (the same bytes on disk, none copied), atomically.
 
@@ -35,7 +40,7 @@ def link_into_place(source: str | os.PathLike, path: str | os.PathLike) -> bool:
     no hard links): a cache shared that way is an economy, never a requirement.
     """
     path = Path(path)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = _temporary_beside(path)
     try:
         os.link(source, tmp)
     except OSError:
